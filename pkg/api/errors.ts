@@ -1,0 +1,242 @@
+// The Status object (the wire form of every API error) and StatusError, the one error class
+// that carries it in code. The server throws StatusErrors; the client rebuilds them from
+// response bodies, so `isNotFound(err)` works the same on both sides.
+
+export type StatusReason =
+  | "NotFound"
+  | "AlreadyExists"
+  | "Conflict"
+  | "Invalid"
+  | "BadRequest"
+  | "Unauthorized"
+  | "Forbidden"
+  | "Gone"
+  | "Expired"
+  | "RequestEntityTooLarge"
+  | "TooManyRequests"
+  | "MethodNotAllowed"
+  | "NotAcceptable"
+  | "UnsupportedMediaType"
+  | "Timeout"
+  | "ServiceUnavailable"
+  | "InternalError"
+  | "Unknown";
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: "Status";
+  apiVersion: "v1";
+  metadata: Record<string, unknown>;
+  status: "Success" | "Failure";
+  message?: string;
+  reason?: StatusReason | string;
+  details?: StatusDetails;
+  code: number;
+}
+
+export class StatusError extends Error {
+  readonly code: number;
+  readonly reason: StatusReason | string;
+  readonly details: StatusDetails | undefined;
+
+  constructor(code: number, reason: StatusReason | string, message: string, details?: StatusDetails) {
+    super(message);
+    this.name = "StatusError";
+    this.code = code;
+    this.reason = reason;
+    this.details = details;
+  }
+
+  toStatus(): Status {
+    const status: Status = {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: this.message,
+      reason: this.reason,
+      code: this.code,
+    };
+    if (this.details) status.details = this.details;
+    return status;
+  }
+
+  static fromStatus(status: Partial<Status>, httpCode?: number): StatusError {
+    const code = status.code ?? httpCode ?? 500;
+    return new StatusError(
+      code,
+      status.reason ?? reasonForCode(code),
+      status.message ?? `HTTP ${code}`,
+      status.details,
+    );
+  }
+}
+
+export function isStatus(value: unknown): value is Status {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "Status";
+}
+
+export function reasonForCode(code: number): StatusReason {
+  switch (code) {
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 406:
+      return "NotAcceptable";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Expired";
+    case 413:
+      return "RequestEntityTooLarge";
+    case 415:
+      return "UnsupportedMediaType";
+    case 422:
+      return "Invalid";
+    case 429:
+      return "TooManyRequests";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    default:
+      return code >= 500 ? "InternalError" : "Unknown";
+  }
+}
+
+/** "deployments.apps" or "pods": how upstream names a resource in messages. */
+export interface QualifiedResource {
+  group: string;
+  resource: string;
+}
+
+function qualified(r: QualifiedResource): string {
+  return r.group ? `${r.resource}.${r.group}` : r.resource;
+}
+
+export function notFound(r: QualifiedResource, name: string): StatusError {
+  return new StatusError(404, "NotFound", `${qualified(r)} "${name}" not found`, {
+    name,
+    group: r.group,
+    kind: r.resource,
+  });
+}
+
+export function alreadyExists(r: QualifiedResource, name: string): StatusError {
+  return new StatusError(409, "AlreadyExists", `${qualified(r)} "${name}" already exists`, {
+    name,
+    group: r.group,
+    kind: r.resource,
+  });
+}
+
+export function conflict(r: QualifiedResource, name: string, why: string): StatusError {
+  return new StatusError(409, "Conflict", `Operation cannot be fulfilled on ${qualified(r)} "${name}": ${why}`, {
+    name,
+    group: r.group,
+    kind: r.resource,
+  });
+}
+
+/** A field-level validation failure, as upstream's field.Error. */
+export interface FieldError {
+  field: string;
+  /** "FieldValueInvalid", "FieldValueRequired", "FieldValueNotSupported", "FieldValueForbidden", "FieldValueDuplicate", "FieldValueTooLong" */
+  type: string;
+  message: string;
+}
+
+export function fieldInvalid(field: string, value: unknown, detail: string): FieldError {
+  return { field, type: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(value)}: ${detail}` };
+}
+
+export function fieldRequired(field: string, detail = ""): FieldError {
+  return { field, type: "FieldValueRequired", message: detail ? `Required value: ${detail}` : "Required value" };
+}
+
+export function fieldForbidden(field: string, detail: string): FieldError {
+  return { field, type: "FieldValueForbidden", message: `Forbidden: ${detail}` };
+}
+
+export function fieldNotSupported(field: string, value: unknown, supported: readonly string[]): FieldError {
+  return {
+    field,
+    type: "FieldValueNotSupported",
+    message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => `"${s}"`).join(", ")}`,
+  };
+}
+
+export function invalid(kind: string, group: string, name: string, errors: FieldError[]): StatusError {
+  const list = errors.map((e) => `${e.field}: ${e.message}`).join(", ");
+  const message = `${kind}${group ? `.${group}` : ""} "${name}" is invalid: ${errors.length > 1 ? `[${list}]` : list}`;
+  return new StatusError(422, "Invalid", message, {
+    name,
+    group,
+    kind,
+    causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
+  });
+}
+
+export function badRequest(message: string): StatusError {
+  return new StatusError(400, "BadRequest", message);
+}
+
+export function unauthorized(message = "Unauthorized"): StatusError {
+  return new StatusError(401, "Unauthorized", message);
+}
+
+export function forbidden(message: string): StatusError {
+  return new StatusError(403, "Forbidden", message);
+}
+
+export function expired(message: string): StatusError {
+  return new StatusError(410, "Expired", message);
+}
+
+export function tooLarge(message: string): StatusError {
+  return new StatusError(413, "RequestEntityTooLarge", message);
+}
+
+export function methodNotAllowed(message: string): StatusError {
+  return new StatusError(405, "MethodNotAllowed", message);
+}
+
+export function unsupportedMediaType(message: string): StatusError {
+  return new StatusError(415, "UnsupportedMediaType", message);
+}
+
+export function internalError(message: string): StatusError {
+  return new StatusError(500, "InternalError", message);
+}
+
+function hasReason(err: unknown, reason: string): boolean {
+  return err instanceof StatusError && err.reason === reason;
+}
+
+export const isNotFound = (err: unknown): boolean => hasReason(err, "NotFound");
+export const isAlreadyExists = (err: unknown): boolean => hasReason(err, "AlreadyExists");
+export const isConflict = (err: unknown): boolean => hasReason(err, "Conflict");
+export const isInvalid = (err: unknown): boolean => hasReason(err, "Invalid");
+export const isGone = (err: unknown): boolean =>
+  err instanceof StatusError && (err.code === 410 || err.reason === "Expired" || err.reason === "Gone");

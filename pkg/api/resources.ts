@@ -1,0 +1,186 @@
+// The resource registry: every kind kubeling serves, described once. The API server builds
+// its routes, discovery and OpenAPI from this table; clients use it to turn a kind or a
+// short name into a URL. Adding a kind starts here.
+
+export interface Subresource {
+  name: string;
+  /** The kind the subresource speaks, e.g. autoscaling/v1 Scale for "scale". */
+  kind: { group: string; version: string; kind: string };
+  verbs: string[];
+}
+
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  kind: string;
+  listKind: string;
+  /** Plural, lower case: the URL segment. */
+  resource: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: string[];
+  subresources: Subresource[];
+}
+
+const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+function sub(name: string, group: string, version: string, kind: string, verbs: string[]): Subresource {
+  return { name, kind: { group, version, kind }, verbs };
+}
+const statusSub = (group: string, version: string, kind: string) =>
+  sub("status", group, version, kind, ["get", "patch", "update"]);
+const scaleSub = () => sub("scale", "autoscaling", "v1", "Scale", ["get", "patch", "update"]);
+
+function resource(
+  group: string,
+  version: string,
+  kind: string,
+  resourceName: string,
+  opts: Partial<Pick<ResourceInfo, "namespaced" | "shortNames" | "categories" | "verbs" | "subresources">> = {},
+): ResourceInfo {
+  return {
+    group,
+    version,
+    kind,
+    listKind: `${kind}List`,
+    resource: resourceName,
+    singular: kind.toLowerCase(),
+    namespaced: opts.namespaced ?? true,
+    shortNames: opts.shortNames ?? [],
+    categories: opts.categories ?? [],
+    verbs: opts.verbs ?? ALL_VERBS,
+    subresources: opts.subresources ?? [],
+  };
+}
+
+/** Built-in resources, in discovery order (kubectl's `get all` follows this order). */
+export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
+  resource("", "v1", "Pod", "pods", {
+    shortNames: ["po"],
+    categories: ["all"],
+    subresources: [
+      statusSub("", "v1", "Pod"),
+      sub("binding", "", "v1", "Binding", ["create"]),
+      sub("eviction", "policy", "v1", "Eviction", ["create"]),
+      sub("log", "", "v1", "Pod", ["get"]),
+      sub("exec", "", "v1", "PodExecOptions", ["create", "get"]),
+      sub("portforward", "", "v1", "PodPortForwardOptions", ["create", "get"]),
+    ],
+  }),
+  resource("", "v1", "Service", "services", {
+    shortNames: ["svc"],
+    categories: ["all"],
+    subresources: [statusSub("", "v1", "Service")],
+  }),
+  resource("", "v1", "Endpoints", "endpoints", { shortNames: ["ep"] }),
+  resource("", "v1", "Namespace", "namespaces", {
+    namespaced: false,
+    shortNames: ["ns"],
+    verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+    subresources: [statusSub("", "v1", "Namespace"), sub("finalize", "", "v1", "Namespace", ["update"])],
+  }),
+  resource("", "v1", "Node", "nodes", {
+    namespaced: false,
+    shortNames: ["no"],
+    subresources: [statusSub("", "v1", "Node")],
+  }),
+  resource("", "v1", "ConfigMap", "configmaps", { shortNames: ["cm"] }),
+  resource("", "v1", "Secret", "secrets"),
+  resource("", "v1", "Event", "events", { shortNames: ["ev"] }),
+  resource("", "v1", "ServiceAccount", "serviceaccounts", { shortNames: ["sa"] }),
+  resource("apps", "v1", "Deployment", "deployments", {
+    shortNames: ["deploy"],
+    categories: ["all"],
+    subresources: [statusSub("apps", "v1", "Deployment"), scaleSub()],
+  }),
+  resource("apps", "v1", "ReplicaSet", "replicasets", {
+    shortNames: ["rs"],
+    categories: ["all"],
+    subresources: [statusSub("apps", "v1", "ReplicaSet"), scaleSub()],
+  }),
+  resource("apps", "v1", "StatefulSet", "statefulsets", {
+    shortNames: ["sts"],
+    categories: ["all"],
+    subresources: [statusSub("apps", "v1", "StatefulSet"), scaleSub()],
+  }),
+  resource("apps", "v1", "DaemonSet", "daemonsets", {
+    shortNames: ["ds"],
+    categories: ["all"],
+    subresources: [statusSub("apps", "v1", "DaemonSet")],
+  }),
+  resource("batch", "v1", "Job", "jobs", {
+    categories: ["all"],
+    subresources: [statusSub("batch", "v1", "Job")],
+  }),
+  resource("batch", "v1", "CronJob", "cronjobs", {
+    shortNames: ["cj"],
+    categories: ["all"],
+    subresources: [statusSub("batch", "v1", "CronJob")],
+  }),
+  resource("coordination.k8s.io", "v1", "Lease", "leases"),
+];
+
+export function apiVersionOf(r: Pick<ResourceInfo, "group" | "version">): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}
+
+export function splitApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0
+    ? { group: "", version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+/** Lookups over a set of resources: by kind, by any name a user may type. */
+export class ResourceRegistry {
+  readonly all: readonly ResourceInfo[];
+
+  constructor(resources: readonly ResourceInfo[] = BUILTIN_RESOURCES) {
+    this.all = resources;
+  }
+
+  byGroupResource(group: string, resourceName: string): ResourceInfo | undefined {
+    return this.all.find((r) => r.group === group && r.resource === resourceName);
+  }
+
+  byKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+    const { group, version } = splitApiVersion(apiVersion);
+    return this.all.find((r) => r.group === group && r.version === version && r.kind === kind);
+  }
+
+  /**
+   * What a user typed on a command line: "po", "pods", "pod", "Pod", "deployments.apps",
+   * "deploy.apps", "deployment.v1.apps".
+   */
+  lookup(name: string): ResourceInfo | undefined {
+    const lower = name.toLowerCase();
+    const [base = "", ...rest] = lower.split(".");
+    const qualifier = rest.join(".");
+    return this.all.find((r) => {
+      const names = [r.resource, r.singular, r.kind.toLowerCase(), ...r.shortNames];
+      if (!names.includes(base)) return false;
+      if (!qualifier) return true;
+      return (
+        qualifier === r.group || qualifier === `${r.version}.${r.group}` || (r.group === "" && qualifier === r.version)
+      );
+    });
+  }
+
+  category(category: string): ResourceInfo[] {
+    return this.all.filter((r) => r.categories.includes(category));
+  }
+}
+
+export const registry = new ResourceRegistry();
+
+/** URL path of a collection or an object (namespace ignored for cluster-scoped resources). */
+export function resourcePath(r: ResourceInfo, namespace?: string, name?: string, subresource?: string): string {
+  let path = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  if (r.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
+  path += `/${r.resource}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  if (subresource) path += `/${subresource}`;
+  return path;
+}
