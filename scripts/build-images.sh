@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Builds the base images kubeling needs from what this machine already has, with `docker import`,
+# because no container registry is reachable on our machines (DESIGN 7):
+#   kubeling.local/busybox:latest  Debian's busybox-static plus a symlink per applet (CMD sh)
+#   kubeling.local/pause:latest    pod sandbox: sleeps until SIGTERM, then exits 0
+#   kubeling.local/node:20         the host's node binary and the shared libraries it links (+ busybox)
+#   kubeling.local/etcd:3.4        Debian's etcd (etcd-server) and its libraries
+# Every image carries the label kubeling.io/local=true and kubeling.io/input-hash=<sha256 of its inputs>;
+# an image whose hash matches is not rebuilt, so a second run takes well under a second.
+# Writes .kubeling/images.env (the image variables docker-compose.yml reads) for scripts/compose.sh.
+#
+# Usage: bash scripts/build-images.sh [--force]
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+FORCE=0
+[[ "${1:-}" == "--force" ]] && FORCE=1
+
+BUSYBOX_BIN=${BUSYBOX_BIN:-/usr/bin/busybox}
+NODE_BIN=${NODE_BIN:-$(command -v node || true)}
+ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
+SELF_HASH=$(sha256sum "$0" | cut -c1-16)
+
+log() { printf '[build-images] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+command -v docker >/dev/null || die "docker CLI not found"
+docker info >/dev/null 2>&1 || die "the Docker engine does not answer (docker info failed)"
+[[ -x "$BUSYBOX_BIN" ]] || die "$BUSYBOX_BIN missing: apt-get install busybox-static"
+# A dynamically linked busybox would need its libraries in every image.
+ldd_out=$(LC_ALL=C ldd "$BUSYBOX_BIN" 2>&1 || true)
+[[ "$ldd_out" == *"not a dynamic executable"* || "$ldd_out" == *"statically linked"* ]] ||
+  die "$BUSYBOX_BIN is not statically linked: apt-get install busybox-static"
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# hash_of <files...>: a short content hash of this script and the given inputs.
+hash_of() { { echo "$SELF_HASH"; sha256sum "$@" | cut -d' ' -f1; } | sha256sum | cut -c1-32; }
+
+# up_to_date <image> <hash>: true when the image exists with the same input hash.
+up_to_date() {
+  [[ $FORCE == 1 ]] && return 1
+  local have
+  have=$(docker image inspect -f '{{ index .Config.Labels "kubeling.io/input-hash" }}' "$1" 2>/dev/null || true)
+  [[ "$have" == "$2" ]]
+}
+
+# copy_with_libs <binary> <rootfs> <dest-path>: the binary plus every shared library ldd lists, at the same paths.
+copy_with_libs() {
+  local bin=$1 root=$2 dest=$3 lib
+  install -D -m 0755 "$(readlink -f "$bin")" "$root$dest"
+  while read -r lib; do
+    [[ -n "$lib" && -e "$lib" ]] || continue
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done < <(ldd "$bin" 2>/dev/null | grep -oE '(/[^ ]+)' | sort -u)
+}
+
+# base_rootfs <rootfs>: directories, users and busybox applets that every image shares.
+base_rootfs() {
+  local root=$1 applet
+  mkdir -p "$root"/{bin,etc,root,tmp,var/tmp,usr/bin,usr/local/bin,dev,proc,sys}
+  chmod 1777 "$root/tmp" "$root/var/tmp"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
+  install -m 0755 "$BUSYBOX_BIN" "$root/bin/busybox"
+  for applet in $("$BUSYBOX_BIN" --list); do
+    [[ "$applet" == busybox || -e "$root/bin/$applet" ]] && continue
+    ln -s busybox "$root/bin/$applet"
+  done
+}
+
+# import <image> <hash> <rootfs> <docker import --change args...>
+import() {
+  local image=$1 hash=$2 root=$3
+  shift 3
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . |
+    docker import \
+      -c 'LABEL kubeling.io/local=true' \
+      -c "LABEL kubeling.io/input-hash=$hash" \
+      -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      "$@" - "$image" >/dev/null
+  log "built $image ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.1f MB", $1/1e6}'))"
+}
+
+ENV_LINES=()
+
+build_busybox() {
+  local image=kubeling.local/busybox:latest hash root=$WORK/busybox
+  hash=$(hash_of "$BUSYBOX_BIN")
+  if up_to_date "$image" "$hash"; then log "$image is up to date"; else
+    base_rootfs "$root"
+    mkdir -p "$root/var/www"
+    import "$image" "$hash" "$root" -c 'CMD ["sh"]'
+  fi
+  ENV_LINES+=("BUSYBOX_IMAGE=$image")
+}
+
+build_pause() {
+  local image=kubeling.local/pause:latest hash root=$WORK/pause
+  hash=$(hash_of "$BUSYBOX_BIN")
+  if up_to_date "$image" "$hash"; then log "$image is up to date"; else
+    mkdir -p "$root/bin" "$root/etc" "$root/tmp"
+    install -m 0755 "$BUSYBOX_BIN" "$root/bin/busybox"
+    ln -s busybox "$root/bin/sh"
+    ln -s busybox "$root/bin/sleep"
+    printf 'root:x:0:0:root:/:/bin/sh\n' >"$root/etc/passwd"
+    # PID 1 ignores signals it has no handler for, so trap TERM/INT and sleep in the background,
+    # where `wait` returns as soon as the signal arrives.
+    import "$image" "$hash" "$root" \
+      -c 'ENTRYPOINT ["/bin/sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'
+  fi
+  ENV_LINES+=("PAUSE_IMAGE=$image")
+}
+
+build_node() {
+  local image=kubeling.local/node:20 hash root=$WORK/node version
+  [[ -n "$NODE_BIN" && -x "$NODE_BIN" ]] || { log "no node binary: skipping $image"; return; }
+  version=$("$NODE_BIN" --version)
+  [[ "$version" == v20.* ]] || log "warning: host node is $version, tagging it as $image anyway"
+  hash=$(hash_of "$BUSYBOX_BIN" "$(readlink -f "$NODE_BIN")")
+  if up_to_date "$image" "$hash"; then log "$image is up to date"; else
+    base_rootfs "$root"
+    copy_with_libs "$NODE_BIN" "$root" /usr/local/bin/node
+    ln -sf ../local/bin/node "$root/usr/bin/node"
+    if [[ -d /etc/ssl/certs ]]; then
+      mkdir -p "$root/etc/ssl"
+      cp -rL /etc/ssl/certs "$root/etc/ssl/certs" 2>/dev/null || true
+    fi
+    import "$image" "$hash" "$root" -c 'WORKDIR /app' -c "ENV NODE_VERSION=${version#v}" -c 'CMD ["node"]'
+  fi
+  ENV_LINES+=("NODE_IMAGE=$image" "KUBELING_DEPS=context")
+}
+
+build_etcd() {
+  local image=kubeling.local/etcd:3.4 hash root=$WORK/etcd
+  [[ -x "$ETCD_BIN" ]] || { log "no $ETCD_BIN (apt-get install etcd-server): skipping $image"; return; }
+  hash=$(hash_of "$ETCD_BIN")
+  if up_to_date "$image" "$hash"; then log "$image is up to date"; else
+    base_rootfs "$root"
+    # The official image keeps etcd at /usr/local/bin/etcd; compose runs that path for either image.
+    copy_with_libs "$ETCD_BIN" "$root" /usr/local/bin/etcd
+    mkdir -p "$root/var/lib/etcd" "$root/var/etcd"
+    import "$image" "$hash" "$root" -c 'WORKDIR /var/lib/etcd' -c 'EXPOSE 2379 2380' -c 'CMD ["/usr/local/bin/etcd"]'
+  fi
+  ENV_LINES+=("ETCD_IMAGE=$image")
+}
+
+build_busybox
+build_pause
+build_node
+build_etcd
+
+mkdir -p .kubeling
+{
+  echo "# Written by scripts/build-images.sh: the local images this machine built (no registry needed)."
+  printf '%s\n' "${ENV_LINES[@]}"
+} >.kubeling/images.env
+log "wrote .kubeling/images.env"
