@@ -1,0 +1,78 @@
+// batch/v1 kinds (k8s.io/api/batch/v1/types.go): Job, CronJob.
+
+import type { KubeObject, ObjectMeta } from "../meta.js";
+import { Bool, Conditions, Int, List, Obj, Opt, type Static, Str, Time } from "../schema/helpers.js";
+import { ObjectReferenceSchema, PodTemplateSpecSchema } from "./core.js";
+import { type KindBody, KindSchema, LabelSelectorSchema, ObjectMetaSchema } from "./meta.js";
+
+export const JobSpecSchema = Obj({
+  parallelism: Opt(Int()),
+  completions: Opt(Int()),
+  activeDeadlineSeconds: Opt(Int()),
+  backoffLimit: Opt(Int()),
+  backoffLimitPerIndex: Opt(Int()),
+  maxFailedIndexes: Opt(Int()),
+  selector: Opt(LabelSelectorSchema),
+  manualSelector: Opt(Bool()),
+  template: PodTemplateSpecSchema,
+  ttlSecondsAfterFinished: Opt(Int()),
+  completionMode: Opt(Str("NonIndexed or Indexed")),
+  suspend: Opt(Bool()),
+  podReplacementPolicy: Opt(Str("TerminatingOrFailed or Failed")),
+});
+export type JobSpec = Static<typeof JobSpecSchema>;
+
+export const JobConditionSchema = Obj({
+  type: Str("Complete, Failed, Suspended, FailureTarget, SuccessCriteriaMet"),
+  status: Str(),
+  lastProbeTime: Opt(Time()),
+  lastTransitionTime: Opt(Time()),
+  reason: Opt(Str()),
+  message: Opt(Str()),
+});
+export type JobCondition = Static<typeof JobConditionSchema>;
+
+export const JobStatusSchema = Obj({
+  conditions: Opt(Conditions(JobConditionSchema)),
+  startTime: Opt(Time()),
+  completionTime: Opt(Time()),
+  active: Opt(Int()),
+  succeeded: Opt(Int()),
+  failed: Opt(Int()),
+  terminating: Opt(Int()),
+  completedIndexes: Opt(Str()),
+  failedIndexes: Opt(Str()),
+  uncountedTerminatedPods: Opt(Obj({ succeeded: Opt(List(Str())), failed: Opt(List(Str())) })),
+  ready: Opt(Int()),
+});
+export type JobStatus = Static<typeof JobStatusSchema>;
+
+export const JobSchema = KindSchema("Job", { spec: Opt(JobSpecSchema), status: Opt(JobStatusSchema) });
+export interface Job extends KubeObject, KindBody<typeof JobSchema> {}
+
+export const JobTemplateSpecSchema = Obj({ metadata: Opt(ObjectMetaSchema), spec: Opt(JobSpecSchema) });
+export interface JobTemplateSpec extends Omit<Static<typeof JobTemplateSpecSchema>, "metadata"> {
+  metadata?: ObjectMeta;
+}
+
+export const CronJobSpecSchema = Obj({
+  schedule: Str(),
+  timeZone: Opt(Str()),
+  startingDeadlineSeconds: Opt(Int()),
+  concurrencyPolicy: Opt(Str("Allow, Forbid or Replace")),
+  suspend: Opt(Bool()),
+  jobTemplate: JobTemplateSpecSchema,
+  successfulJobsHistoryLimit: Opt(Int()),
+  failedJobsHistoryLimit: Opt(Int()),
+});
+export type CronJobSpec = Static<typeof CronJobSpecSchema>;
+
+export const CronJobStatusSchema = Obj({
+  active: Opt(List(ObjectReferenceSchema)),
+  lastScheduleTime: Opt(Time()),
+  lastSuccessfulTime: Opt(Time()),
+});
+export type CronJobStatus = Static<typeof CronJobStatusSchema>;
+
+export const CronJobSchema = KindSchema("CronJob", { spec: Opt(CronJobSpecSchema), status: Opt(CronJobStatusSchema) });
+export interface CronJob extends KubeObject, KindBody<typeof CronJobSchema> {}

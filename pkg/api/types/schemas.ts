@@ -1,0 +1,44 @@
+// The top-level schema of every built-in kind, keyed by "group/version/Kind" (core: "v1/Pod").
+// Used for unknown-field detection and OpenAPI v3.
+
+import type { TSchema } from "../schema/helpers.js";
+import { DaemonSetSchema, DeploymentSchema, ReplicaSetSchema, StatefulSetSchema } from "./apps.js";
+import { CronJobSchema, JobSchema } from "./batch.js";
+import { LeaseSchema } from "./coordination.js";
+import {
+  BindingSchema,
+  ConfigMapSchema,
+  EndpointsSchema,
+  EventSchema,
+  NamespaceSchema,
+  NodeSchema,
+  PodSchema,
+  SecretSchema,
+  ServiceAccountSchema,
+  ServiceSchema,
+} from "./core.js";
+
+export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
+  "v1/Pod": PodSchema,
+  "v1/Binding": BindingSchema,
+  "v1/Node": NodeSchema,
+  "v1/Service": ServiceSchema,
+  "v1/Endpoints": EndpointsSchema,
+  "v1/ConfigMap": ConfigMapSchema,
+  "v1/Secret": SecretSchema,
+  "v1/ServiceAccount": ServiceAccountSchema,
+  "v1/Namespace": NamespaceSchema,
+  "v1/Event": EventSchema,
+  "apps/v1/Deployment": DeploymentSchema,
+  "apps/v1/ReplicaSet": ReplicaSetSchema,
+  "apps/v1/StatefulSet": StatefulSetSchema,
+  "apps/v1/DaemonSet": DaemonSetSchema,
+  "batch/v1/Job": JobSchema,
+  "batch/v1/CronJob": CronJobSchema,
+  "coordination.k8s.io/v1/Lease": LeaseSchema,
+};
+
+/** The schema of a kind by apiVersion ("apps/v1", "v1") and kind, or undefined. */
+export function schemaForKind(apiVersion: string, kind: string): TSchema | undefined {
+  return KIND_SCHEMAS[`${apiVersion}/${kind}`];
+}
