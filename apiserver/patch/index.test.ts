@@ -41,8 +41,10 @@ function deployment(): KubeObject {
 
 // biome-ignore lint/suspicious/noExplicitAny: test helpers poke into untyped specs
 type Any = Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: elements are indexed freely in assertions
+type AnyList = any[];
 const spec = (o: KubeObject) => o.spec as Any;
-const containers = (o: KubeObject) => spec(o).template.spec.containers as Any[];
+const containers = (o: KubeObject) => spec(o).template.spec.containers as AnyList;
 
 describe("merge patch (RFC 7386)", () => {
   test("kubectl scale / label", () => {
@@ -337,7 +339,7 @@ describe("server-side apply", () => {
 
   test("merges into live by key, keeping fields set by others", () => {
     const live = applyServerSide(undefined, applied(3), { manager: "kubectl", force: false, resource: deployments });
-    (spec(live).template.spec.containers as Any[]).push({ name: "sidecar", image: "b" });
+    (spec(live).template.spec.containers as AnyList).push({ name: "sidecar", image: "b" });
     live.metadata.uid = "u1";
     live.status = { replicas: 3 };
     const out = applyServerSide(live, applied(3, "nginx:1.26"), {
@@ -426,7 +428,7 @@ describe("server-side apply", () => {
 
   test("omitting a container removes it", () => {
     const two = applied(1);
-    (spec(two).template.spec.containers as Any[]).push({ name: "side", image: "s" });
+    (spec(two).template.spec.containers as AnyList).push({ name: "side", image: "s" });
     const live = applyServerSide(undefined, two, { manager: "kubectl", force: false, resource: deployments });
     assert.equal(containers(live).length, 2);
     const out = applyServerSide(live, applied(1), { manager: "kubectl", force: false, resource: deployments });
