@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# docker compose for kubeling, on any machine:
+#   - uses `docker compose` (v2 plugin) or `docker-compose` (v1), whichever is installed;
+#   - unless KUBELING_OFFICIAL_IMAGES=1, builds the local images first (scripts/build-images.sh, no
+#     registry needed) and passes their names (.kubeling/images.env) to docker-compose.yml; with them
+#     the kubeling image is built from the host's node_modules/ and dist/, so `up` runs
+#     `npm ci` (when node_modules/ is missing) and `npm run build` first;
+#   - `down` also removes the pod containers the kubelets started (label kubeling.io/cluster),
+#     which compose does not know about, so that the cluster network can go too.
+#   --ha   three etcd members (compose profile "ha") instead of one; start it on fresh volumes.
+#
+# Usage: bash scripts/compose.sh [--ha] up -d | ps | logs -f apiserver | down [-v] | <any compose command>
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if docker compose version >/dev/null 2>&1; then
+  COMPOSE=(docker compose)
+elif command -v docker-compose >/dev/null; then
+  COMPOSE=(docker-compose)
+else
+  echo "compose.sh: neither 'docker compose' nor 'docker-compose' is installed (Debian: apt-get install docker-compose)" >&2
+  exit 1
+fi
+COMPOSE+=(-p "${COMPOSE_PROJECT_NAME:-kubeling}" -f docker-compose.yml)
+
+if [[ "${1:-}" == "--ha" ]]; then
+  shift
+  export COMPOSE_PROFILES=ha
+  export ETCD_INITIAL_CLUSTER="etcd=http://etcd:2380,etcd-2=http://etcd-2:2380,etcd-3=http://etcd-3:2380"
+  export ETCD_SERVERS="http://etcd:2379,http://etcd-2:2379,http://etcd-3:2379"
+fi
+
+cmd=${1:-}
+if [[ "${KUBELING_OFFICIAL_IMAGES:-0}" != 1 && "$cmd" != "" ]]; then
+  if [[ "$cmd" == up || "$cmd" == build || "$cmd" == create ]]; then
+    bash scripts/build-images.sh
+  fi
+  if [[ -f .kubeling/images.env ]]; then
+    set -a
+    # shellcheck disable=SC1091
+    source .kubeling/images.env
+    set +a
+  fi
+  if [[ ("$cmd" == up || "$cmd" == build) && "${KUBELING_DEPS:-npm}" == context ]]; then
+    [[ -d node_modules ]] || npm ci --no-audit --no-fund
+    npm run --silent build
+  fi
+fi
+
+if [[ "$cmd" == up ]]; then
+  mkdir -p .kubeling
+  # The kubeconfig service writes a fresh one once the API server is healthy.
+  rm -f .kubeling/kubeconfig
+  shift
+  # --build: the image must hold the dist/ just compiled.
+  "${COMPOSE[@]}" up --build "$@"
+  if [[ " $* " == *" -d "* || " $* " == *" --detach "* ]]; then
+    deadline=$((SECONDS + 120))
+    until [[ -s .kubeling/kubeconfig ]]; do
+      if ((SECONDS > deadline)); then
+        echo "compose.sh: no .kubeling/kubeconfig after 120 s; see: bash scripts/compose.sh logs apiserver kubeconfig" >&2
+        exit 1
+      fi
+      sleep 1
+    done
+    echo "kubeling is up. Try:  KUBECONFIG=$PWD/.kubeling/kubeconfig kubectl get nodes"
+  fi
+elif [[ "$cmd" == down ]]; then
+  "${COMPOSE[@]}" stop
+  cluster=${KUBELING_CLUSTER_NAME:-kubeling}
+  pods=$(docker ps -aq --filter "label=kubeling.io/cluster=$cluster")
+  if [[ -n "$pods" ]]; then
+    echo "removing $(wc -w <<<"$pods") pod container(s) of cluster $cluster"
+    # shellcheck disable=SC2086
+    docker rm -f $pods >/dev/null
+  fi
+  "${COMPOSE[@]}" "$@"
+else
+  "${COMPOSE[@]}" "$@"
+fi

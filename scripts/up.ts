@@ -1,0 +1,361 @@
+// `npm run up`: the contributor's loop. Starts a whole kubeling cluster as child processes on this
+// machine, from the TypeScript sources (no build step):
+//   etcd (the local /usr/bin/etcd, or the etcd image through Docker when there is no binary),
+//   the API server, and whichever of scheduler / controller-manager / kubelets exist in the tree.
+// Ports are free ones (reused from the last run when still free), etcd data stays in
+// .kubeling/etcd (--fresh wipes it), logs go to .kubeling/logs/<component>.log, and the
+// kubeconfig for kubectl and the CLI is written to .kubeling/kubeconfig.
+// Ctrl-C (or SIGTERM) stops everything, the components before etcd.
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError } from "commander";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const STATE = join(ROOT, ".kubeling");
+const LOGS = join(STATE, "logs");
+const KUBECONFIG = join(STATE, "kubeconfig");
+const PORTS_FILE = join(STATE, "up-ports.json");
+const TSX = ["--conditions=source", "--import", "tsx"];
+
+interface Options {
+  nodes: number;
+  fresh: boolean;
+  clusterName: string;
+  etcdBin: string;
+  etcdImage: string;
+  logLevel: string;
+}
+
+interface Running {
+  name: string;
+  child: ChildProcess;
+  /** Set once the process has exited. */
+  exited?: { code: number | null; signal: NodeJS.Signals | null };
+  exitedP: Promise<void>;
+  /** For etcd in Docker: the container to remove on stop. */
+  container?: string;
+}
+
+const say = (msg: string): void => {
+  process.stdout.write(`[up] ${msg}\n`);
+};
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once("error", () => res(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** ports returns the named ports of the last run where still free, and new free ones otherwise. */
+async function ports(names: readonly string[]): Promise<Record<string, number>> {
+  let last: Record<string, number> = {};
+  try {
+    last = JSON.parse(readFileSync(PORTS_FILE, "utf8")) as Record<string, number>;
+  } catch {
+    // first run
+  }
+  const out: Record<string, number> = {};
+  const taken = new Set<number>();
+  for (const n of names) {
+    const prev = last[n];
+    if (prev && !taken.has(prev) && (await portFree(prev))) out[n] = prev;
+    else {
+      let p = await freePort();
+      while (taken.has(p)) p = await freePort();
+      out[n] = p;
+    }
+    taken.add(out[n] as number);
+  }
+  writeFileSync(PORTS_FILE, `${JSON.stringify(out, null, 2)}\n`);
+  return out;
+}
+
+function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Running {
+  const logPath = join(LOGS, `${name}.log`);
+  const log = createWriteStream(logPath, { flags: "a" });
+  log.write(`\n--- ${new Date().toISOString()} ${cmd} ${args.join(" ")}\n`);
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    // Own process group: Ctrl-C in the terminal reaches only us, and we stop children in order.
+    detached: true,
+  });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const r: Running = { name, child, exitedP: Promise.resolve() };
+  r.exitedP = new Promise<void>((res) => {
+    child.once("exit", (code, signal) => {
+      r.exited = { code, signal };
+      log.end();
+      res();
+    });
+    child.once("error", (err) => {
+      log.write(`spawn error: ${err.message}\n`);
+      r.exited ??= { code: -1, signal: null };
+      log.end();
+      res();
+    });
+  });
+  say(`started ${name} (pid ${child.pid ?? "?"}), log: ${logPath}`);
+  return r;
+}
+
+function tail(name: string, lines = 15): string {
+  try {
+    return readFileSync(join(LOGS, `${name}.log`), "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(-lines)
+      .join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function waitUntil(what: string, r: Running, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (r.exited)
+      throw new Error(`${r.name} exited (${r.exited.code ?? r.exited.signal}) before ${what}:\n${tail(r.name)}`);
+    if (await check()) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${tail(r.name)}`);
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+function dockerAvailable(): boolean {
+  try {
+    execFileSync("docker", ["info"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function startEtcd(o: Options, p: Record<string, number>): Running {
+  const client = `http://127.0.0.1:${p.etcd}`;
+  const peer = `http://127.0.0.1:${p.etcdPeer}`;
+  const flags = (dataDir: string, listenClient: string, listenPeer: string): string[] => [
+    "--name=kubeling",
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${listenClient}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${listenPeer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=kubeling=${peer}`,
+    "--quota-backend-bytes=4294967296",
+    "--log-level=warn",
+    "--logger=zap",
+  ];
+  if (existsSync(o.etcdBin)) {
+    return start("etcd", o.etcdBin, flags(join(STATE, "etcd"), client, peer));
+  }
+  if (!dockerAvailable()) {
+    throw new Error(`no etcd: ${o.etcdBin} is missing (apt-get install etcd-server) and Docker does not answer`);
+  }
+  // No local binary: the etcd image, its ports published on loopback only.
+  const container = `kubeling-up-etcd-${p.etcd}`;
+  say(`${o.etcdBin} missing: running etcd from ${o.etcdImage}`);
+  const r = start("etcd", "docker", [
+    "run",
+    "--rm",
+    `--name=${container}`,
+    "--label=kubeling.io/local-up=true",
+    `-p=127.0.0.1:${p.etcd}:2379`,
+    `-p=127.0.0.1:${p.etcdPeer}:2380`,
+    `-v=${join(STATE, "etcd")}:/etcd-data`,
+    o.etcdImage,
+    "/usr/local/bin/etcd",
+    ...flags("/etcd-data", "http://0.0.0.0:2379", "http://0.0.0.0:2380"),
+  ]);
+  r.container = container;
+  return r;
+}
+
+function component(name: string): string | undefined {
+  const main = join(ROOT, name, "main.ts");
+  return existsSync(main) ? main : undefined;
+}
+
+async function main(): Promise<void> {
+  const cmd = new Command("up")
+    .description("Run a kubeling cluster as local processes (Ctrl-C stops it). State lives in .kubeling/.")
+    .option(
+      "--nodes <n>",
+      "kubelets to start (node-1..node-N)",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("--nodes wants an integer >= 0");
+        return n;
+      },
+      2,
+    )
+    .option("--fresh", "wipe etcd data and certificates first", false)
+    .option("--cluster-name <name>", "kubelets' --cluster-name (Docker labels and network)", "kubeling")
+    .option("--etcd-bin <path>", "etcd binary", process.env.ETCD_BIN ?? "/usr/bin/etcd")
+    .option(
+      "--etcd-image <image>",
+      "etcd image when there is no binary",
+      process.env.ETCD_IMAGE ?? "kubeling.local/etcd:3.4",
+    )
+    .option("--log-level <level>", "components' log level", "info")
+    .parse(process.argv);
+  const o = cmd.opts<Options>();
+
+  if (o.fresh) {
+    for (const d of ["etcd", "pki"]) rmSync(join(STATE, d), { recursive: true, force: true });
+    rmSync(KUBECONFIG, { force: true });
+  }
+  mkdirSync(LOGS, { recursive: true });
+  const kubeletNames = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
+  const p = await ports(["etcd", "etcdPeer", "apiserver", ...kubeletNames.map((n) => `kubelet-${n}`)]);
+
+  const running: Running[] = [];
+  let stopping = false;
+  const stopAll = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say(`stopping (${why})`);
+    for (const r of [...running].reverse()) {
+      if (r.exited) continue;
+      if (r.child.pid) {
+        try {
+          process.kill(-r.child.pid, "SIGTERM");
+        } catch {
+          r.child.kill("SIGTERM");
+        }
+      }
+      const timer = setTimeout(() => {
+        if (!r.exited && r.child.pid) {
+          say(`${r.name} ignored SIGTERM for 10 s: SIGKILL`);
+          try {
+            process.kill(-r.child.pid, "SIGKILL");
+          } catch {
+            r.child.kill("SIGKILL");
+          }
+        }
+      }, 10_000);
+      await r.exitedP;
+      clearTimeout(timer);
+      if (r.container) {
+        try {
+          execFileSync("docker", ["rm", "-f", r.container], { stdio: "ignore" });
+        } catch {
+          // --rm already removed it
+        }
+      }
+      say(`stopped ${r.name}`);
+    }
+  };
+  let exitCode = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    void stopAll(sig).then(() => process.exit(exitCode));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    const etcd = startEtcd(o, p);
+    running.push(etcd);
+    await waitUntil("etcd /health", etcd, () => httpOk(`http://127.0.0.1:${p.etcd}/health`), 30_000);
+
+    const apiMain = component("apiserver");
+    if (!apiMain) throw new Error("apiserver/main.ts is missing");
+    rmSync(KUBECONFIG, { force: true });
+    const api = start("apiserver", process.execPath, [
+      ...TSX,
+      apiMain,
+      `--etcd-servers=http://127.0.0.1:${p.etcd}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${p.apiserver}`,
+      `--cert-dir=${join(STATE, "pki")}`,
+      `--write-kubeconfig=${KUBECONFIG}`,
+      `--kubeconfig-server=https://127.0.0.1:${p.apiserver}`,
+      `--log-level=${o.logLevel}`,
+    ]);
+    running.push(api);
+    // The kubeconfig is written once the server listens; /healthz needs no credentials.
+    await waitUntil("the API server to write its kubeconfig", api, async () => existsSync(KUBECONFIG), 60_000);
+
+    const kc = `--kubeconfig=${KUBECONFIG}`;
+    for (const name of ["scheduler", "controller-manager"]) {
+      const m = component(name);
+      if (m) running.push(start(name, process.execPath, [...TSX, m, kc, `--log-level=${o.logLevel}`]));
+      else say(`${name}/main.ts not in the tree yet: not started`);
+    }
+    const kubeletMain = component("kubelet");
+    if (kubeletMain) {
+      for (const node of kubeletNames) {
+        running.push(
+          start(`kubelet-${node}`, process.execPath, [
+            ...TSX,
+            kubeletMain,
+            kc,
+            `--node-name=${node}`,
+            `--cluster-name=${o.clusterName}`,
+            "--address=127.0.0.1",
+            `--port=${p[`kubelet-${node}`]}`,
+            `--log-level=${o.logLevel}`,
+          ]),
+        );
+      }
+    } else say("kubelet/main.ts not in the tree yet: no nodes");
+
+    say("");
+    say(`kubeling is up: API server https://127.0.0.1:${p.apiserver}, etcd http://127.0.0.1:${p.etcd}`);
+    say(`  export KUBECONFIG=${KUBECONFIG}`);
+    say("  kubectl get ns        # or: node --conditions=source --import tsx cli/main.ts get ns");
+    say(`  logs: ${LOGS}/   Ctrl-C stops everything`);
+
+    // Stay up; a component that dies is reported, and losing etcd or the API server ends the run.
+    await new Promise<void>((res) => {
+      for (const r of running) {
+        void r.exitedP.then(() => {
+          if (stopping) return;
+          say(`${r.name} exited (${r.exited?.code ?? r.exited?.signal}); last log lines:\n${tail(r.name)}`);
+          if (r.name === "etcd" || r.name === "apiserver") {
+            exitCode = 1;
+            res();
+          }
+        });
+      }
+    });
+    await stopAll("a core component exited");
+    process.exit(exitCode);
+  } catch (err) {
+    say(err instanceof Error ? err.message : String(err));
+    exitCode = 1;
+    await stopAll("start-up failed");
+    process.exit(1);
+  }
+}
+
+void main();
