@@ -1,0 +1,108 @@
+// Discovery endpoints. The documents come from apiserver/discovery.ts (pure functions over the
+// resource table); they never change while the process runs, so each is serialised once.
+// /api and /apis answer aggregated discovery (with the exact Content-Type parameters kubectl
+// requires, KUBECTL_WIRE 1.8) only when the Accept header asks for it, else the legacy form.
+
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { StatusError } from "#pkg/api/errors.js";
+import type { ResourceInfo } from "#pkg/api/resources.js";
+import {
+  aggregatedDiscovery,
+  apiResourceList,
+  DISCOVERY_CONTENT_TYPE,
+  groupVersions,
+  legacyApiGroup,
+  legacyApiGroupList,
+  legacyApiVersions,
+  negotiateDiscovery,
+} from "../discovery.js";
+import { JSON_TYPE } from "../http/status.js";
+import { openApiV3Document, openApiV3Index } from "../openapi.js";
+
+function notFound(): StatusError {
+  return new StatusError(404, "NotFound", "the server could not find the requested resource");
+}
+
+function sendJson(reply: FastifyReply, body: string, contentType = JSON_TYPE): FastifyReply {
+  return reply.code(200).header("content-type", contentType).send(body);
+}
+
+export function registerDiscoveryRoutes(app: FastifyInstance, deps: { resources: readonly ResourceInfo[] }): void {
+  const { resources } = deps;
+  const aggregated = {
+    core: {
+      v2: JSON.stringify(aggregatedDiscovery("core", "v2", resources)),
+      v2beta1: JSON.stringify(aggregatedDiscovery("core", "v2beta1", resources)),
+    },
+    apis: {
+      v2: JSON.stringify(aggregatedDiscovery("apis", "v2", resources)),
+      v2beta1: JSON.stringify(aggregatedDiscovery("apis", "v2beta1", resources)),
+    },
+  };
+  const groupList = JSON.stringify(legacyApiGroupList(resources));
+  const groups = new Map<string, string>();
+  const resourceLists = new Map<string, string>();
+  for (const gv of groupVersions(resources)) {
+    const list = apiResourceList(gv.group, gv.version, resources);
+    if (list) resourceLists.set(`${gv.group}/${gv.version}`, JSON.stringify(list));
+    if (gv.group && !groups.has(gv.group)) {
+      const g = legacyApiGroup(gv.group, resources);
+      if (g) groups.set(gv.group, JSON.stringify(g));
+    }
+  }
+
+  const root =
+    (which: "core" | "apis") =>
+    (req: { headers: { accept?: string | undefined; host?: string | undefined } }, reply: FastifyReply) => {
+      const flavour = negotiateDiscovery(req.headers.accept);
+      // Caches in between must not mix the aggregated and legacy answers.
+      reply.header("vary", "Accept");
+      if (flavour !== "legacy") return sendJson(reply, aggregated[which][flavour], DISCOVERY_CONTENT_TYPE[flavour]);
+      if (which === "apis") return sendJson(reply, groupList);
+      return sendJson(reply, JSON.stringify(legacyApiVersions(req.headers.host ?? "")));
+    };
+  app.get("/api", root("core"));
+  app.get("/apis", root("apis"));
+
+  // OpenAPI v3 (kubectl apply / create -f validate against it). Documents are serialised on
+  // first use and then served from memory; the ?hash= URLs from the index are immutable.
+  const index = JSON.stringify(openApiV3Index(resources));
+  const docs = new Map<string, { body: string; hash: string }>();
+  app.get("/openapi/v3", (_req, reply) => sendJson(reply, index));
+  app.get("/openapi/v3/*", (req, reply) => {
+    const path = (req.params as { "*": string })["*"];
+    let d = docs.get(path);
+    if (!d) {
+      const found = openApiV3Document(path, resources);
+      if (!found) throw notFound();
+      d = { body: JSON.stringify(found.doc), hash: found.hash };
+      docs.set(path, d);
+    }
+    reply.header("etag", `"${d.hash}"`);
+    if ((req.query as { hash?: string }).hash === d.hash) reply.header("cache-control", "public, immutable");
+    return sendJson(reply, d.body);
+  });
+  // Upstream serves v2 too; kubectl tolerates its absence when v3 is there (KUBECTL_WIRE 1.9).
+  app.get("/openapi/v2", () => {
+    throw notFound();
+  });
+
+  app.get("/api/:version", (req, reply) => {
+    const { version } = req.params as { version: string };
+    const list = resourceLists.get(`/${version}`);
+    if (!list) throw notFound();
+    return sendJson(reply, list);
+  });
+  app.get("/apis/:group", (req, reply) => {
+    const { group } = req.params as { group: string };
+    const g = groups.get(group);
+    if (!g) throw notFound();
+    return sendJson(reply, g);
+  });
+  app.get("/apis/:group/:version", (req, reply) => {
+    const { group, version } = req.params as { group: string; version: string };
+    const list = resourceLists.get(`${group}/${version}`);
+    if (!list) throw notFound();
+    return sendJson(reply, list);
+  });
+}

@@ -1,0 +1,49 @@
+// Non-resource endpoints: /healthz, /livez, /readyz (etcd through registry.healthy()),
+// /version and /metrics.
+
+import type { FastifyInstance } from "fastify";
+import type { RegistryView } from "../http/types.js";
+import type { ApiMetrics } from "../metrics.js";
+
+/**
+ * VERSION is what /version reports. The minor ("31") matters: the /usr/bin/kubectl dispatcher
+ * runs the kubectl whose minor matches it, and kubectl 1.31 writes JSON bodies everywhere, while
+ * 1.32+ POSTs protobuf from `kubectl create <generator>` (KUBECTL_WIRE 1.1, 1.3).
+ */
+export const VERSION_INFO = Object.freeze({
+  major: "1",
+  minor: "31",
+  gitVersion: "v1.31.0+kubeling.0.1.0",
+  gitCommit: "",
+  gitTreeState: "clean",
+  buildDate: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  goVersion: `node-${process.version}`,
+  compiler: "node",
+  platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,
+});
+
+/** OPEN_PATHS need no token, as upstream's system:public-info-viewer role allows. */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz", "/livez", "/readyz", "/version"]);
+
+export function registerSystemRoutes(
+  app: FastifyInstance,
+  deps: { registry: RegistryView; metrics: ApiMetrics; isShuttingDown: () => boolean },
+): void {
+  const ok = (_req: unknown, reply: import("fastify").FastifyReply) =>
+    reply.code(200).header("content-type", "text/plain; charset=utf-8").send("ok");
+  app.get("/healthz", ok);
+  app.get("/livez", ok);
+  app.get("/readyz", async (_req, reply) => {
+    const healthy = !deps.isShuttingDown() && (await deps.registry.healthy().catch(() => false));
+    if (healthy) return reply.code(200).header("content-type", "text/plain; charset=utf-8").send("ok");
+    const why = deps.isShuttingDown()
+      ? "[-]shutdown failed: process is shutting down"
+      : "[-]etcd failed: etcd is not reachable";
+    return reply.code(500).header("content-type", "text/plain; charset=utf-8").send(`${why}\nreadyz check failed\n`);
+  });
+  const versionBody = JSON.stringify(VERSION_INFO);
+  app.get("/version", (_req, reply) => reply.code(200).header("content-type", "application/json").send(versionBody));
+  app.get("/metrics", (_req, reply) =>
+    reply.code(200).header("content-type", "text/plain; version=0.0.4; charset=utf-8").send(deps.metrics.render()),
+  );
+}
