@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { test } from "node:test";
+import { buildCommand, parseDuration, parseFlags } from "./flags.js";
+import { generateSelfSigned } from "./tls.js";
+
+test("parseDuration: Go durations", () => {
+  assert.equal(parseDuration("5m"), 300_000);
+  assert.equal(parseDuration("1h30m"), 5_400_000);
+  assert.equal(parseDuration("250ms"), 250);
+  assert.equal(parseDuration("0"), 0);
+  assert.throws(() => parseDuration("5 minutes"));
+});
+
+test("parseFlags: upstream flag names and defaults", () => {
+  const o = parseFlags(["node", "main", "--etcd-servers=http://a:1,http://b:2", "--secure-port=0"]);
+  assert.deepEqual(o.etcdServers, ["http://a:1", "http://b:2"]);
+  assert.equal(o.etcdPrefix, "/registry");
+  assert.equal(o.securePort, 0);
+  assert.equal(o.bindAddress, "0.0.0.0");
+  assert.equal(o.etcdCompactionIntervalMs, 300_000);
+  assert.equal(o.serviceClusterIPRange, "10.96.0.0/12");
+  const help = buildCommand().helpInformation();
+  for (const f of [
+    "--etcd-servers",
+    "--token-auth-file",
+    "--write-kubeconfig",
+    "--cert-dir",
+    "KUBELING_ETCD_SERVERS",
+  ]) {
+    assert.ok(help.includes(f), `--help mentions ${f}`);
+  }
+});
+
+test("self-signed serving cert covers the API server's names", async () => {
+  const { cert } = await generateSelfSigned(["localhost", "127.0.0.1", "kubernetes.default.svc"]);
+  const x = new X509Certificate(cert);
+  assert.ok(x.checkHost("localhost"));
+  assert.ok(x.checkHost("kubernetes.default.svc"));
+  assert.ok(x.checkIP("127.0.0.1"));
+  assert.ok(x.ca, "marked as a CA so clients can trust it as its own root");
+});
