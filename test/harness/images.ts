@@ -2,13 +2,15 @@
 // are built from the host's busybox-static with `docker import` (DESIGN.md section 7).
 //   kubeling.local/busybox:latest  /bin/busybox plus one symlink per applet, CMD sh
 //   kubeling.local/pause:latest    the same rootfs, CMD sleeps "forever" (the pod sandbox)
-// scripts/build-images.sh should build the same two images the same way (same names, same
-// layout), so tests and compose agree; this helper only builds what is missing.
+// scripts/build-images.sh (helper E) is the one builder: when it exists this helper runs it
+// (it is hash-cached, so a second run is fast); the docker-import fallback below builds the same
+// two images for checkouts without the script.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const BUSYBOX_IMAGE = "kubeling.local/busybox:latest";
 export const PAUSE_IMAGE = "kubeling.local/pause:latest";
@@ -49,7 +51,13 @@ function importImage(rootfs: string, name: string, cmd: string[]): void {
  * they are missing. Throws (never skips) when Docker or /usr/bin/busybox is unavailable.
  */
 export function ensureLocalImages(): { busybox: string; pause: string } {
-  const missing = [BUSYBOX_IMAGE, PAUSE_IMAGE].filter((n) => !imageExists(n));
+  let missing = [BUSYBOX_IMAGE, PAUSE_IMAGE].filter((n) => !imageExists(n));
+  const script = join(dirname(fileURLToPath(import.meta.url)), "../../scripts/build-images.sh");
+  if (missing.length > 0 && existsSync(script)) {
+    const r = spawnSync("bash", [script], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+    missing = [BUSYBOX_IMAGE, PAUSE_IMAGE].filter((n) => !imageExists(n));
+  }
   if (missing.length > 0) {
     const rootfs = buildRootfs();
     try {

@@ -9,31 +9,10 @@ import { silentLogger } from "#pkg/runtime/log.js";
 import { DockerRuntime } from "../../kubelet/runtime/docker.js";
 import { LABEL_CLUSTER } from "../../kubelet/runtime/runtime.js";
 import { BUSYBOX_IMAGE, ensureLocalImages, PAUSE_IMAGE } from "../harness/images.js";
+import { cleanupCluster } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
 
 const docker = new Docker();
-
-/** cleanupCluster removes every container and the network of a test cluster. */
-export async function cleanupCluster(cluster: string): Promise<void> {
-  const cs = await docker.listContainers({ all: true, filters: { label: [`${LABEL_CLUSTER}=${cluster}`] } });
-  await Promise.all(
-    cs.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined),
-    ),
-  );
-  const nets = await docker.listNetworks({ filters: { label: [`${LABEL_CLUSTER}=${cluster}`] } });
-  await Promise.all(
-    nets.map((n) =>
-      docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined),
-    ),
-  );
-}
 
 async function readAll(s: NodeJS.ReadableStream): Promise<string> {
   let out = "";

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Pod } from "#pkg/api/types/index.js";
+import { Backoff } from "./backoff.js";
+import { buildEnv, expandVars, hashContainer, limits, parseDuration, pullPolicy } from "./spec.js";
+
+const pod: Pod = {
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "web", namespace: "prod", uid: "u-1", labels: { app: "web" }, annotations: { a: "b" } },
+  spec: { nodeName: "node-1", serviceAccountName: "sa", containers: [{ name: "c", image: "busybox" }] },
+};
+
+describe("kubelet spec helpers", () => {
+  test("pullPolicy defaults as upstream", () => {
+    assert.equal(pullPolicy({ name: "c", image: "busybox" }), "Always");
+    assert.equal(pullPolicy({ name: "c", image: "busybox:latest" }), "Always");
+    assert.equal(pullPolicy({ name: "c", image: "busybox:1.36" }), "IfNotPresent");
+    assert.equal(pullPolicy({ name: "c", image: "localhost:5000/busybox" }), "Always");
+    assert.equal(pullPolicy({ name: "c", image: "localhost:5000/busybox:1" }), "IfNotPresent");
+    assert.equal(pullPolicy({ name: "c", image: "busybox@sha256:abc" }), "IfNotPresent");
+    assert.equal(pullPolicy({ name: "c", image: "busybox", imagePullPolicy: "Never" }), "Never");
+  });
+
+  test("limits map to NanoCpus and Memory", () => {
+    assert.deepEqual(limits({ name: "c", resources: { limits: { cpu: "500m", memory: "64Mi" } } }), {
+      nanoCpus: 500_000_000,
+      memoryBytes: 64 * 1024 * 1024,
+    });
+    assert.deepEqual(limits({ name: "c" }), {});
+  });
+
+  test("hash changes with the image, not with probes", () => {
+    const a = hashContainer({ name: "c", image: "x:1" });
+    assert.equal(a, hashContainer({ name: "c", image: "x:1", livenessProbe: { exec: { command: ["true"] } } }));
+    assert.notEqual(a, hashContainer({ name: "c", image: "x:2" }));
+  });
+
+  test("$(VAR) expansion", () => {
+    const vars = new Map([["A", "1"]]);
+    assert.equal(expandVars("x$(A)y", vars), "x1y");
+    assert.equal(expandVars("$(B)", vars), "$(B)");
+    assert.equal(expandVars("$$(A)", vars), "$(A)");
+    assert.equal(expandVars("$", vars), "$");
+  });
+
+  test("env: values, downward API, expansion against earlier entries", () => {
+    const env = buildEnv(
+      pod,
+      {
+        name: "c",
+        env: [
+          { name: "NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+          { name: "NS", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+          { name: "UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
+          { name: "APP", valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+          { name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+          { name: "SA", valueFrom: { fieldRef: { fieldPath: "spec.serviceAccountName" } } },
+          { name: "IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+          { name: "HOST", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
+          { name: "GREETING", value: "hi $(NAME)" },
+        ],
+      },
+      { podIP: "10.0.0.2", hostIP: "192.168.1.1" },
+    );
+    assert.deepEqual(Object.fromEntries(env), {
+      NAME: "web",
+      NS: "prod",
+      UID: "u-1",
+      APP: "web",
+      NODE: "node-1",
+      SA: "sa",
+      IP: "10.0.0.2",
+      HOST: "192.168.1.1",
+      GREETING: "hi web",
+    });
+  });
+
+  test("durations", () => {
+    assert.equal(parseDuration("10s"), 10_000);
+    assert.equal(parseDuration("250ms"), 250);
+    assert.equal(parseDuration("5m"), 300_000);
+    assert.equal(parseDuration("2"), 2000);
+    assert.throws(() => parseDuration("abc"));
+  });
+
+  test("backoff: first retry at once, then base, doubling, capped", () => {
+    let now = 0;
+    const b = new Backoff(10, 40, () => now);
+    assert.equal(b.remaining("k", 0), 0);
+    assert.equal(b.next("k"), 10);
+    assert.equal(b.remaining("k", 0), 10);
+    now = 5;
+    assert.equal(b.remaining("k", 0), 5);
+    assert.equal(b.next("k"), 20);
+    assert.equal(b.next("k"), 40);
+    assert.equal(b.next("k"), 40);
+    now = 1000; // quiet for more than 2×max: forgotten
+    assert.equal(b.delay("k"), 0);
+  });
+});
