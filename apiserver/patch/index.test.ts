@@ -447,3 +447,19 @@ describe("server-side apply", () => {
     );
   });
 });
+
+describe("strategic merge patch without type metadata on the object", () => {
+  test("the resource argument picks the merge keys", () => {
+    const orig = deployment();
+    delete orig.apiVersion;
+    delete orig.kind;
+    const out = applyPatch(
+      "strategic",
+      orig,
+      { spec: { template: { spec: { containers: [{ name: "nginx", image: "n:2" }] } } } },
+      { group: "apps", kind: "Deployment" },
+    );
+    assert.equal(containers(out).length, 2);
+    assert.equal(containers(out)[0].image, "n:2");
+  });
+});

@@ -6,7 +6,7 @@
 import fastJsonPatch from "fast-json-patch";
 import { badRequest, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import { splitApiVersion } from "#pkg/api/resources.js";
+import { type ResourceInfo, splitApiVersion } from "#pkg/api/resources.js";
 import { schemaFor } from "./schema.js";
 import { isObject, jsonMergePatch, mergeMap } from "./strategic.js";
 
@@ -31,16 +31,26 @@ function asObject(result: unknown, type: PatchKind): KubeObject {
   return result as KubeObject;
 }
 
-/** Applies a patch of the given type to an object and returns the patched copy. */
-export function applyPatch(type: PatchKind, original: KubeObject, patch: unknown): KubeObject {
+/**
+ * Applies a patch of the given type to an object and returns the patched copy. Strategic merge
+ * patch picks its list merge keys by the object's kind: from `resource` when given, else from
+ * the object's own apiVersion/kind.
+ */
+export function applyPatch(
+  type: PatchKind,
+  original: KubeObject,
+  patch: unknown,
+  resource?: Pick<ResourceInfo, "group" | "kind">,
+): KubeObject {
   switch (type) {
     case "merge":
       if (!isObject(patch)) throw badRequest("a merge patch must be a JSON object");
       return asObject(jsonMergePatch(original, patch), type);
     case "strategic": {
       if (!isObject(patch)) throw badRequest("a strategic merge patch must be a JSON object");
-      const { group } = splitApiVersion(typeof original.apiVersion === "string" ? original.apiVersion : "v1");
-      const kind = typeof original.kind === "string" ? original.kind : "";
+      const group =
+        resource?.group ?? splitApiVersion(typeof original.apiVersion === "string" ? original.apiVersion : "v1").group;
+      const kind = resource?.kind ?? (typeof original.kind === "string" ? original.kind : "");
       return asObject(mergeMap(structuredClone(original), structuredClone(patch), schemaFor(group, kind)), type);
     }
     case "json":
