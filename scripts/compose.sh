@@ -7,6 +7,7 @@
 #     `npm ci` (when node_modules/ is missing) and `npm run build` first;
 #   - `down` also removes the pod containers the kubelets started (label kubeling.io/cluster),
 #     which compose does not know about, so that the cluster network can go too.
+# KUBELING_NPM_BUILD=0 skips that `npm run build` (dist/ is already current).
 #   --ha   three etcd members (compose profile "ha") instead of one; start it on fresh volumes.
 #
 # Usage: bash scripts/compose.sh [--ha] up -d | ps | logs -f apiserver | down [-v] | <any compose command>
@@ -36,34 +37,36 @@ if [[ "${KUBELING_OFFICIAL_IMAGES:-0}" != 1 && "$cmd" != "" ]]; then
     bash scripts/build-images.sh
   fi
   if [[ -f .kubeling/images.env ]]; then
-    set -a
-    # shellcheck disable=SC1091
-    source .kubeling/images.env
-    set +a
+    # Variables already set in the environment win over the local images.
+    while IFS='=' read -r key value; do
+      if [[ "$key" =~ ^[A-Z_]+$ && -z "${!key:-}" ]]; then export "$key=$value"; fi
+    done <.kubeling/images.env
   fi
-  if [[ ("$cmd" == up || "$cmd" == build) && "${KUBELING_DEPS:-npm}" == context ]]; then
+  if [[ ("$cmd" == up || "$cmd" == build) && "${KUBELING_DEPS:-npm}" == context && "${KUBELING_NPM_BUILD:-1}" != 0 ]]; then
     [[ -d node_modules ]] || npm ci --no-audit --no-fund
     npm run --silent build
   fi
 fi
 
+STATE_DIR=${KUBELING_STATE_DIR:-./.kubeling}
+export KUBELING_STATE_DIR=$STATE_DIR
 if [[ "$cmd" == up ]]; then
-  mkdir -p .kubeling
+  mkdir -p "$STATE_DIR"
   # The kubeconfig service writes a fresh one once the API server is healthy.
-  rm -f .kubeling/kubeconfig
+  rm -f "$STATE_DIR/kubeconfig"
   shift
   # --build: the image must hold the dist/ just compiled.
   "${COMPOSE[@]}" up --build "$@"
   if [[ " $* " == *" -d "* || " $* " == *" --detach "* ]]; then
     deadline=$((SECONDS + 120))
-    until [[ -s .kubeling/kubeconfig ]]; do
+    until [[ -s "$STATE_DIR/kubeconfig" ]]; do
       if ((SECONDS > deadline)); then
-        echo "compose.sh: no .kubeling/kubeconfig after 120 s; see: bash scripts/compose.sh logs apiserver kubeconfig" >&2
+        echo "compose.sh: no $STATE_DIR/kubeconfig after 120 s; see: bash scripts/compose.sh logs apiserver kubeconfig" >&2
         exit 1
       fi
       sleep 1
     done
-    echo "kubeling is up. Try:  KUBECONFIG=$PWD/.kubeling/kubeconfig kubectl get nodes"
+    echo "kubeling is up. Try:  KUBECONFIG=$(realpath "$STATE_DIR")/kubeconfig kubectl get nodes"
   fi
 elif [[ "$cmd" == down ]]; then
   "${COMPOSE[@]}" stop

@@ -27,6 +27,7 @@ interface Options {
   clusterName: string;
   etcdBin: string;
   etcdImage: string;
+  pauseImage: string;
   logLevel: string;
 }
 
@@ -226,6 +227,11 @@ async function main(): Promise<void> {
       "etcd image when there is no binary",
       process.env.ETCD_IMAGE ?? "kubeling.local/etcd:3.4",
     )
+    .option(
+      "--pause-image <image>",
+      "kubelets' --pod-infra-container-image",
+      process.env.PAUSE_IMAGE ?? "kubeling.local/pause:latest",
+    )
     .option("--log-level <level>", "components' log level", "info")
     .parse(process.argv);
   const o = cmd.opts<Options>();
@@ -312,22 +318,31 @@ async function main(): Promise<void> {
       else say(`${name}/main.ts not in the tree yet: not started`);
     }
     const kubeletMain = component("kubelet");
-    if (kubeletMain) {
+    if (kubeletMain && o.nodes > 0) {
+      if (!dockerAvailable()) throw new Error("kubelets need the Docker engine, and `docker info` fails");
+      // No registry here: the sandbox and test images come from scripts/build-images.sh (fast when built).
+      if (o.pauseImage.startsWith("kubeling.local/")) {
+        say("building local images (scripts/build-images.sh)");
+        execFileSync("bash", [join(ROOT, "scripts", "build-images.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+      }
       for (const node of kubeletNames) {
         running.push(
           start(`kubelet-${node}`, process.execPath, [
             ...TSX,
             kubeletMain,
             kc,
-            `--node-name=${node}`,
+            `--hostname-override=${node}`,
             `--cluster-name=${o.clusterName}`,
+            // The API server reaches kubelets (logs, exec, port-forward) on loopback.
             "--address=127.0.0.1",
+            "--node-ip=127.0.0.1",
             `--port=${p[`kubelet-${node}`]}`,
+            `--pod-infra-container-image=${o.pauseImage}`,
             `--log-level=${o.logLevel}`,
           ]),
         );
       }
-    } else say("kubelet/main.ts not in the tree yet: no nodes");
+    } else if (!kubeletMain) say("kubelet/main.ts not in the tree yet: no nodes");
 
     say("");
     say(`kubeling is up: API server https://127.0.0.1:${p.apiserver}, etcd http://127.0.0.1:${p.etcd}`);
