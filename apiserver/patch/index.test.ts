@@ -438,6 +438,31 @@ describe("server-side apply", () => {
     );
   });
 
+  test("apply to the status subresource tracks only status", () => {
+    const live = applyServerSide(undefined, applied(1), { manager: "kubectl", force: false, resource: deployments });
+    const cfg = { ...applied(9), status: { replicas: 1, conditions: [{ type: "Available", status: "True" }] } };
+    const out = applyServerSide(live, cfg, {
+      manager: "ctrl",
+      force: false,
+      resource: deployments,
+      subresource: "status",
+    });
+    assert.equal(spec(out).replicas, 1, "spec untouched through /status");
+    assert.deepEqual(out.status, { replicas: 1, conditions: [{ type: "Available", status: "True" }] });
+    const entry = out.metadata.managedFields!.find((e) => e.manager === "ctrl")!;
+    assert.equal(entry.subresource, "status");
+    assert.deepEqual(entry.fieldsV1, {
+      "f:status": {
+        "f:replicas": {},
+        "f:conditions": { 'k:{"type":"Available"}': { ".": {}, "f:type": {}, "f:status": {} } },
+      },
+    });
+    // Status in a main-resource apply is ignored for kinds with a status subresource.
+    const main = applyServerSide(out, cfg, { manager: "kubectl", force: false, resource: deployments });
+    const mine = main.metadata.managedFields!.find((e) => e.manager === "kubectl")!;
+    assert.equal("f:status" in (mine.fieldsV1 as Any), false);
+  });
+
   test("managedFields in the body is 400", () => {
     const cfg = applied(1);
     cfg.metadata.managedFields = [];

@@ -239,9 +239,16 @@ function applyMerge(live: unknown, applied: unknown, schema: FieldSchema | undef
   return applied;
 }
 
-/** Drops what apply never tracks: apiVersion/kind, system metadata, status when it is a subresource. */
-function trackedPart(obj: JsonObject, resource: ResourceInfo): JsonObject {
+/**
+ * Drops what apply never tracks: apiVersion/kind, system metadata, and status on the main
+ * resource when status is a subresource; on the status subresource only status is tracked.
+ */
+function trackedPart(obj: JsonObject, resource: ResourceInfo, subresource: string | undefined): JsonObject {
   const out: JsonObject = {};
+  if (subresource === "status") {
+    if (obj.status !== undefined) out.status = obj.status;
+    return out;
+  }
   for (const [k, v] of Object.entries(obj)) {
     if (k === "apiVersion" || k === "kind") continue;
     if (k === "status" && resource.subresources.some((s) => s.name === "status")) continue;
@@ -266,6 +273,8 @@ export interface ApplyOptions {
   manager: string;
   force: boolean;
   resource: ResourceInfo;
+  /** "status" when applying to the status subresource: only status is taken and tracked. */
+  subresource?: string;
 }
 
 export function applyServerSide(live: KubeObject | undefined, applied: KubeObject, o: ApplyOptions): KubeObject {
@@ -277,16 +286,19 @@ export function applyServerSide(live: KubeObject | undefined, applied: KubeObjec
 
   const schema = schemaFor(o.resource.group, o.resource.kind);
   const cfg = stripNulls(applied) as JsonObject;
-  const tracked = trackedPart(cfg, o.resource);
+  const tracked = trackedPart(cfg, o.resource, o.subresource);
   const newSet = fieldsOf(tracked, schema);
   const apiVersion = typeof applied.apiVersion === "string" ? applied.apiVersion : apiVersionOf(o.resource);
 
   const result = structuredClone(live ?? ({ metadata: {} } as KubeObject)) as KubeObject;
   const entries: ManagedFieldsEntry[] = structuredClone(result.metadata.managedFields ?? []);
-  const isMine = (e: ManagedFieldsEntry) => e.manager === o.manager && e.operation === "Apply" && !e.subresource;
+  const sub = o.subresource || undefined;
+  const isMine = (e: ManagedFieldsEntry) =>
+    e.manager === o.manager && e.operation === "Apply" && (e.subresource || undefined) === sub;
   const mine = entries.find(isMine);
   const oldSet = (mine?.fieldsV1 ?? {}) as FieldSet;
-  const others = entries.filter((e) => !isMine(e) && e.operation === "Apply" && !e.subresource && e.fieldsV1);
+  // Entries of the main resource and of /status own disjoint fields, so all Apply entries compete.
+  const others = entries.filter((e) => !isMine(e) && e.operation === "Apply" && e.fieldsV1);
 
   // Conflicts: leaves we set to a value that differs from the live one, owned by another manager.
   const conflicts: Array<{ manager: string; path: string[] }> = [];
@@ -328,6 +340,7 @@ export function applyServerSide(live: KubeObject | undefined, applied: KubeObjec
     fieldsType: "FieldsV1",
     fieldsV1: newSet,
   };
+  if (sub) entry.subresource = sub;
   const next: ManagedFieldsEntry[] = [];
   let placed = false;
   for (const e of entries) {
