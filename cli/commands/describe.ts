@@ -1,0 +1,143 @@
+// kubeling describe TYPE [NAME...] | TYPE/NAME: a readable report of each object followed by
+// its Events, like kubectl's describers. Names that match no object exactly are taken as
+// prefixes, as kubectl does.
+
+import { isNotFound } from "#pkg/api/errors.js";
+import type { KubeObject } from "#pkg/api/meta.js";
+import { type ResourceInfo, registry } from "#pkg/api/resources.js";
+import type { Deployment, Lease, Node, Pod, ReplicaSet } from "#pkg/api/types/index.js";
+import type { CliContext } from "../context.js";
+import { describeEvents, eventsFor } from "../describe/events.js";
+import { describeGeneric } from "../describe/generic.js";
+import { describeNode } from "../describe/node.js";
+import { describePod } from "../describe/pod.js";
+import { describeDeployment, describeReplicaSet, formatSelector } from "../describe/workloads.js";
+import { PrefixWriter } from "../describe/writer.js";
+import { formatError } from "../errors.js";
+import { resolveType } from "../resources.js";
+
+function info(group: string, resource: string): ResourceInfo {
+  const r = registry.byGroupResource(group, resource);
+  if (!r) throw new Error(`internal: resource ${resource}.${group} missing from the registry`);
+  return r;
+}
+
+/** The full description of one object, as text. */
+export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: KubeObject): Promise<string> {
+  const w = new PrefixWriter();
+  const client = ctx.client;
+  const ns = obj.metadata.namespace;
+  switch (`${r.group}/${r.resource}`) {
+    case "/pods":
+      describePod(w, obj as Pod);
+      break;
+    case "/nodes": {
+      const name = obj.metadata.name ?? "";
+      let pods: Pod[] | undefined;
+      try {
+        pods = (
+          await client.list<Pod>(info("", "pods"), undefined, {
+            fieldSelector: `spec.nodeName=${name},status.phase!=Succeeded,status.phase!=Failed`,
+          })
+        ).items;
+      } catch {
+        pods = undefined;
+      }
+      let lease: Lease | string | undefined;
+      const leases = registry.byGroupResource("coordination.k8s.io", "leases");
+      if (leases) {
+        try {
+          lease = await client.get<Lease>(leases, "kube-node-lease", name);
+        } catch (err) {
+          lease = err instanceof Error ? err.message : String(err);
+        }
+      }
+      describeNode(w, obj as Node, pods, lease);
+      break;
+    }
+    case "apps/deployments": {
+      const d = obj as Deployment;
+      let rss: ReplicaSet[] = [];
+      try {
+        const sel = formatSelector(d.spec?.selector);
+        rss = (
+          await client.list<ReplicaSet>(info("apps", "replicasets"), ns, sel !== "<none>" ? { labelSelector: sel } : {})
+        ).items;
+      } catch {
+        rss = [];
+      }
+      describeDeployment(w, d, rss);
+      break;
+    }
+    case "apps/replicasets": {
+      const rs = obj as ReplicaSet;
+      let pods: Pod[] = [];
+      try {
+        const sel = formatSelector(rs.spec?.selector);
+        pods = (
+          await client.list<Pod>(info("", "pods"), ns, sel !== "<none>" ? { labelSelector: sel } : {})
+        ).items.filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid));
+      } catch {
+        pods = [];
+      }
+      describeReplicaSet(w, rs, pods);
+      break;
+    }
+    default:
+      describeGeneric(w, obj);
+  }
+  if (r.resource !== "events") describeEvents(w, await eventsFor(client, obj, r.kind));
+  return w.toString();
+}
+
+export async function runDescribe(ctx: CliContext, type: string, names: string[]): Promise<number> {
+  let r: ResourceInfo;
+  let wanted = names;
+  const slash = type.indexOf("/");
+  if (slash > 0) {
+    r = resolveType(type.slice(0, slash));
+    wanted = [type.slice(slash + 1), ...names];
+  } else {
+    r = resolveType(type);
+  }
+  const ns = r.namespaced ? (ctx.opts.allNamespaces && wanted.length === 0 ? undefined : ctx.namespace) : undefined;
+  const objects: KubeObject[] = [];
+  let failed = false;
+  if (wanted.length === 0) {
+    const list = await ctx.client.list(r, ns, {
+      ...(ctx.opts.selector ? { labelSelector: ctx.opts.selector } : {}),
+      ...(ctx.opts.fieldSelector ? { fieldSelector: ctx.opts.fieldSelector } : {}),
+    });
+    objects.push(...list.items);
+    if (objects.length === 0) {
+      ctx.printErr(ns ? `No resources found in ${ns} namespace.\n` : "No resources found\n");
+      return 0;
+    }
+  } else {
+    for (const name of wanted) {
+      try {
+        objects.push(await ctx.client.get(r, ns, name));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        // kubectl falls back to a prefix match over the list.
+        const list = await ctx.client.list(r, ns);
+        const matches = list.items.filter((o) => (o.metadata.name ?? "").startsWith(name));
+        if (matches.length === 0) {
+          failed = true;
+          ctx.printErr(`${formatError(err)}\n`);
+        }
+        objects.push(...matches);
+      }
+    }
+  }
+  let first = true;
+  for (const obj of objects) {
+    const text = await describeObject(ctx, r, {
+      ...obj,
+      metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? (r.namespaced ? ns : undefined) },
+    });
+    ctx.print(first ? text : `\n\n${text}`);
+    first = false;
+  }
+  return failed ? 1 : 0;
+}

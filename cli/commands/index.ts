@@ -1,0 +1,244 @@
+// Every kubeling command, wired into commander. Actions return an exit code; non-zero codes
+// travel as SilentExit because the messages were already printed.
+
+import { type Command, Option } from "commander";
+import type { CliContext } from "../context.js";
+import { SilentExit } from "../errors.js";
+import { runApiResources } from "./apiresources.js";
+import { runApply, runCreate } from "./apply.js";
+import { runConfig } from "./config.js";
+import { runDelete } from "./delete.js";
+import { runDescribe } from "./describe.js";
+import { runExec } from "./exec.js";
+import { runGet } from "./get.js";
+import { runLogs } from "./logs.js";
+import { runCordon, runDrain } from "./node.js";
+import { runPortForward } from "./portforward.js";
+import { runVersion } from "./version.js";
+import { runWait } from "./wait.js";
+
+type GetContext = () => CliContext;
+
+function done(code: number): void {
+  if (code !== 0) throw new SilentExit(code);
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function registerCommands(program: Command, ctx: GetContext): void {
+  program
+    .command("get")
+    .description("Display one or many resources")
+    .argument("[args...]", "TYPE[,TYPE...] [NAME...] | TYPE/NAME ... | all")
+    .option("--show-labels", "when printing, show all labels as the last column")
+    .option("--watch-only", "watch for changes to the requested object(s), without listing/getting first")
+    .action(async (args: string[], o: { showLabels?: boolean; watchOnly?: boolean }) => {
+      done(await runGet(ctx(), args, o));
+    });
+
+  program
+    .command("describe")
+    .description("Show details of a specific resource or group of resources")
+    .argument("<type>", "resource type, or TYPE/NAME")
+    .argument("[names...]")
+    .action(async (type: string, names: string[]) => done(await runDescribe(ctx(), type, names)));
+
+  program
+    .command("apply")
+    .description("Apply a configuration to a resource by file name or stdin")
+    .option("-f, --filename <file>", "file, directory or - for stdin (repeatable)", collect, [])
+    .option("--server-side", "apply on the server (PATCH with application/apply-patch+yaml)")
+    .option("--force-conflicts", "with --server-side, take over fields owned by other managers")
+    .option("--field-manager <name>", "name of the manager used to track field ownership")
+    .action(async (o: { filename: string[]; serverSide?: boolean; forceConflicts?: boolean; fieldManager?: string }) =>
+      done(
+        await runApply(ctx(), {
+          filenames: o.filename,
+          ...(o.serverSide ? { serverSide: true } : {}),
+          ...(o.forceConflicts ? { forceConflicts: true } : {}),
+          ...(o.fieldManager ? { fieldManager: o.fieldManager } : {}),
+        }),
+      ),
+    );
+
+  program
+    .command("create")
+    .description("Create a resource from a file or from stdin")
+    .option("-f, --filename <file>", "file, directory or - for stdin (repeatable)", collect, [])
+    .option("--save-config", "store the configuration in the last-applied annotation")
+    .action(async (o: { filename: string[]; saveConfig?: boolean }) =>
+      done(await runCreate(ctx(), { filenames: o.filename, ...(o.saveConfig ? { saveConfig: true } : {}) })),
+    );
+
+  program
+    .command("delete")
+    .description("Delete resources by file names, stdin, resources and names, or by resources and label selector")
+    .argument("[args...]", "TYPE NAME... | TYPE/NAME ... | TYPE -l SELECTOR | TYPE --all")
+    .option("-f, --filename <file>", "file, directory or - for stdin (repeatable)", collect, [])
+    .option("--all", "delete all resources of the type in the namespace")
+    .option(
+      "--grace-period <seconds>",
+      "seconds given to the resource to terminate gracefully (-1: the object's default)",
+    )
+    .option("--now", "signal resources for immediate shutdown (same as --grace-period=1)")
+    .option("--force", "with --grace-period=0, delete immediately")
+    .option("--cascade <policy>", "background, foreground or orphan", "background")
+    .option("--wait [bool]", "wait for resources to be gone before returning", "true")
+    .option("--timeout <duration>", "how long to wait for the deletion (0: forever)", "0")
+    .option("--ignore-not-found", 'treat "resource not found" as a successful delete')
+    .action(
+      async (
+        args: string[],
+        o: {
+          filename: string[];
+          all?: boolean;
+          gracePeriod?: string;
+          now?: boolean;
+          force?: boolean;
+          cascade?: string;
+          wait?: string | boolean;
+          timeout?: string;
+          ignoreNotFound?: boolean;
+        },
+      ) =>
+        done(
+          await runDelete(ctx(), args, {
+            filenames: o.filename,
+            ...(o.all ? { all: true } : {}),
+            ...(o.gracePeriod !== undefined ? { gracePeriod: o.gracePeriod } : {}),
+            ...(o.now ? { now: true } : {}),
+            ...(o.force ? { force: true } : {}),
+            ...(o.cascade ? { cascade: o.cascade } : {}),
+            wait: o.wait === true || o.wait === "true",
+            ...(o.timeout ? { timeout: o.timeout } : {}),
+            ...(o.ignoreNotFound ? { ignoreNotFound: true } : {}),
+          }),
+        ),
+    );
+
+  program
+    .command("api-resources")
+    .description("Print the supported API resources on the server")
+    .option("--namespaced <bool>", "true: only namespaced resources; false: only cluster-scoped ones")
+    .option("--api-group <group>", "limit to resources in the specified API group")
+    .action(async (o: { namespaced?: string; apiGroup?: string }) => done(await runApiResources(ctx(), o)));
+
+  program
+    .command("version")
+    .description("Print the client and server version information")
+    .option("--client", "client version only (no server required)")
+    .action(async (o: { client?: boolean }) => done(await runVersion(ctx(), o)));
+
+  const config = program.command("config").description("Modify kubeconfig files");
+  config
+    .command("view")
+    .description("Display merged kubeconfig settings")
+    .option("--raw", "display raw byte data and sensitive data")
+    .option("--minify", "remove all information not used by current-context")
+    .action(async (o: { raw?: boolean; minify?: boolean }) => done(await runConfig(ctx(), "view", [], o)));
+  config
+    .command("current-context")
+    .description("Display the current-context")
+    .action(async () => done(await runConfig(ctx(), "current-context", [], {})));
+  config
+    .command("use-context")
+    .alias("use")
+    .description("Set the current-context in a kubeconfig file")
+    .argument("<name>")
+    .action(async (name: string) => done(await runConfig(ctx(), "use-context", [name], {})));
+  config
+    .command("get-contexts")
+    .description("Describe one or many contexts")
+    .argument("[name]")
+    .action(async (name: string | undefined) => done(await runConfig(ctx(), "get-contexts", name ? [name] : [], {})));
+
+  program
+    .command("cordon")
+    .description("Mark node as unschedulable")
+    .argument("<node>")
+    .action(async (node: string) => done(await runCordon(ctx(), node, true)));
+  program
+    .command("uncordon")
+    .description("Mark node as schedulable")
+    .argument("<node>")
+    .action(async (node: string) => done(await runCordon(ctx(), node, false)));
+  program
+    .command("drain")
+    .description("Drain node in preparation for maintenance")
+    .argument("<node>")
+    .option("--ignore-daemonsets", "ignore DaemonSet-managed pods")
+    .option("--force", "also delete pods not managed by a controller")
+    .option("--delete-emptydir-data", "continue even if there are pods using emptyDir")
+    .option("--grace-period <seconds>", "period of time in seconds given to each pod to terminate gracefully", "-1")
+    .option("--timeout <duration>", "the length of time to wait before giving up (0: forever)", "0")
+    .action(
+      async (
+        node: string,
+        o: {
+          ignoreDaemonsets?: boolean;
+          force?: boolean;
+          deleteEmptydirData?: boolean;
+          gracePeriod: string;
+          timeout: string;
+        },
+      ) => done(await runDrain(ctx(), node, o)),
+    );
+
+  program
+    .command("wait")
+    .description("Wait for a specific condition on one or many resources")
+    .argument("<resources...>", "TYPE/NAME ... or TYPE NAME...")
+    .requiredOption("--for <condition>", "condition=NAME[=VALUE] or delete")
+    .option("--timeout <duration>", "how long to wait (default 30s; 0: check once)", "30s")
+    .action(async (resources: string[], o: { for: string; timeout: string }) =>
+      done(await runWait(ctx(), resources, o)),
+    );
+
+  program
+    .command("logs")
+    .description("Print the logs for a container in a pod")
+    .argument("<pod>", "POD or TYPE/NAME")
+    .argument("[container]")
+    .option("-c, --container <name>", "print the logs of this container")
+    .option("-f, --follow", "specify if the logs should be streamed")
+    .option("--tail <lines>", "lines of recent log file to display (-1: all)", "-1")
+    .option("-p, --previous", "print the logs for the previous instance of the container")
+    .option("--timestamps", "include timestamps on each line in the log output")
+    .option("--since <duration>", "only return logs newer than a relative duration like 5s, 2m, or 3h")
+    .action(
+      async (
+        pod: string,
+        container: string | undefined,
+        o: {
+          container?: string;
+          follow?: boolean;
+          tail: string;
+          previous?: boolean;
+          timestamps?: boolean;
+          since?: string;
+        },
+      ) => done(await runLogs(ctx(), pod, { ...o, ...(container && !o.container ? { container } : {}) })),
+    );
+
+  program
+    .command("exec")
+    .description("Execute a command in a container")
+    .argument("<pod>", "POD or TYPE/NAME")
+    .argument("[command...]", "the command and its arguments, after --")
+    .option("-c, --container <name>", "container name (default: the first container)")
+    .option("-i, --stdin", "pass stdin to the container")
+    .option("-t, --tty", "stdin is a TTY")
+    .action(async (pod: string, command: string[], o: { container?: string; stdin?: boolean; tty?: boolean }) =>
+      done(await runExec(ctx(), pod, command, o)),
+    );
+
+  program
+    .command("port-forward")
+    .description("Forward one or more local ports to a pod")
+    .argument("<pod>", "POD or TYPE/NAME")
+    .argument("<ports...>", "[LOCAL_PORT:]REMOTE_PORT")
+    .addOption(new Option("--address <addresses>", "addresses to listen on (comma separated)").default("localhost"))
+    .action(async (pod: string, ports: string[], o: { address: string }) =>
+      done(await runPortForward(ctx(), pod, ports, o)),
+    );
+}

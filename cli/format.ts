@@ -1,0 +1,76 @@
+// Small formatting helpers shared by the printers and describers, matching kubectl's
+// (apimachinery duration.HumanDuration, Go's time.RFC1123Z, label rendering).
+
+/** kubectl's age format: "45s", "5m30s", "3h20m", "3d5h", "2y10d". */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.floor(hours / 24) % 365;
+    const y = Math.floor(hours / 24 / 365);
+    return dy === 0 ? `${y}y` : `${y}y${dy}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+/** Age of a timestamp, "<unknown>" when absent (kubectl's translateTimestampSince). */
+export function since(timestamp: string | undefined, now: number = Date.now()): string {
+  if (!timestamp) return "<unknown>";
+  const t = Date.parse(timestamp);
+  if (Number.isNaN(t)) return "<unknown>";
+  return humanDuration(now - t);
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** Go's time.RFC1123Z in UTC: "Sun, 22 Nov 2026 00:30:21 +0000". */
+export function rfc1123z(timestamp: string | undefined): string {
+  if (!timestamp) return "<unset>";
+  const d = new Date(timestamp);
+  if (Number.isNaN(d.getTime())) return timestamp;
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${DAYS[d.getUTCDay()]}, ${p(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** "a=b,c=d" with sorted keys, "<none>" when empty. */
+export function labelsString(labels: Record<string, string> | undefined): string {
+  const keys = Object.keys(labels ?? {}).sort();
+  if (keys.length === 0) return "<none>";
+  return keys.map((k) => `${k}=${labels?.[k]}`).join(",");
+}
+
+/** Parse kubectl durations: "60s", "5m", "1h30m", "500ms", a bare number of seconds. */
+export function parseDuration(s: string): number {
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of s.matchAll(re)) {
+    const n = Number(m[1]);
+    const unit = m[2];
+    total += unit === "h" ? n * 3_600_000 : unit === "m" ? n * 60_000 : unit === "s" ? n * 1000 : n;
+    consumed += m[0].length;
+  }
+  if (consumed !== s.length || consumed === 0) throw new Error(`invalid duration "${s}"`);
+  return total;
+}
