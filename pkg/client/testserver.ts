@@ -17,6 +17,8 @@ export type Handler = (req: RecordedRequest, res: ServerResponse) => void | Prom
 export interface TestServer {
   url: string;
   requests: RecordedRequest[];
+  /** Exceptions thrown by handlers (assertions inside handlers land here; each is answered 500). */
+  errors: unknown[];
   handle(h: Handler): void;
   close(): Promise<void>;
 }
@@ -27,6 +29,7 @@ export async function startTestServer(o: { tls?: { key: string; cert: string } }
     res.end();
   };
   const requests: RecordedRequest[] = [];
+  const errors: unknown[] = [];
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -38,10 +41,13 @@ export async function startTestServer(o: { tls?: { key: string; cert: string } }
         body: Buffer.concat(chunks).toString("utf8"),
       };
       requests.push(rec);
-      Promise.resolve(handler(rec, res)).catch((err: unknown) => {
-        res.statusCode = 500;
-        res.end(String(err));
-      });
+      Promise.resolve()
+        .then(() => handler(rec, res))
+        .catch((err: unknown) => {
+          errors.push(err);
+          res.statusCode = 500;
+          res.end(String(err));
+        });
     });
   };
   const server: Server = o.tls ? createHttpsServer(o.tls, onRequest) : createHttpServer(onRequest);
@@ -50,6 +56,7 @@ export async function startTestServer(o: { tls?: { key: string; cert: string } }
   return {
     url: `${o.tls ? "https" : "http"}://127.0.0.1:${port}`,
     requests,
+    errors,
     handle(h) {
       handler = h;
     },
