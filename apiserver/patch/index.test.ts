@@ -488,3 +488,41 @@ describe("strategic merge patch without type metadata on the object", () => {
     assert.equal(containers(out)[0].image, "n:2");
   });
 });
+
+describe("server-side apply list-map keys", () => {
+  test("service ports are keyed by port and protocol (DNS: 53/UDP and 53/TCP stay apart)", () => {
+    const services = registry.byGroupResource("", "services")!;
+    const svc = (ports: unknown[]): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "dns", namespace: "kube-system" },
+      spec: { ports },
+    });
+    const out = applyServerSide(
+      undefined,
+      svc([
+        { name: "dns", port: 53, protocol: "UDP" },
+        { name: "dns-tcp", port: 53, protocol: "TCP" },
+      ]),
+      { manager: "kubectl", force: false, resource: services },
+    );
+    assert.equal(spec(out).ports.length, 2);
+    assert.deepEqual(Object.keys((out.metadata.managedFields![0]!.fieldsV1 as Any)["f:spec"]["f:ports"]), [
+      'k:{"port":53,"protocol":"UDP"}',
+      'k:{"port":53,"protocol":"TCP"}',
+    ]);
+    // Omitting the protocol means TCP: it updates the TCP item.
+    const next = applyServerSide(
+      out,
+      svc([
+        { name: "dns", port: 53, protocol: "UDP" },
+        { name: "dns-tcp2", port: 53 },
+      ]),
+      { manager: "kubectl", force: false, resource: services },
+    );
+    assert.deepEqual(
+      spec(next).ports.map((p: Any) => p.name),
+      ["dns", "dns-tcp2"],
+    );
+  });
+});

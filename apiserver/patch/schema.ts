@@ -9,6 +9,11 @@ export interface FieldSchema {
   fields?: Record<string, FieldSchema>;
   /** A list of objects merged by this key (patchStrategy=merge, patchMergeKey=...). */
   mergeKey?: string;
+  /**
+   * Server-side apply's keys for the same list when they differ from mergeKey
+   * (listMapKeys: ports are keyed by port and protocol).
+   */
+  mapKeys?: string[];
   /** A list of scalars merged as a set (patchStrategy=merge on []string, listType=set). */
   set?: boolean;
   /** Schema of each element of a keyed list. */
@@ -23,7 +28,7 @@ const objectMeta: FieldSchema = {
 
 const container: FieldSchema = {
   fields: {
-    ports: { mergeKey: "containerPort" },
+    ports: { mergeKey: "containerPort", mapKeys: ["containerPort", "protocol"] },
     env: { mergeKey: "name" },
     volumeMounts: { mergeKey: "mountPath" },
     volumeDevices: { mergeKey: "devicePath" },
@@ -66,7 +71,7 @@ const KINDS: Record<string, FieldSchema> = {
   "/PodTemplate": kind({ template: podTemplate }),
   "/ReplicationController": kind({ spec: { fields: { template: podTemplate } }, status: conditionsStatus }),
   "/Service": kind({
-    spec: { fields: { ports: { mergeKey: "port" } } },
+    spec: { fields: { ports: { mergeKey: "port", mapKeys: ["port", "protocol"] } } },
     status: conditionsStatus,
   }),
   "/Node": kind({
@@ -89,6 +94,9 @@ const KINDS: Record<string, FieldSchema> = {
 };
 
 const GENERIC: FieldSchema = kind({});
+
+/** Values list-map keys take when an item omits them (the API defaults them the same way). */
+export const MAP_KEY_DEFAULTS: Readonly<Record<string, unknown>> = { protocol: "TCP" };
 
 /** The schema of a kind by API group ("" for core); unknown kinds get metadata rules only. */
 export function schemaFor(group: string, kindName: string): FieldSchema {

@@ -8,14 +8,15 @@
 //     manager, is a conflict (409, FieldManagerConflict causes) unless force, which takes it over;
 //   - fields the manager applied before and omits now are removed unless another manager owns them.
 // Simplified against upstream: only Apply managers own fields (Update operations — PUT, JSON/merge
-// patches — are not tracked, so they never conflict and never lose ownership); list keys are the
-// single strategic merge key (upstream uses containerPort+protocol, port+protocol); null values
-// in the applied config are dropped; status is not tracked on the main resource.
+// patches — are not tracked, so they never conflict and never lose ownership); null values in the
+// applied config are dropped; status is tracked only through the status subresource; the applied
+// config is not defaulted before merging (list-map keys such as a port's protocol are defaulted
+// for matching only).
 
 import { badRequest, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject, ManagedFieldsEntry } from "#pkg/api/meta.js";
 import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
-import { child, type FieldSchema, schemaFor } from "./schema.js";
+import { child, type FieldSchema, MAP_KEY_DEFAULTS, schemaFor } from "./schema.js";
 import { deepEqual, isObject, type JsonObject } from "./strategic.js";
 
 /** A FieldsV1 tree: keys are "f:name", "k:{...}", "v:...", or "." (the node itself). */
@@ -45,8 +46,24 @@ function stripNulls(v: unknown): unknown {
   return v;
 }
 
-function itemKey(item: JsonObject, key: string): string {
-  return `k:${JSON.stringify({ [key]: item[key] })}`;
+/** The list-map keys of a keyed list for apply (sorted, as upstream prints them). */
+function keysOf(schema: FieldSchema): string[] {
+  return [...(schema.mapKeys ?? [schema.mergeKey as string])].sort();
+}
+
+function keyValue(item: JsonObject, k: string): unknown {
+  return item[k] ?? MAP_KEY_DEFAULTS[k];
+}
+
+/** `k:{"containerPort":80,"protocol":"TCP"}`: an item's identity in FieldsV1. */
+function itemKey(item: JsonObject, keys: string[]): string {
+  const id: JsonObject = {};
+  for (const k of keys) id[k] = keyValue(item, k);
+  return `k:${JSON.stringify(id)}`;
+}
+
+function sameItem(a: unknown, b: JsonObject, keys: string[]): boolean {
+  return isObject(a) && keys.every((k) => deepEqual(keyValue(a, k), keyValue(b, k)));
 }
 
 /** The set of fields a value sets, in FieldsV1 form. */
@@ -62,7 +79,7 @@ export function fieldsOf(value: unknown, schema: FieldSchema | undefined): Field
     if (schema?.mergeKey) {
       for (const item of value) {
         if (!isObject(item) || !Object.hasOwn(item, schema.mergeKey)) continue;
-        out[itemKey(item, schema.mergeKey)] = { ".": {}, ...fieldsOf(item, schema.items) };
+        out[itemKey(item, keysOf(schema))] = { ".": {}, ...fieldsOf(item, schema.items) };
       }
     } else if (schema?.set) {
       for (const v of value) out[`v:${JSON.stringify(v)}`] = {};
@@ -138,7 +155,7 @@ function parseItemKey(pe: string): JsonObject | undefined {
 }
 
 function matchesItem(item: unknown, key: JsonObject): boolean {
-  return isObject(item) && Object.entries(key).every(([k, v]) => deepEqual(item[k], v));
+  return isObject(item) && Object.entries(key).every(([k, v]) => deepEqual(keyValue(item, k), v));
 }
 
 const MISSING = Symbol("missing");
@@ -218,12 +235,12 @@ function applyMerge(live: unknown, applied: unknown, schema: FieldSchema | undef
   }
   if (Array.isArray(applied)) {
     const cur = Array.isArray(live) ? live : [];
-    const key = schema?.mergeKey;
-    if (key) {
+    if (schema?.mergeKey) {
+      const keys = keysOf(schema);
       const out = [...cur];
       for (const item of applied) {
         if (!isObject(item)) continue;
-        const idx = out.findIndex((x) => isObject(x) && deepEqual(x[key], item[key]));
+        const idx = out.findIndex((x) => sameItem(x, item, keys));
         if (idx >= 0) out[idx] = applyMerge(out[idx], item, schema.items);
         else out.push(structuredClone(item));
       }
