@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Event, Node, Pod } from "#pkg/api/types/index.js";
+import { describeEvents } from "./events.js";
+import { describeNode } from "./node.js";
+import { describePod } from "./pod.js";
+import { PrefixWriter } from "./writer.js";
+
+const pod = {
+  metadata: {
+    name: "web-1",
+    namespace: "default",
+    labels: { app: "web", "pod-template-hash": "abc" },
+    ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-abc", uid: "u", controller: true }],
+  },
+  spec: {
+    nodeName: "n1",
+    containers: [{ name: "web", image: "busybox", resources: { requests: { cpu: "500m", memory: "1Gi" } } }],
+  },
+  status: {
+    phase: "Running",
+    hostIP: "10.0.0.1",
+    podIP: "10.244.0.5",
+    containerStatuses: [
+      {
+        name: "web",
+        ready: true,
+        restartCount: 2,
+        image: "busybox",
+        imageID: "",
+        state: { waiting: { reason: "CrashLoopBackOff" } },
+        lastState: { terminated: { exitCode: 3, reason: "Error" } },
+      },
+    ],
+    conditions: [{ type: "Ready", status: "False" }],
+  },
+} as unknown as Pod;
+
+describe("describe", () => {
+  test("pod: header fields, container state and last state, conditions", () => {
+    const w = new PrefixWriter();
+    describePod(w, pod);
+    const out = w.toString();
+    assert.match(out, /^Name:\s+web-1\nNamespace:\s+default\n/);
+    assert.match(out, /\nNode:\s+n1\/10\.0\.0\.1\n/);
+    assert.match(out, /\nLabels:\s+app=web\n\s+pod-template-hash=abc\n/);
+    assert.match(out, /\nControlled By:\s+ReplicaSet\/web-abc\n/);
+    assert.match(out, /\n {4}State:\s+Waiting\n {6}Reason:\s+CrashLoopBackOff\n/);
+    assert.match(out, /\n {4}Last State:\s+Terminated\n {6}Reason:\s+Error\n {6}Exit Code:\s+3\n/);
+    assert.match(out, /\n {4}Ready:\s+True\n {4}Restart Count:\s+2\n/);
+    assert.match(out, /\nConditions:\n {2}Type\s+Status\n {2}Ready\s+False \n/);
+  });
+
+  test("events: kubectl's columns, repeats folded as (xN over T)", () => {
+    const now = Date.parse("2026-11-22T01:00:00Z");
+    const w = new PrefixWriter();
+    describeEvents(
+      w,
+      [
+        {
+          metadata: {},
+          involvedObject: {},
+          type: "Warning",
+          reason: "BackOff",
+          message: "Back-off restarting failed container\n",
+          source: { component: "kubelet" },
+          firstTimestamp: "2026-11-22T00:55:00Z",
+          lastTimestamp: "2026-11-22T00:59:50Z",
+          count: 4,
+        },
+      ] as unknown as Event[],
+      now,
+    );
+    assert.equal(
+      w.toString(),
+      "Events:\n  Type     Reason   Age               From     Message\n  ----     ------   ----              ----     -------\n  Warning  BackOff  10s (x4 over 5m)  kubelet  Back-off restarting failed container\n",
+    );
+    const empty = new PrefixWriter();
+    describeEvents(empty, []);
+    assert.equal(empty.toString(), "Events:\t<none>\n".replace("\t", "  "));
+  });
+
+  test("node: pods and allocated resources as percentages of allocatable", () => {
+    const node = {
+      metadata: { name: "n1" },
+      status: { allocatable: { cpu: "2", memory: "4Gi" }, addresses: [{ type: "InternalIP", address: "10.0.0.1" }] },
+    } as unknown as Node;
+    const w = new PrefixWriter();
+    describeNode(w, node, [pod], undefined);
+    const out = w.toString();
+    assert.match(out, /Non-terminated Pods:\s+\(1 in total\)/);
+    assert.match(out, /\n {2}default\s+web-1\s+500m \(25%\)\s+0 \(0%\)\s+1Gi \(25%\)\s+0 \(0%\)\s+/);
+    assert.match(out, /\n {2}cpu\s+500m \(25%\)\s+0 \(0%\)\n {2}memory\s+1Gi \(25%\)\s+0 \(0%\)\n/);
+  });
+});
