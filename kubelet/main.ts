@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     client,
     pods: new ListWatchPodSource(client, {
       fieldSelector: `spec.nodeName=${nodeName}`,
+      nodeName,
       log: log.child({ module: "pods" }),
     }),
     events: new FoldingEventRecorder(client, { component: "kubelet", host: nodeName, log }),

@@ -4,7 +4,10 @@
 // structurally, and the fallbacks below (a plain list+watch, a folding Event writer) keep the
 // kubelet working until main.ts switches to the shared ones.
 
-import { isGone } from "#pkg/api/errors.js";
+import { isGone, StatusError } from "#pkg/api/errors.js";
+
+const isBadRequest = (e: unknown) => e instanceof StatusError && e.code === 400;
+
 import type { KubeObject } from "#pkg/api/meta.js";
 import { type ResourceInfo, registry } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
@@ -40,10 +43,21 @@ export class ListWatchPodSource implements PodSource {
   private synced = false;
   private readonly syncWaiters: Array<() => void> = [];
 
+  /** Set when the server rejected the field selector: we then list everything and filter here. */
+  private filterLocally = false;
+
   constructor(
     private readonly client: ApiClient,
-    private readonly o: { fieldSelector?: string; log: Logger },
+    private readonly o: { fieldSelector?: string; log: Logger; nodeName?: string },
   ) {}
+
+  private mine(p: Pod): boolean {
+    return !this.filterLocally || !this.o.nodeName || p.spec?.nodeName === this.o.nodeName;
+  }
+
+  private selector(): string | undefined {
+    return this.filterLocally ? undefined : this.o.fieldSelector;
+  }
 
   on(ev: "add" | "update" | "delete", h: Handler): void {
     this.handlers[ev].push(h);
@@ -80,9 +94,10 @@ export class ListWatchPodSource implements PodSource {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        const l = await this.client.list<Pod>(r, undefined, { fieldSelector: this.o.fieldSelector });
+        const l = await this.client.list<Pod>(r, undefined, { fieldSelector: this.selector() });
         const seen = new Set<string>();
         for (const p of l.items) {
+          if (!this.mine(p)) continue;
           const key = `${p.metadata.namespace}/${p.metadata.name}`;
           seen.add(key);
           const old = this.store.get(key);
@@ -106,7 +121,7 @@ export class ListWatchPodSource implements PodSource {
           for await (const ev of this.client.watch<Pod>(
             r,
             undefined,
-            { fieldSelector: this.o.fieldSelector, resourceVersion: rv, allowWatchBookmarks: true },
+            { fieldSelector: this.selector(), resourceVersion: rv, allowWatchBookmarks: true },
             signal,
           )) {
             const p = ev.object;
@@ -114,7 +129,8 @@ export class ListWatchPodSource implements PodSource {
             if (ev.type === "BOOKMARK") continue;
             const key = `${p.metadata.namespace}/${p.metadata.name}`;
             const old = this.store.get(key);
-            if (ev.type === "DELETED") {
+            if (ev.type === "DELETED" || !this.mine(p)) {
+              if (!old) continue;
               this.store.delete(key);
               this.emit("delete", p);
             } else {
@@ -128,6 +144,11 @@ export class ListWatchPodSource implements PodSource {
         }
       } catch (err) {
         if (signal.aborted) return;
+        if (isBadRequest(err) && !this.filterLocally && this.o.nodeName) {
+          this.o.log.warn({ err }, "server rejected the spec.nodeName field selector; filtering pods locally");
+          this.filterLocally = true;
+          continue;
+        }
         failures++;
         if (!isGone(err)) this.o.log.warn({ err }, "pod watch failed; re-listing");
         await new Promise((res) => setTimeout(res, Math.min(200 * 2 ** failures, 5000)));
