@@ -62,6 +62,8 @@ export interface GuaranteedUpdateOptions {
   suggestion?: Stored | undefined;
   /** Conflicts tolerated before giving up (with a 409). */
   maxRetries?: number;
+  /** Run tryUpdate on a fresh read and return its result without writing (?dryRun=All). */
+  dryRun?: boolean;
 }
 
 export interface UpdateResult {
@@ -92,6 +94,8 @@ export interface ListRequest {
   /** Read at this revision (0 or absent: the latest). */
   revision?: number | undefined;
   filter?: ((obj: KubeObject) => boolean) | undefined;
+  /** Skips keys before decoding (e.g. non-object bookkeeping keys under the prefix). */
+  keyFilter?: ((key: string) => boolean) | undefined;
 }
 
 interface ContinueToken {
@@ -298,6 +302,23 @@ export class EtcdStorage {
         }
         return { obj: current.obj, rev: current.rev, created: false, deleted: false, written: false };
       }
+      if (opts.dryRun) {
+        if (fromSuggestion) {
+          fromSuggestion = false;
+          current = await this.get(ref);
+          continue;
+        }
+        if (next === DELETE)
+          return {
+            obj: (current as Stored).obj,
+            rev: (current as Stored).rev,
+            created: false,
+            deleted: true,
+            written: false,
+          };
+        encodeObject(ref, next); // the size check still applies
+        return { obj: next, rev: current?.rev ?? 0, created: !current, deleted: false, written: false };
+      }
       let success: IRequestOp[];
       let value: Buffer | undefined;
       if (next === DELETE) {
@@ -366,8 +387,10 @@ export class EtcdStorage {
       const kvs = res.kvs;
       for (let i = 0; i < kvs.length; i++) {
         const kv = kvs[i] as IKeyValue;
+        const key = kv.key.toString("utf8");
+        if (req.keyFilter && !req.keyFilter(key)) continue;
         const stored = decodeKv(kv);
-        stored.key = kv.key.toString("utf8");
+        stored.key = key;
         if (req.filter && !req.filter(stored.obj)) continue;
         items.push(stored);
         if (limit && items.length === limit) {
@@ -375,7 +398,7 @@ export class EtcdStorage {
           if (!moreHere) return { items, rev: revision };
           const nextKey = `${stored.key.slice(req.prefix.length)}\u0000`;
           const page: ListPage = { items, rev: revision, continue: encodeContinue(revision, nextKey) };
-          if (!req.filter) page.remainingItemCount = Number(res.count) - (i + 1);
+          if (!req.filter && !req.keyFilter) page.remainingItemCount = Number(res.count) - (i + 1);
           return page;
         }
       }

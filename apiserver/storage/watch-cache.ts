@@ -517,6 +517,7 @@ export class WatchCache {
     let token: string | undefined;
     do {
       const page = await this.storage.list({
+        keyFilter: (key) => this.locate(key) !== undefined,
         prefix: this.keyPrefix,
         limit: 5000,
         continue: token,

@@ -1,0 +1,163 @@
+// The registry: one Store per resource over one etcd connection and one watch cache, plus the
+// cluster's housekeeping (default namespaces, periodic compaction). The HTTP layer asks it for
+// the Store of a resource and for etcd health.
+
+import { isAlreadyExists } from "#pkg/api/errors.js";
+import type { KubeObject } from "#pkg/api/meta.js";
+import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
+import type { Logger } from "#pkg/runtime/log.js";
+import { EtcdStorage } from "../storage/etcd.js";
+import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
+import { DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./allocators.js";
+import { DEFAULT_NAMESPACES, namespaceObject } from "./namespaces.js";
+import { Store } from "./store.js";
+import type { Strategy } from "./strategy.js";
+
+export interface RegistryOptions {
+  etcdServers: string[];
+  /** etcd key prefix, e.g. "/registry". */
+  prefix: string;
+  /** --service-cluster-ip-range (default 10.96.0.0/12). */
+  serviceClusterIPRange?: string;
+  log: Logger;
+  /** Per-kind strategies; default: apiserver/registry/kinds strategyFor. */
+  strategyFor?: (r: ResourceInfo) => Strategy;
+  /** Served resources (default BUILTIN_RESOURCES). */
+  resources?: readonly ResourceInfo[];
+  /** etcd compaction period (default 5 minutes; 0 disables). */
+  compactionIntervalMs?: number;
+  /** Watch cache tuning (history size, bookmark period, buffer sizes). */
+  watchCache?: Omit<WatchCacheOptions, "storage" | "resources" | "log">;
+  /** How long open() waits for etcd to answer (default 60 s). */
+  connectTimeoutMs?: number;
+}
+
+const storeKey = (r: Pick<ResourceInfo, "group" | "resource">) => `${r.group}/${r.resource}`;
+
+async function defaultStrategies(): Promise<(r: ResourceInfo) => Strategy> {
+  // Loaded lazily so a test registry with its own strategies does not need the kinds package.
+  const specifier = "./kinds/index.js";
+  const mod = (await import(specifier)) as { strategyFor: (r: ResourceInfo) => Strategy };
+  return mod.strategyFor;
+}
+
+export class Registry {
+  readonly stores = new Map<string, Store>();
+  readonly storage: EtcdStorage;
+  readonly watchCache: WatchCache;
+  readonly allocator: ServiceAllocator;
+  private readonly log: Logger;
+  private closed = false;
+  /** Revision of this server's last namespace write: the cache answers once it has seen it. */
+  private namespaceWriteRev = 0;
+
+  private constructor(storage: EtcdStorage, watchCache: WatchCache, allocator: ServiceAllocator, log: Logger) {
+    this.storage = storage;
+    this.watchCache = watchCache;
+    this.allocator = allocator;
+    this.log = log;
+  }
+
+  static async open(o: RegistryOptions): Promise<Registry> {
+    const log = o.log.child({ module: "registry" });
+    const resources = o.resources ?? BUILTIN_RESOURCES;
+    const strategyFor = o.strategyFor ?? (await defaultStrategies());
+    const storage = new EtcdStorage({ endpoints: o.etcdServers, prefix: o.prefix, log });
+    try {
+      await waitForEtcd(storage, o.connectTimeoutMs ?? 60_000, log, o.etcdServers);
+      const watchCache = new WatchCache({ storage, resources, log, ...(o.watchCache ?? {}) });
+      await watchCache.start();
+      const allocator = new ServiceAllocator(storage, o.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR);
+      const reg = new Registry(storage, watchCache, allocator, log);
+      const getNamespace = (name: string) => reg.getNamespace(name);
+      for (const r of resources) {
+        reg.stores.set(
+          storeKey(r),
+          new Store({
+            resource: r,
+            strategy: strategyFor(r),
+            storage,
+            watchCache,
+            getNamespace,
+            allocator: r.resource === "services" && r.group === "" ? allocator : undefined,
+            onWrite:
+              r.resource === "namespaces" && r.group === ""
+                ? (rev) => {
+                    if (rev > reg.namespaceWriteRev) reg.namespaceWriteRev = rev;
+                  }
+                : undefined,
+            log,
+          }),
+        );
+      }
+      await reg.ensureDefaultNamespaces();
+      storage.startCompaction(o.compactionIntervalMs ?? 5 * 60_000);
+      log.info({ prefix: o.prefix, etcd: o.etcdServers, resources: resources.length }, "registry open");
+      return reg;
+    } catch (err) {
+      storage.close();
+      throw err;
+    }
+  }
+
+  /** The Store of a resource; throws for a resource this registry does not serve. */
+  store(r: Pick<ResourceInfo, "group" | "resource">): Store {
+    const s = this.stores.get(storeKey(r));
+    if (!s) throw new Error(`registry: no store for resource ${r.group ? `${r.resource}.${r.group}` : r.resource}`);
+    return s;
+  }
+
+  async healthy(): Promise<boolean> {
+    if (this.closed) return false;
+    return this.storage.healthy();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watchCache.stop();
+    this.storage.close();
+  }
+
+  /** A namespace by name: the watch cache first (no etcd round trip), then etcd. */
+  async getNamespace(name: string): Promise<KubeObject | undefined> {
+    if (this.watchCache.rev >= this.namespaceWriteRev) {
+      const cached = this.watchCache.for({ resource: "namespaces" }).get(undefined, name);
+      if (cached) return cached.obj;
+    }
+    // Not cached yet (just created) or really missing: ask etcd.
+    const stored = await this.storage.get({ r: { group: "", resource: "namespaces" }, name });
+    return stored?.obj;
+  }
+
+  private async ensureDefaultNamespaces(): Promise<void> {
+    const namespaces = this.stores.get(storeKey({ group: "", resource: "namespaces" }));
+    if (!namespaces) return;
+    for (const name of DEFAULT_NAMESPACES) {
+      if (await this.getNamespace(name)) continue;
+      try {
+        await namespaces.create(undefined, namespaceObject(name), {});
+        this.log.info({ name }, "created default namespace");
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+  }
+}
+
+async function waitForEtcd(storage: EtcdStorage, timeoutMs: number, log: Logger, endpoints: string[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 100;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await storage.currentRevision();
+      return;
+    } catch (err) {
+      if (Date.now() + delay > deadline)
+        throw new Error(`cannot reach etcd at ${endpoints.join(",")}: ${(err as Error).message}`, { cause: err });
+      if (attempt === 1 || attempt % 10 === 0) log.warn({ err: (err as Error).message, endpoints }, "waiting for etcd");
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
