@@ -1,0 +1,179 @@
+// The user's way in (README quick start): `bash scripts/compose.sh up -d` builds the kubeling
+// image and starts etcd, the API server and two kubelets in Docker; the exported kubeconfig works
+// for the real kubectl; a pod bound to node-1 runs as a Docker container. Everything gets a name of
+// its own (compose project, cluster network, image tag, API port, state dir), so the test runs
+// beside a user's cluster, and `compose.sh down -v` plus `docker rmi` remove what it made.
+
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { registry } from "#pkg/api/resources.js";
+import type { Node, Pod } from "#pkg/api/types/index.js";
+import { ApiClient } from "#pkg/client/client.js";
+import { freePort } from "../harness/ports.js";
+import { waitFor } from "../harness/wait.js";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const KUBECTL = process.env.KUBECTL ?? "/usr/bin/kubectl";
+const nodes = registry.lookup("nodes")!;
+const pods = registry.lookup("pods")!;
+
+const id = randomBytes(4).toString("hex");
+const name = `kl-compose-${id}`;
+let stateDir: string;
+let env: NodeJS.ProcessEnv;
+let client: ApiClient | undefined;
+let upStarted = false;
+
+/** compose runs scripts/compose.sh with the test's environment; rejects with its output on failure. */
+function compose(args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [join(ROOT, "scripts/compose.sh"), ...args], { cwd: ROOT, env, stdio: "pipe" });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out = (out + d.toString()).slice(-8000);
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      out = (out + d.toString()).slice(-8000);
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`compose.sh ${args.join(" ")} failed (${code ?? signal}):\n${out}`));
+    });
+  });
+}
+
+/** newest mtime of the TypeScript sources the image's dist/ is compiled from. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir)) {
+    if (entry === "node_modules" || entry === "dist" || entry.startsWith(".")) continue;
+    const p = join(dir, entry);
+    const st = statSync(p);
+    if (st.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (entry.endsWith(".ts")) newest = Math.max(newest, st.mtimeMs);
+  }
+  return newest;
+}
+
+function distIsCurrent(): boolean {
+  const built = join(ROOT, "dist/apiserver/main.js");
+  if (!existsSync(built)) return false;
+  const mtime = statSync(built).mtimeMs;
+  return ["pkg", "apiserver", "kubelet", "cli"].every(
+    (d) => !existsSync(join(ROOT, d)) || newestSource(join(ROOT, d)) <= mtime,
+  );
+}
+
+before(async () => {
+  const v2 = await run("docker", ["compose", "version"]).then(
+    () => true,
+    () => false,
+  );
+  const v1 = await run("docker-compose", ["version"]).then(
+    () => true,
+    () => false,
+  );
+  if (!v2 && !v1)
+    throw new Error("neither `docker compose` nor `docker-compose` is installed (Debian: docker-compose)");
+  stateDir = await mkdtemp(join(tmpdir(), "kubeling-compose-"));
+  env = {
+    ...process.env,
+    COMPOSE_PROJECT_NAME: name,
+    KUBELING_CLUSTER_NAME: name,
+    KUBELING_IMAGE: `kubeling:${name}`,
+    KUBELING_API_PORT: String(await freePort()),
+    KUBELING_STATE_DIR: stateDir,
+    // .ci/run compiled dist/ just before the tests; a developer's stale dist/ is rebuilt.
+    KUBELING_NPM_BUILD: distIsCurrent() ? "0" : "1",
+  };
+  upStarted = true;
+  await compose(["up", "-d"], 300_000);
+  client = ApiClient.fromKubeconfig({ path: join(stateDir, "kubeconfig") });
+});
+
+after(async () => {
+  await client?.close();
+  if (upStarted) {
+    await compose(["down", "-v"], 120_000).catch((err: unknown) => {
+      console.error(err);
+    });
+    await run("docker", ["rmi", "-f", `kubeling:${name}`]).catch(() => undefined);
+  }
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+});
+
+test("both kubelets register their Nodes, and they turn Ready", async () => {
+  const c = client!;
+  await waitFor(
+    async () => {
+      const list = await c.list<Node>(nodes, undefined);
+      const ready = list.items.filter((n) =>
+        (n.status?.conditions ?? []).some((cond) => cond.type === "Ready" && cond.status === "True"),
+      );
+      return ready.length === 2 ? ready : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, message: "node-1 and node-2 Ready" },
+  );
+  const names = (await c.list<Node>(nodes, undefined)).items.map((n) => n.metadata.name).sort();
+  assert.deepEqual(names, ["node-1", "node-2"]);
+});
+
+test("the exported kubeconfig works for the real kubectl", async () => {
+  const { stdout } = await run(KUBECTL, ["--kubeconfig", join(stateDir, "kubeconfig"), "get", "nodes", "-o", "name"], {
+    env: { ...process.env, HOME: stateDir },
+  });
+  assert.deepEqual(stdout.trim().split("\n").sort(), ["node/node-1", "node/node-2"]);
+});
+
+test("a pod bound to node-1 runs as a container of the cluster", async () => {
+  const c = client!;
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "sleeper", namespace: "default" },
+    spec: {
+      nodeName: "node-1",
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: "main",
+          image: process.env.BUSYBOX_IMAGE ?? "kubeling.local/busybox:latest",
+          imagePullPolicy: "IfNotPresent",
+          command: ["sleep", "3600"],
+        },
+      ],
+    },
+  };
+  await c.create(pods, "default", pod);
+  const running = await waitFor(
+    async () => {
+      const p = await c.get<Pod>(pods, "default", "sleeper");
+      return p.status?.phase === "Running" ? p : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, message: "pod sleeper Running" },
+  );
+  assert.ok(running.status?.podIP, "a Running pod has an IP on the cluster network");
+  const { stdout } = await run("docker", [
+    "ps",
+    "--filter",
+    `label=kubeling.io/cluster=${name}`,
+    "--filter",
+    "label=io.kubernetes.pod.name=sleeper",
+    "--filter",
+    "label=io.kubernetes.container.name=main",
+    "--format",
+    "{{.Names}}",
+  ]);
+  assert.match(stdout, /^k8s_main_sleeper_default_/m);
+});
