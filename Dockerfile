@@ -21,7 +21,7 @@ RUN set -e; \
       fi; \
     else \
       rm -rf node_modules dist; \
-      npm ci --no-audit --no-fund; \
+      npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund; \
       npm run build; \
       npm prune --omit=dev --no-audit --no-fund; \
       npm cache clean --force; \
