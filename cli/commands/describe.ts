@@ -5,10 +5,22 @@
 import { isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { type ResourceInfo, registry } from "#pkg/api/resources.js";
-import type { Deployment, Lease, Node, Pod, ReplicaSet } from "#pkg/api/types/index.js";
+import type {
+  ConfigMap,
+  Deployment,
+  Endpoints,
+  Lease,
+  Namespace,
+  Node,
+  Pod,
+  ReplicaSet,
+  Secret,
+  Service,
+} from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { describeEvents, eventsFor } from "../describe/events.js";
 import { describeGeneric } from "../describe/generic.js";
+import { describeConfigMap, describeNamespace, describeSecret, describeService } from "../describe/misc.js";
 import { describeNode } from "../describe/node.js";
 import { describePod } from "../describe/pod.js";
 import { describeDeployment, describeReplicaSet, formatSelector } from "../describe/workloads.js";
@@ -83,10 +95,30 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
       describeReplicaSet(w, rs, pods);
       break;
     }
+    case "/configmaps":
+      describeConfigMap(w, obj as ConfigMap);
+      break;
+    case "/secrets":
+      describeSecret(w, obj as Secret);
+      break;
+    case "/namespaces":
+      describeNamespace(w, obj as Namespace);
+      break;
+    case "/services": {
+      let eps: Endpoints | undefined;
+      try {
+        eps = await client.get<Endpoints>(info("", "endpoints"), ns, obj.metadata.name ?? "");
+      } catch {
+        eps = undefined;
+      }
+      describeService(w, obj as Service, eps);
+      break;
+    }
     default:
       describeGeneric(w, obj);
   }
-  if (r.resource !== "events") describeEvents(w, await eventsFor(client, obj, r.kind));
+  // kubectl's namespace describer has no Events section.
+  if (r.resource !== "events" && r.resource !== "namespaces") describeEvents(w, await eventsFor(client, obj, r.kind));
   return w.toString();
 }
 

@@ -5,11 +5,14 @@ import type { KubeObject } from "#pkg/api/meta.js";
 import { rfc1123z } from "../format.js";
 import { annotationsMultiline, labelsMultiline, type PrefixWriter } from "./writer.js";
 
-function title(key: string): string {
+function titleCase(key: string): string {
   return key.charAt(0).toUpperCase() + key.slice(1);
 }
 
-function printValue(w: PrefixWriter, level: number, key: string, value: unknown): void {
+function printValue(w: PrefixWriter, level: number, rawKey: string, value: unknown): void {
+  // Field names are title-cased at the top level only; map keys below are data.
+  const title = (k: string) => (level === 0 && k === rawKey ? titleCase(k) : k);
+  const key = rawKey;
   if (value === null || value === undefined) return;
   if (Array.isArray(value)) {
     if (value.length === 0) return;
@@ -23,7 +26,7 @@ function printValue(w: PrefixWriter, level: number, key: string, value: unknown)
       const entries = Object.entries(v as Record<string, unknown>);
       entries.forEach(([k, x], i) => {
         if (typeof x === "object" && x !== null) printValue(w, level + 1, k, x);
-        else w.write(level + 1, `${i === 0 ? "" : ""}${title(k)}:\t${String(x)}\n`);
+        else w.write(level + 1, `${i === 0 ? "- " : "  "}${k}:\t${String(x)}\n`);
       });
     }
     return;

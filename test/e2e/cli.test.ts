@@ -1,0 +1,280 @@
+// The kubeling CLI as a real child process against a real kubeling-apiserver (real etcd),
+// through the kubeconfig the harness writes.
+
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { isNotFound } from "#pkg/api/errors.js";
+import { registry } from "#pkg/api/resources.js";
+import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { freePort } from "../harness/ports.js";
+import { waitFor } from "../harness/wait.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const MAIN = join(ROOT, "cli", "main.ts");
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, KUBECONFIG: "" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+function runCli(args: string[], o: { stdin?: string; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawnCli(args);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`kubeling ${args.join(" ")} timed out; stdout=${stdout} stderr=${stderr}`));
+    }, o.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin?.end(o.stdin ?? "");
+  });
+}
+
+const DEPLOYMENT = (replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app: web
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: busybox
+        command: ["sleep", "3600"]
+        ports:
+        - containerPort: 80
+`;
+
+describe("kubeling CLI against a real API server", () => {
+  let server: TestApiServer;
+  let dir: string;
+  let kc: string[];
+  const pods = registry.byGroupResource("", "pods")!;
+  const deployments = registry.byGroupResource("apps", "deployments")!;
+
+  before(async () => {
+    server = await startApiServer();
+    dir = await mkdtemp(join(tmpdir(), "kubeling-cli-e2e-"));
+    kc = ["--kubeconfig", server.kubeconfigPath];
+  });
+
+  after(async () => {
+    await server?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test("get ns prints a kubectl-style table", async () => {
+    const r = await runCli([...kc, "get", "ns"]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.match(lines[0] ?? "", /^NAME {3,}/);
+    assert.ok(
+      lines.some((l) => l.startsWith("default ")),
+      r.stdout,
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith("kube-system ")),
+      r.stdout,
+    );
+  });
+
+  test("apply -f: created, then unchanged, then configured", async () => {
+    const file = join(dir, "web.yaml");
+    await writeFile(file, DEPLOYMENT(2));
+    let r = await runCli([...kc, "apply", "-f", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "deployment.apps/web created\n");
+    r = await runCli([...kc, "apply", "-f", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "deployment.apps/web unchanged\n");
+    await writeFile(file, DEPLOYMENT(3));
+    r = await runCli([...kc, "apply", "-f", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "deployment.apps/web configured\n");
+    const live = await server.client.get<{ metadata: { name?: string }; spec: { replicas: number } }>(
+      deployments,
+      "default",
+      "web",
+    );
+    assert.equal(live.spec.replicas, 3);
+  });
+
+  test("get deploy -o yaml|json|name", async () => {
+    let r = await runCli([...kc, "get", "deploy", "web", "-o", "yaml"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^apiVersion: apps\/v1\nkind: Deployment\nmetadata:\n/);
+    assert.match(r.stdout, /\n {2}replicas: 3\n/);
+    assert.match(r.stdout, /kubectl\.kubernetes\.io\/last-applied-configuration/);
+    assert.doesNotMatch(r.stdout, /managedFields/);
+    r = await runCli([...kc, "get", "deployments.apps", "-o", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout) as { kind: string; items: Array<{ kind: string; metadata: { name: string } }> };
+    assert.equal(list.kind, "List");
+    assert.deepEqual(
+      list.items.map((i) => `${i.kind}/${i.metadata.name}`),
+      ["Deployment/web"],
+    );
+    r = await runCli([...kc, "get", "deploy", "-o", "name"]);
+    assert.equal(r.stdout, "deployment.apps/web\n");
+  });
+
+  test("get pods -w prints the table, then a row per change", async () => {
+    await server.client.create(pods, "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "first" },
+      spec: { containers: [{ name: "c", image: "busybox" }] },
+    });
+    const child = spawnCli([...kc, "get", "pods", "-w"]);
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      await waitFor(() => /^NAME .*\nfirst /m.test(out), { timeoutMs: 30_000, message: "the initial table" });
+      await server.client.create(pods, "default", {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "second" },
+        spec: { containers: [{ name: "c", image: "busybox" }] },
+      });
+      await waitFor(() => /\nsecond /.test(out), { timeoutMs: 15_000, message: "a row for the new pod" });
+      await server.client.delete(pods, "default", "first", { gracePeriodSeconds: 0 });
+      await waitFor(() => out.split("\n").filter((l) => l.startsWith("first ")).length >= 2, {
+        timeoutMs: 15_000,
+        message: "a row for the deleted pod",
+      });
+      assert.equal(out.match(/^NAME /gm)?.length, 1, "the header is printed once");
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+
+  test("describe deployment and pod", async () => {
+    let r = await runCli([...kc, "describe", "deployment", "web"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Name:\s+web\nNamespace:\s+default\n/);
+    assert.match(r.stdout, /\nReplicas:\s+3 desired \| /);
+    assert.match(r.stdout, /\nPod Template:\n {2}Labels:\s+app=web\n {2}Containers:\n {3}web:\n {4}Image:\s+busybox\n/);
+    assert.match(r.stdout, /\nEvents:\s+<none>\n$/);
+    r = await runCli([...kc, "describe", "pod/second"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Name:\s+second\n/);
+    assert.match(r.stdout, /\nContainers:\n {2}c:\n {4}Image:\s+busybox\n/);
+  });
+
+  test("delete prints each object and waits until it is gone", async () => {
+    let r = await runCli([...kc, "delete", "pod", "second"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'pod "second" deleted\n');
+    await assert.rejects(server.client.get(pods, "default", "second"), (e: unknown) => isNotFound(e));
+    r = await runCli([...kc, "delete", "-f", join(dir, "web.yaml")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'deployment.apps "web" deleted\n');
+    r = await runCli([...kc, "get", "deploy"]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, "No resources found in default namespace.\n");
+  });
+
+  test("api-resources comes from the server's discovery", async () => {
+    const r = await runCli([...kc, "api-resources"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND\n/);
+    assert.match(r.stdout, /\npods\s+po\s+v1\s+true\s+Pod\n/);
+    assert.match(r.stdout, /\ndeployments\s+deploy\s+apps\/v1\s+true\s+Deployment\n/);
+    assert.match(r.stdout, /\nnamespaces\s+ns\s+v1\s+false\s+Namespace\n/);
+  });
+
+  test("version shows client and server", async () => {
+    const r = await runCli([...kc, "version"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Client Version: v1\.\d+\.\d+.*\nServer Version: v1\.\d+\.\d+/);
+  });
+
+  test("errors: NotFound, unknown type, bad manifest", async () => {
+    let r = await runCli([...kc, "get", "pod", "nope"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'Error from server (NotFound): pods "nope" not found\n');
+    r = await runCli([...kc, "get", "foo"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'error: the server doesn\'t have a resource type "foo"\n');
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, "apiVersion: v1\nkind: [oops\n");
+    r = await runCli([...kc, "apply", "-f", bad]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^error: error parsing ${bad.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: .+\n$`));
+  });
+
+  test("errors: a bad token and a server that does not answer", async () => {
+    const original = await readFile(server.kubeconfigPath, "utf8");
+    const badToken = join(dir, "bad-token.kubeconfig");
+    await writeFile(badToken, original.replace(/token: .*/, "token: not-the-token"));
+    let r = await runCli(["--kubeconfig", badToken, "get", "pods"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, "error: You must be logged in to the server (Unauthorized)\n");
+
+    const port = await freePort();
+    const dead = join(dir, "dead.kubeconfig");
+    await writeFile(dead, original.replace(/server: .*/, `server: https://127.0.0.1:${port}`));
+    r = await runCli(["--kubeconfig", dead, "get", "pods"]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `Unable to connect to the server: dial tcp 127.0.0.1:${port}: connect: connection refused\n`,
+    );
+  });
+
+  test("config current-context / get-contexts / use-context / view", async () => {
+    const copy = join(dir, "config.kubeconfig");
+    await writeFile(copy, await readFile(server.kubeconfigPath, "utf8"));
+    const cfg = ["--kubeconfig", copy];
+    const current = (await runCli([...cfg, "config", "current-context"])).stdout.trim();
+    assert.ok(current.length > 0);
+    let r = await runCli([...cfg, "config", "get-contexts"]);
+    assert.match(r.stdout, new RegExp(`^CURRENT\\s+NAME\\s+CLUSTER\\s+AUTHINFO\\s+NAMESPACE\\n\\*\\s+${current}\\s`));
+    r = await runCli([...cfg, "config", "view"]);
+    assert.match(r.stdout, /token: REDACTED/);
+    assert.match(r.stdout, /certificate-authority-data: DATA\+OMITTED/);
+    assert.doesNotMatch(r.stdout, new RegExp(server.token));
+    r = await runCli([...cfg, "config", "use-context", "nope"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'error: no context exists with the name: "nope"\n');
+    r = await runCli([...cfg, "config", "use-context", current]);
+    assert.equal(r.stdout, `Switched to context "${current}".\n`);
+  });
+});
