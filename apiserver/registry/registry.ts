@@ -9,6 +9,7 @@ import type { Logger } from "#pkg/runtime/log.js";
 import { EtcdStorage } from "../storage/etcd.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
 import { DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./allocators.js";
+import { strategyFor } from "./kinds/index.js";
 import { DEFAULT_NAMESPACES, namespaceObject } from "./namespaces.js";
 import { Store } from "./store.js";
 import type { Strategy } from "./strategy.js";
@@ -34,13 +35,6 @@ export interface RegistryOptions {
 
 const storeKey = (r: Pick<ResourceInfo, "group" | "resource">) => `${r.group}/${r.resource}`;
 
-async function defaultStrategies(): Promise<(r: ResourceInfo) => Strategy> {
-  // Loaded lazily so a test registry with its own strategies does not need the kinds package.
-  const specifier = "./kinds/index.js";
-  const mod = (await import(specifier)) as { strategyFor: (r: ResourceInfo) => Strategy };
-  return mod.strategyFor;
-}
-
 export class Registry {
   readonly stores = new Map<string, Store>();
   readonly storage: EtcdStorage;
@@ -61,7 +55,7 @@ export class Registry {
   static async open(o: RegistryOptions): Promise<Registry> {
     const log = o.log.child({ module: "registry" });
     const resources = o.resources ?? BUILTIN_RESOURCES;
-    const strategyFor = o.strategyFor ?? (await defaultStrategies());
+    const strategies = o.strategyFor ?? strategyFor;
     const storage = new EtcdStorage({ endpoints: o.etcdServers, prefix: o.prefix, log });
     try {
       await waitForEtcd(storage, o.connectTimeoutMs ?? 60_000, log, o.etcdServers);
@@ -75,7 +69,7 @@ export class Registry {
           storeKey(r),
           new Store({
             resource: r,
-            strategy: strategyFor(r),
+            strategy: strategies(r),
             storage,
             watchCache,
             getNamespace,
