@@ -102,7 +102,7 @@ export interface StrategyParts<T extends KubeObject> {
 export function makeStrategy<T extends KubeObject>(
   resource: ResourceInfo,
   parts: StrategyParts<T>,
-  o: { hasStatus?: boolean; generation?: boolean } = {},
+  o: { hasStatus?: boolean; generation?: boolean; keepStatusOnCreate?: boolean } = {},
 ): Strategy<T> {
   const hasStatus = o.hasStatus ?? resource.subresources.some((s) => s.name === "status");
   const tracksGeneration = o.generation ?? false;
@@ -111,7 +111,7 @@ export function makeStrategy<T extends KubeObject>(
     columns: parts.columns,
     applyDefaults: (obj) => parts.applyDefaults?.(obj),
     prepareForCreate(obj) {
-      if (hasStatus) (obj as KubeObject).status = {};
+      if (hasStatus && !o.keepStatusOnCreate) (obj as KubeObject).status = {};
       if (tracksGeneration) obj.metadata.generation = 1;
       parts.prepareForCreate?.(obj);
     },

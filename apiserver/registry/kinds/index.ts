@@ -6,18 +6,23 @@ import { apiVersionOf, BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/res
 import { unknownFieldsBySchema } from "#pkg/api/schema/unknown.js";
 import { schemaForKind } from "#pkg/api/types/schemas.js";
 import type { Strategy } from "../strategy.js";
+import { APPS_STRATEGIES } from "./apps.js";
+import { BATCH_STRATEGIES } from "./batch.js";
 import { age, ageCol, makeStrategy, nameCol } from "./common.js";
+import { COORDINATION_STRATEGIES } from "./coordination.js";
+import { CORE_STRATEGIES } from "./core.js";
+import { podStrategy } from "./pod.js";
 
 export { formatAge } from "#pkg/api/duration.js";
 
 type Factory = (r: ResourceInfo) => Strategy;
 
-/** Kind-specific strategies register here (see the per-kind modules). */
-const factories = new Map<string, Factory>();
-
-export function registerStrategy(group: string, resource: string, f: Factory): void {
-  factories.set(`${group}/${resource}`, f);
-}
+const byGroup: Record<string, Record<string, Factory>> = {
+  "": { pods: podStrategy as Factory, ...CORE_STRATEGIES },
+  apps: APPS_STRATEGIES,
+  batch: BATCH_STRATEGIES,
+  "coordination.k8s.io": COORDINATION_STRATEGIES,
+};
 
 /** The fallback: metadata-only semantics with Name/Age columns. */
 function genericStrategy(r: ResourceInfo): Strategy {
@@ -33,7 +38,7 @@ const cache = new Map<ResourceInfo, Strategy>();
 export function strategyFor(r: ResourceInfo): Strategy {
   let s = cache.get(r);
   if (!s) {
-    const f = factories.get(`${r.group}/${r.resource}`) ?? genericStrategy;
+    const f = byGroup[r.group]?.[r.resource] ?? genericStrategy;
     s = f(r);
     cache.set(r, s);
   }
@@ -50,4 +55,13 @@ export function unknownFields(r: ResourceInfo, obj: unknown): string[] {
   return unknownFieldsBySchema(schema, obj);
 }
 
+/** unknownFields for a body that is not a resource of its own (pods/binding's Binding). */
+export function unknownFieldsOfKind(apiVersion: string, kind: string, obj: unknown): string[] {
+  const schema = schemaForKind(apiVersion, kind);
+  return schema ? unknownFieldsBySchema(schema, obj) : [];
+}
+
 export const ALL_STRATEGIES = (): Strategy[] => BUILTIN_RESOURCES.map(strategyFor);
+
+export { prepareNamespaceFinalize } from "./core.js";
+export { podPrintStatus, validateBinding } from "./pod.js";

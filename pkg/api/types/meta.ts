@@ -51,10 +51,10 @@ export const OwnerReferenceSchema = Obj({
 
 export const ManagedFieldsEntrySchema = Obj({
   manager: Opt(Str()),
-  operation: Opt(Str()),
+  operation: Opt(Type.Unsafe<"Apply" | "Update">({ type: "string" })),
   apiVersion: Opt(Str()),
   time: Opt(Time()),
-  fieldsType: Opt(Str()),
+  fieldsType: Opt(Type.Unsafe<"FieldsV1">({ type: "string" })),
   fieldsV1: Opt(Type.Unsafe<Record<string, unknown>>({ type: "object", "x-kubernetes-preserve-unknown-fields": true })),
   subresource: Opt(Str()),
 });
