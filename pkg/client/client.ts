@@ -202,13 +202,23 @@ export class ApiClient {
     r: ResourceInfo,
     ns: string | undefined,
     name: string,
-    opts: { subresource?: string } = {},
+    opts: { subresource?: string; signal?: AbortSignal } = {},
   ): Promise<T> {
-    return this.#json<T>("GET", resourcePath(r, ns, name, opts.subresource));
+    return this.#json<T>("GET", resourcePath(r, ns, name, opts.subresource), {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
-  list<T extends KubeObject>(r: ResourceInfo, ns: string | undefined, opts?: ListOptions): Promise<KubeList<T>> {
-    return this.#json<KubeList<T>>("GET", resourcePath(r, ns), { query: listOptionsQuery(opts) });
+  list<T extends KubeObject>(
+    r: ResourceInfo,
+    ns: string | undefined,
+    opts?: ListOptions,
+    o: { signal?: AbortSignal } = {},
+  ): Promise<KubeList<T>> {
+    return this.#json<KubeList<T>>("GET", resourcePath(r, ns), {
+      query: listOptionsQuery(opts),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
   }
 
   create<T extends KubeObject = KubeObject>(
@@ -358,6 +368,18 @@ export class ApiClient {
   async close(): Promise<void> {
     for (const s of this.#openStreams) s.destroy();
     this.#openStreams.clear();
-    await this.#pool.close();
+    // A graceful close waits for in-flight requests; do not let a hung one hold shutdown forever.
+    let timer: NodeJS.Timeout | undefined;
+    const forced = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#pool.destroy().then(resolve, resolve);
+      }, 2000);
+      timer.unref();
+    });
+    try {
+      await Promise.race([this.#pool.close(), forced]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -44,14 +44,16 @@ async function listAll<T extends KubeObject>(
   ns: string | undefined,
   o: WatchWithResumeOptions,
   resourceVersion: string,
+  signal: AbortSignal | undefined,
 ): Promise<{ items: T[]; resourceVersion: string }> {
+  const so = signal ? { signal } : {};
   const base: ListOptions = {
     ...(o.labelSelector ? { labelSelector: o.labelSelector } : {}),
     ...(o.fieldSelector ? { fieldSelector: o.fieldSelector } : {}),
   };
   // resourceVersion "0" is served whole from the watch cache (limit ignored upstream); page otherwise.
   if (resourceVersion === "0") {
-    const list = await client.list<T>(r, ns, { ...base, resourceVersion: "0" });
+    const list = await client.list<T>(r, ns, { ...base, resourceVersion: "0" }, so);
     return { items: list.items, resourceVersion: list.metadata.resourceVersion ?? "" };
   }
   const items: T[] = [];
@@ -98,7 +100,7 @@ export async function* watchWithResume<T extends KubeObject = KubeObject>(
     if (needList) {
       let listed: { items: T[]; resourceVersion: string };
       try {
-        listed = await listAll<T>(client, r, ns, opts, listFrom);
+        listed = await listAll<T>(client, r, ns, opts, listFrom, signal);
       } catch (err) {
         if (signal?.aborted) return;
         // An expired continue token or a failing server: retry the whole list later.
