@@ -33,6 +33,8 @@ export interface KubeletProxyContextLike {
   addUpgradeHandler(h: (req: IncomingMessage, socket: Duplex, head: Buffer, user: unknown) => boolean): void;
 }
 
+const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
 const POD_SUB = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|portforward|attach)$/;
 
 export function lookupFromRegistry(ctx: KubeletProxyContextLike): KubeletProxyLookup {
@@ -108,12 +110,14 @@ export function registerKubeletProxy(
   lookup: KubeletProxyLookup = lookupFromRegistry(ctx),
 ): void {
   const log = ctx.log;
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    // The client gets the protocol the kubelet chose (set per request below).
-    handleProtocols: (_protocols, req) =>
-      (req as IncomingMessage & { kubeletProtocol?: string }).kubeletProtocol ?? false,
+  // Subprotocols are negotiated here, not by ws: "SPDY/3.1+portforward.k8s.io" contains a "/",
+  // which ws rejects as an invalid token. The header is taken off the request and the chosen
+  // protocol is written into the 101 by the "headers" hook.
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const chosen = new WeakMap<IncomingMessage, string>();
+  wss.on("headers", (headers, req) => {
+    const p = chosen.get(req);
+    if (p) headers.push(`Sec-WebSocket-Protocol: ${p}`);
   });
   app.addHook("onClose", (_i, done) => {
     for (const c of wss.clients) c.terminate();
@@ -185,8 +189,16 @@ export function registerKubeletProxy(
         .split(",")
         .map((s) => s.trim())
         .filter(Boolean);
-      if (offered.length === 0) throw badRequest("a WebSocket subprotocol is required (e.g. v5.channel.k8s.io)");
-      const upstream = new WebSocket(target, offered, { perMessageDeflate: false });
+      const supported = sub === "exec" ? EXEC_PROTOCOLS : [PORT_FORWARD_PROTOCOL];
+      const protocol = supported.find((p) => offered.includes(p));
+      if (!protocol)
+        throw badRequest(
+          `unsupported subprotocols ${JSON.stringify(offered)}; want one of ${JSON.stringify(supported)}`,
+        );
+      delete req.headers["sec-websocket-protocol"];
+      // exec's protocols are valid tokens and tell the kubelet the framing version; port-forward
+      // goes without one (the kubelet's portForward endpoint always speaks SPDY/3.1).
+      const upstream = new WebSocket(target, sub === "exec" ? [protocol] : [], { perMessageDeflate: false });
       await new Promise<void>((resolve, reject) => {
         upstream.once("open", () => resolve());
         upstream.once("unexpected-response", (_r, res) => {
@@ -200,9 +212,9 @@ export function registerKubeletProxy(
           reject(new StatusError(500, "InternalError", `error dialing backend: ${err.message}`)),
         );
       });
-      (req as IncomingMessage & { kubeletProtocol?: string }).kubeletProtocol = upstream.protocol;
+      chosen.set(req, protocol);
       wss.handleUpgrade(req, socket, head, (client) => {
-        log.debug({ pod: `${ns}/${name}`, sub, protocol: upstream.protocol }, "proxying to kubelet");
+        log.debug({ pod: `${ns}/${name}`, sub, protocol }, "proxying to kubelet");
         client.on("message", (data, isBinary) => {
           if (upstream.readyState === upstream.OPEN) upstream.send(data as Buffer, { binary: isBinary });
         });
@@ -212,8 +224,14 @@ export function registerKubeletProxy(
         const closeCode = (c: number) => (c === 1005 || c === 1006 || c < 1000 ? 1000 : c);
         client.on("close", (code) => upstream.close(closeCode(code)));
         upstream.on("close", (code) => client.close(closeCode(code)));
-        client.on("error", () => upstream.terminate());
-        upstream.on("error", () => client.terminate());
+        client.on("error", (err) => {
+          log.debug({ err, pod: `${ns}/${name}` }, "client side of the kubelet proxy failed");
+          upstream.terminate();
+        });
+        upstream.on("error", (err) => {
+          log.debug({ err, pod: `${ns}/${name}` }, "kubelet side of the kubelet proxy failed");
+          client.terminate();
+        });
       });
     })().catch((err) => {
       log.debug({ err, pod: `${ns}/${name}`, sub }, "kubelet proxy upgrade failed");

@@ -30,14 +30,19 @@ interface SpdyTransport {
 }
 
 let transport: SpdyTransport | undefined;
+let shimmed = false;
 
-function spdy(): SpdyTransport {
-  if (transport) return transport;
-  const t = require("spdy-transport") as SpdyTransport;
-  const parserMod = require("spdy-transport/lib/spdy-transport/protocol/spdy/parser.js") as {
-    prototype: { parseKVs(buf: unknown, cb: (err: Error | null, headers?: Record<string, string>) => void): void };
-  };
-  const proto = parserMod.prototype;
+type ParseKVs = (buf: unknown, cb: (err: Error | null, headers?: Record<string, string>) => void) => void;
+
+/**
+ * shimParser wraps the SPDY parser's header decoding (once, on the prototype of a live parser)
+ * so SYN_STREAMs without :method/:path, as kubectl's port-forward sends them, are accepted.
+ */
+function shimParser(conn: SpdyConnection): void {
+  if (shimmed) return;
+  const parser = (conn as unknown as { _spdyState?: { parser?: object } })._spdyState?.parser;
+  if (!parser) throw new Error("spdy-transport internals changed: no _spdyState.parser to shim");
+  const proto = Object.getPrototypeOf(parser) as { parseKVs: ParseKVs };
   const orig = proto.parseKVs;
   proto.parseKVs = function (this: unknown, buf, cb) {
     orig.call(this, buf, (err, headers) => {
@@ -48,8 +53,12 @@ function spdy(): SpdyTransport {
       cb(err, headers);
     });
   };
-  transport = t;
-  return t;
+  shimmed = true;
+}
+
+function spdy(): SpdyTransport {
+  transport ??= require("spdy-transport") as SpdyTransport;
+  return transport;
 }
 
 /** wsDuplex exposes a WebSocket's binary messages as a byte stream. */
@@ -81,11 +90,13 @@ export function wsDuplex(ws: WebSocket): Duplex {
 export function servePortForward(ws: WebSocket, host: string, log: Logger): void {
   const socket = wsDuplex(ws);
   const conn = spdy().connection.create(socket, { protocol: "spdy", isServer: true, autoSpdy31: true });
+  shimParser(conn);
   conn.start(3.1);
   const errorStreams = new Map<string, SpdyStream>();
   conn.on("error", (err) => log.debug({ err }, "port-forward connection error"));
   conn.on("stream", (stream) => {
     const h = stream.headers;
+    log.debug({ headers: h }, "port-forward stream");
     const type = h.streamtype;
     const requestId = h.requestid ?? String(stream.id);
     const port = Number(h.port);
@@ -113,7 +124,8 @@ export function servePortForward(ws: WebSocket, host: string, log: Logger): void
     target.pipe(stream);
     stream.on("close", () => target.destroy());
   });
-  ws.on("close", () => {
+  ws.on("close", (code, reason) => {
+    log.debug({ code, reason: reason.toString() }, "port-forward session closed");
     for (const es of errorStreams.values()) es.destroy();
   });
 }

@@ -66,20 +66,21 @@ export interface KubeletServerOptions {
 
 export class KubeletServer {
   readonly server: http.Server;
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => {
-      for (const p of [...EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL]) if (protocols.has(p)) return p;
-      return false;
-    },
-  });
+  // Subprotocols are negotiated here, not by ws: "SPDY/3.1+portforward.k8s.io" contains a "/",
+  // which ws rejects as an invalid token, so the header is taken off the request and the chosen
+  // protocol is written back in the 101 by the "headers" hook.
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly chosen = new WeakMap<http.IncomingMessage, string>();
   private readonly log: Logger;
 
   constructor(private readonly o: KubeletServerOptions) {
     this.log = o.log.child({ module: "server" });
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err) => sendError(res, err));
+    });
+    this.wss.on("headers", (headers, req) => {
+      const p = this.chosen.get(req);
+      if (p) headers.push(`Sec-WebSocket-Protocol: ${p}`);
     });
     this.server.on("upgrade", (req, socket, head) => {
       this.upgrade(req, socket, head).catch((err) => rejectUpgrade(socket, err));
@@ -163,6 +164,24 @@ export class KubeletServer {
     throw new HttpError(404, "NotFound", `no route for ${req.method} ${url.pathname}`);
   }
 
+  /** negotiate picks the first supported offered subprotocol and hides the header from ws. */
+  private negotiate(req: http.IncomingMessage, supported: string[], required: boolean): string | undefined {
+    const offered = String(req.headers["sec-websocket-protocol"] ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean);
+    delete req.headers["sec-websocket-protocol"];
+    const p = supported.find((x) => offered.includes(x));
+    if (!p && (required || offered.length > 0))
+      throw new HttpError(
+        400,
+        "BadRequest",
+        `unsupported subprotocols ${JSON.stringify(offered)}; want one of ${JSON.stringify(supported)}`,
+      );
+    if (p) this.chosen.set(req, p);
+    return p;
+  }
+
   private async upgrade(req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? "/", "http://kubelet");
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
@@ -175,8 +194,9 @@ export class KubeletServer {
       const q = url.searchParams;
       const cmd = q.getAll("command");
       if (cmd.length === 0) throw new HttpError(400, "BadRequest", "you must specify at least 1 command");
+      const protocol = this.negotiate(req, EXEC_PROTOCOLS, true);
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        void this.exec(ws, c.id, cmd, {
+        void this.exec(ws, protocol === "v5.channel.k8s.io", c.id, cmd, {
           stdin: bool(q.get("stdin")) || bool(q.get("input")),
           stdout: q.get("stdout") === null ? true : bool(q.get("stdout")) || bool(q.get("output")),
           stderr: bool(q.get("stderr")) || bool(q.get("error")),
@@ -190,9 +210,17 @@ export class KubeletServer {
       const pod = this.pod(ns, name);
       const ip = await this.o.kubelet.podIP(pod);
       if (!ip) throw new HttpError(400, "BadRequest", `pod ${name} has no running sandbox`);
+      // Without a subprotocol (our API server's proxy) the stream is SPDY/3.1 all the same.
+      this.negotiate(req, [PORT_FORWARD_PROTOCOL], false);
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.log.debug({ pod: `${ns}/${name}` }, "port-forward session");
-        servePortForward(ws, ip, this.log);
+        try {
+          servePortForward(ws, ip, this.log);
+        } catch (err) {
+          // The 101 is out: report by closing the WebSocket, never with an HTTP answer.
+          this.log.error({ err }, "port-forward session failed");
+          ws.close(1011, "internal error");
+        }
       });
       return;
     }
@@ -202,11 +230,11 @@ export class KubeletServer {
   /** exec runs a command and speaks the channel.k8s.io framing (KUBECTL_WIRE 3.2) on ws. */
   private async exec(
     ws: WebSocket,
+    v5: boolean,
     containerId: string,
     cmd: string[],
     o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
   ): Promise<void> {
-    const v5 = ws.protocol === "v5.channel.k8s.io";
     const send = (ch: number, data: Buffer | string) => {
       if (ws.readyState !== ws.OPEN) return;
       const b = typeof data === "string" ? Buffer.from(data) : data;
@@ -216,13 +244,21 @@ export class KubeletServer {
       send(3, JSON.stringify({ metadata: {}, ...status }));
       ws.close(1000);
     };
+    // kubectl sends stdin (and its close) right after the 101, before the exec exists: queue
+    // messages until the session is ready.
+    const early: Buffer[] = [];
+    let onMessage: ((data: Buffer) => void) | undefined;
+    ws.on("message", (data: Buffer) => {
+      if (onMessage) onMessage(data);
+      else early.push(data);
+    });
     try {
       const s = await this.o.runtime.exec(containerId, { cmd, stdin: o.stdin, tty: o.tty });
       if (o.stdout) s.stdout.on("data", (b: Buffer) => send(1, b));
       else s.stdout.resume();
       if (o.stderr) s.stderr.on("data", (b: Buffer) => send(2, b));
       else s.stderr.resume();
-      ws.on("message", (data: Buffer) => {
+      onMessage = (data: Buffer) => {
         const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
         if (buf.length === 0) return;
         const ch = buf[0];
@@ -236,7 +272,8 @@ export class KubeletServer {
             // ignore a malformed resize
           }
         } else if (ch === 255 && v5 && payload[0] === 0) s.stdin?.end();
-      });
+      };
+      for (const m of early.splice(0)) onMessage(m);
       ws.on("close", () => s.close());
       const code = await s.wait();
       // Let the last output frames go out before the status frame.
