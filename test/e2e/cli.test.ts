@@ -2,58 +2,16 @@
 // through the kubeconfig the harness writes.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { isNotFound } from "#pkg/api/errors.js";
 import { registry } from "#pkg/api/resources.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = join(ROOT, "cli", "main.ts");
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, KUBECONFIG: "" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-}
-
-function runCli(args: string[], o: { stdin?: string; timeoutMs?: number } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawnCli(args);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr?.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`kubeling ${args.join(" ")} timed out; stdout=${stdout} stderr=${stderr}`));
-    }, o.timeoutMs ?? 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin?.end(o.stdin ?? "");
-  });
-}
+import { runCli, spawnCli, stopCli } from "./cli-helpers.js";
 
 const DEPLOYMENT = (replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -160,27 +118,30 @@ describe("kubeling CLI against a real API server", () => {
       spec: { containers: [{ name: "c", image: "busybox" }] },
     });
     const child = spawnCli([...kc, "get", "pods", "-w"]);
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
     try {
-      await waitFor(() => /^NAME .*\nfirst /m.test(out), { timeoutMs: 30_000, message: "the initial table" });
+      await waitFor(() => /^NAME .*\nfirst /m.test(child.out()), { timeoutMs: 30_000, message: "the initial table" });
       await server.client.create(pods, "default", {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name: "second" },
         spec: { containers: [{ name: "c", image: "busybox" }] },
       });
-      await waitFor(() => /\nsecond /.test(out), { timeoutMs: 15_000, message: "a row for the new pod" });
+      await waitFor(() => /\nsecond /.test(child.out()), { timeoutMs: 15_000, message: "a row for the new pod" });
       await server.client.delete(pods, "default", "first", { gracePeriodSeconds: 0 });
-      await waitFor(() => out.split("\n").filter((l) => l.startsWith("first ")).length >= 2, {
-        timeoutMs: 15_000,
-        message: "a row for the deleted pod",
-      });
-      assert.equal(out.match(/^NAME /gm)?.length, 1, "the header is printed once");
+      await waitFor(
+        () =>
+          child
+            .out()
+            .split("\n")
+            .filter((l) => l.startsWith("first ")).length >= 2,
+        {
+          timeoutMs: 15_000,
+          message: "a row for the deleted pod",
+        },
+      );
+      assert.equal(child.out().match(/^NAME /gm)?.length, 1, "the header is printed once");
     } finally {
-      child.kill("SIGTERM");
+      await stopCli(child);
     }
   });
 
