@@ -41,8 +41,11 @@ interface Running {
   container?: string;
 }
 
+// Output must never kill the launcher half-way through stopping: a closed terminal or pipe
+// (EPIPE) is ignored.
+process.stdout.on("error", () => undefined);
 const say = (msg: string): void => {
-  process.stdout.write(`[up] ${msg}\n`);
+  if (process.stdout.writable) process.stdout.write(`[up] ${msg}\n`);
 };
 
 function portFree(port: number): Promise<boolean> {
@@ -281,6 +284,26 @@ async function main(): Promise<void> {
       say(`stopped ${r.name}`);
     }
   };
+  // Last resort if this process dies by an uncaught error: children run in their own process
+  // groups and would outlive it.
+  process.on("exit", () => {
+    for (const r of running) {
+      if (!r.exited && r.child.pid) {
+        try {
+          process.kill(-r.child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      if (r.container) {
+        try {
+          execFileSync("docker", ["rm", "-f", r.container], { stdio: "ignore" });
+        } catch {
+          // already removed
+        }
+      }
+    }
+  });
   let exitCode = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     void stopAll(sig).then(() => process.exit(exitCode));
