@@ -2,6 +2,9 @@
 // logs/exec/port-forward for the API server's proxy. Flags follow upstream's names.
 
 import { parseArgs } from "node:util";
+import { registry } from "#pkg/api/resources.js";
+import type { Pod } from "#pkg/api/types/index.js";
+import { Informer } from "#pkg/cache/informer.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
@@ -9,7 +12,7 @@ import { Kubelet } from "./kubelet.js";
 import { defaultNodeIP, NodeManager, parseNodeLabels, parseTaints } from "./node.js";
 import { DockerRuntime } from "./runtime/docker.js";
 import { KubeletServer } from "./server.js";
-import { FoldingEventRecorder, ListWatchPodSource } from "./sources.js";
+import { FoldingEventRecorder } from "./sources.js";
 import { parseDuration } from "./spec.js";
 
 const HELP = `kubeling-kubelet: runs the pods bound to this node as Docker containers.
@@ -73,12 +76,13 @@ async function main(): Promise<void> {
   const nodeIP = values["node-ip"] ?? defaultNodeIP();
   const backoffMaxMs = parseDuration(values["backoff-max"] ?? "300s");
 
+  const pods = registry.lookup("pods");
+  if (!pods) throw new Error("pods missing from the resource registry");
   const kubelet = new Kubelet({
     client,
-    pods: new ListWatchPodSource(client, {
+    pods: new Informer<Pod>(client, pods, {
       fieldSelector: `spec.nodeName=${nodeName}`,
-      nodeName,
-      log: log.child({ module: "pods" }),
+      log: log.child({ module: "pod-informer" }),
     }),
     events: new FoldingEventRecorder(client, { component: "kubelet", host: nodeName, log }),
     runtime,
