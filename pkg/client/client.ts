@@ -47,6 +47,7 @@ export interface CreateOptions {
   fieldManager?: string;
   dryRun?: boolean;
   fieldValidation?: "Strict" | "Warn" | "Ignore";
+  signal?: AbortSignal;
 }
 
 const DEFAULT_USER_AGENT = "kubeling/0.1.0";
@@ -233,14 +234,18 @@ export class ApiClient {
       fieldValidation: opts.fieldValidation,
       dryRun: opts.dryRun ? "All" : undefined,
     };
-    return this.#json<T>("POST", resourcePath(r, namespace, opts.name, opts.subresource), { query, body: obj });
+    return this.#json<T>("POST", resourcePath(r, namespace, opts.name, opts.subresource), {
+      query,
+      body: obj,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   update<T extends KubeObject = KubeObject>(
     r: ResourceInfo,
     ns: string | undefined,
     obj: KubeObject,
-    opts: { subresource?: string; fieldManager?: string } = {},
+    opts: { subresource?: string; fieldManager?: string; signal?: AbortSignal } = {},
   ): Promise<T> {
     const name = obj.metadata.name;
     if (!name) throw new Error(`update ${r.resource}: object has no metadata.name`);
@@ -248,6 +253,7 @@ export class ApiClient {
     return this.#json<T>("PUT", resourcePath(r, namespace, name, opts.subresource), {
       query: { fieldManager: opts.fieldManager },
       body: obj,
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
   }
 
@@ -257,7 +263,7 @@ export class ApiClient {
     name: string,
     patch: unknown,
     type: PatchType,
-    opts: { subresource?: string; fieldManager?: string; force?: boolean } = {},
+    opts: { subresource?: string; fieldManager?: string; force?: boolean; signal?: AbortSignal } = {},
   ): Promise<T> {
     const query: Query = { fieldManager: opts.fieldManager };
     if (type === "apply") {
@@ -271,12 +277,20 @@ export class ApiClient {
       query,
       body,
       headers: { "content-type": PATCH_CONTENT_TYPES[type] },
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
   }
 
-  delete(r: ResourceInfo, ns: string | undefined, name: string, opts?: DeleteOptions): Promise<KubeObject | Status> {
+  delete(
+    r: ResourceInfo,
+    ns: string | undefined,
+    name: string,
+    opts?: DeleteOptions,
+    o: { signal?: AbortSignal } = {},
+  ): Promise<KubeObject | Status> {
     return this.#json<KubeObject | Status>("DELETE", resourcePath(r, ns, name), {
       ...(opts ? { body: { kind: "DeleteOptions", apiVersion: "v1", ...opts } } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
     });
   }
 

@@ -111,6 +111,13 @@ export async function* watchWithResume<T extends KubeObject = KubeObject>(
       }
       rv = listed.resourceVersion;
       needList = false;
+      // List items come without kind/apiVersion on the wire; controllers need them (owner
+      // references, events), so fill them in from the resource, as watch events carry them.
+      const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
+      for (const item of listed.items) {
+        if (!item.kind) item.kind = r.kind;
+        if (!item.apiVersion) item.apiVersion = apiVersion;
+      }
       yield { type: "RELIST", items: listed.items, resourceVersion: listed.resourceVersion };
       if (signal?.aborted) return;
     }

@@ -1,0 +1,244 @@
+// The client library against the real kubeling-apiserver (real etcd): REST verbs and Status
+// errors, informers (list+watch, handlers, relist tombstones), leader election between two
+// electors, and event folding.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { isAlreadyExists, isConflict, isNotFound, StatusError } from "#pkg/api/errors.js";
+import type { KubeObject } from "#pkg/api/meta.js";
+import { registry } from "#pkg/api/resources.js";
+import type { Lease } from "#pkg/api/types/coordination.js";
+import type { Event } from "#pkg/api/types/core.js";
+import { Informer, isTombstone } from "#pkg/cache/informer.js";
+import { ApiClient } from "#pkg/client/client.js";
+import { type ResumableEvent, watchWithResume } from "#pkg/client/watch.js";
+import { EventRecorder } from "#pkg/controller/events.js";
+import { LeaderElector, microTime } from "#pkg/controller/leader.js";
+import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { waitFor } from "../harness/wait.js";
+
+const configmaps = registry.lookup("configmaps")!;
+const namespaces = registry.lookup("namespaces")!;
+const leases = registry.lookup("leases")!;
+const events = registry.lookup("events")!;
+
+let api: TestApiServer;
+let client: ApiClient;
+const NS = "client-it";
+
+before(async () => {
+  api = await startApiServer();
+  client = ApiClient.fromKubeconfig({ path: api.kubeconfigPath });
+  await client.create(namespaces, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+});
+after(async () => {
+  await client?.close();
+  await api?.stop();
+});
+
+function cm(name: string, data: Record<string, string> = {}): KubeObject {
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: NS, labels: { app: "it" } }, data };
+}
+
+describe("ApiClient against the apiserver", () => {
+  test("CRUD, patch flavours and Status errors", async () => {
+    const created = await client.create(configmaps, NS, cm("crud", { a: "1" }));
+    assert.ok(created.metadata.resourceVersion);
+    await assert.rejects(client.create(configmaps, NS, cm("crud")), (e: unknown) => isAlreadyExists(e));
+    const merged = await client.patch(configmaps, NS, "crud", { data: { b: "2" } }, "merge");
+    assert.deepEqual(merged.data, { a: "1", b: "2" });
+    const jp = await client.patch(configmaps, NS, "crud", [{ op: "remove", path: "/data/a" }], "json");
+    assert.deepEqual(jp.data, { b: "2" });
+    const stale = { ...created, data: { x: "y" } };
+    await assert.rejects(client.update(configmaps, NS, stale), (e: unknown) => isConflict(e));
+    await client.delete(configmaps, NS, "crud");
+    await assert.rejects(client.get(configmaps, NS, "crud"), (e: unknown) => {
+      assert.ok(e instanceof StatusError && isNotFound(e));
+      assert.match(e.message, /configmaps "crud" not found/);
+      return true;
+    });
+  });
+
+  test("server-side apply sends apply-patch+yaml with a field manager", async () => {
+    const applied = await client.patch(configmaps, NS, "ssa", cm("ssa", { k: "v" }), "apply", {
+      fieldManager: "it",
+      force: true,
+    });
+    assert.deepEqual(applied.data, { k: "v" });
+  });
+
+  test("table returns a Table", async () => {
+    await client.create(configmaps, NS, cm("tbl"));
+    const t = await client.table(configmaps, NS, {});
+    assert.equal(t.kind, "Table");
+    assert.ok(t.rows.length >= 1);
+  });
+
+  test("watchWithResume lists then streams changes", async () => {
+    const ac = new AbortController();
+    const got: ResumableEvent<KubeObject>[] = [];
+    const done = (async () => {
+      for await (const ev of watchWithResume(client, configmaps, NS, { labelSelector: "app=watch" }, ac.signal)) {
+        got.push(ev);
+      }
+    })();
+    await waitFor(() => got.length >= 1, { message: "initial RELIST" });
+    assert.equal(got[0]?.type, "RELIST");
+    await client.create(configmaps, NS, {
+      ...cm("w1"),
+      metadata: { name: "w1", namespace: NS, labels: { app: "watch" } },
+    });
+    await client.delete(configmaps, NS, "w1");
+    await waitFor(() => got.some((e) => e.type === "DELETED"), { message: "DELETED event" });
+    assert.deepEqual(
+      got.filter((e) => e.type !== "BOOKMARK").map((e) => e.type),
+      ["RELIST", "ADDED", "DELETED"],
+    );
+    ac.abort();
+    await done;
+  });
+});
+
+describe("Informer against the apiserver", () => {
+  test("sees adds, updates and deletes; list items carry kind/apiVersion", async () => {
+    await client.create(configmaps, NS, {
+      ...cm("pre"),
+      metadata: { name: "pre", namespace: NS, labels: { app: "inf" } },
+    });
+    const inf = new Informer<KubeObject>(client, configmaps, { namespace: NS, labelSelector: "app=inf" });
+    const seen: string[] = [];
+    inf.on("add", (o) => seen.push(`add ${o.metadata.name}`));
+    inf.on("update", (_o, n) => seen.push(`update ${n.metadata.name} ${JSON.stringify(n.data)}`));
+    inf.on("delete", (o) => seen.push(`delete ${isTombstone(o) ? o.key : o.metadata.name}`));
+    const ac = new AbortController();
+    const running = inf.run(ac.signal);
+    await inf.waitForSync(ac.signal);
+    assert.equal(inf.get(`${NS}/pre`)?.kind, "ConfigMap");
+    assert.equal(inf.get(`${NS}/pre`)?.apiVersion, "v1");
+    await client.create(configmaps, NS, { ...cm("x"), metadata: { name: "x", namespace: NS, labels: { app: "inf" } } });
+    await client.patch(configmaps, NS, "x", { data: { v: "2" } }, "merge");
+    await client.delete(configmaps, NS, "x");
+    await waitFor(() => seen.includes("delete x"), { message: "delete x" });
+    assert.deepEqual(seen, ["add pre", "add x", 'update x {"v":"2"}', "delete x"]);
+    assert.equal(inf.byIndex("namespace", NS).length, 1);
+    ac.abort();
+    await running;
+  });
+});
+
+describe("LeaderElector against the apiserver", () => {
+  const opts = { namespace: NS, leaseDurationSeconds: 2, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.1 };
+
+  test("one of two electors leads; on release the other takes over", async () => {
+    const name = "two-electors";
+    const acA = new AbortController();
+    const acB = new AbortController();
+    const state: Record<string, string> = {};
+    const cb = (id: string) => ({
+      onStartedLeading: (signal: AbortSignal) => {
+        state[id] = "leading";
+        signal.addEventListener("abort", () => {
+          state[id] = "stopped";
+        });
+      },
+      onStoppedLeading: () => {
+        state[id] = "stopped-cb";
+      },
+    });
+    const a = new LeaderElector(client, { ...opts, name, identity: "a" });
+    const runA = a.run(acA.signal, cb("a"));
+    await waitFor(() => state.a === "leading", { message: "a leading" });
+    const b = new LeaderElector(client, { ...opts, name, identity: "b" });
+    const runB = b.run(acB.signal, cb("b"));
+    await waitFor(() => b.getLeader() === "a", { message: "b observes a" });
+    // b must stay a follower while a renews (well past a lease duration).
+    const until = Date.now() + 2500;
+    await waitFor(() => Date.now() > until || state.b === "leading", { timeoutMs: 5000, message: "b waiting" });
+    assert.equal(state.b, undefined, "b must not lead while a renews");
+    assert.ok(a.isLeader());
+
+    acA.abort();
+    await runA;
+    assert.equal(state.a, "stopped-cb");
+    await waitFor(() => state.b === "leading", { timeoutMs: 5000, message: "b takes over after a releases" });
+    const lease = await client.get<Lease>(leases, NS, name);
+    assert.equal(lease.spec?.holderIdentity, "b");
+    assert.equal(lease.spec?.leaseTransitions, 1);
+    acB.abort();
+    await runB;
+  });
+
+  test("takes over a lease whose holder stopped renewing", async () => {
+    const name = "stale";
+    const now = Date.now();
+    await client.create(leases, NS, {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name, namespace: NS },
+      spec: {
+        holderIdentity: "ghost",
+        leaseDurationSeconds: 2,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: 3,
+      },
+    });
+    const ac = new AbortController();
+    let leadingAt = 0;
+    const e = new LeaderElector(client, { ...opts, name, identity: "c" });
+    const run = e.run(ac.signal, {
+      onStartedLeading: () => {
+        leadingAt = Date.now();
+      },
+    });
+    await waitFor(() => leadingAt > 0, { timeoutMs: 8000, message: "c acquires the stale lease" });
+    assert.ok(leadingAt - now >= 1900, `took over after ${leadingAt - now} ms, before the lease expired`);
+    const lease = await client.get<Lease>(leases, NS, name);
+    assert.equal(lease.spec?.holderIdentity, "c");
+    assert.equal(lease.spec?.leaseTransitions, 4);
+    ac.abort();
+    await run;
+    const released = await client.get<Lease>(leases, NS, name);
+    assert.equal(released.spec?.holderIdentity ?? "", "", "released on shutdown");
+  });
+});
+
+describe("EventRecorder against the apiserver", () => {
+  test("folds repeats into one Event with a count; cluster-scoped objects go to default", async () => {
+    const obj = await client.create(configmaps, NS, cm("evt"));
+    const rec = new EventRecorder(client, { component: "it-controller", host: "host1" });
+    for (let i = 0; i < 3; i++) rec.event(obj, "Warning", "BackOff", "Back-off restarting failed container");
+    rec.event(obj, "Normal", "Synced", "synced ok");
+    const node = { apiVersion: "v1", kind: "Node", metadata: { name: "n-events", uid: "u-node" } };
+    rec.event(node, "Normal", "Starting", "Starting kubelet.");
+    await rec.flush();
+
+    const list = await client.list<Event>(events, NS);
+    const mine = list.items.filter((e) => e.involvedObject.name === "evt");
+    assert.equal(mine.length, 2);
+    const backoff = mine.find((e) => e.reason === "BackOff")!;
+    assert.equal(backoff.count, 3);
+    assert.equal(backoff.type, "Warning");
+    assert.equal(backoff.source?.component, "it-controller");
+    assert.equal(backoff.source?.host, "host1");
+    assert.equal(backoff.reportingComponent, "it-controller");
+    assert.deepEqual(
+      {
+        kind: backoff.involvedObject.kind,
+        name: backoff.involvedObject.name,
+        namespace: backoff.involvedObject.namespace,
+        uid: backoff.involvedObject.uid,
+        apiVersion: backoff.involvedObject.apiVersion,
+      },
+      { kind: "ConfigMap", name: "evt", namespace: NS, uid: obj.metadata.uid, apiVersion: "v1" },
+    );
+    assert.ok(backoff.firstTimestamp && backoff.lastTimestamp);
+    assert.ok(backoff.metadata.name?.startsWith("evt."));
+
+    const nodeEvents = (await client.list<Event>(events, "default")).items.filter(
+      (e) => e.involvedObject.name === "n-events",
+    );
+    assert.equal(nodeEvents.length, 1);
+    assert.equal(nodeEvents[0]?.involvedObject.kind, "Node");
+  });
+});
