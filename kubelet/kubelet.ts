@@ -84,6 +84,8 @@ export class Kubelet {
   private readonly abort = new AbortController();
   /** Pods whose termination (kill + delete) is in progress; never restart their containers. */
   private readonly terminating = new Set<string>();
+  /** Pods this process has synced at least once (to log adoption after a restart). */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly o: KubeletOptions) {
     this.log = o.log;
@@ -245,6 +247,11 @@ export class Kubelet {
     if (pod.metadata.deletionTimestamp || this.terminating.has(uid)) return this.terminatePod(pod, all);
 
     const log = this.log.child({ pod: podKey(pod), podUid: uid });
+    if (!this.seen.has(uid)) {
+      this.seen.add(uid);
+      const running = all.filter((c) => c.state === "running").length;
+      if (running > 0) log.info({ running }, "adopted running containers");
+    }
     const spec = pod.spec;
     if (!spec) return {};
     const policy = spec.restartPolicy ?? "Always";
@@ -705,6 +712,7 @@ export class Kubelet {
   }
 
   private forget(uid: string): void {
+    this.seen.delete(uid);
     this.probes.removePod(uid);
     this.waiting.delete(uid);
     this.crashBackoff.resetPrefix(`${uid}/`);

@@ -3,8 +3,8 @@
 // EventRecorder). FoldingEventRecorder below is a stand-in used until the shared recorder lands.
 
 import type { KubeObject } from "#pkg/api/meta.js";
-import type { Pod } from "#pkg/api/types/index.js";
 import { type ResourceInfo, registry } from "#pkg/api/resources.js";
+import type { Pod } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { Logger } from "#pkg/runtime/log.js";
 
