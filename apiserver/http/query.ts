@@ -130,7 +130,7 @@ export function deleteOptions(body: unknown, q: Query): DeleteOptions {
       `propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
     );
   }
-  if (o.dryRun !== undefined && o.dryRun.some((v) => v !== "All")) {
+  if (o.dryRun?.some((v) => v !== "All")) {
     throw badRequest(`Invalid dryRun value: supported values: "All"`);
   }
   return o;

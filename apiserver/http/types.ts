@@ -7,6 +7,9 @@ import type { Strategy } from "../registry/strategy.js";
 
 export type PatchKind = "merge" | "json" | "strategic" | "apply";
 
+/** Subresources written through update/patch: status, and a namespace's finalize. */
+export type WriteSubresource = "status" | "finalize";
+
 export interface RequestContext {
   user?: string;
   dryRun?: boolean;
@@ -24,14 +27,14 @@ export interface StoreView {
     ns: string | undefined,
     name: string,
     obj: KubeObject,
-    ctx: RequestContext & { subresource?: "status" },
+    ctx: RequestContext & { subresource?: WriteSubresource },
   ): Promise<{ object: KubeObject; created: boolean }>;
   patch(
     ns: string | undefined,
     name: string,
     kind: PatchKind,
     patch: unknown,
-    ctx: RequestContext & { subresource?: "status"; force?: boolean },
+    ctx: RequestContext & { subresource?: WriteSubresource; force?: boolean },
   ): Promise<{ object: KubeObject; created: boolean }>;
   delete(
     ns: string | undefined,

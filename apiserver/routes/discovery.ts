@@ -19,11 +19,14 @@ import {
 import { JSON_TYPE } from "../http/status.js";
 import { openApiV3Document, openApiV3Index } from "../openapi.js";
 
+const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+
 function notFound(): StatusError {
   return new StatusError(404, "NotFound", "the server could not find the requested resource");
 }
 
-function sendJson(reply: FastifyReply, body: string, contentType = JSON_TYPE): FastifyReply {
+/** Bodies are Buffers: Fastify would rewrite the exact Content-Type kubectl needs for a string. */
+function sendJson(reply: FastifyReply, body: Buffer, contentType = JSON_TYPE): FastifyReply {
   return reply.code(200).header("content-type", contentType).send(body);
 }
 
@@ -31,23 +34,23 @@ export function registerDiscoveryRoutes(app: FastifyInstance, deps: { resources:
   const { resources } = deps;
   const aggregated = {
     core: {
-      v2: JSON.stringify(aggregatedDiscovery("core", "v2", resources)),
-      v2beta1: JSON.stringify(aggregatedDiscovery("core", "v2beta1", resources)),
+      v2: json(aggregatedDiscovery("core", "v2", resources)),
+      v2beta1: json(aggregatedDiscovery("core", "v2beta1", resources)),
     },
     apis: {
-      v2: JSON.stringify(aggregatedDiscovery("apis", "v2", resources)),
-      v2beta1: JSON.stringify(aggregatedDiscovery("apis", "v2beta1", resources)),
+      v2: json(aggregatedDiscovery("apis", "v2", resources)),
+      v2beta1: json(aggregatedDiscovery("apis", "v2beta1", resources)),
     },
   };
-  const groupList = JSON.stringify(legacyApiGroupList(resources));
-  const groups = new Map<string, string>();
-  const resourceLists = new Map<string, string>();
+  const groupList = json(legacyApiGroupList(resources));
+  const groups = new Map<string, Buffer>();
+  const resourceLists = new Map<string, Buffer>();
   for (const gv of groupVersions(resources)) {
     const list = apiResourceList(gv.group, gv.version, resources);
-    if (list) resourceLists.set(`${gv.group}/${gv.version}`, JSON.stringify(list));
+    if (list) resourceLists.set(`${gv.group}/${gv.version}`, json(list));
     if (gv.group && !groups.has(gv.group)) {
       const g = legacyApiGroup(gv.group, resources);
-      if (g) groups.set(gv.group, JSON.stringify(g));
+      if (g) groups.set(gv.group, json(g));
     }
   }
 
@@ -59,15 +62,15 @@ export function registerDiscoveryRoutes(app: FastifyInstance, deps: { resources:
       reply.header("vary", "Accept");
       if (flavour !== "legacy") return sendJson(reply, aggregated[which][flavour], DISCOVERY_CONTENT_TYPE[flavour]);
       if (which === "apis") return sendJson(reply, groupList);
-      return sendJson(reply, JSON.stringify(legacyApiVersions(req.headers.host ?? "")));
+      return sendJson(reply, json(legacyApiVersions(req.headers.host ?? "")));
     };
   app.get("/api", root("core"));
   app.get("/apis", root("apis"));
 
   // OpenAPI v3 (kubectl apply / create -f validate against it). Documents are serialised on
   // first use and then served from memory; the ?hash= URLs from the index are immutable.
-  const index = JSON.stringify(openApiV3Index(resources));
-  const docs = new Map<string, { body: string; hash: string }>();
+  const index = json(openApiV3Index(resources));
+  const docs = new Map<string, { body: Buffer; hash: string }>();
   app.get("/openapi/v3", (_req, reply) => sendJson(reply, index));
   app.get("/openapi/v3/*", (req, reply) => {
     const path = (req.params as { "*": string })["*"];
@@ -75,7 +78,7 @@ export function registerDiscoveryRoutes(app: FastifyInstance, deps: { resources:
     if (!d) {
       const found = openApiV3Document(path, resources);
       if (!found) throw notFound();
-      d = { body: JSON.stringify(found.doc), hash: found.hash };
+      d = { body: json(found.doc), hash: found.hash };
       docs.set(path, d);
     }
     reply.header("etag", `"${d.hash}"`);

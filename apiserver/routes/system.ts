@@ -41,7 +41,7 @@ export function registerSystemRoutes(
       : "[-]etcd failed: etcd is not reachable";
     return reply.code(500).header("content-type", "text/plain; charset=utf-8").send(`${why}\nreadyz check failed\n`);
   });
-  const versionBody = JSON.stringify(VERSION_INFO);
+  const versionBody = Buffer.from(JSON.stringify(VERSION_INFO));
   app.get("/version", (_req, reply) => reply.code(200).header("content-type", "application/json").send(versionBody));
   app.get("/metrics", (_req, reply) =>
     reply.code(200).header("content-type", "text/plain; version=0.0.4; charset=utf-8").send(deps.metrics.render()),

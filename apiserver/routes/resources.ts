@@ -1,0 +1,395 @@
+// The generic REST handler: every resource of BUILTIN_RESOURCES, every verb, mapped onto the
+// Store (upstream: staging/src/k8s.io/apiserver/pkg/endpoints/handlers). One handler serves
+// all kinds; a kind's specifics live in its Strategy. Bodies are checked here for what the
+// HTTP layer owns (shape, kind/apiVersion against the path, namespace/name against the URL,
+// unknown fields per ?fieldValidation); the store validates the object itself.
+
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { badRequest, methodNotAllowed, StatusError } from "#pkg/api/errors.js";
+import type { KubeList, KubeObject, ListMeta } from "#pkg/api/meta.js";
+import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
+import { decodeObject, decodeOptional, decodePatch } from "../http/body.js";
+import { negotiate, tableContentType } from "../http/negotiate.js";
+import type { ApiTarget } from "../http/path.js";
+import { deleteOptions, isWatch, listOptions, type Query, type WriteParams, writeParams } from "../http/query.js";
+import { JSON_TYPE, successStatus } from "../http/status.js";
+import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
+import { unknownFields } from "../registry/kinds/index.js";
+import { toTable } from "../tables.js";
+import type { WatchServer } from "./watch.js";
+
+type ResourceTarget = Extract<ApiTarget, { type: "resource" }>;
+
+export interface ResourceHandlerDeps {
+  registry: RegistryView;
+  watches: WatchServer;
+}
+
+/** send answers JSON; a Buffer keeps the Content-Type exactly as given (Fastify rewrites it for strings). */
+function send(reply: FastifyReply, code: number, body: unknown, contentType = JSON_TYPE): FastifyReply {
+  return reply
+    .code(code)
+    .header("content-type", contentType)
+    .send(Buffer.from(JSON.stringify(body)));
+}
+
+function pathNotFound(): StatusError {
+  return new StatusError(404, "NotFound", "the server could not find the requested resource");
+}
+
+function requireVerb(r: ResourceInfo, verb: string, sub?: string): void {
+  const verbs = sub ? r.subresources.find((s) => s.name === sub)?.verbs : r.verbs;
+  if (!verbs?.includes(verb)) {
+    throw methodNotAllowed(
+      `the server does not allow this method on the requested resource (${verb} ${sub ? `${r.resource}/${sub}` : r.resource})`,
+    );
+  }
+}
+
+/**
+ * checkObject validates a decoded create/update body against the request: a JSON object, the
+ * path's apiVersion and kind (filled in when absent, as upstream's defaulting decoder does),
+ * the namespace of the URL (filled in when absent; 400 when different) and, for updates, the
+ * name of the URL.
+ */
+export function checkObject(
+  body: unknown,
+  expect: { apiVersion: string; kind: string; namespaced: boolean },
+  namespace: string | undefined,
+  urlName: string | undefined,
+): KubeObject {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest(`the object provided is unrecognized (must be of type ${expect.kind}): expected a JSON object`);
+  }
+  const obj = body as KubeObject;
+  if (obj.apiVersion === undefined || obj.apiVersion === "") obj.apiVersion = expect.apiVersion;
+  else if (obj.apiVersion !== expect.apiVersion) {
+    throw badRequest(
+      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expect.apiVersion})`,
+    );
+  }
+  if (obj.kind === undefined || obj.kind === "") obj.kind = expect.kind;
+  else if (obj.kind !== expect.kind) {
+    throw badRequest(
+      `the object provided is unrecognized (must be of type ${expect.kind}): kind "${String(obj.kind)}" does not match the URL`,
+    );
+  }
+  if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+  if (typeof obj.metadata !== "object" || Array.isArray(obj.metadata)) {
+    throw badRequest(
+      `the object provided is unrecognized (must be of type ${expect.kind}): metadata must be an object`,
+    );
+  }
+  const meta = obj.metadata;
+  if (expect.namespaced) {
+    if (meta.namespace === undefined || meta.namespace === "") meta.namespace = namespace;
+    else if (meta.namespace !== namespace) {
+      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+  } else if (meta.namespace !== undefined) {
+    delete meta.namespace; // upstream clears it for cluster-scoped kinds
+  }
+  if (urlName !== undefined && meta.name !== urlName) {
+    throw badRequest(`the name of the object (${meta.name ?? ""}) does not match the name on the URL (${urlName})`);
+  }
+  return obj;
+}
+
+/**
+ * checkFields applies ?fieldValidation: Strict -> 400 listing every unknown field, Warn ->
+ * one `Warning: 299` header per field, Ignore -> nothing. Patch directives ($patch,
+ * $setElementOrder/..., $retainKeys) are not fields.
+ */
+function checkFields(r: ResourceInfo, obj: unknown, wp: WriteParams, reply: FastifyReply): void {
+  if (wp.fieldValidation === "Ignore") return;
+  const unknown = unknownFields(r, obj).filter((f) => !f.includes("$"));
+  if (unknown.length === 0) return;
+  if (wp.fieldValidation === "Strict") {
+    throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);
+  }
+  reply.header(
+    "warning",
+    unknown.map((f) => `299 - ${JSON.stringify(`unknown field "${f}"`)}`),
+  );
+}
+
+function ctxOf(req: FastifyRequest, wp: WriteParams): RequestContext {
+  const ctx: RequestContext = { fieldValidation: wp.fieldValidation };
+  if (req.user) ctx.user = req.user.name;
+  if (wp.dryRun) ctx.dryRun = true;
+  if (wp.fieldManager) ctx.fieldManager = wp.fieldManager;
+  return ctx;
+}
+
+/** asTable answers a Table when the Accept header asked for one, else the plain object. */
+function sendObjectOrTable(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  store: StoreView,
+  code: number,
+  obj: KubeObject,
+): FastifyReply {
+  const n = negotiate(req.headers.accept);
+  if (n.type === "table") {
+    const meta: ListMeta = {};
+    if (obj.metadata.resourceVersion) meta.resourceVersion = obj.metadata.resourceVersion;
+    return send(
+      reply,
+      code,
+      toTable(store.strategy, [obj], meta, new Date(), { version: n.version }),
+      tableContentType(n.version),
+    );
+  }
+  return send(reply, code, obj);
+}
+
+function sendListOrTable(req: FastifyRequest, reply: FastifyReply, store: StoreView, list: KubeList): FastifyReply {
+  const n = negotiate(req.headers.accept);
+  if (n.type === "table") {
+    return send(
+      reply,
+      200,
+      toTable(store.strategy, list.items, list.metadata, new Date(), { version: n.version }),
+      tableContentType(n.version),
+    );
+  }
+  return send(reply, 200, list);
+}
+
+/** makeResourceHandler returns the handler for one resolved resource target. */
+export function makeResourceHandler(deps: ResourceHandlerDeps) {
+  const { registry, watches } = deps;
+
+  async function get(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget, store: StoreView) {
+    const r = t.resource;
+    const q = req.query as Query;
+    if (t.name === undefined) {
+      if (t.watchPath || isWatch(q)) {
+        requireVerb(r, "watch");
+        return watches.serveHttp(req, reply, store, t.namespace, listOptions(q));
+      }
+      requireVerb(r, "list");
+      return sendListOrTable(req, reply, store, await store.list(t.namespace, listOptions(q)));
+    }
+    if (t.watchPath) {
+      // Legacy /watch/.../{name}: a watch of one object.
+      requireVerb(r, "watch");
+      const opts = listOptions(q);
+      opts.fieldSelector = `metadata.name=${t.name}${opts.fieldSelector ? `,${opts.fieldSelector}` : ""}`;
+      return watches.serveHttp(req, reply, store, t.namespace, opts);
+    }
+    switch (t.subresource) {
+      case undefined:
+      case "status": {
+        requireVerb(r, "get", t.subresource);
+        const rv = (q.resourceVersion as string | undefined) || undefined;
+        const obj = await store.get(t.namespace, t.name, rv ? { resourceVersion: rv } : undefined);
+        return sendObjectOrTable(req, reply, store, 200, obj);
+      }
+      case "scale":
+        return send(reply, 200, await store.getScale(t.namespace as string, t.name));
+      case "log":
+      case "exec":
+      case "portforward":
+        throw new StatusError(
+          503,
+          "ServiceUnavailable",
+          `${r.resource}/${t.subresource} is not available: no kubelet proxy is installed in this API server`,
+        );
+      default:
+        throw methodNotAllowed(
+          `the server does not allow this method on the requested resource (get ${t.subresource})`,
+        );
+    }
+  }
+
+  async function post(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget, store: StoreView) {
+    const r = t.resource;
+    const q = req.query as Query;
+    const wp = writeParams(q);
+    if (t.name === undefined) {
+      requireVerb(r, "create");
+      if (r.namespaced && t.namespace === undefined) throw pathNotFound();
+      const obj = checkObject(
+        decodeObject(req.body as Buffer | undefined, req.headers["content-type"], r.kind),
+        { apiVersion: apiVersionOf(r), kind: r.kind, namespaced: r.namespaced },
+        t.namespace,
+        undefined,
+      );
+      checkFields(r, obj, wp, reply);
+      const created = await store.create(t.namespace, obj, ctxOf(req, wp));
+      req.log.debug({ namespace: t.namespace, name: created.metadata.name, resource: r.resource }, "created");
+      return send(reply, 201, created);
+    }
+    const ns = t.namespace as string;
+    switch (t.subresource) {
+      case "binding": {
+        const binding = checkObject(
+          decodeObject(req.body as Buffer | undefined, req.headers["content-type"], "Binding"),
+          { apiVersion: "v1", kind: "Binding", namespaced: true },
+          ns,
+          undefined,
+        );
+        if (binding.metadata.name && binding.metadata.name !== t.name) {
+          throw badRequest(
+            `the name of the object (${binding.metadata.name}) does not match the name on the URL (${t.name})`,
+          );
+        }
+        binding.metadata.name = t.name;
+        const result = await store.bind(ns, t.name, binding, ctxOf(req, wp));
+        return send(reply, 201, result.kind === "Status" ? result : successStatus(201));
+      }
+      case "eviction": {
+        // policy/v1 Eviction. With no PodDisruptionBudgets in kubeling, an eviction is a delete
+        // with the eviction's DeleteOptions, which is what upstream does when no PDB matches.
+        const ev = checkObject(
+          decodeObject(req.body as Buffer | undefined, req.headers["content-type"], "Eviction"),
+          { apiVersion: "policy/v1", kind: "Eviction", namespaced: true },
+          ns,
+          undefined,
+        );
+        if (ev.metadata.name && ev.metadata.name !== t.name) {
+          throw badRequest(`name in URL does not match name in Eviction object`);
+        }
+        await store.delete(ns, t.name, deleteOptions(ev.deleteOptions ?? undefined, {}), ctxOf(req, wp));
+        return send(reply, 201, successStatus(201));
+      }
+      default:
+        throw methodNotAllowed(
+          `the server does not allow this method on the requested resource (create ${t.subresource ?? r.resource})`,
+        );
+    }
+  }
+
+  async function put(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget, store: StoreView) {
+    const r = t.resource;
+    if (t.name === undefined) throw methodNotAllowed("the server does not allow this method on the requested resource");
+    const wp = writeParams(req.query as Query);
+    const raw = req.body as Buffer | undefined;
+    const ct = req.headers["content-type"];
+    if (t.subresource === "scale") {
+      requireVerb(r, "update", "scale");
+      const scale = checkObject(
+        decodeObject(raw, ct, "Scale"),
+        { apiVersion: "autoscaling/v1", kind: "Scale", namespaced: true },
+        t.namespace,
+        t.name,
+      );
+      return send(reply, 200, await store.updateScale(t.namespace as string, t.name, scale, ctxOf(req, wp)));
+    }
+    if (t.subresource !== undefined && t.subresource !== "status" && t.subresource !== "finalize") {
+      throw methodNotAllowed(
+        `the server does not allow this method on the requested resource (update ${t.subresource})`,
+      );
+    }
+    requireVerb(r, "update", t.subresource);
+    const obj = checkObject(
+      decodeObject(raw, ct, r.kind),
+      { apiVersion: apiVersionOf(r), kind: r.kind, namespaced: r.namespaced },
+      t.namespace,
+      t.name,
+    );
+    checkFields(r, obj, wp, reply);
+    const ctx: RequestContext & { subresource?: WriteSubresource } = ctxOf(req, wp);
+    if (t.subresource === "status" || t.subresource === "finalize") ctx.subresource = t.subresource;
+    const { object, created } = await store.update(t.namespace, t.name, obj, ctx);
+    return send(reply, created ? 201 : 200, object);
+  }
+
+  async function patch(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget, store: StoreView) {
+    const r = t.resource;
+    if (t.name === undefined) throw methodNotAllowed("the server does not allow this method on the requested resource");
+    const q = req.query as Query;
+    const wp = writeParams(q);
+    const { kind, patch: body } = decodePatch(req.body as Buffer | undefined, req.headers["content-type"]);
+    if (kind === "apply") {
+      // Server-side apply bodies are whole objects: they must name the path's kind.
+      const applied = body as Record<string, unknown>;
+      const expectVersion = t.subresource === "scale" ? "autoscaling/v1" : apiVersionOf(r);
+      const expectKind = t.subresource === "scale" ? "Scale" : r.kind;
+      if (applied.apiVersion !== expectVersion || applied.kind !== expectKind) {
+        throw badRequest(
+          `the API version and kind in the applied object (${String(applied.apiVersion)}, ${String(applied.kind)}) must match the URL (${expectVersion}, ${expectKind})`,
+        );
+      }
+      if (wp.fieldManager === undefined) {
+        throw badRequest("PATCH requests of type application/apply-patch+yaml must provide a fieldManager");
+      }
+    }
+    const ctx = ctxOf(req, wp);
+    if (t.subresource === "scale") {
+      requireVerb(r, "patch", "scale");
+      return send(reply, 200, await store.patchScale(t.namespace as string, t.name, kind, body, ctx));
+    }
+    if (t.subresource !== undefined && t.subresource !== "status") {
+      throw methodNotAllowed(
+        `the server does not allow this method on the requested resource (patch ${t.subresource})`,
+      );
+    }
+    requireVerb(r, "patch", t.subresource);
+    if (kind !== "json") checkFields(r, body, wp, reply);
+    const pctx: RequestContext & { subresource?: WriteSubresource; force?: boolean } = ctx;
+    if (t.subresource === "status") pctx.subresource = "status";
+    if (wp.force) pctx.force = true;
+    const { object, created } = await store.patch(t.namespace, t.name, kind, body, pctx);
+    return send(reply, created ? 201 : 200, object);
+  }
+
+  async function del(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget, store: StoreView) {
+    const r = t.resource;
+    const q = req.query as Query;
+    const wp = writeParams(q);
+    const opts = deleteOptions(decodeOptional(req.body as Buffer | undefined, req.headers["content-type"]), q);
+    if (opts.dryRun?.includes("All")) wp.dryRun = true;
+    if (t.subresource !== undefined) {
+      throw methodNotAllowed(
+        `the server does not allow this method on the requested resource (delete ${t.subresource})`,
+      );
+    }
+    if (t.name === undefined) {
+      requireVerb(r, "deletecollection");
+      if (r.namespaced && t.namespace === undefined) {
+        // Upstream serves deletecollection only inside a namespace for namespaced kinds.
+        throw methodNotAllowed("the server does not allow this method on the requested resource");
+      }
+      const list = await store.deleteCollection(t.namespace, listOptions(q), opts, ctxOf(req, wp));
+      return send(reply, 200, list);
+    }
+    requireVerb(r, "delete");
+    const { object } = await store.delete(t.namespace, t.name, opts, ctxOf(req, wp));
+    req.log.debug({ namespace: t.namespace, name: t.name, resource: r.resource }, "deleted");
+    return send(reply, 200, object);
+  }
+
+  /** handle serves a request whose path resolved to a resource. */
+  return async function handle(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget): Promise<FastifyReply> {
+    const store = registry.store(t.resource);
+    switch (req.method) {
+      case "GET":
+        return get(req, reply, t, store);
+      case "POST":
+        return post(req, reply, t, store);
+      case "PUT":
+        return put(req, reply, t, store);
+      case "PATCH":
+        return patch(req, reply, t, store);
+      case "DELETE":
+        return del(req, reply, t, store);
+      default:
+        throw methodNotAllowed(`the server does not allow this method on the requested resource (${req.method})`);
+    }
+  };
+}
+
+/** verbOf names a request as upstream's metrics and audit do (LIST/WATCH/GET/POST/...). */
+export function verbOf(method: string, t: ResourceTarget, q: Query): string {
+  switch (method) {
+    case "GET":
+      if (t.watchPath || (t.name === undefined && (q.watch === "true" || q.watch === "1"))) return "WATCH";
+      return t.name === undefined ? "LIST" : "GET";
+    case "DELETE":
+      return t.name === undefined ? "DELETECOLLECTION" : "DELETE";
+    default:
+      return method;
+  }
+}

@@ -1,0 +1,267 @@
+// The API server's HTTP layer: one Fastify app that authenticates, resolves the path to a
+// resource, and maps the verb onto the storage layer's Store. buildServer() only builds (tests
+// drive it with app.inject); main.ts listens.
+//
+// Request flow: onRequest (bearer token, except OPEN_PATHS) -> catch-all body parser (raw
+// Buffer, 3 MiB limit) -> handler (path -> target, decode by Content-Type, Store call) ->
+// JSON answer or Status. Every error goes through one error handler that answers a Status.
+
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { WebSocketServer } from "ws";
+import { StatusError, unauthorized } from "#pkg/api/errors.js";
+import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
+import type { Logger } from "#pkg/runtime/log.js";
+import type { TokenAuthenticator, UserInfo } from "./auth/tokens.js";
+import { PathResolver } from "./http/path.js";
+import { isWatch, listOptions, type Query } from "./http/query.js";
+import { JSON_TYPE, MAX_BODY_BYTES, toStatusError } from "./http/status.js";
+import type { KubeRequestInfo, RegistryView } from "./http/types.js";
+import { ApiMetrics } from "./metrics.js";
+import { registerDiscoveryRoutes } from "./routes/discovery.js";
+import { makeResourceHandler, verbOf } from "./routes/resources.js";
+import { OPEN_PATHS, registerSystemRoutes } from "./routes/system.js";
+import { WatchServer } from "./routes/watch.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The authenticated user (undefined when authentication is off). */
+    user: UserInfo | undefined;
+    /** What the request addressed, for logs and metrics; null for non-resource paths. */
+    kube: KubeRequestInfo | null;
+  }
+}
+
+/**
+ * UpgradeHandler takes an authenticated HTTP upgrade (WebSocket) that is not a watch, e.g. exec
+ * or port-forward; it returns true if it handled the request.
+ */
+export type UpgradeHandler = (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  user: UserInfo | undefined,
+) => boolean;
+
+/** KubeletProxyContext is what the kubelet proxy (logs/exec/portforward) gets to plug in with. */
+export interface KubeletProxyContext {
+  registry: RegistryView;
+  log: Logger;
+  /** Register a handler for WebSocket/SPDY upgrades (exec, attach, portforward). */
+  addUpgradeHandler(h: UpgradeHandler): void;
+}
+
+export interface ServerDeps {
+  registry: RegistryView;
+  log: Logger;
+  /** Bearer-token authentication; when absent every request is allowed (unit tests only). */
+  auth?: TokenAuthenticator;
+  /** Serve TLS with this key pair (the process always does; app.inject tests need not). */
+  tls?: { cert: string; key: string };
+  metrics?: ApiMetrics;
+  resources?: readonly ResourceInfo[];
+  /**
+   * registerKubeletProxy adds the routes that proxy pods/{name}/log, /exec and /portforward to
+   * the kubelet (helper F). Its routes take precedence over the generic resource routes, which
+   * answer 503 for those subresources while no proxy is installed.
+   */
+  registerKubeletProxy?: (app: FastifyInstance, ctx: KubeletProxyContext) => void;
+}
+
+export interface ApiServer {
+  app: FastifyInstance;
+  metrics: ApiMetrics;
+  /** Stop accepting work: ends open watches (call before app.close()). */
+  beginShutdown(): void;
+}
+
+function notFoundStatus(): StatusError {
+  return new StatusError(404, "NotFound", "the server could not find the requested resource");
+}
+
+function sendStatus(reply: FastifyReply, err: StatusError): FastifyReply {
+  // A Buffer keeps the Content-Type exactly as set (Fastify rewrites it for string payloads).
+  return reply
+    .code(err.code)
+    .header("content-type", JSON_TYPE)
+    .send(Buffer.from(JSON.stringify(err.toStatus())));
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf("?");
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/** buildServer assembles the Fastify app; it does not listen. */
+export function buildServer(deps: ServerDeps): ApiServer {
+  const log = deps.log;
+  const metrics = deps.metrics ?? new ApiMetrics();
+  const resolver = new PathResolver(deps.resources ?? BUILTIN_RESOURCES);
+  const watches = new WatchServer(log.child({ module: "watch" }), metrics);
+  const handleResource = makeResourceHandler({ registry: deps.registry, watches });
+  let shuttingDown = false;
+
+  const app = Fastify({
+    loggerInstance: log,
+    disableRequestLogging: true, // one debug line per request, below, instead of two info lines
+    bodyLimit: MAX_BODY_BYTES,
+    forceCloseConnections: true,
+    keepAliveTimeout: 75_000,
+    requestTimeout: 0, // watches are long-lived
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest("user", undefined);
+  app.decorateRequest("kube", null);
+
+  // One raw-body parser for every media type, and for no Content-Type at all (kubectl's PUT
+  // /scale): the handlers decode by Content-Type so that bad bodies become Status answers.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  const authenticate = (authorization: string | undefined): UserInfo | undefined | false => {
+    if (!deps.auth) return undefined;
+    return deps.auth.authenticate(authorization) ?? false;
+  };
+
+  app.addHook("onRequest", (req, reply, done) => {
+    if (deps.auth && !OPEN_PATHS.has(pathOf(req.url))) {
+      const user = deps.auth.authenticate(req.headers.authorization);
+      if (!user) {
+        sendStatus(reply, unauthorized());
+        return;
+      }
+      req.user = user;
+    }
+    done();
+  });
+
+  app.addHook("onResponse", (req, reply, done) => {
+    const k = req.kube;
+    const code = reply.statusCode;
+    const seconds = reply.elapsedTime / 1000;
+    if (k) {
+      if (k.verb !== "WATCH") metrics.observe(k.verb, k.group, k.resource, code, seconds);
+    } else metrics.observe(req.method, "", pathOf(req.url), code, seconds);
+    if (log.isLevelEnabled("debug")) {
+      req.log.debug(
+        {
+          method: req.method,
+          url: req.url,
+          code,
+          durationMs: Math.round(reply.elapsedTime * 10) / 10,
+          user: req.user?.name,
+        },
+        "request",
+      );
+    }
+    done();
+  });
+
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const { error, bug } = toStatusError(err);
+    const k = req.kube;
+    const ctx = { method: req.method, url: req.url, code: error.code, namespace: k?.namespace, name: k?.name };
+    if (bug) req.log.error({ ...ctx, err }, "internal error");
+    else if (error.code >= 500)
+      req.log.error({ ...ctx, reason: error.reason, message: error.message }, "request failed");
+    else if (error.code === 400 || error.code === 413 || error.code === 415 || error.code === 422) {
+      req.log.warn({ ...ctx, reason: error.reason, message: error.message }, "request rejected");
+    } else req.log.debug({ ...ctx, reason: error.reason }, "request failed");
+    if (reply.sent || reply.raw.headersSent) return;
+    sendStatus(reply, error);
+  });
+
+  app.setNotFoundHandler((_req, reply) => sendStatus(reply, notFoundStatus()));
+
+  registerSystemRoutes(app, { registry: deps.registry, metrics, isShuttingDown: () => shuttingDown });
+  registerDiscoveryRoutes(app, { resources: deps.resources ?? BUILTIN_RESOURCES });
+
+  const resourceRoute = async (req: FastifyRequest, reply: FastifyReply) => {
+    const target = resolver.resolve(pathOf(req.url));
+    if (target.type === "notFound") throw notFoundStatus();
+    if (target.type !== "resource") {
+      // /apis/{group} and /api/v1, /apis/{group}/{version} are served by the discovery routes;
+      // reaching here means a method other than GET.
+      throw new StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+    }
+    const q = req.query as Query;
+    req.kube = {
+      verb: verbOf(req.method, target, q),
+      group: target.resource.group,
+      resource: target.resource.resource,
+      subresource: target.subresource,
+      namespace: target.namespace,
+      name: target.name,
+    };
+    if (req.kube.verb === "WATCH") metrics.observe("WATCH", target.resource.group, target.resource.resource, 200, 0);
+    return handleResource(req, reply, target);
+  };
+  const methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+  app.route({ method: methods, url: "/api/*", handler: resourceRoute });
+  app.route({ method: methods, url: "/apis/*", handler: resourceRoute });
+
+  // WebSocket upgrades: watches here, anything else (exec, port-forward) to registered handlers.
+  const upgradeHandlers: UpgradeHandler[] = [];
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  const rejectUpgrade = (socket: Duplex, err: StatusError) => {
+    const body = JSON.stringify(err.toStatus());
+    socket.end(
+      `HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      const user = authenticate(req.headers.authorization);
+      if (user === false) return rejectUpgrade(socket, unauthorized());
+      const url = req.url ?? "/";
+      const target = resolver.resolve(pathOf(url));
+      const qs = url.indexOf("?");
+      const q = Object.fromEntries(new URLSearchParams(qs < 0 ? "" : url.slice(qs + 1))) as Query;
+      if (target.type === "resource" && target.name === undefined && (target.watchPath || isWatch(q))) {
+        if (!target.resource.verbs.includes("watch")) {
+          return rejectUpgrade(
+            socket,
+            new StatusError(405, "MethodNotAllowed", "watch is not allowed on this resource"),
+          );
+        }
+        const store = deps.registry.store(target.resource);
+        metrics.observe("WATCH", target.resource.group, target.resource.resource, 101, 0);
+        watches.serveWebSocket(wss, req, socket, head, store, target.namespace, listOptions(q));
+        return;
+      }
+      for (const h of upgradeHandlers) if (h(req, socket, head, user || undefined)) return;
+      rejectUpgrade(socket, notFoundStatus());
+    } catch (err) {
+      rejectUpgrade(socket, toStatusError(err).error);
+    }
+  };
+  (app.server as Server).on("upgrade", onUpgrade);
+
+  if (deps.registerKubeletProxy) {
+    deps.registerKubeletProxy(app, {
+      registry: deps.registry,
+      log: log.child({ module: "kubelet-proxy" }),
+      addUpgradeHandler: (h) => upgradeHandlers.push(h),
+    });
+  }
+
+  app.addHook("onClose", (_instance, done) => {
+    shuttingDown = true;
+    watches.closeAll();
+    for (const c of wss.clients) c.terminate();
+    done();
+  });
+
+  return {
+    app,
+    metrics,
+    beginShutdown: () => {
+      shuttingDown = true;
+      watches.closeAll();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// A real kubeling-apiserver process for integration and e2e tests: TLS with a fresh
+// self-signed cert, a random bearer token, a unique etcd prefix on a shared (or given) etcd,
+// a kubeconfig usable by kubectl and by our CLI, and an ApiClient. stop() kills the process and
+// removes its temp files; the shared etcd stops when the last server using it stops.
+//
+// Set KUBELING_TEST_LOGS=1 to see the server's logs (LOG level from KUBELING_TEST_LOG_LEVEL).
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { text } from "node:stream/consumers";
+import { fileURLToPath } from "node:url";
+import { ApiClient } from "#pkg/client/client.js";
+import { loadKubeconfig } from "#pkg/client/kubeconfig.js";
+import { startEtcd, type TestEtcd } from "./etcd.js";
+import { waitFor } from "./wait.js";
+
+export interface TestApiServer {
+  url: string;
+  token: string;
+  caPem: string;
+  kubeconfigPath: string;
+  client: ApiClient;
+  /** The etcd endpoint and key prefix this server stores under. */
+  etcd: string;
+  prefix: string;
+  stop(): Promise<void>;
+}
+
+export interface StartApiServerOptions {
+  /** etcd client URL; default: a shared etcd started on first use. */
+  etcd?: string;
+  /** etcd key prefix; default: a unique one per server. */
+  prefix?: string;
+  extraArgs?: string[];
+}
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+let shared: { etcd: Promise<TestEtcd>; users: number } | undefined;
+
+async function acquireSharedEtcd(): Promise<TestEtcd> {
+  if (!shared) shared = { etcd: startEtcd(), users: 0 };
+  shared.users++;
+  try {
+    return await shared.etcd;
+  } catch (err) {
+    shared = undefined;
+    throw err;
+  }
+}
+
+async function releaseSharedEtcd(): Promise<void> {
+  if (!shared) return;
+  shared.users--;
+  if (shared.users > 0) return;
+  const s = shared;
+  shared = undefined;
+  await (await s.etcd).stop();
+}
+
+/** startApiServer starts a kubeling-apiserver process and waits until /readyz answers ok. */
+export async function startApiServer(opts: StartApiServerOptions = {}): Promise<TestApiServer> {
+  const usesShared = opts.etcd === undefined;
+  const etcd = opts.etcd ?? (await acquireSharedEtcd()).endpoint;
+  const prefix = opts.prefix ?? `/kubeling-test-${randomBytes(6).toString("hex")}`;
+  const dir = await mkdtemp(join(tmpdir(), "kubeling-apiserver-"));
+  const token = randomBytes(18).toString("base64url");
+  const tokenFile = join(dir, "tokens.csv");
+  await writeFile(tokenFile, `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
+  const kubeconfigPath = join(dir, "kubeconfig");
+  const showLogs = process.env.KUBELING_TEST_LOGS === "1";
+
+  const args = [
+    "--conditions=source",
+    "--import",
+    "tsx",
+    join(ROOT, "apiserver", "main.ts"),
+    `--etcd-servers=${etcd}`,
+    `--etcd-prefix=${prefix}`,
+    "--bind-address=127.0.0.1",
+    "--secure-port=0",
+    `--cert-dir=${join(dir, "pki")}`,
+    `--token-auth-file=${tokenFile}`,
+    `--write-kubeconfig=${kubeconfigPath}`,
+    `--log-level=${process.env.KUBELING_TEST_LOG_LEVEL ?? (showLogs ? "debug" : "warn")}`,
+    ...(opts.extraArgs ?? []),
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, LOG_FORMAT: "json" },
+    stdio: ["ignore", showLogs ? "inherit" : "pipe", showLogs ? "inherit" : "pipe"],
+  });
+  let output = "";
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-8000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  let exited: string | undefined;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once("exit", (code, signal) => {
+      exited = String(code ?? signal);
+      resolve();
+    });
+  });
+
+  let client: ApiClient | undefined;
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await client?.close().catch(() => undefined);
+    if (exited === undefined) {
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exitPromise;
+      clearTimeout(killer);
+    }
+    await rm(dir, { recursive: true, force: true });
+    if (usesShared) await releaseSharedEtcd();
+  };
+
+  try {
+    const config = await waitFor(
+      () => {
+        if (exited !== undefined) throw new Error(`kubeling-apiserver exited (${exited}): ${output.trim()}`);
+        if (!existsSync(kubeconfigPath)) return undefined;
+        return loadKubeconfig({ path: kubeconfigPath });
+      },
+      { timeoutMs: 30_000, intervalMs: 50, message: "kubeling-apiserver to write its kubeconfig" },
+    );
+    client = new ApiClient(config, { userAgent: "kubeling-test-harness" });
+    const c = client;
+    await waitFor(
+      async () => {
+        if (exited !== undefined) throw new Error(`kubeling-apiserver exited (${exited}): ${output.trim()}`);
+        const res = await c.request("GET", "/readyz");
+        const body = await text(res.body);
+        return res.statusCode === 200 && body === "ok";
+      },
+      { timeoutMs: 30_000, intervalMs: 50, message: "kubeling-apiserver /readyz" },
+    );
+    return {
+      url: config.server,
+      token,
+      caPem: config.caPem ?? readFileSync(join(dir, "pki", "apiserver.crt"), "utf8"),
+      kubeconfigPath,
+      client,
+      etcd,
+      prefix,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
