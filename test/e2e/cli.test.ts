@@ -152,8 +152,27 @@ describe("kubeling CLI against a real API server", () => {
     assert.match(r.stdout, /\nReplicas:\s+3 desired \| /);
     assert.match(r.stdout, /\nPod Template:\n {2}Labels:\s+app=web\n {2}Containers:\n {3}web:\n {4}Image:\s+busybox\n/);
     assert.match(r.stdout, /\nEvents:\s+<none>\n$/);
+    const second = await server.client.get(pods, "default", "second");
+    const now = new Date().toISOString();
+    await server.client.create(registry.byGroupResource("", "events")!, "default", {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "second.1" },
+      involvedObject: { kind: "Pod", namespace: "default", name: "second", uid: second.metadata.uid, apiVersion: "v1" },
+      reason: "Scheduled",
+      message: "Successfully assigned default/second to nowhere",
+      type: "Normal",
+      source: { component: "default-scheduler" },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
     r = await runCli([...kc, "describe", "pod/second"]);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /\nEvents:\n {2}Type\s+Reason\s+Age\s+From\s+Message\n {2}----\s+------\s+----\s+----\s+-------\n {2}Normal\s+Scheduled\s+\d+s\s+default-scheduler\s+Successfully assigned default\/second to nowhere\n$/,
+    );
     assert.match(r.stdout, /^Name:\s+second\n/);
     assert.match(r.stdout, /\nContainers:\n {2}c:\n {4}Image:\s+busybox\n/);
   });
@@ -170,6 +189,53 @@ describe("kubeling CLI against a real API server", () => {
     assert.equal(r.code, 0);
     assert.equal(r.stdout, "");
     assert.equal(r.stderr, "No resources found in default namespace.\n");
+  });
+
+  test("create -f, apply --server-side, get all, delete -l", async () => {
+    const file = join(dir, "objs.yaml");
+    await writeFile(
+      file,
+      [
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n  labels: {set: a}\ndata: {k: v}\n",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: two\n    labels: {set: a}\n",
+      ].join("---\n"),
+    );
+    let r = await runCli([...kc, "create", "-f", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "configmap/one created\nconfigmap/two created\n");
+    r = await runCli([...kc, "create", "-f", file]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `Error from server (AlreadyExists): error when creating "${file}": configmaps "one" already exists\n` +
+        `Error from server (AlreadyExists): error when creating "${file}": configmaps "two" already exists\n`,
+    );
+    const ssa = join(dir, "ssa.yaml");
+    await writeFile(
+      ssa,
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: three\n  labels: {set: a}\ndata: {x: y}\n",
+    );
+    r = await runCli([...kc, "apply", "--server-side", "-f", ssa]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "configmap/three serverside-applied\n");
+    r = await runCli([...kc, "get", "cm", "-l", "set=a", "-o", "name"]);
+    assert.deepEqual(r.stdout.trim().split("\n").sort(), ["configmap/one", "configmap/three", "configmap/two"]);
+    await server.client.create(pods, "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "third" },
+      spec: { containers: [{ name: "c", image: "busybox" }] },
+    });
+    r = await runCli([...kc, "get", "all"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\npod\/third\s/m);
+    r = await runCli([...kc, "delete", "cm", "-l", "set=a"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n").sort(), [
+      'configmap "one" deleted',
+      'configmap "three" deleted',
+      'configmap "two" deleted',
+    ]);
   });
 
   test("api-resources comes from the server's discovery", async () => {
