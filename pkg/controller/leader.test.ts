@@ -80,7 +80,9 @@ test("two electors: one leads, the other follows; a partitioned leader steps dow
       aLeading = s;
       log.push("a started");
     },
-    onStoppedLeading: () => log.push("a stopped"),
+    onStoppedLeading: () => {
+      log.push("a stopped");
+    },
   });
   let active = 1;
   await drive(
@@ -95,8 +97,12 @@ test("two electors: one leads, the other follows; a partitioned leader steps dow
   assert.match(lease?.spec?.renewTime ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
 
   const runB = b.run(acB.signal, {
-    onStartedLeading: () => log.push("b started"),
-    onStoppedLeading: () => log.push("b stopped"),
+    onStartedLeading: () => {
+      log.push("b started");
+    },
+    onStoppedLeading: () => {
+      log.push("b stopped");
+    },
   });
   active = 2;
   // Ten seconds of fake time: a keeps renewing, b must not take over.
