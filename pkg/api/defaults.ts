@@ -67,7 +67,19 @@ export function defaultVolume(v: Volume): void {
   }
   if (v.hostPath) v.hostPath.type ??= "";
   // Upstream defaults a volume with no source to an emptyDir.
-  const sources = ["emptyDir", "hostPath", "configMap", "secret", "persistentVolumeClaim", "projected", "downwardAPI"];
+  const sources = [
+    "emptyDir",
+    "hostPath",
+    "configMap",
+    "secret",
+    "persistentVolumeClaim",
+    "projected",
+    "downwardAPI",
+    "nfs",
+    "csi",
+    "ephemeral",
+    "image",
+  ];
   if (!sources.some((s) => (v as Record<string, unknown>)[s] !== undefined)) v.emptyDir = {};
 }
 

@@ -2,6 +2,7 @@
 
 import type { KubeObject } from "../meta.js";
 import {
+  AnyJson,
   Bool,
   Conditions,
   Int,
@@ -13,11 +14,10 @@ import {
   Quantity,
   type Static,
   Str,
-  StrMap,
   Time,
 } from "../schema/helpers.js";
 import { PodTemplateSpecSchema } from "./core.js";
-import { type KindBody, KindSchema, LabelSelectorSchema } from "./meta.js";
+import { type KindBody, KindSchema, LabelSelectorSchema, ObjectMetaSchema } from "./meta.js";
 
 /** Shared shape of the apps conditions (DeploymentCondition, ReplicaSetCondition...). */
 export const AppsConditionSchema = Obj({
@@ -104,15 +104,23 @@ export interface ReplicaSet extends KubeObject, KindBody<typeof ReplicaSetSchema
 // ---------------------------------------------------------------- statefulset
 
 export const PersistentVolumeClaimTemplateSchema = Obj({
-  metadata: Opt(Obj({ name: Opt(Str()), labels: Opt(StrMap()), annotations: Opt(StrMap()) })),
+  apiVersion: Opt(Str()),
+  kind: Opt(Str()),
+  metadata: Opt(ObjectMetaSchema),
   spec: Opt(
     Obj({
       accessModes: Opt(List(Str())),
-      storageClassName: Opt(Str()),
+      selector: Opt(LabelSelectorSchema),
       resources: Opt(Obj({ requests: Opt(MapOf(Quantity())), limits: Opt(MapOf(Quantity())) })),
+      volumeName: Opt(Str()),
+      storageClassName: Opt(Str()),
       volumeMode: Opt(Str()),
+      dataSource: Opt(AnyJson()),
+      dataSourceRef: Opt(AnyJson()),
+      volumeAttributesClassName: Opt(Str()),
     }),
   ),
+  status: Opt(AnyJson()),
 });
 
 export const StatefulSetUpdateStrategySchema = Obj({

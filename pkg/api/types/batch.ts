@@ -1,7 +1,7 @@
 // batch/v1 kinds (k8s.io/api/batch/v1/types.go): Job, CronJob.
 
 import type { KubeObject, ObjectMeta } from "../meta.js";
-import { Bool, Conditions, Int, List, Obj, Opt, type Static, Str, Time } from "../schema/helpers.js";
+import { AnyJson, Bool, Conditions, Int, List, Obj, Opt, type Static, Str, Time } from "../schema/helpers.js";
 import { ObjectReferenceSchema, PodTemplateSpecSchema } from "./core.js";
 import { type KindBody, KindSchema, LabelSelectorSchema, ObjectMetaSchema } from "./meta.js";
 
@@ -19,6 +19,9 @@ export const JobSpecSchema = Obj({
   completionMode: Opt(Str("NonIndexed or Indexed")),
   suspend: Opt(Bool()),
   podReplacementPolicy: Opt(Str("TerminatingOrFailed or Failed")),
+  podFailurePolicy: Opt(AnyJson()),
+  successPolicy: Opt(AnyJson()),
+  managedBy: Opt(Str()),
 });
 export type JobSpec = Static<typeof JobSpecSchema>;
 

@@ -82,6 +82,8 @@ export const VolumeProjectionSchema = Obj({
   secret: Opt(Obj({ name: Opt(Str()), items: Opt(List(KeyToPathSchema)), optional: Opt(Bool()) })),
   downwardAPI: Opt(Obj({ items: Opt(List(DownwardAPIVolumeFileSchema)) })),
   serviceAccountToken: Opt(Obj({ audience: Opt(Str()), expirationSeconds: Opt(Int()), path: Str() })),
+  clusterTrustBundle: Opt(AnyJson()),
+  podCertificate: Opt(AnyJson()),
 });
 export const ProjectedVolumeSourceSchema = Obj({
   sources: Opt(List(VolumeProjectionSchema)),
@@ -97,6 +99,18 @@ export const VolumeSchema = Obj({
   persistentVolumeClaim: Opt(PersistentVolumeClaimVolumeSourceSchema),
   projected: Opt(ProjectedVolumeSourceSchema),
   downwardAPI: Opt(DownwardAPIVolumeSourceSchema),
+  nfs: Opt(Obj({ server: Str(), path: Str(), readOnly: Opt(Bool()) })),
+  csi: Opt(
+    Obj({
+      driver: Str(),
+      readOnly: Opt(Bool()),
+      fsType: Opt(Str()),
+      volumeAttributes: Opt(StrMap()),
+      nodePublishSecretRef: Opt(LocalObjectReferenceSchema),
+    }),
+  ),
+  ephemeral: Opt(Obj({ volumeClaimTemplate: Opt(AnyJson()) })),
+  image: Opt(Obj({ reference: Opt(Str()), pullPolicy: Opt(Str()) })),
 });
 export type Volume = Static<typeof VolumeSchema>;
 
@@ -140,7 +154,9 @@ export const VolumeMountSchema = Obj({
   mountPath: Str(),
   readOnly: Opt(Bool()),
   subPath: Opt(Str()),
+  subPathExpr: Opt(Str()),
   mountPropagation: Opt(Str()),
+  recursiveReadOnly: Opt(Str()),
 });
 export type VolumeMount = Static<typeof VolumeMountSchema>;
 
@@ -178,10 +194,23 @@ export const LifecycleHandlerSchema = Obj({
   sleep: Opt(Obj({ seconds: Int() })),
 });
 export type LifecycleHandler = Static<typeof LifecycleHandlerSchema>;
-export const LifecycleSchema = Obj({ postStart: Opt(LifecycleHandlerSchema), preStop: Opt(LifecycleHandlerSchema) });
+export const LifecycleSchema = Obj({
+  postStart: Opt(LifecycleHandlerSchema),
+  preStop: Opt(LifecycleHandlerSchema),
+  stopSignal: Opt(Str()),
+});
 export type Lifecycle = Static<typeof LifecycleSchema>;
 
 export const CapabilitiesSchema = Obj({ add: Opt(List(Str())), drop: Opt(List(Str())) });
+export const SELinuxOptionsSchema = Obj({ user: Opt(Str()), role: Opt(Str()), type: Opt(Str()), level: Opt(Str()) });
+export const SeccompProfileSchema = Obj({ type: Str(), localhostProfile: Opt(Str()) });
+export const AppArmorProfileSchema = Obj({ type: Str(), localhostProfile: Opt(Str()) });
+export const WindowsSecurityContextOptionsSchema = Obj({
+  gmsaCredentialSpecName: Opt(Str()),
+  gmsaCredentialSpec: Opt(Str()),
+  runAsUserName: Opt(Str()),
+  hostProcess: Opt(Bool()),
+});
 export const SecurityContextSchema = Obj({
   privileged: Opt(Bool()),
   runAsUser: Opt(Int()),
@@ -190,6 +219,11 @@ export const SecurityContextSchema = Obj({
   readOnlyRootFilesystem: Opt(Bool()),
   allowPrivilegeEscalation: Opt(Bool()),
   capabilities: Opt(CapabilitiesSchema),
+  seLinuxOptions: Opt(SELinuxOptionsSchema),
+  windowsOptions: Opt(WindowsSecurityContextOptionsSchema),
+  procMount: Opt(Str()),
+  seccompProfile: Opt(SeccompProfileSchema),
+  appArmorProfile: Opt(AppArmorProfileSchema),
 });
 export type SecurityContext = Static<typeof SecurityContextSchema>;
 
@@ -199,7 +233,14 @@ export const PodSecurityContextSchema = Obj({
   runAsNonRoot: Opt(Bool()),
   fsGroup: Opt(Int()),
   supplementalGroups: Opt(List(Int())),
+  supplementalGroupsPolicy: Opt(Str()),
   sysctls: Opt(List(Obj({ name: Str(), value: Str() }))),
+  fsGroupChangePolicy: Opt(Str()),
+  seLinuxOptions: Opt(SELinuxOptionsSchema),
+  windowsOptions: Opt(WindowsSecurityContextOptionsSchema),
+  seccompProfile: Opt(SeccompProfileSchema),
+  appArmorProfile: Opt(AppArmorProfileSchema),
+  seLinuxChangePolicy: Opt(Str()),
 });
 export type PodSecurityContext = Static<typeof PodSecurityContextSchema>;
 
@@ -226,6 +267,9 @@ export const ContainerSchema = Obj({
   stdin: Opt(Bool()),
   stdinOnce: Opt(Bool()),
   tty: Opt(Bool()),
+  resizePolicy: Opt(List(Obj({ resourceName: Str(), restartPolicy: Str() }))),
+  volumeDevices: Opt(MapList(Obj({ name: Str(), devicePath: Str() }), ["devicePath"])),
+  restartPolicyRules: Opt(AnyJson()),
 });
 export type Container = Static<typeof ContainerSchema>;
 
@@ -261,6 +305,8 @@ export const PodAffinityTermSchema = Obj({
   namespaces: Opt(List(Str())),
   namespaceSelector: Opt(LabelSelectorSchema),
   topologyKey: Str(),
+  matchLabelKeys: Opt(List(Str())),
+  mismatchLabelKeys: Opt(List(Str())),
 });
 export type PodAffinityTerm = Static<typeof PodAffinityTermSchema>;
 
@@ -295,6 +341,9 @@ export const TopologySpreadConstraintSchema = Obj({
   whenUnsatisfiable: Str("DoNotSchedule or ScheduleAnyway"),
   labelSelector: Opt(LabelSelectorSchema),
   minDomains: Opt(Int()),
+  nodeAffinityPolicy: Opt(Str()),
+  nodeTaintsPolicy: Opt(Str()),
+  matchLabelKeys: Opt(List(Str())),
 });
 
 export const HostAliasSchema = Obj({ ip: Str(), hostnames: Opt(List(Str())) });
@@ -338,6 +387,15 @@ export const PodSpecSchema = Obj({
   readinessGates: Opt(List(Obj({ conditionType: Str() }))),
   runtimeClassName: Opt(Str()),
   enableServiceLinks: Opt(Bool()),
+  ephemeralContainers: Opt(AnyJson("not supported by kubeling; accepted and stored")),
+  overhead: Opt(MapOf(Quantity())),
+  setHostnameAsFQDN: Opt(Bool()),
+  os: Opt(Obj({ name: Str() })),
+  hostUsers: Opt(Bool()),
+  schedulingGates: Opt(MapList(Obj({ name: Str() }), ["name"])),
+  resourceClaims: Opt(AnyJson()),
+  resources: Opt(ResourceRequirementsSchema),
+  hostnameOverride: Opt(Str()),
   topologySpreadConstraints: Opt(MapList(TopologySpreadConstraintSchema, ["topologyKey", "whenUnsatisfiable"])),
 });
 export type PodSpec = Static<typeof PodSpecSchema>;
@@ -374,12 +432,18 @@ export const ContainerStatusSchema = Obj({
   containerID: Opt(Str()),
   started: Opt(Bool()),
   resources: Opt(ResourceRequirementsSchema),
+  allocatedResources: Opt(MapOf(Quantity())),
+  volumeMounts: Opt(AnyJson()),
+  user: Opt(AnyJson()),
+  allocatedResourcesStatus: Opt(AnyJson()),
+  stopSignal: Opt(Str()),
 });
 export type ContainerStatus = Static<typeof ContainerStatusSchema>;
 
 export const PodConditionSchema = Obj({
   type: Str("PodScheduled, PodReadyToStartContainers, Initialized, ContainersReady, Ready, DisruptionTarget..."),
   status: Str("True, False or Unknown"),
+  observedGeneration: Opt(Int()),
   lastProbeTime: Opt(Type.Union([Time(), Type.Null()])),
   lastTransitionTime: Opt(Time()),
   reason: Opt(Str()),
@@ -404,6 +468,10 @@ export const PodStatusSchema = Obj({
   initContainerStatuses: Opt(List(ContainerStatusSchema)),
   containerStatuses: Opt(List(ContainerStatusSchema)),
   qosClass: Opt(Str("Guaranteed, Burstable or BestEffort")),
+  observedGeneration: Opt(Int()),
+  ephemeralContainerStatuses: Opt(List(ContainerStatusSchema)),
+  resize: Opt(Str()),
+  resourceClaimStatuses: Opt(AnyJson()),
 });
 export type PodStatus = Static<typeof PodStatusSchema>;
 
@@ -437,6 +505,8 @@ export const NodeSpecSchema = Obj({
   providerID: Opt(Str()),
   unschedulable: Opt(Bool()),
   taints: Opt(List(TaintSchema)),
+  configSource: Opt(AnyJson()),
+  externalID: Opt(Str()),
 });
 export type NodeSpec = Static<typeof NodeSpecSchema>;
 
@@ -464,6 +534,7 @@ export const NodeSystemInfoSchema = Obj({
   kubeProxyVersion: Str(),
   operatingSystem: Str(),
   architecture: Str(),
+  swap: Opt(Obj({ capacity: Opt(Int()) })),
 });
 export type NodeSystemInfo = Static<typeof NodeSystemInfoSchema>;
 
@@ -476,6 +547,12 @@ export const NodeStatusSchema = Obj({
   daemonEndpoints: Opt(Obj({ kubeletEndpoint: Opt(Obj({ Port: Int() })) })),
   nodeInfo: Opt(NodeSystemInfoSchema),
   images: Opt(List(Obj({ names: Opt(List(Str())), sizeBytes: Opt(Int()) }))),
+  volumesInUse: Opt(List(Str())),
+  volumesAttached: Opt(List(Obj({ name: Str(), devicePath: Str() }))),
+  config: Opt(AnyJson()),
+  runtimeHandlers: Opt(AnyJson()),
+  features: Opt(AnyJson()),
+  declaredFeatures: Opt(List(Str())),
 });
 export type NodeStatus = Static<typeof NodeStatusSchema>;
 
@@ -510,14 +587,34 @@ export const ServiceSpecSchema = Obj({
   ipFamilies: Opt(List(Str())),
   ipFamilyPolicy: Opt(Str()),
   allocateLoadBalancerNodePorts: Opt(Bool()),
+  loadBalancerSourceRanges: Opt(List(Str())),
+  loadBalancerClass: Opt(Str()),
+  healthCheckNodePort: Opt(Int()),
+  trafficDistribution: Opt(Str()),
   sessionAffinityConfig: Opt(Obj({ clientIP: Opt(Obj({ timeoutSeconds: Opt(Int()) })) })),
 });
 export type ServiceSpec = Static<typeof ServiceSpecSchema>;
 
-export const LoadBalancerIngressSchema = Obj({ ip: Opt(Str()), hostname: Opt(Str()) });
+export const LoadBalancerIngressSchema = Obj({
+  ip: Opt(Str()),
+  hostname: Opt(Str()),
+  ipMode: Opt(Str()),
+  ports: Opt(List(Obj({ port: Int(), protocol: Str(), error: Opt(Str()) }))),
+});
 export const ServiceStatusSchema = Obj({
   loadBalancer: Opt(Obj({ ingress: Opt(List(LoadBalancerIngressSchema)) })),
-  conditions: Opt(Conditions(Obj({ type: Str(), status: Str(), reason: Opt(Str()), message: Opt(Str()) }))),
+  conditions: Opt(
+    Conditions(
+      Obj({
+        type: Str(),
+        status: Str(),
+        observedGeneration: Opt(Int()),
+        lastTransitionTime: Opt(Time()),
+        reason: Opt(Str()),
+        message: Opt(Str()),
+      }),
+    ),
+  ),
 });
 export type ServiceStatus = Static<typeof ServiceStatusSchema>;
 

@@ -64,6 +64,7 @@ export const ObjectMetaSchema = Obj({
   name: Opt(Str()),
   generateName: Opt(Str()),
   namespace: Opt(Str()),
+  selfLink: Opt(Str("deprecated; never set by kubeling")),
   uid: Opt(Str()),
   resourceVersion: Opt(Str()),
   generation: Opt(Int()),
