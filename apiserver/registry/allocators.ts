@@ -5,6 +5,7 @@
 
 import { randomInt } from "node:crypto";
 import { type FieldError, fieldInvalid, invalid } from "#pkg/api/errors.js";
+import type { KubeObject } from "#pkg/api/meta.js";
 import type { EtcdStorage } from "../storage/etcd.js";
 
 export const DEFAULT_SERVICE_CIDR = "10.96.0.0/12";
@@ -61,6 +62,27 @@ export interface ServicePortLike {
   nodePort?: number;
 }
 
+/** An allocation key's value: the owning service and when it was taken (repair spares young ones). */
+export function allocationValue(owner: string, now = Date.now()): string {
+  return JSON.stringify({ owner, time: now });
+}
+
+export function parseAllocationValue(v: string): { owner: string; time: number } {
+  try {
+    const p = JSON.parse(v) as { owner?: unknown; time?: unknown };
+    return { owner: typeof p.owner === "string" ? p.owner : "", time: typeof p.time === "number" ? p.time : 0 };
+  } catch {
+    return { owner: v, time: 0 };
+  }
+}
+
+export interface RepairResult {
+  releasedIPs: string[];
+  releasedPorts: number[];
+  restoredIPs: string[];
+  restoredPorts: number[];
+}
+
 function qualifiedInvalid(name: string, errs: FieldError[]) {
   return invalid("Service", "", name, errs);
 }
@@ -88,7 +110,8 @@ export class ServiceAllocator {
    * Allocates `requested` (422 if outside the range or taken) or a random free IP (never the
    * reserved first one). `owner` ("ns/name") is stored for repair and debugging.
    */
-  async allocateIP(owner: string, serviceName: string, requested?: string): Promise<string> {
+  async allocateIP(ownerName: string, serviceName: string, requested?: string): Promise<string> {
+    const owner = allocationValue(ownerName);
     if (requested) {
       const field = "spec.clusterIPs";
       if (ipOutOfRange(this.cidr, requested))
@@ -131,7 +154,8 @@ export class ServiceAllocator {
   }
 
   /** Allocates a node port: the requested one (422 if out of range or taken) or a random free one. */
-  async allocateNodePort(owner: string, serviceName: string, field: string, requested?: number): Promise<number> {
+  async allocateNodePort(ownerName: string, serviceName: string, field: string, requested?: number): Promise<number> {
+    const owner = allocationValue(ownerName);
     if (requested) {
       if (!Number.isInteger(requested) || requested < NODE_PORT_MIN || requested > NODE_PORT_MAX)
         throw qualifiedInvalid(serviceName, [
@@ -164,10 +188,13 @@ export class ServiceAllocator {
     await this.storage.deleteKey(this.portPrefix + port);
   }
 
-  /** Current allocations (tests and repair). */
+  /** Current allocations: IP or port -> owning service ("ns/name"). */
   async allocatedIPs(): Promise<Map<string, string>> {
     return new Map(
-      (await this.storage.rawList(this.ipPrefix)).map((kv) => [kv.key.slice(this.ipPrefix.length), kv.value]),
+      (await this.storage.rawList(this.ipPrefix)).map((kv) => [
+        kv.key.slice(this.ipPrefix.length),
+        parseAllocationValue(kv.value).owner,
+      ]),
     );
   }
 
@@ -175,8 +202,50 @@ export class ServiceAllocator {
     return new Map(
       (await this.storage.rawList(this.portPrefix)).map((kv) => [
         Number(kv.key.slice(this.portPrefix.length)),
-        kv.value,
+        parseAllocationValue(kv.value).owner,
       ]),
     );
+  }
+
+  /**
+   * Reconciles allocations with the services that exist (upstream's repair controllers): frees
+   * allocations no service uses (older than minAgeMs, so in-flight creates are spared) and
+   * re-records IPs/ports that services use but that have no allocation key (e.g. after a restore).
+   */
+  async repair(services: readonly KubeObject[], minAgeMs = 60_000, now = Date.now()): Promise<RepairResult> {
+    const result: RepairResult = { releasedIPs: [], releasedPorts: [], restoredIPs: [], restoredPorts: [] };
+    const usedIPs = new Map<string, string>();
+    const usedPorts = new Map<number, string>();
+    for (const svc of services) {
+      const owner = svc.metadata.namespace
+        ? `${svc.metadata.namespace}/${svc.metadata.name ?? ""}`
+        : (svc.metadata.name ?? "");
+      const spec = (svc as { spec?: { clusterIP?: string; clusterIPs?: string[]; ports?: ServicePortLike[] } }).spec;
+      for (const ip of new Set([spec?.clusterIP, ...(spec?.clusterIPs ?? [])]))
+        if (ip && ip !== "None" && ipToNumber(ip) !== undefined) usedIPs.set(ip, owner);
+      for (const p of spec?.ports ?? []) if (p.nodePort) usedPorts.set(p.nodePort, owner);
+    }
+    for (const kv of await this.storage.rawList(this.ipPrefix)) {
+      const ip = kv.key.slice(this.ipPrefix.length);
+      if (usedIPs.has(ip)) continue;
+      if (now - parseAllocationValue(kv.value).time < minAgeMs) continue;
+      if (await this.storage.deleteKeyIfValue(kv.key, kv.value)) result.releasedIPs.push(ip);
+    }
+    for (const kv of await this.storage.rawList(this.portPrefix)) {
+      const port = Number(kv.key.slice(this.portPrefix.length));
+      if (usedPorts.has(port)) continue;
+      if (now - parseAllocationValue(kv.value).time < minAgeMs) continue;
+      if (await this.storage.deleteKeyIfValue(kv.key, kv.value)) result.releasedPorts.push(port);
+    }
+    for (const [ip, owner] of usedIPs)
+      if (
+        !ipOutOfRange(this.cidr, ip) &&
+        (await this.storage.createKeyIfAbsent(this.ipPrefix + ip, allocationValue(owner, now)))
+      )
+        result.restoredIPs.push(ip);
+    for (const [port, owner] of usedPorts)
+      if (await this.storage.createKeyIfAbsent(this.portPrefix + port, allocationValue(owner, now)))
+        result.restoredPorts.push(port);
+    return result;
   }
 }

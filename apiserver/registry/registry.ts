@@ -31,6 +31,8 @@ export interface RegistryOptions {
   watchCache?: Omit<WatchCacheOptions, "storage" | "resources" | "log">;
   /** How long open() waits for etcd to answer (default 60 s). */
   connectTimeoutMs?: number;
+  /** Period of the ClusterIP/NodePort repair pass (default 3 minutes, as upstream; 0: only at open). */
+  allocationRepairIntervalMs?: number;
 }
 
 const storeKey = (r: Pick<ResourceInfo, "group" | "resource">) => `${r.group}/${r.resource}`;
@@ -44,6 +46,7 @@ export class Registry {
   private closed = false;
   /** Revision of this server's last namespace write: the cache answers once it has seen it. */
   private namespaceWriteRev = 0;
+  private repairTimer: NodeJS.Timeout | undefined;
 
   private constructor(storage: EtcdStorage, watchCache: WatchCache, allocator: ServiceAllocator, log: Logger) {
     this.storage = storage;
@@ -85,6 +88,12 @@ export class Registry {
         );
       }
       await reg.ensureDefaultNamespaces();
+      await reg.repairAllocations();
+      const repairEvery = o.allocationRepairIntervalMs ?? 3 * 60_000;
+      if (repairEvery > 0) {
+        reg.repairTimer = setInterval(() => void reg.repairAllocations(), repairEvery);
+        reg.repairTimer.unref();
+      }
       storage.startCompaction(o.compactionIntervalMs ?? 5 * 60_000);
       log.info({ prefix: o.prefix, etcd: o.etcdServers, resources: resources.length }, "registry open");
       return reg;
@@ -109,6 +118,7 @@ export class Registry {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.repairTimer) clearInterval(this.repairTimer);
     this.watchCache.stop();
     this.storage.close();
   }
@@ -122,6 +132,18 @@ export class Registry {
     // Not cached yet (just created) or really missing: ask etcd.
     const stored = await this.storage.get({ r: { group: "", resource: "namespaces" }, name });
     return stored?.obj;
+  }
+
+  /** Frees leaked service IPs/ports and re-records missing ones; never throws. */
+  async repairAllocations(): Promise<void> {
+    try {
+      const services = this.watchCache.for({ resource: "services" }).list(undefined);
+      const r = await this.allocator.repair(services);
+      const changed = r.releasedIPs.length + r.releasedPorts.length + r.restoredIPs.length + r.restoredPorts.length;
+      if (changed > 0) this.log.info(r, "repaired service IP/port allocations");
+    } catch (err) {
+      this.log.warn({ err }, "service allocation repair failed");
+    }
   }
 
   private async ensureDefaultNamespaces(): Promise<void> {

@@ -387,6 +387,7 @@ export class Store {
               manager: ctx.fieldManager ?? "",
               force: ctx.force === true,
               resource: this.resource,
+              ...(ctx.subresource === "status" ? { subresource: "status" } : {}),
             });
             if (!cur) {
               if (ctx.subresource) throw notFound(this.qr, name);

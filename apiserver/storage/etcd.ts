@@ -415,6 +415,17 @@ export class EtcdStorage {
     return Number(res.deleted) > 0;
   }
 
+  /** Deletes a raw key only while it still holds value (no race with a concurrent re-allocation). */
+  async deleteKeyIfValue(key: string, value: string): Promise<boolean> {
+    const k = Buffer.from(key);
+    const res = await this.txn({
+      compare: [{ key: k, target: "Value", result: "Equal", value: Buffer.from(value) }],
+      success: [{ request_delete_range: { key: k } }],
+      failure: [],
+    });
+    return res.succeeded;
+  }
+
   /** Creates a raw key only if absent. True when this call created it. */
   async createKeyIfAbsent(key: string, value: string): Promise<boolean> {
     const k = Buffer.from(key);

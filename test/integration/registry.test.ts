@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { allocationValue } from "../../apiserver/registry/allocators.js";
 import { Registry } from "../../apiserver/registry/registry.js";
 import { isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, StatusError } from "../../pkg/api/errors.js";
 import type { KubeObject, WatchEvent } from "../../pkg/api/meta.js";
@@ -746,6 +747,22 @@ describe("Registry", () => {
     assert.equal((await reg.allocator.allocatedIPs()).has(ips[1] as string), true);
     await svcs.delete("default", "s1", {}, ctx);
     assert.equal((await reg.allocator.allocatedIPs()).has(ips[1] as string), false);
+    // Repair frees leaked allocations (old enough) and re-records missing ones.
+    const ipPrefix = `${reg.storage.prefix}/ipallocations/`;
+    const taken = await reg.allocator.allocatedIPs();
+    const [leak, young] = Array.from({ length: 250 }, (_, i) => `10.100.0.${i + 2}`).filter((ip) => !taken.has(ip));
+    assert.ok(leak && young);
+    await reg.storage.createKeyIfAbsent(`${ipPrefix}${leak}`, allocationValue("default/ghost", Date.now() - 120_000));
+    await reg.storage.createKeyIfAbsent(`${ipPrefix}${young}`, allocationValue("default/young"));
+    await reg.storage.deleteKey(`${ipPrefix}${ips[2]}`);
+    await waitFor(() => reg.watchCache.for(services).get("default", "s1") === undefined);
+    const repaired = await reg.allocator.repair(reg.watchCache.for(services).list(undefined));
+    assert.deepEqual(repaired.releasedIPs, [leak]);
+    assert.deepEqual(repaired.restoredIPs, [ips[2]]);
+    const afterRepair = await reg.allocator.allocatedIPs();
+    assert.equal(afterRepair.get(ips[2] as string), "default/s2");
+    assert.equal(afterRepair.has(young), true);
+    assert.equal(afterRepair.has(leak), false);
     // A failed create releases what it allocated.
     const before = (await reg.allocator.allocatedIPs()).size;
     await assert.rejects(svcs.create("default", sample(services, "s2"), ctx), isAlreadyExists);
