@@ -16,6 +16,14 @@ import { runCordon, runDrain } from "./node.js";
 import { runPortForward } from "./portforward.js";
 import { runVersion } from "./version.js";
 import { runWait } from "./wait.js";
+import {
+  runCreateDeployment,
+  runCreateNamespace,
+  runLabel,
+  runRolloutRestart,
+  runRolloutStatus,
+  runScale,
+} from "./workloads.js";
 
 type GetContext = () => CliContext;
 
@@ -61,7 +69,7 @@ export function registerCommands(program: Command, ctx: GetContext): void {
       ),
     );
 
-  program
+  const create = program
     .command("create")
     .description("Create a resource from a file or from stdin")
     .option("-f, --filename <file>", "file, directory or - for stdin (repeatable)", collect, [])
@@ -69,6 +77,53 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .action(async (o: { filename: string[]; saveConfig?: boolean }) =>
       done(await runCreate(ctx(), { filenames: o.filename, ...(o.saveConfig ? { saveConfig: true } : {}) })),
     );
+  create
+    .command("deployment")
+    .alias("deploy")
+    .description("Create a deployment with the specified name")
+    .argument("<name>")
+    .option("--image <image>", "image for the container (repeatable)", collect, [])
+    .option("--replicas <n>", "number of replicas")
+    .option("--port <port>", "the containerPort the deployment exposes")
+    .action(async (name: string, o: { image: string[]; replicas?: string; port?: string }) =>
+      done(await runCreateDeployment(ctx(), name, o)),
+    );
+  create
+    .command("namespace")
+    .alias("ns")
+    .description("Create a namespace with the specified name")
+    .argument("<name>")
+    .action(async (name: string) => done(await runCreateNamespace(ctx(), name)));
+
+  program
+    .command("scale")
+    .description("Set a new size for a deployment, replica set or stateful set")
+    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
+    .requiredOption("--replicas <n>", "the new desired number of replicas")
+    .action(async (args: string[], o: { replicas: string }) => done(await runScale(ctx(), args, o)));
+
+  const rollout = program.command("rollout").description("Manage the rollout of a resource");
+  rollout
+    .command("status")
+    .description("Show the status of the rollout")
+    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
+    .option("--timeout <duration>", "the length of time to wait before ending watch (0: forever)", "0s")
+    .option("--no-watch", "do not watch for the rollout to finish")
+    .action(async (args: string[], o: { timeout: string; watch: boolean }) =>
+      done(await runRolloutStatus(ctx(), args, o)),
+    );
+  rollout
+    .command("restart")
+    .description("Restart a resource (new pods from a template annotation change)")
+    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
+    .action(async (args: string[]) => done(await runRolloutRestart(ctx(), args)));
+
+  program
+    .command("label")
+    .description("Update the labels on a resource")
+    .argument("<args...>", "TYPE NAME KEY=VAL... KEY-...")
+    .option("--overwrite", "allow labels to be overwritten")
+    .action(async (args: string[], o: { overwrite?: boolean }) => done(await runLabel(ctx(), args, o)));
 
   program
     .command("delete")
