@@ -6,7 +6,8 @@
 #     the kubeling image is built from the host's node_modules/ and dist/, so `up` runs
 #     `npm ci` (when node_modules/ is missing) and `npm run build` first;
 #   - `down` also removes the pod containers the kubelets started (label kubeling.io/cluster),
-#     which compose does not know about, so that the cluster network can go too.
+#     which compose does not know about, so that the cluster network can go too; `down -v` also
+#     removes the kubelets' pod volume directories (/var/lib/kubeling-kubelet/<cluster>).
 # KUBELING_NPM_BUILD=0 skips that `npm run build` (dist/ is already current).
 #   --ha   three etcd members (compose profile "ha") instead of one; start it on fresh volumes.
 #
@@ -78,6 +79,11 @@ elif [[ "$cmd" == down ]]; then
     docker rm -f $pods >/dev/null
   fi
   "${COMPOSE[@]}" "$@"
+  # -v: the kubelets' pod volume directories on the host go too (see --root-dir in docker-compose.yml).
+  if [[ " $* " == *" -v "* || " $* " == *" --volumes "* ]]; then
+    rm -rf "/var/lib/kubeling-kubelet/$cluster" 2>/dev/null ||
+      echo "compose.sh: could not remove /var/lib/kubeling-kubelet/$cluster (not root?)" >&2
+  fi
 else
   "${COMPOSE[@]}" "$@"
 fi

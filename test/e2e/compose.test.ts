@@ -111,6 +111,11 @@ after(async () => {
     await run("docker", ["rmi", "-f", `kubeling:${name}`]).catch(() => undefined);
   }
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  assert.equal(
+    existsSync(`/var/lib/kubeling-kubelet/${name}`),
+    false,
+    "compose.sh down -v removes the pod volume dirs",
+  );
 });
 
 test("both kubelets register their Nodes, and they turn Ready", async () => {
@@ -150,9 +155,12 @@ test("a pod bound to node-1 runs as a container of the cluster", async () => {
           name: "main",
           image: process.env.BUSYBOX_IMAGE ?? "kubeling.local/busybox:latest",
           imagePullPolicy: "IfNotPresent",
-          command: ["sleep", "3600"],
+          // The emptyDir lives under the kubelet's --root-dir, which Docker must find on the host.
+          command: ["sh", "-c", "echo written > /data/proof && exec sleep 3600"],
+          volumeMounts: [{ name: "scratch", mountPath: "/data" }],
         },
       ],
+      volumes: [{ name: "scratch", emptyDir: {} }],
     },
   };
   await c.create(pods, "default", pod);
@@ -176,4 +184,13 @@ test("a pod bound to node-1 runs as a container of the cluster", async () => {
     "{{.Names}}",
   ]);
   assert.match(stdout, /^k8s_main_sleeper_default_/m);
+  const container = stdout.trim().split("\n")[0] ?? "";
+  const proof = await waitFor(
+    async () => {
+      const r = await run("docker", ["exec", container, "cat", "/data/proof"]).catch(() => undefined);
+      return r?.stdout.trim() === "written" ? r.stdout : undefined;
+    },
+    { timeoutMs: 10_000, message: "the container wrote into its emptyDir" },
+  );
+  assert.equal(proof.trim(), "written");
 });
