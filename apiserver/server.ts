@@ -8,7 +8,7 @@
 
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { WebSocketServer } from "ws";
 import { StatusError, unauthorized } from "#pkg/api/errors.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
@@ -104,7 +104,8 @@ export function buildServer(deps: ServerDeps): ApiServer {
 
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true, // one debug line per request, below, instead of two info lines
+    // One debug line per request (onResponse below) instead of Fastify's two info lines.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
     forceCloseConnections: true,
     keepAliveTimeout: 75_000,

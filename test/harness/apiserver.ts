@@ -27,6 +27,9 @@ export interface TestApiServer {
   /** The etcd endpoint and key prefix this server stores under. */
   etcd: string;
   prefix: string;
+  /** The server process, and how it ended (for shutdown tests). */
+  pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
 }
 
@@ -101,12 +104,13 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   let exited: string | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
+  const exitInfo = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("exit", (code, signal) => {
       exited = String(code ?? signal);
-      resolve();
+      resolve({ code, signal });
     });
   });
+  const exitPromise = exitInfo.then(() => undefined);
 
   let client: ApiClient | undefined;
   let stopped = false;
@@ -152,6 +156,8 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
       client,
       etcd,
       prefix,
+      pid: child.pid as number,
+      exited: exitInfo,
       stop,
     };
   } catch (err) {

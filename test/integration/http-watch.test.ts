@@ -227,3 +227,26 @@ describe("WebSocket watch", () => {
     ws.terminate();
   });
 });
+
+describe("shutdown", () => {
+  test("SIGTERM ends open watches and exits 0", async () => {
+    const s = await startApiServer({ etcd: srv.etcd });
+    const a = new Agent({ connect: { ca: s.caPem } });
+    try {
+      const res = await request(`${s.url}${CM}?watch=true`, {
+        dispatcher: a,
+        headers: { authorization: `Bearer ${s.token}` },
+        bodyTimeout: 0,
+      });
+      assert.equal(res.statusCode, 200);
+      const body = res.body.text().catch(() => "");
+      process.kill(s.pid, "SIGTERM");
+      const exit = await s.exited;
+      assert.deepEqual(exit, { code: 0, signal: null });
+      await body; // the stream ended rather than hanging
+    } finally {
+      await a.close();
+      await s.stop();
+    }
+  });
+});
