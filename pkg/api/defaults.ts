@@ -3,7 +3,14 @@
 // to pods and pod templates; the kubelet may use them for pods it reads from files.
 
 import { cpuMillis, isValidQuantity, parseQuantityExact } from "./quantity.js";
-import type { Container, PodSpec, PodTemplateSpec, Probe, Volume } from "./types/core.js";
+import {
+  type Container,
+  type PodSpec,
+  type PodTemplateSpec,
+  type Probe,
+  VOLUME_SOURCE_FIELDS,
+  type Volume,
+} from "./types/core.js";
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
@@ -67,20 +74,7 @@ export function defaultVolume(v: Volume): void {
   }
   if (v.hostPath) v.hostPath.type ??= "";
   // Upstream defaults a volume with no source to an emptyDir.
-  const sources = [
-    "emptyDir",
-    "hostPath",
-    "configMap",
-    "secret",
-    "persistentVolumeClaim",
-    "projected",
-    "downwardAPI",
-    "nfs",
-    "csi",
-    "ephemeral",
-    "image",
-  ];
-  if (!sources.some((s) => (v as Record<string, unknown>)[s] !== undefined)) v.emptyDir = {};
+  if (!VOLUME_SOURCE_FIELDS.some((s) => (v as Record<string, unknown>)[s] !== undefined)) v.emptyDir = {};
 }
 
 /** SetDefaults for a pod spec (pods and every pod template). Mutates spec. */

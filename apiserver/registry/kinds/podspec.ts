@@ -3,7 +3,14 @@
 
 import { type FieldError, fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired } from "#pkg/api/errors.js";
 import { parseQuantityExact } from "#pkg/api/quantity.js";
-import type { Container, PodSpec, Probe, Toleration, Volume } from "#pkg/api/types/core.js";
+import {
+  type Container,
+  type PodSpec,
+  type Probe,
+  type Toleration,
+  VOLUME_SOURCE_FIELDS,
+  type Volume,
+} from "#pkg/api/types/core.js";
 import {
   dns1123LabelErrors,
   dns1123SubdomainErrors,
@@ -23,15 +30,7 @@ import { isObject } from "./common.js";
 export const RESTART_POLICIES = ["Always", "OnFailure", "Never"] as const;
 export const DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"] as const;
 export const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
-const VOLUME_SOURCES = [
-  "emptyDir",
-  "hostPath",
-  "configMap",
-  "secret",
-  "persistentVolumeClaim",
-  "projected",
-  "downwardAPI",
-];
+const VOLUME_SOURCES = VOLUME_SOURCE_FIELDS;
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
 const NODE_SELECTOR_OPS = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] as const;
 const LABEL_SELECTOR_OPS = ["In", "NotIn", "Exists", "DoesNotExist"] as const;

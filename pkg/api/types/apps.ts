@@ -31,6 +31,16 @@ export const AppsConditionSchema = Obj({
 export type AppsCondition = Static<typeof AppsConditionSchema>;
 export type DeploymentCondition = AppsCondition;
 
+/** ReplicaSet/StatefulSet/DaemonSet conditions: like Deployment's without lastUpdateTime. */
+export const WorkloadConditionSchema = Obj({
+  type: Str(),
+  status: Str("True, False or Unknown"),
+  lastTransitionTime: Opt(Time()),
+  reason: Opt(Str()),
+  message: Opt(Str()),
+});
+export type WorkloadCondition = Static<typeof WorkloadConditionSchema>;
+
 // ---------------------------------------------------------------- deployment
 
 export const RollingUpdateDeploymentSchema = Obj({
@@ -91,7 +101,7 @@ export const ReplicaSetStatusSchema = Obj({
   availableReplicas: Opt(Int()),
   terminatingReplicas: Opt(Int()),
   observedGeneration: Opt(Int()),
-  conditions: Opt(Conditions(AppsConditionSchema)),
+  conditions: Opt(Conditions(WorkloadConditionSchema)),
 });
 export type ReplicaSetStatus = Static<typeof ReplicaSetStatusSchema>;
 
@@ -153,7 +163,7 @@ export const StatefulSetStatusSchema = Obj({
   currentRevision: Opt(Str()),
   updateRevision: Opt(Str()),
   collisionCount: Opt(Int()),
-  conditions: Opt(Conditions(AppsConditionSchema)),
+  conditions: Opt(Conditions(WorkloadConditionSchema)),
 });
 export type StatefulSetStatus = Static<typeof StatefulSetStatusSchema>;
 
@@ -189,7 +199,7 @@ export const DaemonSetStatusSchema = Obj({
   numberAvailable: Opt(Int()),
   numberUnavailable: Opt(Int()),
   collisionCount: Opt(Int()),
-  conditions: Opt(Conditions(AppsConditionSchema)),
+  conditions: Opt(Conditions(WorkloadConditionSchema)),
 });
 export type DaemonSetStatus = Static<typeof DaemonSetStatusSchema>;
 

@@ -111,8 +111,31 @@ export const VolumeSchema = Obj({
   ),
   ephemeral: Opt(Obj({ volumeClaimTemplate: Opt(AnyJson()) })),
   image: Opt(Obj({ reference: Opt(Str()), pullPolicy: Opt(Str()) })),
+  // In-tree/cloud sources kubeling cannot mount: accepted as upstream does, not looked into.
+  awsElasticBlockStore: Opt(AnyJson()),
+  azureDisk: Opt(AnyJson()),
+  azureFile: Opt(AnyJson()),
+  cephfs: Opt(AnyJson()),
+  cinder: Opt(AnyJson()),
+  fc: Opt(AnyJson()),
+  flexVolume: Opt(AnyJson()),
+  flocker: Opt(AnyJson()),
+  gcePersistentDisk: Opt(AnyJson()),
+  gitRepo: Opt(AnyJson()),
+  glusterfs: Opt(AnyJson()),
+  iscsi: Opt(AnyJson()),
+  photonPersistentDisk: Opt(AnyJson()),
+  portworxVolume: Opt(AnyJson()),
+  quobyte: Opt(AnyJson()),
+  rbd: Opt(AnyJson()),
+  scaleIO: Opt(AnyJson()),
+  storageos: Opt(AnyJson()),
+  vsphereVolume: Opt(AnyJson()),
 });
 export type Volume = Static<typeof VolumeSchema>;
+
+/** Every volume source field (exactly one must be set). */
+export const VOLUME_SOURCE_FIELDS: readonly string[] = Object.keys(VolumeSchema.properties).filter((k) => k !== "name");
 
 // ---------------------------------------------------------------- containers
 
@@ -146,6 +169,7 @@ export type ContainerPort = Static<typeof ContainerPortSchema>;
 export const ResourceRequirementsSchema = Obj({
   limits: Opt(MapOf(Quantity())),
   requests: Opt(MapOf(Quantity())),
+  claims: Opt(MapList(Obj({ name: Str(), request: Opt(Str()) }), ["name"])),
 });
 export type ResourceRequirements = Static<typeof ResourceRequirementsSchema>;
 
