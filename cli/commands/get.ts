@@ -8,6 +8,7 @@ import { TABLE_ACCEPT, type Table } from "#pkg/api/table.js";
 import { listOptionsQuery } from "#pkg/client/client.js";
 import type { CliContext } from "../context.js";
 import { CliError, formatError } from "../errors.js";
+import { jsonpath } from "../jsonpath.js";
 import { asPrintable, type TableFormat, tableHeader, tableRows, toJson, toYaml } from "../printers.js";
 import { kindPrefix, parseTypeArgs, type TypeRequest } from "../resources.js";
 import { ensureOk, jsonLines } from "../stream.js";
@@ -20,12 +21,39 @@ export interface GetOptions {
 
 const OUTPUTS = ["json", "name", "wide", "yaml"];
 
+/** -o forms that print objects (not server tables). */
+function isObjectOutput(output: string | undefined): output is string {
+  return (
+    output === "yaml" ||
+    output === "json" ||
+    output === "name" ||
+    (output !== undefined && (output.startsWith("jsonpath=") || output.startsWith("custom-columns=")))
+  );
+}
+
 export function checkOutput(output: string | undefined): void {
-  if (output !== undefined && !OUTPUTS.includes(output)) {
-    throw new CliError(
-      `error: unable to match a printer suitable for the output format "${output}", allowed formats are: ${OUTPUTS.join(",")}`,
-    );
+  if (output === undefined || OUTPUTS.includes(output)) return;
+  if (output.startsWith("jsonpath=") || output.startsWith("custom-columns=")) return;
+  throw new CliError(
+    `error: unable to match a printer suitable for the output format "${output}", allowed formats are: custom-columns,${OUTPUTS.join(",")},jsonpath`,
+  );
+}
+
+/** custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[*].image */
+function customColumns(spec: string, objects: KubeObject[]): string {
+  const cols = spec.split(",").map((c) => {
+    const colon = c.indexOf(":");
+    if (colon <= 0)
+      throw new CliError(`error: unexpected custom-columns spec: ${c}, expected <header>:<json-path-expr>`);
+    const path = c.slice(colon + 1).trim();
+    return { header: c.slice(0, colon), template: path.startsWith("{") ? path : `{${path}}` };
+  });
+  const w = new TabWriter({ ...GET_TABWRITER, rememberWidths: false });
+  w.write(`${cols.map((c) => c.header).join("\t")}\n`);
+  for (const obj of objects) {
+    w.write(`${cols.map((c) => jsonpath(c.template, obj, ",") || "<none>").join("\t")}\n`);
   }
+  return w.flush();
 }
 
 function listOpts(ctx: CliContext): ListOptions {
@@ -74,7 +102,7 @@ export async function runGet(ctx: CliContext, args: string[], o: GetOptions = {}
   checkOutput(output);
   const requests = parseTypeArgs(args);
   if (ctx.opts.watch || o.watchOnly) return watchGet(ctx, requests, o);
-  if (output === "yaml" || output === "json" || output === "name") return getObjects(ctx, requests, output);
+  if (isObjectOutput(output)) return getObjects(ctx, requests, output);
 
   const multi = requests.length > 1;
   const blocks: Block[] = [];
@@ -178,6 +206,19 @@ async function getObjects(ctx: CliContext, requests: TypeRequest[], output: stri
     objects.map((x) => x.obj),
     !single,
   );
+  if (output.startsWith("jsonpath=")) {
+    ctx.print(jsonpath(output.slice("jsonpath=".length), printable));
+    return failed ? 1 : 0;
+  }
+  if (output.startsWith("custom-columns=")) {
+    ctx.print(
+      customColumns(
+        output.slice("custom-columns=".length),
+        objects.map((x) => x.obj),
+      ),
+    );
+    return failed ? 1 : 0;
+  }
   ctx.print(output === "json" ? toJson(printable) : toYaml(printable));
   return failed ? 1 : 0;
 }
