@@ -3,7 +3,13 @@
 // electors, and event folding.
 
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { generate } from "selfsigned";
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { registry } from "#pkg/api/resources.js";
@@ -240,5 +246,150 @@ describe("EventRecorder against the apiserver", () => {
     );
     assert.equal(nodeEvents.length, 1);
     assert.equal(nodeEvents[0]?.involvedObject.kind, "Node");
+  });
+});
+
+/** A TCP proxy to 127.0.0.1:<target> whose connections can be cut and whose target can change. */
+async function startProxy(target: number) {
+  const sockets = new Set<Socket>();
+  const state = { target };
+  const server = createServer((inbound) => {
+    const outbound = connect(state.target, "127.0.0.1");
+    sockets.add(inbound);
+    sockets.add(outbound);
+    inbound.pipe(outbound).pipe(inbound);
+    const cleanup = () => {
+      inbound.destroy();
+      outbound.destroy();
+      sockets.delete(inbound);
+      sockets.delete(outbound);
+    };
+    inbound.on("error", cleanup).on("close", cleanup);
+    outbound.on("error", cleanup).on("close", cleanup);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get target() {
+      return state.target;
+    },
+    set target(port: number) {
+      state.target = port;
+    },
+    cut() {
+      for (const s of sockets) s.destroy();
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe("watch resilience against the apiserver", () => {
+  test("an informer whose apiserver restarts re-lists on 410 and delivers tombstones for missed deletes", async () => {
+    // Our own serving cert and token, so successive apiserver processes look the same to the client.
+    const dir = await mkdtemp(join(tmpdir(), "client-it-"));
+    const cert = await generate([{ name: "commonName", value: "apiserver" }], {
+      keyType: "ec",
+      algorithm: "sha256",
+      extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] }],
+    });
+    const token = randomBytes(12).toString("hex");
+    await writeFile(join(dir, "tls.crt"), cert.cert);
+    await writeFile(join(dir, "tls.key"), cert.private);
+    await writeFile(join(dir, "tokens.csv"), `${token},admin,admin,"system:masters"\n`);
+    const extraArgs = [
+      `--tls-cert-file=${join(dir, "tls.crt")}`,
+      `--tls-private-key-file=${join(dir, "tls.key")}`,
+      `--token-auth-file=${join(dir, "tokens.csv")}`,
+    ];
+    const proxy = await startProxy(Number(new URL(api.url).port));
+    let second: TestApiServer | undefined;
+    let third: TestApiServer | undefined;
+    const proxied = new ApiClient({ server: `https://127.0.0.1:${proxy.port}`, token, caPem: cert.cert });
+    const ac = new AbortController();
+    try {
+      second = await startApiServer({ etcd: api.etcd, prefix: api.prefix, extraArgs });
+      proxy.target = Number(new URL(second.url).port);
+      const mk = (name: string) =>
+        client.create(configmaps, NS, { ...cm(name), metadata: { name, namespace: NS, labels: { app: "restart" } } });
+      await mk("r1");
+      await mk("r2");
+      const inf = new Informer<KubeObject>(proxied, configmaps, {
+        namespace: NS,
+        labelSelector: "app=restart",
+        backoff: { initialMs: 50, maxMs: 200 },
+      });
+      const seen: string[] = [];
+      inf.on("add", (o) => seen.push(`add ${o.metadata.name}`));
+      inf.on("delete", (o) => seen.push(isTombstone(o) ? `tombstone ${o.key}` : `delete ${o.metadata.name}`));
+      const running = inf.run(ac.signal);
+      await inf.waitForSync(ac.signal);
+      await mk("r3");
+      await waitFor(() => seen.includes("add r3"), { message: "r3 through the second apiserver" });
+
+      // The apiserver goes away; meanwhile r1 is deleted and r4 created (through the first one).
+      await second.stop();
+      second = undefined;
+      await client.delete(configmaps, NS, "r1");
+      await mk("r4");
+      // A new apiserver's watch cache starts now: the informer's resourceVersion is too old (410).
+      third = await startApiServer({ etcd: api.etcd, prefix: api.prefix, extraArgs });
+      proxy.target = Number(new URL(third.url).port);
+      await waitFor(() => seen.includes("add r4"), { timeoutMs: 15_000, message: "relist after the restart" });
+      assert.deepEqual(seen, ["add r1", "add r2", "add r3", `tombstone ${NS}/r1`, "add r4"]);
+      assert.deepEqual(
+        inf
+          .list()
+          .map((o) => o.metadata.name)
+          .sort(),
+        ["r2", "r3", "r4"],
+      );
+      ac.abort();
+      await running;
+    } finally {
+      ac.abort();
+      await proxied.close();
+      await proxy.close();
+      await second?.stop();
+      await third?.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an informer behind a proxy that drops connections resumes without losing events", async () => {
+    const proxy = await startProxy(Number(new URL(api.url).port));
+    const proxied = new ApiClient({ ...client.config, server: `https://127.0.0.1:${proxy.port}` });
+    const ac = new AbortController();
+    try {
+      const inf = new Informer<KubeObject>(proxied, configmaps, {
+        namespace: NS,
+        labelSelector: "app=drop",
+        backoff: { initialMs: 50, maxMs: 200 },
+      });
+      const adds: string[] = [];
+      inf.on("add", (o) => adds.push(o.metadata.name!));
+      const running = inf.run(ac.signal);
+      await inf.waitForSync(ac.signal);
+      const mk = (name: string) =>
+        client.create(configmaps, NS, { ...cm(name), metadata: { name, namespace: NS, labels: { app: "drop" } } });
+      await mk("d1");
+      await waitFor(() => adds.includes("d1"), { message: "d1 via the proxy" });
+      const rvBefore = inf.lastSyncResourceVersion;
+      // Cut every connection, and write while the informer is disconnected.
+      proxy.cut();
+      await mk("d2");
+      await mk("d3");
+      await waitFor(() => adds.includes("d2") && adds.includes("d3"), { message: "events written during the drop" });
+      assert.deepEqual(adds, ["d1", "d2", "d3"]);
+      assert.ok(Number(inf.lastSyncResourceVersion) > Number(rvBefore));
+      ac.abort();
+      await running;
+    } finally {
+      ac.abort();
+      await proxied.close();
+      await proxy.close();
+    }
   });
 });
