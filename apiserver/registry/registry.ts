@@ -31,6 +31,8 @@ export interface RegistryOptions {
   watchCache?: Omit<WatchCacheOptions, "storage" | "resources" | "log">;
   /** How long open() waits for etcd to answer (default 60 s). */
   connectTimeoutMs?: number;
+  /** Events expire this long after their last write (--event-ttl, default 1 h; 0: never). */
+  eventTTLSeconds?: number;
   /** Period of the ClusterIP/NodePort repair pass (default 3 minutes, as upstream; 0: only at open). */
   allocationRepairIntervalMs?: number;
 }
@@ -59,6 +61,7 @@ export class Registry {
     const log = o.log.child({ module: "registry" });
     const resources = o.resources ?? BUILTIN_RESOURCES;
     const strategies = o.strategyFor ?? strategyFor;
+    const eventTTL = o.eventTTLSeconds ?? 3600;
     const storage = new EtcdStorage({ endpoints: o.etcdServers, prefix: o.prefix, log });
     try {
       await waitForEtcd(storage, o.connectTimeoutMs ?? 60_000, log, o.etcdServers);
@@ -77,6 +80,7 @@ export class Registry {
             watchCache,
             getNamespace,
             allocator: r.resource === "services" && r.group === "" ? allocator : undefined,
+            ttlSeconds: r.resource === "events" && r.group === "" ? eventTTL || undefined : undefined,
             onWrite:
               r.resource === "namespaces" && r.group === ""
                 ? (rev) => {

@@ -86,6 +86,8 @@ export interface StoreDeps {
   getNamespace: (name: string) => Promise<KubeObject | undefined>;
   /** Only for services. */
   allocator?: ServiceAllocator | undefined;
+  /** Objects expire this long after their last write (events: --event-ttl). */
+  ttlSeconds?: number | undefined;
   /** Told the revision of every write this store makes (the registry tracks namespace writes). */
   onWrite?: ((rev: number) => void) | undefined;
   log: Logger;
@@ -196,8 +198,14 @@ export class Store {
       if (!cached) throw notFound(this.qr, name);
       return cached.obj;
     }
-    const rev = opts?.resourceVersion ? this.parseRV(opts.resourceVersion) : undefined;
-    const stored = await this.storage.get(this.ref(namespace, name), rev);
+    if (opts?.resourceVersion) {
+      // NotOlderThan: the cache once it has seen that revision.
+      await this.watchCache.waitFresh(this.parseRV(opts.resourceVersion));
+      const cached = this.cache.get(namespace, name);
+      if (!cached) throw notFound(this.qr, name);
+      return cached.obj;
+    }
+    const stored = await this.storage.get(this.ref(namespace, name));
     if (!stored) throw notFound(this.qr, name);
     return stored.obj;
   }
@@ -301,7 +309,7 @@ export class Store {
           await this.release(tracker);
           return obj;
         }
-        const stored = await this.storage.create(this.ref(namespace, name), obj);
+        const stored = await this.storage.create(this.ref(namespace, name), obj, { ttlSeconds: this.deps.ttlSeconds });
         this.deps.onWrite?.(stored.rev);
         this.log.debug({ namespace, name }, "created");
         return stored.obj;
@@ -351,7 +359,7 @@ export class Store {
           if (rv && rv !== String(cur.rev)) throw conflict(this.qr, name, CONFLICT_MESSAGE);
           return this.prepareUpdate(namespace, next, cur, ctx, tracker);
         },
-        { allowCreate, dryRun: ctx.dryRun === true },
+        { allowCreate, dryRun: ctx.dryRun === true, ttlSeconds: this.deps.ttlSeconds },
       );
       await this.afterWrite(res, previous, tracker, ctx);
       return { object: res.obj, created: res.created };
@@ -415,7 +423,7 @@ export class Store {
           this.checkNamespace(namespace, next);
           return this.prepareUpdate(namespace, next, c, ctx, tracker);
         },
-        { allowCreate: kind === "apply", dryRun: ctx.dryRun === true },
+        { allowCreate: kind === "apply", dryRun: ctx.dryRun === true, ttlSeconds: this.deps.ttlSeconds },
       );
       await this.afterWrite(res, previous, tracker, ctx);
       return { object: res.obj, created: res.created };

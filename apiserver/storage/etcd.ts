@@ -64,6 +64,8 @@ export interface GuaranteedUpdateOptions {
   maxRetries?: number;
   /** Run tryUpdate on a fresh read and return its result without writing (?dryRun=All). */
   dryRun?: boolean;
+  /** Attach the written key to a lease: etcd deletes it after about this many seconds (events). */
+  ttlSeconds?: number | undefined;
 }
 
 export interface UpdateResult {
@@ -194,6 +196,7 @@ export class EtcdStorage {
   readonly prefix: string;
   private readonly log: Logger;
   private compactTimer: NodeJS.Timeout | undefined;
+  private lease: { id: Promise<string>; granted: number; ttl: number } | undefined;
   private lastCompactCandidate = 0;
 
   constructor(o: EtcdStorageOptions) {
@@ -249,12 +252,13 @@ export class EtcdStorage {
   }
 
   /** Stores a new object; 409 AlreadyExists when the key exists. One transaction. */
-  async create(ref: ObjectRef, obj: KubeObject): Promise<Stored> {
+  async create(ref: ObjectRef, obj: KubeObject, opts: { ttlSeconds?: number | undefined } = {}): Promise<Stored> {
     const key = Buffer.from(this.key(ref));
     const value = encodeObject(ref, obj);
+    const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
     const res = await this.txn({
       compare: [{ key, target: "Create", result: "Equal", create_revision: 0 }],
-      success: [{ request_put: { key, value } }],
+      success: [{ request_put: lease ? { key, value, lease } : { key, value } }],
       failure: [],
     });
     if (!res.succeeded) throw alreadyExists(ref.r, ref.name);
@@ -326,7 +330,8 @@ export class EtcdStorage {
         success = [{ request_delete_range: { key } }];
       } else {
         value = encodeObject(ref, next);
-        success = [{ request_put: { key, value } }];
+        const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
+        success = [{ request_put: lease ? { key, value, lease } : { key, value } }];
       }
       const res = await this.txn({
         compare: current
@@ -407,6 +412,23 @@ export class EtcdStorage {
       start = Buffer.concat([last.key, Buffer.from([0])]);
       pageSize = Math.min(Math.max(pageSize * 2, 500), 10_000);
     }
+  }
+
+  /**
+   * A lease that keeps a key for at least ttlSeconds. As upstream's lease manager, one lease is
+   * shared by the writes of a short window (5% of the TTL), so a key lives ttl to ttl+5%.
+   */
+  leaseFor(ttlSeconds: number): Promise<string> {
+    const now = Date.now();
+    const reuseMs = ttlSeconds * 50; // 5% of the TTL, in ms
+    if (this.lease && this.lease.ttl === ttlSeconds && now - this.lease.granted < reuseMs) return this.lease.id;
+    const id = this.client.leaseClient.leaseGrant({ TTL: Math.ceil(ttlSeconds + reuseMs / 1000) }).then((r) => r.ID);
+    const entry = { id, granted: now, ttl: ttlSeconds };
+    this.lease = entry;
+    id.catch(() => {
+      if (this.lease === entry) this.lease = undefined;
+    });
+    return id;
   }
 
   /** Deletes a key unconditionally (allocation bookkeeping). True if it existed. */

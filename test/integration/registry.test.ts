@@ -194,6 +194,20 @@ describe("Registry", () => {
     const cms = reg.store(configmaps);
     const c = await cms.create("default", sample(configmaps, "a"), ctx);
     assert.equal(c.metadata.namespace, "default");
+    // get with a resourceVersion: from the watch cache once it has seen that revision; "0": any.
+    assert.equal(
+      (await cms.get("default", "a", { resourceVersion: c.metadata.resourceVersion ?? "" })).metadata.uid,
+      c.metadata.uid,
+    );
+    await waitFor(
+      async () =>
+        (await cms.get("default", "a", { resourceVersion: "0" }).catch(() => undefined))?.metadata.uid ===
+        c.metadata.uid,
+    );
+    await assert.rejects(
+      cms.get("default", "a", { resourceVersion: "x" }),
+      (e) => e instanceof StatusError && e.code === 400,
+    );
     const wrong = sample(configmaps, "b");
     wrong.metadata.namespace = "kube-system";
     await assert.rejects(cms.create("default", wrong, ctx), (e) => e instanceof StatusError && e.code === 400);
@@ -634,6 +648,23 @@ describe("Registry", () => {
     assert.deepEqual(p.spec, { replicas: 2 });
     await assert.rejects(store.patchScale("default", "web", "merge", { spec: { replicas: -1 } }, ctx), isInvalid);
     await assert.rejects(reg.store(configmaps).getScale("default", "x"), isNotFound);
+  });
+
+  test("events expire after the event TTL (etcd lease)", async () => {
+    const reg = await openRegistry({ eventTTLSeconds: 2 });
+    const events = reg.store(R("events"));
+    const cms = reg.store(configmaps);
+    await events.create("default", sample(R("events"), "ev1"), ctx);
+    await cms.create("default", sample(configmaps, "stays"), ctx);
+    const ac = new AbortController();
+    const it = events.watch("default", {}, ac.signal)[Symbol.asyncIterator]();
+    assert.equal((await it.next()).value?.type, "ADDED");
+    const del = await it.next();
+    assert.equal(del.value?.type, "DELETED");
+    assert.equal(del.value?.object.metadata.name, "ev1");
+    await assert.rejects(events.get("default", "ev1"), isNotFound);
+    await cms.get("default", "stays");
+    ac.abort();
   });
 
   test("deleteCollection", async () => {
