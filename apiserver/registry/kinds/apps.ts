@@ -51,7 +51,13 @@ function templateMetaErrors(meta: ObjectMeta | undefined, path: string): FieldEr
 export function validateSelectorAndTemplate(
   selector: LabelSelector | undefined,
   template: PodTemplateSpec | undefined,
-  o: { kindName: string; restartPolicies: readonly string[]; selectorRequired?: boolean; specPath?: string },
+  o: {
+    kindName: string;
+    restartPolicies: readonly string[];
+    selectorRequired?: boolean;
+    specPath?: string;
+    extraVolumes?: readonly string[];
+  },
 ): FieldError[] {
   const sp = o.specPath ?? "spec";
   const errs: FieldError[] = [];
@@ -84,7 +90,7 @@ export function validateSelectorAndTemplate(
       // an invalid selector is already reported above
     }
   }
-  errs.push(...validatePodSpec(template.spec, `${sp}.template.spec`));
+  errs.push(...validatePodSpec(template.spec, `${sp}.template.spec`, o.extraVolumes));
   const rp = template.spec?.restartPolicy;
   if (rp !== undefined && !o.restartPolicies.includes(rp)) {
     errs.push(fieldNotSupported(`${sp}.template.spec.restartPolicy`, rp, o.restartPolicies));
@@ -347,6 +353,7 @@ function validateStatefulSet(s: StatefulSet): FieldError[] {
   const errs = validateSelectorAndTemplate(spec.selector, spec.template, {
     kindName: "statefulset",
     restartPolicies: ["Always"],
+    extraVolumes: (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? "").filter(Boolean),
   });
   errs.push(...nonNegative(spec.replicas, "spec.replicas"));
   errs.push(...nonNegative(spec.minReadySeconds, "spec.minReadySeconds"));

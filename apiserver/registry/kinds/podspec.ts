@@ -382,11 +382,16 @@ function validateAffinity(spec: PodSpec, path: string): FieldError[] {
 }
 
 /** ValidatePodSpec: path is "spec" for pods, "spec.template.spec" for templates. */
-export function validatePodSpec(spec: PodSpec | undefined, path: string): FieldError[] {
+export function validatePodSpec(
+  spec: PodSpec | undefined,
+  path: string,
+  extraVolumes: readonly string[] = [],
+): FieldError[] {
   if (!isObject(spec)) return [fieldRequired(path)];
   const errs: FieldError[] = [];
 
-  const volumes = new Set<string>();
+  // extraVolumes: names mounts may refer to besides spec.volumes (statefulset volumeClaimTemplates).
+  const volumes = new Set<string>(extraVolumes);
   (spec.volumes ?? []).forEach((v, i) => {
     const p = `${path}.volumes[${i}]`;
     errs.push(...validateVolume(v, p));
