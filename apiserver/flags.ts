@@ -94,7 +94,12 @@ export function buildCommand(): Command {
       ),
     )
     .addOption(opt("--log-level <level>", "pino log level (trace, debug, info, warn, error)").default("info"))
-    .helpOption("-h, --help", "show this help (every flag also reads KUBELING_<FLAG> from the environment)");
+    .helpOption("-h, --help", "show this help (every flag also reads KUBELING_<FLAG> from the environment)")
+    .addHelpText(
+      "after",
+      "\nAlways serves HTTPS. Every request needs a bearer token from the token file, except /healthz, /livez,\n" +
+        "/readyz and /version; /metrics needs a token, as upstream's does.",
+    );
 }
 
 /** parseFlags parses argv (process.argv form) into frozen options; exits with usage on error. */

@@ -20,7 +20,7 @@ import { JSON_TYPE, MAX_BODY_BYTES, toStatusError } from "./http/status.js";
 import type { KubeRequestInfo, RegistryView } from "./http/types.js";
 import { ApiMetrics } from "./metrics.js";
 import { registerDiscoveryRoutes } from "./routes/discovery.js";
-import { makeResourceHandler, verbOf } from "./routes/resources.js";
+import { makeResourceHandler, namedWatchOptions, verbOf } from "./routes/resources.js";
 import { OPEN_PATHS, registerSystemRoutes } from "./routes/system.js";
 import { WatchServer } from "./routes/watch.js";
 
@@ -222,7 +222,7 @@ export function buildServer(deps: ServerDeps): ApiServer {
       const target = resolver.resolve(pathOf(url));
       const qs = url.indexOf("?");
       const q = Object.fromEntries(new URLSearchParams(qs < 0 ? "" : url.slice(qs + 1))) as Query;
-      if (target.type === "resource" && target.name === undefined && (target.watchPath || isWatch(q))) {
+      if (target.type === "resource" && target.subresource === undefined && (target.watchPath || isWatch(q))) {
         if (!target.resource.verbs.includes("watch")) {
           return rejectUpgrade(
             socket,
@@ -231,7 +231,8 @@ export function buildServer(deps: ServerDeps): ApiServer {
         }
         const store = deps.registry.store(target.resource);
         metrics.observe("WATCH", target.resource.group, target.resource.resource, 101, 0);
-        watches.serveWebSocket(wss, req, socket, head, store, target.namespace, listOptions(q));
+        const opts = target.name === undefined ? listOptions(q) : namedWatchOptions(q, target.name);
+        watches.serveWebSocket(wss, req, socket, head, store, target.namespace, opts);
         return;
       }
       for (const h of upgradeHandlers) if (h(req, socket, head, user || undefined)) return;

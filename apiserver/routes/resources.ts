@@ -171,12 +171,11 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       requireVerb(r, "list");
       return sendListOrTable(req, reply, store, await store.list(t.namespace, listOptions(q)));
     }
-    if (t.watchPath) {
-      // Legacy /watch/.../{name}: a watch of one object.
+    if (t.subresource === undefined && (t.watchPath || isWatch(q))) {
+      // A watch of one object (.../{name}?watch=true or the legacy /watch/ path), as upstream:
+      // the collection's watch narrowed by metadata.name.
       requireVerb(r, "watch");
-      const opts = listOptions(q);
-      opts.fieldSelector = `metadata.name=${t.name}${opts.fieldSelector ? `,${opts.fieldSelector}` : ""}`;
-      return watches.serveHttp(req, reply, store, t.namespace, opts);
+      return watches.serveHttp(req, reply, store, t.namespace, namedWatchOptions(q, t.name));
     }
     switch (t.subresource) {
       case undefined:
@@ -381,11 +380,18 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
   };
 }
 
+/** namedWatchOptions narrows a watch to one object by name. */
+export function namedWatchOptions(q: Query, name: string) {
+  const opts = listOptions(q);
+  opts.fieldSelector = `metadata.name=${name}${opts.fieldSelector ? `,${opts.fieldSelector}` : ""}`;
+  return opts;
+}
+
 /** verbOf names a request as upstream's metrics and audit do (LIST/WATCH/GET/POST/...). */
 export function verbOf(method: string, t: ResourceTarget, q: Query): string {
   switch (method) {
     case "GET":
-      if (t.watchPath || (t.name === undefined && (q.watch === "true" || q.watch === "1"))) return "WATCH";
+      if (t.watchPath || (t.subresource === undefined && (q.watch === "true" || q.watch === "1"))) return "WATCH";
       return t.name === undefined ? "LIST" : "GET";
     case "DELETE":
       return t.name === undefined ? "DELETECOLLECTION" : "DELETE";

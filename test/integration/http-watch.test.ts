@@ -147,6 +147,27 @@ describe("chunked HTTP watch", () => {
     assert.equal((await raw(srv, "DELETE", `${CM}/tabled`)).status, 200);
   });
 
+  test("a watch on a named object sees only that object", async () => {
+    const rv = await listRV();
+    const ac = new AbortController();
+    const res = await request(`${srv.url}${CM}/named?watch=true&resourceVersion=${rv}`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${srv.token}` },
+      signal: ac.signal,
+      bodyTimeout: 0,
+    });
+    assert.equal(res.statusCode, 200);
+    const events = lines(res.body);
+    await createCM("not-named");
+    await createCM("named");
+    const ev = await events.next();
+    assert.equal(ev.type, "ADDED");
+    assert.equal(ev.object.metadata.name, "named");
+    ac.abort();
+    await events.ended;
+    assert.equal((await raw(srv, "DELETE", CM)).status, 200);
+  });
+
   test("timeoutSeconds ends the stream", async () => {
     const res = await request(`${srv.url}${CM}?watch=1&timeoutSeconds=1&resourceVersion=${await listRV()}`, {
       dispatcher: agent,
