@@ -4,6 +4,9 @@
 // expiry, periodic resync). It rebuilds all it needs from the informer cache and from the
 // runtime's labels, so a restarted kubelet adopts running containers without restarting them.
 
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { type ResourceInfo, registry } from "#pkg/api/resources.js";
 import type { ConfigMap, Container, EnvVar, Pod, Secret } from "#pkg/api/types/index.js";
@@ -15,8 +18,9 @@ import { PodWorkers, type SyncResult } from "./pod-workers.js";
 import { type ProbeKind, ProbeManager } from "./prober.js";
 import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
 import type { EventSink, PodSource } from "./sources.js";
-import { buildEnv, expandVars, hashContainer, limits, pullPolicy } from "./spec.js";
+import { buildEnv, type DNSOptions, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
 import { StatusManager } from "./status-manager.js";
+import { VolumeError, type VolumeManager } from "./volumes.js";
 
 function info(name: string): ResourceInfo {
   const r = registry.lookup(name);
@@ -42,6 +46,10 @@ export interface KubeletOptions {
   resyncMs?: number;
   /** Container creates+starts allowed in flight (PERF C2: Docker tops out near 10 starts/s). */
   maxParallelStarts?: number;
+  /** Pod volumes live under <rootDir>/pods/<uid>. */
+  volumes: VolumeManager;
+  /** --cluster-dns / --cluster-domain. */
+  dns?: DNSOptions;
 }
 
 class Semaphore {
@@ -84,6 +92,8 @@ export class Kubelet {
   private readonly abort = new AbortController();
   /** Pods whose termination (kill + delete) is in progress; never restart their containers. */
   private readonly terminating = new Set<string>();
+  /** Host paths of each pod's volumes, from the last setup. */
+  private readonly podVolumes = new Map<string, Map<string, string>>();
   /** Pods this process has synced at least once (to log adoption after a restart). */
   private readonly seen = new Set<string>();
 
@@ -160,6 +170,7 @@ export class Kubelet {
     this.log.info({ pods: this.pods.list().length, containers: this.runtimeCache.length }, "pod cache synced");
     // Pods known only to the runtime (deleted while we were down) get a worker too, which removes them.
     for (const c of this.runtimeCache) if (!this.byUid.has(c.podUid)) this.workers.wake(c.podUid);
+    for (const uid of await this.o.volumes.podUids()) if (!this.byUid.has(uid)) this.workers.wake(uid);
     const pleg = this.runPleg();
     const events = this.runEvents();
     await Promise.allSettled([informerDone, pleg, events]);
@@ -268,6 +279,31 @@ export class Kubelet {
       return { done: false, requeueAfterMs: 60_000 };
     }
 
+    // activeDeadlineSeconds: past it, the pod is killed and fails (upstream: DeadlineExceeded).
+    const deadline = spec.activeDeadlineSeconds;
+    const startMs = pod.status?.startTime ? Date.parse(pod.status.startTime) : undefined;
+    if (deadline !== undefined && startMs !== undefined) {
+      const left = startMs + deadline * 1000 - Date.now();
+      if (left <= 0) {
+        const message = "Pod was active on the node longer than the specified deadline";
+        this.events.event(pod, "Normal", "DeadlineExceeded", message);
+        const grace = spec.terminationGracePeriodSeconds ?? 30;
+        await Promise.all(
+          all
+            .filter((c) => c.state === "running")
+            .map((c) => this.o.runtime.stopContainer(c.id, c.type === "sandbox" ? 0 : grace)),
+        );
+        this.probes.removePod(uid);
+        this.writeStatus(
+          pod,
+          (await this.freshList()).filter((c) => c.podUid === uid),
+          { reason: "DeadlineExceeded", message },
+        );
+        return { requeueAfterMs: 60_000 };
+      }
+      want(left + 100);
+    }
+
     // 1. The sandbox.
     let containers = all;
     let sandbox = this.sandboxOf(containers);
@@ -308,6 +344,8 @@ export class Kubelet {
             image: this.o.podInfraImage,
             portBindings: ports,
             terminationGraceSeconds: spec.terminationGracePeriodSeconds ?? 30,
+            dns: podDNS(pod, this.o.dns ?? { clusterDNS: [], clusterDomain: "cluster.local" }),
+            extraHosts: (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
           }),
         );
         // Old sandboxes are of no use once a new one runs.
@@ -318,10 +356,12 @@ export class Kubelet {
     }
     const podIP = sandbox?.state === "running" ? sandbox.ip : undefined;
     const sandboxOk = !!sandbox && sandbox.state === "running" && !!podIP;
+    const volumesOk = sandboxOk && (await this.setupVolumes(pod, podIP ?? "", log));
+    if (sandboxOk && !volumesOk) want(2000);
 
     // 2. Init containers, in order, each to completion.
     let initialized = true;
-    if (sandboxOk && sandbox) {
+    if (sandboxOk && sandbox && volumesOk) {
       for (const ic of spec.initContainers ?? []) {
         const cur = instancesOf(containers, ic.name, "init")[0];
         if (cur?.state === "exited" && cur.exitCode === 0) continue;
@@ -346,7 +386,7 @@ export class Kubelet {
     } else initialized = false;
 
     // 3. App containers.
-    if (sandboxOk && sandbox && initialized) {
+    if (sandboxOk && sandbox && initialized && volumesOk) {
       for (const c of spec.containers ?? []) {
         const inst = instancesOf(containers, c.name, "app");
         let cur = inst[0];
@@ -413,7 +453,39 @@ export class Kubelet {
     return { requeueAfterMs: Number.isFinite(requeue) ? requeue : undefined };
   }
 
-  private writeStatus(pod: Pod, containers: ContainerInfo[]): void {
+  /** setupVolumes prepares the pod's volumes; false (with a FailedMount event) when one cannot be set up yet. */
+  private async setupVolumes(pod: Pod, podIP: string, log: Logger): Promise<boolean> {
+    const uid = pod.metadata.uid ?? "";
+    try {
+      this.podVolumes.set(uid, await this.o.volumes.setup(pod, podIP, this.o.nodeIP));
+      return true;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof VolumeError)) log.warn({ err }, "volume setup failed");
+      this.events.event(pod, "Warning", "FailedMount", `MountVolume.SetUp failed: ${message}`);
+      return false;
+    }
+  }
+
+  /** binds: Docker bind specs for a container's volumeMounts; throws on an unknown volume. */
+  private async binds(pod: Pod, c: Container): Promise<string[]> {
+    const vols = this.podVolumes.get(pod.metadata.uid ?? "") ?? new Map<string, string>();
+    const out: string[] = [];
+    for (const m of c.volumeMounts ?? []) {
+      const host = vols.get(m.name);
+      if (!host) throw new Error(`volume "${m.name}" of container ${c.name} is not a volume of the pod`);
+      let src = host;
+      if (m.subPath) {
+        src = join(host, m.subPath);
+        if (!src.startsWith(host)) throw new Error(`subPath "${m.subPath}" escapes volume "${m.name}"`);
+        if (!existsSync(src)) await mkdir(src, { recursive: true });
+      }
+      out.push(`${src}:${m.mountPath}${m.readOnly ? ":ro" : ""}`);
+    }
+    return out;
+  }
+
+  private writeStatus(pod: Pod, containers: ContainerInfo[], failure?: { reason: string; message: string }): void {
     const uid = pod.metadata.uid ?? "";
     const spec = pod.spec;
     const readiness = new Map<string, boolean>();
@@ -434,6 +506,7 @@ export class Kubelet {
       imageRefs: this.imageRefs,
       hostIP: this.o.nodeIP,
       now: k8sNow(),
+      ...(failure ? { failure } : {}),
     });
     this.status.setPodStatus(pod, status);
   }
@@ -489,8 +562,10 @@ export class Kubelet {
     const pulled = await this.ensureImage(pod, image, pullPolicy(c), c.name, log);
     if (pulled !== true) return typeof pulled === "number" ? pulled : undefined;
     let env: Map<string, string>;
+    let binds: string[];
     try {
       env = await this.resolveEnv(pod, c, podIP);
+      binds = await this.binds(pod, c);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.setWaiting(uid, c.name, { reason: "CreateContainerConfigError", message });
@@ -518,6 +593,7 @@ export class Kubelet {
           tty: c.tty ?? false,
           stdin: c.stdin ?? false,
           ...limits(c),
+          binds,
           terminationGraceSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
         });
         this.events.event(pod, "Normal", "Created", `Created container ${c.name}`);
@@ -683,6 +759,7 @@ export class Kubelet {
     await Promise.all(apps.map((c) => this.o.runtime.stopContainer(c.id, grace)));
     await Promise.all(all.filter((c) => c.type === "sandbox").map((c) => this.o.runtime.stopContainer(c.id, 0)));
     await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
+    await this.o.volumes.cleanup(uid);
     log.info({ graceSeconds: grace, containers: all.length }, "pod containers stopped and removed");
     if (pod.metadata.deletionTimestamp) {
       try {
@@ -707,11 +784,13 @@ export class Kubelet {
       await Promise.all(all.filter((c) => c.state === "running").map((c) => this.o.runtime.stopContainer(c.id, 2)));
       await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
     }
+    await this.o.volumes.cleanup(uid);
     this.forget(uid);
     return { done: true };
   }
 
   private forget(uid: string): void {
+    this.podVolumes.delete(uid);
     this.seen.delete(uid);
     this.probes.removePod(uid);
     this.waiting.delete(uid);

@@ -6,14 +6,15 @@ import { registry } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { Informer } from "#pkg/cache/informer.js";
 import { ApiClient } from "#pkg/client/client.js";
+import { EventRecorder } from "#pkg/controller/events.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
 import { Kubelet } from "./kubelet.js";
 import { defaultNodeIP, NodeManager, parseNodeLabels, parseTaints } from "./node.js";
 import { DockerRuntime } from "./runtime/docker.js";
 import { KubeletServer } from "./server.js";
-import { FoldingEventRecorder } from "./sources.js";
 import { parseDuration } from "./spec.js";
+import { VolumeManager } from "./volumes.js";
 
 const HELP = `kubeling-kubelet: runs the pods bound to this node as Docker containers.
 
@@ -34,6 +35,10 @@ Flags (environment variable in brackets):
   --image-pull-backoff-base=DUR     ImagePullBackOff first delay (default 10s)
   --backoff-max=DUR                 cap of both backoffs (default 300s)
   --node-status-update-frequency=DUR (default 10s)
+  --root-dir=DIR                    pod volumes (default /var/lib/kubeling/kubelet/<node>); must be the
+                                    same path for Docker (mount it at the same path if the kubelet is containerized)
+  --cluster-dns=IP[,IP]             cluster DNS server(s) for dnsPolicy ClusterFirst pods
+  --cluster-domain=DOMAIN           (default cluster.local)
   --log-level=LEVEL                 (default info) [LOG_LEVEL]
   -h, --help
 `;
@@ -57,6 +62,9 @@ async function main(): Promise<void> {
       "image-pull-backoff-base": { type: "string", default: "10s" },
       "backoff-max": { type: "string", default: "300s" },
       "node-status-update-frequency": { type: "string", default: "10s" },
+      "root-dir": { type: "string" },
+      "cluster-dns": { type: "string" },
+      "cluster-domain": { type: "string", default: "cluster.local" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -84,7 +92,7 @@ async function main(): Promise<void> {
       fieldSelector: `spec.nodeName=${nodeName}`,
       log: log.child({ module: "pod-informer" }),
     }),
-    events: new FoldingEventRecorder(client, { component: "kubelet", host: nodeName, log }),
+    events: new EventRecorder(client, { component: "kubelet", host: nodeName, log }),
     runtime,
     log,
     nodeName,
@@ -94,6 +102,18 @@ async function main(): Promise<void> {
     crashLoopBackoffMaxMs: backoffMaxMs,
     imagePullBackoffBaseMs: parseDuration(values["image-pull-backoff-base"] ?? "10s"),
     imagePullBackoffMaxMs: backoffMaxMs,
+    volumes: new VolumeManager({
+      rootDir: values["root-dir"] ?? `/var/lib/kubeling/kubelet/${nodeName}`,
+      client,
+      log: log.child({ module: "volumes" }),
+    }),
+    dns: {
+      clusterDNS: (values["cluster-dns"] ?? "")
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+      clusterDomain: values["cluster-domain"] ?? "cluster.local",
+    },
   });
   const server = new KubeletServer({ kubelet, runtime, log });
   const port = await server.listen(Number(values.port), values.address);

@@ -26,6 +26,8 @@ export interface PodRuntimeView {
   imageRefs: Map<string, string>;
   hostIP: string;
   now: string;
+  /** The kubelet failed the pod itself (e.g. DeadlineExceeded). */
+  failure?: { reason: string; message: string };
 }
 
 /** instancesOf: a container's runtime instances, newest first (by restart count, then creation). */
@@ -155,6 +157,7 @@ export function generatePodStatus(pod: Pod, view: PodRuntimeView): PodStatus {
   let phase = getPhase(pod, initStatuses, statuses);
   // Terminal phases are final (upstream never moves a pod out of Succeeded/Failed).
   if (old.phase === "Succeeded" || old.phase === "Failed") phase = old.phase;
+  else if (view.failure) phase = "Failed";
 
   const sandboxReady = view.sandbox?.state === "running" && !!view.sandbox.ip;
   const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
@@ -203,6 +206,10 @@ export function generatePodStatus(pod: Pod, view: PodRuntimeView): PodStatus {
   if (podIP) {
     status.podIP = podIP;
     status.podIPs = [{ ip: podIP }];
+  }
+  if (view.failure && old.phase !== "Succeeded" && old.phase !== "Failed") {
+    status.reason = view.failure.reason;
+    status.message = view.failure.message;
   }
   if (initSpecs.length > 0) status.initContainerStatuses = initStatuses;
   else delete status.initContainerStatuses;

@@ -183,3 +183,47 @@ export function parseDuration(s: string): number {
   const mult = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
   return n * mult;
 }
+
+export interface DNSOptions {
+  /** --cluster-dns: the cluster DNS service IPs; empty means "no cluster DNS". */
+  clusterDNS: string[];
+  /** --cluster-domain, e.g. cluster.local. */
+  clusterDomain: string;
+}
+
+/**
+ * podDNS: the pod's resolv.conf per dnsPolicy and dnsConfig (upstream pkg/kubelet/network/dns).
+ * undefined means Docker's default (the host's resolvers).
+ */
+export function podDNS(
+  pod: Pod,
+  o: DNSOptions,
+): { servers: string[]; searches: string[]; options: string[] } | undefined {
+  const policy = pod.spec?.dnsPolicy ?? "ClusterFirst";
+  const cfg = pod.spec?.dnsConfig;
+  let servers: string[] = [];
+  let searches: string[] = [];
+  let options: string[] = [];
+  const clusterFirst = policy === "ClusterFirst" || policy === "ClusterFirstWithHostNet";
+  if (clusterFirst && o.clusterDNS.length > 0) {
+    const ns = pod.metadata.namespace ?? "default";
+    const d = o.clusterDomain;
+    servers = [...o.clusterDNS];
+    searches = [`${ns}.svc.${d}`, `svc.${d}`, d];
+    options = ["ndots:5"];
+  } else if (policy !== "None" && !cfg) {
+    // Default, or ClusterFirst without a cluster DNS: the host's resolv.conf (upstream falls back the same way).
+    return undefined;
+  }
+  if (cfg) {
+    servers = [...new Set([...servers, ...(cfg.nameservers ?? [])])];
+    searches = [...new Set([...searches, ...(cfg.searches ?? [])])];
+    const byName = new Map(options.map((x) => [x.split(":")[0] ?? x, x]));
+    for (const opt of cfg.options ?? []) {
+      if (!opt.name) continue;
+      byName.set(opt.name, opt.value !== undefined ? `${opt.name}:${opt.value}` : opt.name);
+    }
+    options = [...byName.values()];
+  }
+  return { servers, searches: searches.slice(0, 32), options };
+}

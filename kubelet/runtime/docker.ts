@@ -263,6 +263,8 @@ export class DockerRuntime implements Runtime {
         Init: true,
         PortBindings: bindings,
         IpcMode: "shareable",
+        ...(cfg.dns ? { Dns: cfg.dns.servers, DnsSearch: cfg.dns.searches, DnsOptions: cfg.dns.options } : {}),
+        ...(cfg.extraHosts?.length ? { ExtraHosts: cfg.extraHosts } : {}),
       },
     });
     await c.start();
@@ -292,6 +294,7 @@ export class DockerRuntime implements Runtime {
         IpcMode: `container:${cfg.sandboxId}`,
         // docker-init as PID 1 forwards SIGTERM, so graceful stops do not wait the full grace (PERF B2).
         Init: true,
+        ...(cfg.binds?.length ? { Binds: cfg.binds } : {}),
         ...(cfg.nanoCpus ? { NanoCpus: cfg.nanoCpus } : {}),
         ...(cfg.memoryBytes ? { Memory: cfg.memoryBytes } : {}),
       },

@@ -57,6 +57,10 @@ export interface SandboxConfig {
   /** hostPort bindings, exposed on the sandbox that owns the network namespace. */
   portBindings: { containerPort: number; hostPort: number; protocol: "TCP" | "UDP" | "SCTP"; hostIP?: string }[];
   terminationGraceSeconds: number;
+  /** resolv.conf of the pod (shared by its containers); undefined keeps Docker's default. */
+  dns?: { servers: string[]; searches: string[]; options: string[] };
+  /** Extra /etc/hosts entries ("name:ip"), from spec.hostAliases. */
+  extraHosts?: string[];
 }
 
 export interface ContainerConfig {
@@ -79,6 +83,8 @@ export interface ContainerConfig {
   nanoCpus?: number;
   memoryBytes?: number;
   terminationGraceSeconds: number;
+  /** Docker bind specs "hostPath:containerPath[:ro]" for the container's volumeMounts. */
+  binds?: string[];
 }
 
 export interface ImageInfo {

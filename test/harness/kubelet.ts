@@ -1,8 +1,10 @@
 // A real kubeling-kubelet process for integration and e2e tests, plus Docker cleanup by cluster
-// label. Each test uses its own --cluster-name, so its containers and network are its own and
-// cleanupCluster removes exactly them. KUBELING_TEST_LOGS=1 shows the kubelet's logs.
+// label. Each test uses its own --cluster-name, so its containers, network and kubelet root dirs
+// (in the temp dir) are its own, and cleanupCluster removes exactly them. KUBELING_TEST_LOGS=1 shows the kubelet's logs.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
@@ -31,6 +33,11 @@ export interface StartKubeletOptions {
   extraArgs?: string[];
 }
 
+/** rootDirOf: the kubelet's --root-dir in tests, stable across restarts of the same node. */
+export function rootDirOf(cluster: string, node: string): string {
+  return join(tmpdir(), `kubeling-kubelet-${cluster}-${node}`);
+}
+
 export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet> {
   const port = await freePort();
   const showLogs = process.env.KUBELING_TEST_LOGS === "1";
@@ -43,6 +50,7 @@ export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet>
     `--hostname-override=${o.nodeName}`,
     `--cluster-name=${o.clusterName}`,
     `--port=${port}`,
+    `--root-dir=${rootDirOf(o.clusterName, o.nodeName)}`,
     "--address=127.0.0.1",
     "--node-ip=127.0.0.1",
     `--pod-infra-container-image=${o.pauseImage ?? "kubeling.local/pause:latest"}`,
@@ -119,6 +127,9 @@ export async function cleanupCluster(cluster: string): Promise<void> {
         .catch(() => undefined),
     ),
   );
+  const prefix = `kubeling-kubelet-${cluster}-`;
+  for (const d of readdirSync(tmpdir()))
+    if (d.startsWith(prefix)) rmSync(join(tmpdir(), d), { recursive: true, force: true });
 }
 
 /** clusterContainers lists a test cluster's containers (optionally for one node). */

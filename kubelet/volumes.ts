@@ -1,0 +1,315 @@
+// VolumeManager: a pod's volumes as host directories under <root-dir>/pods/<uid>/volumes/<name>,
+// bind-mounted into its containers. emptyDir is a directory; hostPath is the host path itself;
+// configMap, secret, downwardAPI and projected volumes are written with upstream's atomic-writer
+// layout (a timestamped data dir, a "..data" symlink swapped with rename, and per-key symlinks
+// into it), so a container sees a changed ConfigMap all at once. setup() is idempotent and is
+// called on every syncPod, which is how mounted files follow ConfigMap/Secret updates.
+// The paths are host paths handed to Docker: a kubelet running in a container needs its
+// --root-dir mounted at the same path.
+
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, normalize } from "node:path";
+import { isNotFound } from "#pkg/api/errors.js";
+import { type ResourceInfo, registry } from "#pkg/api/resources.js";
+import type { ConfigMap, Pod, Secret, Volume } from "#pkg/api/types/index.js";
+import type { ApiClient } from "#pkg/client/client.js";
+import type { Logger } from "#pkg/runtime/log.js";
+import { fieldRefValue } from "./spec.js";
+
+function info(name: string): ResourceInfo {
+  const r = registry.lookup(name);
+  if (!r) throw new Error(`${name} missing from the resource registry`);
+  return r;
+}
+
+/** A file to project into a volume: relative path, content, mode. */
+interface Projected {
+  path: string;
+  data: Buffer;
+  mode: number;
+}
+
+export class VolumeError extends Error {}
+
+export interface VolumeManagerOptions {
+  rootDir: string;
+  client: ApiClient;
+  log: Logger;
+}
+
+export class VolumeManager {
+  /** uid/volume → hash of what was last written, so unchanged volumes are not rewritten. */
+  private readonly written = new Map<string, string>();
+
+  constructor(private readonly o: VolumeManagerOptions) {}
+
+  podDir(uid: string): string {
+    return join(this.o.rootDir, "pods", uid);
+  }
+
+  /**
+   * setup makes every volume of the pod exist with current contents and returns the host path
+   * of each, by volume name. Throws VolumeError (with upstream-like wording) when a source is
+   * missing and not optional.
+   */
+  async setup(pod: Pod, podIP: string, hostIP: string): Promise<Map<string, string>> {
+    const uid = pod.metadata.uid ?? "";
+    const out = new Map<string, string>();
+    for (const v of pod.spec?.volumes ?? []) {
+      const dir = join(this.podDir(uid), "volumes", v.name);
+      if (v.hostPath) {
+        out.set(v.name, await this.hostPath(v));
+        continue;
+      }
+      if (v.emptyDir) {
+        await mkdir(dir, { recursive: true, mode: 0o777 });
+        await chmod(dir, 0o777);
+        out.set(v.name, dir);
+        continue;
+      }
+      const files = await this.filesFor(pod, v, podIP, hostIP);
+      if (files === undefined) {
+        if (v.persistentVolumeClaim)
+          throw new VolumeError(`volume "${v.name}": persistentVolumeClaim volumes are not supported by this kubelet`);
+        // An unknown or unsupported type: an empty directory keeps the pod running.
+        await mkdir(dir, { recursive: true });
+        out.set(v.name, dir);
+        continue;
+      }
+      await this.atomicWrite(`${uid}/${v.name}`, dir, files);
+      out.set(v.name, dir);
+    }
+    return out;
+  }
+
+  /** cleanup removes everything the pod had on disk. */
+  async cleanup(uid: string): Promise<void> {
+    for (const k of this.written.keys()) if (k.startsWith(`${uid}/`)) this.written.delete(k);
+    await rm(this.podDir(uid), { recursive: true, force: true });
+  }
+
+  /** podUids: pods that have a directory (to find leftovers of pods that are gone). */
+  async podUids(): Promise<string[]> {
+    try {
+      return await readdir(join(this.o.rootDir, "pods"));
+    } catch {
+      return [];
+    }
+  }
+
+  private async hostPath(v: Volume): Promise<string> {
+    const hp = v.hostPath;
+    if (!hp) throw new Error("not a hostPath volume");
+    const path = normalize(hp.path);
+    const type = hp.type ?? "";
+    if (type === "DirectoryOrCreate") await mkdir(path, { recursive: true, mode: 0o755 });
+    else if (type === "FileOrCreate") {
+      await mkdir(dirname(path), { recursive: true });
+      if (!existsSync(path)) await writeFile(path, "", { mode: 0o644 });
+    } else if (type === "Directory" || type === "File") {
+      const st = await lstat(path).catch(() => undefined);
+      if (!st) throw new VolumeError(`hostPath type check failed: ${path} does not exist`);
+      if (type === "Directory" && !st.isDirectory())
+        throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
+      if (type === "File" && !st.isFile()) throw new VolumeError(`hostPath type check failed: ${path} is not a file`);
+    }
+    return path;
+  }
+
+  private async getConfigMap(ns: string, name: string): Promise<ConfigMap | undefined> {
+    try {
+      return await this.o.client.get<ConfigMap>(info("configmaps"), ns, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async getSecret(ns: string, name: string): Promise<Secret | undefined> {
+    try {
+      return await this.o.client.get<Secret>(info("secrets"), ns, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** The files of a configMap/secret/downwardAPI/projected volume; undefined for other types. */
+  private async filesFor(pod: Pod, v: Volume, podIP: string, hostIP: string): Promise<Projected[] | undefined> {
+    const ns = pod.metadata.namespace ?? "default";
+    const keyed = (
+      all: Map<string, Buffer>,
+      items: { key: string; path: string; mode?: number }[] | undefined,
+      mode: number,
+      what: string,
+      optional: boolean,
+    ): Projected[] => {
+      if (!items?.length) return [...all].map(([k, data]) => ({ path: k, data, mode }));
+      const out: Projected[] = [];
+      for (const it of items) {
+        const data = all.get(it.key);
+        if (!data) {
+          if (optional) continue;
+          throw new VolumeError(`configuration error: key "${it.key}" not found in ${what}`);
+        }
+        out.push({ path: it.path, data, mode: it.mode ?? mode });
+      }
+      return out;
+    };
+    const cmData = (cm: ConfigMap | undefined) =>
+      new Map<string, Buffer>([
+        ...Object.entries(cm?.data ?? {}).map(([k, s]) => [k, Buffer.from(s)] as [string, Buffer]),
+        ...Object.entries(cm?.binaryData ?? {}).map(([k, s]) => [k, Buffer.from(s, "base64")] as [string, Buffer]),
+      ]);
+    const secretData = (s: Secret | undefined) =>
+      new Map<string, Buffer>([
+        ...Object.entries(s?.data ?? {}).map(([k, d]) => [k, Buffer.from(d, "base64")] as [string, Buffer]),
+        ...Object.entries(s?.stringData ?? {}).map(([k, d]) => [k, Buffer.from(d)] as [string, Buffer]),
+      ]);
+    const downward = (
+      items: { path: string; fieldRef?: { fieldPath: string }; mode?: number }[] | undefined,
+      mode: number,
+    ) =>
+      (items ?? [])
+        .filter((it) => it.fieldRef)
+        .map((it) => ({
+          path: it.path,
+          data: Buffer.from(fieldRefValue(pod, it.fieldRef?.fieldPath ?? "", { podIP, hostIP })),
+          mode: it.mode ?? mode,
+        }));
+
+    if (v.configMap) {
+      const name = v.configMap.name ?? "";
+      const cm = await this.getConfigMap(ns, name);
+      if (!cm && !v.configMap.optional) throw new VolumeError(`configmap "${name}" not found`);
+      return keyed(
+        cmData(cm),
+        v.configMap.items,
+        v.configMap.defaultMode ?? 0o644,
+        `ConfigMap ${ns}/${name}`,
+        !!v.configMap.optional,
+      );
+    }
+    if (v.secret) {
+      const name = v.secret.secretName ?? "";
+      const s = await this.getSecret(ns, name);
+      if (!s && !v.secret.optional) throw new VolumeError(`secret "${name}" not found`);
+      return keyed(
+        secretData(s),
+        v.secret.items,
+        v.secret.defaultMode ?? 0o644,
+        `Secret ${ns}/${name}`,
+        !!v.secret.optional,
+      );
+    }
+    if (v.downwardAPI) return downward(v.downwardAPI.items, v.downwardAPI.defaultMode ?? 0o644);
+    if (v.projected) {
+      const mode = v.projected.defaultMode ?? 0o644;
+      const out: Projected[] = [];
+      for (const src of v.projected.sources ?? []) {
+        if (src.configMap) {
+          const name = src.configMap.name ?? "";
+          const cm = await this.getConfigMap(ns, name);
+          if (!cm && !src.configMap.optional) throw new VolumeError(`configmap "${name}" not found`);
+          out.push(
+            ...keyed(cmData(cm), src.configMap.items, mode, `ConfigMap ${ns}/${name}`, !!src.configMap.optional),
+          );
+        } else if (src.secret) {
+          const name = src.secret.name ?? "";
+          const s = await this.getSecret(ns, name);
+          if (!s && !src.secret.optional) throw new VolumeError(`secret "${name}" not found`);
+          out.push(...keyed(secretData(s), src.secret.items, mode, `Secret ${ns}/${name}`, !!src.secret.optional));
+        } else if (src.downwardAPI) out.push(...downward(src.downwardAPI.items, mode));
+        else if (src.serviceAccountToken) {
+          const token = await this.serviceAccountToken(pod, src.serviceAccountToken);
+          out.push({ path: src.serviceAccountToken.path, data: Buffer.from(token), mode: 0o600 });
+        }
+      }
+      return out;
+    }
+    return undefined;
+  }
+
+  /** serviceAccountToken asks the TokenRequest API; without one, the token file is empty (logged). */
+  private async serviceAccountToken(
+    pod: Pod,
+    src: { audience?: string; expirationSeconds?: number; path: string },
+  ): Promise<string> {
+    const ns = pod.metadata.namespace ?? "default";
+    const sa = pod.spec?.serviceAccountName ?? "default";
+    try {
+      const res = await this.o.client.request("POST", `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+        body: {
+          apiVersion: "authentication.k8s.io/v1",
+          kind: "TokenRequest",
+          spec: {
+            ...(src.audience ? { audiences: [src.audience] } : {}),
+            expirationSeconds: src.expirationSeconds ?? 3607,
+            boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata.name, uid: pod.metadata.uid },
+          },
+        },
+      });
+      let text = "";
+      for await (const c of res.body) text += c.toString();
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        const token = (JSON.parse(text) as { status?: { token?: string } }).status?.token;
+        if (token) return token;
+      }
+      this.o.log.debug({ pod: `${ns}/${pod.metadata.name}`, code: res.statusCode }, "no TokenRequest API; empty token");
+    } catch (err) {
+      this.o.log.debug({ err, pod: `${ns}/${pod.metadata.name}` }, "TokenRequest failed; empty token");
+    }
+    return "";
+  }
+
+  /** atomicWrite: upstream's AtomicWriter layout; a no-op when the content did not change. */
+  private async atomicWrite(key: string, dir: string, files: Projected[]): Promise<void> {
+    const h = createHash("sha256");
+    for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
+      h.update(f.path).update("\0").update(String(f.mode)).update("\0").update(f.data).update("\0");
+    }
+    const digest = h.digest("hex");
+    if (this.written.get(key) === digest && existsSync(join(dir, "..data"))) return;
+    for (const f of files) {
+      const n = normalize(f.path);
+      if (n.startsWith("..") || n.startsWith("/")) throw new VolumeError(`invalid path "${f.path}" in volume`);
+    }
+    await mkdir(dir, { recursive: true });
+    const ts = `..${new Date().toISOString().replace(/[-:.]/g, "_")}_${digest.slice(0, 8)}`;
+    const dataDir = join(dir, ts);
+    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(dataDir, { recursive: true });
+    for (const f of files) {
+      const p = join(dataDir, f.path);
+      await mkdir(dirname(p), { recursive: true });
+      await writeFile(p, f.data, { mode: f.mode });
+      await chmod(p, f.mode);
+    }
+    const tmpLink = join(dir, "..data_tmp");
+    await rm(tmpLink, { force: true });
+    await symlink(ts, tmpLink);
+    const old = await readlink(join(dir, "..data")).catch(() => undefined);
+    await rename(tmpLink, join(dir, "..data"));
+    // User-visible top-level names point into ..data.
+    const tops = new Set(files.map((f) => normalize(f.path).split("/")[0] ?? ""));
+    for (const t of tops) {
+      if (!t) continue;
+      const link = join(dir, t);
+      const cur = await readlink(link).catch(() => undefined);
+      if (cur !== join("..data", t)) {
+        await rm(link, { recursive: true, force: true });
+        await symlink(join("..data", t), link);
+      }
+    }
+    for (const entry of await readdir(dir)) {
+      if (entry === "..data" || entry === ts) continue;
+      if (entry.startsWith("..") || !tops.has(entry)) {
+        if (entry === old || entry.startsWith("..") || (await lstat(join(dir, entry))).isSymbolicLink())
+          await rm(join(dir, entry), { recursive: true, force: true });
+      }
+    }
+    this.written.set(key, digest);
+  }
+}

@@ -1,0 +1,220 @@
+// Kubelet pod volumes (emptyDir shared between containers, configMap with live updates, secret,
+// downwardAPI, a missing ConfigMap holding the pod in ContainerCreating), cluster DNS settings
+// and activeDeadlineSeconds, against a real API server and Docker.
+
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { registry } from "#pkg/api/resources.js";
+import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
+import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
+import { cleanupCluster, docker, startKubelet, type TestKubelet } from "../harness/kubelet.js";
+import { waitFor } from "../harness/wait.js";
+
+const pods = registry.lookup("pods")!;
+const configmaps = registry.lookup("configmaps")!;
+const secrets = registry.lookup("secrets")!;
+
+async function execIn(containerId: string, cmd: string[]): Promise<string> {
+  const ex = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await ex.start({});
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve) => {
+    stream.on("data", (b: Buffer) => chunks.push(b));
+    stream.on("end", () => resolve());
+  });
+  // Strip Docker's 8-byte stream headers.
+  const buf = Buffer.concat(chunks);
+  const parts: Buffer[] = [];
+  for (let off = 0; off + 8 <= buf.length; ) {
+    const len = buf.readUInt32BE(off + 4);
+    parts.push(buf.subarray(off + 8, off + 8 + len));
+    off += 8 + len;
+  }
+  return Buffer.concat(parts).toString();
+}
+
+describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", () => {
+  const cluster = `kl-vol-${randomUUID().slice(0, 8)}`;
+  let api: TestApiServer;
+  let kubelet: TestKubelet;
+
+  const get = (name: string) => api.client.get<Pod>(pods, "default", name);
+  const cs = (p: Pod, name: string): ContainerStatus | undefined =>
+    p.status?.containerStatuses?.find((c) => c.name === name);
+  const idOf = (p: Pod, name: string) => (cs(p, name)?.containerID ?? "").replace("docker://", "");
+  const waitPod = (name: string, ok: (p: Pod) => boolean, message?: string) =>
+    waitFor(
+      async () => {
+        const p = await get(name);
+        return ok(p) ? p : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, message: message ?? `pod ${name}` },
+    );
+
+  before(async () => {
+    await docker.ping();
+    ensureLocalImages();
+    api = await startApiServer();
+    kubelet = await startKubelet({
+      kubeconfigPath: api.kubeconfigPath,
+      nodeName: "node-1",
+      clusterName: cluster,
+      extraArgs: ["--cluster-dns=10.96.0.10", "--cluster-domain=cluster.local"],
+    });
+  });
+
+  after(async () => {
+    await kubelet?.stop();
+    await cleanupCluster(cluster);
+    await api?.stop();
+  });
+
+  test("emptyDir shared by two containers; configMap, secret and downwardAPI files; ConfigMap updates reach the files", async () => {
+    await api.client.create(configmaps, "default", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "cfg" },
+      data: { "app.conf": "v=1\n", other: "x" },
+    });
+    await api.client.create(secrets, "default", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "sec" },
+      data: { password: Buffer.from("s3cret").toString("base64") },
+    });
+    await api.client.create(pods, "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "vols", namespace: "default", labels: { app: "vols" } },
+      spec: {
+        nodeName: "node-1",
+        terminationGracePeriodSeconds: 2,
+        volumes: [
+          { name: "shared", emptyDir: {} },
+          { name: "cfg", configMap: { name: "cfg" } },
+          { name: "sec", secret: { secretName: "sec", defaultMode: 0o400 } },
+          { name: "info", downwardAPI: { items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] } },
+        ],
+        containers: [
+          {
+            name: "writer",
+            image: BUSYBOX_IMAGE,
+            command: ["sh", "-c", "echo from-writer > /data/msg; sleep 3600"],
+            volumeMounts: [{ name: "shared", mountPath: "/data" }],
+          },
+          {
+            name: "reader",
+            image: BUSYBOX_IMAGE,
+            command: ["sleep", "3600"],
+            volumeMounts: [
+              { name: "shared", mountPath: "/shared" },
+              { name: "cfg", mountPath: "/etc/cfg", readOnly: true },
+              { name: "sec", mountPath: "/etc/sec", readOnly: true },
+              { name: "info", mountPath: "/etc/info" },
+            ],
+          },
+        ],
+      },
+    });
+    const p = await waitPod("vols", (x) => x.status?.phase === "Running");
+    const reader = idOf(p, "reader");
+    await waitFor(async () => (await execIn(reader, ["cat", "/shared/msg"])) === "from-writer\n", {
+      timeoutMs: 10_000,
+      message: "emptyDir shared",
+    });
+    assert.equal(await execIn(reader, ["cat", "/etc/cfg/app.conf"]), "v=1\n");
+    assert.equal(await execIn(reader, ["cat", "/etc/sec/password"]), "s3cret");
+    assert.equal(await execIn(reader, ["cat", "/etc/info/labels"]), 'app="vols"');
+    assert.match(await execIn(reader, ["stat", "-L", "-c", "%a", "/etc/sec/password"]), /^400/);
+    // A read-only mount is read-only.
+    assert.match(await execIn(reader, ["sh", "-c", "touch /etc/cfg/new 2>&1 || echo denied"]), /denied|Read-only/);
+
+    const cm = await api.client.get<import("#pkg/api/types/index.js").ConfigMap>(configmaps, "default", "cfg");
+    await api.client.update(configmaps, "default", { ...cm, data: { "app.conf": "v=2\n" } });
+    await waitFor(async () => (await execIn(reader, ["cat", "/etc/cfg/app.conf"])) === "v=2\n", {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      message: "mounted ConfigMap file updated",
+    });
+    // A key removed from the ConfigMap disappears from the volume.
+    assert.match(await execIn(reader, ["sh", "-c", "cat /etc/cfg/other 2>&1 || echo gone"]), /gone|No such file/);
+  });
+
+  test("a missing ConfigMap holds the pod in ContainerCreating until it exists", async () => {
+    await api.client.create(pods, "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "waits", namespace: "default" },
+      spec: {
+        nodeName: "node-1",
+        terminationGracePeriodSeconds: 2,
+        volumes: [{ name: "cfg", configMap: { name: "later" } }],
+        containers: [
+          {
+            name: "c",
+            image: BUSYBOX_IMAGE,
+            command: ["sleep", "3600"],
+            volumeMounts: [{ name: "cfg", mountPath: "/cfg" }],
+          },
+        ],
+      },
+    });
+    const pending = await waitPod("waits", (x) => cs(x, "c")?.state?.waiting?.reason === "ContainerCreating");
+    assert.equal(pending.status?.phase, "Pending");
+    const events = registry.lookup("events")!;
+    await waitFor(
+      async () => {
+        const l = await api.client.list<import("#pkg/api/types/index.js").Event>(events, "default", {});
+        return l.items.some((e) => e.involvedObject?.name === "waits" && e.reason === "FailedMount");
+      },
+      { timeoutMs: 15_000, message: "FailedMount event" },
+    );
+    await api.client.create(configmaps, "default", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "later" },
+      data: { k: "here" },
+    });
+    const p = await waitPod("waits", (x) => x.status?.phase === "Running");
+    assert.equal(await execIn(idOf(p, "c"), ["cat", "/cfg/k"]), "here");
+  });
+
+  test("dnsPolicy ClusterFirst: the cluster DNS search path and ndots:5 in resolv.conf", async () => {
+    await api.client.create(pods, "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "dns", namespace: "default" },
+      spec: {
+        nodeName: "node-1",
+        terminationGracePeriodSeconds: 2,
+        hostAliases: [{ ip: "10.1.2.3", hostnames: ["alias.example"] }],
+        containers: [{ name: "c", image: BUSYBOX_IMAGE, command: ["sleep", "3600"] }],
+      },
+    });
+    const p = await waitPod("dns", (x) => x.status?.phase === "Running");
+    const resolv = await execIn(idOf(p, "c"), ["cat", "/etc/resolv.conf"]);
+    assert.match(resolv, /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
+    assert.match(resolv, /ndots:5/);
+    const hosts = await execIn(idOf(p, "c"), ["cat", "/etc/hosts"]);
+    assert.match(hosts, /10\.1\.2\.3\s+alias\.example/);
+  });
+
+  test("activeDeadlineSeconds: the pod is killed and Failed with reason DeadlineExceeded", async () => {
+    await api.client.create(pods, "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "deadline", namespace: "default" },
+      spec: {
+        nodeName: "node-1",
+        activeDeadlineSeconds: 2,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: "c", image: BUSYBOX_IMAGE, command: ["sleep", "3600"] }],
+      },
+    });
+    const p = await waitPod("deadline", (x) => x.status?.phase === "Failed");
+    assert.equal(p.status?.reason, "DeadlineExceeded");
+    assert.ok(cs(p, "c")?.state?.terminated, JSON.stringify(cs(p, "c")?.state));
+  });
+});
