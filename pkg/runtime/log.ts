@@ -1,7 +1,7 @@
 // Structured logs: JSON lines to stdout (pino), pretty only on a terminal. One logger per
 // process, children per module: log.child({ module: "watch-cache" }).
 
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 export type { Logger };
 
