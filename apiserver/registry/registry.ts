@@ -2,7 +2,7 @@
 // cluster's housekeeping (default namespaces, periodic compaction). The HTTP layer asks it for
 // the Store of a resource and for etcd health.
 
-import { isAlreadyExists } from "#pkg/api/errors.js";
+import { isAlreadyExists, isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
@@ -136,6 +136,59 @@ export class Registry {
     // Not cached yet (just created) or really missing: ask etcd.
     const stored = await this.storage.get({ r: { group: "", resource: "namespaces" }, name });
     return stored?.obj;
+  }
+
+  /**
+   * The `kubernetes` Service in `default` (first IP of the service range, port 443) and its
+   * Endpoints pointing at this API server, as upstream's bootstrap controller keeps them.
+   * Idempotent; the Endpoints are corrected when the address or port changed.
+   */
+  async ensureKubernetesService(o: { address: string; port: number }): Promise<void> {
+    const services = this.store({ group: "", resource: "services" });
+    const endpoints = this.store({ group: "", resource: "endpoints" });
+    const labels = { component: "apiserver", provider: "kubernetes" };
+    const getOrUndefined = (store: Store) =>
+      store.get("default", "kubernetes").catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+    if (!(await getOrUndefined(services))) {
+      try {
+        await services.create(
+          "default",
+          {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "kubernetes", labels },
+            spec: {
+              type: "ClusterIP",
+              sessionAffinity: "None",
+              ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: o.port }],
+            },
+          },
+          {},
+        );
+        this.log.info({ ip: this.allocator.kubernetesServiceIP }, "created the kubernetes service");
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+    const subsets = [{ addresses: [{ ip: o.address }], ports: [{ name: "https", port: o.port, protocol: "TCP" }] }];
+    const existing = await getOrUndefined(endpoints);
+    if (!existing) {
+      try {
+        await endpoints.create(
+          "default",
+          { apiVersion: "v1", kind: "Endpoints", metadata: { name: "kubernetes", labels }, subsets },
+          {},
+        );
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+      return;
+    }
+    if (JSON.stringify(existing.subsets) === JSON.stringify(subsets)) return;
+    await endpoints.update("default", "kubernetes", { ...structuredClone(existing), subsets }, {});
   }
 
   /** Frees leaked service IPs/ports and re-records missing ones; never throws. */

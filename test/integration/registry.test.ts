@@ -650,6 +650,23 @@ describe("Registry", () => {
     await assert.rejects(reg.store(configmaps).getScale("default", "x"), isNotFound);
   });
 
+  test("ensureKubernetesService: the kubernetes service on the first IP and endpoints to the API server", async () => {
+    const reg = await openRegistry({ serviceClusterIPRange: "10.97.0.0/16" });
+    await reg.ensureKubernetesService({ address: "127.0.0.1", port: 6443 });
+    await reg.ensureKubernetesService({ address: "127.0.0.1", port: 6443 });
+    const svc = (await reg.store(services).get("default", "kubernetes")) as KubeObject & {
+      spec: { clusterIP: string; ports: Array<{ port: number; targetPort: number }> };
+    };
+    assert.equal(svc.spec.clusterIP, "10.97.0.1");
+    assert.equal(svc.spec.ports[0]?.port, 443);
+    await reg.ensureKubernetesService({ address: "127.0.0.2", port: 7443 });
+    const ep = (await reg.store(R("endpoints")).get("default", "kubernetes")) as KubeObject & {
+      subsets: Array<{ addresses: Array<{ ip: string }>; ports: Array<{ port: number }> }>;
+    };
+    assert.equal(ep.subsets[0]?.addresses[0]?.ip, "127.0.0.2");
+    assert.equal(ep.subsets[0]?.ports[0]?.port, 7443);
+  });
+
   test("events expire after the event TTL (etcd lease)", async () => {
     const reg = await openRegistry({ eventTTLSeconds: 2 });
     const events = reg.store(R("events"));
