@@ -127,6 +127,22 @@ describe("Pod", () => {
       byField["spec.restartPolicy"],
       'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
     );
+    const dupHost = create(
+      "pods",
+      pod({
+        containers: [
+          { name: "a", image: "x", ports: [{ containerPort: 80, hostPort: 8080 }] },
+          { name: "b", image: "x", ports: [{ containerPort: 81, hostPort: 8080 }] },
+        ],
+      }),
+    ).errors;
+    assert.deepEqual(dupHost, [
+      {
+        field: "spec.containers[1].ports[0].hostPort",
+        type: "FieldValueDuplicate",
+        message: 'Duplicate value: "8080/TCP"',
+      },
+    ]);
     assert.deepEqual(create("pods", pod({ containers: [] })).errors, [
       { field: "spec.containers", type: "FieldValueRequired", message: "Required value" },
     ]);

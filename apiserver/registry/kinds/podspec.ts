@@ -423,6 +423,21 @@ export function validatePodSpec(
     });
   }
 
+  // Host ports must be unique within the pod (upstream AccumulateUniqueHostPorts).
+  const hostPorts = new Set<string>();
+  (spec.containers ?? []).forEach((c, i) => {
+    (c?.ports ?? []).forEach((port, j) => {
+      if (!port?.hostPort) return;
+      const key = `${port.hostIP ?? ""}/${port.hostPort}/${port.protocol ?? "TCP"}`;
+      if (hostPorts.has(key)) {
+        errs.push(
+          fieldDuplicate(`${path}.containers[${i}].ports[${j}].hostPort`, `${port.hostPort}/${port.protocol ?? "TCP"}`),
+        );
+      }
+      hostPorts.add(key);
+    });
+  });
+
   if (spec.restartPolicy !== undefined && !(RESTART_POLICIES as readonly string[]).includes(spec.restartPolicy)) {
     errs.push(fieldNotSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   }
