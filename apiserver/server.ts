@@ -146,7 +146,11 @@ export function buildServer(deps: ServerDeps): ApiServer {
     const seconds = reply.elapsedTime / 1000;
     if (k) {
       if (k.verb !== "WATCH") metrics.observe(k.verb, k.group, k.resource, code, seconds);
-    } else metrics.observe(req.method, "", pathOf(req.url), code, seconds);
+    } else {
+      // Non-resource requests are labelled by route pattern ("/healthz", "/api/*"), never by
+      // raw path, so label cardinality stays bounded whatever clients send.
+      metrics.observe(req.method, "", req.routeOptions.url ?? "notfound", code, seconds);
+    }
     if (log.isLevelEnabled("debug")) {
       req.log.debug(
         {

@@ -227,6 +227,26 @@ test("kubectl api-resources", async () => {
   assert.deepEqual(find("namespaces"), ["namespaces", "ns", "v1", "false", "Namespace"]);
 });
 
+test("kubectl apply --server-side, --dry-run=server, label, get all", async () => {
+  const file = join(home, "cm.yaml");
+  await writeFile(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  k: v\n");
+  assert.match(await ok(["apply", "--server-side", "-f", file]), /^configmap\/ssa serverside-applied$/m);
+  assert.match(await ok(["apply", "--server-side", "-f", file]), /^configmap\/ssa serverside-applied$/m);
+  const dry = await ok(["create", "configmap", "dry", "--from-literal=a=b", "--dry-run=server"]);
+  assert.match(dry, /configmap\/dry created \(server dry run\)/);
+  const r = await kubectl(["get", "configmap", "dry"]);
+  assert.equal(r.code, 1, "a server dry run stores nothing");
+  assert.match(await ok(["label", "configmap", "ssa", "tier=web"]), /^configmap\/ssa labeled$/m);
+  const rows = table(await ok(["get", "configmap", "-l", "tier=web"]));
+  assert.deepEqual(rows[0], ["NAME", "DATA", "AGE"]);
+  assert.equal(rows[1]?.[0], "ssa");
+  assert.equal(rows[1]?.[1], "1");
+  // `get all` expands the "all" category from discovery.
+  const all = await ok(["get", "all"]);
+  assert.match(all, /^deployment\.apps\/nginx-deployment\s/m);
+  assert.match(await ok(["delete", "configmap", "ssa"]), /^configmap "ssa" deleted$/m);
+});
+
 test("kubectl delete", async () => {
   assert.match(
     await ok(["delete", "deployment", "nginx-deployment"]),
