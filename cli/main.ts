@@ -25,7 +25,9 @@ export function buildProgram(io: CliIO, setContext: (ctx: CliContext) => void): 
     .option("-A, --all-namespaces", "list the requested object(s) across all namespaces")
     .option("-l, --selector <selector>", "label selector to filter on (e.g. -l key1=value1,key2=value2)")
     .option("--field-selector <selector>", "field selector to filter on (e.g. --field-selector status.phase=Running)")
-    .addOption(new Option("-o, --output <format>", "output format: wide|yaml|json|name"))
+    .addOption(
+      new Option("-o, --output <format>", "output format: wide|yaml|json|name|jsonpath=TEMPLATE|custom-columns=SPEC"),
+    )
     .option("-w, --watch", "after listing/getting the requested object, watch for changes")
     .option("--request-timeout <duration>", "how long to wait for a single server request (0 = no timeout)", "0")
     .showHelpAfterError(false)

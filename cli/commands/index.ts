@@ -11,6 +11,7 @@ import { runDelete } from "./delete.js";
 import { runDescribe } from "./describe.js";
 import { runExec } from "./exec.js";
 import { runGet } from "./get.js";
+import { runClusterInfo, runExpose, runRun } from "./imperative.js";
 import { runLogs } from "./logs.js";
 import { runCordon, runDrain } from "./node.js";
 import { runPortForward } from "./portforward.js";
@@ -94,6 +95,46 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .description("Create a namespace with the specified name")
     .argument("<name>")
     .action(async (name: string) => done(await runCreateNamespace(ctx(), name)));
+
+  program
+    .command("run")
+    .description("Run a particular image in a pod")
+    .argument("<name>")
+    .argument("[args...]", "arguments (or, with --command, the command) after --")
+    .option("--image <image>", "the image for the container to run")
+    .option("--restart <policy>", "the pod's restart policy: Always, OnFailure or Never", "Always")
+    .option("--port <port>", "the port that this container exposes")
+    .option("--env <KEY=VALUE>", "environment variables to set in the container (repeatable)", collect, [])
+    .option("--labels <labels>", "comma separated labels to apply to the pod")
+    .option("--command", "use the extra arguments as the command, not the args")
+    .action(
+      async (
+        name: string,
+        args: string[],
+        o: { image?: string; restart: string; port?: string; env: string[]; labels?: string; command?: boolean },
+      ) => done(await runRun(ctx(), name, args, o)),
+    );
+
+  program
+    .command("expose")
+    .description("Take a deployment, replica set, pod or service and expose it as a new Service")
+    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
+    .option("--port <port>", "the port that the service should serve on")
+    .option("--target-port <port>", "name or number of the port on the container")
+    .option("--type <type>", "ClusterIP, NodePort, LoadBalancer or ExternalName")
+    .option("--name <name>", "the name of the new service")
+    .option("--protocol <protocol>", "the network protocol", "TCP")
+    .action(
+      async (
+        args: string[],
+        o: { port?: string; targetPort?: string; type?: string; name?: string; protocol: string },
+      ) => done(await runExpose(ctx(), args, o)),
+    );
+
+  program
+    .command("cluster-info")
+    .description("Display addresses of the control plane and services with label kubernetes.io/cluster-service=true")
+    .action(async () => done(await runClusterInfo(ctx())));
 
   program
     .command("scale")

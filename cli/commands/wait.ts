@@ -7,12 +7,25 @@ import type { ResourceInfo } from "#pkg/api/resources.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
 import { parseDuration } from "../format.js";
+import { jsonpath } from "../jsonpath.js";
 import { parseTypeArgs } from "../resources.js";
 
-type Condition = { kind: "delete" } | { kind: "condition"; type: string; value: string };
+type Condition =
+  | { kind: "delete" }
+  | { kind: "condition"; type: string; value: string }
+  | { kind: "jsonpath"; template: string; value: string | undefined };
 
 export function parseFor(spec: string): Condition {
   if (spec.toLowerCase() === "delete") return { kind: "delete" };
+  if (spec.startsWith("jsonpath=")) {
+    // jsonpath={.status.phase}=Running, or jsonpath={.status.readyReplicas} (any value).
+    const rest = spec.slice("jsonpath=".length);
+    const close = rest.lastIndexOf("}");
+    if (!rest.startsWith("{") || close < 0) throw new CliError(`error: unrecognized condition: "${spec}"`);
+    const after = rest.slice(close + 1);
+    if (after !== "" && !after.startsWith("=")) throw new CliError(`error: unrecognized condition: "${spec}"`);
+    return { kind: "jsonpath", template: rest.slice(0, close + 1), value: after ? after.slice(1) : undefined };
+  }
   const m = /^condition=([^=]+)(?:=(.*))?$/i.exec(spec);
   if (!m) throw new CliError(`error: unrecognized condition: "${spec}"`);
   return { kind: "condition", type: m[1] ?? "", value: m[2] ?? "True" };
@@ -38,6 +51,12 @@ export function conditionMet(obj: KubeObject, type: string, value: string): bool
   return false;
 }
 
+function met(obj: KubeObject, cond: Exclude<Condition, { kind: "delete" }>): boolean {
+  if (cond.kind === "condition") return conditionMet(obj, cond.type, cond.value);
+  const got = jsonpath(cond.template, obj);
+  return cond.value === undefined ? got !== "" : got === cond.value;
+}
+
 async function waitOne(
   ctx: CliContext,
   r: ResourceInfo,
@@ -54,11 +73,11 @@ async function waitOne(
       obj = await ctx.client.get(r, ns, name);
     } catch (err) {
       // Waiting for a condition on an object that does not exist fails at once, as in kubectl.
-      if (!isNotFound(err) || (cond.kind === "condition" && first)) throw err;
+      if (!isNotFound(err) || (cond.kind !== "delete" && first)) throw err;
     }
     first = false;
     if (cond.kind === "delete" && !obj) return;
-    if (cond.kind === "condition" && obj && conditionMet(obj, cond.type, cond.value)) return;
+    if (cond.kind !== "delete" && obj && met(obj, cond)) return;
     const uid = obj?.metadata.uid;
     try {
       for await (const ev of ctx.client.watch(
@@ -74,7 +93,7 @@ async function waitOne(
         if (ev.type === "BOOKMARK") continue;
         if (cond.kind === "delete") {
           if (ev.type === "DELETED" || (uid && ev.object.metadata?.uid !== uid)) return;
-        } else if (ev.type !== "DELETED" && conditionMet(ev.object, cond.type, cond.value)) {
+        } else if (ev.type !== "DELETED" && met(ev.object, cond)) {
           return;
         }
       }

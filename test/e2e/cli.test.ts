@@ -238,6 +238,46 @@ describe("kubeling CLI against a real API server", () => {
     ]);
   });
 
+  test("create deployment, scale, label, expose, run; -o jsonpath and custom-columns", async () => {
+    let r = await runCli([...kc, "create", "deployment", "imp", "--image=busybox:1.36", "--replicas=1", "--port=80"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "deployment.apps/imp created\n");
+    r = await runCli([...kc, "scale", "deployment/imp", "--replicas=4"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "deployment.apps/imp scaled\n");
+    r = await runCli([...kc, "label", "deploy", "imp", "tier=web"]);
+    assert.equal(r.stdout, "deployment.apps/imp labeled\n");
+    r = await runCli([
+      ...kc,
+      "get",
+      "deploy",
+      "imp",
+      "-o",
+      "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].name} {.metadata.labels.tier}",
+    ]);
+    assert.equal(r.stdout, "4 busybox web");
+    r = await runCli([...kc, "expose", "deployment", "imp", "--target-port=8080"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "service/imp exposed\n");
+    r = await runCli([
+      ...kc,
+      "get",
+      "svc",
+      "imp",
+      "-o",
+      "custom-columns=NAME:.metadata.name,PORT:.spec.ports[*].port,SEL:.spec.selector.app",
+    ]);
+    assert.match(r.stdout, /^NAME\s+PORT\s+SEL\nimp\s+80\s+imp\n$/);
+    r = await runCli([...kc, "run", "one-off", "--image=busybox", "--restart=Never", "--", "echo", "hi"]);
+    assert.equal(r.stdout, "pod/one-off created\n");
+    const pod = await server.client.get<{
+      metadata: { name?: string };
+      spec: { restartPolicy: string; containers: Array<{ args: string[] }> };
+    }>(pods, "default", "one-off");
+    assert.equal(pod.spec.restartPolicy, "Never");
+    assert.deepEqual(pod.spec.containers[0]?.args, ["echo", "hi"]);
+  });
+
   test("api-resources comes from the server's discovery", async () => {
     const r = await runCli([...kc, "api-resources"]);
     assert.equal(r.code, 0, r.stderr);
