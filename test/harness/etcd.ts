@@ -12,6 +12,8 @@ export interface TestEtcd {
   endpoint: string;
   dataDir: string;
   stop(): Promise<void>;
+  /** Kills etcd (SIGKILL) and starts it again on the same ports and data (tests of reconnects). */
+  restart(): Promise<void>;
 }
 
 const ETCD_BIN = process.env.ETCD_BIN ?? "/usr/bin/etcd";
@@ -27,10 +29,12 @@ async function healthy(endpoint: string): Promise<boolean> {
   }
 }
 
-async function startOnce(): Promise<TestEtcd> {
-  const dataDir = await mkdtemp(join(tmpdir(), "kubeling-etcd-"));
-  const clientPort = await freePort();
-  const peerPort = await freePort();
+interface EtcdProcess {
+  stop(): Promise<void>;
+}
+
+/** Spawns etcd on fixed ports and data dir; resolves once healthy. */
+async function spawnEtcd(dataDir: string, clientPort: number, peerPort: number, fresh: boolean): Promise<EtcdProcess> {
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const name = `test-${clientPort}`;
@@ -44,7 +48,7 @@ async function startOnce(): Promise<TestEtcd> {
       `--listen-peer-urls=${peer}`,
       `--initial-advertise-peer-urls=${peer}`,
       `--initial-cluster=${name}=${peer}`,
-      "--initial-cluster-state=new",
+      `--initial-cluster-state=${fresh ? "new" : "existing"}`,
       "--quota-backend-bytes=4294967296",
       // Quiet unless asked: etcd logs every start-up step at info.
       `--log-level=${process.env.ETCD_LOG_LEVEL ?? "error"}`,
@@ -67,15 +71,12 @@ async function startOnce(): Promise<TestEtcd> {
     stderr += `\nspawn error: ${err.message}`;
     exited ??= { code: -1, signal: null };
   });
-
   const stop = async (): Promise<void> => {
-    if (!exited) {
+    if (!exited && child.exitCode === null) {
       child.kill("SIGKILL");
       await exitPromise;
     }
-    await rm(dataDir, { recursive: true, force: true });
   };
-
   try {
     await waitFor(
       async () => {
@@ -88,7 +89,33 @@ async function startOnce(): Promise<TestEtcd> {
     await stop();
     throw err;
   }
-  return { endpoint, dataDir, stop };
+  return { stop };
+}
+
+async function startOnce(): Promise<TestEtcd> {
+  const dataDir = await mkdtemp(join(tmpdir(), "kubeling-etcd-"));
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  let proc: EtcdProcess;
+  try {
+    proc = await spawnEtcd(dataDir, clientPort, peerPort, true);
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    endpoint,
+    dataDir,
+    stop: async () => {
+      await proc.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await proc.stop();
+      proc = await spawnEtcd(dataDir, clientPort, peerPort, false);
+    },
+  };
 }
 
 /**

@@ -433,4 +433,34 @@ describe("WatchCache", () => {
       cache.stop();
     }
   });
+
+  test("the cache's etcd watch reconnects after an etcd restart and misses nothing", async () => {
+    const own = await startEtcd();
+    const s = new EtcdStorage({ endpoints: [own.endpoint], prefix: "/restart", log: silentLogger });
+    const cache = new WatchCache({ storage: s, resources: BUILTIN_RESOURCES, log: silentLogger });
+    try {
+      await cache.start();
+      const it = cache.for(cm).watch({ fromRev: cache.rev })[Symbol.asyncIterator]();
+      const first = it.next();
+      await s.create(ref("before"), obj("before"));
+      assert.equal((await first).value?.object.metadata.name, "before");
+      await own.restart();
+      // Writes made right after the restart (the watch may still be reconnecting) arrive in order.
+      await waitFor(() => s.create(ref("after-0"), obj("after-0")).then(() => true), {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
+      for (let i = 1; i < 5; i++) await s.create(ref(`after-${i}`), obj(`after-${i}`));
+      const evs = await take(it, 5);
+      assert.deepEqual(
+        evs.map((e) => e.object.metadata.name),
+        ["after-0", "after-1", "after-2", "after-3", "after-4"],
+      );
+      await it.return?.();
+    } finally {
+      cache.stop();
+      s.close();
+      await own.stop();
+    }
+  });
 });
