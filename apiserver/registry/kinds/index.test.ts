@@ -184,6 +184,7 @@ describe("Pod", () => {
     assert.equal(r.obj.spec?.nodeName, undefined);
     assert.equal(r.obj.status?.phase, "Running");
     assert.equal(r.obj.metadata.ownerReferences?.length, 1);
+    assert.equal(r.obj.status?.qosClass, "BestEffort");
     assert.equal(r.obj.metadata.generation, 1);
   });
 

@@ -318,6 +318,8 @@ export function podStrategy(r: ResourceInfo): Strategy<Pod> {
         if (old.metadata.ownerReferences) pod.metadata.ownerReferences = clone(old.metadata.ownerReferences);
         else delete pod.metadata.ownerReferences;
         if (old.metadata.deletionTimestamp) pod.metadata.deletionTimestamp = old.metadata.deletionTimestamp;
+        // The QoS class is fixed at creation; a status writer that leaves it out does not erase it.
+        if (old.status?.qosClass && pod.status && !pod.status.qosClass) pod.status.qosClass = old.status.qosClass;
       },
       validate: (pod) => validatePodSpec(pod.spec, "spec"),
       validateUpdate: (pod, old) => [...validatePodUpdate(pod, old), ...validatePodStatus(pod)],
