@@ -297,7 +297,10 @@ export class Store {
     obj.metadata ??= {};
     if (obj.metadata.resourceVersion) throw badRequest("resourceVersion should not be set on objects to be created");
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
+    // Strategies mutate what they prepare: a retry with another generated name starts afresh.
+    const pristine = generated ? clone(obj) : undefined;
     for (let attempt = 0; ; attempt++) {
+      if (attempt > 0 && pristine) obj = clone(pristine);
       if (generated) obj.metadata.name = `${obj.metadata.generateName}${generateNameSuffix()}`;
       const name = obj.metadata.name ?? "";
       await this.prepareCreate(namespace, obj);
@@ -316,10 +319,7 @@ export class Store {
       } catch (err) {
         await this.release(tracker);
         // A generated name that happens to exist: try another suffix (upstream retries too).
-        if (generated && isAlreadyExists(err) && attempt < 8) {
-          delete obj.metadata.uid;
-          continue;
-        }
+        if (generated && isAlreadyExists(err) && attempt < 8) continue;
         throw err;
       }
     }
@@ -826,7 +826,18 @@ export class Store {
     };
   }
 
+  /** Selectable fields per object; objects are immutable once stored, and shared by watchers. */
+  private readonly fieldsMemo = new WeakMap<KubeObject, Record<string, string>>();
+
   private fieldsOf(obj: KubeObject): Record<string, string> {
+    const memo = this.fieldsMemo.get(obj);
+    if (memo) return memo;
+    const fields = this.computeFields(obj);
+    this.fieldsMemo.set(obj, fields);
+    return fields;
+  }
+
+  private computeFields(obj: KubeObject): Record<string, string> {
     let extra: Record<string, string> = {};
     try {
       extra = this.strategy.selectableFields(obj);
