@@ -20,27 +20,42 @@ import type { StoreView } from "../http/types.js";
 import type { ApiMetrics } from "../metrics.js";
 import { watchEventTable } from "../tables.js";
 
+/** An Encoder serialises one event as one JSON text (no trailing newline). */
 type Encoder = (ev: WatchEvent) => string;
+
+/**
+ * The watch cache hands the same (immutable) object to every watcher of a resource, so the
+ * plain JSON of an event is computed once per object and event type, not once per watcher:
+ * with hundreds of kubelets watching pods this is most of a watch's CPU.
+ */
+const encoded = new WeakMap<object, { type: string; text: string }>();
+
+function encodePlain(ev: WatchEvent): string {
+  const key = ev.object as object;
+  const hit = encoded.get(key);
+  if (hit && hit.type === ev.type) return hit.text;
+  const text = JSON.stringify(ev);
+  encoded.set(key, { type: ev.type, text });
+  return text;
+}
 
 /** encoderFor returns how events are serialised: plain, or each object as a one-row Table. */
 function encoderFor(accept: string | undefined, store: StoreView): { encode: Encoder; contentType: string } {
   const n = negotiate(accept);
-  if (n.type !== "table") {
-    return { encode: (ev) => `${JSON.stringify(ev)}\n`, contentType: JSON_TYPE };
-  }
+  if (n.type !== "table") return { encode: encodePlain, contentType: JSON_TYPE };
   return {
     contentType: tableContentType(n.version),
     encode: (ev) => {
-      if (ev.type === "ERROR" || ev.type === "BOOKMARK") return `${JSON.stringify(ev)}\n`;
+      if (ev.type === "ERROR" || ev.type === "BOOKMARK") return JSON.stringify(ev);
       const table = watchEventTable(store.strategy, ev.object as KubeObject, new Date(), { version: n.version });
-      return `${JSON.stringify({ type: ev.type, object: table })}\n`;
+      return JSON.stringify({ type: ev.type, object: table });
     },
   };
 }
 
 function errorEvent(err: unknown): string {
   const { error } = toStatusError(err);
-  return `${JSON.stringify({ type: "ERROR", object: error.toStatus() })}\n`;
+  return JSON.stringify({ type: "ERROR", object: error.toStatus() });
 }
 
 export class WatchServer {
@@ -140,8 +155,8 @@ export class WatchServer {
     this.open++;
     this.metrics.watchStarted();
     try {
-      await this.pump(store, ns, opts, ac.signal, encode, (chunk) => {
-        if (res.write(chunk)) return;
+      await this.pump(store, ns, opts, ac.signal, encode, (text) => {
+        if (res.write(`${text}\n`)) return;
         // Back-pressure: wait for the socket to drain, or for the stream to be given up.
         return once(res, "drain", { signal: ac.signal }).then(
           () => undefined,
@@ -177,24 +192,17 @@ export class WatchServer {
       this.open++;
       this.metrics.watchStarted();
       const HIGH_WATER = 1 << 20;
-      void this.pump(
-        store,
-        ns,
-        opts,
-        ac.signal,
-        (ev) => encode(ev).trimEnd(),
-        (msg) => {
-          if (ws.readyState !== ws.OPEN) {
-            ac.abort();
-            return;
-          }
-          if (ws.bufferedAmount < HIGH_WATER) {
-            ws.send(msg);
-            return;
-          }
-          return new Promise<void>((resolve) => ws.send(msg, () => resolve()));
-        },
-      ).finally(() => {
+      void this.pump(store, ns, opts, ac.signal, encode, (msg) => {
+        if (ws.readyState !== ws.OPEN) {
+          ac.abort();
+          return;
+        }
+        if (ws.bufferedAmount < HIGH_WATER) {
+          ws.send(msg);
+          return;
+        }
+        return new Promise<void>((resolve) => ws.send(msg, () => resolve()));
+      }).finally(() => {
         this.open--;
         this.metrics.watchEnded();
         dispose();
