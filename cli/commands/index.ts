@@ -21,8 +21,11 @@ import {
   runCreateDeployment,
   runCreateNamespace,
   runLabel,
+  runPatch,
+  runRolloutHistory,
   runRolloutRestart,
   runRolloutStatus,
+  runRolloutUndo,
   runScale,
 } from "./workloads.js";
 
@@ -154,6 +157,18 @@ export function registerCommands(program: Command, ctx: GetContext): void {
       done(await runRolloutStatus(ctx(), args, o)),
     );
   rollout
+    .command("history")
+    .description("View rollout history")
+    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
+    .option("--revision <n>", "see the details, including podTemplate of the revision specified")
+    .action(async (args: string[], o: { revision?: string }) => done(await runRolloutHistory(ctx(), args, o)));
+  rollout
+    .command("undo")
+    .description("Undo a previous rollout")
+    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
+    .option("--to-revision <n>", "the revision to roll back to (0: the previous one)", "0")
+    .action(async (args: string[], o: { toRevision?: string }) => done(await runRolloutUndo(ctx(), args, o)));
+  rollout
     .command("restart")
     .description("Restart a resource (new pods from a template annotation change)")
     .argument("<resource...>", "TYPE NAME or TYPE/NAME")
@@ -165,6 +180,22 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .argument("<args...>", "TYPE NAME KEY=VAL... KEY-...")
     .option("--overwrite", "allow labels to be overwritten")
     .action(async (args: string[], o: { overwrite?: boolean }) => done(await runLabel(ctx(), args, o)));
+  program
+    .command("annotate")
+    .description("Update the annotations on a resource")
+    .argument("<args...>", "TYPE NAME KEY=VAL... KEY-...")
+    .option("--overwrite", "allow annotations to be overwritten")
+    .action(async (args: string[], o: { overwrite?: boolean }) => done(await runLabel(ctx(), args, o, "annotations")));
+  program
+    .command("patch")
+    .description("Update fields of a resource using strategic merge patch, a JSON merge patch, or a JSON patch")
+    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
+    .requiredOption("-p, --patch <patch>", "the patch to be applied to the resource JSON file")
+    .option("--type <type>", "the type of patch being provided; one of [json merge strategic]", "strategic")
+    .option("--subresource <name>", "e.g. status or scale")
+    .action(async (args: string[], o: { patch: string; type: string; subresource?: string }) =>
+      done(await runPatch(ctx(), args, o)),
+    );
 
   program
     .command("delete")

@@ -1,12 +1,17 @@
 // The everyday imperative commands around Deployments, with kubectl's requests and output:
 // create deployment|namespace, scale, rollout status|restart, label.
 
+import { parse as parseYaml } from "yaml";
 import { registry } from "#pkg/api/resources.js";
-import type { Deployment } from "#pkg/api/types/index.js";
+import type { Deployment, PodTemplateSpec, ReplicaSet } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
+import { describePodTemplate } from "../describe/pod.js";
+import { formatSelector } from "../describe/workloads.js";
+import { PrefixWriter } from "../describe/writer.js";
 import { CliError } from "../errors.js";
 import { parseDuration } from "../format.js";
 import { kindPrefix, parseTypeArgs, type TypeRequest } from "../resources.js";
+import { GET_TABWRITER, TabWriter } from "../tabwriter.js";
 
 function one(args: string[], what: string): TypeRequest & { name: string } {
   const reqs = parseTypeArgs(args);
@@ -175,11 +180,18 @@ export async function runRolloutRestart(ctx: CliContext, args: string[]): Promis
   return 0;
 }
 
-/** kubeling label TYPE NAME key=value... key-... [--overwrite]. */
-export async function runLabel(ctx: CliContext, args: string[], o: { overwrite?: boolean }): Promise<number> {
+/** kubeling label|annotate TYPE NAME key=value... key-... [--overwrite]. */
+export async function runLabel(
+  ctx: CliContext,
+  args: string[],
+  o: { overwrite?: boolean },
+  field: "labels" | "annotations" = "labels",
+): Promise<number> {
+  const verb = field === "labels" ? "labeled" : "annotated";
   const changes = args.filter((a) => a.includes("=") || a.endsWith("-"));
   const targets = args.filter((a) => !changes.includes(a));
-  if (changes.length === 0) throw new CliError("error: at least one label update is required");
+  if (changes.length === 0)
+    throw new CliError(`error: at least one ${field === "labels" ? "label" : "annotation"} update is required`);
   const set: Record<string, string | null> = {};
   for (const c of changes) {
     if (c.endsWith("-") && !c.includes("=")) set[c.slice(0, -1)] = null;
@@ -193,7 +205,7 @@ export async function runLabel(ctx: CliContext, args: string[], o: { overwrite?:
     for (const name of req.names) {
       const ns = req.r.namespaced ? ctx.namespace : undefined;
       const obj = await ctx.client.get(req.r, ns, name);
-      const current = obj.metadata.labels ?? {};
+      const current = obj.metadata[field] ?? {};
       if (!o.overwrite) {
         for (const [k, v] of Object.entries(set)) {
           if (v !== null && k in current && current[k] !== v) {
@@ -203,12 +215,137 @@ export async function runLabel(ctx: CliContext, args: string[], o: { overwrite?:
       }
       const unchanged = Object.entries(set).every(([k, v]) => (v === null ? !(k in current) : current[k] === v));
       if (!unchanged) {
-        await ctx.client.patch(req.r, ns, name, { metadata: { labels: set } }, "merge", {
-          fieldManager: "kubectl-label",
+        await ctx.client.patch(req.r, ns, name, { metadata: { [field]: set } }, "merge", {
+          fieldManager: field === "labels" ? "kubectl-label" : "kubectl-annotate",
         });
       }
-      ctx.print(`${kindPrefix(req.r)}/${name} ${unchanged ? "not labeled" : "labeled"}\n`);
+      ctx.print(`${kindPrefix(req.r)}/${name} ${unchanged ? `not ${verb}` : verb}\n`);
     }
   }
+  return 0;
+}
+
+/** kubeling patch TYPE NAME -p PATCH [--type strategic|merge|json] [--subresource S]. */
+export async function runPatch(
+  ctx: CliContext,
+  args: string[],
+  o: { patch: string; type: string; subresource?: string },
+): Promise<number> {
+  const t = one(args, "patch");
+  const type = o.type as "strategic" | "merge" | "json";
+  if (!["strategic", "merge", "json"].includes(type)) {
+    throw new CliError(`error: --type must be one of [json merge strategic], not "${o.type}"`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(o.patch);
+  } catch {
+    try {
+      body = parseYaml(o.patch);
+    } catch (err) {
+      throw new CliError(`error: unable to parse "${o.patch}": ${(err as Error).message}`);
+    }
+  }
+  const ns = t.r.namespaced ? ctx.namespace : undefined;
+  const before = await ctx.client.get(t.r, ns, t.name, o.subresource ? { subresource: o.subresource } : {});
+  const after = await ctx.client.patch(t.r, ns, t.name, body, type, {
+    fieldManager: "kubectl-patch",
+    ...(o.subresource ? { subresource: o.subresource } : {}),
+  });
+  const same = before.metadata.resourceVersion === after.metadata.resourceVersion;
+  ctx.print(`${kindPrefix(t.r)}/${t.name} ${same ? "patched (no change)" : "patched"}\n`);
+  return 0;
+}
+
+const REVISION = "deployment.kubernetes.io/revision";
+
+/** The ReplicaSets a Deployment controls, by selector and controller ownerReference. */
+async function ownedReplicaSets(ctx: CliContext, d: Deployment): Promise<ReplicaSet[]> {
+  const rsInfo = registry.byGroupResource("apps", "replicasets")!;
+  const sel = formatSelector(d.spec?.selector);
+  const list = await ctx.client.list<ReplicaSet>(
+    rsInfo,
+    d.metadata.namespace,
+    sel !== "<none>" ? { labelSelector: sel } : {},
+  );
+  return list.items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.controller && o.uid === d.metadata.uid));
+}
+
+function deploymentArg(args: string[], what: string) {
+  const t = one(args, what);
+  if (t.r.resource !== "deployments") throw new CliError(`error: no ${what} has been implemented for ${t.r.kind}`);
+  return t;
+}
+
+export async function runRolloutHistory(ctx: CliContext, args: string[], o: { revision?: string }): Promise<number> {
+  const t = deploymentArg(args, "rollout history");
+  const d = await ctx.client.get<Deployment>(t.r, ctx.namespace, t.name);
+  const rss = (await ownedReplicaSets(ctx, d))
+    .map((rs) => ({ rs, rev: Number(rs.metadata.annotations?.[REVISION] ?? "0") }))
+    .sort((a, b) => a.rev - b.rev);
+  if (o.revision !== undefined) {
+    const found = rss.find((x) => x.rev === Number(o.revision));
+    if (!found) throw new CliError(`error: unable to find the specified revision`);
+    ctx.print(`deployment.apps/${t.name} with revision #${found.rev}\n`);
+    const w = new PrefixWriter();
+    const template = structuredClone(found.rs.spec?.template) as PodTemplateSpec | undefined;
+    if (template?.metadata?.labels) delete template.metadata.labels["pod-template-hash"];
+    describePodTemplate(w, template);
+    ctx.print(w.toString());
+    return 0;
+  }
+  ctx.print(`deployment.apps/${t.name} \n`);
+  const w = new TabWriter({ ...GET_TABWRITER, minWidth: 0, padding: 2, rememberWidths: false });
+  w.write("REVISION\tCHANGE-CAUSE\n");
+  for (const { rs, rev } of rss)
+    w.write(`${rev}\t${rs.metadata.annotations?.["kubernetes.io/change-cause"] ?? "<none>"}\n`);
+  ctx.print(`${w.flush()}\n`);
+  return 0;
+}
+
+/** kubectl rollout undo: a JSON patch putting an older ReplicaSet's template back. */
+export async function runRolloutUndo(ctx: CliContext, args: string[], o: { toRevision?: string }): Promise<number> {
+  const t = deploymentArg(args, "rollout undo");
+  const d = await ctx.client.get<Deployment>(t.r, ctx.namespace, t.name);
+  if (d.spec?.paused)
+    throw new CliError(
+      `error: you cannot rollback a paused deployment; resume it first with 'kubeling rollout resume deployment/${t.name}' and try again`,
+    );
+  const rss = (await ownedReplicaSets(ctx, d))
+    .map((rs) => ({ rs, rev: Number(rs.metadata.annotations?.[REVISION] ?? "0") }))
+    .sort((a, b) => b.rev - a.rev);
+  const current = Number(d.metadata.annotations?.[REVISION] ?? rss[0]?.rev ?? 0);
+  const target =
+    o.toRevision !== undefined && o.toRevision !== "0"
+      ? rss.find((x) => x.rev === Number(o.toRevision))
+      : rss.find((x) => x.rev < current);
+  if (!target) {
+    throw new CliError(
+      o.toRevision !== undefined && o.toRevision !== "0"
+        ? `error: unable to find specified revision ${o.toRevision} in history`
+        : "error: no rollout history found for deployment",
+    );
+  }
+  const template = structuredClone(target.rs.spec?.template) as PodTemplateSpec;
+  if (template.metadata?.labels) delete template.metadata.labels["pod-template-hash"];
+  if (JSON.stringify(template) === JSON.stringify(d.spec?.template)) {
+    ctx.print(`deployment.apps/${t.name} skipped rollback (current template already matches revision ${target.rev})\n`);
+    return 0;
+  }
+  const annotations = { ...(d.metadata.annotations ?? {}) };
+  const cause = target.rs.metadata.annotations?.["kubernetes.io/change-cause"];
+  if (cause) annotations["kubernetes.io/change-cause"] = cause;
+  else delete annotations["kubernetes.io/change-cause"];
+  await ctx.client.patch(
+    t.r,
+    ctx.namespace,
+    t.name,
+    [
+      { op: "replace", path: "/spec/template", value: template },
+      { op: "replace", path: "/metadata/annotations", value: annotations },
+    ],
+    "json",
+  );
+  ctx.print(`deployment.apps/${t.name} rolled back\n`);
   return 0;
 }

@@ -278,6 +278,54 @@ describe("kubeling CLI against a real API server", () => {
     assert.deepEqual(pod.spec.containers[0]?.args, ["echo", "hi"]);
   });
 
+  test("patch, annotate, rollout history and undo (ReplicaSets made by hand: no controller here)", async () => {
+    let r = await runCli([...kc, "create", "deployment", "hist", "--image=img:b"]);
+    assert.equal(r.code, 0, r.stderr);
+    const d = await server.client.get(deployments, "default", "hist");
+    const replicasets = registry.byGroupResource("apps", "replicasets")!;
+    for (const [rev, image] of [
+      ["1", "img:a"],
+      ["2", "img:b"],
+    ] as const) {
+      const labels = { app: "hist", "pod-template-hash": `h${rev}` };
+      await server.client.create(replicasets, "default", {
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        metadata: {
+          name: `hist-${rev}`,
+          labels,
+          annotations: { "deployment.kubernetes.io/revision": rev, "kubernetes.io/change-cause": `image ${image}` },
+          ownerReferences: [
+            { apiVersion: "apps/v1", kind: "Deployment", name: "hist", uid: d.metadata.uid, controller: true },
+          ],
+        },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: "img", image }] } },
+        },
+      });
+    }
+    r = await runCli([...kc, "annotate", "deploy", "hist", "deployment.kubernetes.io/revision=2"]);
+    assert.equal(r.stdout, "deployment.apps/hist annotated\n");
+    r = await runCli([...kc, "rollout", "history", "deployment/hist"]);
+    assert.equal(
+      r.stdout,
+      "deployment.apps/hist \nREVISION  CHANGE-CAUSE\n1         image img:a\n2         image img:b\n\n",
+    );
+    r = await runCli([...kc, "rollout", "undo", "deployment/hist"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "deployment.apps/hist rolled back\n");
+    r = await runCli([...kc, "patch", "deploy", "hist", "--type=merge", "-p", '{"spec":{"replicas":5}}']);
+    assert.equal(r.stdout, "deployment.apps/hist patched\n");
+    const after = await server.client.get<{
+      metadata: { name?: string };
+      spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
+    }>(deployments, "default", "hist");
+    assert.equal(after.spec.template.spec.containers[0]?.image, "img:a");
+    assert.equal(after.spec.replicas, 5);
+  });
+
   test("api-resources comes from the server's discovery", async () => {
     const r = await runCli([...kc, "api-resources"]);
     assert.equal(r.code, 0, r.stderr);
