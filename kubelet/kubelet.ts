@@ -9,16 +9,25 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { type ResourceInfo, registry } from "#pkg/api/resources.js";
-import type { ConfigMap, Container, EnvVar, Pod, Secret } from "#pkg/api/types/index.js";
+import type { ConfigMap, Container, EnvVar, Pod, Secret, Service } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { Backoff } from "./backoff.js";
 import { generatePodStatus, instancesOf, type Waiting } from "./pod-status.js";
 import { PodWorkers, type SyncResult } from "./pod-workers.js";
-import { type ProbeKind, ProbeManager } from "./prober.js";
+import { type ProbeKind, ProbeManager, runProbe } from "./prober.js";
 import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
 import type { EventSink, PodSource } from "./sources.js";
-import { buildEnv, type DNSOptions, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
+import {
+  buildEnv,
+  type DNSOptions,
+  expandVars,
+  hashContainer,
+  limits,
+  podDNS,
+  pullPolicy,
+  serviceEnv,
+} from "./spec.js";
 import { StatusManager } from "./status-manager.js";
 import { VolumeError, type VolumeManager } from "./volumes.js";
 
@@ -244,10 +253,12 @@ export class Kubelet {
     m.set(container, w);
   }
 
+  /** sandboxOf: the pod's newest sandbox; a hostNetwork sandbox has the node's IP. */
   private sandboxOf(containers: ContainerInfo[]): ContainerInfo | undefined {
-    return containers
+    const sb = containers
       .filter((c) => c.type === "sandbox")
       .sort((a, b) => b.restartCount - a.restartCount || (b.createdAt ?? "").localeCompare(a.createdAt ?? ""))[0];
+    return sb?.hostNetwork ? { ...sb, ip: this.o.nodeIP } : sb;
   }
 
   /** syncPod: see the file header. */
@@ -344,7 +355,11 @@ export class Kubelet {
             image: this.o.podInfraImage,
             portBindings: ports,
             terminationGraceSeconds: spec.terminationGracePeriodSeconds ?? 30,
-            dns: podDNS(pod, this.o.dns ?? { clusterDNS: [], clusterDomain: "cluster.local" }),
+            // Docker refuses DNS settings in the host's network namespace.
+            dns: spec.hostNetwork
+              ? undefined
+              : podDNS(pod, this.o.dns ?? { clusterDNS: [], clusterDomain: "cluster.local" }),
+            hostNetwork: spec.hostNetwork === true,
             extraHosts: (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
           }),
         );
@@ -400,7 +415,7 @@ export class Kubelet {
           if (!why) continue;
           this.events.event(pod, "Normal", "Killing", why);
           log.info({ container: c.name, reason: why }, "killing container");
-          await this.o.runtime.stopContainer(cur.id, spec.terminationGracePeriodSeconds ?? 30);
+          await this.killContainer(pod, cur, spec.terminationGracePeriodSeconds ?? 30, podIP ?? "");
           containers = (await this.freshList()).filter((x) => x.podUid === uid);
           cur = instancesOf(containers, c.name, "app")[0];
           if (cur?.state === "running") continue;
@@ -611,6 +626,15 @@ export class Kubelet {
     this.setWaiting(uid, c.name, undefined);
     this.events.event(pod, "Normal", "Started", `Started container ${c.name}`);
     log.info({ container: c.name, restartCount }, "started container");
+    const postStart = c.lifecycle?.postStart;
+    if (postStart && id) {
+      // Upstream runs postStart synchronously after start; a failure kills the container.
+      const r = await this.runHook(postStart, c, id, podIP, 30_000);
+      if (!r.ok) {
+        this.events.event(pod, "Warning", "FailedPostStartHook", `PostStartHook failed: ${r.message}`);
+        await this.o.runtime.stopContainer(id, 0);
+      }
+    }
     return undefined;
   }
 
@@ -683,6 +707,34 @@ export class Kubelet {
     }
   }
 
+  private readonly serviceCache = new Map<string, { at: number; items: Service[] }>();
+
+  private async services(ns: string): Promise<Service[]> {
+    const hit = this.serviceCache.get(ns);
+    // Only concurrent starts share a list: a Service created a moment ago must show up.
+    if (hit && Date.now() - hit.at < 200) return hit.items;
+    try {
+      const l = await this.o.client.list<Service>(info("services"), ns);
+      this.serviceCache.set(ns, { at: Date.now(), items: l.items });
+      return l.items;
+    } catch (err) {
+      this.log.debug({ err, namespace: ns }, "listing services for env vars failed");
+      return hit?.items ?? [];
+    }
+  }
+
+  /** The "kubernetes" service's variables every pod gets (upstream: master service env). */
+  private async masterServiceEnv(): Promise<[string, string][]> {
+    return serviceEnv((await this.services("default")).filter((s) => s.metadata.name === "kubernetes"));
+  }
+
+  private async servicesEnv(ns: string): Promise<[string, string][]> {
+    const own = await this.services(ns);
+    const extra =
+      ns === "default" ? [] : (await this.services("default")).filter((s) => s.metadata.name === "kubernetes");
+    return serviceEnv([...extra, ...own]);
+  }
+
   /** resolveEnv: env and envFrom, with ConfigMap/Secret lookups through the API. */
   private async resolveEnv(pod: Pod, c: Container, podIP: string): Promise<Map<string, string>> {
     const ns = pod.metadata.namespace ?? "default";
@@ -713,7 +765,8 @@ export class Kubelet {
       if (d !== undefined) return Buffer.from(d, "base64").toString("utf8");
       return s?.stringData?.[key];
     };
-    const from: [string, string][] = [];
+    const from: [string, string][] =
+      pod.spec?.enableServiceLinks === false ? await this.masterServiceEnv() : await this.servicesEnv(ns);
     for (const ef of c.envFrom ?? []) {
       const prefix = ef.prefix ?? "";
       if (ef.configMapRef?.name) {
@@ -747,6 +800,43 @@ export class Kubelet {
     return buildEnv(pod, c, { podIP, hostIP: this.o.nodeIP, lookup: (e) => resolved.get(e) }, from);
   }
 
+  /**
+   * killContainer runs the container's preStop hook (its time counts against the grace period,
+   * as upstream), then stops it: SIGTERM, SIGKILL after the rest of the grace period.
+   */
+  private async killContainer(pod: Pod, c: ContainerInfo, graceSeconds: number, podIP: string): Promise<void> {
+    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === c.name);
+    const hook = spec?.lifecycle?.preStop;
+    const t0 = Date.now();
+    if (hook && spec && c.state === "running" && graceSeconds > 0) {
+      const r = await this.runHook(hook, spec, c.id, podIP, graceSeconds * 1000);
+      if (!r.ok) this.events.event(pod, "Warning", "FailedPreStopHook", `PreStopHook failed: ${r.message}`);
+    }
+    const left = Math.max(0, graceSeconds - Math.floor((Date.now() - t0) / 1000));
+    await this.o.runtime.stopContainer(c.id, left);
+  }
+
+  /** runHook executes a lifecycle handler (exec, httpGet, tcpSocket or sleep) with a deadline. */
+  private async runHook(
+    hook: NonNullable<NonNullable<Container["lifecycle"]>["preStop"]>,
+    spec: Container,
+    id: string,
+    podIP: string,
+    timeoutMs: number,
+  ): Promise<{ ok: boolean; message: string }> {
+    if (hook.sleep) {
+      await sleep(Math.min(hook.sleep.seconds * 1000, timeoutMs), this.signal);
+      return { ok: true, message: "" };
+    }
+    return runProbe(
+      this.o.runtime,
+      { ...hook, timeoutSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)) },
+      spec,
+      id,
+      podIP,
+    );
+  }
+
   /** terminatePod: graceful stop of every container, removal, then the final delete of the object. */
   private async terminatePod(pod: Pod, all: ContainerInfo[]): Promise<SyncResult> {
     const uid = pod.metadata.uid ?? "";
@@ -756,7 +846,8 @@ export class Kubelet {
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     const apps = all.filter((c) => c.type !== "sandbox" && c.state === "running");
     for (const c of apps) this.events.event(pod, "Normal", "Killing", `Stopping container ${c.name}`);
-    await Promise.all(apps.map((c) => this.o.runtime.stopContainer(c.id, grace)));
+    const podIP = this.sandboxOf(all)?.ip ?? "";
+    await Promise.all(apps.map((c) => this.killContainer(pod, c, grace, podIP)));
     await Promise.all(all.filter((c) => c.type === "sandbox").map((c) => this.o.runtime.stopContainer(c.id, 0)));
     await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
     await this.o.volumes.cleanup(uid);

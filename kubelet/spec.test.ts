@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Pod } from "#pkg/api/types/index.js";
 import { Backoff } from "./backoff.js";
-import { buildEnv, expandVars, hashContainer, limits, parseDuration, pullPolicy } from "./spec.js";
+import { buildEnv, expandVars, hashContainer, limits, parseDuration, podDNS, pullPolicy, serviceEnv } from "./spec.js";
 
 const pod: Pod = {
   apiVersion: "v1",
@@ -97,5 +97,57 @@ describe("kubelet spec helpers", () => {
     assert.equal(b.next("k"), 40);
     now = 1000; // quiet for more than 2×max: forgotten
     assert.equal(b.delay("k"), 0);
+  });
+
+  test("podDNS per dnsPolicy", () => {
+    const o = { clusterDNS: ["10.96.0.10"], clusterDomain: "cluster.local" };
+    assert.deepEqual(podDNS(pod, o), {
+      servers: ["10.96.0.10"],
+      searches: ["prod.svc.cluster.local", "svc.cluster.local", "cluster.local"],
+      options: ["ndots:5"],
+    });
+    assert.equal(podDNS(pod, { ...o, clusterDNS: [] }), undefined);
+    assert.equal(podDNS({ ...pod, spec: { ...pod.spec!, dnsPolicy: "Default" } }, o), undefined);
+    const none = podDNS(
+      {
+        ...pod,
+        spec: {
+          ...pod.spec!,
+          dnsPolicy: "None",
+          dnsConfig: { nameservers: ["1.1.1.1"], searches: ["x.y"], options: [{ name: "ndots", value: "2" }] },
+        },
+      },
+      o,
+    );
+    assert.deepEqual(none, { servers: ["1.1.1.1"], searches: ["x.y"], options: ["ndots:2"] });
+  });
+
+  test("serviceEnv: docker-link variables", () => {
+    const env = Object.fromEntries(
+      serviceEnv([
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "my-svc" },
+          spec: { clusterIP: "10.96.1.2", ports: [{ name: "http", port: 80, protocol: "TCP" }] },
+        },
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "headless" },
+          spec: { clusterIP: "None", ports: [{ port: 1 }] },
+        },
+      ]),
+    );
+    assert.deepEqual(env, {
+      MY_SVC_SERVICE_HOST: "10.96.1.2",
+      MY_SVC_SERVICE_PORT: "80",
+      MY_SVC_SERVICE_PORT_HTTP: "80",
+      MY_SVC_PORT: "tcp://10.96.1.2:80",
+      MY_SVC_PORT_80_TCP: "tcp://10.96.1.2:80",
+      MY_SVC_PORT_80_TCP_PROTO: "tcp",
+      MY_SVC_PORT_80_TCP_PORT: "80",
+      MY_SVC_PORT_80_TCP_ADDR: "10.96.1.2",
+    });
   });
 });

@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { bytes, cpuMillis } from "#pkg/api/quantity.js";
-import type { Container, EnvVar, Pod } from "#pkg/api/types/index.js";
+import type { Container, EnvVar, Pod, Service } from "#pkg/api/types/index.js";
 
 /** hashContainer hashes the fields the runtime container is created from; a change means "recreate". */
 export function hashContainer(c: Container): string {
@@ -226,4 +226,36 @@ export function podDNS(
     options = [...byName.values()];
   }
   return { servers, searches: searches.slice(0, 32), options };
+}
+
+/**
+ * serviceEnv: the docker-link style variables upstream gives every container for the services
+ * of its namespace ({NAME}_SERVICE_HOST, {NAME}_SERVICE_PORT, {NAME}_PORT_{port}_{PROTO}, ...).
+ */
+export function serviceEnv(services: Service[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const svc of services) {
+    const ip = svc.spec?.clusterIP;
+    const ports = svc.spec?.ports ?? [];
+    if (!ip || ip === "None" || ports.length === 0) continue;
+    const n = (svc.metadata.name ?? "").toUpperCase().replace(/-/g, "_");
+    const first = ports[0];
+    if (!first) continue;
+    out.push([`${n}_SERVICE_HOST`, ip], [`${n}_SERVICE_PORT`, String(first.port)]);
+    for (const p of ports)
+      if (p.name) out.push([`${n}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, "_")}`, String(p.port)]);
+    const proto = (first.protocol ?? "TCP").toLowerCase();
+    out.push([`${n}_PORT`, `${proto}://${ip}:${first.port}`]);
+    for (const p of ports) {
+      const pr = (p.protocol ?? "TCP").toLowerCase();
+      const prefix = `${n}_PORT_${p.port}_${pr.toUpperCase()}`;
+      out.push(
+        [prefix, `${pr}://${ip}:${p.port}`],
+        [`${prefix}_PROTO`, pr],
+        [`${prefix}_PORT`, String(p.port)],
+        [`${prefix}_ADDR`, ip],
+      );
+    }
+  }
+  return out;
 }

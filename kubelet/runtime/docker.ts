@@ -19,6 +19,7 @@ import {
   LABEL_CONTAINER_HASH,
   LABEL_CONTAINER_NAME,
   LABEL_CONTAINER_TYPE,
+  LABEL_HOST_NETWORK,
   LABEL_NODE,
   LABEL_POD_NAME,
   LABEL_POD_NAMESPACE,
@@ -172,6 +173,7 @@ export class DockerRuntime implements Runtime {
       image: d.Config.Image,
       imageId: d.Image,
       ip,
+      ...(labels[LABEL_HOST_NETWORK] === "true" ? { hostNetwork: true } : {}),
     };
     if (state === "exited") {
       info.exitCode = st.ExitCode;
@@ -251,17 +253,18 @@ export class DockerRuntime implements Runtime {
     const c = await this.createNamed({
       name,
       Image: cfg.image,
-      Hostname: cfg.hostname.slice(0, 63),
+      ...(cfg.hostNetwork ? {} : { Hostname: cfg.hostname.slice(0, 63) }),
       Labels: {
         ...this.baseLabels(cfg.podUid, cfg.podName, cfg.podNamespace, SANDBOX_CONTAINER_NAME, "sandbox"),
         [LABEL_RESTART_COUNT]: String(cfg.attempt),
         [LABEL_TERMINATION_GRACE]: String(cfg.terminationGraceSeconds),
+        ...(cfg.hostNetwork ? { [LABEL_HOST_NETWORK]: "true" } : {}),
       },
-      ExposedPorts: exposed,
+      ...(cfg.hostNetwork ? {} : { ExposedPorts: exposed }),
       HostConfig: {
-        NetworkMode: this.clusterName,
+        NetworkMode: cfg.hostNetwork ? "host" : this.clusterName,
         Init: true,
-        PortBindings: bindings,
+        ...(cfg.hostNetwork ? {} : { PortBindings: bindings }),
         IpcMode: "shareable",
         ...(cfg.dns ? { Dns: cfg.dns.servers, DnsSearch: cfg.dns.searches, DnsOptions: cfg.dns.options } : {}),
         ...(cfg.extraHosts?.length ? { ExtraHosts: cfg.extraHosts } : {}),

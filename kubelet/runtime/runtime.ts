@@ -18,6 +18,8 @@ export const LABEL_CONTAINER_HASH = "io.kubernetes.container.hash";
 export const LABEL_CONTAINER_TYPE = "kubeling.io/container-type";
 export const LABEL_TERMINATION_GRACE = "io.kubernetes.pod.terminationGracePeriod";
 export const SANDBOX_CONTAINER_NAME = "POD";
+/** On sandboxes of hostNetwork pods (their IP is the node's). */
+export const LABEL_HOST_NETWORK = "kubeling.io/host-network";
 
 export type ContainerType = "sandbox" | "init" | "app";
 export type ContainerState = "created" | "running" | "exited" | "unknown";
@@ -45,6 +47,8 @@ export interface ContainerInfo {
   imageId: string;
   /** The sandbox's IP on the cluster network. */
   ip?: string;
+  /** A sandbox in the host's network namespace (spec.hostNetwork). */
+  hostNetwork?: boolean;
 }
 
 export interface SandboxConfig {
@@ -61,6 +65,8 @@ export interface SandboxConfig {
   dns?: { servers: string[]; searches: string[]; options: string[] };
   /** Extra /etc/hosts entries ("name:ip"), from spec.hostAliases. */
   extraHosts?: string[];
+  /** spec.hostNetwork: the pod shares the node's network namespace. */
+  hostNetwork?: boolean;
 }
 
 export interface ContainerConfig {

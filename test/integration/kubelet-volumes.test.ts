@@ -4,6 +4,9 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { registry } from "#pkg/api/resources.js";
 import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
@@ -216,5 +219,82 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
     const p = await waitPod("deadline", (x) => x.status?.phase === "Failed");
     assert.equal(p.status?.reason, "DeadlineExceeded");
     assert.ok(cs(p, "c")?.state?.terminated, JSON.stringify(cs(p, "c")?.state));
+  });
+
+  test("preStop hooks run before the container is stopped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kubeling-prestop-"));
+    try {
+      await api.client.create(pods, "default", {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "hooks", namespace: "default" },
+        spec: {
+          nodeName: "node-1",
+          terminationGracePeriodSeconds: 5,
+          volumes: [{ name: "host", hostPath: { path: dir, type: "Directory" } }],
+          containers: [
+            {
+              name: "c",
+              image: BUSYBOX_IMAGE,
+              command: ["sleep", "3600"],
+              volumeMounts: [{ name: "host", mountPath: "/host" }],
+              lifecycle: {
+                postStart: { exec: { command: ["sh", "-c", "echo started > /host/poststart"] } },
+                preStop: { exec: { command: ["sh", "-c", "echo bye > /host/prestop"] } },
+              },
+            },
+          ],
+        },
+      });
+      await waitPod("hooks", (x) => x.status?.phase === "Running");
+      await waitFor(() => existsSync(join(dir, "poststart")), { timeoutMs: 10_000, message: "postStart ran" });
+      await api.client.delete(pods, "default", "hooks", { gracePeriodSeconds: 5 });
+      await waitFor(
+        async () => {
+          try {
+            await get("hooks");
+            return false;
+          } catch (err) {
+            return (err as { code?: number }).code === 404;
+          }
+        },
+        { timeoutMs: 15_000, message: "pod hooks deleted" },
+      );
+      assert.equal(readFileSync(join(dir, "prestop"), "utf8"), "bye\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("hostNetwork pods get the node's IP; service env vars are injected", async () => {
+    const services = registry.lookup("services")!;
+    await api.client.create(services, "default", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "my-svc" },
+      spec: { selector: { app: "x" }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+    });
+    const svc = await api.client.get<import("#pkg/api/types/index.js").Service>(services, "default", "my-svc");
+    const ip = svc.spec?.clusterIP;
+    assert.ok(ip);
+    await api.client.create(pods, "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "hostnet", namespace: "default" },
+      spec: {
+        nodeName: "node-1",
+        hostNetwork: true,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: "c", image: BUSYBOX_IMAGE, command: ["sleep", "3600"] }],
+      },
+    });
+    const p = await waitPod("hostnet", (x) => x.status?.phase === "Running");
+    assert.equal(p.status?.podIP, "127.0.0.1");
+    const env = await execIn(idOf(p, "c"), ["env"]);
+    assert.match(env, new RegExp(`MY_SVC_SERVICE_HOST=${ip.replace(/\./g, "\\.")}`));
+    assert.match(env, /MY_SVC_SERVICE_PORT=80/);
+    // The host's loopback is this container's loopback.
+    const lo = await execIn(idOf(p, "c"), ["sh", "-c", "ip -4 addr show lo"]);
+    assert.match(lo, /127\.0\.0\.1/);
   });
 });
