@@ -17,6 +17,7 @@ import { GET_TABWRITER, TabWriter } from "../tabwriter.js";
 export interface GetOptions {
   showLabels?: boolean;
   watchOnly?: boolean;
+  noHeaders?: boolean;
 }
 
 const OUTPUTS = ["json", "name", "wide", "yaml"];
@@ -132,7 +133,7 @@ export async function runGet(ctx: CliContext, args: string[], o: GetOptions = {}
   blocks.forEach((b, i) => {
     const f = formatFor(ctx, b.req, multi, o);
     if (i > 0) w.write("\n");
-    w.write(tableHeader(b.table, f));
+    if (!o.noHeaders) w.write(tableHeader(b.table, f));
     w.write(tableRows(b.table, f));
   });
   ctx.print(w.flush());
@@ -256,7 +257,7 @@ async function watchGet(ctx: CliContext, requests: TypeRequest[], o: GetOptions)
   const rv = initial.metadata?.resourceVersion;
   if (!o.watchOnly) {
     if (initial.rows.length > 0) {
-      w.write(tableHeader(initial, f));
+      if (!o.noHeaders) w.write(tableHeader(initial, f));
       w.write(tableRows(initial, f));
       headerPrinted = true;
       seenName = name !== undefined;
@@ -295,7 +296,7 @@ async function watchGet(ctx: CliContext, requests: TypeRequest[], o: GetOptions)
     seenName = false;
     const t = asTable(ev.object, initial);
     if (!headerPrinted) {
-      w.write(tableHeader(t, f));
+      if (!o.noHeaders) w.write(tableHeader(t, f));
       headerPrinted = true;
     }
     w.write(tableRows(t, f));

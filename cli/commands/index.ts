@@ -44,8 +44,15 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .argument("[args...]", "TYPE[,TYPE...] [NAME...] | TYPE/NAME ... | all")
     .option("--show-labels", "when printing, show all labels as the last column")
     .option("--watch-only", "watch for changes to the requested object(s), without listing/getting first")
-    .action(async (args: string[], o: { showLabels?: boolean; watchOnly?: boolean }) => {
-      done(await runGet(ctx(), args, o));
+    .option("--no-headers", "don't print headers")
+    .action(async (args: string[], o: { showLabels?: boolean; watchOnly?: boolean; headers?: boolean }) => {
+      done(
+        await runGet(ctx(), args, {
+          ...(o.showLabels ? { showLabels: true } : {}),
+          ...(o.watchOnly ? { watchOnly: true } : {}),
+          ...(o.headers === false ? { noHeaders: true } : {}),
+        }),
+      );
     });
 
   program
