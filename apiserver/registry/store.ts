@@ -701,9 +701,7 @@ export class Store {
     if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, name, errs);
 
     if (next.metadata.deletionTimestamp !== undefined && this.finalizedDuringUpdate(next)) return DELETE;
-    // No-op updates don't write (and keep their resourceVersion).
-    const ref = this.ref(namespace, name);
-    if (encodeObject(ref, next).equals(encodeObject(ref, old))) return NO_CHANGE;
+    // A no-op update is detected by the storage (same bytes as stored) and not written.
     return next;
   }
 

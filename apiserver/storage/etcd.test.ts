@@ -7,6 +7,7 @@ import {
   encodeContinue,
   encodeObject,
   isCompactedError,
+  jsonEqual,
   MAX_OBJECT_BYTES,
   prefixEnd,
   tooLargeResourceVersion,
@@ -69,4 +70,14 @@ test("error helpers", () => {
   const e = tooLargeResourceVersion(10, 5);
   assert.equal(e.code, 504);
   assert.equal(e.message, "Too large resource version: 10, current: 5");
+});
+
+test("jsonEqual ignores key order and undefined members, not array order", () => {
+  assert.equal(jsonEqual({ a: 1, b: { c: [1, 2] } }, { b: { c: [1, 2] }, a: 1 }), true);
+  assert.equal(jsonEqual({ a: 1, x: undefined }, { a: 1 }), true);
+  assert.equal(jsonEqual({ a: [1, 2] }, { a: [2, 1] }), false);
+  assert.equal(jsonEqual({ a: 1 }, { a: 1, b: 2 }), false);
+  assert.equal(jsonEqual({ a: null }, { a: {} }), false);
+  assert.equal(jsonEqual([], {}), false);
+  assert.equal(jsonEqual("1", 1), false);
 });

@@ -44,6 +44,8 @@ export interface Stored {
   rev: number;
   /** The etcd key (set on list results). */
   key?: string;
+  /** The stored bytes (set on reads from etcd): an update encoding to the same bytes is a no-op. */
+  raw?: Buffer;
 }
 
 /** Returned by a guaranteedUpdate callback to delete the object in the same transaction. */
@@ -179,9 +181,31 @@ export function decodeObject(value: Buffer, rev: number): KubeObject {
   return obj;
 }
 
+/** Structural equality of JSON values (object key order ignored, array order significant). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let count = 0;
+  for (const k in ao) {
+    if (ao[k] === undefined) continue;
+    count++;
+    if (!jsonEqual(ao[k], bo[k])) return false;
+  }
+  for (const k in bo) if (bo[k] !== undefined) count--;
+  return count === 0;
+}
+
 function decodeKv(kv: IKeyValue): Stored {
   const rev = Number(kv.mod_revision);
-  return { obj: decodeObject(kv.value, rev), rev };
+  return { obj: decodeObject(kv.value, rev), rev, raw: kv.value };
 }
 
 export interface EtcdStorageOptions {
@@ -330,6 +354,16 @@ export class EtcdStorage {
         success = [{ request_delete_range: { key } }];
       } else {
         value = encodeObject(ref, next);
+        // Same content as stored: nothing to write (upstream skips no-op updates too). Bytes first,
+        // then structurally (a client may send the same object with its keys in another order).
+        if (current && (current.raw?.equals(value) || jsonEqual(next, current.obj))) {
+          if (fromSuggestion) {
+            fromSuggestion = false;
+            current = await this.get(ref);
+            continue;
+          }
+          return { obj: current.obj, rev: current.rev, created: false, deleted: false, written: false };
+        }
         const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
         success = [{ request_put: lease ? { key, value, lease } : { key, value } }];
       }

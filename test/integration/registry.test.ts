@@ -273,6 +273,15 @@ describe("Registry", () => {
     delete unconditional.metadata.resourceVersion;
     const u = await cms.update("default", "counter", unconditional, ctx);
     assert.equal(u.object.metadata.resourceVersion, final.metadata.resourceVersion);
+    // The same content with its keys in another order is still a no-op.
+    const reordered = {
+      data: final.data,
+      metadata: { ...final.metadata },
+      kind: final.kind,
+      apiVersion: final.apiVersion,
+    };
+    const r2 = await cms.update("default", "counter", reordered as KubeObject, ctx);
+    assert.equal(r2.object.metadata.resourceVersion, final.metadata.resourceVersion);
     // Patches retry on conflict internally: 20 concurrent patches all land.
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => cms.patch("default", "counter", "merge", { data: { [`k${i}`]: "x" } }, ctx)),
