@@ -109,6 +109,7 @@ export class ApiClient {
   readonly #prefix: string;
   readonly #userAgent: string;
   readonly #openStreams = new Set<Readable>();
+  #closed = false;
 
   constructor(config: ClientConfig, opts: { userAgent?: string; connections?: number } = {}) {
     this.config = config;
@@ -378,8 +379,14 @@ export class ApiClient {
     }
   }
 
+  /** True once close() was called; watchers stop resuming. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Closes open watch streams and the connection pool. */
   async close(): Promise<void> {
+    this.#closed = true;
     for (const s of this.#openStreams) s.destroy();
     this.#openStreams.clear();
     // A graceful close waits for in-flight requests; do not let a hung one hold shutdown forever.

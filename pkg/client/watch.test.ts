@@ -163,3 +163,19 @@ test("a failing list is retried with backoff", async () => {
   }
   assert.equal(server.requests.length, 2);
 });
+
+test("closing the client ends a resuming watch instead of retrying forever", async () => {
+  const own = new ApiClient({ server: server.url });
+  script({
+    lists: [(_req, res) => sendJson(res, 200, { kind: "PodList", metadata: { resourceVersion: "3" }, items: [] })],
+    watches: [],
+  });
+  const got: string[] = [];
+  const done = (async () => {
+    for await (const ev of watchWithResume(own, pods, "default", { backoff: { initialMs: 1 } })) got.push(ev.type);
+  })();
+  while (watchRequests().length === 0) await new Promise((r) => setTimeout(r, 5));
+  await own.close();
+  await done;
+  assert.deepEqual(got, ["RELIST"]);
+});

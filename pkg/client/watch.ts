@@ -96,13 +96,13 @@ export async function* watchWithResume<T extends KubeObject = KubeObject>(
   let listFrom = "0";
   let goneInARow = 0;
 
-  while (!signal?.aborted) {
+  while (!signal?.aborted && !client.closed) {
     if (needList) {
       let listed: { items: T[]; resourceVersion: string };
       try {
         listed = await listAll<T>(client, r, ns, opts, listFrom, signal);
       } catch (err) {
-        if (signal?.aborted) return;
+        if (signal?.aborted || client.closed) return;
         // An expired continue token or a failing server: retry the whole list later.
         log.warn({ err, failures }, "list failed; retrying with backoff");
         if (isGone(err)) listFrom = "";
@@ -153,7 +153,7 @@ export async function* watchWithResume<T extends KubeObject = KubeObject>(
         await backoff();
       }
     } catch (err) {
-      if (signal?.aborted) return;
+      if (signal?.aborted || client.closed) return;
       if (isGone(err)) {
         log.info({ resourceVersion: rv, err: (err as Error).message }, "watch expired; re-listing");
         needList = true;
