@@ -71,3 +71,27 @@ test("replace reports added, changed and vanished objects", () => {
   assert.deepEqual(s.keys().sort(), ["n/a", "n/b", "n/d"]);
   assert.equal(s.byIndex(NAMESPACE_INDEX, "n").length, 3);
 });
+
+test("lister: typed read-only lookups by namespace/name, namespace and selector", async () => {
+  const { Lister } = await import("./lister.js");
+  const { parseLabelSelector } = await import("../api/labels.js");
+  const s = new Store();
+  s.upsert({ metadata: { namespace: "a", name: "x", labels: { app: "web" } } });
+  s.upsert({ metadata: { namespace: "a", name: "y", labels: { app: "db" } } });
+  s.upsert({ metadata: { namespace: "b", name: "x" } });
+  const l = new Lister(s);
+  assert.equal(l.get("a", "x")?.metadata.name, "x");
+  assert.equal(l.get("c", "x"), undefined);
+  assert.equal(l.list().length, 3);
+  assert.equal(l.list("a").length, 2);
+  assert.deepEqual(
+    l.list("a", parseLabelSelector("app=web")).map((o) => o.metadata.name),
+    ["x"],
+  );
+  // Compile-time guard: the line below must not typecheck (objects from a lister are read-only).
+  const assign = (o: NonNullable<ReturnType<typeof l.get>>) => {
+    // @ts-expect-error: read-only
+    o.metadata.name = "changed";
+  };
+  assert.equal(typeof assign, "function");
+});
