@@ -44,7 +44,7 @@ if [[ "${KUBELING_OFFICIAL_IMAGES:-0}" != 1 && "$cmd" != "" ]]; then
     done <.kubeling/images.env
   fi
   if [[ ("$cmd" == up || "$cmd" == build) && "${KUBELING_DEPS:-npm}" == context && "${KUBELING_NPM_BUILD:-1}" != 0 ]]; then
-    [[ -d node_modules ]] || npm ci --no-audit --no-fund
+    [[ -d node_modules ]] || npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund
     npm run --silent build
   fi
 fi
