@@ -12,6 +12,8 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { WebSocket, WebSocketServer } from "ws";
+import { parseFieldSelector } from "#pkg/api/fields.js";
+import { parseLabelSelector } from "#pkg/api/labels.js";
 import type { KubeObject, ListOptions, WatchEvent } from "#pkg/api/meta.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { negotiate, tableContentType } from "../http/negotiate.js";
@@ -56,6 +58,15 @@ function encoderFor(accept: string | undefined, store: StoreView): { encode: Enc
 function errorEvent(err: unknown): string {
   const { error } = toStatusError(err);
   return JSON.stringify({ type: "ERROR", object: error.toStatus() });
+}
+
+/**
+ * checkSelectors rejects malformed selectors with a 400 before the stream starts: after the 200
+ * is flushed, an error could only be an ERROR event, which clients treat as a dropped watch.
+ */
+function checkSelectors(opts: ListOptions): void {
+  if (opts.labelSelector) parseLabelSelector(opts.labelSelector);
+  if (opts.fieldSelector) parseFieldSelector(opts.fieldSelector);
 }
 
 export class WatchServer {
@@ -144,6 +155,7 @@ export class WatchServer {
     ns: string | undefined,
     opts: ListOptions,
   ): Promise<FastifyReply> {
+    checkSelectors(opts);
     const { encode, contentType } = encoderFor(req.headers.accept, store);
     const { ac, dispose } = this.signalFor(opts.timeoutSeconds);
     reply.hijack();
@@ -184,6 +196,7 @@ export class WatchServer {
     ns: string | undefined,
     opts: ListOptions,
   ): void {
+    checkSelectors(opts); // throws before the upgrade: the caller answers the Status
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const { encode } = encoderFor(req.headers.accept, store);
       const { ac, dispose } = this.signalFor(opts.timeoutSeconds);

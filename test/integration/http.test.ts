@@ -221,6 +221,9 @@ describe("bad input answers a Status and stores nothing", () => {
       400,
     );
     assertStatus(await raw(srv, "GET", `${CM}?limit=abc`), 400);
+    assertStatus(await raw(srv, "GET", `${CM}?labelSelector=app+in+%28a`), 400, "BadRequest");
+    assertStatus(await raw(srv, "GET", `${CM}?watch=true&labelSelector=app+in+%28a`), 400, "BadRequest");
+    assertStatus(await raw(srv, "GET", `${CM}?watch=true&fieldSelector=%3D%3Dx`), 400, "BadRequest");
     await assertNoConfigMaps();
   });
 
