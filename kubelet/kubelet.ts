@@ -5,7 +5,8 @@
 // runtime's labels, so a restarted kubelet adopts running containers without restarting them.
 
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import os from "node:os";
 import { join } from "node:path";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { type ResourceInfo, registry } from "#pkg/api/resources.js";
@@ -110,11 +111,22 @@ export class Kubelet {
     this.log = o.log;
     this.signal = this.abort.signal;
     this.pods = o.pods;
-    this.workers = new PodWorkers((uid) => this.syncPod(uid), {
-      log: o.log,
-      signal: this.signal,
-      resyncMs: o.resyncMs ?? 10_000,
-    });
+    this.workers = new PodWorkers(
+      async (uid) => {
+        this.counters.podSyncs++;
+        try {
+          return await this.syncPod(uid);
+        } catch (err) {
+          this.counters.podSyncErrors++;
+          throw err;
+        }
+      },
+      {
+        log: o.log,
+        signal: this.signal,
+        resyncMs: o.resyncMs ?? 10_000,
+      },
+    );
     this.status = new StatusManager({ client: o.client, log: o.log.child({ module: "status" }) });
     this.events = o.events;
     this.probes = new ProbeManager({
@@ -145,6 +157,109 @@ export class Kubelet {
     if (!uid) return;
     this.byUid.set(uid, p);
     this.workers.wake(uid);
+  }
+
+  /** Counters for /metrics. */
+  readonly counters = { podSyncs: 0, podSyncErrors: 0, containerStarts: 0, containerStartErrors: 0, probeKills: 0 };
+  private readonly lastCpu = new Map<string, { t: number; usage: number }>();
+
+  /**
+   * summary is the kubelet's /stats/summary (upstream's Summary API shape, the fields metrics
+   * consumers read): per-pod, per-container CPU and memory, and the node's totals. CPU rates
+   * need two samples; a container seen for the first time is sampled twice, 200 ms apart.
+   */
+  async summary(): Promise<object> {
+    const list = await this.freshList();
+    const running = list.filter((c) => c.type !== "sandbox" && c.state === "running");
+    const sample = async (ids: string[]) => {
+      const st = await this.o.runtime.stats(ids);
+      return { at: Date.now(), st };
+    };
+    let first = await sample(running.map((c) => c.id));
+    const fresh = running.filter((c) => !this.lastCpu.has(c.id) && first.st.has(c.id));
+    if (fresh.length > 0) {
+      for (const c of fresh)
+        this.lastCpu.set(c.id, { t: first.at, usage: first.st.get(c.id)?.cpuUsageCoreNanoSeconds ?? 0 });
+      await sleep(200, this.signal);
+      first = await sample(running.map((c) => c.id));
+    }
+    const rate = (key: string, usage: number, at: number): number => {
+      const prev = this.lastCpu.get(key);
+      this.lastCpu.set(key, { t: at, usage });
+      if (!prev || at <= prev.t) return 0;
+      return Math.max(0, Math.round((usage - prev.usage) / ((at - prev.t) / 1000)));
+    };
+    for (const id of [...this.lastCpu.keys()])
+      if (!id.startsWith("node") && !running.some((c) => c.id === id)) this.lastCpu.delete(id);
+    const time = new Date(first.at).toISOString();
+    const byPod = new Map<string, ContainerInfo[]>();
+    for (const c of running) byPod.set(c.podUid, [...(byPod.get(c.podUid) ?? []), c]);
+    const pods = [...byPod].map(([uid, cs]) => {
+      const containers = cs
+        .filter((c) => first.st.has(c.id))
+        .map((c) => {
+          const st = first.st.get(c.id) as { cpuUsageCoreNanoSeconds: number; memoryWorkingSetBytes: number };
+          return {
+            name: c.name,
+            startTime: c.startedAt,
+            cpu: {
+              time,
+              usageNanoCores: rate(c.id, st.cpuUsageCoreNanoSeconds, first.at),
+              usageCoreNanoSeconds: st.cpuUsageCoreNanoSeconds,
+            },
+            memory: { time, workingSetBytes: st.memoryWorkingSetBytes },
+          };
+        });
+      const sum = (f: (x: (typeof containers)[number]) => number) => containers.reduce((a, x) => a + f(x), 0);
+      return {
+        podRef: { name: cs[0]?.podName, namespace: cs[0]?.podNamespace, uid },
+        containers,
+        cpu: {
+          time,
+          usageNanoCores: sum((x) => x.cpu.usageNanoCores),
+          usageCoreNanoSeconds: sum((x) => x.cpu.usageCoreNanoSeconds),
+        },
+        memory: { time, workingSetBytes: sum((x) => x.memory.workingSetBytes) },
+      };
+    });
+    const nodeCpu = await nodeCpuUsage();
+    return {
+      node: {
+        nodeName: this.o.nodeName,
+        cpu: { time, usageNanoCores: rate("node", nodeCpu, first.at), usageCoreNanoSeconds: nodeCpu },
+        memory: { time, workingSetBytes: os.totalmem() - os.freemem(), availableBytes: os.freemem() },
+      },
+      pods,
+    };
+  }
+
+  /** metricsText: Prometheus text exposition of the kubelet's gauges and counters. */
+  metricsText(): string {
+    const running = this.runtimeCache.filter((c) => c.state === "running");
+    const lines = [
+      "# HELP kubelet_running_pods Number of pods that have a running pod sandbox.",
+      "# TYPE kubelet_running_pods gauge",
+      `kubelet_running_pods ${running.filter((c) => c.type === "sandbox").length}`,
+      "# HELP kubelet_running_containers Number of running containers.",
+      "# TYPE kubelet_running_containers gauge",
+      `kubelet_running_containers{container_state="running"} ${running.filter((c) => c.type !== "sandbox").length}`,
+      "# HELP kubelet_pod_syncs_total syncPod runs.",
+      "# TYPE kubelet_pod_syncs_total counter",
+      `kubelet_pod_syncs_total ${this.counters.podSyncs}`,
+      "# HELP kubelet_pod_sync_errors_total syncPod runs that failed and were retried.",
+      "# TYPE kubelet_pod_sync_errors_total counter",
+      `kubelet_pod_sync_errors_total ${this.counters.podSyncErrors}`,
+      "# HELP kubelet_container_starts_total Containers started.",
+      "# TYPE kubelet_container_starts_total counter",
+      `kubelet_container_starts_total ${this.counters.containerStarts}`,
+      "# HELP kubelet_container_start_errors_total Container creates or starts that failed.",
+      "# TYPE kubelet_container_start_errors_total counter",
+      `kubelet_container_start_errors_total ${this.counters.containerStartErrors}`,
+      "# HELP kubelet_probe_kills_total Containers killed for failing a liveness or startup probe.",
+      "# TYPE kubelet_probe_kills_total counter",
+      `kubelet_probe_kills_total ${this.counters.probeKills}`,
+    ];
+    return `${lines.join("\n")}\n`;
   }
 
   /** getPod: the informer's view of a pod of this node (for the kubelet server). */
@@ -410,8 +525,10 @@ export class Kubelet {
           const pst = this.probes.get(cur.id);
           let why: string | undefined;
           if (cur.hash && cur.hash !== hash) why = `Container ${c.name} definition changed, will be restarted`;
-          else if (pst.killRequested)
+          else if (pst.killRequested) {
             why = `Container ${c.name} failed ${pst.killRequested.kind} probe, will be restarted`;
+            this.counters.probeKills++;
+          }
           if (!why) continue;
           this.events.event(pod, "Normal", "Killing", why);
           log.info({ container: c.name, reason: why }, "killing container");
@@ -617,6 +734,7 @@ export class Kubelet {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const reason = id ? "RunContainerError" : "CreateContainerError";
+      this.counters.containerStartErrors++;
       this.setWaiting(uid, c.name, { reason, message });
       this.events.event(pod, "Warning", "Failed", `Error: ${message}`);
       log.warn({ err, container: c.name }, "starting container failed");
@@ -624,6 +742,7 @@ export class Kubelet {
       return this.crashBackoff.next(`${uid}/${c.name}`);
     }
     this.setWaiting(uid, c.name, undefined);
+    this.counters.containerStarts++;
     this.events.event(pod, "Normal", "Started", `Started container ${c.name}`);
     log.info({ container: c.name, restartCount }, "started container");
     const postStart = c.lifecycle?.postStart;
@@ -888,6 +1007,16 @@ export class Kubelet {
     this.crashBackoff.resetPrefix(`${uid}/`);
     this.pullBackoff.resetPrefix(`${uid}/`);
     this.status.forget(uid);
+  }
+}
+
+/** nodeCpuUsage: cumulative CPU ns of the whole machine (root cpuacct, else /proc/stat). */
+async function nodeCpuUsage(): Promise<number> {
+  try {
+    return Number((await readFile("/sys/fs/cgroup/cpuacct/cpuacct.usage", "utf8")).trim());
+  } catch {
+    const t = os.cpus().reduce((a, c) => a + c.times.user + c.times.sys + c.times.irq + c.times.nice, 0);
+    return t * 1_000_000;
   }
 }
 

@@ -1,7 +1,8 @@
 // The kubelet's own server (upstream: pkg/kubelet/server). Plain HTTP on --address:--port:
 // the API server proxies log/exec/portforward here, so, as upstream, this port must only be
 // reachable by the API server (bind it to a private address; there is no auth of its own).
-//   GET /healthz
+//   GET /healthz, GET /metrics (Prometheus text)
+//   GET /stats/summary   CPU/memory per pod and container (upstream Summary API shape)
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&previous&timestamps&sinceSeconds
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   WebSocket v5/v4.channel.k8s.io
 //   GET /portForward/{ns}/{pod}                                         WebSocket SPDY/3.1+portforward.k8s.io
@@ -22,6 +23,8 @@ export interface KubeletView {
   getPod(ns: string, name: string): Pod | undefined;
   containerFor(pod: Pod, container: string, previous?: boolean): Promise<ContainerInfo | undefined>;
   podIP(pod: Pod): Promise<string | undefined>;
+  summary(): Promise<object>;
+  metricsText(): string;
 }
 
 class HttpError extends Error {
@@ -134,6 +137,17 @@ export class KubeletServer {
     if (url.pathname === "/healthz") {
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.end("ok");
+      return;
+    }
+    if (url.pathname === "/metrics") {
+      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+      res.end(this.o.kubelet.metricsText());
+      return;
+    }
+    if (url.pathname === "/stats/summary") {
+      const body = JSON.stringify(await this.o.kubelet.summary());
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(body);
       return;
     }
     if (req.method === "GET" && parts[0] === "containerLogs" && parts.length === 4) {

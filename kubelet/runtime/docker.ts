@@ -4,6 +4,7 @@
 // object carries the cluster and node labels, and every query filters on them, so several
 // kubelets (and several test clusters) can share one engine without seeing each other.
 
+import { readFile } from "node:fs/promises";
 import { PassThrough, type Readable } from "node:stream";
 import Docker from "dockerode";
 import type { Logger } from "#pkg/runtime/log.js";
@@ -11,6 +12,7 @@ import {
   type ContainerConfig,
   type ContainerInfo,
   type ContainerState,
+  type ContainerStats,
   type ContainerType,
   type ExecOptions,
   type ExecSession,
@@ -440,6 +442,60 @@ export class DockerRuntime implements Runtime {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * stats reads cgroup v1 files directly (microseconds, PERF C4) for the cgroupfs and systemd
+   * layouts, and falls back to one-shot Docker stats in parallel where no file is readable
+   * (e.g. a containerized kubelet without the host's /sys/fs/cgroup).
+   */
+  async stats(ids: string[]): Promise<Map<string, ContainerStats>> {
+    const out = new Map<string, ContainerStats>();
+    await Promise.all(
+      ids.map(async (id) => {
+        for (const [cpu, mem] of [
+          [`/sys/fs/cgroup/cpuacct/docker/${id}`, `/sys/fs/cgroup/memory/docker/${id}`],
+          [
+            `/sys/fs/cgroup/cpuacct/system.slice/docker-${id}.scope`,
+            `/sys/fs/cgroup/memory/system.slice/docker-${id}.scope`,
+          ],
+        ] as const) {
+          try {
+            const [usage, memUsage, memStat] = await Promise.all([
+              readFile(`${cpu}/cpuacct.usage`, "utf8"),
+              readFile(`${mem}/memory.usage_in_bytes`, "utf8"),
+              readFile(`${mem}/memory.stat`, "utf8"),
+            ]);
+            const inactive = Number(/^total_inactive_file (\d+)$/m.exec(memStat)?.[1] ?? 0);
+            out.set(id, {
+              cpuUsageCoreNanoSeconds: Number(usage.trim()),
+              memoryWorkingSetBytes: Math.max(0, Number(memUsage.trim()) - inactive),
+            });
+            return;
+          } catch {
+            // try the next layout
+          }
+        }
+        try {
+          const s = (await this.docker
+            .getContainer(id)
+            .stats({ stream: false, "one-shot": true } as { stream: false })) as {
+            cpu_stats?: { cpu_usage?: { total_usage?: number } };
+            memory_stats?: { usage?: number; stats?: { total_inactive_file?: number } };
+          };
+          out.set(id, {
+            cpuUsageCoreNanoSeconds: s.cpu_stats?.cpu_usage?.total_usage ?? 0,
+            memoryWorkingSetBytes: Math.max(
+              0,
+              (s.memory_stats?.usage ?? 0) - (s.memory_stats?.stats?.total_inactive_file ?? 0),
+            ),
+          });
+        } catch {
+          // gone meanwhile
+        }
+      }),
+    );
+    return out;
   }
 
   async *events(signal: AbortSignal): AsyncIterable<RuntimeEvent> {

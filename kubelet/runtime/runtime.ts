@@ -124,6 +124,12 @@ export interface ExecSession {
   close(): void;
 }
 
+/** ContainerStats: cumulative CPU time and the memory working set of one container. */
+export interface ContainerStats {
+  cpuUsageCoreNanoSeconds: number;
+  memoryWorkingSetBytes: number;
+}
+
 export interface RuntimeEvent {
   containerId: string;
   action: string;
@@ -157,6 +163,8 @@ export interface Runtime {
   exec(id: string, opts: ExecOptions): Promise<ExecSession>;
   /** Run a command to completion (exec probes); output is truncated. */
   execSync(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /** Resource usage of running containers (missing ids had no readable stats). */
+  stats(ids: string[]): Promise<Map<string, ContainerStats>>;
   /** Container lifecycle events of this cluster and node until the signal aborts. */
   events(signal: AbortSignal): AsyncIterable<RuntimeEvent>;
 }

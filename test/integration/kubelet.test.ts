@@ -170,6 +170,32 @@ describe("kubelet (real API server, real Docker)", () => {
     assert.equal(httpd?.Labels["io.kubernetes.container.restartCount"], "0");
   });
 
+  test("the kubelet serves /stats/summary (cgroup CPU and memory) and /metrics", async () => {
+    const summary = (await (await fetch(`http://127.0.0.1:${kubelet.port}/stats/summary`)).json()) as {
+      node: { nodeName: string; memory: { workingSetBytes: number } };
+      pods: {
+        podRef: { name: string };
+        containers: {
+          name: string;
+          cpu: { usageCoreNanoSeconds: number; usageNanoCores: number };
+          memory: { workingSetBytes: number };
+        }[];
+      }[];
+    };
+    assert.equal(summary.node.nodeName, "node-1");
+    assert.ok(summary.node.memory.workingSetBytes > 0);
+    const web = summary.pods.find((p) => p.podRef.name === "web");
+    assert.deepEqual(web?.containers.map((c) => c.name).sort(), ["client", "httpd"]);
+    for (const c of web?.containers ?? []) {
+      assert.ok(c.cpu.usageCoreNanoSeconds > 0, JSON.stringify(c));
+      assert.ok(c.memory.workingSetBytes > 0, JSON.stringify(c));
+      assert.ok(Number.isInteger(c.cpu.usageNanoCores));
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${kubelet.port}/metrics`)).text();
+    assert.match(metrics, /^kubelet_running_pods [1-9]\d*$/m);
+    assert.match(metrics, /^kubelet_container_starts_total [1-9]\d*$/m);
+  });
+
   test("docker kill of a container: restarted with restartCount 1", async () => {
     const p = await get("web");
     const id = (cs(p, "client")?.containerID ?? "").replace("docker://", "");
