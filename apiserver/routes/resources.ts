@@ -15,7 +15,7 @@ import { deleteOptions, isWatch, listOptions, type Query, type WriteParams, writ
 import { JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
 import { unknownFields } from "../registry/kinds/index.js";
-import { toTable } from "../tables.js";
+import { parseIncludeObject, type TableOptions, toTable } from "../tables.js";
 import type { WatchServer } from "./watch.js";
 
 type ResourceTarget = Extract<ApiTarget, { type: "resource" }>;
@@ -122,6 +122,14 @@ function ctxOf(req: FastifyRequest, wp: WriteParams): RequestContext {
 }
 
 /** asTable answers a Table when the Accept header asked for one, else the plain object. */
+/** tableOptions: the Table version asked for, and ?includeObject=None|Metadata|Object. */
+function tableOptions(req: FastifyRequest, version: "v1" | "v1beta1"): TableOptions {
+  const o: TableOptions = { version };
+  const include = parseIncludeObject((req.query as Query).includeObject as string | undefined);
+  if (include) o.includeObject = include;
+  return o;
+}
+
 function sendObjectOrTable(
   req: FastifyRequest,
   reply: FastifyReply,
@@ -136,7 +144,7 @@ function sendObjectOrTable(
     return send(
       reply,
       code,
-      toTable(store.strategy, [obj], meta, new Date(), { version: n.version }),
+      toTable(store.strategy, [obj], meta, new Date(), tableOptions(req, n.version)),
       tableContentType(n.version),
     );
   }
@@ -149,7 +157,7 @@ function sendListOrTable(req: FastifyRequest, reply: FastifyReply, store: StoreV
     return send(
       reply,
       200,
-      toTable(store.strategy, list.items, list.metadata, new Date(), { version: n.version }),
+      toTable(store.strategy, list.items, list.metadata, new Date(), tableOptions(req, n.version)),
       tableContentType(n.version),
     );
   }

@@ -144,6 +144,10 @@ describe("tables", () => {
     assert.equal(t.status, 200);
     assert.equal(t.json.kind, "Table");
     assert.equal(t.json.rows.length, 1);
+    const full = await raw(srv, "GET", "/api/v1/namespaces/default?includeObject=Object", {
+      headers: { accept: TABLE_ACCEPT },
+    });
+    assert.equal(full.json.rows[0].object.kind, "Namespace");
     const plain = await raw(srv, "GET", "/api/v1/namespaces/default", { headers: { accept: "application/json" } });
     assert.equal(plain.json.kind, "Namespace");
     const typed = await raw(srv, "GET", "/api/v1/namespaces/default", {
