@@ -247,6 +247,18 @@ test("kubectl apply --server-side, --dry-run=server, label, get all", async () =
   assert.match(await ok(["delete", "configmap", "ssa"]), /^configmap "ssa" deleted$/m);
 });
 
+test("kubectl wait returns at once on a condition already met (watch headers are flushed)", async () => {
+  assert.match(await ok(["create", "configmap", "ready", "--from-literal=state=done"]), /configmap\/ready created/);
+  const started = Date.now();
+  const out = await ok(["wait", "--for=jsonpath={.data.state}=done", "configmap/ready", "--timeout=20s"]);
+  assert.match(out, /^configmap\/ready condition met$/m);
+  assert.ok(Date.now() - started < 15_000, "wait did not hang until its timeout");
+  const r = await kubectl(["wait", "--for=jsonpath={.data.state}=never", "configmap/ready", "--timeout=2s"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /timed out waiting for the condition/);
+  assert.match(await ok(["delete", "configmap", "ready"]), /^configmap "ready" deleted$/m);
+});
+
 test("kubectl delete", async () => {
   assert.match(
     await ok(["delete", "deployment", "nginx-deployment"]),
