@@ -91,7 +91,13 @@ export function asPrintable(objects: KubeObject[], forceList: boolean): unknown 
 export function toYaml(value: unknown): string {
   // kubectl converts JSON to YAML through a map, so keys come out sorted.
   // YAML 1.1 quoting ("yes", timestamps) matches go-yaml v2, which kubectl uses.
-  return stringify(value, { sortMapEntries: true, lineWidth: 0, indentSeq: false, version: "1.1" });
+  return stringify(value, {
+    sortMapEntries: true,
+    lineWidth: 0,
+    indentSeq: false,
+    version: "1.1",
+    aliasDuplicateObjects: false,
+  });
 }
 
 export function toJson(value: unknown): string {

@@ -5,6 +5,7 @@ import type { Service } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
 import { parseTypeArgs } from "../resources.js";
+import { createAndReport, parseDryRun } from "./dryrun.js";
 
 function info(group: string, resource: string) {
   const r = registry.byGroupResource(group, resource);
@@ -30,6 +31,7 @@ export interface RunOptions {
   env: string[];
   labels?: string;
   command?: boolean;
+  dryRun?: string | boolean;
 }
 
 /** kubeling run NAME --image=I [--restart=Never] [--port=P] [--env=K=V] [-- ARGS...]: one Pod. */
@@ -54,8 +56,10 @@ export async function runRun(ctx: CliContext, name: string, rest: string[], o: R
     metadata: { name, labels: parseLabels(o.labels, { run: name }) },
     spec: { containers: [container], restartPolicy: restart },
   };
-  await ctx.client.create(info("", "pods"), ctx.namespace, pod, { fieldManager: "kubectl-run" });
-  ctx.print(`pod/${name} created\n`);
+  await createAndReport(ctx, info("", "pods"), ctx.namespace, pod, {
+    fieldManager: "kubectl-run",
+    dryRun: parseDryRun(o.dryRun),
+  });
   return 0;
 }
 
@@ -65,6 +69,7 @@ export interface ExposeOptions {
   type?: string;
   name?: string;
   protocol: string;
+  dryRun?: string | boolean;
 }
 
 /** kubeling expose TYPE NAME --port=P: a Service selecting the workload's pods. */
@@ -112,8 +117,11 @@ export async function runExpose(ctx: CliContext, args: string[], o: ExposeOption
       ...(o.type ? { type: o.type } : {}),
     },
   };
-  await ctx.client.create(info("", "services"), ctx.namespace, svc, { fieldManager: "kubectl-expose" });
-  ctx.print(`service/${svcName} exposed\n`);
+  await createAndReport(ctx, info("", "services"), ctx.namespace, svc, {
+    fieldManager: "kubectl-expose",
+    dryRun: parseDryRun(o.dryRun),
+    verb: "exposed",
+  });
   return 0;
 }
 

@@ -35,6 +35,8 @@ function done(code: number): void {
   if (code !== 0) throw new SilentExit(code);
 }
 
+const DRY_RUN_HELP = "none, client (print the object without sending it) or server (dryRun=All); bare: client";
+
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerCommands(program: Command, ctx: GetContext): void {
@@ -96,7 +98,8 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--image <image>", "image for the container (repeatable)", collect, [])
     .option("--replicas <n>", "number of replicas")
     .option("--port <port>", "the containerPort the deployment exposes")
-    .action(async (name: string, o: { image: string[]; replicas?: string; port?: string }) =>
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, o: { image: string[]; replicas?: string; port?: string; dryRun?: string | boolean }) =>
       done(await runCreateDeployment(ctx(), name, o)),
     );
   create
@@ -104,7 +107,8 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .alias("ns")
     .description("Create a namespace with the specified name")
     .argument("<name>")
-    .action(async (name: string) => done(await runCreateNamespace(ctx(), name)));
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, o: { dryRun?: string | boolean }) => done(await runCreateNamespace(ctx(), name, o)));
 
   program
     .command("run")
@@ -117,11 +121,20 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--env <KEY=VALUE>", "environment variables to set in the container (repeatable)", collect, [])
     .option("--labels <labels>", "comma separated labels to apply to the pod")
     .option("--command", "use the extra arguments as the command, not the args")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
     .action(
       async (
         name: string,
         args: string[],
-        o: { image?: string; restart: string; port?: string; env: string[]; labels?: string; command?: boolean },
+        o: {
+          image?: string;
+          restart: string;
+          port?: string;
+          env: string[];
+          labels?: string;
+          command?: boolean;
+          dryRun?: string | boolean;
+        },
       ) => done(await runRun(ctx(), name, args, o)),
     );
 
@@ -134,10 +147,18 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--type <type>", "ClusterIP, NodePort, LoadBalancer or ExternalName")
     .option("--name <name>", "the name of the new service")
     .option("--protocol <protocol>", "the network protocol", "TCP")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
     .action(
       async (
         args: string[],
-        o: { port?: string; targetPort?: string; type?: string; name?: string; protocol: string },
+        o: {
+          port?: string;
+          targetPort?: string;
+          type?: string;
+          name?: string;
+          protocol: string;
+          dryRun?: string | boolean;
+        },
       ) => done(await runExpose(ctx(), args, o)),
     );
 

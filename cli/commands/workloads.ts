@@ -12,6 +12,7 @@ import { CliError } from "../errors.js";
 import { parseDuration } from "../format.js";
 import { kindPrefix, parseTypeArgs, type TypeRequest } from "../resources.js";
 import { GET_TABWRITER, TabWriter } from "../tabwriter.js";
+import { createAndReport, parseDryRun } from "./dryrun.js";
 
 function one(args: string[], what: string): TypeRequest & { name: string } {
   const reqs = parseTypeArgs(args);
@@ -38,7 +39,7 @@ export function containerNameFromImage(image: string): string {
 export async function runCreateDeployment(
   ctx: CliContext,
   name: string,
-  o: { image: string[]; replicas?: string; port?: string },
+  o: { image: string[]; replicas?: string; port?: string; dryRun?: string | boolean },
 ): Promise<number> {
   if (o.image.length === 0) throw new CliError('error: required flag(s) "image" not set');
   const labels = { app: name };
@@ -58,23 +59,23 @@ export async function runCreateDeployment(
     },
   };
   const r = registry.byGroupResource("apps", "deployments")!;
-  await ctx.client.create(r, ctx.namespace, body, { fieldManager: "kubectl-create", fieldValidation: "Strict" });
-  ctx.print(`deployment.apps/${name} created\n`);
+  await createAndReport(ctx, r, ctx.namespace, body, { fieldManager: "kubectl-create", dryRun: parseDryRun(o.dryRun) });
   return 0;
 }
 
-export async function runCreateNamespace(ctx: CliContext, name: string): Promise<number> {
+export async function runCreateNamespace(
+  ctx: CliContext,
+  name: string,
+  o: { dryRun?: string | boolean } = {},
+): Promise<number> {
   const r = registry.byGroupResource("", "namespaces")!;
-  await ctx.client.create(
+  await createAndReport(
+    ctx,
     r,
     undefined,
     { apiVersion: "v1", kind: "Namespace", metadata: { name } },
-    {
-      fieldManager: "kubectl-create",
-      fieldValidation: "Strict",
-    },
+    { fieldManager: "kubectl-create", dryRun: parseDryRun(o.dryRun) },
   );
-  ctx.print(`namespace/${name} created\n`);
   return 0;
 }
 

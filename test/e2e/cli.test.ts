@@ -276,6 +276,16 @@ describe("kubeling CLI against a real API server", () => {
     }>(pods, "default", "one-off");
     assert.equal(pod.spec.restartPolicy, "Never");
     assert.deepEqual(pod.spec.containers[0]?.args, ["echo", "hi"]);
+    r = await runCli([...kc, "create", "deployment", "dry", "--image=nginx:1.25", "--dry-run=client", "-o", "yaml"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^apiVersion: apps\/v1\nkind: Deployment\nmetadata:\n {2}labels:\n {4}app: dry\n {2}name: dry\n/,
+    );
+    assert.match(r.stdout, /\n {6}containers:\n {6}- image: nginx:1\.25\n {8}name: nginx\n/);
+    r = await runCli([...kc, "create", "deployment", "dry", "--image=nginx", "--dry-run=server"]);
+    assert.equal(r.stdout, "deployment.apps/dry created (server dry run)\n");
+    await assert.rejects(server.client.get(deployments, "default", "dry"), (e: unknown) => isNotFound(e));
   });
 
   test("patch, annotate, rollout history and undo (ReplicaSets made by hand: no controller here)", async () => {
