@@ -26,6 +26,8 @@ export interface QueuedPodInfo {
   initialAttemptTimestamp: number;
   /** Scheduling attempts so far. */
   attempts: number;
+  /** metadata.creationTimestamp in ms (parsed once: the heap compares it often). */
+  createdMs?: number;
 }
 
 export interface SchedulingQueueOptions {
@@ -71,8 +73,10 @@ export class SchedulingQueue {
     const pa = priorityOf(a.pod);
     const pb = priorityOf(b.pod);
     if (pa !== pb) return pa > pb;
-    const ca = creationOf(a.pod);
-    const cb = creationOf(b.pod);
+    a.createdMs ??= creationOf(a.pod);
+    b.createdMs ??= creationOf(b.pod);
+    const ca = a.createdMs;
+    const cb = b.createdMs;
     if (ca !== cb) return ca < cb;
     return a.timestamp < b.timestamp;
   });

@@ -17,6 +17,14 @@ export interface PodInfo {
   requests: ResourceList;
   nonZeroRequests: ResourceList;
   hostPorts: HostPort[];
+  /** `namespace/uid` of the pod's controller, when it has one and is not terminating. */
+  ownerKey: string | undefined;
+}
+
+/** ownerKeyOf: `namespace/uid` of the pod's controller ownerReference. */
+export function ownerKeyOf(pod: Pod): string | undefined {
+  const owner = pod.metadata.ownerReferences?.find((o) => o.controller === true);
+  return owner ? `${pod.metadata.namespace ?? ""}/${owner.uid}` : undefined;
 }
 
 /** hostPortsOf lists the pod's container host ports (hostIP defaults to 0.0.0.0, protocol to TCP). */
@@ -37,6 +45,7 @@ export function newPodInfo(pod: Pod): PodInfo {
     requests: podRequests(pod),
     nonZeroRequests: podRequests(pod, { nonZero: true }),
     hostPorts: hostPortsOf(pod),
+    ownerKey: pod.metadata.deletionTimestamp ? undefined : ownerKeyOf(pod),
   };
 }
 
@@ -48,6 +57,8 @@ export class NodeInfo {
   /** Sum of the pods' requests with defaults for request-less containers (scoring only). */
   readonly nonZeroRequested: ResourceList = {};
   allocatable: ResourceList = {};
+  /** Live (not terminating) pods per controller, keyed `namespace/ownerUID`: what spreading counts. */
+  readonly ownerCounts = new Map<string, number>();
   /** Bumped on every change; lets callers notice a stale snapshot. */
   generation = 0;
 
@@ -70,6 +81,7 @@ export class NodeInfo {
     if (this.pods.has(key)) this.removePod(key);
     const info = newPodInfo(pod);
     this.pods.set(key, info);
+    this.#countOwner(info, 1);
     addResources(this.requested, info.requests);
     addResources(this.nonZeroRequested, info.nonZeroRequests);
     this.generation++;
@@ -79,10 +91,18 @@ export class NodeInfo {
     const info = this.pods.get(key);
     if (!info) return false;
     this.pods.delete(key);
+    this.#countOwner(info, -1);
     addResources(this.requested, info.requests, -1);
     addResources(this.nonZeroRequested, info.nonZeroRequests, -1);
     this.generation++;
     return true;
+  }
+
+  #countOwner(info: PodInfo, delta: number): void {
+    if (!info.ownerKey) return;
+    const n = (this.ownerCounts.get(info.ownerKey) ?? 0) + delta;
+    if (n > 0) this.ownerCounts.set(info.ownerKey, n);
+    else this.ownerCounts.delete(info.ownerKey);
   }
 
   /** usedPorts iterates the host ports of every pod on the node. */

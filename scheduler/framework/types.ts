@@ -47,7 +47,8 @@ export class CycleState {
 
   /** Returns the cached value for key, computing it with fn on first use. */
   memo<T>(key: string, fn: () => T): T {
-    if (this.#data.has(key)) return this.#data.get(key) as T;
+    const cached = this.#data.get(key);
+    if (cached !== undefined || this.#data.has(key)) return cached as T;
     const v = fn();
     this.#data.set(key, v);
     return v;

@@ -6,6 +6,7 @@ import { type HostPort, hostPortsOf, type NodeInfo } from "../framework/node-inf
 import { type CycleState, type FilterPlugin, type Status, SUCCESS, unschedulable } from "../framework/types.js";
 
 export const NAME = "NodePorts";
+const PORTS_KEY = `${NAME}/ports`;
 export const ERR_REASON = "node(s) didn't have free ports for the requested pod ports";
 
 export function portsConflict(a: HostPort, b: HostPort): boolean {
@@ -16,7 +17,7 @@ export function portsConflict(a: HostPort, b: HostPort): boolean {
 export const nodePorts: FilterPlugin = {
   name: NAME,
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
-    const wanted = state.memo(`${NAME}/ports`, () => hostPortsOf(pod));
+    const wanted = state.memo(PORTS_KEY, () => hostPortsOf(pod));
     if (wanted.length === 0) return SUCCESS;
     for (const used of nodeInfo.usedPorts()) {
       if (wanted.some((w) => portsConflict(w, used))) return unschedulable(ERR_REASON);

@@ -5,30 +5,22 @@
 
 import type { OwnerReference } from "#pkg/api/meta.js";
 import type { Pod } from "#pkg/api/types/index.js";
-import type { NodeInfo } from "../framework/node-info.js";
+import { type NodeInfo, ownerKeyOf } from "../framework/node-info.js";
 import { type CycleState, defaultNormalizeScore, type ScorePlugin } from "../framework/types.js";
 
 export const NAME = "PodTopologySpread";
+const OWNER_KEY = `${NAME}/owner`;
 
 export function controllerOf(pod: Pod): OwnerReference | undefined {
   return pod.metadata.ownerReferences?.find((o) => o.controller === true);
 }
 
-export function countOwnedOnNode(nodeInfo: NodeInfo, namespace: string | undefined, ownerUid: string): number {
-  let n = 0;
-  for (const { pod } of nodeInfo.pods.values()) {
-    if (pod.metadata.namespace !== namespace || pod.metadata.deletionTimestamp) continue;
-    if (controllerOf(pod)?.uid === ownerUid) n++;
-  }
-  return n;
-}
-
 export const selectorSpread: ScorePlugin = {
   name: NAME,
-  score(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
-    const owner = controllerOf(pod);
-    if (!owner) return 0;
-    return countOwnedOnNode(nodeInfo, pod.metadata.namespace, owner.uid);
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
+    const key = state.memo(OWNER_KEY, () => ownerKeyOf(pod));
+    // NodeInfo keeps the per-owner counts up to date, so this is O(1) per node.
+    return key ? (nodeInfo.ownerCounts.get(key) ?? 0) : 0;
   },
   normalizeScore(_state: CycleState, pod: Pod, scores: number[]): void {
     if (!controllerOf(pod)) {
