@@ -1,0 +1,212 @@
+// A whole kubeling cluster as real processes for e2e tests and benchmarks: the API server
+// (harness apiserver.ts, or one the caller already runs), the scheduler (scheduler/main.ts) and
+// N kubelets (harness kubelet.ts) on the real Docker engine under one unique --cluster-name.
+// stop() ends the processes it started, then removes the cluster's containers, network and
+// kubelet root dirs by the cluster label (cleanupCluster). KUBELING_TEST_LOGS=1 shows the
+// scheduler's logs as well.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { registry } from "#pkg/api/resources.js";
+import type { Node } from "#pkg/api/types/index.js";
+import type { ApiClient } from "#pkg/client/client.js";
+import { type StartApiServerOptions, startApiServer, type TestApiServer } from "./apiserver.js";
+import { ensureLocalImages } from "./images.js";
+import { cleanupCluster, docker, startKubelet, type TestKubelet } from "./kubelet.js";
+import { freePort } from "./ports.js";
+import { waitFor } from "./wait.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const NODES = registry.lookup("nodes");
+
+export interface TestScheduler {
+  port: number;
+  pid: number;
+  /** Recent output, for assertion messages. */
+  output(): string;
+  /** SIGTERM, SIGKILL after 10 s; waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** startScheduler starts scheduler/main.ts against a kubeconfig and waits for its /readyz (informers synced). */
+export async function startScheduler(o: { kubeconfigPath: string; extraArgs?: string[] }): Promise<TestScheduler> {
+  const port = await freePort();
+  const showLogs = process.env.KUBELING_TEST_LOGS === "1";
+  const args = [
+    "--conditions=source",
+    "--import",
+    "tsx",
+    join(ROOT, "scheduler", "main.ts"),
+    `--kubeconfig=${o.kubeconfigPath}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--log-level=${process.env.KUBELING_TEST_LOG_LEVEL ?? (showLogs ? "debug" : "info")}`,
+    ...(o.extraArgs ?? []),
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, LOG_FORMAT: "json" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const keep = (d: Buffer) => {
+    if (showLogs) process.stderr.write(d);
+    out = (out + d.toString()).slice(-20000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  let exited: string | undefined;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once("exit", (code, signal) => {
+      exited = String(code ?? signal);
+      resolve();
+    });
+  });
+  const stop = async (): Promise<void> => {
+    if (exited !== undefined) return;
+    child.kill("SIGTERM");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exitPromise;
+    clearTimeout(killer);
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (exited !== undefined) throw new Error(`kubeling-scheduler exited (${exited}): ${out.trim()}`);
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        return res.ok;
+      },
+      // Leader election on a fresh Lease plus the informers' first list: seconds on a busy box.
+      { timeoutMs: 60_000, intervalMs: 100, message: "kubeling-scheduler /readyz" },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, pid: child.pid as number, output: () => out, stop };
+}
+
+export interface ClusterNodeSpec {
+  name: string;
+  /** --node-labels */
+  labels?: Record<string, string>;
+  /** --register-with-taints, e.g. ["dedicated=special:NoSchedule"] */
+  taints?: string[];
+  extraArgs?: string[];
+}
+
+export interface StartClusterOptions {
+  /** Docker cluster name (label kubeling.io/cluster, network); default a unique `kl-<8 hex>`. */
+  clusterName?: string;
+  /** Kubelets to start; default node-1 and node-2. */
+  nodes?: Array<string | ClusterNodeSpec>;
+  /** Use this API server (not stopped by stop()); default: start one. */
+  api?: TestApiServer;
+  apiserver?: StartApiServerOptions;
+  schedulerArgs?: string[];
+  /** Start no scheduler (pods need spec.nodeName then). */
+  noScheduler?: boolean;
+}
+
+export interface TestCluster {
+  clusterName: string;
+  api: TestApiServer;
+  client: ApiClient;
+  kubeconfigPath: string;
+  scheduler?: TestScheduler;
+  kubelets: TestKubelet[];
+  /** Logs of every process it started, for assertion messages (tail of each). */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+function nodeReady(n: Node): boolean {
+  return n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+/**
+ * startCluster: apiserver + scheduler + kubelets, returning once every Node is Ready and the
+ * scheduler's informers are synced. Fails loudly when Docker or the local images are missing.
+ */
+export async function startCluster(o: StartClusterOptions = {}): Promise<TestCluster> {
+  if (!NODES) throw new Error("nodes missing from the resource registry");
+  const nodesInfo = NODES;
+  await docker.ping();
+  ensureLocalImages();
+  const clusterName = o.clusterName ?? `kl-${randomUUID().slice(0, 8)}`;
+  const specs = (o.nodes ?? ["node-1", "node-2"]).map((n) => (typeof n === "string" ? { name: n } : n));
+  const ownsApi = o.api === undefined;
+  let api: TestApiServer | undefined = o.api;
+  let scheduler: TestScheduler | undefined;
+  const kubelets: TestKubelet[] = [];
+  let stopped = false;
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.allSettled([scheduler?.stop(), ...kubelets.map((k) => k.stop())]);
+    await cleanupCluster(clusterName);
+    if (ownsApi) await api?.stop();
+  };
+
+  try {
+    api ??= await startApiServer(o.apiserver);
+    const a = api;
+    // Kubelets and the scheduler start in parallel (each is a tsx process; startup is mostly
+    // compile time). allSettled, so that a failure stops only after every start has finished.
+    const started = await Promise.allSettled([
+      o.noScheduler
+        ? Promise.resolve(undefined)
+        : startScheduler({ kubeconfigPath: a.kubeconfigPath, extraArgs: o.schedulerArgs ?? [] }),
+      ...specs.map((s) =>
+        startKubelet({
+          kubeconfigPath: a.kubeconfigPath,
+          nodeName: s.name,
+          clusterName,
+          extraArgs: [
+            ...(s.labels
+              ? [
+                  `--node-labels=${Object.entries(s.labels)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(",")}`,
+                ]
+              : []),
+            ...(s.taints?.length ? [`--register-with-taints=${s.taints.join(",")}`] : []),
+            ...(s.extraArgs ?? []),
+          ],
+        }),
+      ),
+    ]);
+    const [sched, ...ks] = started;
+    if (sched?.status === "fulfilled") scheduler = sched.value as TestScheduler | undefined;
+    for (const k of ks) if (k.status === "fulfilled") kubelets.push(k.value as TestKubelet);
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    await waitFor(
+      async () => {
+        const list = await a.client.list<Node>(nodesInfo, undefined);
+        return specs.every((s) => list.items.some((n) => n.metadata.name === s.name && nodeReady(n)));
+      },
+      { timeoutMs: 60_000, intervalMs: 200, message: `nodes ${specs.map((s) => s.name).join(", ")} Ready` },
+    );
+    return {
+      clusterName,
+      api: a,
+      client: a.client,
+      kubeconfigPath: a.kubeconfigPath,
+      ...(scheduler ? { scheduler } : {}),
+      kubelets: [...kubelets],
+      logs: () =>
+        [
+          ...(scheduler ? [`--- scheduler ---\n${scheduler.output().slice(-4000)}`] : []),
+          ...kubelets.map((k) => `--- kubelet ${k.nodeName} ---\n${k.output().slice(-4000)}`),
+        ].join("\n"),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
