@@ -10,6 +10,7 @@ import {
   badRequest,
   conflict,
   type FieldError,
+  fieldForbidden,
   fieldInvalid,
   fieldRequired,
   invalid,
@@ -271,8 +272,29 @@ export class Store {
     const filter = this.filterFor(opts);
     const rv = opts.resourceVersion ?? "";
     const initial = opts.sendInitialEvents === true || rv === "" || rv === "0";
-    if (opts.sendInitialEvents && !opts.allowWatchBookmarks)
-      throw invalid("ListOptions", "meta.k8s.io", "", [fieldForbiddenNoBookmarks()]);
+    // Upstream's watch ListOptions validation.
+    const optErrs: FieldError[] = [];
+    if (opts.sendInitialEvents !== undefined) {
+      if (opts.resourceVersionMatch !== "NotOlderThan")
+        optErrs.push(
+          fieldForbidden(
+            "resourceVersionMatch",
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+          ),
+        );
+      if (!opts.allowWatchBookmarks)
+        optErrs.push(
+          fieldForbidden("allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true"),
+        );
+    } else if (opts.resourceVersionMatch) {
+      optErrs.push(
+        fieldForbidden(
+          "resourceVersionMatch",
+          "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+        ),
+      );
+    }
+    if (optErrs.length > 0) throw invalid("ListOptions", "meta.k8s.io", "", optErrs);
     if (initial) {
       // sendInitialEvents with rv=N: a snapshot at least as new as N.
       if (rv === "") await this.watchCache.sync(signal);
@@ -1126,12 +1148,4 @@ export class Store {
     for (const ip of serviceIPs(obj)) await alloc.releaseIP(ip);
     for (const p of serviceNodePorts(obj)) await alloc.releaseNodePort(p);
   }
-}
-
-function fieldForbiddenNoBookmarks(): FieldError {
-  return {
-    field: "allowWatchBookmarks",
-    type: "FieldValueForbidden",
-    message: "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true",
-  };
 }

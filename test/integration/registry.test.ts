@@ -423,6 +423,43 @@ describe("Registry", () => {
     );
   });
 
+  test("watch options: sendInitialEvents, timeoutSeconds, option validation; 413 for huge objects", async () => {
+    const reg = await openRegistry();
+    const cms = reg.store(configmaps);
+    await cms.create("default", sample(configmaps, "one"), ctx);
+    const it = cms
+      .watch(
+        "default",
+        { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: "NotOlderThan" },
+        AbortSignal.timeout(60_000),
+      )
+      [Symbol.asyncIterator]();
+    const [added, end] = await take(it, 2);
+    assert.equal(added?.type, "ADDED");
+    assert.equal(end?.type, "BOOKMARK");
+    assert.equal(end?.object.metadata.annotations?.["k8s.io/initial-events-end"], "true");
+    await it.return?.(undefined);
+    const timed = cms.watch(
+      "default",
+      { resourceVersion: end?.object.metadata.resourceVersion, timeoutSeconds: 1 },
+      AbortSignal.timeout(60_000),
+    );
+    const t0 = Date.now();
+    for await (const _ of timed) assert.fail("no events expected");
+    assert.ok(Date.now() - t0 >= 900);
+    await assert.rejects(
+      cms.watch("default", { sendInitialEvents: true }, AbortSignal.timeout(60_000))[Symbol.asyncIterator]().next(),
+      (e) => isInvalid(e) && /allowWatchBookmarks: Forbidden/.test((e as Error).message),
+    );
+    // Over etcd's 1.5 MiB request limit (a kind without its own size limit): 413.
+    const big = sample(pods, "big") as KubeObject & { spec: { containers: Array<Record<string, unknown>> } };
+    (big.spec.containers[0] as Record<string, unknown>).env = [{ name: "BLOB", value: "x".repeat(1_600_000) }];
+    await assert.rejects(
+      reg.store(pods).create("default", big, ctx),
+      (e) => e instanceof StatusError && e.code === 413,
+    );
+  });
+
   test("lists: paging over 1,000 objects (each exactly once, also with concurrent creates), rv=0 from the cache, selectors", async () => {
     const reg = await openRegistry();
     const cms = reg.store(configmaps);
