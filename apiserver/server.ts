@@ -169,7 +169,15 @@ export function buildServer(deps: ServerDeps): ApiServer {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { error, bug } = toStatusError(err);
     const k = req.kube;
-    const ctx = { method: req.method, url: req.url, code: error.code, namespace: k?.namespace, name: k?.name };
+    // "object", not "name": pino's own "name" field is the component.
+    const ctx = {
+      method: req.method,
+      url: req.url,
+      code: error.code,
+      resource: k?.resource,
+      namespace: k?.namespace,
+      object: k?.name,
+    };
     if (bug) req.log.error({ ...ctx, err }, "internal error");
     else if (error.code >= 500)
       req.log.error({ ...ctx, reason: error.reason, message: error.message }, "request failed");

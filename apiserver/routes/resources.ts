@@ -225,7 +225,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       );
       checkFields(r, obj, wp, reply);
       const created = await store.create(t.namespace, obj, ctxOf(req, wp));
-      req.log.debug({ namespace: t.namespace, name: created.metadata.name, resource: r.resource }, "created");
+      req.log.debug({ namespace: t.namespace, object: created.metadata.name, resource: r.resource }, "created");
       return send(reply, 201, created);
     }
     const ns = t.namespace as string;
@@ -364,7 +364,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     }
     requireVerb(r, "delete");
     const { object } = await store.delete(t.namespace, t.name, opts, ctxOf(req, wp));
-    req.log.debug({ namespace: t.namespace, name: t.name, resource: r.resource }, "deleted");
+    req.log.debug({ namespace: t.namespace, object: t.name, resource: r.resource }, "deleted");
     return send(reply, 200, object);
   }
 
