@@ -352,17 +352,19 @@ export function registerCommands(program: Command, ctx: GetContext): void {
   program
     .command("logs")
     .description("Print the logs for a container in a pod")
-    .argument("<pod>", "POD or TYPE/NAME")
+    .argument("[pod]", "POD or TYPE/NAME (or -l SELECTOR)")
     .argument("[container]")
     .option("-c, --container <name>", "print the logs of this container")
     .option("-f, --follow", "specify if the logs should be streamed")
-    .option("--tail <lines>", "lines of recent log file to display (-1: all)", "-1")
+    .option("--tail <lines>", "lines of recent log file to display (-1: all; 10 with a selector)", "-1")
     .option("-p, --previous", "print the logs for the previous instance of the container")
     .option("--timestamps", "include timestamps on each line in the log output")
     .option("--since <duration>", "only return logs newer than a relative duration like 5s, 2m, or 3h")
+    .option("--all-containers", "get all containers' logs in the pod(s)")
+    .option("--prefix", "prefix each log line with the log source (pod name and container name)")
     .action(
       async (
-        pod: string,
+        pod: string | undefined,
         container: string | undefined,
         o: {
           container?: string;
@@ -371,6 +373,8 @@ export function registerCommands(program: Command, ctx: GetContext): void {
           previous?: boolean;
           timestamps?: boolean;
           since?: string;
+          allContainers?: boolean;
+          prefix?: boolean;
         },
       ) => done(await runLogs(ctx(), pod, { ...o, ...(container && !o.container ? { container } : {}) })),
     );
