@@ -1,6 +1,7 @@
 // kubeling-apiserver: parse flags, open the registry (etcd), build the HTTP app, listen over
 // TLS, optionally write a kubeconfig, and shut down cleanly on SIGTERM/SIGINT.
 
+import { renameSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
@@ -74,7 +75,10 @@ async function main(): Promise<void> {
   if (opts.writeKubeconfig) {
     const token = auth.firstToken as string; // parseTokenFile refuses an empty file
     const serverUrl = opts.kubeconfigServer ?? `https://127.0.0.1:${port}`;
-    writeKubeconfig(opts.writeKubeconfig, { server: serverUrl, token, caPem: cert.caPem, name: "kubeling" });
+    // Write-then-rename: whoever polls for the file (test harness, launcher) never reads half of it.
+    const tmp = `${opts.writeKubeconfig}.tmp-${process.pid}`;
+    writeKubeconfig(tmp, { server: serverUrl, token, caPem: cert.caPem, name: "kubeling" });
+    renameSync(tmp, opts.writeKubeconfig);
     log.info({ path: opts.writeKubeconfig, server: serverUrl }, "wrote kubeconfig");
   }
 }
