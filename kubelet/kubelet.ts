@@ -262,6 +262,16 @@ export class Kubelet {
     return `${lines.join("\n")}\n`;
   }
 
+  /**
+   * syncNow wakes the pod's worker and resolves once no worker is running (tests, and callers
+   * that need the effect of one sync before they go on). It never runs syncPod itself, so the
+   * one-worker-per-pod rule holds.
+   */
+  async syncNow(uid: string): Promise<void> {
+    this.workers.wake(uid);
+    while (this.workers.busy) await new Promise((r) => setTimeout(r, 2));
+  }
+
   /** getPod: the informer's view of a pod of this node (for the kubelet server). */
   getPod(ns: string, name: string): Pod | undefined {
     return this.pods.get(`${ns}/${name}`);
@@ -804,7 +814,7 @@ export class Kubelet {
     if (container) this.events.event(pod, "Normal", "Pulling", `Pulling image "${image}"`);
     const t0 = Date.now();
     try {
-      await this.o.runtime.pullImage(image, this.signal);
+      await this.pull(image);
       this.pullFailedAt.delete(image);
       this.pullBackoff.reset(key);
       if (container)
@@ -822,7 +832,8 @@ export class Kubelet {
       this.setWaiting(uid, container, { reason: "ErrImagePull", message });
       this.events.event(pod, "Warning", "Failed", `Failed to pull image "${image}": ${message}`);
       this.events.event(pod, "Warning", "Failed", "Error: ErrImagePull");
-      return delay;
+      // Come back soon to report ImagePullBackOff for the rest of the delay (upstream shows both).
+      return Math.min(delay, 1000);
     }
   }
 
@@ -852,6 +863,18 @@ export class Kubelet {
     const extra =
       ns === "default" ? [] : (await this.services("default")).filter((s) => s.metadata.name === "kubernetes");
     return serviceEnv([...extra, ...own]);
+  }
+
+  private readonly pulls = new Map<string, Promise<void>>();
+
+  /** pull: one pull per image at a time; concurrent starts of the same image share it. */
+  private pull(image: string): Promise<void> {
+    let p = this.pulls.get(image);
+    if (!p) {
+      p = this.o.runtime.pullImage(image, this.signal).finally(() => this.pulls.delete(image));
+      this.pulls.set(image, p);
+    }
+    return p;
   }
 
   /** resolveEnv: env and envFrom, with ConfigMap/Secret lookups through the API. */
