@@ -381,7 +381,12 @@ export class Store {
           if (rv && rv !== String(cur.rev)) throw conflict(this.qr, name, CONFLICT_MESSAGE);
           return this.prepareUpdate(namespace, next, cur, ctx, tracker);
         },
-        { allowCreate, dryRun: ctx.dryRun === true, ttlSeconds: this.deps.ttlSeconds },
+        {
+          allowCreate,
+          dryRun: ctx.dryRun === true,
+          ttlSeconds: this.deps.ttlSeconds,
+          suggestion: this.suggestion(namespace, name),
+        },
       );
       await this.afterWrite(res, previous, tracker, ctx);
       return { object: res.obj, created: res.created };
@@ -445,7 +450,12 @@ export class Store {
           this.checkNamespace(namespace, next);
           return this.prepareUpdate(namespace, next, c, ctx, tracker);
         },
-        { allowCreate: kind === "apply", dryRun: ctx.dryRun === true, ttlSeconds: this.deps.ttlSeconds },
+        {
+          allowCreate: kind === "apply",
+          dryRun: ctx.dryRun === true,
+          ttlSeconds: this.deps.ttlSeconds,
+          suggestion: this.suggestion(namespace, name),
+        },
       );
       await this.afterWrite(res, previous, tracker, ctx);
       return { object: res.obj, created: res.created };
@@ -470,7 +480,7 @@ export class Store {
     const res = await this.storage.guaranteedUpdate(
       this.ref(namespace, name),
       (cur) => this.decideDelete(cur as Stored, opts),
-      { dryRun },
+      { dryRun, suggestion: this.suggestion(namespace, name) },
     );
     if (res.written) this.deps.onWrite?.(res.rev);
     if (res.deleted && !dryRun) {
@@ -580,7 +590,7 @@ export class Store {
         status.conditions = conditions;
         return pod;
       },
-      { dryRun: ctx.dryRun === true },
+      { dryRun: ctx.dryRun === true, suggestion: this.suggestion(ns, name) },
     );
     this.log.debug({ namespace: ns, name, node: nodeName }, "bound");
     const ok: Status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 };
@@ -588,6 +598,16 @@ export class Store {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /**
+   * The watch cache's copy as a starting point for a read-modify-write, saving the etcd read
+   * when it is current; a stale one fails the transaction and is re-read (upstream does the
+   * same). A copy, so that nothing done to it can reach the cache.
+   */
+  private suggestion(namespace: string | undefined, name: string): Stored | undefined {
+    const cached = this.cache.get(this.nsOf(namespace), name);
+    return cached ? { obj: clone(cached.obj), rev: cached.rev } : undefined;
+  }
 
   private ref(namespace: string | undefined, name: string): ObjectRef {
     return { r: this.qr, namespace: this.resource.namespaced ? namespace : undefined, name };
@@ -948,7 +968,7 @@ export class Store {
         next.spec = { ...(next.spec ?? {}), replicas };
         return this.prepareUpdate(ns, next, c, {}, { ips: [], ports: [] });
       },
-      { dryRun: ctx.dryRun === true },
+      { dryRun: ctx.dryRun === true, suggestion: this.suggestion(ns, name) },
     );
     return this.toScale(res.obj);
   }
