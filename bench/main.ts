@@ -17,6 +17,7 @@ import { startEtcd, type TestEtcd } from "../test/harness/etcd.js";
 import { benchApi } from "./api.js";
 import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
+import { runSchedulerBench } from "./scheduler.js";
 import { type BenchRow, formatTable } from "./stats.js";
 import { benchWatch } from "./watch.js";
 
@@ -60,6 +61,7 @@ const SUITES: Record<string, Suite> = {
     rows.push(...(await benchWatch({ target, watchers: ctx.opts.watchers, writes: ctx.opts.writes })));
     return rows;
   },
+  scheduler: async (ctx) => (await runSchedulerBench({ target: await ctx.apiserver(), log: ctx.log })).rows,
 };
 
 function positiveInt(v: string): number {
