@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(LOGS, { recursive: true });
   const kubeletNames = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
-  const p = await ports(["etcd", "etcdPeer", "apiserver", ...kubeletNames.map((n) => `kubelet-${n}`)]);
+  const p = await ports(["etcd", "etcdPeer", "apiserver", "scheduler", ...kubeletNames.map((n) => `kubelet-${n}`)]);
 
   const running: Running[] = [];
   let stopping = false;
@@ -335,11 +335,24 @@ async function main(): Promise<void> {
     await waitUntil("the API server to write its kubeconfig", api, async () => existsSync(KUBECONFIG), 60_000);
 
     const kc = `--kubeconfig=${KUBECONFIG}`;
-    for (const name of ["scheduler", "controller-manager"]) {
-      const m = component(name);
-      if (m) running.push(start(name, process.execPath, [...TSX, m, kc, `--log-level=${o.logLevel}`]));
-      else say(`${name}/main.ts not in the tree yet: not started`);
-    }
+    const schedulerMain = component("scheduler");
+    if (schedulerMain) {
+      running.push(
+        start("scheduler", process.execPath, [
+          ...TSX,
+          schedulerMain,
+          kc,
+          // Its /healthz and /metrics on a free loopback port, not upstream's 10259.
+          "--bind-address=127.0.0.1",
+          `--secure-port=${p.scheduler}`,
+          `--log-level=${o.logLevel}`,
+        ]),
+      );
+    } else say("scheduler/main.ts not in the tree yet: not started");
+    const cmMain = component("controller-manager");
+    if (cmMain)
+      running.push(start("controller-manager", process.execPath, [...TSX, cmMain, kc, `--log-level=${o.logLevel}`]));
+    else say("controller-manager/main.ts not in the tree yet: not started");
     const kubeletMain = component("kubelet");
     if (kubeletMain && o.nodes > 0) {
       if (!dockerAvailable()) throw new Error("kubelets need the Docker engine, and `docker info` fails");

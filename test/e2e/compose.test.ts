@@ -194,3 +194,31 @@ test("a pod bound to node-1 runs as a container of the cluster", async () => {
   );
   assert.equal(proof.trim(), "written");
 });
+
+test("the scheduler places a pod without nodeName, and its kubelet runs it", async () => {
+  const c = client!;
+  await c.create(pods, "default", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "placed", namespace: "default" },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: "main",
+          image: process.env.BUSYBOX_IMAGE ?? "kubeling.local/busybox:latest",
+          imagePullPolicy: "IfNotPresent",
+          command: ["sleep", "3600"],
+        },
+      ],
+    },
+  });
+  const running = await waitFor(
+    async () => {
+      const p = await c.get<Pod>(pods, "default", "placed");
+      return p.status?.phase === "Running" ? p : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, message: "pod placed scheduled and Running" },
+  );
+  assert.ok(["node-1", "node-2"].includes(running.spec?.nodeName ?? ""), `bound to ${running.spec?.nodeName}`);
+});
