@@ -242,8 +242,9 @@ describe("kubelet (real API server, real Docker)", () => {
     );
     const gap1 = (starts.get(2) ?? 0) - (starts.get(1) ?? 0);
     const gap2 = (starts.get(3) ?? 0) - (starts.get(2) ?? 0);
-    assert.ok(gap1 >= 900, `second restart after the 1s backoff (gap ${gap1}ms)`);
-    assert.ok(gap2 >= 1900 && gap2 > gap1, `delays grow: ${gap1}ms then ${gap2}ms`);
+    // Lower bounds only: a loaded machine can stretch a gap, never shorten a backoff.
+    assert.ok(gap1 >= 900, `second restart waited the 1s backoff (gap ${gap1}ms)`);
+    assert.ok(gap2 >= 1900, `third restart waited the doubled 2s backoff (gap ${gap2}ms)`);
     await api.client.delete(pods, "default", "crash", { gracePeriodSeconds: 0 });
   });
 
@@ -378,7 +379,8 @@ describe("kubelet (real API server, real Docker)", () => {
       },
       { timeoutMs: 15_000, message: "containers of web removed" },
     );
-    assert.ok(Date.now() - t0 < 5000 + 2000, `removed in ${Date.now() - t0}ms`);
+    // Grace is 5 s and every container stops on SIGTERM at once; the margin absorbs a loaded machine.
+    assert.ok(Date.now() - t0 < 5000 + 5000, `removed in ${Date.now() - t0}ms`);
     await waitFor(
       async () => {
         try {
