@@ -22,6 +22,9 @@ export interface ApiServerOptions {
   writeKubeconfig?: string;
   /** kubeling: the server URL put into that kubeconfig (default https://127.0.0.1:<port>). */
   kubeconfigServer?: string;
+  /** 0 disables the limit. */
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
   logLevel: string;
 }
 
@@ -44,6 +47,12 @@ export function parseDuration(value: string): number {
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`invalid port "${value}"`);
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`invalid count "${value}"`);
   return n;
 }
 
@@ -93,6 +102,16 @@ export function buildCommand(): Command {
         "kubeling: server URL for --write-kubeconfig (default https://127.0.0.1:<port>)",
       ),
     )
+    .addOption(
+      opt("--max-requests-inflight <n>", "concurrent non-mutating requests before 429 (0: no limit; watches excluded)")
+        .default(400)
+        .argParser(parseCount),
+    )
+    .addOption(
+      opt("--max-mutating-requests-inflight <n>", "concurrent mutating requests before 429 (0: no limit)")
+        .default(200)
+        .argParser(parseCount),
+    )
     .addOption(opt("--log-level <level>", "pino log level (trace, debug, info, warn, error)").default("info"))
     .helpOption("-h, --help", "show this help (every flag also reads KUBELING_<FLAG> from the environment)")
     .addHelpText(
@@ -119,6 +138,8 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     etcdCompactionInterval: number | string;
     writeKubeconfig?: string;
     kubeconfigServer?: string;
+    maxRequestsInflight: number | string;
+    maxMutatingRequestsInflight: number | string;
     logLevel: string;
   }>();
   // Values coming from env vars skip argParser in some commander paths; normalise here.
@@ -139,6 +160,12 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     certDir: o.certDir,
     serviceClusterIPRange: o.serviceClusterIpRange,
     etcdCompactionIntervalMs: compaction,
+    maxRequestsInflight:
+      typeof o.maxRequestsInflight === "number" ? o.maxRequestsInflight : parseCount(o.maxRequestsInflight),
+    maxMutatingRequestsInflight:
+      typeof o.maxMutatingRequestsInflight === "number"
+        ? o.maxMutatingRequestsInflight
+        : parseCount(o.maxMutatingRequestsInflight),
     logLevel: o.logLevel,
   };
   if (o.tlsCertFile) options.tlsCertFile = o.tlsCertFile;

@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     log,
     auth,
     tls: { cert: cert.cert, key: cert.key },
+    maxRequestsInflight: opts.maxRequestsInflight,
+    maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight,
     registerKubeletProxy: (app, ctx) => registerKubeletProxy(app, ctx),
   });
   const { app } = server;

@@ -235,4 +235,52 @@ describe("buildServer", () => {
     ]);
     await app.close();
   });
+
+  test("requests over --max-requests-inflight answer 429 with Retry-After; watches do not count", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const base = fakeRegistry([]);
+    const registry: RegistryView = {
+      healthy: base.healthy,
+      store(r) {
+        const st = base.store(r);
+        return {
+          ...st,
+          resource: st.resource,
+          strategy: st.strategy,
+          get: async (ns, name) => {
+            await gate;
+            return st.get(ns, name);
+          },
+        };
+      },
+    };
+    const app = buildServer({
+      registry,
+      log: silentLogger,
+      auth: parseTokenFile("tok,admin,admin\n"),
+      maxRequestsInflight: 2,
+    }).app;
+    await app.ready();
+    const url = "/api/v1/namespaces/ns1/configmaps/c";
+    const first = [
+      app.inject({ method: "GET", url, headers: auth }),
+      app.inject({ method: "GET", url, headers: auth }),
+    ];
+    // Let both reach the store before the third arrives.
+    await new Promise((resolve) => setImmediate(resolve));
+    const third = await app.inject({ method: "GET", url, headers: auth });
+    assert.equal(third.statusCode, 429);
+    assert.equal(third.headers["retry-after"], "1");
+    assert.equal(third.json().reason, "TooManyRequests");
+    const health = await app.inject({ method: "GET", url: "/healthz" });
+    assert.equal(health.statusCode, 200, "health checks are exempt");
+    release();
+    for (const r of await Promise.all(first)) assert.equal(r.statusCode, 200);
+    const after = await app.inject({ method: "GET", url, headers: auth });
+    assert.equal(after.statusCode, 200, "slots are released when responses finish");
+    await app.close();
+  });
 });

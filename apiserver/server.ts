@@ -62,6 +62,12 @@ export interface ServerDeps {
   metrics?: ApiMetrics;
   resources?: readonly ResourceInfo[];
   /**
+   * Upstream's --max-requests-inflight / --max-mutating-requests-inflight: requests beyond these
+   * (watches excluded) are answered 429 TooManyRequests with Retry-After. 0 or absent: no limit.
+   */
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
+  /**
    * registerKubeletProxy adds the routes that proxy pods/{name}/log, /exec and /portforward to
    * the kubelet (helper F). Its routes take precedence over the generic resource routes, which
    * answer 503 for those subresources while no proxy is installed.
@@ -86,6 +92,14 @@ function sendStatus(reply: FastifyReply, err: StatusError): FastifyReply {
     .code(err.code)
     .header("content-type", JSON_TYPE)
     .send(Buffer.from(JSON.stringify(err.toStatus())));
+}
+
+/** isLongRunning: watches (and streaming subresources) do not count against in-flight limits. */
+function isLongRunning(req: FastifyRequest): boolean {
+  if (req.method !== "GET") return false;
+  const q = req.query as Query;
+  if (q.watch === "true" || q.watch === "1" || q.follow === "true") return true;
+  return req.url.includes("/watch/") || /\/(exec|attach|portforward|proxy)(\?|$)/.test(req.url);
 }
 
 function pathOf(url: string): string {
@@ -139,6 +153,34 @@ export function buildServer(deps: ServerDeps): ApiServer {
     }
     done();
   });
+
+  // In-flight limits (upstream's max-in-flight filter). Released on "close", which fires whether
+  // the response finished or the client went away.
+  const limits = { readonly: deps.maxRequestsInflight ?? 0, mutating: deps.maxMutatingRequestsInflight ?? 0 };
+  const inflight = { readonly: 0, mutating: 0 };
+  if (limits.readonly > 0 || limits.mutating > 0) {
+    app.addHook("onRequest", (req, reply, done) => {
+      if (OPEN_PATHS.has(pathOf(req.url)) || isLongRunning(req)) return done();
+      const kind = req.method === "GET" || req.method === "HEAD" ? "readonly" : "mutating";
+      const limit = limits[kind];
+      if (limit <= 0) return done();
+      if (inflight[kind] >= limit) {
+        reply.header("retry-after", "1");
+        sendStatus(
+          reply,
+          new StatusError(429, "TooManyRequests", "Too many requests, please try again later.", {
+            retryAfterSeconds: 1,
+          }),
+        );
+        return;
+      }
+      inflight[kind]++;
+      reply.raw.once("close", () => {
+        inflight[kind]--;
+      });
+      done();
+    });
+  }
 
   app.addHook("onResponse", (req, reply, done) => {
     const k = req.kube;
