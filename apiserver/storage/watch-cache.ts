@@ -410,6 +410,7 @@ export class WatchCache {
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ rev: number; resolve: () => void }> = [];
   private relisting = false;
+  private stopped = false;
   /** Every event up to this revision has been applied. */
   rev = 0;
 
@@ -453,6 +454,7 @@ export class WatchCache {
   }
 
   stop(): void {
+    this.stopped = true;
     this.watch?.stop();
     if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
     for (const c of this.caches.values()) c.closeWatchers();
@@ -582,11 +584,20 @@ export class WatchCache {
     for (const w of [...this.waiters]) if (w.rev <= rev) w.resolve();
   }
 
+  /**
+   * Re-lists everything and restarts the etcd watch from there. Current watchers end with 410
+   * (their resume points are gone) and re-list. Runs by itself when the watch's start revision
+   * was compacted away (the watch was disconnected for longer than the compaction interval).
+   */
+  resync(): Promise<void> {
+    return this.recoverFromCompaction();
+  }
+
   private async recoverFromCompaction(): Promise<void> {
     if (this.relisting) return;
     this.relisting = true;
     try {
-      for (;;) {
+      while (!this.stopped) {
         try {
           const rev = await this.relist();
           this.watch?.restart(rev);

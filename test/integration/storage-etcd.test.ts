@@ -10,6 +10,7 @@ import {
   NO_CHANGE,
   type ObjectRef,
 } from "../../apiserver/storage/etcd.js";
+import { PrefixWatch } from "../../apiserver/storage/etcd-watch.js";
 import { WatchCache } from "../../apiserver/storage/watch-cache.js";
 import { isAlreadyExists, isConflict, isGone, isNotFound, StatusError } from "../../pkg/api/errors.js";
 import type { KubeObject, WatchEvent } from "../../pkg/api/meta.js";
@@ -461,6 +462,46 @@ describe("WatchCache", () => {
       cache.stop();
       s.close();
       await own.stop();
+    }
+  });
+
+  test("a compacted start revision is reported; resync re-lists and ends current watchers with 410", async () => {
+    const s = newStorage();
+    const a = await s.create(ref("a"), obj("a"));
+    await s.guaranteedUpdate(ref("a"), (cur) => ({ ...(cur as { obj: KubeObject }).obj, data: { v: "2" } }));
+    await s.compact(await s.currentRevision());
+    const compacted = new Promise<number>((resolve) => {
+      const pw = new PrefixWatch(
+        s,
+        `${s.prefix}/`,
+        a.rev - 1,
+        {
+          onEvents: () => {},
+          onProgress: () => {},
+          onCompacted: (r) => {
+            pw.stop();
+            resolve(r);
+          },
+        },
+        silentLogger,
+      );
+      pw.start();
+    });
+    assert.ok((await compacted) > a.rev);
+
+    const cache = new WatchCache({ storage: s, resources: BUILTIN_RESOURCES, log: silentLogger });
+    await cache.start();
+    try {
+      const it = cache.for(cm).watch({ fromRev: cache.rev })[Symbol.asyncIterator]();
+      const pending = it.next();
+      await cache.resync();
+      await assert.rejects(pending, isGone);
+      assert.deepEqual(cache.for(cm).get("default", "a")?.obj.data, { v: "2" });
+      // The cache keeps following etcd after the resync.
+      await s.create(ref("b"), obj("b"));
+      await waitFor(() => cache.for(cm).get("default", "b"));
+    } finally {
+      cache.stop();
     }
   });
 });
