@@ -129,14 +129,15 @@ export async function runGet(ctx: CliContext, args: string[], o: GetOptions = {}
     if (merged && merged.rows.length > 0) blocks.push({ req, table: merged });
   }
 
-  const w = new TabWriter(GET_TABWRITER);
+  // Each resource type is aligned on its own (kubectl resets the remembered widths).
   blocks.forEach((b, i) => {
+    const w = new TabWriter(GET_TABWRITER);
     const f = formatFor(ctx, b.req, multi, o);
-    if (i > 0) w.write("\n");
+    if (i > 0) ctx.print("\n");
     if (!o.noHeaders) w.write(tableHeader(b.table, f));
     w.write(tableRows(b.table, f));
+    ctx.print(w.flush());
   });
-  ctx.print(w.flush());
   const anyNamed = requests.some((r) => r.names.length > 0);
   if (blocks.length === 0 && !anyNamed)
     ctx.printErr(
