@@ -21,9 +21,9 @@ import type Docker from "dockerode";
 import { isAlreadyExists } from "#pkg/api/errors.js";
 import { registry } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
-import { startCluster, type TestCluster } from "../test/harness/cluster.js";
+import { removeClusterObjects, startCluster, type TestCluster } from "../test/harness/cluster.js";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from "../test/harness/images.js";
-import { cleanupCluster, clusterContainers, docker } from "../test/harness/kubelet.js";
+import { clusterContainers, docker } from "../test/harness/kubelet.js";
 import { type BenchRow, row, summarize } from "./stats.js";
 
 export interface PodBenchOptions {
@@ -354,7 +354,7 @@ export async function runPodStartupBench(o: PodBenchOptions = {}): Promise<PodBe
     return { pods, floor, rows };
   } finally {
     await removeFloorContainers(floorCluster).catch(() => undefined);
-    await cleanupCluster(floorCluster).catch(() => undefined);
+    await removeClusterObjects(floorCluster).catch(() => undefined);
     await c.stop();
   }
 }
