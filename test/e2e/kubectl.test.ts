@@ -5,10 +5,10 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { text } from "node:stream/consumers";
 import { after, before, test } from "node:test";
 import { registry } from "#pkg/api/resources.js";
@@ -257,6 +257,24 @@ test("kubectl wait returns at once on a condition already met (watch headers are
   assert.equal(r.code, 1);
   assert.match(r.stderr, /timed out waiting for the condition/);
   assert.match(await ok(["delete", "configmap", "ready"]), /^configmap "ready" deleted$/m);
+});
+
+test("kubectl 1.33 `create <generator>` (protobuf body) gets a clear 415 and stores nothing", async () => {
+  const k133 = join(dirname(realpathSync(KUBECTL)), "kubectl.1.33");
+  assert.ok(existsSync(k133), `kubectl 1.33 not found at ${k133}`);
+  const child = spawn(k133, [`--cache-dir=${join(home, "cache133")}`, "create", "namespace", "proto-ns"], {
+    env: env(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
+  assert.equal(code, 1);
+  assert.match(stderr, /Error from server \(UnsupportedMediaType\): .*protobuf.*kubectl <= 1\.31/);
+  const r = await kubectl(["get", "ns", "proto-ns"]);
+  assert.equal(r.code, 1, "nothing was stored");
 });
 
 test("kubectl delete", async () => {
