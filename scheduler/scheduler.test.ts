@@ -124,4 +124,22 @@ describe("Scheduler", () => {
     s.onPodDelete(holder);
     assert.notEqual(s.queue.where("default/waiting"), "unschedulable");
   });
+
+  test("node heartbeats do not re-activate unschedulable pods; a label or allocatable change does", async () => {
+    const s = new Scheduler({ api: new FakeApi() });
+    const node = makeNode("a", { cpu: "1" });
+    s.onNodeAdd(node);
+    s.onPodAdd(makePod("p", { cpu: "1", nodeSelector: { disk: "ssd" } }));
+    await drain(s);
+    assert.equal(s.queue.where("default/p"), "unschedulable");
+    const beat = structuredClone(node);
+    beat.metadata.resourceVersion = "2";
+    (beat.status?.conditions ?? [])[0]!.lastHeartbeatTime = "2026-01-01T00:01:00Z";
+    s.onNodeUpdate(node, beat);
+    assert.equal(s.queue.where("default/p"), "unschedulable");
+    const labeled = structuredClone(beat);
+    labeled.metadata.labels = { ...labeled.metadata.labels, disk: "ssd" };
+    s.onNodeUpdate(beat, labeled);
+    assert.notEqual(s.queue.where("default/p"), "unschedulable");
+  });
 });
