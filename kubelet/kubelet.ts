@@ -133,7 +133,7 @@ export class Kubelet {
       runtime: o.runtime,
       log: o.log.child({ module: "prober" }),
       onChange: (uid) => this.workers.wake(uid),
-      onUnhealthy: (pod, container, kind, message) =>
+      onUnhealthy: (pod, _container, kind, message) =>
         this.events.event(pod, "Warning", "Unhealthy", `${capitalize(kind)} probe failed: ${message}`),
     });
     this.crashBackoff = new Backoff(o.crashLoopBackoffBaseMs ?? 10_000, o.crashLoopBackoffMaxMs ?? 300_000);
@@ -443,7 +443,7 @@ export class Kubelet {
     // 1. The sandbox.
     let containers = all;
     let sandbox = this.sandboxOf(containers);
-    if (!sandbox || sandbox.state !== "running" || !sandbox.ip) {
+    if (sandbox?.state !== "running" || !sandbox.ip) {
       const allDone =
         policy !== "Always" &&
         (spec.containers ?? []).every((c) => {

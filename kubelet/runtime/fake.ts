@@ -106,7 +106,7 @@ export class FakeRuntime implements Runtime {
 
   async stopContainer(id: string): Promise<void> {
     const c = this.containers.get(id);
-    if (!c || c.state !== "running") return;
+    if (c?.state !== "running") return;
     this.calls.push(`stop ${c.podName}/${c.name}`);
     this.exit(id, 143);
   }

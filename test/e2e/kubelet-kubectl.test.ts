@@ -187,4 +187,43 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
     }
     child.kill();
   });
+
+  test("kubectl logs --previous shows the last terminated container", async () => {
+    await api.client.create(pods, "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "crashy", namespace: "default" },
+      spec: {
+        nodeName: "node-1",
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: "c",
+            image: BUSYBOX_IMAGE,
+            command: ["sh", "-c", "echo run-$(cat /proc/sys/kernel/random/uuid); exit 1"],
+          },
+        ],
+      },
+    });
+    await waitFor(
+      async () =>
+        ((await api.client.get<Pod>(pods, "default", "crashy")).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
+      { timeoutMs: 30_000, message: "crashy restarted once" },
+    );
+    const prev = await waitFor(
+      async () => {
+        const r = await kubectl(["logs", "crashy", "--previous"]);
+        return r.code === 0 && /^run-[0-9a-f-]+\n$/.test(r.stdout) ? r : undefined;
+      },
+      { timeoutMs: 15_000, message: "logs --previous" },
+    );
+    const cur = await waitFor(
+      async () => {
+        const r = await kubectl(["logs", "crashy"]);
+        return r.code === 0 && r.stdout.startsWith("run-") ? r : undefined;
+      },
+      { timeoutMs: 15_000, message: "logs of the current container" },
+    );
+    assert.notEqual(prev.stdout, cur.stdout, "previous and current are different runs");
+  });
 });
