@@ -17,6 +17,7 @@ import { startEtcd, type TestEtcd } from "../test/harness/etcd.js";
 import { benchApi } from "./api.js";
 import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
+import { runPodStartupBench } from "./pods.js";
 import { runSchedulerBench } from "./scheduler.js";
 import { type BenchRow, formatTable } from "./stats.js";
 import { benchWatch } from "./watch.js";
@@ -62,6 +63,8 @@ const SUITES: Record<string, Suite> = {
     return rows;
   },
   scheduler: async (ctx) => (await runSchedulerBench({ target: await ctx.apiserver(), log: ctx.log })).rows,
+  // Its own API server (on the shared etcd) + scheduler + two kubelets: no simulated nodes from other suites.
+  pods: async (ctx) => (await runPodStartupBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log })).rows,
 };
 
 function positiveInt(v: string): number {
