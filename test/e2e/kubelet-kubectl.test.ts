@@ -159,6 +159,25 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
     assert.ok(ip);
   });
 
+  test("kubectl exec -it: a terminal in the container, and the exit code", async () => {
+    // script(1) gives kubectl a pseudo-terminal, as an interactive shell would.
+    const r = await new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(
+        "script",
+        [
+          "-qec",
+          `kubectl --kubeconfig=${api.kubeconfigPath} --cache-dir=${cacheDir} exec -it web -c side -- sh -c 'tty; exit 4'`,
+          "/dev/null",
+        ],
+        { timeout: 30_000 },
+        (err, stdout) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout }),
+      );
+    });
+    assert.match(r.out, /\/dev\/pts\/\d+/);
+    assert.match(r.out, /command terminated with exit code 4/);
+    assert.equal(r.code, 4);
+  });
+
   test("kubectl port-forward forwards a local port to the pod", async () => {
     const port = await freePort();
     const child = spawn("kubectl", [
