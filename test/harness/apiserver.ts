@@ -135,7 +135,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
         if (!existsSync(kubeconfigPath)) return undefined;
         return loadKubeconfig({ path: kubeconfigPath });
       },
-      { timeoutMs: 30_000, intervalMs: 50, message: "kubeling-apiserver to write its kubeconfig" },
+      { timeoutMs: 90_000, intervalMs: 50, message: "kubeling-apiserver to write its kubeconfig" },
     );
     client = new ApiClient(config, { userAgent: "kubeling-test-harness" });
     const c = client;
@@ -146,7 +146,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
         const body = await text(res.body);
         return res.statusCode === 200 && body === "ok";
       },
-      { timeoutMs: 30_000, intervalMs: 50, message: "kubeling-apiserver /readyz" },
+      { timeoutMs: 60_000, intervalMs: 50, message: "kubeling-apiserver /readyz" },
     );
     return {
       url: config.server,
