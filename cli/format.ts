@@ -1,36 +1,9 @@
 // Small formatting helpers shared by the printers and describers, matching kubectl's
 // (apimachinery duration.HumanDuration, Go's time.RFC1123Z, label rendering).
 
-/** kubectl's age format: "45s", "5m30s", "3h20m", "3d5h", "2y10d". */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < -1) return "<invalid>";
-  if (seconds < 0) return "0s";
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) {
-    const s = seconds % 60;
-    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
-  }
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    const h = hours % 24;
-    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
-  }
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
-  if (hours < 24 * 365 * 8) {
-    const dy = Math.floor(hours / 24) % 365;
-    const y = Math.floor(hours / 24 / 365);
-    return dy === 0 ? `${y}y` : `${y}y${dy}d`;
-  }
-  return `${Math.floor(hours / 24 / 365)}y`;
-}
+import { humanDuration } from "#pkg/api/duration.js";
+
+export { humanDuration };
 
 /** Age of a timestamp, "<unknown>" when absent (kubectl's translateTimestampSince). */
 export function since(timestamp: string | undefined, now: number = Date.now()): string {
