@@ -8,6 +8,8 @@ export interface ApiServerOptions {
   etcdServers: string[];
   etcdPrefix: string;
   bindAddress: string;
+  /** The address the `default/kubernetes` Service's Endpoints point at (upstream --advertise-address). */
+  advertiseAddress?: string;
   securePort: number;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
@@ -18,6 +20,8 @@ export interface ApiServerOptions {
   serviceClusterIPRange: string;
   /** 0 disables compaction. */
   etcdCompactionIntervalMs: number;
+  /** How long Events live (upstream --event-ttl, 1h). */
+  eventTTLSeconds: number;
   /** kubeling: write a kubeconfig for the first token, CA embedded. */
   writeKubeconfig?: string;
   /** kubeling: the server URL put into that kubeconfig (default https://127.0.0.1:<port>). */
@@ -72,6 +76,12 @@ export function buildCommand(): Command {
     .addOption(opt("--etcd-servers <urls>", "comma-separated etcd client URLs").default("http://127.0.0.1:2379"))
     .addOption(opt("--etcd-prefix <prefix>", "key prefix of every object in etcd").default("/registry"))
     .addOption(opt("--bind-address <ip>", "address to listen on").default("0.0.0.0"))
+    .addOption(
+      opt(
+        "--advertise-address <ip>",
+        "address the kubernetes Service's Endpoints advertise (default: --bind-address, or the first non-loopback IPv4)",
+      ),
+    )
     .addOption(opt("--secure-port <port>", "HTTPS port (0 picks a free one)").default(6443).argParser(parsePort))
     .addOption(opt("--tls-cert-file <file>", "PEM serving certificate (default: self-signed in --cert-dir)"))
     .addOption(opt("--tls-private-key-file <file>", "PEM private key matching --tls-cert-file"))
@@ -93,6 +103,11 @@ export function buildCommand(): Command {
     .addOption(
       opt("--etcd-compaction-interval <duration>", "how often etcd history is compacted (0 disables)")
         .default(5 * 60_000, "5m")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      opt("--event-ttl <duration>", "how long Events are kept (etcd leases)")
+        .default(60 * 60_000, "1h")
         .argParser(parseDuration),
     )
     .addOption(opt("--write-kubeconfig <path>", "kubeling: write a kubeconfig (first token, CA embedded) here"))
@@ -129,6 +144,7 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     etcdServers: string;
     etcdPrefix: string;
     bindAddress: string;
+    advertiseAddress?: string;
     securePort: number | string;
     tlsCertFile?: string;
     tlsPrivateKeyFile?: string;
@@ -136,6 +152,7 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     tokenAuthFile?: string;
     serviceClusterIpRange: string;
     etcdCompactionInterval: number | string;
+    eventTtl: number | string;
     writeKubeconfig?: string;
     kubeconfigServer?: string;
     maxRequestsInflight: number | string;
@@ -160,6 +177,10 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     certDir: o.certDir,
     serviceClusterIPRange: o.serviceClusterIpRange,
     etcdCompactionIntervalMs: compaction,
+    eventTTLSeconds: Math.max(
+      1,
+      Math.round((typeof o.eventTtl === "number" ? o.eventTtl : parseDuration(o.eventTtl)) / 1000),
+    ),
     maxRequestsInflight:
       typeof o.maxRequestsInflight === "number" ? o.maxRequestsInflight : parseCount(o.maxRequestsInflight),
     maxMutatingRequestsInflight:
@@ -168,6 +189,7 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
         : parseCount(o.maxMutatingRequestsInflight),
     logLevel: o.logLevel,
   };
+  if (o.advertiseAddress) options.advertiseAddress = o.advertiseAddress;
   if (o.tlsCertFile) options.tlsCertFile = o.tlsCertFile;
   if (o.tlsPrivateKeyFile) options.tlsPrivateKeyFile = o.tlsPrivateKeyFile;
   if (o.tokenAuthFile) options.tokenAuthFile = o.tokenAuthFile;

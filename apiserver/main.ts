@@ -3,6 +3,7 @@
 
 import { renameSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
 import { createLogger } from "#pkg/runtime/log.js";
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     prefix: opts.etcdPrefix,
     serviceClusterIPRange: opts.serviceClusterIPRange,
     compactionIntervalMs: opts.etcdCompactionIntervalMs,
+    eventTTLSeconds: opts.eventTTLSeconds,
     log: log.child({ module: "registry" }),
   });
 
@@ -74,6 +76,10 @@ async function main(): Promise<void> {
   const port = (app.server.address() as AddressInfo).port;
   log.info({ address: opts.bindAddress, port }, "serving https");
 
+  // The in-cluster way to the API, as upstream: Service default/kubernetes on the range's first IP.
+  const advertise = opts.advertiseAddress ?? advertiseAddressFor(opts.bindAddress);
+  await registry.ensureKubernetesService({ address: advertise, port });
+
   if (opts.writeKubeconfig) {
     const token = auth.firstToken as string; // parseTokenFile refuses an empty file
     const serverUrl = opts.kubeconfigServer ?? `https://127.0.0.1:${port}`;
@@ -83,6 +89,16 @@ async function main(): Promise<void> {
     renameSync(tmp, opts.writeKubeconfig);
     log.info({ path: opts.writeKubeconfig, server: serverUrl }, "wrote kubeconfig");
   }
+}
+
+/** Upstream's default: the bind address, or the first non-loopback IPv4 when bound to all. */
+function advertiseAddressFor(bindAddress: string): string {
+  if (bindAddress !== "0.0.0.0" && bindAddress !== "::") return bindAddress;
+  for (const addrs of Object.values(networkInterfaces())) {
+    const v4 = addrs?.find((a) => a.family === "IPv4" && !a.internal);
+    if (v4) return v4.address;
+  }
+  return "127.0.0.1";
 }
 
 main().catch((err: unknown) => {
