@@ -7,7 +7,7 @@
 // Bursts of 1 (repeated, sequentially), 10 and 50 pods created at once; for each pod the time from
 // just before its create request to the first watch event showing it bound and then Running.
 // Next to it, the floor, in the same run on the same engine: dockerode create+start of the same
-// containers directly (sandbox on a bridge network, then the app joined to its network
+// containers directly (sandbox on Docker's default bridge network, then the app joined to its network
 // namespace), and of one container alone (PERF.md B2's figure), 1 / 10 / 50 concurrently.
 // Everything is removed between rounds (pods deleted and their containers gone; floor containers
 // force-removed), so each round starts from an idle node.
@@ -21,7 +21,7 @@ import type Docker from "dockerode";
 import { isAlreadyExists } from "#pkg/api/errors.js";
 import { registry } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
-import { removeClusterObjects, startCluster, type TestCluster } from "../test/harness/cluster.js";
+import { killAndWait, removeClusterObjects, startCluster, type TestCluster } from "../test/harness/cluster.js";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from "../test/harness/images.js";
 import { clusterContainers, docker } from "../test/harness/kubelet.js";
 import { type BenchRow, row, summarize } from "./stats.js";
@@ -72,6 +72,7 @@ const NS = "bench-pods";
 const ROUND_LABEL = "bench.kubeling.io/round";
 const RUNNING_DEADLINE_MS = 300_000;
 const CLEANUP_DEADLINE_MS = 180_000;
+const FLOOR_NETWORK = "bridge";
 
 function podObject(name: string, round: string): Pod {
   return {
@@ -208,11 +209,11 @@ async function floorBurst(
       await c.start();
       return performance.now() - s;
     }
-    // What the kubelet does per pod: sandbox on the cluster network, then the app in its namespaces.
+    // What the kubelet does per pod: sandbox on a bridge network, then the app in its namespaces.
     const sandbox = await docker.createContainer({
       name: `${floorCluster}-${tag}-${i}-pause`,
       Image: PAUSE_IMAGE,
-      Labels: labels,
+      Labels: { ...labels, "kubeling.io/container-type": "sandbox" },
       HostConfig: { NetworkMode: network, Init: true, IpcMode: "shareable" },
     });
     await sandbox.start();
@@ -237,6 +238,8 @@ async function floorBurst(
 
 async function removeFloorContainers(floorCluster: string): Promise<void> {
   const cs: Docker.ContainerInfo[] = await clusterContainers(floorCluster);
+  // Kill and wait first: concurrent force-removes of running containers leak network endpoints in dockerd.
+  await killAndWait(cs);
   await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true })));
 }
 
@@ -273,11 +276,9 @@ export async function runPodStartupBench(o: PodBenchOptions = {}): Promise<PodBe
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    await docker.createNetwork({
-      Name: floorCluster,
-      Driver: "bridge",
-      Labels: { "kubeling.io/cluster": floorCluster },
-    });
+    // The floor's sandboxes go on Docker's default bridge network, not a network of their own: dockerd
+    // 20.10 sometimes keeps a stale endpoint after a burst (moby/moby#17217), and a network with one
+    // can never be removed; the default bridge is never removed, so nothing leaks per run.
 
     for (const size of sizes) {
       const repeats = size === 1 ? singleRepeats : 1;
@@ -287,7 +288,7 @@ export async function runPodStartupBench(o: PodBenchOptions = {}): Promise<PodBe
         for (let r = 0; r < repeats; r++) {
           const b = await floorBurst(
             floorCluster,
-            floorCluster,
+            FLOOR_NETWORK,
             size,
             kind,
             `${size}-${kind === "1 container" ? "c" : "p"}${r}`,
