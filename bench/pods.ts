@@ -70,7 +70,7 @@ function res(name: string) {
 const PODS = res("pods");
 const NS = "bench-pods";
 const ROUND_LABEL = "bench.kubeling.io/round";
-const RUNNING_DEADLINE_MS = 300_000;
+const RUNNING_DEADLINE_MS = Number(process.env.BENCH_PODS_DEADLINE_MS ?? 300_000);
 const CLEANUP_DEADLINE_MS = 180_000;
 const FLOOR_NETWORK = "bridge";
 
@@ -158,6 +158,14 @@ async function podBurst(c: TestCluster, size: number, round: string): Promise<Om
         );
       }),
     ]).finally(() => clearTimeout(timer));
+  } catch (err) {
+    // Say where the pods are stuck: their phase/node/conditions and the processes' recent logs.
+    const left = await client.list<Pod>(PODS, NS, { labelSelector: `${ROUND_LABEL}=${round}` }).catch(() => undefined);
+    const states = (left?.items ?? [])
+      .filter((p) => p.status?.phase !== "Running")
+      .slice(0, 5)
+      .map((p) => JSON.stringify({ name: p.metadata.name, node: p.spec?.nodeName, status: p.status }));
+    throw new Error(`${(err as Error).message}\nnot Running: ${states.join("\n")}\n${c.logs()}`, { cause: err });
   } finally {
     ac.abort();
     await watching.catch(() => undefined);
