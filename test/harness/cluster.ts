@@ -14,7 +14,10 @@ import type { Node } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { type StartApiServerOptions, startApiServer, type TestApiServer } from "./apiserver.js";
 import { ensureLocalImages } from "./images.js";
-import { cleanupCluster, docker, startKubelet, type TestKubelet } from "./kubelet.js";
+import { cleanupCluster, docker, killAndWait, startKubelet, type TestKubelet } from "./kubelet.js";
+
+export { killAndWait };
+
 import { freePort } from "./ports.js";
 import { waitFor } from "./wait.js";
 
@@ -124,27 +127,6 @@ export interface TestCluster {
 
 function nodeReady(n: Node): boolean {
   return n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-}
-
-/**
- * killAndWait: SIGKILL the containers and wait until each has exited, the containers that joined a
- * pod sandbox's network namespace before the sandboxes (as the kubelet does), so no namespace owner
- * dies under a running member. Force-removing many running containers of one bridge network at
- * once leaves stale endpoints in dockerd 20.10 (seen here: 30 concurrent `rm -f` → "has active
- * endpoints" for good); kill, wait, then remove did not in the same trial.
- */
-export async function killAndWait(cs: Array<{ Id: string; Labels?: Record<string, string> }>): Promise<void> {
-  const kill = (batch: typeof cs) =>
-    Promise.all(
-      batch.map(async (c) => {
-        const ct = docker.getContainer(c.Id);
-        await ct.kill().catch(() => undefined);
-        await ct.wait().catch(() => undefined);
-      }),
-    );
-  const isSandbox = (c: (typeof cs)[number]) => c.Labels?.["kubeling.io/container-type"] === "sandbox";
-  await kill(cs.filter((c) => !isSandbox(c)));
-  await kill(cs.filter(isSandbox));
 }
 
 /**

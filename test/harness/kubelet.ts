@@ -110,6 +110,7 @@ export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet>
 export async function cleanupCluster(cluster: string): Promise<void> {
   const label = `kubeling.io/cluster=${cluster}`;
   const cs = await docker.listContainers({ all: true, filters: { label: [label] } });
+  await killAndWait(cs.filter((c) => c.State === "running"));
   await Promise.all(
     cs.map((c) =>
       docker
@@ -130,6 +131,27 @@ export async function cleanupCluster(cluster: string): Promise<void> {
   const prefix = `kubeling-kubelet-${cluster}-`;
   for (const d of readdirSync(tmpdir()))
     if (d.startsWith(prefix)) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+}
+
+/**
+ * killAndWait: SIGKILL the containers and wait until each has exited, the containers that joined a
+ * pod sandbox's network namespace before the sandboxes (as the kubelet does), so no namespace owner
+ * dies under a running member. Force-removing many running containers of one bridge network at
+ * once leaves stale endpoints in dockerd 20.10 (seen here: 30 concurrent `rm -f` → "has active
+ * endpoints" for good); kill, wait, then remove did not in the same trial.
+ */
+export async function killAndWait(cs: Array<{ Id: string; Labels?: Record<string, string> }>): Promise<void> {
+  const kill = (batch: typeof cs) =>
+    Promise.all(
+      batch.map(async (c) => {
+        const ct = docker.getContainer(c.Id);
+        await ct.kill().catch(() => undefined);
+        await ct.wait().catch(() => undefined);
+      }),
+    );
+  const isSandbox = (c: (typeof cs)[number]) => c.Labels?.["kubeling.io/container-type"] === "sandbox";
+  await kill(cs.filter((c) => !isSandbox(c)));
+  await kill(cs.filter(isSandbox));
 }
 
 /** clusterContainers lists a test cluster's containers (optionally for one node). */
