@@ -313,9 +313,11 @@ export class Kubelet {
 
   /** freshList: a runtime list started no earlier than now; concurrent callers share one list. */
   private freshList(): Promise<ContainerInfo[]> {
-    const now = Date.now();
+    // High-resolution time: with Date.now() a list begun in the same millisecond as a container's
+    // exit (and before it) counted as fresh, and the sync that followed saw the container running.
+    const now = performance.now();
     if (this.listing && this.listing.startedAt >= now) return this.listing.p;
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     const prev = this.listing?.p ?? Promise.resolve([]);
     const p = prev
       .catch(() => [])
