@@ -80,6 +80,8 @@ function errMessage(err: unknown): string {
 export class DockerRuntime implements Runtime {
   readonly docker: Docker;
   readonly clusterName: string;
+  /** The cluster network by id: a name can be briefly ambiguous (see ensureNetwork). */
+  private networkId: string | undefined;
   readonly nodeName: string;
   private readonly log: Logger;
   private readonly pullTimeoutMs: number;
@@ -103,21 +105,41 @@ export class DockerRuntime implements Runtime {
   }
 
   async ensureNetwork(): Promise<void> {
-    const existing = await this.docker.listNetworks({ filters: { name: [this.clusterName] } });
-    if (existing.some((n) => n.Name === this.clusterName)) return;
-    try {
-      await this.docker.createNetwork({
-        Name: this.clusterName,
-        Driver: "bridge",
-        CheckDuplicate: true,
-        Labels: { [LABEL_CLUSTER]: this.clusterName },
-      });
-      this.log.info({ network: this.clusterName }, "created cluster network");
-    } catch (err) {
-      // Another kubelet of the same cluster may have created it at the same moment.
-      if (statusCode(err) !== 409)
-        throw new Error(`creating network ${this.clusterName}: ${errMessage(err)}`, { cause: err });
+    const named = async () =>
+      (await this.docker.listNetworks({ filters: { name: [this.clusterName] } })).filter(
+        (n) => n.Name === this.clusterName,
+      );
+    let nets = await named();
+    if (nets.length === 0) {
+      try {
+        await this.docker.createNetwork({
+          Name: this.clusterName,
+          Driver: "bridge",
+          CheckDuplicate: true,
+          Labels: { [LABEL_CLUSTER]: this.clusterName },
+        });
+        this.log.info({ network: this.clusterName }, "created cluster network");
+      } catch (err) {
+        // Another kubelet of the same cluster may have created it at the same moment.
+        if (statusCode(err) !== 409)
+          throw new Error(`creating network ${this.clusterName}: ${errMessage(err)}`, { cause: err });
+      }
+      nets = await named();
     }
+    // Docker's duplicate-name check is best effort: two kubelets starting together can each create
+    // a network of this name, and the name is then ambiguous. Every kubelet's list holds every
+    // network created before its own, so all agree on the oldest; the others are removed.
+    nets.sort((a, b) => (a.Created ?? "").localeCompare(b.Created ?? "") || a.Id.localeCompare(b.Id));
+    const [keep, ...extra] = nets;
+    if (!keep) throw new Error(`network ${this.clusterName} vanished right after it was created`);
+    for (const n of extra) {
+      await this.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
+      this.log.info({ network: this.clusterName, id: n.Id }, "removed a duplicate cluster network");
+    }
+    this.networkId = keep.Id;
   }
 
   async list(): Promise<ContainerInfo[]> {
@@ -264,7 +286,7 @@ export class DockerRuntime implements Runtime {
       },
       ...(cfg.hostNetwork ? {} : { ExposedPorts: exposed }),
       HostConfig: {
-        NetworkMode: cfg.hostNetwork ? "host" : this.clusterName,
+        NetworkMode: cfg.hostNetwork ? "host" : (this.networkId ?? this.clusterName),
         Init: true,
         ...(cfg.hostNetwork ? {} : { PortBindings: bindings }),
         IpcMode: "shareable",

@@ -37,6 +37,22 @@ describe("DockerRuntime (real Docker)", () => {
     await cleanupCluster(cluster);
   });
 
+  test("kubelets starting together agree on one cluster network (duplicates removed)", async () => {
+    const racing = `kl-rt-race-${randomUUID().slice(0, 8)}`;
+    const rts = [1, 2, 3, 4].map(
+      (i) => new DockerRuntime({ clusterName: racing, nodeName: `node-${i}`, log: silentLogger }),
+    );
+    try {
+      await Promise.all(rts.map((r) => r.ensureNetwork()));
+      // A second round settles what the first left: every runtime now sees the same survivor.
+      await Promise.all(rts.map((r) => r.ensureNetwork()));
+      const nets = (await docker.listNetworks({ filters: { name: [racing] } })).filter((n) => n.Name === racing);
+      assert.equal(nets.length, 1, `networks named ${racing}: ${nets.map((n) => n.Id).join(", ")}`);
+    } finally {
+      await cleanupCluster(racing);
+    }
+  });
+
   test("sandbox and two containers share one IP and localhost", async () => {
     const sb = await rt.runSandbox({
       ...pod,
