@@ -5,10 +5,8 @@
 // kubelet root dirs by the cluster label (cleanupCluster). KUBELING_TEST_LOGS=1 shows the
 // scheduler's logs as well.
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { registry } from "#pkg/api/resources.js";
 import type { Node } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
@@ -19,9 +17,9 @@ import { cleanupCluster, docker, killAndWait, startKubelet, type TestKubelet } f
 export { killAndWait };
 
 import { freePort } from "./ports.js";
+import { startComponent } from "./process.js";
 import { waitFor } from "./wait.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const NODES = registry.lookup("nodes");
 
 export interface TestScheduler {
@@ -36,59 +34,21 @@ export interface TestScheduler {
 /** startScheduler starts scheduler/main.ts against a kubeconfig and waits for its /readyz (informers synced). */
 export async function startScheduler(o: { kubeconfigPath: string; extraArgs?: string[] }): Promise<TestScheduler> {
   const port = await freePort();
-  const showLogs = process.env.KUBELING_TEST_LOGS === "1";
-  const args = [
-    "--conditions=source",
-    "--import",
-    "tsx",
-    join(ROOT, "scheduler", "main.ts"),
+  const proc = startComponent("kubeling-scheduler", "scheduler/main.ts", [
     `--kubeconfig=${o.kubeconfigPath}`,
     "--bind-address=127.0.0.1",
     `--secure-port=${port}`,
-    `--log-level=${process.env.KUBELING_TEST_LOG_LEVEL ?? (showLogs ? "debug" : "info")}`,
     ...(o.extraArgs ?? []),
-  ];
-  const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, LOG_FORMAT: "json" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const keep = (d: Buffer) => {
-    if (showLogs) process.stderr.write(d);
-    out = (out + d.toString()).slice(-20000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  let exited: string | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exited = String(code ?? signal);
-      resolve();
-    });
-  });
-  const stop = async (): Promise<void> => {
-    if (exited !== undefined) return;
-    child.kill("SIGTERM");
-    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exitPromise;
-    clearTimeout(killer);
-  };
+  ]);
+  const stop = () => proc.end("SIGTERM");
   try {
-    await waitFor(
-      async () => {
-        if (exited !== undefined) throw new Error(`kubeling-scheduler exited (${exited}): ${out.trim()}`);
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-        return res.ok;
-      },
-      // Leader election on a fresh Lease plus the informers' first list: seconds on a busy box.
-      { timeoutMs: 60_000, intervalMs: 100, message: "kubeling-scheduler /readyz" },
-    );
+    // Leader election on a fresh Lease plus the informers' first list: seconds on a busy box.
+    await proc.waitHealthy(port, "/readyz", 60_000);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { port, pid: child.pid as number, output: () => out, stop };
+  return { port, pid: proc.child.pid as number, output: proc.output, stop };
 }
 
 export interface ClusterNodeSpec {

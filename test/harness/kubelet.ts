@@ -2,16 +2,13 @@
 // label. Each test uses its own --cluster-name, so its containers, network and kubelet root dirs
 // (in the temp dir) are its own, and cleanupCluster removes exactly them. KUBELING_TEST_LOGS=1 shows the kubelet's logs.
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { freePort } from "./ports.js";
-import { waitFor } from "./wait.js";
+import { startComponent } from "./process.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const docker = new Docker();
 
 export interface TestKubelet {
@@ -40,12 +37,7 @@ export function rootDirOf(cluster: string, node: string): string {
 
 export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet> {
   const port = await freePort();
-  const showLogs = process.env.KUBELING_TEST_LOGS === "1";
-  const args = [
-    "--conditions=source",
-    "--import",
-    "tsx",
-    join(ROOT, "kubelet", "main.ts"),
+  const proc = startComponent("kubeling-kubelet", "kubelet/main.ts", [
     `--kubeconfig=${o.kubeconfigPath}`,
     `--hostname-override=${o.nodeName}`,
     `--cluster-name=${o.clusterName}`,
@@ -54,51 +46,17 @@ export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet>
     "--address=127.0.0.1",
     "--node-ip=127.0.0.1",
     `--pod-infra-container-image=${o.pauseImage ?? "kubeling.local/pause:latest"}`,
-    `--log-level=${process.env.KUBELING_TEST_LOG_LEVEL ?? (showLogs ? "debug" : "info")}`,
     ...(o.extraArgs ?? []),
-  ];
-  const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, LOG_FORMAT: "json" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const keep = (d: Buffer) => {
-    if (showLogs) process.stderr.write(d);
-    out = (out + d.toString()).slice(-20000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  let exited: string | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exited = String(code ?? signal);
-      resolve();
-    });
-  });
-  const end = async (sig: NodeJS.Signals) => {
-    if (exited !== undefined) return;
-    child.kill(sig);
-    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exitPromise;
-    clearTimeout(killer);
-  };
+  ]);
   const k: TestKubelet = {
     nodeName: o.nodeName,
     port,
-    output: () => out,
-    stop: () => end("SIGTERM"),
-    kill: () => end("SIGKILL"),
+    output: proc.output,
+    stop: () => proc.end("SIGTERM"),
+    kill: () => proc.end("SIGKILL"),
   };
   try {
-    await waitFor(
-      async () => {
-        if (exited !== undefined) throw new Error(`kubeling-kubelet exited (${exited}): ${out.trim()}`);
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-        return res.ok;
-      },
-      { timeoutMs: 30_000, message: `kubelet ${o.nodeName} /healthz` },
-    );
+    await proc.waitHealthy(port, "/healthz", 30_000);
   } catch (err) {
     await k.kill();
     throw err;
