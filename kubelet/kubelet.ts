@@ -160,7 +160,14 @@ export class Kubelet {
   }
 
   /** Counters for /metrics. */
-  readonly counters = { podSyncs: 0, podSyncErrors: 0, containerStarts: 0, containerStartErrors: 0, probeKills: 0 };
+  readonly counters = {
+    plegRelists: 0,
+    podSyncs: 0,
+    podSyncErrors: 0,
+    containerStarts: 0,
+    containerStartErrors: 0,
+    probeKills: 0,
+  };
   private readonly lastCpu = new Map<string, { t: number; usage: number }>();
 
   /**
@@ -243,6 +250,9 @@ export class Kubelet {
       "# HELP kubelet_running_containers Number of running containers.",
       "# TYPE kubelet_running_containers gauge",
       `kubelet_running_containers{container_state="running"} ${running.filter((c) => c.type !== "sandbox").length}`,
+      "# HELP kubelet_pleg_relists_total Runtime relists done by the PLEG.",
+      "# TYPE kubelet_pleg_relists_total counter",
+      `kubelet_pleg_relists_total ${this.counters.plegRelists}`,
       "# HELP kubelet_pod_syncs_total syncPod runs.",
       "# TYPE kubelet_pod_syncs_total counter",
       `kubelet_pod_syncs_total ${this.counters.podSyncs}`,
@@ -344,6 +354,7 @@ export class Kubelet {
         for (const [id, v] of last) if (!now.has(id)) changed.add(v.split("|")[0] ?? "");
         last = now;
         for (const uid of changed) if (uid) this.workers.wake(uid);
+        this.counters.plegRelists++;
       } catch (err) {
         this.log.warn({ err }, "runtime relist failed");
       }

@@ -352,9 +352,17 @@ describe("kubelet (real API server, real Docker)", () => {
         .map((c) => c.Id)
         .sort();
     const runningBefore = await running();
-    // "Nothing restarts" can only be observed over a window: 3 s spans three PLEG relists and
-    // the pod's follow-up syncs (relist period 1 s).
-    await new Promise((r) => setTimeout(r, 3000));
+    // "Nothing restarts" is observed over three PLEG relists after adoption (each would wake the
+    // pod on any container change), counted from the kubelet's own metrics.
+    const relists = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${kubelet.port}/metrics`)).text();
+      return Number(/^kubelet_pleg_relists_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    const relistsBefore = await relists();
+    await waitFor(async () => (await relists()) >= relistsBefore + 3, {
+      timeoutMs: 30_000,
+      message: "three PLEG relists after adoption",
+    });
     assert.deepEqual(await running(), runningBefore);
     const after = await get("web");
     assert.deepEqual(
