@@ -32,11 +32,7 @@ import {
 import { StatusManager } from "./status-manager.js";
 import { VolumeError, type VolumeManager } from "./volumes.js";
 
-function info(name: string): ResourceInfo {
-  const r = registry.lookup(name);
-  if (!r) throw new Error(`${name} missing from the resource registry`);
-  return r;
-}
+const info = (name: string): ResourceInfo => registry.mustLookup(name);
 
 export interface KubeletOptions {
   client: ApiClient;

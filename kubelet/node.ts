@@ -13,11 +13,7 @@ import type { Logger } from "#pkg/runtime/log.js";
 export const KUBELET_VERSION = "v1.31.0-kubeling";
 export const LEASE_NAMESPACE = "kube-node-lease";
 
-function info(name: string): ResourceInfo {
-  const r = registry.lookup(name);
-  if (!r) throw new Error(`${name} missing from the resource registry`);
-  return r;
-}
+const info = (name: string): ResourceInfo => registry.mustLookup(name);
 
 export interface NodeOptions {
   client: ApiClient;

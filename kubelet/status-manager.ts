@@ -9,11 +9,7 @@ import type { Pod, PodStatus } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { Logger } from "#pkg/runtime/log.js";
 
-const podsInfo = () => {
-  const r = registry.lookup("pods");
-  if (!r) throw new Error("pods resource missing from the registry");
-  return r;
-};
+const podsInfo = () => registry.mustLookup("pods");
 
 interface Entry {
   status: PodStatus;

@@ -18,11 +18,7 @@ import type { ApiClient } from "#pkg/client/client.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { fieldRefValue } from "./spec.js";
 
-function info(name: string): ResourceInfo {
-  const r = registry.lookup(name);
-  if (!r) throw new Error(`${name} missing from the resource registry`);
-  return r;
-}
+const info = (name: string): ResourceInfo => registry.mustLookup(name);
 
 /** A file to project into a volume: relative path, content, mode. */
 interface Projected {

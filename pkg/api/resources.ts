@@ -168,6 +168,13 @@ export class ResourceRegistry {
     });
   }
 
+  /** lookup for names the program itself uses: a miss is a programming error, not user input. */
+  mustLookup(name: string): ResourceInfo {
+    const r = this.lookup(name);
+    if (!r) throw new Error(`${name} missing from the resource registry`);
+    return r;
+  }
+
   category(category: string): ResourceInfo[] {
     return this.all.filter((r) => r.categories.includes(category));
   }
