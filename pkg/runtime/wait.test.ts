@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { FakeClock } from "./clock.js";
+import { jitter, jitterUntil, pollUntil, until } from "./wait.js";
+
+test("until: runs fn every period until the signal aborts", async () => {
+  const clock = new FakeClock();
+  const ac = new AbortController();
+  const runs: number[] = [];
+  const done = until(
+    () => {
+      runs.push(clock.now());
+      if (runs.length === 3) ac.abort();
+    },
+    1000,
+    ac.signal,
+    { clock },
+  );
+  while (runs.length < 3) await clock.advance(1000);
+  await done;
+  assert.deepEqual(
+    runs.map((t) => t - (runs[0] as number)),
+    [0, 1000, 2000],
+  );
+});
+
+test("jitterUntil: errors go to onError and the loop goes on", async () => {
+  const clock = new FakeClock();
+  const ac = new AbortController();
+  const errors: unknown[] = [];
+  let n = 0;
+  const done = jitterUntil(
+    () => {
+      n++;
+      if (n === 2) ac.abort();
+      throw new Error(`boom ${n}`);
+    },
+    10,
+    ac.signal,
+    { clock, onError: (e) => errors.push(e) },
+  );
+  while (n < 2) await clock.advance(10);
+  await done;
+  assert.equal(errors.length, 2);
+});
+
+test("jitterUntil: without onError the error ends the loop", async () => {
+  const ac = new AbortController();
+  await assert.rejects(
+    jitterUntil(
+      () => {
+        throw new Error("boom");
+      },
+      10,
+      ac.signal,
+    ),
+    /boom/,
+  );
+});
+
+test("jitter: between d and d·(1+factor)", () => {
+  assert.equal(
+    jitter(100, 0.5, () => 0),
+    100,
+  );
+  assert.equal(
+    jitter(100, 0.5, () => 1),
+    150,
+  );
+  assert.equal(
+    jitter(100, 0, () => 1),
+    200,
+  );
+});
+
+test("pollUntil: true when the condition holds, false at the timeout", async () => {
+  const clock = new FakeClock();
+  let calls = 0;
+  const ok = pollUntil(() => ++calls === 3, 100, { clock, immediate: true });
+  while (calls < 3) await clock.advance(100);
+  assert.equal(await ok, true);
+  const late = pollUntil(() => false, 100, { clock, timeoutMs: 250 });
+  await clock.advance(1000);
+  assert.equal(await late, false);
+});
