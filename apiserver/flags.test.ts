@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { test } from "node:test";
-import { buildCommand, parseDuration, parseFlags } from "./flags.js";
+import { buildCommand, parseFlags } from "./flags.js";
 import { generateSelfSigned } from "./tls.js";
-
-test("parseDuration: Go durations", () => {
-  assert.equal(parseDuration("5m"), 300_000);
-  assert.equal(parseDuration("1h30m"), 5_400_000);
-  assert.equal(parseDuration("250ms"), 250);
-  assert.equal(parseDuration("0"), 0);
-  assert.throws(() => parseDuration("5 minutes"));
-});
 
 test("parseFlags: upstream flag names and defaults", () => {
   const o = parseFlags(["node", "main", "--etcd-servers=http://a:1,http://b:2", "--secure-port=0"]);

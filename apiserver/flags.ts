@@ -1,8 +1,10 @@
 // Command-line flags of kubeling-apiserver, named as upstream kube-apiserver's (plus a few
-// kubeling ones). Every flag can also come from an environment variable
-// (KUBELING_<FLAG_IN_UPPER_SNAKE>); precedence is flag > env > default. --help lists both.
+// kubeling ones), declared with pkg/runtime/flags.ts: every flag can also come from an
+// environment variable (KUBELING_<FLAG_IN_UPPER_SNAKE>); precedence is flag > env > default.
+// --help lists both.
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
+import { componentCommand, countArg, durationArg, flag, listArg, portArg } from "#pkg/runtime/flags.js";
 
 export interface ApiServerOptions {
   etcdServers: string[];
@@ -32,103 +34,85 @@ export interface ApiServerOptions {
   logLevel: string;
 }
 
-/** parseDuration turns a Go-style duration ("5m", "30s", "1h30m", "250ms", "0") into milliseconds. */
-export function parseDuration(value: string): number {
-  if (/^\d+$/.test(value)) return Number(value) * 1000; // bare number: seconds
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of value.matchAll(re)) {
-    const n = Number(m[1]);
-    const unit = m[2];
-    total += unit === "ms" ? n : unit === "s" ? n * 1000 : unit === "m" ? n * 60_000 : n * 3_600_000;
-    consumed += m[0].length;
-  }
-  if (consumed !== value.length || value.length === 0) throw new InvalidArgumentError(`invalid duration "${value}"`);
-  return total;
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`invalid port "${value}"`);
-  return n;
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`invalid count "${value}"`);
-  return n;
-}
-
-function envName(flag: string): string {
-  return `KUBELING_${flag.replace(/-/g, "_").toUpperCase()}`;
-}
-
-function opt(flags: string, description: string): Option {
-  const long = /--([a-z0-9-]+)/.exec(flags)?.[1] ?? "";
-  return new Option(flags, description).env(envName(long));
-}
+const DEFAULT_ETCD = "http://127.0.0.1:2379";
 
 /** buildCommand declares the flags; exported so --help can be tested. */
 export function buildCommand(): Command {
-  return new Command("kubeling-apiserver")
-    .description("The kubeling API server: Kubernetes' REST API over etcd, served over TLS.")
-    .addOption(opt("--etcd-servers <urls>", "comma-separated etcd client URLs").default("http://127.0.0.1:2379"))
-    .addOption(opt("--etcd-prefix <prefix>", "key prefix of every object in etcd").default("/registry"))
-    .addOption(opt("--bind-address <ip>", "address to listen on").default("0.0.0.0"))
+  return componentCommand(
+    "kubeling-apiserver",
+    "The kubeling API server: Kubernetes' REST API over etcd, served over TLS.",
+  )
     .addOption(
-      opt(
+      flag("--etcd-servers <urls>", "comma-separated etcd client URLs", {
+        default: [DEFAULT_ETCD],
+        defaultDescription: `"${DEFAULT_ETCD}"`,
+        parse: listArg,
+      }),
+    )
+    .addOption(flag("--etcd-prefix <prefix>", "key prefix of every object in etcd", { default: "/registry" }))
+    .addOption(flag("--bind-address <ip>", "address to listen on", { default: "0.0.0.0" }))
+    .addOption(
+      flag(
         "--advertise-address <ip>",
         "address the kubernetes Service's Endpoints advertise (default: --bind-address, or the first non-loopback IPv4)",
       ),
     )
-    .addOption(opt("--secure-port <port>", "HTTPS port (0 picks a free one)").default(6443).argParser(parsePort))
-    .addOption(opt("--tls-cert-file <file>", "PEM serving certificate (default: self-signed in --cert-dir)"))
-    .addOption(opt("--tls-private-key-file <file>", "PEM private key matching --tls-cert-file"))
+    .addOption(flag("--secure-port <port>", "HTTPS port (0 picks a free one)", { default: 6443, parse: portArg }))
+    .addOption(flag("--tls-cert-file <file>", "PEM serving certificate (default: self-signed in --cert-dir)"))
+    .addOption(flag("--tls-private-key-file <file>", "PEM private key matching --tls-cert-file"))
     .addOption(
-      opt(
+      flag(
         "--cert-dir <dir>",
         "where the self-signed certificate (apiserver.crt/.key) and the generated token file are kept",
-      ).default(".kubeling/apiserver"),
+        { default: ".kubeling/apiserver" },
+      ),
     )
     .addOption(
-      opt(
+      flag(
         "--token-auth-file <file>",
         'static bearer tokens, CSV: token,user,uid,"group1,group2" (default: one admin token generated in --cert-dir)',
       ),
     )
     .addOption(
-      opt("--service-cluster-ip-range <cidr>", "CIDR Service ClusterIPs are allocated from").default("10.96.0.0/12"),
+      flag("--service-cluster-ip-range <cidr>", "CIDR Service ClusterIPs are allocated from", {
+        default: "10.96.0.0/12",
+      }),
     )
     .addOption(
-      opt("--etcd-compaction-interval <duration>", "how often etcd history is compacted (0 disables)")
-        .default(5 * 60_000, "5m")
-        .argParser(parseDuration),
+      flag("--etcd-compaction-interval <duration>", "how often etcd history is compacted (0 disables)", {
+        default: 5 * 60_000,
+        defaultDescription: "5m",
+        parse: durationArg,
+      }),
     )
     .addOption(
-      opt("--event-ttl <duration>", "how long Events are kept (etcd leases)")
-        .default(60 * 60_000, "1h")
-        .argParser(parseDuration),
+      flag("--event-ttl <duration>", "how long Events are kept (etcd leases)", {
+        default: 60 * 60_000,
+        defaultDescription: "1h",
+        parse: durationArg,
+      }),
     )
-    .addOption(opt("--write-kubeconfig <path>", "kubeling: write a kubeconfig (first token, CA embedded) here"))
+    .addOption(flag("--write-kubeconfig <path>", "kubeling: write a kubeconfig (first token, CA embedded) here"))
     .addOption(
-      opt(
+      flag(
         "--kubeconfig-server <url>",
         "kubeling: server URL for --write-kubeconfig (default https://127.0.0.1:<port>)",
       ),
     )
     .addOption(
-      opt("--max-requests-inflight <n>", "concurrent non-mutating requests before 429 (0: no limit; watches excluded)")
-        .default(400)
-        .argParser(parseCount),
+      flag(
+        "--max-requests-inflight <n>",
+        "concurrent non-mutating requests before 429 (0: no limit; watches excluded)",
+        { default: 400, parse: countArg },
+      ),
     )
     .addOption(
-      opt("--max-mutating-requests-inflight <n>", "concurrent mutating requests before 429 (0: no limit)")
-        .default(200)
-        .argParser(parseCount),
+      flag("--max-mutating-requests-inflight <n>", "concurrent mutating requests before 429 (0: no limit)", {
+        default: 200,
+        parse: countArg,
+      }),
     )
-    .addOption(opt("--log-level <level>", "pino log level (trace, debug, info, warn, error)").default("info"))
-    .helpOption("-h, --help", "show this help (every flag also reads KUBELING_<FLAG> from the environment)")
+    .addOption(flag("--log-level <level>", "pino log level (trace, debug, info, warn, error)", { default: "info" }))
     .addHelpText(
       "after",
       "\nAlways serves HTTPS. Every request needs a bearer token from the token file, except /healthz, /livez,\n" +
@@ -136,57 +120,32 @@ export function buildCommand(): Command {
     );
 }
 
+/** What commander hands back: ApiServerOptions but for three names that differ from the flags'. */
+type ParsedFlags = Omit<ApiServerOptions, "serviceClusterIPRange" | "etcdCompactionIntervalMs" | "eventTTLSeconds"> & {
+  serviceClusterIpRange: string;
+  etcdCompactionInterval: number;
+  eventTtl: number;
+};
+
 /** parseFlags parses argv (process.argv form) into frozen options; exits with usage on error. */
 export function parseFlags(argv: readonly string[]): ApiServerOptions {
   const cmd = buildCommand();
   cmd.parse(argv as string[]);
-  const o = cmd.opts<{
-    etcdServers: string;
-    etcdPrefix: string;
-    bindAddress: string;
-    advertiseAddress?: string;
-    securePort: number | string;
-    tlsCertFile?: string;
-    tlsPrivateKeyFile?: string;
-    certDir: string;
-    tokenAuthFile?: string;
-    serviceClusterIpRange: string;
-    etcdCompactionInterval: number | string;
-    eventTtl: number | string;
-    writeKubeconfig?: string;
-    kubeconfigServer?: string;
-    maxRequestsInflight: number | string;
-    maxMutatingRequestsInflight: number | string;
-    logLevel: string;
-  }>();
-  // Values coming from env vars skip argParser in some commander paths; normalise here.
-  const securePort = typeof o.securePort === "number" ? o.securePort : parsePort(o.securePort);
-  const compaction =
-    typeof o.etcdCompactionInterval === "number" ? o.etcdCompactionInterval : parseDuration(o.etcdCompactionInterval);
+  const o = cmd.opts<ParsedFlags>();
   if ((o.tlsCertFile === undefined) !== (o.tlsPrivateKeyFile === undefined)) {
     cmd.error("error: --tls-cert-file and --tls-private-key-file must be given together");
   }
   const options: ApiServerOptions = {
-    etcdServers: o.etcdServers
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
+    etcdServers: o.etcdServers,
     etcdPrefix: o.etcdPrefix,
     bindAddress: o.bindAddress,
-    securePort,
+    securePort: o.securePort,
     certDir: o.certDir,
     serviceClusterIPRange: o.serviceClusterIpRange,
-    etcdCompactionIntervalMs: compaction,
-    eventTTLSeconds: Math.max(
-      1,
-      Math.round((typeof o.eventTtl === "number" ? o.eventTtl : parseDuration(o.eventTtl)) / 1000),
-    ),
-    maxRequestsInflight:
-      typeof o.maxRequestsInflight === "number" ? o.maxRequestsInflight : parseCount(o.maxRequestsInflight),
-    maxMutatingRequestsInflight:
-      typeof o.maxMutatingRequestsInflight === "number"
-        ? o.maxMutatingRequestsInflight
-        : parseCount(o.maxMutatingRequestsInflight),
+    etcdCompactionIntervalMs: o.etcdCompactionInterval,
+    eventTTLSeconds: Math.max(1, Math.round(o.eventTtl / 1000)),
+    maxRequestsInflight: o.maxRequestsInflight,
+    maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
     logLevel: o.logLevel,
   };
   if (o.advertiseAddress) options.advertiseAddress = o.advertiseAddress;

@@ -1,22 +1,31 @@
-// kubeling-apiserver: parse flags, open the registry (etcd), build the HTTP app, listen over
-// TLS, optionally write a kubeconfig, and shut down cleanly on SIGTERM/SIGINT.
+// kubeling-apiserver, in the shape of every component's main.ts (pkg/runtime/flags.ts): flags →
+// logger → storage (the API server is the one component without a client: it opens etcd) → serve
+// until the shutdown signal → drain (end watches, close the listener, close etcd).
 
 import { renameSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
+import { runMain } from "#pkg/runtime/flags.js";
 import { createLogger } from "#pkg/runtime/log.js";
+import { newRegistry } from "#pkg/runtime/metrics.js";
+import { shutdownSignal } from "#pkg/runtime/signals.js";
 import { ensureTokenFile, loadTokenFile } from "./auth/tokens.js";
 import { parseFlags } from "./flags.js";
 import { registerKubeletProxy } from "./kubelet-proxy.js";
+import { ApiMetrics } from "./metrics.js";
 import { Registry } from "./registry/registry.js";
 import { buildServer } from "./server.js";
 import { loadServingCert } from "./tls.js";
 
+/** How long draining may take before the process exits anyway. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
 async function main(): Promise<void> {
   const opts = parseFlags(process.argv);
   const log = createLogger("apiserver", opts.logLevel);
+  const signal = shutdownSignal({ log });
 
   const cert = await loadServingCert({
     certFile: opts.tlsCertFile,
@@ -43,52 +52,49 @@ async function main(): Promise<void> {
     log,
     auth,
     tls: { cert: cert.cert, key: cert.key },
+    metrics: new ApiMetrics(newRegistry()),
     maxRequestsInflight: opts.maxRequestsInflight,
     maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight,
     registerKubeletProxy: (app, ctx) => registerKubeletProxy(app, ctx),
   });
   const { app } = server;
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "shutting down");
-    const force = setTimeout(() => {
-      log.warn("shutdown took longer than 10s, exiting");
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    try {
-      server.beginShutdown();
-      await app.close();
-      await registry.close();
-    } catch (err) {
-      log.error({ err }, "error during shutdown");
+  if (!signal.aborted) {
+    await app.listen({ host: opts.bindAddress, port: opts.securePort });
+    const port = (app.server.address() as AddressInfo).port;
+    log.info({ address: opts.bindAddress, port }, "serving https");
+
+    // The in-cluster way to the API, as upstream: Service default/kubernetes on the range's first IP.
+    const advertise = opts.advertiseAddress ?? advertiseAddressFor(opts.bindAddress);
+    await registry.ensureKubernetesService({ address: advertise, port });
+
+    if (opts.writeKubeconfig) {
+      const token = auth.firstToken as string; // parseTokenFile refuses an empty file
+      const serverUrl = opts.kubeconfigServer ?? `https://127.0.0.1:${port}`;
+      // Write-then-rename: whoever polls for the file (test harness, launcher) never reads half of it.
+      const tmp = `${opts.writeKubeconfig}.tmp-${process.pid}`;
+      writeKubeconfig(tmp, { server: serverUrl, token, caPem: cert.caPem, name: "kubeling" });
+      renameSync(tmp, opts.writeKubeconfig);
+      log.info({ path: opts.writeKubeconfig, server: serverUrl }, "wrote kubeconfig");
     }
-    clearTimeout(force);
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-
-  await app.listen({ host: opts.bindAddress, port: opts.securePort });
-  const port = (app.server.address() as AddressInfo).port;
-  log.info({ address: opts.bindAddress, port }, "serving https");
-
-  // The in-cluster way to the API, as upstream: Service default/kubernetes on the range's first IP.
-  const advertise = opts.advertiseAddress ?? advertiseAddressFor(opts.bindAddress);
-  await registry.ensureKubernetesService({ address: advertise, port });
-
-  if (opts.writeKubeconfig) {
-    const token = auth.firstToken as string; // parseTokenFile refuses an empty file
-    const serverUrl = opts.kubeconfigServer ?? `https://127.0.0.1:${port}`;
-    // Write-then-rename: whoever polls for the file (test harness, launcher) never reads half of it.
-    const tmp = `${opts.writeKubeconfig}.tmp-${process.pid}`;
-    writeKubeconfig(tmp, { server: serverUrl, token, caPem: cert.caPem, name: "kubeling" });
-    renameSync(tmp, opts.writeKubeconfig);
-    log.info({ path: opts.writeKubeconfig, server: serverUrl }, "wrote kubeconfig");
+    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   }
+
+  // Drain: open watches end first, then the listener and etcd.
+  const force = setTimeout(() => {
+    log.warn(`shutdown took longer than ${DRAIN_TIMEOUT_MS / 1000}s, exiting`);
+    process.exit(1);
+  }, DRAIN_TIMEOUT_MS);
+  force.unref();
+  try {
+    server.beginShutdown();
+    await app.close();
+    await registry.close();
+  } catch (err) {
+    log.error({ err }, "error during shutdown");
+  }
+  clearTimeout(force);
+  process.exit(0);
 }
 
 /** Upstream's default: the bind address, or the first non-loopback IPv4 when bound to all. */
@@ -101,8 +107,4 @@ function advertiseAddressFor(bindAddress: string): string {
   return "127.0.0.1";
 }
 
-main().catch((err: unknown) => {
-  // The logger may not exist yet (bad flags, unreadable files): plain stderr.
-  process.stderr.write(`kubeling-apiserver: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -1,79 +1,74 @@
-// Prometheus metrics of the API server, hand-rolled to stay tiny and allocation-free on the
-// hot path: apiserver_request_total{verb,group,resource,code} and
-// apiserver_request_duration_seconds{verb,group,resource} (a histogram), plus the number of
-// open watches. Names follow upstream's apiserver metrics.
+// Prometheus metrics of the API server through prom-client (pkg/runtime/metrics.ts), with
+// upstream's names and labels: apiserver_request_total{verb,group,resource,code},
+// apiserver_request_duration_seconds{verb,group,resource} (a histogram; watches excluded, their
+// duration is their lifetime) and apiserver_longrunning_requests{verb="WATCH"} (open watches),
+// plus prom-client's process_* and nodejs_* collectors. One Registry per process: main.ts
+// passes its own; buildServer() without one gets a fresh registry (tests run many servers).
 
-const BUCKETS_S = [0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+import { Counter, Gauge, Histogram, newRegistry, type Registry } from "#pkg/runtime/metrics.js";
 
-interface Histogram {
-  labels: string;
-  counts: number[];
-  sum: number;
-  count: number;
-}
+/** The request-duration buckets kubeling has always exposed (seconds). */
+const DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-function esc(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
+type RequestLabel = "verb" | "group" | "resource" | "code";
+type DurationLabel = "verb" | "group" | "resource";
 
 export class ApiMetrics {
-  private readonly requests = new Map<string, number>();
-  private readonly durations = new Map<string, Histogram>();
-  private watches = 0;
+  readonly registry: Registry;
+  readonly #requests: Counter<RequestLabel>;
+  readonly #durations: Histogram<DurationLabel>;
+  /** The WATCH child of apiserver_longrunning_requests, bound once so a watch allocates no labels. */
+  readonly #watches: { inc(): void; dec(): void };
+
+  constructor(registry: Registry = newRegistry()) {
+    this.registry = registry;
+    const registers = [registry];
+    this.#requests = new Counter({
+      name: "apiserver_request_total",
+      help: "Counter of apiserver requests broken out by verb, group, resource and HTTP code.",
+      labelNames: ["verb", "group", "resource", "code"],
+      registers,
+    });
+    this.#durations = new Histogram({
+      name: "apiserver_request_duration_seconds",
+      help: "Response latency distribution in seconds for each verb, group and resource.",
+      labelNames: ["verb", "group", "resource"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    const longrunning = new Gauge({
+      name: "apiserver_longrunning_requests",
+      help: "Number of open watch requests.",
+      labelNames: ["verb"],
+      registers,
+    });
+    const watch = longrunning.labels("WATCH");
+    watch.set(0);
+    this.#watches = { inc: () => watch.inc(), dec: () => watch.dec() };
+  }
 
   /** observe records one finished request (watches: when the stream starts). */
   observe(verb: string, group: string, resource: string, code: number, seconds: number): void {
-    const base = `verb="${verb}",group="${esc(group)}",resource="${esc(resource)}"`;
-    const key = `${base},code="${code}"`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    this.#requests.inc({ verb, group, resource, code });
     if (verb === "WATCH") return; // a watch's duration is its lifetime, not latency
-    let h = this.durations.get(base);
-    if (!h) {
-      h = { labels: base, counts: new Array<number>(BUCKETS_S.length).fill(0), sum: 0, count: 0 };
-      this.durations.set(base, h);
-    }
-    for (let i = 0; i < BUCKETS_S.length; i++) {
-      if (seconds <= (BUCKETS_S[i] as number)) h.counts[i] = (h.counts[i] ?? 0) + 1;
-    }
-    h.sum += seconds;
-    h.count++;
+    this.#durations.observe({ verb, group, resource }, seconds);
   }
 
   watchStarted(): void {
-    this.watches++;
+    this.#watches.inc();
   }
 
   watchEnded(): void {
-    this.watches--;
+    this.#watches.dec();
   }
 
-  /** render returns the Prometheus text exposition format (version 0.0.4). */
-  render(): string {
-    const out: string[] = [
-      "# HELP apiserver_request_total Counter of apiserver requests broken out by verb, group, resource and HTTP code.",
-      "# TYPE apiserver_request_total counter",
-    ];
-    for (const [labels, n] of this.requests) out.push(`apiserver_request_total{${labels}} ${n}`);
-    out.push(
-      "# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb, group and resource.",
-      "# TYPE apiserver_request_duration_seconds histogram",
-    );
-    for (const h of this.durations.values()) {
-      BUCKETS_S.forEach((le, i) => {
-        out.push(`apiserver_request_duration_seconds_bucket{${h.labels},le="${le}"} ${h.counts[i] ?? 0}`);
-      });
-      out.push(`apiserver_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
-      out.push(`apiserver_request_duration_seconds_sum{${h.labels}} ${h.sum}`);
-      out.push(`apiserver_request_duration_seconds_count{${h.labels}} ${h.count}`);
-    }
-    out.push(
-      "# HELP apiserver_longrunning_requests Number of open watch requests.",
-      "# TYPE apiserver_longrunning_requests gauge",
-      `apiserver_longrunning_requests{verb="WATCH"} ${this.watches}`,
-      "# HELP process_resident_memory_bytes Resident memory size in bytes.",
-      "# TYPE process_resident_memory_bytes gauge",
-      `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
-    );
-    return `${out.join("\n")}\n`;
+  /** The Content-Type of render()'s text (Prometheus text format 0.0.4). */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** render returns the registry's Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

@@ -2,6 +2,7 @@
 // /version and /metrics.
 
 import type { FastifyInstance } from "fastify";
+import { metaTime } from "#pkg/api/time.js";
 import type { RegistryView } from "../http/types.js";
 import type { ApiMetrics } from "../metrics.js";
 
@@ -16,7 +17,7 @@ export const VERSION_INFO = Object.freeze({
   gitVersion: "v1.31.0+kubeling.0.1.0",
   gitCommit: "",
   gitTreeState: "clean",
-  buildDate: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  buildDate: metaTime(),
   goVersion: `node-${process.version}`,
   compiler: "node",
   platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,
@@ -43,7 +44,10 @@ export function registerSystemRoutes(
   });
   const versionBody = Buffer.from(JSON.stringify(VERSION_INFO));
   app.get("/version", (_req, reply) => reply.code(200).header("content-type", "application/json").send(versionBody));
-  app.get("/metrics", (_req, reply) =>
-    reply.code(200).header("content-type", "text/plain; version=0.0.4; charset=utf-8").send(deps.metrics.render()),
+  app.get("/metrics", async (_req, reply) =>
+    reply
+      .code(200)
+      .header("content-type", deps.metrics.contentType)
+      .send(await deps.metrics.render()),
   );
 }

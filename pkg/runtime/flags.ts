@@ -1,6 +1,15 @@
 // One way to declare a component's flags: commander, upstream's flag names, every flag also read
 // from an environment variable (KUBELING_<FLAG_IN_UPPER_SNAKE> unless named otherwise), with the
 // variable and the default shown in --help. Precedence: flag > environment > default.
+//
+// Every component's main.ts reads the same way (scheduler/main.ts is the model to copy):
+//   1. flags     componentCommand(...).addOption(flag(...)) → parse → typed options
+//   2. logger    createLogger(component, level); signal = shutdownSignal({ log })
+//   3. client    ApiClient.fromKubeconfig(...) (the API server opens its storage instead)
+//   4. informers one per resource, plus the metrics Registry (newRegistry) and HealthServer
+//   5. run       until signal aborts: informers, controllers, loops built on until()/jitterUntil()
+//   6. drain     finish in-flight work, close the health server, informers and client; exit code
+// and its last line is runMain(main), so an error escaping main prints its stack and exits 1.
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "./duration.js";
