@@ -1,6 +1,9 @@
 // The Status object (the wire form of every API error) and StatusError, the one error class
 // that carries it in code. The server throws StatusErrors; the client rebuilds them from
-// response bodies, so `isNotFound(err)` works the same on both sides.
+// response bodies, so `isNotFound(err)` works the same on both sides. StatusErrors carry a
+// registered-symbol brand: a process that loads pkg/ twice (the TypeScript sources and the built
+// dist/ copy) has two StatusError classes, and `instanceof` and the is* predicates still hold
+// across them.
 
 export type StatusReason =
   | "NotFound"
@@ -48,7 +51,18 @@ export interface Status {
   code: number;
 }
 
+/** Symbol.for, not Symbol(): every copy of this module gets the same symbol. */
+const STATUS_ERROR_BRAND: unique symbol = Symbol.for("kubeling.io/StatusError");
+
+/** True for a StatusError made by any loaded copy of this module. */
+export function isStatusError(err: unknown): err is StatusError {
+  return (
+    typeof err === "object" && err !== null && (err as { [STATUS_ERROR_BRAND]?: unknown })[STATUS_ERROR_BRAND] === true
+  );
+}
+
 export class StatusError extends Error {
+  readonly [STATUS_ERROR_BRAND] = true;
   readonly code: number;
   readonly reason: StatusReason | string;
   readonly details: StatusDetails | undefined;
@@ -59,6 +73,11 @@ export class StatusError extends Error {
     this.code = code;
     this.reason = reason;
     this.details = details;
+  }
+
+  /** `instanceof StatusError` is the brand check, so it holds for another copy's StatusErrors too. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isStatusError(value);
   }
 
   toStatus(): Status {
@@ -231,7 +250,7 @@ export function internalError(message: string): StatusError {
 }
 
 function hasReason(err: unknown, reason: string): boolean {
-  return err instanceof StatusError && err.reason === reason;
+  return isStatusError(err) && err.reason === reason;
 }
 
 export const isNotFound = (err: unknown): boolean => hasReason(err, "NotFound");
@@ -239,4 +258,4 @@ export const isAlreadyExists = (err: unknown): boolean => hasReason(err, "Alread
 export const isConflict = (err: unknown): boolean => hasReason(err, "Conflict");
 export const isInvalid = (err: unknown): boolean => hasReason(err, "Invalid");
 export const isGone = (err: unknown): boolean =>
-  err instanceof StatusError && (err.code === 410 || err.reason === "Expired" || err.reason === "Gone");
+  isStatusError(err) && (err.code === 410 || err.reason === "Expired" || err.reason === "Gone");
