@@ -7,13 +7,13 @@ import type { Pod } from "#pkg/api/types/index.js";
 import { Informer } from "#pkg/cache/informer.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { EventRecorder } from "#pkg/controller/events.js";
+import { parseDuration } from "#pkg/runtime/duration.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
 import { Kubelet } from "./kubelet.js";
 import { defaultNodeIP, NodeManager, parseNodeLabels, parseTaints } from "./node.js";
 import { DockerRuntime } from "./runtime/docker.js";
 import { KubeletServer } from "./server.js";
-import { parseDuration } from "./spec.js";
 import { VolumeManager } from "./volumes.js";
 
 const HELP = `kubeling-kubelet: runs the pods bound to this node as Docker containers.

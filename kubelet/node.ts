@@ -6,9 +6,13 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { isAlreadyExists, isConflict, isNotFound } from "#pkg/api/errors.js";
 import { type ResourceInfo, registry } from "#pkg/api/resources.js";
+import { metaTime, microTime } from "#pkg/api/time.js";
 import type { Lease, Node, NodeCondition, NodeStatus, Taint } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
+import { Backoff } from "#pkg/flowcontrol/backoff.js";
+import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { until } from "#pkg/runtime/wait.js";
 
 export const KUBELET_VERSION = "v1.31.0-kubeling";
 export const LEASE_NAMESPACE = "kube-node-lease";
@@ -30,6 +34,7 @@ export interface NodeOptions {
   leaseDurationSeconds?: number;
   renewIntervalMs?: number;
   statusIntervalMs?: number;
+  clock?: Clock;
 }
 
 /** parseNodeLabels: "a=b,c=d" → { a: "b", c: "d" }. */
@@ -90,7 +95,8 @@ export function defaultNodeIP(): string {
 
 export class NodeManager {
   private readonly log: Logger;
-  private readyTransition = new Date().toISOString().slice(0, 19) + "Z";
+  private readonly clock: Clock;
+  private readyTransition: string;
   private readonly bootID = (() => {
     try {
       return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
@@ -101,10 +107,12 @@ export class NodeManager {
 
   constructor(private readonly o: NodeOptions) {
     this.log = o.log.child({ node: o.nodeName });
+    this.clock = o.clock ?? realClock;
+    this.readyTransition = metaTime(this.clock.now());
   }
 
   private now(): string {
-    return `${new Date().toISOString().slice(0, 19)}Z`;
+    return metaTime(this.clock.now());
   }
 
   desiredStatus(): NodeStatus {
@@ -219,7 +227,7 @@ export class NodeManager {
   /** renewLease creates or renews kube-node-lease/<node>. */
   async renewLease(nodeUid?: string): Promise<void> {
     const r = info("leases");
-    const now = new Date().toISOString().replace("Z", "000Z");
+    const now = microTime(this.clock.now());
     const spec = {
       holderIdentity: this.o.nodeName,
       leaseDurationSeconds: this.o.leaseDurationSeconds ?? 40,
@@ -249,25 +257,27 @@ export class NodeManager {
   /** run registers the node, then keeps the lease and status fresh until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
     let node: Node | undefined;
-    for (let attempt = 0; !signal.aborted && !node; attempt++) {
+    const retry = new Backoff(1000, 10_000, this.clock);
+    while (!node && !signal.aborted) {
       try {
         node = await this.register();
       } catch (err) {
         this.log.warn({ err }, "node registration failed; retrying");
-        await sleep(Math.min(1000 * 2 ** attempt, 10_000), signal);
+        await this.clock.sleep(retry.next("register"), signal);
       }
     }
     const renewMs = this.o.renewIntervalMs ?? 10_000;
     const statusMs = this.o.statusIntervalMs ?? 10_000;
-    let nextStatus = Date.now() + statusMs;
-    while (!signal.aborted) {
-      try {
-        await this.renewLease(node?.metadata.uid);
-      } catch (err) {
-        this.log.warn({ err }, "renewing node lease failed");
-      }
-      if (Date.now() >= nextStatus) {
-        nextStatus = Date.now() + statusMs;
+    let nextStatus = this.clock.now() + statusMs;
+    await until(
+      async () => {
+        try {
+          await this.renewLease(node?.metadata.uid);
+        } catch (err) {
+          this.log.warn({ err }, "renewing node lease failed");
+        }
+        if (this.clock.now() < nextStatus) return;
+        nextStatus = this.clock.now() + statusMs;
         try {
           await this.updateStatus();
         } catch (err) {
@@ -276,21 +286,10 @@ export class NodeManager {
             node = await this.register().catch(() => undefined);
           } else this.log.warn({ err }, "updating node status failed");
         }
-      }
-      await sleep(Math.min(renewMs, statusMs), signal);
-    }
+      },
+      Math.min(renewMs, statusMs),
+      signal,
+      { clock: this.clock },
+    );
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -7,6 +7,7 @@ import https from "node:https";
 import net from "node:net";
 import type { Container, Pod, Probe } from "#pkg/api/types/index.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { sleep, until } from "#pkg/runtime/wait.js";
 import type { Runtime } from "./runtime/runtime.js";
 
 export type ProbeKind = "liveness" | "readiness" | "startup";
@@ -141,7 +142,7 @@ export class ProbeManager {
           const abort = new AbortController();
           this.workers.set(key, { abort });
           if (!this.state.has(id)) this.state.set(id, {});
-          void this.loop(pod, spec, id, podIP, kind, probe, abort.signal);
+          void this.loop(pod, spec, id, podIP, kind, probe, abort);
         }
       }
     }
@@ -174,8 +175,9 @@ export class ProbeManager {
     podIP: string,
     kind: ProbeKind,
     probe: Probe,
-    signal: AbortSignal,
+    abort: AbortController,
   ): Promise<void> {
+    const signal = abort.signal;
     const uid = pod.metadata.uid ?? "";
     const periodMs = (probe.periodSeconds ?? 10) * 1000;
     const failureThreshold = probe.failureThreshold ?? 3;
@@ -188,63 +190,57 @@ export class ProbeManager {
       probe: kind,
     });
     await sleep((probe.initialDelaySeconds ?? 0) * 1000, signal);
-    while (!signal.aborted) {
-      const st = this.state.get(id);
-      if (!st) return;
-      // Liveness and readiness wait until the startup probe has passed.
-      const gated = kind !== "startup" && spec.startupProbe && !st.started;
-      if (!gated && !(kind === "startup" && st.started)) {
-        const r = await runProbe(this.o.runtime, probe, spec, id, podIP);
-        if (signal.aborted) return;
-        if (r.ok) {
-          successes++;
-          failures = 0;
-        } else {
-          failures++;
-          successes = 0;
-          log.debug({ message: r.message, failures }, "probe failed");
-          this.o.onUnhealthy(pod, spec.name, kind, r.message);
+    await until(
+      async () => {
+        const st = this.state.get(id);
+        if (!st) {
+          // The container is gone: this worker is done.
+          abort.abort();
+          return;
         }
-        let changed = false;
-        if (kind === "readiness") {
-          if (r.ok && successes >= successThreshold && st.ready !== true) {
-            st.ready = true;
-            changed = true;
-          } else if (!r.ok && failures >= failureThreshold && st.ready !== false) {
-            st.ready = false;
-            changed = true;
-          } else if (st.ready === undefined && !r.ok) {
-            st.ready = false;
-            changed = true;
-          }
-        } else if (kind === "startup") {
+        // Liveness and readiness wait until the startup probe has passed.
+        const gated = kind !== "startup" && spec.startupProbe && !st.started;
+        if (!gated && !(kind === "startup" && st.started)) {
+          const r = await runProbe(this.o.runtime, probe, spec, id, podIP);
+          if (signal.aborted) return;
           if (r.ok) {
-            st.started = true;
-            changed = true;
-          } else if (failures >= failureThreshold && !st.killRequested) {
+            successes++;
+            failures = 0;
+          } else {
+            failures++;
+            successes = 0;
+            log.debug({ message: r.message, failures }, "probe failed");
+            this.o.onUnhealthy(pod, spec.name, kind, r.message);
+          }
+          let changed = false;
+          if (kind === "readiness") {
+            if (r.ok && successes >= successThreshold && st.ready !== true) {
+              st.ready = true;
+              changed = true;
+            } else if (!r.ok && failures >= failureThreshold && st.ready !== false) {
+              st.ready = false;
+              changed = true;
+            } else if (st.ready === undefined && !r.ok) {
+              st.ready = false;
+              changed = true;
+            }
+          } else if (kind === "startup") {
+            if (r.ok) {
+              st.started = true;
+              changed = true;
+            } else if (failures >= failureThreshold && !st.killRequested) {
+              st.killRequested = { kind, message: r.message };
+              changed = true;
+            }
+          } else if (!r.ok && failures >= failureThreshold && !st.killRequested) {
             st.killRequested = { kind, message: r.message };
             changed = true;
           }
-        } else if (!r.ok && failures >= failureThreshold && !st.killRequested) {
-          st.killRequested = { kind, message: r.message };
-          changed = true;
+          if (changed) this.o.onChange(uid);
         }
-        if (changed) this.o.onChange(uid);
-      }
-      await sleep(periodMs, signal);
-    }
+      },
+      periodMs,
+      signal,
+    );
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -24,7 +24,7 @@ export interface KubeletView {
   containerFor(pod: Pod, container: string, previous?: boolean): Promise<ContainerInfo | undefined>;
   podIP(pod: Pod): Promise<string | undefined>;
   summary(): Promise<object>;
-  metricsText(): string;
+  metricsText(): Promise<string>;
 }
 
 class HttpError extends Error {
@@ -140,8 +140,9 @@ export class KubeletServer {
       return;
     }
     if (url.pathname === "/metrics") {
+      const text = await this.o.kubelet.metricsText();
       res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
-      res.end(this.o.kubelet.metricsText());
+      res.end(text);
       return;
     }
     if (url.pathname === "/stats/summary") {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Pod } from "#pkg/api/types/index.js";
-import { Backoff } from "./backoff.js";
-import { buildEnv, expandVars, hashContainer, limits, parseDuration, podDNS, pullPolicy, serviceEnv } from "./spec.js";
+import { parseDuration } from "#pkg/runtime/duration.js";
+import { serviceEnv } from "./envvars.js";
+import { buildEnv, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
 
 const pod: Pod = {
   apiVersion: "v1",
@@ -82,21 +83,6 @@ describe("kubelet spec helpers", () => {
     assert.equal(parseDuration("5m"), 300_000);
     assert.equal(parseDuration("2"), 2000);
     assert.throws(() => parseDuration("abc"));
-  });
-
-  test("backoff: first retry at once, then base, doubling, capped", () => {
-    let now = 0;
-    const b = new Backoff(10, 40, () => now);
-    assert.equal(b.remaining("k", 0), 0);
-    assert.equal(b.next("k"), 10);
-    assert.equal(b.remaining("k", 0), 10);
-    now = 5;
-    assert.equal(b.remaining("k", 0), 5);
-    assert.equal(b.next("k"), 20);
-    assert.equal(b.next("k"), 40);
-    assert.equal(b.next("k"), 40);
-    now = 1000; // quiet for more than 2×max: forgotten
-    assert.equal(b.delay("k"), 0);
   });
 
   test("podDNS per dnsPolicy", () => {

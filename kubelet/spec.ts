@@ -1,10 +1,10 @@
 // Pure helpers that turn a Pod spec into runtime settings: container hash, image pull policy,
-// environment (downward API, $(VAR) expansion), resource limits, and duration flags.
+// environment (downward API, $(VAR) expansion), resource limits and DNS.
 // Kept free of I/O so they are unit-tested beside this file.
 
 import { createHash } from "node:crypto";
 import { bytes, cpuMillis } from "#pkg/api/quantity.js";
-import type { Container, EnvVar, Pod, Service } from "#pkg/api/types/index.js";
+import type { Container, EnvVar, Pod } from "#pkg/api/types/index.js";
 
 /** hashContainer hashes the fields the runtime container is created from; a change means "recreate". */
 export function hashContainer(c: Container): string {
@@ -174,16 +174,6 @@ function resourceFieldValue(c: Container, resource: string, divisor: string | nu
   return String(Math.ceil(bytes(q) / div));
 }
 
-/** parseDuration: "10s", "500ms", "5m", "1h" or a number of seconds → milliseconds. */
-export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new Error(`invalid duration "${s}" (want e.g. 500ms, 10s, 5m)`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? "s";
-  const mult = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
-  return n * mult;
-}
-
 export interface DNSOptions {
   /** --cluster-dns: the cluster DNS service IPs; empty means "no cluster DNS". */
   clusterDNS: string[];
@@ -226,36 +216,4 @@ export function podDNS(
     options = [...byName.values()];
   }
   return { servers, searches: searches.slice(0, 32), options };
-}
-
-/**
- * serviceEnv: the docker-link style variables upstream gives every container for the services
- * of its namespace ({NAME}_SERVICE_HOST, {NAME}_SERVICE_PORT, {NAME}_PORT_{port}_{PROTO}, ...).
- */
-export function serviceEnv(services: Service[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (const svc of services) {
-    const ip = svc.spec?.clusterIP;
-    const ports = svc.spec?.ports ?? [];
-    if (!ip || ip === "None" || ports.length === 0) continue;
-    const n = (svc.metadata.name ?? "").toUpperCase().replace(/-/g, "_");
-    const first = ports[0];
-    if (!first) continue;
-    out.push([`${n}_SERVICE_HOST`, ip], [`${n}_SERVICE_PORT`, String(first.port)]);
-    for (const p of ports)
-      if (p.name) out.push([`${n}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, "_")}`, String(p.port)]);
-    const proto = (first.protocol ?? "TCP").toLowerCase();
-    out.push([`${n}_PORT`, `${proto}://${ip}:${first.port}`]);
-    for (const p of ports) {
-      const pr = (p.protocol ?? "TCP").toLowerCase();
-      const prefix = `${n}_PORT_${p.port}_${pr.toUpperCase()}`;
-      out.push(
-        [prefix, `${pr}://${ip}:${p.port}`],
-        [`${prefix}_PROTO`, pr],
-        [`${prefix}_PORT`, String(p.port)],
-        [`${prefix}_ADDR`, ip],
-      );
-    }
-  }
-  return out;
 }
