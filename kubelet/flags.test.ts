@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildCommand, parseFlags } from "./flags.js";
+
+const argv = (...flags: string[]) => ["node", "kubelet", ...flags];
+
+test("--help lists every flag with its environment variable", () => {
+  const help = buildCommand().helpInformation();
+  for (const [name, env] of [
+    ["--kubeconfig", "KUBECONFIG"],
+    ["--hostname-override", "KUBELING_NODE_NAME"],
+    ["--log-level", "LOG_LEVEL"],
+    ["--port", "KUBELING_PORT"],
+    ["--crashloop-backoff-base", "KUBELING_CRASHLOOP_BACKOFF_BASE"],
+  ])
+    assert.match(help, new RegExp(`${name} .*env: ${env}\\)`), name);
+  assert.match(help, /--port <port> .*default: 10250/);
+  assert.match(help, /--backoff-max <duration> .*default: 300s/);
+});
+
+test("defaults, durations, lists; flag over environment", () => {
+  const f = parseFlags(argv("--backoff-max=1m", "--cluster-dns=10.96.0.10, 10.96.0.11"));
+  assert.equal(f.port, 10250);
+  assert.equal(f.address, "0.0.0.0");
+  assert.equal(f.clusterName, "kubeling");
+  assert.equal(f.maxPods, 110);
+  assert.equal(f.crashloopBackoffBase, 10_000);
+  assert.equal(f.backoffMax, 60_000);
+  assert.equal(f.nodeStatusUpdateFrequency, 10_000);
+  assert.deepEqual(f.clusterDns, ["10.96.0.10", "10.96.0.11"]);
+  assert.equal(f.clusterDomain, "cluster.local");
+
+  process.env.KUBELING_NODE_NAME = "from-env";
+  try {
+    assert.equal(parseFlags(argv()).hostnameOverride, "from-env");
+    assert.equal(parseFlags(argv("--hostname-override=from-flag")).hostnameOverride, "from-flag");
+  } finally {
+    delete process.env.KUBELING_NODE_NAME;
+  }
+});
