@@ -6,7 +6,7 @@
 import { randomInt } from "node:crypto";
 import { type FieldError, fieldInvalid, invalid } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import type { EtcdStorage } from "../storage/etcd.js";
+import type { Storage } from "../storage/interfaces.js";
 
 export const DEFAULT_SERVICE_CIDR = "10.96.0.0/12";
 export const NODE_PORT_MIN = 30000;
@@ -93,7 +93,7 @@ export class ServiceAllocator {
   private readonly portPrefix: string;
 
   constructor(
-    private readonly storage: EtcdStorage,
+    private readonly storage: Storage,
     cidr: string = DEFAULT_SERVICE_CIDR,
   ) {
     this.cidr = parseCidr(cidr);

@@ -1,4 +1,4 @@
-// The registry: one Store per resource over one etcd connection and one watch cache, plus the
+// The registry: one Store per resource over one storage (etcd) and one watch cache, plus the
 // cluster's housekeeping (default namespaces, periodic compaction). The HTTP layer asks it for
 // the Store of a resource and for etcd health.
 
@@ -7,6 +7,7 @@ import type { KubeObject } from "#pkg/api/meta.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { EtcdStorage } from "../storage/etcd.js";
+import type { Storage } from "../storage/interfaces.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
 import { DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./allocators.js";
 import { strategyFor } from "./kinds/index.js";
@@ -18,6 +19,8 @@ export interface RegistryOptions {
   etcdServers: string[];
   /** etcd key prefix, e.g. "/registry". */
   prefix: string;
+  /** Storage to use instead of etcd at etcdServers (tests: a MemoryStorage); the caller closes it. */
+  storage?: Storage;
   /** --service-cluster-ip-range (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
   log: Logger;
@@ -41,16 +44,18 @@ const storeKey = (r: Pick<ResourceInfo, "group" | "resource">) => `${r.group}/${
 
 export class Registry {
   readonly stores = new Map<string, Store>();
-  readonly storage: EtcdStorage;
+  readonly storage: Storage;
   readonly watchCache: WatchCache;
   readonly allocator: ServiceAllocator;
   private readonly log: Logger;
   private closed = false;
+  /** False when the storage was handed in by the caller (who closes it). */
+  private ownsStorage = true;
   /** Revision of this server's last namespace write: the cache answers once it has seen it. */
   private namespaceWriteRev = 0;
   private repairTimer: NodeJS.Timeout | undefined;
 
-  private constructor(storage: EtcdStorage, watchCache: WatchCache, allocator: ServiceAllocator, log: Logger) {
+  private constructor(storage: Storage, watchCache: WatchCache, allocator: ServiceAllocator, log: Logger) {
     this.storage = storage;
     this.watchCache = watchCache;
     this.allocator = allocator;
@@ -62,13 +67,14 @@ export class Registry {
     const resources = o.resources ?? BUILTIN_RESOURCES;
     const strategies = o.strategyFor ?? strategyFor;
     const eventTTL = o.eventTTLSeconds ?? 3600;
-    const storage = new EtcdStorage({ endpoints: o.etcdServers, prefix: o.prefix, log });
+    const storage = o.storage ?? new EtcdStorage({ endpoints: o.etcdServers, prefix: o.prefix, log });
     try {
       await waitForEtcd(storage, o.connectTimeoutMs ?? 60_000, log, o.etcdServers);
       const watchCache = new WatchCache({ storage, resources, log, ...(o.watchCache ?? {}) });
       await watchCache.start();
       const allocator = new ServiceAllocator(storage, o.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR);
       const reg = new Registry(storage, watchCache, allocator, log);
+      reg.ownsStorage = o.storage === undefined;
       const getNamespace = (name: string) => reg.getNamespace(name);
       for (const r of resources) {
         reg.stores.set(
@@ -102,7 +108,7 @@ export class Registry {
       log.info({ prefix: o.prefix, etcd: o.etcdServers, resources: resources.length }, "registry open");
       return reg;
     } catch (err) {
-      storage.close();
+      if (!o.storage) storage.close();
       throw err;
     }
   }
@@ -124,7 +130,7 @@ export class Registry {
     this.closed = true;
     if (this.repairTimer) clearInterval(this.repairTimer);
     this.watchCache.stop();
-    this.storage.close();
+    if (this.ownsStorage) this.storage.close();
   }
 
   /** A namespace by name: the watch cache first (no etcd round trip), then etcd. */
@@ -218,7 +224,7 @@ export class Registry {
   }
 }
 
-async function waitForEtcd(storage: EtcdStorage, timeoutMs: number, log: Logger, endpoints: string[]): Promise<void> {
+async function waitForEtcd(storage: Storage, timeoutMs: number, log: Logger, endpoints: string[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delay = 100;
   for (let attempt = 1; ; attempt++) {

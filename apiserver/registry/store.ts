@@ -42,15 +42,15 @@ import {
 } from "#pkg/api/validation.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { applyPatch, applyServerSide } from "../patch/index.js";
+import { encodeObject } from "../storage/codec.js";
 import {
   CONFLICT_MESSAGE,
   DELETE,
-  type EtcdStorage,
-  encodeObject,
   NO_CHANGE,
   type ObjectRef,
+  type Storage,
   type Stored,
-} from "../storage/etcd.js";
+} from "../storage/interfaces.js";
 import type { ResourceCache, WatchCache } from "../storage/watch-cache.js";
 import type { ServiceAllocator, ServicePortLike } from "./allocators.js";
 import {
@@ -81,7 +81,7 @@ export type WriteSubresource = "status" | "finalize";
 export interface StoreDeps {
   resource: ResourceInfo;
   strategy: Strategy;
-  storage: EtcdStorage;
+  storage: Storage;
   watchCache: WatchCache;
   /** Looks a namespace up (watch cache first, then etcd); undefined when missing. */
   getNamespace: (name: string) => Promise<KubeObject | undefined>;
@@ -167,7 +167,7 @@ function serviceNodePorts(obj: KubeObject | undefined): number[] {
 export class Store {
   readonly resource: ResourceInfo;
   readonly strategy: Strategy;
-  private readonly storage: EtcdStorage;
+  private readonly storage: Storage;
   private readonly watchCache: WatchCache;
   private readonly cache: ResourceCache;
   private readonly deps: StoreDeps;

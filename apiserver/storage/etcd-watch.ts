@@ -4,7 +4,9 @@
 
 import type { IEvent, IWatchRequest, IWatchResponse } from "etcd3";
 import type { Logger } from "#pkg/runtime/log.js";
-import { type EtcdStorage, prefixEnd } from "./etcd.js";
+import { prefixEnd } from "./codec.js";
+import type { EtcdStorage } from "./etcd.js";
+import type { KeyEvent, PrefixWatcher, PrefixWatchHandlers } from "./interfaces.js";
 
 interface DuplexStream {
   write(req: IWatchRequest): unknown;
@@ -16,16 +18,18 @@ interface DuplexStream {
   removeAllListeners(): void;
 }
 
-export interface PrefixWatchHandlers {
-  /** Events of one etcd response (one revision's worth, in order). */
-  onEvents(events: IEvent[], rev: number): void;
-  /** Everything up to rev has been delivered (progress notification). */
-  onProgress(rev: number): void;
-  /** The start revision was compacted away: the owner must re-list. */
-  onCompacted(compactRevision: number): void;
+export type { PrefixWatchHandlers } from "./interfaces.js";
+
+function keyEvent(ev: IEvent): KeyEvent {
+  return {
+    type: ev.type === "Put" ? "Put" : "Delete",
+    key: ev.kv.key.toString("utf8"),
+    value: ev.type === "Put" ? ev.kv.value : undefined,
+    rev: Number(ev.kv.mod_revision),
+  };
 }
 
-export class PrefixWatch {
+export class PrefixWatch implements PrefixWatcher {
   private stream: DuplexStream | undefined;
   private stopped = false;
   private backoffMs = 100;
@@ -157,7 +161,7 @@ export class PrefixWatch {
 
   private deliver(events: IEvent[], rev: number): void {
     if (rev > this.rev) this.rev = rev;
-    this.handlers.onEvents(events, rev);
+    this.handlers.onEvents(events.map(keyEvent), rev);
   }
 
   private scheduleReconnect(err: unknown): void {

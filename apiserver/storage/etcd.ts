@@ -4,146 +4,35 @@
 // resourceVersion is set to the key's mod_revision. Every write is one etcd transaction that
 // compares create_revision (create) or mod_revision (update, delete), so no update is ever lost.
 
-import {
-  Etcd3,
-  type IKeyValue,
-  type IRangeResponse,
-  type IRequestOp,
-  type ITxnRequest,
-  type ITxnResponse,
-} from "etcd3";
-import {
-  alreadyExists,
-  conflict,
-  expired,
-  internalError,
-  notFound,
-  type QualifiedResource,
-  StatusError,
-  tooLarge,
-} from "#pkg/api/errors.js";
+import { Etcd3, type IKeyValue, type IRangeResponse, type ITxnRequest, type ITxnResponse } from "etcd3";
+import { alreadyExists, internalError, type QualifiedResource, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import type { Logger } from "#pkg/runtime/log.js";
-
-/** etcd's default --max-request-bytes; upstream's per-object limit. */
-export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
-
-export const CONFLICT_MESSAGE =
-  "the object has been modified; please apply your changes to the latest version and try again";
-
-/** Which object a storage call is about: enough to build its key and upstream error messages. */
-export interface ObjectRef {
-  r: QualifiedResource;
-  namespace?: string | undefined;
-  name: string;
-}
-
-/** An object as read from etcd: its decoded body (resourceVersion set) and mod_revision. */
-export interface Stored {
-  obj: KubeObject;
-  rev: number;
-  /** The etcd key (set on list results). */
-  key?: string;
-  /** The stored bytes (set on reads from etcd): an update encoding to the same bytes is a no-op. */
-  raw?: Buffer;
-}
-
-/** Returned by a guaranteedUpdate callback to delete the object in the same transaction. */
-export const DELETE = Symbol("delete");
-/** Returned by a guaranteedUpdate callback to leave the object as it is (no write). */
-export const NO_CHANGE = Symbol("no-change");
-
-export type TryUpdate = (
-  current: Stored | undefined,
-) => KubeObject | typeof DELETE | typeof NO_CHANGE | Promise<KubeObject | typeof DELETE | typeof NO_CHANGE>;
-
-export interface GuaranteedUpdateOptions {
-  /** Call tryUpdate(undefined) when the key is missing (create-on-update); default: 404. */
-  allowCreate?: boolean;
-  /** A recent copy to try first, saving a read; if stale the transaction fails and we re-read. */
-  suggestion?: Stored | undefined;
-  /** Conflicts tolerated before giving up (with a 409). */
-  maxRetries?: number;
-  /** Run tryUpdate on a fresh read and return its result without writing (?dryRun=All). */
-  dryRun?: boolean;
-  /** Attach the written key to a lease: etcd deletes it after about this many seconds (events). */
-  ttlSeconds?: number | undefined;
-}
-
-export interface UpdateResult {
-  /** The object now stored (or, when deleted, the last state with the delete revision). */
-  obj: KubeObject;
-  rev: number;
-  created: boolean;
-  deleted: boolean;
-  /** False when tryUpdate changed nothing and nothing was written. */
-  written: boolean;
-}
-
-export interface ListPage {
-  items: Stored[];
-  /** The revision the list was read at. */
-  rev: number;
-  /** Opaque token for the next page, when there are more keys. */
-  continue?: string;
-  /** Keys left after this page (only when no filter was applied). */
-  remainingItemCount?: number;
-}
-
-export interface ListRequest {
-  /** Key prefix ending in "/" (see EtcdStorage.listPrefix). */
-  prefix: string;
-  limit?: number | undefined;
-  continue?: string | undefined;
-  /** Read at this revision (0 or absent: the latest). */
-  revision?: number | undefined;
-  filter?: ((obj: KubeObject) => boolean) | undefined;
-  /** Skips keys before decoding (e.g. non-object bookkeeping keys under the prefix). */
-  keyFilter?: ((key: string) => boolean) | undefined;
-}
-
-interface ContinueToken {
-  v: "meta.k8s.io/v1";
-  rv: number;
-  start: string;
-}
-
-const CONTINUE_TOO_OLD =
-  "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.";
-
-export function encodeContinue(rev: number, startKeySuffix: string): string {
-  const token: ContinueToken = { v: "meta.k8s.io/v1", rv: rev, start: startKeySuffix };
-  return Buffer.from(JSON.stringify(token)).toString("base64");
-}
-
-export function decodeContinue(token: string): { rev: number; start: string } {
-  let parsed: Partial<ContinueToken>;
-  try {
-    parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as Partial<ContinueToken>;
-  } catch {
-    throw new StatusError(400, "BadRequest", "continue key is not valid: illegal base64 data or JSON");
-  }
-  if (parsed.v !== "meta.k8s.io/v1")
-    throw new StatusError(400, "BadRequest", "continue key is not valid: server does not recognize this encoding");
-  if (typeof parsed.rv !== "number" || parsed.rv <= 0 || typeof parsed.start !== "string")
-    throw new StatusError(400, "BadRequest", "continue key is not valid: incorrect encoded start resourceVersion");
-  // A relative key must not escape the list's prefix.
-  if (parsed.start.startsWith("/") || parsed.start.split("/").includes(".."))
-    throw new StatusError(400, "BadRequest", "continue key is not valid: the start key is not a relative path");
-  return { rev: parsed.rv, start: parsed.start };
-}
-
-/** The smallest key greater than every key starting with prefix (etcd's range_end for a prefix). */
-export function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if ((end[i] as number) < 0xff) {
-      end[i] = (end[i] as number) + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-}
+import {
+  checkPrefix,
+  collectionPrefix,
+  compactedError,
+  encodeObject,
+  objectKey,
+  prefixEnd,
+  tooLargeResourceVersion,
+} from "./codec.js";
+import { PrefixWatch } from "./etcd-watch.js";
+import {
+  DELETE,
+  type DeleteOptions,
+  type GuaranteedUpdateOptions,
+  type ListPage,
+  type ListRequest,
+  type ObjectRef,
+  type PrefixWatcher,
+  type PrefixWatchHandlers,
+  type Storage,
+  type Stored,
+  type TryUpdate,
+  type UpdateResult,
+} from "./interfaces.js";
+import { type Commit, deleteVia, guaranteedUpdateLoop, type KeyValue, listPaged, storedOf } from "./kv.js";
 
 export function isCompactedError(err: unknown): boolean {
   return err instanceof Error && /required revision has been compacted/.test(err.message);
@@ -153,59 +42,8 @@ export function isFutureRevisionError(err: unknown): boolean {
   return err instanceof Error && /required revision is a future revision/.test(err.message);
 }
 
-export function tooLargeResourceVersion(rv: number, current: number): StatusError {
-  return new StatusError(504, "Timeout", `Too large resource version: ${rv}, current: ${current}`, {
-    causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
-    retryAfterSeconds: 1,
-  });
-}
-
-/** Serialises an object for etcd: JSON without resourceVersion; 413 above the etcd limit. */
-export function encodeObject(ref: ObjectRef, obj: KubeObject): Buffer {
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
-  const buf = Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
-  if (buf.length > MAX_OBJECT_BYTES) {
-    const what = ref.r.group ? `${ref.r.resource}.${ref.r.group}` : ref.r.resource;
-    throw tooLarge(
-      `${what} "${ref.name}" is too large: ${buf.length} bytes exceeds the ${MAX_OBJECT_BYTES}-byte limit (etcdserver: request is too large)`,
-    );
-  }
-  return buf;
-}
-
-/** Decodes a stored value and stamps resourceVersion with the given revision. */
-export function decodeObject(value: Buffer, rev: number): KubeObject {
-  const obj = JSON.parse(value.toString("utf8")) as KubeObject;
-  obj.metadata ??= {};
-  obj.metadata.resourceVersion = String(rev);
-  return obj;
-}
-
-/** Structural equality of JSON values (object key order ignored, array order significant). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  let count = 0;
-  for (const k in ao) {
-    if (ao[k] === undefined) continue;
-    count++;
-    if (!jsonEqual(ao[k], bo[k])) return false;
-  }
-  for (const k in bo) if (bo[k] !== undefined) count--;
-  return count === 0;
-}
-
-function decodeKv(kv: IKeyValue): Stored {
-  const rev = Number(kv.mod_revision);
-  return { obj: decodeObject(kv.value, rev), rev, raw: kv.value };
+function keyValueOf(kv: IKeyValue): KeyValue {
+  return { key: kv.key.toString("utf8"), value: kv.value, modRev: Number(kv.mod_revision) };
 }
 
 export interface EtcdStorageOptions {
@@ -215,7 +53,7 @@ export interface EtcdStorageOptions {
   log: Logger;
 }
 
-export class EtcdStorage {
+export class EtcdStorage implements Storage {
   readonly client: Etcd3;
   readonly prefix: string;
   private readonly log: Logger;
@@ -224,8 +62,7 @@ export class EtcdStorage {
   private lastCompactCandidate = 0;
 
   constructor(o: EtcdStorageOptions) {
-    if (o.prefix === "" || o.prefix.endsWith("/") || !o.prefix.startsWith("/"))
-      throw new Error(`etcd prefix must start with "/" and not end with one: ${JSON.stringify(o.prefix)}`);
+    checkPrefix(o.prefix);
     this.prefix = o.prefix;
     this.log = o.log;
     this.client = new Etcd3({
@@ -237,14 +74,12 @@ export class EtcdStorage {
 
   /** `{prefix}/{resource}/{namespace}/{name}`, or without the namespace for cluster-scoped objects. */
   key(ref: ObjectRef): string {
-    return ref.namespace
-      ? `${this.prefix}/${ref.r.resource}/${ref.namespace}/${ref.name}`
-      : `${this.prefix}/${ref.r.resource}/${ref.name}`;
+    return objectKey(this.prefix, ref);
   }
 
   /** Prefix of a collection: all namespaces, or one namespace. Always ends in "/". */
   listPrefix(r: QualifiedResource, namespace?: string): string {
-    return namespace ? `${this.prefix}/${r.resource}/${namespace}/` : `${this.prefix}/${r.resource}/`;
+    return collectionPrefix(this.prefix, r, namespace);
   }
 
   /** The current etcd revision (the header of a one-key read: O(1) however much is stored). */
@@ -271,7 +106,7 @@ export class EtcdStorage {
       throw this.translate(err, revision);
     }
     const kv = res.kvs[0];
-    return kv ? decodeKv(kv) : undefined;
+    return kv ? storedOf(keyValueOf(kv)) : undefined;
   }
 
   /** Stores a new object; 409 AlreadyExists when the key exists. One transaction. */
@@ -291,80 +126,18 @@ export class EtcdStorage {
   }
 
   /**
-   * Read-modify-write with optimistic concurrency (upstream GuaranteedUpdate): tryUpdate sees
-   * the current object and returns the new one (or DELETE / NO_CHANGE). When another writer got
-   * there first, the transaction's failure branch returns the fresh value and tryUpdate runs
-   * again. tryUpdate throws to abort (e.g. a 409 for a caller's stale resourceVersion).
+   * Read-modify-write with optimistic concurrency (upstream GuaranteedUpdate). When another
+   * writer got there first, the transaction's failure branch returns the fresh value and
+   * tryUpdate runs again.
    */
-  async guaranteedUpdate(
-    ref: ObjectRef,
-    tryUpdate: TryUpdate,
-    opts: GuaranteedUpdateOptions = {},
-  ): Promise<UpdateResult> {
+  guaranteedUpdate(ref: ObjectRef, tryUpdate: TryUpdate, opts: GuaranteedUpdateOptions = {}): Promise<UpdateResult> {
     const key = Buffer.from(this.key(ref));
-    const maxRetries = opts.maxRetries ?? 100;
-    let fromSuggestion = opts.suggestion !== undefined;
-    let current: Stored | undefined = opts.suggestion ?? (await this.get(ref));
-    for (let attempt = 0; ; attempt++) {
-      if (!current && !opts.allowCreate) throw notFound(ref.r, ref.name);
-      let next: KubeObject | typeof DELETE | typeof NO_CHANGE;
-      try {
-        next = await tryUpdate(current);
-      } catch (err) {
-        // A cached copy may be stale: confirm a precondition failure against etcd before failing.
-        if (fromSuggestion && err instanceof StatusError && err.code === 409) {
-          fromSuggestion = false;
-          current = await this.get(ref);
-          continue;
-        }
-        throw err;
-      }
-      if (next === NO_CHANGE) {
-        if (!current) throw notFound(ref.r, ref.name);
-        if (fromSuggestion) {
-          // "Nothing to do" decided on a cached copy might be wrong: decide again on a fresh read.
-          fromSuggestion = false;
-          current = await this.get(ref);
-          continue;
-        }
-        return { obj: current.obj, rev: current.rev, created: false, deleted: false, written: false };
-      }
-      if (opts.dryRun) {
-        if (fromSuggestion) {
-          fromSuggestion = false;
-          current = await this.get(ref);
-          continue;
-        }
-        if (next === DELETE)
-          return {
-            obj: (current as Stored).obj,
-            rev: (current as Stored).rev,
-            created: false,
-            deleted: true,
-            written: false,
-          };
-        encodeObject(ref, next); // the size check still applies
-        return { obj: next, rev: current?.rev ?? 0, created: !current, deleted: false, written: false };
-      }
-      let success: IRequestOp[];
-      let value: Buffer | undefined;
-      if (next === DELETE) {
-        if (!current) throw notFound(ref.r, ref.name);
-        success = [{ request_delete_range: { key } }];
-      } else {
-        value = encodeObject(ref, next);
-        // Same content as stored: nothing to write (upstream skips no-op updates too). Bytes first,
-        // then structurally (a client may send the same object with its keys in another order).
-        if (current && (current.raw?.equals(value) || jsonEqual(next, current.obj))) {
-          if (fromSuggestion) {
-            fromSuggestion = false;
-            current = await this.get(ref);
-            continue;
-          }
-          return { obj: current.obj, rev: current.rev, created: false, deleted: false, written: false };
-        }
-        const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
-        success = [{ request_put: lease ? { key, value, lease } : { key, value } }];
+    const commit: Commit = async (current, write) => {
+      let success: ITxnRequest["success"];
+      if (write === DELETE) success = [{ request_delete_range: { key } }];
+      else {
+        const lease = write.ttlSeconds ? await this.leaseFor(write.ttlSeconds) : undefined;
+        success = [{ request_put: lease ? { key, value: write.value, lease } : { key, value: write.value } }];
       }
       const res = await this.txn({
         compare: current
@@ -373,78 +146,45 @@ export class EtcdStorage {
         success,
         failure: [{ request_range: { key } }],
       });
-      if (res.succeeded) {
-        const rev = Number(res.header.revision);
-        if (next === DELETE) {
-          const last = (current as Stored).obj;
-          last.metadata.resourceVersion = String(rev);
-          return { obj: last, rev, created: false, deleted: true, written: true };
-        }
-        next.metadata.resourceVersion = String(rev);
-        return { obj: next, rev, created: !current, deleted: false, written: true };
-      }
-      if (attempt >= maxRetries) throw conflict(ref.r, ref.name, CONFLICT_MESSAGE);
-      fromSuggestion = false;
+      if (res.succeeded) return { succeeded: true, rev: Number(res.header.revision) };
       const kv = res.responses[0]?.response_range?.kvs[0];
-      current = kv ? decodeKv(kv) : undefined;
-    }
+      return { succeeded: false, current: kv ? storedOf(keyValueOf(kv)) : undefined };
+    };
+    return guaranteedUpdateLoop(ref, tryUpdate, opts, () => this.get(ref), commit);
+  }
+
+  delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<UpdateResult> {
+    return deleteVia((r, t, o) => this.guaranteedUpdate(r, t, o), ref, opts);
   }
 
   /**
    * One page of a collection at a consistent revision. With a filter, keeps reading until the
    * page is full or the range ends, so a selective filter still returns `limit` items.
    */
-  async list(req: ListRequest): Promise<ListPage> {
-    const prefix = Buffer.from(req.prefix);
-    const end = prefixEnd(prefix);
-    let start = prefix;
-    let revision = req.revision ?? 0;
-    if (req.continue) {
-      const token = decodeContinue(req.continue);
-      start = Buffer.from(req.prefix + token.start);
-      revision = token.rev;
-    }
-    const limit = req.limit && req.limit > 0 ? req.limit : 0;
-    const items: Stored[] = [];
-    // Without a filter one range answers; with one, pages grow (upstream doubles up to 10000).
-    let pageSize = limit;
-    for (;;) {
+  list(req: ListRequest): Promise<ListPage> {
+    return listPaged(req, prefixEnd(Buffer.from(req.prefix)), async ({ start, end, limit, revision }) => {
       let res: IRangeResponse;
       try {
         res = await this.client.kv.range({
           key: start,
           range_end: end,
-          ...(pageSize ? { limit: pageSize } : {}),
+          ...(limit ? { limit } : {}),
           ...(revision ? { revision } : {}),
         });
       } catch (err) {
-        if (req.continue && isCompactedError(err)) throw expired(CONTINUE_TOO_OLD);
         throw this.translate(err, revision);
       }
-      if (!revision) revision = Number(res.header.revision);
-      const kvs = res.kvs;
-      for (let i = 0; i < kvs.length; i++) {
-        const kv = kvs[i] as IKeyValue;
-        const key = kv.key.toString("utf8");
-        if (req.keyFilter && !req.keyFilter(key)) continue;
-        const stored = decodeKv(kv);
-        stored.key = key;
-        if (req.filter && !req.filter(stored.obj)) continue;
-        items.push(stored);
-        if (limit && items.length === limit) {
-          const moreHere = i < kvs.length - 1 || res.more;
-          if (!moreHere) return { items, rev: revision };
-          const nextKey = `${stored.key.slice(req.prefix.length)}\u0000`;
-          const page: ListPage = { items, rev: revision, continue: encodeContinue(revision, nextKey) };
-          if (!req.filter && !req.keyFilter) page.remainingItemCount = Number(res.count) - (i + 1);
-          return page;
-        }
-      }
-      const last = kvs[kvs.length - 1];
-      if (!res.more || !last) return { items, rev: revision };
-      start = Buffer.concat([last.key, Buffer.from([0])]);
-      pageSize = Math.min(Math.max(pageSize * 2, 500), 10_000);
-    }
+      return {
+        kvs: res.kvs.map(keyValueOf),
+        more: res.more,
+        count: Number(res.count),
+        rev: Number(res.header.revision),
+      };
+    });
+  }
+
+  watchPrefix(prefix: string, fromRev: number, handlers: PrefixWatchHandlers, log: Logger): PrefixWatcher {
+    return new PrefixWatch(this, prefix, fromRev, handlers, log);
   }
 
   /**
@@ -560,8 +300,7 @@ export class EtcdStorage {
   /** etcd errors that mean something to a client; anything else becomes a 500 with context. */
   private translate(err: unknown, revision?: number): Error {
     if (err instanceof StatusError) return err;
-    if (isCompactedError(err))
-      return expired(`too old resource version: ${revision ?? 0} (the etcd history has been compacted)`);
+    if (isCompactedError(err)) return compactedError(revision);
     if (isFutureRevisionError(err)) return tooLargeResourceVersion(revision ?? 0, 0);
     const message = err instanceof Error ? err.message : String(err);
     return internalError(`etcd request failed: ${message}`);

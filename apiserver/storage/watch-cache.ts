@@ -1,16 +1,15 @@
-// The watch cache (upstream: apiserver/pkg/storage/cacher). One etcd watch over the registry
+// The watch cache (upstream: apiserver/pkg/storage/cacher). One storage watch over the registry
 // prefix feeds, per resource, an in-memory copy of every object plus a bounded history of
 // recent events. Watches start from any revision still in that history and are fanned out
 // in-process with their selectors; lists with resourceVersion=0 are answered from memory.
 // Objects handed out are shared: callers must not mutate them.
 
-import type { IEvent } from "etcd3";
 import { expired, type StatusError } from "#pkg/api/errors.js";
 import type { KubeObject, WatchEvent } from "#pkg/api/meta.js";
 import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
-import { decodeObject, type EtcdStorage, type Stored, tooLargeResourceVersion } from "./etcd.js";
-import { PrefixWatch } from "./etcd-watch.js";
+import { decodeObject, tooLargeResourceVersion } from "./codec.js";
+import type { KeyEvent, PrefixWatcher, Storage, Stored } from "./interfaces.js";
 
 export type CacheEventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -24,7 +23,7 @@ export interface CacheEvent {
 }
 
 export interface WatchCacheOptions {
-  storage: EtcdStorage;
+  storage: Storage;
   resources: readonly ResourceInfo[];
   log: Logger;
   /** Events kept per resource at least (default 1000)... */
@@ -400,13 +399,13 @@ export class ResourceCache {
 
 /** The watch cache of every resource under one registry prefix. */
 export class WatchCache {
-  private readonly storage: EtcdStorage;
+  private readonly storage: Storage;
   private readonly log: Logger;
   private readonly caches = new Map<string, ResourceCache>();
   private readonly freshnessTimeoutMs: number;
   private readonly bookmarkIntervalMs: number;
   private readonly keyPrefix: string;
-  private watch: PrefixWatch | undefined;
+  private watch: PrefixWatcher | undefined;
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ rev: number; resolve: () => void }> = [];
   private relisting = false;
@@ -436,8 +435,7 @@ export class WatchCache {
   /** Lists everything under the prefix at one revision, then watches from there. */
   async start(): Promise<void> {
     const rev = await this.relist();
-    this.watch = new PrefixWatch(
-      this.storage,
+    this.watch = this.storage.watchPrefix(
       this.keyPrefix,
       rev,
       {
@@ -556,22 +554,15 @@ export class WatchCache {
     return { cache, objKey, namespace };
   }
 
-  private onEvents(events: IEvent[], rev: number): void {
+  private onEvents(events: KeyEvent[], rev: number): void {
     for (const ev of events) {
-      const key = ev.kv.key.toString("utf8");
-      const where = this.locate(key);
+      const where = this.locate(ev.key);
       if (!where) continue;
       const { cache, objKey, namespace } = where;
       try {
-        cache.apply(
-          ev.type,
-          objKey,
-          namespace,
-          ev.type === "Put" ? ev.kv.value : undefined,
-          Number(ev.kv.mod_revision),
-        );
+        cache.apply(ev.type, objKey, namespace, ev.value, ev.rev);
       } catch (err) {
-        this.log.error({ err, key }, "watch cache: cannot apply etcd event");
+        this.log.error({ err, key: ev.key }, "watch cache: cannot apply etcd event");
       }
     }
     this.advance(rev);

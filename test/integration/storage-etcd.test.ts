@@ -2,15 +2,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  DELETE,
-  decodeContinue,
-  EtcdStorage,
-  encodeContinue,
-  NO_CHANGE,
-  type ObjectRef,
-} from "../../apiserver/storage/etcd.js";
+import { decodeContinue, encodeContinue } from "../../apiserver/storage/codec.js";
+import { EtcdStorage } from "../../apiserver/storage/etcd.js";
 import { PrefixWatch } from "../../apiserver/storage/etcd-watch.js";
+import { DELETE, NO_CHANGE, type ObjectRef } from "../../apiserver/storage/interfaces.js";
 import { WatchCache } from "../../apiserver/storage/watch-cache.js";
 import { isAlreadyExists, isConflict, isGone, isNotFound, StatusError } from "../../pkg/api/errors.js";
 import type { KubeObject, WatchEvent } from "../../pkg/api/meta.js";

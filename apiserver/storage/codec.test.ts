@@ -6,12 +6,12 @@ import {
   decodeObject,
   encodeContinue,
   encodeObject,
-  isCompactedError,
   jsonEqual,
   MAX_OBJECT_BYTES,
   prefixEnd,
   tooLargeResourceVersion,
-} from "./etcd.js";
+} from "./codec.js";
+import { isCompactedError } from "./etcd.js";
 
 const ref = { r: { group: "apps", resource: "deployments" }, namespace: "ns", name: "d" };
 
