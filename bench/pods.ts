@@ -19,7 +19,7 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type Docker from "dockerode";
 import { isAlreadyExists } from "#pkg/api/errors.js";
-import { registry } from "#pkg/api/resources.js";
+import { NAMESPACES, PODS } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { killAndWait, removeClusterObjects, startCluster, type TestCluster } from "../test/harness/cluster.js";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from "../test/harness/images.js";
@@ -62,12 +62,6 @@ export interface PodBenchResult {
   rows: BenchRow[];
 }
 
-function res(name: string) {
-  const r = registry.lookup(name);
-  if (!r) throw new Error(`${name} missing from the registry`);
-  return r;
-}
-const PODS = res("pods");
 const NS = "bench-pods";
 const ROUND_LABEL = "bench.kubeling.io/round";
 const RUNNING_DEADLINE_MS = Number(process.env.BENCH_PODS_DEADLINE_MS ?? 300_000);
@@ -108,13 +102,13 @@ async function podBurst(c: TestCluster, size: number, round: string): Promise<Om
   const running = new Map<string, number>();
   const nodeOf = new Map<string, string>();
   const ac = new AbortController();
-  const start = await client.list<Pod>(PODS, NS, { labelSelector: `${ROUND_LABEL}=${round}` });
+  const start = await client.list(PODS, NS, { labelSelector: `${ROUND_LABEL}=${round}` });
   let allRunning!: () => void;
   const done = new Promise<void>((r) => {
     allRunning = r;
   });
   const watching = (async () => {
-    const events = client.watch<Pod>(
+    const events = client.watch(
       PODS,
       NS,
       { labelSelector: `${ROUND_LABEL}=${round}`, resourceVersion: start.metadata.resourceVersion ?? "0" },
@@ -160,7 +154,7 @@ async function podBurst(c: TestCluster, size: number, round: string): Promise<Om
     ]).finally(() => clearTimeout(timer));
   } catch (err) {
     // Say where the pods are stuck: their phase/node/conditions and the processes' recent logs.
-    const left = await client.list<Pod>(PODS, NS, { labelSelector: `${ROUND_LABEL}=${round}` }).catch(() => undefined);
+    const left = await client.list(PODS, NS, { labelSelector: `${ROUND_LABEL}=${round}` }).catch(() => undefined);
     const states = (left?.items ?? [])
       .filter((p) => p.status?.phase !== "Running")
       .slice(0, 5)
@@ -186,7 +180,7 @@ async function podBurst(c: TestCluster, size: number, round: string): Promise<Om
 async function cleanupPods(c: TestCluster, round: string): Promise<void> {
   await c.client.deleteCollection(PODS, NS, { labelSelector: `${ROUND_LABEL}=${round}` });
   await until(`pods of ${round} deleted and their containers removed`, CLEANUP_DEADLINE_MS, async () => {
-    const left = await c.client.list<Pod>(PODS, NS, { labelSelector: `${ROUND_LABEL}=${round}` });
+    const left = await c.client.list(PODS, NS, { labelSelector: `${ROUND_LABEL}=${round}` });
     if (left.items.length > 0) return false;
     const cs = await clusterContainers(c.clusterName);
     return !cs.some((x) => x.Labels["io.kubernetes.pod.namespace"] === NS);
@@ -276,7 +270,7 @@ export async function runPodStartupBench(o: PodBenchOptions = {}): Promise<PodBe
   try {
     log(`pods: cluster ${c.clusterName} up (apiserver, scheduler, kubelets node-1 and node-2)`);
     try {
-      await c.client.create(res("namespaces"), undefined, {
+      await c.client.create(NAMESPACES, undefined, {
         apiVersion: "v1",
         kind: "Namespace",
         metadata: { name: NS },

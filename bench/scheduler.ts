@@ -10,7 +10,7 @@
 
 import { performance } from "node:perf_hooks";
 import { isAlreadyExists } from "#pkg/api/errors.js";
-import { registry } from "#pkg/api/resources.js";
+import { NAMESPACES, NODES, PODS } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { SchedulerApp } from "../scheduler/app.js";
@@ -43,12 +43,6 @@ export interface SchedulerBenchResult {
   /** Largest minus smallest number of pods per node at the end (spreading check). */
   perNodeSpread: number;
   rows: BenchRow[];
-}
-
-function res(name: string) {
-  const r = registry.lookup(name);
-  if (!r) throw new Error(`${name} missing from the registry`);
-  return r;
 }
 
 const NS = "bench-scheduler";
@@ -121,7 +115,7 @@ export async function runSchedulerBench(o: SchedulerBenchOptions = {}): Promise<
     log(`scheduler: algorithm ${Math.round(algorithmPodsPerSec)} pods/s`);
 
     try {
-      await client.create(res("namespaces"), undefined, {
+      await client.create(NAMESPACES, undefined, {
         apiVersion: "v1",
         kind: "Namespace",
         metadata: { name: NS },
@@ -129,9 +123,9 @@ export async function runSchedulerBench(o: SchedulerBenchOptions = {}): Promise<
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    await pool(nodes, 16, (i) => client.create(res("nodes"), undefined, nodeObject(`sim-${i}`)));
+    await pool(nodes, 16, (i) => client.create(NODES, undefined, nodeObject(`sim-${i}`)));
     const tc = performance.now();
-    await pool(pods, o.createConcurrency ?? 16, (i) => client.create(res("pods"), NS, podObject(`bench-${i}`)));
+    await pool(pods, o.createConcurrency ?? 16, (i) => client.create(PODS, NS, podObject(`bench-${i}`)));
     const createPodsPerSec = pods / ((performance.now() - tc) / 1000);
     log(`scheduler: ${nodes} nodes, ${pods} pending pods created (${Math.round(createPodsPerSec)}/s)`);
 
@@ -155,7 +149,7 @@ export async function runSchedulerBench(o: SchedulerBenchOptions = {}): Promise<
     log(`scheduler: ${pods} pods bound in ${scheduleSeconds.toFixed(2)} s (${Math.round(podsPerSec)} pods/s)`);
 
     // Check against the API server: every pod bound, spread evenly (one owner, equal nodes).
-    const list = await client.list<Pod>(res("pods"), NS);
+    const list = await client.list(PODS, NS);
     const perNode = new Map<string, number>();
     for (const p of list.items) {
       const n = p.spec?.nodeName;
@@ -207,10 +201,8 @@ export async function runSchedulerBench(o: SchedulerBenchOptions = {}): Promise<
     await run;
     // Leave a shared API server as we found it: the simulated nodes and the namespace go.
     if (o.target) {
-      await client
-        .deleteCollection(res("nodes"), undefined, { labelSelector: "bench.kubeling.io/sim=true" })
-        .catch(() => {});
-      await client.delete(res("namespaces"), undefined, NS).catch(() => {});
+      await client.deleteCollection(NODES, undefined, { labelSelector: "bench.kubeling.io/sim=true" }).catch(() => {});
+      await client.delete(NAMESPACES, undefined, NS).catch(() => {});
     }
     await own?.stop();
   }

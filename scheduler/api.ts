@@ -2,18 +2,14 @@
 // API server turns into spec.nodeName once, 409 if already assigned) and the PodScheduled
 // condition (a strategic merge patch of pods/{name}/status; conditions merge by type).
 
-import { registry } from "#pkg/api/resources.js";
+import { PODS } from "#pkg/api/resources.js";
 import type { Pod, PodCondition } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { SchedulerApi } from "./scheduler.js";
 
-const pods = (() => {
-  const r = registry.byGroupResource("", "pods");
-  if (!r) throw new Error("pods missing from the resource registry");
-  return r;
-})();
+const pods = PODS;
 
-export const PODS = pods;
+export { PODS };
 
 export class ApiBinder implements SchedulerApi {
   readonly #client: ApiClient;

@@ -5,7 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { registry } from "#pkg/api/resources.js";
+import { NODES } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import { Informer, objectOf } from "#pkg/cache/informer.js";
 import type { ApiClient } from "#pkg/client/client.js";
@@ -18,12 +18,6 @@ import { DEFAULT_SCHEDULER_NAME, Scheduler } from "./scheduler.js";
 
 export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-scheduler";
-
-const NODES = (() => {
-  const r = registry.byGroupResource("", "nodes");
-  if (!r) throw new Error("nodes missing from the resource registry");
-  return r;
-})();
 
 export interface SchedulerAppOptions {
   client: ApiClient;

@@ -4,6 +4,7 @@
 // next pod is scheduled (upstream schedule_one.go). Failures become a FailedScheduling Event
 // plus PodScheduled=False on the pod, and the pod waits in the queue for a cluster change.
 
+import { DEFAULT_SCHEDULER_NAME } from "#pkg/api/defaults.js";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { keyOf } from "#pkg/api/keys.js";
 import type { Node, Pod, PodCondition } from "#pkg/api/types/index.js";
@@ -15,7 +16,7 @@ import { CycleState } from "./framework/types.js";
 import { buildProfile } from "./plugins/registry.js";
 import { type QueuedPodInfo, SchedulingQueue, type SchedulingQueueOptions } from "./queue.js";
 
-export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
+export { DEFAULT_SCHEDULER_NAME };
 
 /** Writes to the API server that the scheduler makes; the real one is ApiBinder (api.ts). */
 export interface SchedulerApi {

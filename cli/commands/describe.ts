@@ -4,7 +4,7 @@
 
 import { isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import { type ResourceInfo, registry } from "#pkg/api/resources.js";
+import { ENDPOINTS, LEASES, PODS, REPLICASETS, type ResourceInfo } from "#pkg/api/resources.js";
 import type {
   ConfigMap,
   Deployment,
@@ -28,12 +28,6 @@ import { PrefixWriter } from "../describe/writer.js";
 import { formatError } from "../errors.js";
 import { resolveType } from "../resources.js";
 
-function info(group: string, resource: string): ResourceInfo {
-  const r = registry.byGroupResource(group, resource);
-  if (!r) throw new Error(`internal: resource ${resource}.${group} missing from the registry`);
-  return r;
-}
-
 /** The full description of one object, as text. */
 export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: KubeObject): Promise<string> {
   const w = new PrefixWriter();
@@ -48,7 +42,7 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
       let pods: Pod[] | undefined;
       try {
         pods = (
-          await client.list<Pod>(info("", "pods"), undefined, {
+          await client.list(PODS, undefined, {
             fieldSelector: `spec.nodeName=${name},status.phase!=Succeeded,status.phase!=Failed`,
           })
         ).items;
@@ -56,13 +50,10 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
         pods = undefined;
       }
       let lease: Lease | string | undefined;
-      const leases = registry.byGroupResource("coordination.k8s.io", "leases");
-      if (leases) {
-        try {
-          lease = await client.get<Lease>(leases, "kube-node-lease", name);
-        } catch (err) {
-          lease = err instanceof Error ? err.message : String(err);
-        }
+      try {
+        lease = await client.get(LEASES, "kube-node-lease", name);
+      } catch (err) {
+        lease = err instanceof Error ? err.message : String(err);
       }
       describeNode(w, obj as Node, pods, lease);
       break;
@@ -72,9 +63,7 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
       let rss: ReplicaSet[] = [];
       try {
         const sel = formatSelector(d.spec?.selector);
-        rss = (
-          await client.list<ReplicaSet>(info("apps", "replicasets"), ns, sel !== "<none>" ? { labelSelector: sel } : {})
-        ).items;
+        rss = (await client.list(REPLICASETS, ns, sel !== "<none>" ? { labelSelector: sel } : {})).items;
       } catch {
         rss = [];
       }
@@ -86,9 +75,9 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
       let pods: Pod[] = [];
       try {
         const sel = formatSelector(rs.spec?.selector);
-        pods = (
-          await client.list<Pod>(info("", "pods"), ns, sel !== "<none>" ? { labelSelector: sel } : {})
-        ).items.filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid));
+        pods = (await client.list(PODS, ns, sel !== "<none>" ? { labelSelector: sel } : {})).items.filter((p) =>
+          p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid),
+        );
       } catch {
         pods = [];
       }
@@ -107,7 +96,7 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
     case "/services": {
       let eps: Endpoints | undefined;
       try {
-        eps = await client.get<Endpoints>(info("", "endpoints"), ns, obj.metadata.name ?? "");
+        eps = await client.get(ENDPOINTS, ns, obj.metadata.name ?? "");
       } catch {
         eps = undefined;
       }

@@ -5,11 +5,11 @@
 import type { IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
 import type { Status, StatusError } from "#pkg/api/errors.js";
-import { resourcePath } from "#pkg/api/resources.js";
+import { PODS, resourcePath } from "#pkg/api/resources.js";
 import { encodeQuery, statusErrorFromBody } from "#pkg/client/client.js";
 import type { CliContext } from "../context.js";
 import { CliError, SilentExit } from "../errors.js";
-import { chooseContainer, podsInfo, resolvePod } from "./pods.js";
+import { chooseContainer, resolvePod } from "./pods.js";
 
 export const EXEC_PROTOCOL = "v5.channel.k8s.io";
 
@@ -90,7 +90,7 @@ export async function runExec(
   if (o.stdin) query.stdin = "true";
   if (tty) query.tty = "true";
   else query.stderr = "true";
-  const path = resourcePath(podsInfo(), pod.metadata.namespace, pod.metadata.name, "exec");
+  const path = resourcePath(PODS, pod.metadata.namespace, pod.metadata.name, "exec");
   const { url, options } = wsTarget(ctx, path, query);
 
   const ws = new WebSocket(url, [EXEC_PROTOCOL], options);

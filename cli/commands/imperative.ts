@@ -1,17 +1,11 @@
 // kubeling run / expose / cluster-info, as kubectl builds their objects and prints them.
 
-import { registry } from "#pkg/api/resources.js";
+import { PODS, SERVICES } from "#pkg/api/resources.js";
 import type { Service } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
 import { parseTypeArgs } from "../resources.js";
 import { createAndReport, parseDryRun } from "./dryrun.js";
-
-function info(group: string, resource: string) {
-  const r = registry.byGroupResource(group, resource);
-  if (!r) throw new Error(`internal: ${resource} missing from the registry`);
-  return r;
-}
 
 function parseLabels(s: string | undefined, fallback: Record<string, string>): Record<string, string> {
   if (!s) return fallback;
@@ -56,7 +50,7 @@ export async function runRun(ctx: CliContext, name: string, rest: string[], o: R
     metadata: { name, labels: parseLabels(o.labels, { run: name }) },
     spec: { containers: [container], restartPolicy: restart },
   };
-  await createAndReport(ctx, info("", "pods"), ctx.namespace, pod, {
+  await createAndReport(ctx, PODS, ctx.namespace, pod, {
     fieldManager: "kubectl-run",
     dryRun: parseDryRun(o.dryRun),
   });
@@ -117,7 +111,7 @@ export async function runExpose(ctx: CliContext, args: string[], o: ExposeOption
       ...(o.type ? { type: o.type } : {}),
     },
   };
-  await createAndReport(ctx, info("", "services"), ctx.namespace, svc, {
+  await createAndReport(ctx, SERVICES, ctx.namespace, svc, {
     fieldManager: "kubectl-expose",
     dryRun: parseDryRun(o.dryRun),
     verb: "exposed",
@@ -129,7 +123,7 @@ export async function runExpose(ctx: CliContext, args: string[], o: ExposeOption
 export async function runClusterInfo(ctx: CliContext): Promise<number> {
   const server = ctx.config.server;
   ctx.print(`Kubernetes control plane is running at ${server}\n`);
-  const list = await ctx.client.list<Service>(info("", "services"), "kube-system", {
+  const list = await ctx.client.list(SERVICES, "kube-system", {
     labelSelector: "kubernetes.io/cluster-service=true",
   });
   for (const svc of list.items) {

@@ -1,13 +1,13 @@
 // kubeling logs: GET .../pods/NAME/log, the body streamed to stdout as it arrives. With -l,
 // every matching pod (tail 10 by default, like kubectl); --all-containers and --prefix too.
 
-import { resourcePath } from "#pkg/api/resources.js";
+import { PODS, resourcePath } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
 import { parseDuration } from "../format.js";
 import { ensureOk } from "../stream.js";
-import { chooseContainer, podsInfo, resolvePod } from "./pods.js";
+import { chooseContainer, resolvePod } from "./pods.js";
 
 export interface LogsOptions {
   container?: string;
@@ -34,7 +34,7 @@ async function streamLog(
   if (o.previous) query.previous = "true";
   if (o.timestamps) query.timestamps = "true";
   if (o.since) query.sinceSeconds = String(Math.max(1, Math.ceil(parseDuration(o.since) / 1000)));
-  const path = resourcePath(podsInfo(), pod.metadata.namespace, pod.metadata.name, "log");
+  const path = resourcePath(PODS, pod.metadata.namespace, pod.metadata.name, "log");
   const res = await ctx.client.request("GET", path, { query, bodyTimeout: 0 });
   await ensureOk(res);
   const tag = `[pod/${pod.metadata.name}/${container}] `;
@@ -64,7 +64,7 @@ export async function runLogs(ctx: CliContext, podArg: string | undefined, o: Lo
       throw new CliError(
         "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command",
       );
-    targets = (await ctx.client.list<Pod>(podsInfo(), ctx.namespace, { labelSelector: ctx.opts.selector })).items;
+    targets = (await ctx.client.list(PODS, ctx.namespace, { labelSelector: ctx.opts.selector })).items;
     if (targets.length === 0) {
       ctx.printErr(`No resources found in ${ctx.namespace} namespace.\n`);
       return 0;

@@ -1,28 +1,21 @@
 // kubeling cordon / uncordon / drain: spec.unschedulable and moving pods off a node.
 
 import { isNotFound, StatusError } from "#pkg/api/errors.js";
-import { registry } from "#pkg/api/resources.js";
-import type { Node, Pod } from "#pkg/api/types/index.js";
+import { NODES, PODS } from "#pkg/api/resources.js";
+import type { Pod } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { CliError, formatError } from "../errors.js";
 import { parseDuration } from "../format.js";
 import { waitGone } from "./delete.js";
 
-function res(resource: string) {
-  const r = registry.byGroupResource("", resource);
-  if (!r) throw new Error(`internal: ${resource} missing from the registry`);
-  return r;
-}
-
 export async function runCordon(ctx: CliContext, name: string, unschedulable: boolean): Promise<number> {
-  const nodes = res("nodes");
-  const node = await ctx.client.get<Node>(nodes, undefined, name);
+  const node = await ctx.client.get(NODES, undefined, name);
   const verb = unschedulable ? "cordoned" : "uncordoned";
   if (Boolean(node.spec?.unschedulable) === unschedulable) {
     ctx.print(`node/${name} already ${verb}\n`);
     return 0;
   }
-  await ctx.client.patch(nodes, undefined, name, { spec: { unschedulable: unschedulable ? true : null } }, "merge", {
+  await ctx.client.patch(NODES, undefined, name, { spec: { unschedulable: unschedulable ? true : null } }, "merge", {
     fieldManager: "kubectl-cordon",
   });
   ctx.print(`node/${name} ${verb}\n`);
@@ -43,8 +36,7 @@ function podKey(p: Pod): string {
 
 export async function runDrain(ctx: CliContext, name: string, o: DrainOptions): Promise<number> {
   await runCordon(ctx, name, true);
-  const pods = res("pods");
-  const all = (await ctx.client.list<Pod>(pods, undefined, { fieldSelector: `spec.nodeName=${name}` })).items;
+  const all = (await ctx.client.list(PODS, undefined, { fieldSelector: `spec.nodeName=${name}` })).items;
 
   const daemonSet: Pod[] = [];
   const unmanaged: Pod[] = [];
@@ -100,7 +92,7 @@ export async function runDrain(ctx: CliContext, name: string, o: DrainOptions): 
       ctx.print(`evicting pod ${ns}/${podName}\n`);
       try {
         await evictOrDelete(ctx, ns, podName, grace);
-        await waitGone(ctx, pods, ns, podName, p.metadata.uid, signal);
+        await waitGone(ctx, PODS, ns, podName, p.metadata.uid, signal);
         ctx.print(`pod/${podName} evicted\n`);
       } catch (err) {
         if (isNotFound(err)) {
@@ -119,11 +111,10 @@ export async function runDrain(ctx: CliContext, name: string, o: DrainOptions): 
 
 /** POST pods/{name}/eviction; a server without the subresource gets a plain DELETE. */
 async function evictOrDelete(ctx: CliContext, ns: string | undefined, name: string, grace: number): Promise<void> {
-  const pods = res("pods");
   const deleteOptions = grace >= 0 ? { gracePeriodSeconds: grace } : undefined;
   try {
     await ctx.client.create(
-      pods,
+      PODS,
       ns,
       {
         apiVersion: "policy/v1",
@@ -137,7 +128,7 @@ async function evictOrDelete(ctx: CliContext, ns: string | undefined, name: stri
     const unsupported =
       err instanceof StatusError && (err.code === 404 || err.code === 405) && !isPodNotFound(err, name);
     if (!unsupported) throw err;
-    await ctx.client.delete(pods, ns, name, deleteOptions);
+    await ctx.client.delete(PODS, ns, name, deleteOptions);
   }
 }
 

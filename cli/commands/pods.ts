@@ -1,26 +1,19 @@
 // Shared by logs / exec / port-forward: find the pod (POD, pod/POD, or a workload's first
 // pod by its selector) and choose the container as kubectl does.
 
-import { registry } from "#pkg/api/resources.js";
+import { PODS } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { formatSelector } from "../describe/workloads.js";
 import { CliError } from "../errors.js";
 import { resolveType } from "../resources.js";
 
-export function podsInfo() {
-  const r = registry.byGroupResource("", "pods");
-  if (!r) throw new Error("internal: pods missing from the registry");
-  return r;
-}
-
 export async function resolvePod(ctx: CliContext, arg: string): Promise<Pod> {
   const slash = arg.indexOf("/");
-  const pods = podsInfo();
-  if (slash < 0) return ctx.client.get<Pod>(pods, ctx.namespace, arg);
+  if (slash < 0) return ctx.client.get(PODS, ctx.namespace, arg);
   const r = resolveType(arg.slice(0, slash));
   const name = arg.slice(slash + 1);
-  if (r === pods) return ctx.client.get<Pod>(pods, ctx.namespace, name);
+  if (r === PODS) return ctx.client.get(PODS, ctx.namespace, name);
   const owner = await ctx.client.get(r, ctx.namespace, name);
   const selector = (owner.spec as { selector?: unknown } | undefined)?.selector;
   const sel =
@@ -30,7 +23,7 @@ export async function resolvePod(ctx: CliContext, arg: string): Promise<Pod> {
           .join(",")
       : formatSelector(selector as Parameters<typeof formatSelector>[0]);
   if (!sel || sel === "<none>") throw new CliError(`error: cannot attach to ${r.kind}: selector for ${name} is empty`);
-  const list = await ctx.client.list<Pod>(pods, ctx.namespace, { labelSelector: sel });
+  const list = await ctx.client.list(PODS, ctx.namespace, { labelSelector: sel });
   const sorted = list.items.sort((a, b) => {
     // Prefer running pods, then the oldest, like kubectl's ByLogging ordering.
     const ra = a.status?.phase === "Running" ? 0 : 1;

@@ -8,11 +8,11 @@ import { createRequire } from "node:module";
 import { createServer, type Server, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { WebSocket } from "ws";
-import { resourcePath } from "#pkg/api/resources.js";
+import { PODS, resourcePath } from "#pkg/api/resources.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
 import { upgradeFailure, wsTarget } from "./exec.js";
-import { podsInfo, resolvePod } from "./pods.js";
+import { resolvePod } from "./pods.js";
 
 export const PORTFORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
 
@@ -129,7 +129,7 @@ export async function runPortForward(
       `error: unable to forward port because pod is not running. Current status=${pod.status?.phase ?? "Unknown"}`,
     );
   }
-  const path = resourcePath(podsInfo(), pod.metadata.namespace, pod.metadata.name, "portforward");
+  const path = resourcePath(PODS, pod.metadata.namespace, pod.metadata.name, "portforward");
   const { ws, conn } = await openSession(ctx, path);
   let requestId = 0;
   const forward = (remote: number, sock: Socket) => {

@@ -2,7 +2,7 @@
 // create deployment|namespace, scale, rollout status|restart, label.
 
 import { parse as parseYaml } from "yaml";
-import { registry } from "#pkg/api/resources.js";
+import { DEPLOYMENTS, NAMESPACES, REPLICASETS } from "#pkg/api/resources.js";
 import type { Deployment, PodTemplateSpec, ReplicaSet } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { describePodTemplate } from "../describe/pod.js";
@@ -58,7 +58,7 @@ export async function runCreateDeployment(
       template: { metadata: { labels }, spec: { containers } },
     },
   };
-  const r = registry.byGroupResource("apps", "deployments")!;
+  const r = DEPLOYMENTS;
   await createAndReport(ctx, r, ctx.namespace, body, { fieldManager: "kubectl-create", dryRun: parseDryRun(o.dryRun) });
   return 0;
 }
@@ -68,7 +68,7 @@ export async function runCreateNamespace(
   name: string,
   o: { dryRun?: string | boolean } = {},
 ): Promise<number> {
-  const r = registry.byGroupResource("", "namespaces")!;
+  const r = NAMESPACES;
   await createAndReport(
     ctx,
     r,
@@ -262,13 +262,8 @@ const REVISION = "deployment.kubernetes.io/revision";
 
 /** The ReplicaSets a Deployment controls, by selector and controller ownerReference. */
 async function ownedReplicaSets(ctx: CliContext, d: Deployment): Promise<ReplicaSet[]> {
-  const rsInfo = registry.byGroupResource("apps", "replicasets")!;
   const sel = formatSelector(d.spec?.selector);
-  const list = await ctx.client.list<ReplicaSet>(
-    rsInfo,
-    d.metadata.namespace,
-    sel !== "<none>" ? { labelSelector: sel } : {},
-  );
+  const list = await ctx.client.list(REPLICASETS, d.metadata.namespace, sel !== "<none>" ? { labelSelector: sel } : {});
   return list.items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.controller && o.uid === d.metadata.uid));
 }
 

@@ -1,17 +1,14 @@
 // The Events section every describer ends with (kubectl's DescribeEvents).
 
 import type { KubeObject } from "#pkg/api/meta.js";
-import { registry } from "#pkg/api/resources.js";
+import { EVENTS } from "#pkg/api/resources.js";
 import type { Event } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { since } from "../format.js";
 import type { PrefixWriter } from "./writer.js";
 
-const eventsInfo = registry.byGroupResource("", "events");
-
 /** Events about an object, by involvedObject field selector; undefined if the list fails. */
 export async function eventsFor(client: ApiClient, obj: KubeObject, kind: string): Promise<Event[] | undefined> {
-  if (!eventsInfo) return undefined;
   const m = obj.metadata;
   const fields = [
     `involvedObject.name=${m.name ?? ""}`,
@@ -20,7 +17,7 @@ export async function eventsFor(client: ApiClient, obj: KubeObject, kind: string
     ...(m.uid ? [`involvedObject.uid=${m.uid}`] : []),
   ];
   try {
-    const list = await client.list<Event>(eventsInfo, m.namespace || undefined, { fieldSelector: fields.join(",") });
+    const list = await client.list(EVENTS, m.namespace || undefined, { fieldSelector: fields.join(",") });
     return list.items;
   } catch {
     return undefined;

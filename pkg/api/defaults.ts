@@ -17,8 +17,11 @@ export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 export const DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 export const DEFAULT_FILE_MODE = 0o644; // 420
 
+export type PullPolicy = "Always" | "IfNotPresent" | "Never";
+export const PULL_POLICIES: readonly PullPolicy[] = ["Always", "IfNotPresent", "Never"];
+
 /** Always for ":latest" or no tag, else IfNotPresent; digests count as tags. */
-export function defaultImagePullPolicy(image: string | undefined): string {
+export function defaultImagePullPolicy(image: string | undefined): PullPolicy {
   if (!image) return "IfNotPresent";
   if (image.includes("@")) return "IfNotPresent";
   const lastSlash = image.lastIndexOf("/");

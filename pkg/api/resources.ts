@@ -1,6 +1,27 @@
 // The resource registry: every kind kubeling serves, described once. The API server builds
 // its routes, discovery and OpenAPI from this table; clients use it to turn a kind or a
-// short name into a URL. Adding a kind starts here.
+// short name into a URL. Adding a kind starts here. Code names a built-in resource by its typed
+// constant (PODS, DEPLOYMENTS, ...); the string lookups are for what users type.
+
+import type { KubeObject } from "./meta.js";
+import type {
+  ConfigMap,
+  CronJob,
+  DaemonSet,
+  Deployment,
+  Endpoints,
+  Event,
+  Job,
+  Lease,
+  Namespace,
+  Node,
+  Pod,
+  ReplicaSet,
+  Secret,
+  Service,
+  ServiceAccount,
+  StatefulSet,
+} from "./types/index.js";
 
 export interface Subresource {
   name: string;
@@ -55,8 +76,20 @@ function resource(
   };
 }
 
-/** Built-in resources, in discovery order (kubectl's `get all` follows this order). */
-export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
+/**
+ * A ResourceInfo that knows the TypeScript type of its objects, so `client.get(PODS, ns, name)`
+ * is a Promise<Pod> without a cast. The type lives only in the compiler (a phantom field).
+ */
+export interface ResourceType<T extends KubeObject = KubeObject> extends ResourceInfo {
+  readonly [objectType]?: T;
+}
+declare const objectType: unique symbol;
+
+function typed<T extends KubeObject>(info: ResourceInfo): ResourceType<T> {
+  return info;
+}
+
+export const PODS = typed<Pod>(
   resource("", "v1", "Pod", "pods", {
     shortNames: ["po"],
     categories: ["all"],
@@ -69,57 +102,97 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
       sub("portforward", "", "v1", "PodPortForwardOptions", ["create", "get"]),
     ],
   }),
+);
+export const SERVICES = typed<Service>(
   resource("", "v1", "Service", "services", {
     shortNames: ["svc"],
     categories: ["all"],
     subresources: [statusSub("", "v1", "Service")],
   }),
-  resource("", "v1", "Endpoints", "endpoints", { shortNames: ["ep"] }),
+);
+export const ENDPOINTS = typed<Endpoints>(resource("", "v1", "Endpoints", "endpoints", { shortNames: ["ep"] }));
+export const NAMESPACES = typed<Namespace>(
   resource("", "v1", "Namespace", "namespaces", {
     namespaced: false,
     shortNames: ["ns"],
     verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
     subresources: [statusSub("", "v1", "Namespace"), sub("finalize", "", "v1", "Namespace", ["update"])],
   }),
+);
+export const NODES = typed<Node>(
   resource("", "v1", "Node", "nodes", {
     namespaced: false,
     shortNames: ["no"],
     subresources: [statusSub("", "v1", "Node")],
   }),
-  resource("", "v1", "ConfigMap", "configmaps", { shortNames: ["cm"] }),
-  resource("", "v1", "Secret", "secrets"),
-  resource("", "v1", "Event", "events", { shortNames: ["ev"] }),
+);
+export const CONFIGMAPS = typed<ConfigMap>(resource("", "v1", "ConfigMap", "configmaps", { shortNames: ["cm"] }));
+export const SECRETS = typed<Secret>(resource("", "v1", "Secret", "secrets"));
+export const EVENTS = typed<Event>(resource("", "v1", "Event", "events", { shortNames: ["ev"] }));
+export const SERVICEACCOUNTS = typed<ServiceAccount>(
   resource("", "v1", "ServiceAccount", "serviceaccounts", { shortNames: ["sa"] }),
+);
+export const DEPLOYMENTS = typed<Deployment>(
   resource("apps", "v1", "Deployment", "deployments", {
     shortNames: ["deploy"],
     categories: ["all"],
     subresources: [statusSub("apps", "v1", "Deployment"), scaleSub()],
   }),
+);
+export const REPLICASETS = typed<ReplicaSet>(
   resource("apps", "v1", "ReplicaSet", "replicasets", {
     shortNames: ["rs"],
     categories: ["all"],
     subresources: [statusSub("apps", "v1", "ReplicaSet"), scaleSub()],
   }),
+);
+export const STATEFULSETS = typed<StatefulSet>(
   resource("apps", "v1", "StatefulSet", "statefulsets", {
     shortNames: ["sts"],
     categories: ["all"],
     subresources: [statusSub("apps", "v1", "StatefulSet"), scaleSub()],
   }),
+);
+export const DAEMONSETS = typed<DaemonSet>(
   resource("apps", "v1", "DaemonSet", "daemonsets", {
     shortNames: ["ds"],
     categories: ["all"],
     subresources: [statusSub("apps", "v1", "DaemonSet")],
   }),
+);
+export const JOBS = typed<Job>(
   resource("batch", "v1", "Job", "jobs", {
     categories: ["all"],
     subresources: [statusSub("batch", "v1", "Job")],
   }),
+);
+export const CRONJOBS = typed<CronJob>(
   resource("batch", "v1", "CronJob", "cronjobs", {
     shortNames: ["cj"],
     categories: ["all"],
     subresources: [statusSub("batch", "v1", "CronJob")],
   }),
-  resource("coordination.k8s.io", "v1", "Lease", "leases"),
+);
+export const LEASES = typed<Lease>(resource("coordination.k8s.io", "v1", "Lease", "leases"));
+
+/** Built-in resources, in discovery order (kubectl's `get all` follows this order). */
+export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
+  PODS,
+  SERVICES,
+  ENDPOINTS,
+  NAMESPACES,
+  NODES,
+  CONFIGMAPS,
+  SECRETS,
+  EVENTS,
+  SERVICEACCOUNTS,
+  DEPLOYMENTS,
+  REPLICASETS,
+  STATEFULSETS,
+  DAEMONSETS,
+  JOBS,
+  CRONJOBS,
+  LEASES,
 ];
 
 export function apiVersionOf(r: Pick<ResourceInfo, "group" | "version">): string {

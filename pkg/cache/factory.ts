@@ -2,7 +2,7 @@
 // SharedInformerFactory, so every controller in a process shares one watch per resource.
 
 import type { KubeObject } from "../api/meta.js";
-import type { ResourceInfo } from "../api/resources.js";
+import type { ResourceType } from "../api/resources.js";
 import type { ApiClient } from "../client/client.js";
 import type { Clock } from "../runtime/clock.js";
 import { type Logger, silentLogger } from "../runtime/log.js";
@@ -36,7 +36,7 @@ export class InformerFactory {
   }
 
   /** The shared informer for r (and selectors). Informers asked for after start() start at once. */
-  informer<T extends KubeObject = KubeObject>(r: ResourceInfo, sel: InformerSelector = {}): Informer<T> {
+  informer<T extends KubeObject = KubeObject>(r: ResourceType<T>, sel: InformerSelector = {}): Informer<T> {
     const namespace = sel.namespace ?? this.#opts.namespace;
     const key = [
       r.group,
@@ -63,7 +63,7 @@ export class InformerFactory {
   }
 
   /** Alias of informer(), as STYLE's InformerFactory.for(type). */
-  for<T extends KubeObject = KubeObject>(r: ResourceInfo, sel?: InformerSelector): Informer<T> {
+  for<T extends KubeObject = KubeObject>(r: ResourceType<T>, sel?: InformerSelector): Informer<T> {
     return this.informer<T>(r, sel);
   }
 

@@ -2,16 +2,13 @@ import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { afterEach, beforeEach, test } from "node:test";
 import type { KubeObject } from "../api/meta.js";
-import { registry } from "../api/resources.js";
+import { NODES, PODS } from "../api/resources.js";
 import { ApiClient } from "../client/client.js";
 import { type RecordedRequest, sendJson, startTestServer, type TestServer } from "../client/testserver.js";
 import { FakeClock } from "../runtime/clock.js";
 import { InformerFactory } from "./factory.js";
 import { Informer, isTombstone } from "./informer.js";
 import { nodeNameIndexFunc } from "./store.js";
-
-const pods = registry.lookup("pods")!;
-const nodes = registry.lookup("nodes")!;
 
 function pod(ns: string, name: string, rv: string, nodeName?: string): KubeObject {
   return {
@@ -101,7 +98,7 @@ test("informer: add/update/delete handlers, indexes, tombstones on relist, resyn
     },
   });
   const clock = new FakeClock();
-  const inf = new Informer<KubeObject>(client, pods, { resyncMs: 60_000, clock });
+  const inf = new Informer<KubeObject>(client, PODS, { resyncMs: 60_000, clock });
   inf.addIndex("node", nodeNameIndexFunc);
   const events: string[] = [];
   inf.on("add", (o) => events.push(`add ${o.metadata.name}@${o.metadata.resourceVersion}`));
@@ -161,7 +158,7 @@ test("informer: add/update/delete handlers, indexes, tombstones on relist, resyn
 
 test("waitForSync rejects when aborted before the first list", async () => {
   script({ nodes: { lists: [() => {}], watches: [] } }); // list never answers
-  const inf = new Informer(client, nodes);
+  const inf = new Informer(client, NODES);
   const ac = new AbortController();
   const running = inf.run(ac.signal);
   const waiting = inf.waitForSync(ac.signal);
@@ -174,12 +171,12 @@ test("waitForSync rejects when aborted before the first list", async () => {
 test("factory shares one informer per resource and selector; waitForSync covers all", async () => {
   script({});
   const factory = new InformerFactory(client);
-  const a = factory.informer(pods);
-  assert.equal(factory.for(pods), a);
-  assert.notEqual(factory.informer(pods, { labelSelector: "app=x" }), a);
+  const a = factory.informer(PODS);
+  assert.equal(factory.for(PODS), a);
+  assert.notEqual(factory.informer(PODS, { labelSelector: "app=x" }), a);
   const ac = new AbortController();
   factory.start(ac.signal);
-  const n = factory.informer(nodes); // made after start: starts at once
+  const n = factory.informer(NODES); // made after start: starts at once
   await factory.waitForSync(ac.signal);
   assert.ok(a.hasSynced() && n.hasSynced());
   const listed = server.requests.filter((r) => r.url.searchParams.get("watch") !== "true");

@@ -7,7 +7,7 @@
 // (structuredClone) before changing anything.
 
 import type { KubeObject } from "../api/meta.js";
-import type { ResourceInfo } from "../api/resources.js";
+import type { ResourceType } from "../api/resources.js";
 import type { ApiClient } from "../client/client.js";
 import { type Clock, realClock } from "../runtime/clock.js";
 import { type Logger, silentLogger } from "../runtime/log.js";
@@ -35,7 +35,7 @@ type DeleteHandler<T> = (obj: T | Tombstone<T>) => void;
 
 export class Informer<T extends KubeObject = KubeObject> {
   readonly store = new Store<T>();
-  readonly resource: ResourceInfo;
+  readonly resource: ResourceType<T>;
   readonly #client: ApiClient;
   readonly #opts: InformerOptions;
   readonly #log: Logger;
@@ -48,7 +48,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   #running = false;
   #reflector: Reflector<T> | undefined;
 
-  constructor(client: ApiClient, r: ResourceInfo, o: InformerOptions = {}) {
+  constructor(client: ApiClient, r: ResourceType<T>, o: InformerOptions = {}) {
     this.#client = client;
     this.resource = r;
     this.#opts = o;

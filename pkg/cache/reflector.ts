@@ -10,7 +10,7 @@
 
 import { keyOf } from "../api/keys.js";
 import type { KubeObject } from "../api/meta.js";
-import type { ResourceInfo } from "../api/resources.js";
+import type { ResourceType } from "../api/resources.js";
 import type { ApiClient } from "../client/client.js";
 import { type WatchWithResumeOptions, watchWithResume } from "../client/watch.js";
 import type { Store } from "./store.js";
@@ -48,7 +48,7 @@ export class Reflector<T extends KubeObject> {
 
   constructor(
     readonly client: ApiClient,
-    readonly resource: ResourceInfo,
+    readonly resource: ResourceType<T>,
     readonly store: Store<T>,
     readonly sink: ReflectorSink<T>,
     readonly opts: ReflectorOptions = {},

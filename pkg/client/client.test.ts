@@ -3,14 +3,10 @@ import { after, before, describe, test } from "node:test";
 import { generate } from "selfsigned";
 import { isConflict, isGone, isNotFound, StatusError } from "../api/errors.js";
 import type { KubeObject } from "../api/meta.js";
-import { registry } from "../api/resources.js";
+import { DEPLOYMENTS, NODES, PODS } from "../api/resources.js";
 import { TABLE_ACCEPT } from "../api/table.js";
 import { ApiClient } from "./client.js";
 import { sendJson, startTestServer, type TestServer } from "./testserver.js";
-
-const pods = registry.lookup("pods")!;
-const deployments = registry.lookup("deployments")!;
-const nodes = registry.lookup("nodes")!;
 
 function pod(name: string, rv: string): KubeObject {
   return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", resourceVersion: rv } };
@@ -30,7 +26,7 @@ describe("ApiClient over HTTP", () => {
 
   test("get sends bearer token, user agent and the upstream path", async () => {
     server.handle((req, res) => sendJson(res, 200, pod(req.url.pathname.split("/").pop()!, "5")));
-    const p = await client.get(pods, "default", "web");
+    const p = await client.get(PODS, "default", "web");
     assert.equal(p.metadata.name, "web");
     const req = server.requests.at(-1)!;
     assert.equal(req.url.pathname, "/api/v1/namespaces/default/pods/web");
@@ -52,7 +48,7 @@ describe("ApiClient over HTTP", () => {
         code: 404,
       }),
     );
-    await assert.rejects(client.get(pods, "default", "nope"), (err: unknown) => {
+    await assert.rejects(client.get(PODS, "default", "nope"), (err: unknown) => {
       assert.ok(err instanceof StatusError);
       assert.ok(isNotFound(err));
       assert.equal(err.message, 'pods "nope" not found');
@@ -66,7 +62,7 @@ describe("ApiClient over HTTP", () => {
       res.statusCode = 409;
       res.end("boom");
     });
-    await assert.rejects(client.get(pods, "default", "x"), (err: unknown) => {
+    await assert.rejects(client.get(PODS, "default", "x"), (err: unknown) => {
       assert.ok(isConflict(err));
       assert.equal((err as StatusError).code, 409);
       assert.match((err as Error).message, /HTTP 409: boom/);
@@ -76,14 +72,14 @@ describe("ApiClient over HTTP", () => {
       res.statusCode = 410;
       res.end();
     });
-    await assert.rejects(client.list(pods, "default"), (err: unknown) => isGone(err));
+    await assert.rejects(client.list(PODS, "default"), (err: unknown) => isGone(err));
   });
 
   test("list encodes ListOptions on the query string", async () => {
     server.handle((_req, res) =>
       sendJson(res, 200, { kind: "PodList", metadata: { resourceVersion: "9" }, items: [] }),
     );
-    const list = await client.list(pods, undefined, {
+    const list = await client.list(PODS, undefined, {
       labelSelector: "app=web,tier in (a,b)",
       fieldSelector: "spec.nodeName=n1",
       limit: 500,
@@ -111,7 +107,7 @@ describe("ApiClient over HTTP", () => {
   test("create POSTs JSON with fieldManager, dryRun and subresource name", async () => {
     server.handle((req, res) => sendJson(res, 201, JSON.parse(req.body)));
     const created = await client.create(
-      deployments,
+      DEPLOYMENTS,
       "prod",
       { metadata: { name: "d" } },
       { fieldManager: "me", dryRun: true },
@@ -125,7 +121,7 @@ describe("ApiClient over HTTP", () => {
     assert.equal(req.headers["content-type"], "application/json");
 
     await client.create(
-      pods,
+      PODS,
       "default",
       { target: { kind: "Node", name: "n1" } },
       { name: "web", subresource: "binding" },
@@ -136,7 +132,7 @@ describe("ApiClient over HTTP", () => {
 
   test("update PUTs to the object's path; cluster-scoped ignores namespace", async () => {
     server.handle((req, res) => sendJson(res, 200, JSON.parse(req.body)));
-    await client.update(nodes, undefined, { metadata: { name: "n1" } }, { subresource: "status" });
+    await client.update(NODES, undefined, { metadata: { name: "n1" } }, { subresource: "status" });
     const req = server.requests.at(-1)!;
     assert.equal(req.method, "PUT");
     assert.equal(req.url.pathname, "/api/v1/nodes/n1/status");
@@ -151,14 +147,14 @@ describe("ApiClient over HTTP", () => {
       ["apply", "application/apply-patch+yaml"],
     ] as const;
     for (const [type, contentType] of cases) {
-      await client.patch(pods, "default", "web", { metadata: { labels: { a: "b" } } }, type, { fieldManager: "fm" });
+      await client.patch(PODS, "default", "web", { metadata: { labels: { a: "b" } } }, type, { fieldManager: "fm" });
       const req = server.requests.at(-1)!;
       assert.equal(req.method, "PATCH");
       assert.equal(req.headers["content-type"], contentType);
       assert.deepEqual(JSON.parse(req.body), { metadata: { labels: { a: "b" } } });
       assert.equal(req.url.searchParams.get("fieldManager"), "fm");
     }
-    await client.patch(pods, "default", "web", {}, "apply", { force: true });
+    await client.patch(PODS, "default", "web", {}, "apply", { force: true });
     const req = server.requests.at(-1)!;
     assert.equal(req.url.searchParams.get("force"), "true");
     assert.equal(req.url.searchParams.get("fieldManager"), "kubeling");
@@ -166,7 +162,7 @@ describe("ApiClient over HTTP", () => {
 
   test("delete sends DeleteOptions; deleteCollection a selector", async () => {
     server.handle((_req, res) => sendJson(res, 200, { kind: "Status", status: "Success", metadata: {}, code: 200 }));
-    await client.delete(pods, "default", "web", { propagationPolicy: "Foreground", gracePeriodSeconds: 0 });
+    await client.delete(PODS, "default", "web", { propagationPolicy: "Foreground", gracePeriodSeconds: 0 });
     let req = server.requests.at(-1)!;
     assert.equal(req.method, "DELETE");
     assert.deepEqual(JSON.parse(req.body), {
@@ -175,7 +171,7 @@ describe("ApiClient over HTTP", () => {
       propagationPolicy: "Foreground",
       gracePeriodSeconds: 0,
     });
-    await client.deleteCollection(pods, "default", { labelSelector: "app=web" });
+    await client.deleteCollection(PODS, "default", { labelSelector: "app=web" });
     req = server.requests.at(-1)!;
     assert.equal(req.url.pathname, "/api/v1/namespaces/default/pods");
     assert.equal(req.url.searchParams.get("labelSelector"), "app=web");
@@ -191,7 +187,7 @@ describe("ApiClient over HTTP", () => {
         rows: [],
       }),
     );
-    const t = await client.table(pods, "default", { name: "web" });
+    const t = await client.table(PODS, "default", { name: "web" });
     assert.equal(t.kind, "Table");
     const req = server.requests.at(-1)!;
     assert.equal(req.headers.accept, TABLE_ACCEPT);
@@ -216,7 +212,7 @@ describe("ApiClient over HTTP", () => {
       res.end();
     });
     const got = [];
-    for await (const ev of client.watch(pods, "default", { resourceVersion: "9" })) got.push(ev);
+    for await (const ev of client.watch(PODS, "default", { resourceVersion: "9" })) got.push(ev);
     assert.deepEqual(got, events);
     const req = server.requests.at(-1)!;
     assert.equal(req.url.searchParams.get("watch"), "true");
@@ -234,7 +230,7 @@ describe("ApiClient over HTTP", () => {
     const got: string[] = [];
     await assert.rejects(
       (async () => {
-        for await (const ev of client.watch(pods, "default", { resourceVersion: "1" })) got.push(ev.type);
+        for await (const ev of client.watch(PODS, "default", { resourceVersion: "1" })) got.push(ev.type);
       })(),
       (err: unknown) => isGone(err) && (err as Error).message.includes("too old"),
     );
@@ -249,7 +245,7 @@ describe("ApiClient over HTTP", () => {
     });
     const ac = new AbortController();
     const got: string[] = [];
-    for await (const ev of client.watch(pods, "default", {}, ac.signal)) {
+    for await (const ev of client.watch(PODS, "default", {}, ac.signal)) {
       got.push(ev.object.metadata.name!);
       ac.abort();
     }
@@ -260,7 +256,7 @@ describe("ApiClient over HTTP", () => {
     server.handle((_req, res) => sendJson(res, 403, { kind: "Status", reason: "Forbidden", message: "no", code: 403 }));
     await assert.rejects(
       (async () => {
-        for await (const _ of client.watch(pods, "default", {})) {
+        for await (const _ of client.watch(PODS, "default", {})) {
           /* nothing */
         }
       })(),
@@ -275,7 +271,7 @@ test("connection failures name the server", async () => {
   await server.close();
   const client = new ApiClient({ server: url });
   try {
-    await assert.rejects(client.get(pods, "default", "x"), (err: unknown) => {
+    await assert.rejects(client.get(PODS, "default", "x"), (err: unknown) => {
       assert.ok(!(err instanceof StatusError));
       assert.match((err as Error).message, new RegExp(`cannot reach the API server at ${url}: .*ECONNREFUSED`));
       return true;
@@ -321,7 +317,7 @@ describe("ApiClient over TLS", () => {
   test("trusts the configured CA", async () => {
     const client = new ApiClient({ server: server.url, caPem });
     try {
-      assert.equal((await client.get(pods, "default", "tls")).metadata.name, "tls");
+      assert.equal((await client.get(PODS, "default", "tls")).metadata.name, "tls");
     } finally {
       await client.close();
     }
@@ -330,13 +326,13 @@ describe("ApiClient over TLS", () => {
   test("rejects an unknown CA, unless insecureSkipTLSVerify", async () => {
     const strict = new ApiClient({ server: server.url });
     try {
-      await assert.rejects(strict.get(pods, "default", "tls"), /cannot reach the API server at https:/);
+      await assert.rejects(strict.get(PODS, "default", "tls"), /cannot reach the API server at https:/);
     } finally {
       await strict.close();
     }
     const insecure = new ApiClient({ server: server.url, insecureSkipTLSVerify: true });
     try {
-      assert.equal((await insecure.get(pods, "default", "tls")).metadata.name, "tls");
+      assert.equal((await insecure.get(PODS, "default", "tls")).metadata.name, "tls");
     } finally {
       await insecure.close();
     }

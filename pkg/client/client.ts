@@ -6,7 +6,7 @@ import type { Readable } from "node:stream";
 import { Pool } from "undici";
 import { isStatus, reasonForCode, type Status, StatusError } from "../api/errors.js";
 import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEvent } from "../api/meta.js";
-import { type ResourceInfo, resourcePath } from "../api/resources.js";
+import { type ResourceInfo, type ResourceType, resourcePath } from "../api/resources.js";
 import { TABLE_ACCEPT, type Table } from "../api/table.js";
 import { type ClientConfig, loadKubeconfig } from "./kubeconfig.js";
 
@@ -200,8 +200,11 @@ export class ApiClient {
     }
   }
 
-  get<T extends KubeObject>(
-    r: ResourceInfo,
+  // The object type T comes from the resource (get(PODS, ...) is a Promise<Pod>); a ResourceInfo
+  // without one gives KubeObject, or what the caller names (get<Pod>(info, ...)).
+
+  get<T extends KubeObject = KubeObject>(
+    r: ResourceType<T>,
     ns: string | undefined,
     name: string,
     opts: { subresource?: string; signal?: AbortSignal } = {},
@@ -211,8 +214,8 @@ export class ApiClient {
     });
   }
 
-  list<T extends KubeObject>(
-    r: ResourceInfo,
+  list<T extends KubeObject = KubeObject>(
+    r: ResourceType<T>,
     ns: string | undefined,
     opts?: ListOptions,
     o: { signal?: AbortSignal } = {},
@@ -224,7 +227,7 @@ export class ApiClient {
   }
 
   create<T extends KubeObject = KubeObject>(
-    r: ResourceInfo,
+    r: ResourceType<T>,
     ns: string | undefined,
     obj: object,
     opts: CreateOptions = {},
@@ -243,9 +246,9 @@ export class ApiClient {
   }
 
   update<T extends KubeObject = KubeObject>(
-    r: ResourceInfo,
+    r: ResourceType<T>,
     ns: string | undefined,
-    obj: KubeObject,
+    obj: T,
     opts: { subresource?: string; fieldManager?: string; signal?: AbortSignal } = {},
   ): Promise<T> {
     const name = obj.metadata.name;
@@ -259,7 +262,7 @@ export class ApiClient {
   }
 
   patch<T extends KubeObject = KubeObject>(
-    r: ResourceInfo,
+    r: ResourceType<T>,
     ns: string | undefined,
     name: string,
     patch: unknown,
@@ -282,14 +285,14 @@ export class ApiClient {
     });
   }
 
-  delete(
-    r: ResourceInfo,
+  delete<T extends KubeObject = KubeObject>(
+    r: ResourceType<T>,
     ns: string | undefined,
     name: string,
     opts?: DeleteOptions,
     o: { signal?: AbortSignal } = {},
-  ): Promise<KubeObject | Status> {
-    return this.#json<KubeObject | Status>("DELETE", resourcePath(r, ns, name), {
+  ): Promise<T | Status> {
+    return this.#json<T | Status>("DELETE", resourcePath(r, ns, name), {
       ...(opts ? { body: { kind: "DeleteOptions", apiVersion: "v1", ...opts } } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
@@ -315,7 +318,7 @@ export class ApiClient {
    * watchWithResume (watch.ts).
    */
   async *watch<T extends KubeObject = KubeObject>(
-    r: ResourceInfo,
+    r: ResourceType<T>,
     ns: string | undefined,
     opts: ListOptions,
     signal?: AbortSignal,

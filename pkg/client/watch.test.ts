@@ -2,13 +2,11 @@ import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, test } from "node:test";
 import type { KubeObject } from "../api/meta.js";
-import { registry } from "../api/resources.js";
+import { PODS } from "../api/resources.js";
 import { FakeClock } from "../runtime/clock.js";
 import { ApiClient } from "./client.js";
 import { type RecordedRequest, sendJson, startTestServer, type TestServer } from "./testserver.js";
 import { type ResumableEvent, watchWithResume } from "./watch.js";
-
-const pods = registry.lookup("pods")!;
 
 function pod(name: string, rv: string): KubeObject {
   return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", resourceVersion: rv } };
@@ -94,7 +92,7 @@ test("lists, watches, resumes from the last RV after a dropped connection, honou
   });
   const ac = new AbortController();
   const got: ResumableEvent<KubeObject>[] = [];
-  for await (const ev of watchWithResume(client, pods, "default", { backoff: { initialMs: 1, maxMs: 5 } }, ac.signal)) {
+  for await (const ev of watchWithResume(client, PODS, "default", { backoff: { initialMs: 1, maxMs: 5 } }, ac.signal)) {
     got.push(ev);
     if (got.length === 5) ac.abort();
   }
@@ -129,7 +127,7 @@ test("starting from a given RV watches without listing; reconnect backoff waits 
   const ac = new AbortController();
   const got: string[] = [];
   const done = (async () => {
-    for await (const ev of watchWithResume(client, pods, "default", { resourceVersion: "30", clock }, ac.signal)) {
+    for await (const ev of watchWithResume(client, PODS, "default", { resourceVersion: "30", clock }, ac.signal)) {
       got.push(`${ev.type}`);
       if (got.length === 2) ac.abort();
     }
@@ -157,7 +155,7 @@ test("a failing list is retried with backoff", async () => {
     watches: [],
   });
   const ac = new AbortController();
-  for await (const ev of watchWithResume(client, pods, undefined, { backoff: { initialMs: 1 } }, ac.signal)) {
+  for await (const ev of watchWithResume(client, PODS, undefined, { backoff: { initialMs: 1 } }, ac.signal)) {
     assert.equal(ev.type, "RELIST");
     ac.abort();
   }
@@ -172,7 +170,7 @@ test("closing the client ends a resuming watch instead of retrying forever", asy
   });
   const got: string[] = [];
   const done = (async () => {
-    for await (const ev of watchWithResume(own, pods, "default", { backoff: { initialMs: 1 } })) got.push(ev.type);
+    for await (const ev of watchWithResume(own, PODS, "default", { backoff: { initialMs: 1 } })) got.push(ev.type);
   })();
   while (watchRequests().length === 0) await new Promise((r) => setTimeout(r, 5));
   await own.close();

@@ -7,7 +7,7 @@
 import type { Logger } from "pino";
 import { isGone } from "../api/errors.js";
 import type { KubeObject, ListOptions, WatchEvent } from "../api/meta.js";
-import type { ResourceInfo } from "../api/resources.js";
+import type { ResourceType } from "../api/resources.js";
 import { type Clock, realClock } from "../runtime/clock.js";
 import { silentLogger } from "../runtime/log.js";
 import type { ApiClient } from "./client.js";
@@ -40,7 +40,7 @@ export interface WatchWithResumeOptions extends Pick<ListOptions, "labelSelector
 /** Lists every page; all pages share the first page's snapshot resourceVersion. */
 async function listAll<T extends KubeObject>(
   client: ApiClient,
-  r: ResourceInfo,
+  r: ResourceType<T>,
   ns: string | undefined,
   o: WatchWithResumeOptions,
   resourceVersion: string,
@@ -74,7 +74,7 @@ async function listAll<T extends KubeObject>(
 
 export async function* watchWithResume<T extends KubeObject = KubeObject>(
   client: ApiClient,
-  r: ResourceInfo,
+  r: ResourceType<T>,
   ns: string | undefined,
   opts: WatchWithResumeOptions = {},
   signal?: AbortSignal,

@@ -10,7 +10,7 @@
 import { hostname } from "node:os";
 import { isAlreadyExists, isNotFound } from "../api/errors.js";
 import type { KubeObject } from "../api/meta.js";
-import { registry } from "../api/resources.js";
+import { EVENTS } from "../api/resources.js";
 import type { Event } from "../api/types/core.js";
 import type { ApiClient } from "../client/client.js";
 import { type Clock, realClock } from "../runtime/clock.js";
@@ -45,12 +45,6 @@ interface Entry {
   writing: boolean;
   dirty: boolean;
 }
-
-const events = (() => {
-  const r = registry.byGroupResource("", "events");
-  if (!r) throw new Error("core/v1 events missing from the resource registry");
-  return r;
-})();
 
 const MAX_ENTRIES = 4096;
 
@@ -223,7 +217,7 @@ export class EventRecorder {
           return;
         }
         try {
-          await this.#client.patch(events, entry.namespace, entry.name, { count, lastTimestamp }, "merge");
+          await this.#client.patch(EVENTS, entry.namespace, entry.name, { count, lastTimestamp }, "merge");
         } catch (err) {
           // The Event was deleted (or expired by TTL): start a new one carrying the count.
           if (!isNotFound(err)) throw err;
@@ -243,7 +237,7 @@ export class EventRecorder {
       lastTimestamp,
     };
     try {
-      await this.#client.create(events, entry.namespace, body);
+      await this.#client.create(EVENTS, entry.namespace, body);
     } catch (err) {
       // A retry after a lost response: the Event is there already.
       if (!isAlreadyExists(err)) throw err;

@@ -12,7 +12,7 @@
 //   at once instead of waiting for it to expire.
 
 import { isAlreadyExists, isConflict, isNotFound } from "../api/errors.js";
-import { registry } from "../api/resources.js";
+import { LEASES } from "../api/resources.js";
 import type { Lease } from "../api/types/coordination.js";
 import type { ApiClient } from "../client/client.js";
 import { type Clock, realClock } from "../runtime/clock.js";
@@ -40,12 +40,6 @@ export interface LeaderCallbacks {
   /** Called when the observed leader changes (including to ourselves). */
   onNewLeader?(identity: string): void;
 }
-
-const leases = (() => {
-  const r = registry.byGroupResource("coordination.k8s.io", "leases");
-  if (!r) throw new Error("coordination.k8s.io/v1 leases missing from the resource registry");
-  return r;
-})();
 
 /** metav1.MicroTime: RFC 3339 with microseconds. */
 export function microTime(ms: number): string {
@@ -175,7 +169,7 @@ export class LeaderElector {
     const timeout = AbortSignal.any([signal, AbortSignal.timeout(this.#o.renewDeadlineSeconds * 1000)]);
     let current: Lease;
     try {
-      current = await this.#client.get<Lease>(leases, namespace, name, { signal: timeout });
+      current = await this.#client.get(LEASES, namespace, name, { signal: timeout });
     } catch (err) {
       if (signal.aborted) return false;
       if (!isNotFound(err)) {
@@ -195,7 +189,7 @@ export class LeaderElector {
         },
       };
       try {
-        this.#observe(await this.#client.create<Lease>(leases, namespace, lease, { signal: timeout }), cb);
+        this.#observe(await this.#client.create(LEASES, namespace, lease, { signal: timeout }), cb);
         return true;
       } catch (err) {
         if (!isAlreadyExists(err) && !signal.aborted) this.#log.warn({ err }, "cannot create lease");
@@ -220,7 +214,7 @@ export class LeaderElector {
       },
     };
     try {
-      this.#observe(await this.#client.update<Lease>(leases, namespace, next, { signal: timeout }), cb);
+      this.#observe(await this.#client.update(LEASES, namespace, next, { signal: timeout }), cb);
       if (!weHeld) this.#log.info({ previous: holder || undefined }, "acquired lease");
       return true;
     } catch (err) {
@@ -256,7 +250,7 @@ export class LeaderElector {
       },
     };
     try {
-      await this.#client.update<Lease>(leases, this.#o.namespace, released, {
+      await this.#client.update(LEASES, this.#o.namespace, released, {
         signal: AbortSignal.timeout(this.#o.renewDeadlineSeconds * 1000),
       });
       this.#log.info("released lease");

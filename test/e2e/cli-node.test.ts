@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { isNotFound } from "#pkg/api/errors.js";
-import { registry } from "#pkg/api/resources.js";
+import { NODES, PODS } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
@@ -14,9 +14,6 @@ import { cleanupCluster, docker, startKubelet, type TestKubelet } from "../harne
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
 import { runCli, spawnCli, stopCli } from "./cli-helpers.js";
-
-const pods = registry.byGroupResource("", "pods")!;
-const nodes = registry.byGroupResource("", "nodes")!;
 
 function httpGet(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -45,12 +42,12 @@ describe("kubeling CLI with a kubelet: nodes, logs, exec, port-forward, drain", 
     kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, nodeName, clusterName: cluster });
     await waitFor(
       async () => {
-        const n = await api.client.get<Node>(nodes, undefined, nodeName);
+        const n = await api.client.get<Node>(NODES, undefined, nodeName);
         return n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
       },
       { timeoutMs: 30_000, message: `${nodeName} Ready` },
     );
-    await api.client.create(pods, "default", {
+    await api.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "echo" },
@@ -166,12 +163,12 @@ describe("kubeling CLI with a kubelet: nodes, logs, exec, port-forward, drain", 
   test("cordon / uncordon / drain", async () => {
     let r = await runCli([...kc, "cordon", nodeName]);
     assert.equal(r.stdout, `node/${nodeName} cordoned\n`);
-    assert.equal((await api.client.get<Node>(nodes, undefined, nodeName)).spec?.unschedulable, true);
+    assert.equal((await api.client.get<Node>(NODES, undefined, nodeName)).spec?.unschedulable, true);
     r = await runCli([...kc, "get", "nodes"]);
     assert.match(r.stdout, /Ready,SchedulingDisabled/);
     r = await runCli([...kc, "uncordon", nodeName]);
     assert.equal(r.stdout, `node/${nodeName} uncordoned\n`);
-    assert.ok(!(await api.client.get<Node>(nodes, undefined, nodeName)).spec?.unschedulable);
+    assert.ok(!(await api.client.get<Node>(NODES, undefined, nodeName)).spec?.unschedulable);
 
     r = await runCli([...kc, "drain", nodeName]);
     assert.equal(r.code, 1);
@@ -182,7 +179,7 @@ describe("kubeling CLI with a kubelet: nodes, logs, exec, port-forward, drain", 
       r.stdout,
       `node/${nodeName} already cordoned\nevicting pod default/echo\npod/echo evicted\nnode/${nodeName} drained\n`,
     );
-    await assert.rejects(api.client.get<Pod>(pods, "default", "echo"), (e: unknown) => isNotFound(e));
+    await assert.rejects(api.client.get<Pod>(PODS, "default", "echo"), (e: unknown) => isNotFound(e));
     r = await runCli([...kc, "uncordon", nodeName]);
     assert.equal(r.code, 0);
   });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isNotFound } from "#pkg/api/errors.js";
-import { registry } from "#pkg/api/resources.js";
+import { DEPLOYMENTS, EVENTS, PODS, REPLICASETS } from "#pkg/api/resources.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
@@ -41,8 +41,6 @@ describe("kubeling CLI against a real API server", () => {
   let server: TestApiServer;
   let dir: string;
   let kc: string[];
-  const pods = registry.byGroupResource("", "pods")!;
-  const deployments = registry.byGroupResource("apps", "deployments")!;
 
   before(async () => {
     server = await startApiServer();
@@ -83,12 +81,8 @@ describe("kubeling CLI against a real API server", () => {
     r = await runCli([...kc, "apply", "-f", file]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "deployment.apps/web configured\n");
-    const live = await server.client.get<{ metadata: { name?: string }; spec: { replicas: number } }>(
-      deployments,
-      "default",
-      "web",
-    );
-    assert.equal(live.spec.replicas, 3);
+    const live = await server.client.get(DEPLOYMENTS, "default", "web");
+    assert.equal(live.spec?.replicas, 3);
   });
 
   test("get deploy -o yaml|json|name", async () => {
@@ -111,7 +105,7 @@ describe("kubeling CLI against a real API server", () => {
   });
 
   test("get pods -w prints the table, then a row per change", async () => {
-    await server.client.create(pods, "default", {
+    await server.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "first" },
@@ -120,14 +114,14 @@ describe("kubeling CLI against a real API server", () => {
     const child = spawnCli([...kc, "get", "pods", "-w"]);
     try {
       await waitFor(() => /^NAME .*\nfirst /m.test(child.out()), { timeoutMs: 30_000, message: "the initial table" });
-      await server.client.create(pods, "default", {
+      await server.client.create(PODS, "default", {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name: "second" },
         spec: { containers: [{ name: "c", image: "busybox" }] },
       });
       await waitFor(() => /\nsecond /.test(child.out()), { timeoutMs: 15_000, message: "a row for the new pod" });
-      await server.client.delete(pods, "default", "first", { gracePeriodSeconds: 0 });
+      await server.client.delete(PODS, "default", "first", { gracePeriodSeconds: 0 });
       await waitFor(
         () =>
           child
@@ -152,9 +146,9 @@ describe("kubeling CLI against a real API server", () => {
     assert.match(r.stdout, /\nReplicas:\s+3 desired \| /);
     assert.match(r.stdout, /\nPod Template:\n {2}Labels:\s+app=web\n {2}Containers:\n {3}web:\n {4}Image:\s+busybox\n/);
     assert.match(r.stdout, /\nEvents:\s+<none>\n$/);
-    const second = await server.client.get(pods, "default", "second");
+    const second = await server.client.get(PODS, "default", "second");
     const now = new Date().toISOString();
-    await server.client.create(registry.byGroupResource("", "events")!, "default", {
+    await server.client.create(EVENTS, "default", {
       apiVersion: "v1",
       kind: "Event",
       metadata: { name: "second.1" },
@@ -181,7 +175,7 @@ describe("kubeling CLI against a real API server", () => {
     let r = await runCli([...kc, "delete", "pod", "second"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'pod "second" deleted\n');
-    await assert.rejects(server.client.get(pods, "default", "second"), (e: unknown) => isNotFound(e));
+    await assert.rejects(server.client.get(PODS, "default", "second"), (e: unknown) => isNotFound(e));
     r = await runCli([...kc, "delete", "-f", join(dir, "web.yaml")]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'deployment.apps "web" deleted\n');
@@ -220,7 +214,7 @@ describe("kubeling CLI against a real API server", () => {
     assert.equal(r.stdout, "configmap/three serverside-applied\n");
     r = await runCli([...kc, "get", "cm", "-l", "set=a", "-o", "name"]);
     assert.deepEqual(r.stdout.trim().split("\n").sort(), ["configmap/one", "configmap/three", "configmap/two"]);
-    await server.client.create(pods, "default", {
+    await server.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "third" },
@@ -270,12 +264,9 @@ describe("kubeling CLI against a real API server", () => {
     assert.match(r.stdout, /^NAME\s+PORT\s+SEL\nimp\s+80\s+imp\n$/);
     r = await runCli([...kc, "run", "one-off", "--image=busybox", "--restart=Never", "--", "echo", "hi"]);
     assert.equal(r.stdout, "pod/one-off created\n");
-    const pod = await server.client.get<{
-      metadata: { name?: string };
-      spec: { restartPolicy: string; containers: Array<{ args: string[] }> };
-    }>(pods, "default", "one-off");
-    assert.equal(pod.spec.restartPolicy, "Never");
-    assert.deepEqual(pod.spec.containers[0]?.args, ["echo", "hi"]);
+    const pod = await server.client.get(PODS, "default", "one-off");
+    assert.equal(pod.spec?.restartPolicy, "Never");
+    assert.deepEqual(pod.spec?.containers[0]?.args, ["echo", "hi"]);
     r = await runCli([...kc, "create", "deployment", "dry", "--image=nginx:1.25", "--dry-run=client", "-o", "yaml"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
@@ -285,20 +276,19 @@ describe("kubeling CLI against a real API server", () => {
     assert.match(r.stdout, /\n {6}containers:\n {6}- image: nginx:1\.25\n {8}name: nginx\n/);
     r = await runCli([...kc, "create", "deployment", "dry", "--image=nginx", "--dry-run=server"]);
     assert.equal(r.stdout, "deployment.apps/dry created (server dry run)\n");
-    await assert.rejects(server.client.get(deployments, "default", "dry"), (e: unknown) => isNotFound(e));
+    await assert.rejects(server.client.get(DEPLOYMENTS, "default", "dry"), (e: unknown) => isNotFound(e));
   });
 
   test("patch, annotate, rollout history and undo (ReplicaSets made by hand: no controller here)", async () => {
     let r = await runCli([...kc, "create", "deployment", "hist", "--image=img:b"]);
     assert.equal(r.code, 0, r.stderr);
-    const d = await server.client.get(deployments, "default", "hist");
-    const replicasets = registry.byGroupResource("apps", "replicasets")!;
+    const d = await server.client.get(DEPLOYMENTS, "default", "hist");
     for (const [rev, image] of [
       ["1", "img:a"],
       ["2", "img:b"],
     ] as const) {
       const labels = { app: "hist", "pod-template-hash": `h${rev}` };
-      await server.client.create(replicasets, "default", {
+      await server.client.create(REPLICASETS, "default", {
         apiVersion: "apps/v1",
         kind: "ReplicaSet",
         metadata: {
@@ -328,12 +318,9 @@ describe("kubeling CLI against a real API server", () => {
     assert.equal(r.stdout, "deployment.apps/hist rolled back\n");
     r = await runCli([...kc, "patch", "deploy", "hist", "--type=merge", "-p", '{"spec":{"replicas":5}}']);
     assert.equal(r.stdout, "deployment.apps/hist patched\n");
-    const after = await server.client.get<{
-      metadata: { name?: string };
-      spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
-    }>(deployments, "default", "hist");
-    assert.equal(after.spec.template.spec.containers[0]?.image, "img:a");
-    assert.equal(after.spec.replicas, 5);
+    const after = await server.client.get(DEPLOYMENTS, "default", "hist");
+    assert.equal(after.spec?.template.spec?.containers[0]?.image, "img:a");
+    assert.equal(after.spec?.replicas, 5);
   });
 
   test("api-resources comes from the server's discovery", async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { text } from "node:stream/consumers";
 import { after, before, test } from "node:test";
-import { registry } from "#pkg/api/resources.js";
+import { DEPLOYMENTS, PODS } from "#pkg/api/resources.js";
 import type { Deployment } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { waitFor } from "../harness/wait.js";
@@ -20,9 +20,6 @@ const KUBECTL = process.env.KUBECTL ?? "/usr/bin/kubectl";
 let srv: TestApiServer;
 let home: string;
 const children = new Set<ChildProcess>();
-
-const deployments = registry.lookup("deployments")!;
-const pods = registry.lookup("pods")!;
 
 function nginxDeployment(image: string): string {
   // The Deployment from https://kubernetes.io/docs/concepts/workloads/controllers/deployment/
@@ -139,7 +136,7 @@ test("kubectl apply -f: created, unchanged, configured", async () => {
   assert.match(await ok(["apply", "-f", file]), /^deployment\.apps\/nginx-deployment unchanged$/m);
   await writeFile(file, nginxDeployment("nginx:1.16.1"));
   assert.match(await ok(["apply", "-f", file]), /^deployment\.apps\/nginx-deployment configured$/m);
-  const d = await srv.client.get<Deployment>(deployments, "default", "nginx-deployment");
+  const d = await srv.client.get<Deployment>(DEPLOYMENTS, "default", "nginx-deployment");
   assert.equal(d.spec?.template.spec?.containers[0]?.image, "nginx:1.16.1");
   assert.equal(d.spec?.replicas, 3);
   assert.equal(d.metadata.generation, 2);
@@ -173,14 +170,14 @@ test("kubectl scale", async () => {
     await ok(["scale", "deployment/nginx-deployment", "--replicas=5"]),
     /deployment\.apps\/nginx-deployment scaled/,
   );
-  const d = await srv.client.get<Deployment>(deployments, "default", "nginx-deployment");
+  const d = await srv.client.get<Deployment>(DEPLOYMENTS, "default", "nginx-deployment");
   assert.equal(d.spec?.replicas, 5);
   // --current-replicas: GET /scale, then PUT /scale with no Content-Type.
   assert.match(
     await ok(["scale", "deployment/nginx-deployment", "--current-replicas=5", "--replicas=2"]),
     /deployment\.apps\/nginx-deployment scaled/,
   );
-  const d2 = await srv.client.get<Deployment>(deployments, "default", "nginx-deployment");
+  const d2 = await srv.client.get<Deployment>(DEPLOYMENTS, "default", "nginx-deployment");
   assert.equal(d2.spec?.replicas, 2);
 });
 
@@ -201,7 +198,7 @@ test("kubectl get pods -w sees a change made by another client", async () => {
       timeoutMs: 20_000,
       message: `kubectl get -w to open its watch; stderr: ${stderr}`,
     });
-    await srv.client.create(pods, "default", {
+    await srv.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "watched-pod" },
@@ -214,7 +211,7 @@ test("kubectl get pods -w sees a change made by another client", async () => {
     assert.match(stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
   } finally {
     child.kill("SIGTERM");
-    await srv.client.delete(pods, "default", "watched-pod", { gracePeriodSeconds: 0 }).catch(() => undefined);
+    await srv.client.delete(PODS, "default", "watched-pod", { gracePeriodSeconds: 0 }).catch(() => undefined);
   }
 });
 

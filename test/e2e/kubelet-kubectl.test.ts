@@ -8,15 +8,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { registry } from "#pkg/api/resources.js";
+import { PODS } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
 import { cleanupCluster, docker, startKubelet, type TestKubelet } from "../harness/kubelet.js";
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
-
-const pods = registry.lookup("pods")!;
 
 describe("kubectl logs/exec/port-forward through the API server to the kubelet", () => {
   const cluster = `kl-e2e-${randomUUID().slice(0, 8)}`;
@@ -69,8 +67,8 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
         ],
       },
     };
-    await api.client.create(pods, "default", pod);
-    await waitFor(async () => (await api.client.get<Pod>(pods, "default", "web")).status?.phase === "Running", {
+    await api.client.create(PODS, "default", pod);
+    await waitFor(async () => (await api.client.get<Pod>(PODS, "default", "web")).status?.phase === "Running", {
       timeoutMs: 30_000,
       message: "pod web Running",
     });
@@ -144,7 +142,7 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
     const cat = await kubectl(["exec", "-i", "web", "-c", "side", "--", "cat"], "from-stdin\n");
     assert.equal(cat.code, 0, cat.stderr);
     assert.equal(cat.stdout, "from-stdin\n");
-    const ip = (await api.client.get<Pod>(pods, "default", "web")).status?.podIP ?? "";
+    const ip = (await api.client.get<Pod>(PODS, "default", "web")).status?.podIP ?? "";
     const local = await kubectl([
       "exec",
       "web",
@@ -208,7 +206,7 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
   });
 
   test("kubectl logs --previous shows the last terminated container", async () => {
-    await api.client.create(pods, "default", {
+    await api.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "crashy", namespace: "default" },
@@ -226,7 +224,7 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
     });
     await waitFor(
       async () =>
-        ((await api.client.get<Pod>(pods, "default", "crashy")).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
+        ((await api.client.get<Pod>(PODS, "default", "crashy")).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
       { timeoutMs: 30_000, message: "crashy restarted once" },
     );
     const prev = await waitFor(

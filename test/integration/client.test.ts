@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { generate } from "selfsigned";
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import { registry } from "#pkg/api/resources.js";
+import { CONFIGMAPS, EVENTS, LEASES, NAMESPACES } from "#pkg/api/resources.js";
 import type { Lease } from "#pkg/api/types/coordination.js";
 import type { Event } from "#pkg/api/types/core.js";
 import { Informer, isTombstone } from "#pkg/cache/informer.js";
@@ -23,11 +23,6 @@ import { LeaderElector, microTime } from "#pkg/controller/leader.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { waitFor } from "../harness/wait.js";
 
-const configmaps = registry.lookup("configmaps")!;
-const namespaces = registry.lookup("namespaces")!;
-const leases = registry.lookup("leases")!;
-const events = registry.lookup("events")!;
-
 let api: TestApiServer;
 let client: ApiClient;
 const NS = "client-it";
@@ -35,7 +30,7 @@ const NS = "client-it";
 before(async () => {
   api = await startApiServer();
   client = ApiClient.fromKubeconfig({ path: api.kubeconfigPath });
-  await client.create(namespaces, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+  await client.create(NAMESPACES, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
 });
 after(async () => {
   await client?.close();
@@ -48,17 +43,17 @@ function cm(name: string, data: Record<string, string> = {}): KubeObject {
 
 describe("ApiClient against the apiserver", () => {
   test("CRUD, patch flavours and Status errors", async () => {
-    const created = await client.create(configmaps, NS, cm("crud", { a: "1" }));
+    const created = await client.create(CONFIGMAPS, NS, cm("crud", { a: "1" }));
     assert.ok(created.metadata.resourceVersion);
-    await assert.rejects(client.create(configmaps, NS, cm("crud")), (e: unknown) => isAlreadyExists(e));
-    const merged = await client.patch(configmaps, NS, "crud", { data: { b: "2" } }, "merge");
+    await assert.rejects(client.create(CONFIGMAPS, NS, cm("crud")), (e: unknown) => isAlreadyExists(e));
+    const merged = await client.patch(CONFIGMAPS, NS, "crud", { data: { b: "2" } }, "merge");
     assert.deepEqual(merged.data, { a: "1", b: "2" });
-    const jp = await client.patch(configmaps, NS, "crud", [{ op: "remove", path: "/data/a" }], "json");
+    const jp = await client.patch(CONFIGMAPS, NS, "crud", [{ op: "remove", path: "/data/a" }], "json");
     assert.deepEqual(jp.data, { b: "2" });
     const stale = { ...created, data: { x: "y" } };
-    await assert.rejects(client.update(configmaps, NS, stale), (e: unknown) => isConflict(e));
-    await client.delete(configmaps, NS, "crud");
-    await assert.rejects(client.get(configmaps, NS, "crud"), (e: unknown) => {
+    await assert.rejects(client.update(CONFIGMAPS, NS, stale), (e: unknown) => isConflict(e));
+    await client.delete(CONFIGMAPS, NS, "crud");
+    await assert.rejects(client.get(CONFIGMAPS, NS, "crud"), (e: unknown) => {
       assert.ok(e instanceof StatusError && isNotFound(e));
       assert.match(e.message, /configmaps "crud" not found/);
       return true;
@@ -66,7 +61,7 @@ describe("ApiClient against the apiserver", () => {
   });
 
   test("server-side apply sends apply-patch+yaml with a field manager", async () => {
-    const applied = await client.patch(configmaps, NS, "ssa", cm("ssa", { k: "v" }), "apply", {
+    const applied = await client.patch(CONFIGMAPS, NS, "ssa", cm("ssa", { k: "v" }), "apply", {
       fieldManager: "it",
       force: true,
     });
@@ -74,8 +69,8 @@ describe("ApiClient against the apiserver", () => {
   });
 
   test("table returns a Table", async () => {
-    await client.create(configmaps, NS, cm("tbl"));
-    const t = await client.table(configmaps, NS, {});
+    await client.create(CONFIGMAPS, NS, cm("tbl"));
+    const t = await client.table(CONFIGMAPS, NS, {});
     assert.equal(t.kind, "Table");
     assert.ok(t.rows.length >= 1);
   });
@@ -84,17 +79,17 @@ describe("ApiClient against the apiserver", () => {
     const ac = new AbortController();
     const got: ResumableEvent<KubeObject>[] = [];
     const done = (async () => {
-      for await (const ev of watchWithResume(client, configmaps, NS, { labelSelector: "app=watch" }, ac.signal)) {
+      for await (const ev of watchWithResume(client, CONFIGMAPS, NS, { labelSelector: "app=watch" }, ac.signal)) {
         got.push(ev);
       }
     })();
     await waitFor(() => got.length >= 1, { message: "initial RELIST" });
     assert.equal(got[0]?.type, "RELIST");
-    await client.create(configmaps, NS, {
+    await client.create(CONFIGMAPS, NS, {
       ...cm("w1"),
       metadata: { name: "w1", namespace: NS, labels: { app: "watch" } },
     });
-    await client.delete(configmaps, NS, "w1");
+    await client.delete(CONFIGMAPS, NS, "w1");
     await waitFor(() => got.some((e) => e.type === "DELETED"), { message: "DELETED event" });
     assert.deepEqual(
       got.filter((e) => e.type !== "BOOKMARK").map((e) => e.type),
@@ -107,11 +102,11 @@ describe("ApiClient against the apiserver", () => {
 
 describe("Informer against the apiserver", () => {
   test("sees adds, updates and deletes; list items carry kind/apiVersion", async () => {
-    await client.create(configmaps, NS, {
+    await client.create(CONFIGMAPS, NS, {
       ...cm("pre"),
       metadata: { name: "pre", namespace: NS, labels: { app: "inf" } },
     });
-    const inf = new Informer<KubeObject>(client, configmaps, { namespace: NS, labelSelector: "app=inf" });
+    const inf = new Informer<KubeObject>(client, CONFIGMAPS, { namespace: NS, labelSelector: "app=inf" });
     const seen: string[] = [];
     inf.on("add", (o) => seen.push(`add ${o.metadata.name}`));
     inf.on("update", (_o, n) => seen.push(`update ${n.metadata.name} ${JSON.stringify(n.data)}`));
@@ -121,9 +116,9 @@ describe("Informer against the apiserver", () => {
     await inf.waitForSync(ac.signal);
     assert.equal(inf.get(`${NS}/pre`)?.kind, "ConfigMap");
     assert.equal(inf.get(`${NS}/pre`)?.apiVersion, "v1");
-    await client.create(configmaps, NS, { ...cm("x"), metadata: { name: "x", namespace: NS, labels: { app: "inf" } } });
-    await client.patch(configmaps, NS, "x", { data: { v: "2" } }, "merge");
-    await client.delete(configmaps, NS, "x");
+    await client.create(CONFIGMAPS, NS, { ...cm("x"), metadata: { name: "x", namespace: NS, labels: { app: "inf" } } });
+    await client.patch(CONFIGMAPS, NS, "x", { data: { v: "2" } }, "merge");
+    await client.delete(CONFIGMAPS, NS, "x");
     await waitFor(() => seen.includes("delete x"), { message: "delete x" });
     assert.deepEqual(seen, ["add pre", "add x", 'update x {"v":"2"}', "delete x"]);
     assert.equal(inf.byIndex("namespace", NS).length, 1);
@@ -167,7 +162,7 @@ describe("LeaderElector against the apiserver", () => {
     await runA;
     assert.equal(state.a, "stopped-cb");
     await waitFor(() => state.b === "leading", { timeoutMs: 5000, message: "b takes over after a releases" });
-    const lease = await client.get<Lease>(leases, NS, name);
+    const lease = await client.get<Lease>(LEASES, NS, name);
     assert.equal(lease.spec?.holderIdentity, "b");
     assert.equal(lease.spec?.leaseTransitions, 1);
     acB.abort();
@@ -177,7 +172,7 @@ describe("LeaderElector against the apiserver", () => {
   test("takes over a lease whose holder stopped renewing", async () => {
     const name = "stale";
     const now = Date.now();
-    await client.create(leases, NS, {
+    await client.create(LEASES, NS, {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
       metadata: { name, namespace: NS },
@@ -199,19 +194,19 @@ describe("LeaderElector against the apiserver", () => {
     });
     await waitFor(() => leadingAt > 0, { timeoutMs: 8000, message: "c acquires the stale lease" });
     assert.ok(leadingAt - now >= 1900, `took over after ${leadingAt - now} ms, before the lease expired`);
-    const lease = await client.get<Lease>(leases, NS, name);
+    const lease = await client.get<Lease>(LEASES, NS, name);
     assert.equal(lease.spec?.holderIdentity, "c");
     assert.equal(lease.spec?.leaseTransitions, 4);
     ac.abort();
     await run;
-    const released = await client.get<Lease>(leases, NS, name);
+    const released = await client.get<Lease>(LEASES, NS, name);
     assert.equal(released.spec?.holderIdentity ?? "", "", "released on shutdown");
   });
 });
 
 describe("EventRecorder against the apiserver", () => {
   test("folds repeats into one Event with a count; cluster-scoped objects go to default", async () => {
-    const obj = await client.create(configmaps, NS, cm("evt"));
+    const obj = await client.create(CONFIGMAPS, NS, cm("evt"));
     const rec = new EventRecorder(client, { component: "it-controller", host: "host1" });
     for (let i = 0; i < 3; i++) rec.event(obj, "Warning", "BackOff", "Back-off restarting failed container");
     rec.event(obj, "Normal", "Synced", "synced ok");
@@ -219,7 +214,7 @@ describe("EventRecorder against the apiserver", () => {
     rec.event(node, "Normal", "Starting", "Starting kubelet.");
     await rec.flush();
 
-    const list = await client.list<Event>(events, NS);
+    const list = await client.list<Event>(EVENTS, NS);
     const mine = list.items.filter((e) => e.involvedObject.name === "evt");
     assert.equal(mine.length, 2);
     const backoff = mine.find((e) => e.reason === "BackOff")!;
@@ -241,7 +236,7 @@ describe("EventRecorder against the apiserver", () => {
     assert.ok(backoff.firstTimestamp && backoff.lastTimestamp);
     assert.ok(backoff.metadata.name?.startsWith("evt."));
 
-    const nodeEvents = (await client.list<Event>(events, "default")).items.filter(
+    const nodeEvents = (await client.list<Event>(EVENTS, "default")).items.filter(
       (e) => e.involvedObject.name === "n-events",
     );
     assert.equal(nodeEvents.length, 1);
@@ -313,10 +308,10 @@ describe("watch resilience against the apiserver", () => {
       second = await startApiServer({ etcd: api.etcd, prefix: api.prefix, extraArgs });
       proxy.target = Number(new URL(second.url).port);
       const mk = (name: string) =>
-        client.create(configmaps, NS, { ...cm(name), metadata: { name, namespace: NS, labels: { app: "restart" } } });
+        client.create(CONFIGMAPS, NS, { ...cm(name), metadata: { name, namespace: NS, labels: { app: "restart" } } });
       await mk("r1");
       await mk("r2");
-      const inf = new Informer<KubeObject>(proxied, configmaps, {
+      const inf = new Informer<KubeObject>(proxied, CONFIGMAPS, {
         namespace: NS,
         labelSelector: "app=restart",
         backoff: { initialMs: 50, maxMs: 200 },
@@ -332,7 +327,7 @@ describe("watch resilience against the apiserver", () => {
       // The apiserver goes away; meanwhile r1 is deleted and r4 created (through the first one).
       await second.stop();
       second = undefined;
-      await client.delete(configmaps, NS, "r1");
+      await client.delete(CONFIGMAPS, NS, "r1");
       await mk("r4");
       // A new apiserver's watch cache starts now: the informer's resourceVersion is too old (410).
       third = await startApiServer({ etcd: api.etcd, prefix: api.prefix, extraArgs });
@@ -363,7 +358,7 @@ describe("watch resilience against the apiserver", () => {
     const proxied = new ApiClient({ ...client.config, server: `https://127.0.0.1:${proxy.port}` });
     const ac = new AbortController();
     try {
-      const inf = new Informer<KubeObject>(proxied, configmaps, {
+      const inf = new Informer<KubeObject>(proxied, CONFIGMAPS, {
         namespace: NS,
         labelSelector: "app=drop",
         backoff: { initialMs: 50, maxMs: 200 },
@@ -373,7 +368,7 @@ describe("watch resilience against the apiserver", () => {
       const running = inf.run(ac.signal);
       await inf.waitForSync(ac.signal);
       const mk = (name: string) =>
-        client.create(configmaps, NS, { ...cm(name), metadata: { name, namespace: NS, labels: { app: "drop" } } });
+        client.create(CONFIGMAPS, NS, { ...cm(name), metadata: { name, namespace: NS, labels: { app: "drop" } } });
       await mk("d1");
       await waitFor(() => adds.includes("d1"), { message: "d1 via the proxy" });
       const rvBefore = inf.lastSyncResourceVersion;
