@@ -1,74 +1,36 @@
-// syncPod against FakeRuntime and an in-memory stand-in for the few API calls the kubelet makes
-// (pod status updates, the final pod delete, ConfigMap/Secret/Service reads).
+// syncPod against FakeRuntime, with pkg/testing's fakes: FakeClient for the API calls the kubelet
+// makes (pod status updates, the final pod delete, ConfigMap/Secret watches), FakeInformer for
+// the pods and Services, FakeRecorder for the Events.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { notFound } from "#pkg/api/errors.js";
-import type { KubeObject } from "#pkg/api/meta.js";
-import type { ResourceInfo } from "#pkg/api/resources.js";
-import type { Pod } from "#pkg/api/types/index.js";
-import type { ApiClient } from "#pkg/client/client.js";
+import { registry } from "#pkg/api/resources.js";
+import type { ConfigMap, Pod, Service } from "#pkg/api/types/index.js";
+import { InformerFactory } from "#pkg/cache/factory.js";
+import { FakeClock } from "#pkg/runtime/clock.js";
 import { silentLogger } from "#pkg/runtime/log.js";
+import { FakeClient, FakeInformer, FakeRecorder } from "#pkg/testing/index.js";
+import { waitFor } from "../test/harness/wait.js";
 import { Kubelet } from "./kubelet.js";
 import { FakeRuntime } from "./runtime/fake.js";
-import type { EventSink, PodSource } from "./sources.js";
 import { hashContainer } from "./spec.js";
-import { VolumeManager } from "./volumes.js";
 
-/** FakeApi records pod status writes and deletes; other reads answer NotFound or empty lists. */
-class FakeApi {
-  readonly statuses = new Map<string, Pod["status"]>();
-  /** Every waiting reason ever written, per pod. */
-  readonly reasons = new Map<string, string[]>();
-  readonly deleted: string[] = [];
-  async update<T>(_r: ResourceInfo, _ns: string | undefined, obj: KubeObject): Promise<T> {
-    const name = obj.metadata.name ?? "";
-    this.statuses.set(name, structuredClone((obj as Pod).status));
-    for (const c of (obj as Pod).status?.containerStatuses ?? [])
-      if (c.state?.waiting?.reason) this.reasons.set(name, [...(this.reasons.get(name) ?? []), c.state.waiting.reason]);
-    return obj as T;
-  }
-  async get(r: ResourceInfo, _ns: string | undefined, name: string): Promise<never> {
-    throw notFound({ group: r.group, resource: r.resource }, name);
-  }
-  async list() {
-    return { metadata: {}, items: [] };
-  }
-  async delete(_r: ResourceInfo, _ns: string | undefined, name: string) {
-    this.deleted.push(name);
-    return { metadata: {} };
-  }
+const PODS = registry.mustLookup("pods");
+const CONFIGMAPS = registry.mustLookup("configmaps");
+
+/** Every waiting reason the kubelet wrote into a pod's status, in order. */
+function reasons(client: FakeClient, name: string): string[] {
+  return client
+    .actionsOf("update", PODS)
+    .filter((a) => a.name === name && a.subresource === "status")
+    .flatMap((a) => ((a.object as Pod).status?.containerStatuses ?? []).map((c) => c.state?.waiting?.reason))
+    .filter((r): r is string => !!r);
 }
 
-class FakePods implements PodSource {
-  private readonly handlers: Record<string, ((...a: Pod[]) => void)[]> = { add: [], update: [], delete: [] };
-  private readonly store = new Map<string, Pod>();
-  on(ev: "add" | "update" | "delete", h: (...a: Pod[]) => void): void {
-    this.handlers[ev]?.push(h);
-  }
-  async run(): Promise<void> {}
-  async waitForSync(): Promise<void> {}
-  get(key: string) {
-    return this.store.get(key);
-  }
-  list() {
-    return [...this.store.values()];
-  }
-  add(p: Pod): void {
-    this.store.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
-    for (const h of this.handlers.add ?? []) h(p);
-  }
-}
-
-const events: EventSink & { seen: string[] } = {
-  seen: [],
-  event(_o, _t, reason) {
-    this.seen.push(reason);
-  },
-};
+const status = (client: FakeClient, name: string) => client.object<Pod>(PODS, "default", name)?.status;
 
 function pod(name: string, spec: Partial<NonNullable<Pod["spec"]>>): Pod {
   return {
@@ -88,25 +50,41 @@ describe("Kubelet.syncPod (fake runtime)", () => {
     const runtime = new FakeRuntime();
     runtime.images.add("img:1");
     runtime.images.add("pause");
-    const api = new FakeApi();
-    const pods = new FakePods();
-    const client = api as unknown as ApiClient;
+    const client = new FakeClient();
+    const informer = new FakeInformer<Pod>();
+    const events = new FakeRecorder();
     const kubelet = new Kubelet({
       client,
-      pods,
+      informers: new InformerFactory(client),
+      pods: informer,
+      services: new FakeInformer<Service>(),
       events,
       runtime,
       log: silentLogger,
       nodeName: "n1",
       nodeIP: "192.168.0.1",
       podInfraImage: "pause",
-      volumes: new VolumeManager({ rootDir: root, client, log: silentLogger }),
+      rootDir: root,
+      clock: new FakeClock(),
     });
-    return { runtime, api, pods, kubelet };
+    /** The API server has the pod, and the kubelet's informer delivers it. */
+    const pods = {
+      add(p: Pod) {
+        if (!client.object(PODS, "default", p.metadata.name ?? "")) client.seed(PODS, p);
+        else void client.update(PODS, "default", { ...p, metadata: { ...p.metadata, resourceVersion: undefined } });
+        informer.add(client.object<Pod>(PODS, "default", p.metadata.name ?? "") ?? p);
+      },
+    };
+    /** sync: wake the pod's worker and wait until no sync runs (what the PLEG or a resync would do). */
+    const sync = async (uid: string) => {
+      kubelet.podWorkers.wake(uid);
+      await kubelet.podWorkers.idle();
+    };
+    return { runtime, client, pods, kubelet, events, sync };
   }
 
   test("creates the sandbox and the containers, and reports Running with the pod IP", async () => {
-    const { runtime, api, pods, kubelet } = setup();
+    const { runtime, client, pods, sync, events } = setup();
     const p = pod("a", {
       containers: [
         { name: "c1", image: "img:1" },
@@ -114,7 +92,7 @@ describe("Kubelet.syncPod (fake runtime)", () => {
       ],
     });
     pods.add(p);
-    await kubelet.syncNow("uid-a");
+    await sync("uid-a");
     const list = await runtime.list();
     assert.equal(list.filter((c) => c.type === "sandbox").length, 1);
     assert.deepEqual(
@@ -124,13 +102,23 @@ describe("Kubelet.syncPod (fake runtime)", () => {
         .sort(),
       ["c1", "c2"],
     );
-    await waitUntil(() => api.statuses.get("a")?.phase === "Running");
-    assert.match(api.statuses.get("a")?.podIP ?? "", /^10\.0\.0\./);
-    assert.equal(api.statuses.get("a")?.hostIP, "192.168.0.1");
+    await waitFor(() => status(client, "a")?.phase === "Running", { timeoutMs: 2000 });
+    assert.match(status(client, "a")?.podIP ?? "", /^10\.0\.0\./);
+    assert.equal(status(client, "a")?.hostIP, "192.168.0.1");
+    const reasons = events.reasons("default/a");
+    assert.deepEqual(
+      reasons.filter((r) => r === "Started"),
+      ["Started", "Started"],
+    );
+    assert.deepEqual(
+      events.events.filter((e) => e.reason === "Created").map((e) => e.message),
+      ["Created container c1", "Created container c2"],
+    );
+    assert.ok(!reasons.includes("Failed"), reasons.join(","));
   });
 
   test("adopts running containers whose hash matches: a sync starts nothing", async () => {
-    const { runtime, pods, kubelet } = setup();
+    const { runtime, pods, sync } = setup();
     const p = pod("b", {});
     const sb = await runtime.runSandbox({
       podUid: "uid-b",
@@ -160,7 +148,7 @@ describe("Kubelet.syncPod (fake runtime)", () => {
     await runtime.startContainer(id);
     runtime.calls.length = 0;
     pods.add(p);
-    await kubelet.syncNow("uid-b");
+    await sync("uid-b");
     assert.deepEqual(
       runtime.calls.filter((c) => !c.startsWith("pull")),
       [],
@@ -168,12 +156,12 @@ describe("Kubelet.syncPod (fake runtime)", () => {
   });
 
   test("a changed container spec replaces the container with restartCount + 1", async () => {
-    const { runtime, pods, kubelet } = setup();
+    const { runtime, pods, sync } = setup();
     pods.add(pod("c", {}));
-    await kubelet.syncNow("uid-c");
+    await sync("uid-c");
     runtime.images.add("img:2");
     pods.add({ ...pod("c", { containers: [{ name: "c", image: "img:2" }] }) });
-    await kubelet.syncNow("uid-c");
+    await sync("uid-c");
     const app = (await runtime.list()).filter((c) => c.type === "app");
     const running = app.find((c) => c.state === "running");
     assert.equal(running?.image, "img:2");
@@ -181,38 +169,88 @@ describe("Kubelet.syncPod (fake runtime)", () => {
   });
 
   test("restart policies: OnFailure leaves exit 0 alone, Never fails the pod", async () => {
-    const { runtime, api, pods, kubelet } = setup();
+    const { runtime, client, pods, sync } = setup();
     pods.add(pod("ok", { restartPolicy: "OnFailure" }));
-    await kubelet.syncNow("uid-ok");
+    await sync("uid-ok");
     const okId = (await runtime.list()).find((c) => c.podUid === "uid-ok" && c.type === "app")?.id ?? "";
     runtime.exit(okId, 0);
     runtime.calls.length = 0;
-    await kubelet.syncNow("uid-ok");
+    await sync("uid-ok");
     assert.ok(!runtime.calls.some((c) => c.startsWith("create")), runtime.calls.join(","));
-    await waitUntil(() => api.statuses.get("ok")?.phase === "Succeeded");
+    await waitFor(() => status(client, "ok")?.phase === "Succeeded", { timeoutMs: 2000 });
 
     pods.add(pod("never", { restartPolicy: "Never" }));
-    await kubelet.syncNow("uid-never");
+    await sync("uid-never");
     const id = (await runtime.list()).find((c) => c.podUid === "uid-never" && c.type === "app")?.id ?? "";
     runtime.exit(id, 2);
-    await kubelet.syncNow("uid-never");
-    await waitUntil(() => api.statuses.get("never")?.phase === "Failed");
-    assert.equal(api.statuses.get("never")?.containerStatuses?.[0]?.state?.terminated?.exitCode, 2);
+    await sync("uid-never");
+    await waitFor(() => status(client, "never")?.phase === "Failed", { timeoutMs: 2000 });
+    assert.equal(status(client, "never")?.containerStatuses?.[0]?.state?.terminated?.exitCode, 2);
   });
 
   test("a missing image that cannot be pulled: ErrImagePull, no container", async () => {
-    const { runtime, api, pods, kubelet } = setup();
+    const { runtime, client, pods, sync, events } = setup();
     pods.add(pod("img", { containers: [{ name: "c", image: "nope:1" }] }));
-    await kubelet.syncNow("uid-img");
+    await sync("uid-img");
     assert.ok(!(await runtime.list()).some((c) => c.type === "app"));
-    await waitUntil(() => api.reasons.get("img")?.includes("ErrImagePull") === true);
-    await kubelet.syncNow("uid-img");
-    await waitUntil(
-      () => api.reasons.get("img")?.includes("ImagePullBackOff") === true,
-      2000,
-      () => String(api.reasons.get("img")),
+    await waitFor(() => reasons(client, "img").includes("ErrImagePull"), { timeoutMs: 2000 });
+    await sync("uid-img");
+    await waitFor(() => reasons(client, "img").includes("ImagePullBackOff"), {
+      timeoutMs: 2000,
+      message: "ImagePullBackOff",
+    });
+    assert.ok(!(await runtime.list()).some((c) => c.type === "app"));
+    const seen = events.events.filter((e) => e.object === "default/img").map((e) => `${e.reason}: ${e.message}`);
+    assert.ok(seen.includes('Pulling: Pulling image "nope:1"'), seen.join("\n"));
+    assert.ok(seen.includes("Failed: Error: ErrImagePull"), seen.join("\n"));
+    assert.ok(seen.includes('BackOff: Back-off pulling image "nope:1"'), seen.join("\n"));
+    assert.equal(seen.filter((e) => e.startsWith("BackOff")).length, 1, "one BackOff event per backoff, not per sync");
+  });
+
+  test("ConfigMaps come from a watch, not a GET per sync; a ConfigMap created later starts the container", async () => {
+    const { runtime, client, pods, sync, events } = setup();
+    pods.add(
+      pod("cfg", { containers: [{ name: "c", image: "img:1", envFrom: [{ configMapRef: { name: "settings" } }] }] }),
     );
+    await sync("uid-cfg");
     assert.ok(!(await runtime.list()).some((c) => c.type === "app"));
+    await waitFor(() => reasons(client, "cfg").includes("CreateContainerConfigError"), { timeoutMs: 2000 });
+    assert.ok(events.events.some((e) => e.message === 'Error: configmap "settings" not found'));
+
+    const cm: ConfigMap = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "settings", namespace: "default" },
+      data: { MODE: "fast" },
+    };
+    await client.create(CONFIGMAPS, "default", cm);
+    // The watch wakes the pod: no resync, no explicit wake.
+    const app = await waitFor(
+      async () => (await runtime.list()).find((c) => c.type === "app" && c.state === "running"),
+      {
+        timeoutMs: 2000,
+        message: "the container started after its ConfigMap appeared",
+      },
+    );
+    assert.ok(runtime.configs.get(app.id)?.env.includes("MODE=fast"));
+    await sync("uid-cfg");
+    assert.deepEqual(client.actionsOf("get", CONFIGMAPS), [], "no GET for a watched ConfigMap");
+    assert.equal(client.actionsOf("watch", CONFIGMAPS).length, 1, "one watch for the one ConfigMap");
+  });
+
+  test("a serviceAccountToken projection writes no (empty) token file and asks no TokenRequest", async () => {
+    const { runtime, pods, sync } = setup();
+    pods.add(
+      pod("tok", {
+        volumes: [{ name: "kube-api-access", projected: { sources: [{ serviceAccountToken: { path: "token" } }] } }],
+        containers: [
+          { name: "c", image: "img:1", volumeMounts: [{ name: "kube-api-access", mountPath: "/var/run/secrets" }] },
+        ],
+      }),
+    );
+    await sync("uid-tok");
+    assert.ok((await runtime.list()).some((c) => c.type === "app" && c.state === "running"));
+    assert.equal(existsSync(join(root, "pods", "uid-tok", "volumes", "kube-api-access", "token")), false);
   });
 
   test("a pod the API no longer has: its containers are removed", async () => {
@@ -232,11 +270,3 @@ describe("Kubelet.syncPod (fake runtime)", () => {
     assert.equal((await runtime.list()).length, 0);
   });
 });
-
-async function waitUntil(fn: () => boolean, timeoutMs = 2000, why?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in time${why ? `: ${why()}` : ""}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

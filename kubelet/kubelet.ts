@@ -14,6 +14,9 @@ import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { type ResourceInfo, registry } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { ConfigMap, Container, Pod, PodSpec, Secret, Service } from "#pkg/api/types/index.js";
+import type { InformerFactory } from "#pkg/cache/factory.js";
+import { type InformerView, objectOf } from "#pkg/cache/informer.js";
+import { NAMESPACE_INDEX, UID_INDEX, uidIndexFunc } from "#pkg/cache/store.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
@@ -38,18 +41,23 @@ import { generatePodStatus, instancesOf, type Waiting } from "./pod-status.js";
 import { PodWorkers, type SyncResult } from "./pod-workers.js";
 import { type ProbeKind, ProbeManager } from "./prober.js";
 import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
-import type { EventSink, PodSource } from "./sources.js";
+import type { EventSink } from "./sources.js";
 import { type DNSOptions, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
 import { StatsProvider, type Summary } from "./stats.js";
 import { StatusManager } from "./status-manager.js";
-import { VolumeError, type VolumeManager } from "./volumes.js";
+import { VolumeError, VolumeManager } from "./volumes.js";
+import { configMapNames, secretNames, WatchBasedManager } from "./watch-manager.js";
 
 const info = (name: string): ResourceInfo => registry.mustLookup(name);
 
 export interface KubeletOptions {
   client: ApiClient;
-  /** Pods bound to this node (an Informer with fieldSelector spec.nodeName=<node>). */
-  pods: PodSource;
+  /** The process's InformerFactory; run() starts it and waits for its informers to sync. */
+  informers: InformerFactory;
+  /** Pods bound to this node (the factory's informer with fieldSelector spec.nodeName=<node>). */
+  pods: InformerView<Pod>;
+  /** Every Service (for the pods' service environment variables). */
+  services: InformerView<Service>;
   events: EventSink;
   runtime: Runtime;
   log: Logger;
@@ -65,7 +73,7 @@ export interface KubeletOptions {
   /** Container creates+starts allowed in flight (PERF C2: Docker tops out near 10 starts/s). */
   maxParallelStarts?: number;
   /** Pod volumes live under <rootDir>/pods/<uid>. */
-  volumes: VolumeManager;
+  rootDir: string;
   /** --cluster-dns / --cluster-domain. */
   dns?: DNSOptions;
   clock?: Clock;
@@ -81,11 +89,13 @@ const VOLUME_RETRY_MS = 2000;
 const CONFIG_ERROR_RETRY_MS = 10_000;
 
 export class Kubelet {
-  readonly pods: PodSource;
+  readonly pods: InformerView<Pod>;
   readonly metrics: KubeletMetrics;
   readonly registry: Registry;
-  private readonly byUid = new Map<string, Pod>();
-  private readonly workers: PodWorkers;
+  readonly podWorkers: PodWorkers;
+  private readonly configMaps: WatchBasedManager<ConfigMap>;
+  private readonly secrets: WatchBasedManager<Secret>;
+  private readonly volumes: VolumeManager;
   private readonly pleg: Pleg;
   private readonly status: StatusManager;
   private readonly probes: ProbeManager;
@@ -120,11 +130,11 @@ export class Kubelet {
       log: o.log,
       clock: this.clock,
       relistPeriodMs: o.relistPeriodMs ?? 1000,
-      onPodChanged: (uid) => this.workers.wake(uid),
+      onPodChanged: (uid) => this.podWorkers.wake(uid),
       onRelist: () => this.metrics.plegRelists.inc(),
     });
     this.metrics = new KubeletMetrics(this.registry, () => this.pleg.cached());
-    this.workers = new PodWorkers(
+    this.podWorkers = new PodWorkers(
       async (uid) => {
         this.metrics.podSyncs.inc();
         try {
@@ -134,13 +144,13 @@ export class Kubelet {
           throw err;
         }
       },
-      { log: o.log, signal: this.signal, resyncMs: o.resyncMs ?? 10_000 },
+      { log: o.log, signal: this.signal, resyncMs: o.resyncMs ?? 10_000, clock: this.clock },
     );
     this.status = new StatusManager({ client: o.client, log: o.log.child({ module: "status" }) });
     this.probes = new ProbeManager({
       runtime: o.runtime,
       log: o.log.child({ module: "prober" }),
-      onChange: (uid) => this.workers.wake(uid),
+      onChange: (uid) => this.podWorkers.wake(uid),
       onUnhealthy: (pod, _container, kind, message) =>
         this.events.event(pod, "Warning", "Unhealthy", `${capitalize(kind)} probe failed: ${message}`),
     });
@@ -162,26 +172,52 @@ export class Kubelet {
       clock: this.clock,
       signal: this.signal,
     });
-    this.envSources = apiEnvSources(o.client, this.clock, o.log);
+    const manager = <T extends ConfigMap | Secret>(resource: string, referencedNames: (pod: Pod) => Set<string>) =>
+      new WatchBasedManager<T>({
+        client: o.client,
+        resource: info(resource),
+        referencedNames,
+        onChange: (uids) => {
+          for (const uid of uids) this.podWorkers.wake(uid);
+        },
+        log: o.log.child({ module: resource }),
+        clock: this.clock,
+      });
+    this.configMaps = manager<ConfigMap>("configmaps", configMapNames);
+    this.secrets = manager<Secret>("secrets", secretNames);
+    const objects = {
+      configMap: (ns: string, name: string) => this.configMaps.get(ns, name),
+      secret: (ns: string, name: string) => this.secrets.get(ns, name),
+    };
+    this.volumes = new VolumeManager({
+      rootDir: o.rootDir,
+      log: o.log.child({ module: "volumes" }),
+      clock: this.clock,
+      ...objects,
+    });
+    this.envSources = {
+      services: async (ns) => {
+        // Service variables are fixed at container start: never build them from a cache not yet filled.
+        if (!o.services.hasSynced()) await o.services.waitForSync(this.signal);
+        return o.services.byIndex(NAMESPACE_INDEX, ns);
+      },
+      ...objects,
+    };
     this.starts = new Semaphore(o.maxParallelStarts ?? 6);
 
-    this.pods.on("add", (p) => this.onPod(p));
-    this.pods.on("update", (_old, p) => this.onPod(p));
-    this.pods.on("delete", (p) => {
-      // A tombstone (missed delete) carries the last known object.
-      const pod = "metadata" in p ? (p as Pod) : (p.lastKnown ?? p.obj);
-      const uid = pod?.metadata.uid;
-      if (!uid) return;
-      this.byUid.delete(uid);
-      this.workers.wake(uid);
-    });
+    this.pods.addIndex(UID_INDEX, uidIndexFunc);
+    const wake = (p: Pod) => {
+      if (p.metadata.uid) this.podWorkers.wake(p.metadata.uid);
+    };
+    this.pods.on("add", wake);
+    this.pods.on("update", (_old, p) => wake(p));
+    // A tombstone (a delete seen only by a relist) carries the last known object.
+    this.pods.on("delete", (p) => wake(objectOf(p)));
   }
 
-  private onPod(p: Pod): void {
-    const uid = p.metadata.uid;
-    if (!uid) return;
-    this.byUid.set(uid, p);
-    this.workers.wake(uid);
+  /** podByUid: the informer's pod with this uid (pods are keyed by name; a uid names one incarnation). */
+  private podByUid(uid: string): Pod | undefined {
+    return this.pods.byIndex(UID_INDEX, uid)[0];
   }
 
   /** summary: /stats/summary. */
@@ -192,16 +228,6 @@ export class Kubelet {
   /** metricsText: the registry in Prometheus text exposition. */
   metricsText(): Promise<string> {
     return this.registry.metrics();
-  }
-
-  /**
-   * syncNow wakes the pod's worker and resolves once no worker is running (tests, and callers
-   * that need the effect of one sync before they go on). It never runs syncPod itself, so the
-   * one-worker-per-pod rule holds.
-   */
-  async syncNow(uid: string): Promise<void> {
-    this.workers.wake(uid);
-    while (this.workers.busy) await new Promise((r) => setTimeout(r, 2));
   }
 
   /** getPod: the informer's view of a pod of this node (for the kubelet server). */
@@ -223,21 +249,24 @@ export class Kubelet {
   }
 
   /**
-   * run starts the informer, the PLEG (runtime events + relist) and the pod workers, and
+   * run starts the informers, the PLEG (runtime events + relist) and the pod workers, and
    * resolves when the signal aborts and work has stopped.
    */
   async run(signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", () => this.abort.abort(), { once: true });
     await this.o.runtime.ensureNetwork();
     const containers = await this.pleg.freshList();
-    const informerDone = this.pods.run(this.signal);
-    await this.pods.waitForSync(this.signal);
+    this.o.informers.start(this.signal);
+    await this.o.informers.waitForSync(this.signal);
     this.log.info({ pods: this.pods.list().length, containers: containers.length }, "pod cache synced");
     // Pods known only to the runtime (deleted while we were down) get a worker too, which removes them.
-    for (const c of containers) if (!this.byUid.has(c.podUid)) this.workers.wake(c.podUid);
-    for (const uid of await this.o.volumes.podUids()) if (!this.byUid.has(uid)) this.workers.wake(uid);
-    await Promise.allSettled([informerDone, this.pleg.run(this.signal)]);
+    for (const c of containers) if (!this.podByUid(c.podUid)) this.podWorkers.wake(c.podUid);
+    for (const uid of await this.volumes.podUids()) if (!this.podByUid(uid)) this.podWorkers.wake(uid);
+    await Promise.allSettled([this.o.informers.stopped(), this.pleg.run(this.signal)]);
+    await this.podWorkers.idle();
     this.probes.stopAll();
+    this.configMaps.stop();
+    this.secrets.stop();
   }
 
   private setWaiting(uid: string, container: string, w: Waiting | undefined): void {
@@ -262,7 +291,7 @@ export class Kubelet {
 
   /** syncPod: see the file header. Its steps are those of upstream's syncPod and kuberuntime's SyncPod. */
   async syncPod(uid: string): Promise<SyncResult> {
-    const pod = this.byUid.get(uid);
+    const pod = this.podByUid(uid);
     let containers = await this.pleg.podContainers(uid);
     if (!pod) return this.cleanupPod(uid, containers);
     if (pod.metadata.deletionTimestamp || this.terminating.has(uid)) return this.terminatePod(pod, containers);
@@ -275,6 +304,8 @@ export class Kubelet {
     }
     const spec = pod.spec;
     if (!spec) return {};
+    this.configMaps.registerPod(pod);
+    this.secrets.registerPod(pod);
     let requeue = Number.POSITIVE_INFINITY;
     const want = (ms: number | undefined) => {
       if (ms) requeue = Math.min(requeue, ms);
@@ -429,7 +460,7 @@ export class Kubelet {
   private async setupVolumes(pod: Pod, podIP: string, log: Logger): Promise<boolean> {
     const uid = pod.metadata.uid ?? "";
     try {
-      this.podVolumes.set(uid, await this.o.volumes.setup(pod, podIP, this.o.nodeIP));
+      this.podVolumes.set(uid, await this.volumes.setup(pod, podIP, this.o.nodeIP));
       return true;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -609,7 +640,7 @@ export class Kubelet {
     await Promise.all(apps.map((c) => this.lifecycle.killContainer(pod, c, grace, podIP)));
     await Promise.all(all.filter((c) => c.type === "sandbox").map((c) => this.o.runtime.stopContainer(c.id, 0)));
     await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
-    await this.o.volumes.cleanup(uid);
+    await this.volumes.cleanup(uid);
     log.info({ graceSeconds: grace, containers: all.length }, "pod containers stopped and removed");
     if (pod.metadata.deletionTimestamp) {
       try {
@@ -634,7 +665,7 @@ export class Kubelet {
       await Promise.all(all.filter((c) => c.state === "running").map((c) => this.o.runtime.stopContainer(c.id, 2)));
       await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
     }
-    await this.o.volumes.cleanup(uid);
+    await this.volumes.cleanup(uid);
     this.forget(uid);
     return { done: true };
   }
@@ -647,31 +678,9 @@ export class Kubelet {
     this.crashBackoff.resetPrefix(`${uid}/`);
     this.images.forgetPod(uid);
     this.status.forget(uid);
+    this.configMaps.unregisterPod(uid);
+    this.secrets.unregisterPod(uid);
   }
-}
-
-/** apiEnvSources: Services listed (concurrent starts share a list), ConfigMaps and Secrets read from the API. */
-function apiEnvSources(client: ApiClient, clock: Clock, log: Logger): EnvSources {
-  const serviceCache = new Map<string, { at: number; items: Service[] }>();
-  const getOrUndefined = <T extends ConfigMap | Secret>(resource: string, ns: string, name: string) =>
-    client.get<T>(info(resource), ns, name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
-  return {
-    async services(ns) {
-      const hit = serviceCache.get(ns);
-      // Only concurrent starts share a list: a Service created a moment ago must show up.
-      if (hit && clock.now() - hit.at < 200) return hit.items;
-      try {
-        const l = await client.list<Service>(info("services"), ns);
-        serviceCache.set(ns, { at: clock.now(), items: l.items });
-        return l.items;
-      } catch (err) {
-        log.debug({ err, namespace: ns }, "listing services for env vars failed");
-        return hit?.items ?? [];
-      }
-    },
-    configMap: (ns, name) => getOrUndefined<ConfigMap>("configmaps", ns, name),
-    secret: (ns, name) => getOrUndefined<Secret>("secrets", ns, name),
-  };
 }
 
 function capitalize(k: ProbeKind): string {

@@ -4,8 +4,8 @@
 // drain.
 
 import { registry as resources } from "#pkg/api/resources.js";
-import type { Pod } from "#pkg/api/types/index.js";
-import { Informer } from "#pkg/cache/informer.js";
+import type { Pod, Service } from "#pkg/api/types/index.js";
+import { InformerFactory } from "#pkg/cache/factory.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { EventRecorder } from "#pkg/controller/events.js";
 import { runMain } from "#pkg/runtime/flags.js";
@@ -17,7 +17,6 @@ import { Kubelet } from "./kubelet.js";
 import { defaultNodeIP, NodeManager, parseNodeLabels, parseTaints } from "./node.js";
 import { DockerRuntime } from "./runtime/docker.js";
 import { KubeletServer } from "./server.js";
-import { VolumeManager } from "./volumes.js";
 
 async function main(): Promise<void> {
   // 1. Flags.
@@ -32,14 +31,14 @@ async function main(): Promise<void> {
   const nodeIP = f.nodeIp ?? defaultNodeIP();
   const metrics = newRegistry();
 
-  // 4. Informers: the pods bound to this node.
-  const pods = new Informer<Pod>(client, resources.mustLookup("pods"), {
-    fieldSelector: `spec.nodeName=${nodeName}`,
-    log: log.child({ module: "pod-informer" }),
-  });
+  // 4. Informers, one factory for the process: the pods bound to this node, every Service.
+  // (ConfigMaps and Secrets are watched one by one, as pods reference them: kubelet/watch-manager.ts.)
+  const informers = new InformerFactory(client, { log: log.child({ module: "informers" }) });
   const kubelet = new Kubelet({
     client,
-    pods,
+    informers,
+    pods: informers.informer<Pod>(resources.mustLookup("pods"), { fieldSelector: `spec.nodeName=${nodeName}` }),
+    services: informers.informer<Service>(resources.mustLookup("services")),
     events: new EventRecorder(client, { component: "kubelet", host: nodeName, log }),
     runtime,
     log,
@@ -50,11 +49,7 @@ async function main(): Promise<void> {
     crashLoopBackoffMaxMs: f.backoffMax,
     imagePullBackoffBaseMs: f.imagePullBackoffBase,
     imagePullBackoffMaxMs: f.backoffMax,
-    volumes: new VolumeManager({
-      rootDir: f.rootDir ?? `/var/lib/kubeling/kubelet/${nodeName}`,
-      client,
-      log: log.child({ module: "volumes" }),
-    }),
+    rootDir: f.rootDir ?? `/var/lib/kubeling/kubelet/${nodeName}`,
     dns: { clusterDNS: f.clusterDns, clusterDomain: f.clusterDomain },
     registry: metrics,
   });

@@ -3,7 +3,8 @@
 // configMap, secret, downwardAPI and projected volumes are written with upstream's atomic-writer
 // layout (a timestamped data dir, a "..data" symlink swapped with rename, and per-key symlinks
 // into it), so a container sees a changed ConfigMap all at once. setup() is idempotent and is
-// called on every syncPod, which is how mounted files follow ConfigMap/Secret updates.
+// called on every syncPod, which is how mounted files follow ConfigMap/Secret updates; the
+// objects come from the kubelet's watch-based managers, never from a GET per sync.
 // The paths are host paths handed to Docker: a kubelet running in a container needs its
 // --root-dir mounted at the same path.
 
@@ -11,14 +12,10 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
-import { isNotFound } from "#pkg/api/errors.js";
-import { type ResourceInfo, registry } from "#pkg/api/resources.js";
 import type { ConfigMap, Pod, Secret, Volume } from "#pkg/api/types/index.js";
-import type { ApiClient } from "#pkg/client/client.js";
+import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { fieldRefValue } from "./spec.js";
-
-const info = (name: string): ResourceInfo => registry.mustLookup(name);
 
 /** A file to project into a volume: relative path, content, mode. */
 interface Projected {
@@ -31,8 +28,11 @@ export class VolumeError extends Error {}
 
 export interface VolumeManagerOptions {
   rootDir: string;
-  client: ApiClient;
   log: Logger;
+  /** ConfigMaps and Secrets of a namespace by name; undefined when they do not exist. */
+  configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+  secret(namespace: string, name: string): Promise<Secret | undefined>;
+  clock?: Clock;
 }
 
 export class VolumeManager {
@@ -83,6 +83,7 @@ export class VolumeManager {
   /** cleanup removes everything the pod had on disk. */
   async cleanup(uid: string): Promise<void> {
     for (const k of this.written.keys()) if (k.startsWith(`${uid}/`)) this.written.delete(k);
+    this.warnedToken.delete(uid);
     await rm(this.podDir(uid), { recursive: true, force: true });
   }
 
@@ -112,24 +113,6 @@ export class VolumeManager {
       if (type === "File" && !st.isFile()) throw new VolumeError(`hostPath type check failed: ${path} is not a file`);
     }
     return path;
-  }
-
-  private async getConfigMap(ns: string, name: string): Promise<ConfigMap | undefined> {
-    try {
-      return await this.o.client.get<ConfigMap>(info("configmaps"), ns, name);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  private async getSecret(ns: string, name: string): Promise<Secret | undefined> {
-    try {
-      return await this.o.client.get<Secret>(info("secrets"), ns, name);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
   }
 
   /** The files of a configMap/secret/downwardAPI/projected volume; undefined for other types. */
@@ -178,7 +161,7 @@ export class VolumeManager {
 
     if (v.configMap) {
       const name = v.configMap.name ?? "";
-      const cm = await this.getConfigMap(ns, name);
+      const cm = await this.o.configMap(ns, name);
       if (!cm && !v.configMap.optional) throw new VolumeError(`configmap "${name}" not found`);
       return keyed(
         cmData(cm),
@@ -190,7 +173,7 @@ export class VolumeManager {
     }
     if (v.secret) {
       const name = v.secret.secretName ?? "";
-      const s = await this.getSecret(ns, name);
+      const s = await this.o.secret(ns, name);
       if (!s && !v.secret.optional) throw new VolumeError(`secret "${name}" not found`);
       return keyed(
         secretData(s),
@@ -207,57 +190,38 @@ export class VolumeManager {
       for (const src of v.projected.sources ?? []) {
         if (src.configMap) {
           const name = src.configMap.name ?? "";
-          const cm = await this.getConfigMap(ns, name);
+          const cm = await this.o.configMap(ns, name);
           if (!cm && !src.configMap.optional) throw new VolumeError(`configmap "${name}" not found`);
           out.push(
             ...keyed(cmData(cm), src.configMap.items, mode, `ConfigMap ${ns}/${name}`, !!src.configMap.optional),
           );
         } else if (src.secret) {
           const name = src.secret.name ?? "";
-          const s = await this.getSecret(ns, name);
+          const s = await this.o.secret(ns, name);
           if (!s && !src.secret.optional) throw new VolumeError(`secret "${name}" not found`);
           out.push(...keyed(secretData(s), src.secret.items, mode, `Secret ${ns}/${name}`, !!src.secret.optional));
         } else if (src.downwardAPI) out.push(...downward(src.downwardAPI.items, mode));
-        else if (src.serviceAccountToken) {
-          const token = await this.serviceAccountToken(pod, src.serviceAccountToken);
-          out.push({ path: src.serviceAccountToken.path, data: Buffer.from(token), mode: 0o600 });
-        }
+        else if (src.serviceAccountToken) this.noTokenRequest(pod, src.serviceAccountToken.path);
       }
       return out;
     }
     return undefined;
   }
 
-  /** serviceAccountToken asks the TokenRequest API; without one, the token file is empty (logged). */
-  private async serviceAccountToken(
-    pod: Pod,
-    src: { audience?: string; expirationSeconds?: number; path: string },
-  ): Promise<string> {
-    const ns = pod.metadata.namespace ?? "default";
-    const sa = pod.spec?.serviceAccountName ?? "default";
-    try {
-      const res = await this.o.client.request("POST", `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
-        body: {
-          apiVersion: "authentication.k8s.io/v1",
-          kind: "TokenRequest",
-          spec: {
-            ...(src.audience ? { audiences: [src.audience] } : {}),
-            expirationSeconds: src.expirationSeconds ?? 3607,
-            boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata.name, uid: pod.metadata.uid },
-          },
-        },
-      });
-      let text = "";
-      for await (const c of res.body) text += c.toString();
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        const token = (JSON.parse(text) as { status?: { token?: string } }).status?.token;
-        if (token) return token;
-      }
-      this.o.log.debug({ pod: `${ns}/${pod.metadata.name}`, code: res.statusCode }, "no TokenRequest API; empty token");
-    } catch (err) {
-      this.o.log.debug({ err, pod: `${ns}/${pod.metadata.name}` }, "TokenRequest failed; empty token");
-    }
-    return "";
+  private readonly warnedToken = new Set<string>();
+
+  /**
+   * The API server does not serve TokenRequest yet: a serviceAccountToken projection is left out
+   * (no file rather than an empty one), once logged per pod.
+   */
+  private noTokenRequest(pod: Pod, path: string): void {
+    const uid = pod.metadata.uid ?? "";
+    if (this.warnedToken.has(uid)) return;
+    this.warnedToken.add(uid);
+    this.o.log.info(
+      { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, path },
+      "serviceAccountToken projection skipped: no TokenRequest API",
+    );
   }
 
   /** atomicWrite: upstream's AtomicWriter layout; a no-op when the content did not change. */
@@ -273,7 +237,7 @@ export class VolumeManager {
       if (n.startsWith("..") || n.startsWith("/")) throw new VolumeError(`invalid path "${f.path}" in volume`);
     }
     await mkdir(dir, { recursive: true });
-    const ts = `..${new Date().toISOString().replace(/[-:.]/g, "_")}_${digest.slice(0, 8)}`;
+    const ts = `..${new Date((this.o.clock ?? realClock).now()).toISOString().replace(/[-:.]/g, "_")}_${digest.slice(0, 8)}`;
     const dataDir = join(dir, ts);
     await rm(dataDir, { recursive: true, force: true });
     await mkdir(dataDir, { recursive: true });

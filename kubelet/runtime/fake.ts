@@ -26,6 +26,8 @@ export class FakeRuntime implements Runtime {
   readonly pullable = new Set<string>();
   /** Every call, in order, e.g. "create app web/c", "stop <id>". */
   readonly calls: string[] = [];
+  /** The config each container was created with, by id. */
+  readonly configs = new Map<string, ContainerConfig>();
   private seq = 0;
 
   async version(): Promise<string> {
@@ -79,6 +81,7 @@ export class FakeRuntime implements Runtime {
   async createContainer(cfg: ContainerConfig): Promise<string> {
     const id = this.id();
     this.calls.push(`create ${cfg.type} ${cfg.podName}/${cfg.name} #${cfg.restartCount}`);
+    this.configs.set(id, cfg);
     this.containers.set(id, {
       id,
       name: cfg.name,

@@ -33,7 +33,23 @@ type AddHandler<T> = (obj: T) => void;
 type UpdateHandler<T> = (old: T, cur: T) => void;
 type DeleteHandler<T> = (obj: T | Tombstone<T>) => void;
 
-export class Informer<T extends KubeObject = KubeObject> {
+/**
+ * InformerView: what a component reads from an informer (handlers, the cache and its indexes,
+ * sync state), the part a test can fake (pkg/testing FakeInformer).
+ */
+export interface InformerView<T extends KubeObject = KubeObject> {
+  on(ev: "add", h: (obj: T) => void): unknown;
+  on(ev: "update", h: (old: T, cur: T) => void): unknown;
+  on(ev: "delete", h: (obj: T | Tombstone<T>) => void): unknown;
+  get(key: string): T | undefined;
+  list(): T[];
+  byIndex(name: string, value: string): T[];
+  addIndex(name: string, fn: (obj: T) => string[]): void;
+  hasSynced(): boolean;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+}
+
+export class Informer<T extends KubeObject = KubeObject> implements InformerView<T> {
   readonly store = new Store<T>();
   readonly resource: ResourceType<T>;
   readonly #client: ApiClient;

@@ -24,6 +24,11 @@ export const NAMESPACE_INDEX = "namespace";
 
 export const namespaceIndexFunc: IndexFunc<KubeObject> = (obj) => [obj.metadata.namespace ?? ""];
 
+export const UID_INDEX = "uid";
+
+/** Index by metadata.uid: find an object by uid (the kubelet's pods) without a map of one's own. */
+export const uidIndexFunc: IndexFunc<KubeObject> = (obj) => (obj.metadata.uid ? [obj.metadata.uid] : []);
+
 /** Index pods (or anything with spec.nodeName) by node; "" for unbound ones. */
 export const nodeNameIndexFunc: IndexFunc<KubeObject> = (obj) => {
   const spec = obj.spec as { nodeName?: string } | undefined;

@@ -251,21 +251,32 @@ describe("kubelet (real API server, real Docker)", () => {
   });
 
   test("a missing image: ErrImagePull, then ImagePullBackOff", async () => {
-    await api.client.create(
-      pods,
-      "default",
-      podSpec("noimg", "node-1", { containers: [{ name: "c", image: "kubeling.local/does-not-exist:1.0" }] }),
-    );
+    // Every status the kubelet writes is observed through a watch from before the pod exists, so
+    // a reason shown only briefly (ErrImagePull) cannot fall between two polls.
+    const from = (await api.client.list(pods, "default")).metadata.resourceVersion;
+    const abort = new AbortController();
     const seen = new Set<string>();
-    await waitFor(
-      async () => {
-        const p = await get("noimg");
-        const reason = cs(p, "c")?.state?.waiting?.reason;
+    const watching = (async () => {
+      const opts = { fieldSelector: "metadata.name=noimg", ...(from ? { resourceVersion: from } : {}) };
+      for await (const ev of api.client.watch<Pod>(pods, "default", opts, abort.signal)) {
+        const reason = cs(ev.object, "c")?.state?.waiting?.reason;
         if (reason) seen.add(reason);
-        return seen.has("ErrImagePull") && seen.has("ImagePullBackOff");
-      },
-      { timeoutMs: 30_000, intervalMs: 50, message: "ErrImagePull and ImagePullBackOff" },
-    );
+      }
+    })().catch(() => undefined);
+    try {
+      await api.client.create(
+        pods,
+        "default",
+        podSpec("noimg", "node-1", { containers: [{ name: "c", image: "kubeling.local/does-not-exist:1.0" }] }),
+      );
+      await waitFor(() => seen.has("ErrImagePull") && seen.has("ImagePullBackOff"), {
+        timeoutMs: 30_000,
+        message: "ErrImagePull and ImagePullBackOff in the pod's watched statuses",
+      });
+    } finally {
+      abort.abort();
+      await watching;
+    }
     const p = await get("noimg");
     assert.equal(p.status?.phase, "Pending");
     await api.client.delete(pods, "default", "noimg", { gracePeriodSeconds: 0 });

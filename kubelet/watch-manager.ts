@@ -1,0 +1,156 @@
+// WatchBasedManager: the kubelet's ConfigMap and Secret managers (upstream pkg/kubelet/configmap,
+// pkg/kubelet/secret on util/manager/watch_based_manager.go). A pod's referenced objects are
+// registered when the pod is synced; each gets a single-object watch (fieldSelector
+// metadata.name=<name>), shared by every pod that references it and stopped when the last one
+// goes. get() reads that watch's cache, so a sync never issues a GET for a watched object. A
+// change wakes the pods that reference the object, so mounted files and failed starts follow it.
+
+import type { KubeObject } from "#pkg/api/meta.js";
+import type { ResourceInfo } from "#pkg/api/resources.js";
+import type { Pod } from "#pkg/api/types/index.js";
+import { Informer } from "#pkg/cache/informer.js";
+import type { ApiClient } from "#pkg/client/client.js";
+import type { Clock } from "#pkg/runtime/clock.js";
+import type { Logger } from "#pkg/runtime/log.js";
+
+/** How long get() waits for a new object's first list before the sync fails (and is retried). */
+const SYNC_TIMEOUT_MS = 10_000;
+
+interface Item<T extends KubeObject> {
+  informer: Informer<T>;
+  abort: AbortController;
+  /** uids of the pods that reference the object. */
+  pods: Set<string>;
+}
+
+export interface WatchBasedManagerOptions {
+  client: ApiClient;
+  resource: ResourceInfo;
+  /** The names of the objects of `resource` a pod references (in its own namespace). */
+  referencedNames: (pod: Pod) => Set<string>;
+  /** Called with the uids of the pods referencing an object that changed. */
+  onChange: (podUids: string[]) => void;
+  log: Logger;
+  clock: Clock;
+}
+
+export class WatchBasedManager<T extends KubeObject> {
+  private readonly items = new Map<string, Item<T>>();
+  /** pod uid → keys it references. */
+  private readonly byPod = new Map<string, Set<string>>();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: WatchBasedManagerOptions) {}
+
+  /** registerPod makes the manager watch what the pod references now (and stop what it no longer does). */
+  registerPod(pod: Pod): void {
+    const uid = pod.metadata.uid ?? "";
+    const ns = pod.metadata.namespace ?? "default";
+    const keys = new Set([...this.o.referencedNames(pod)].map((name) => `${ns}/${name}`));
+    for (const key of keys) this.item(key).pods.add(uid);
+    for (const key of this.byPod.get(uid) ?? []) if (!keys.has(key)) this.release(key, uid);
+    this.byPod.set(uid, keys);
+  }
+
+  /** unregisterPod drops the pod's references; objects no pod references any more stop being watched. */
+  unregisterPod(uid: string): void {
+    for (const key of this.byPod.get(uid) ?? []) this.release(key, uid);
+    this.byPod.delete(uid);
+  }
+
+  /**
+   * get: the object from its watch (undefined when it does not exist). An object no registered
+   * pod references is watched from now on, until stop().
+   */
+  async get(namespace: string, name: string): Promise<T | undefined> {
+    const key = `${namespace}/${name}`;
+    const { informer } = this.item(key);
+    if (!informer.hasSynced()) {
+      const timeout = new AbortController();
+      const cancel = this.o.clock.after(SYNC_TIMEOUT_MS, () => timeout.abort());
+      try {
+        await informer.waitForSync(AbortSignal.any([timeout.signal, this.abort.signal]));
+      } catch {
+        throw new Error(`failed to sync ${this.o.resource.resource} cache for ${key}: timed out`);
+      } finally {
+        cancel();
+      }
+    }
+    return informer.get(key);
+  }
+
+  /** stop ends every watch. */
+  stop(): void {
+    this.abort.abort();
+    this.items.clear();
+    this.byPod.clear();
+  }
+
+  /** watched: keys of the objects watched now (tests). */
+  watched(): string[] {
+    return [...this.items.keys()];
+  }
+
+  private item(key: string): Item<T> {
+    const it = this.items.get(key);
+    if (it) return it;
+    const [namespace = "", name = ""] = key.split("/");
+    const informer = new Informer<T>(this.o.client, this.o.resource, {
+      namespace,
+      fieldSelector: `metadata.name=${name}`,
+      log: this.o.log,
+      clock: this.o.clock,
+    });
+    const abort = new AbortController();
+    const item: Item<T> = { informer, abort, pods: new Set() };
+    // Changes after the first list wake the referencing pods; the first list is what get() waits for.
+    const changed = () => {
+      if (informer.hasSynced() && item.pods.size > 0) this.o.onChange([...item.pods]);
+    };
+    informer.on("add", changed).on("update", changed).on("delete", changed);
+    informer
+      .run(AbortSignal.any([abort.signal, this.abort.signal]))
+      .catch((err: unknown) => this.o.log.warn({ err, key }, "watch stopped"));
+    this.items.set(key, item);
+    return item;
+  }
+
+  private release(key: string, uid: string): void {
+    const it = this.items.get(key);
+    if (!it) return;
+    it.pods.delete(uid);
+    if (it.pods.size > 0) return;
+    it.abort.abort();
+    this.items.delete(key);
+  }
+}
+
+/** configMapNames: every ConfigMap a pod references (volumes, projections, env, envFrom). */
+export function configMapNames(pod: Pod): Set<string> {
+  const out = new Set<string>();
+  const add = (n: string | undefined) => n && out.add(n);
+  for (const v of pod.spec?.volumes ?? []) {
+    add(v.configMap?.name);
+    for (const s of v.projected?.sources ?? []) add(s.configMap?.name);
+  }
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const ef of c.envFrom ?? []) add(ef.configMapRef?.name);
+    for (const e of c.env ?? []) add(e.valueFrom?.configMapKeyRef?.name);
+  }
+  return out;
+}
+
+/** secretNames: every Secret a pod references (volumes, projections, env, envFrom). */
+export function secretNames(pod: Pod): Set<string> {
+  const out = new Set<string>();
+  const add = (n: string | undefined) => n && out.add(n);
+  for (const v of pod.spec?.volumes ?? []) {
+    add(v.secret?.secretName);
+    for (const s of v.projected?.sources ?? []) add(s.secret?.name);
+  }
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const ef of c.envFrom ?? []) add(ef.secretRef?.name);
+    for (const e of c.env ?? []) add(e.valueFrom?.secretKeyRef?.name);
+  }
+  return out;
+}
