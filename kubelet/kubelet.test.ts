@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { registry } from "#pkg/api/resources.js";
+import { CONFIGMAPS, PODS } from "#pkg/api/resources.js";
 import type { ConfigMap, Pod, Service } from "#pkg/api/types/index.js";
 import { InformerFactory } from "#pkg/cache/factory.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
@@ -17,9 +17,6 @@ import { waitFor } from "../test/harness/wait.js";
 import { Kubelet } from "./kubelet.js";
 import { FakeRuntime } from "./runtime/fake.js";
 import { hashContainer } from "./spec.js";
-
-const PODS = registry.mustLookup("pods");
-const CONFIGMAPS = registry.mustLookup("configmaps");
 
 /** Every waiting reason the kubelet wrote into a pod's status, in order. */
 function reasons(client: FakeClient, name: string): string[] {

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
-import { type ResourceInfo, registry } from "#pkg/api/resources.js";
+import { CONFIGMAPS, PODS, type ResourceType, SECRETS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { ConfigMap, Container, Pod, PodSpec, Secret, Service } from "#pkg/api/types/index.js";
 import type { InformerFactory } from "#pkg/cache/factory.js";
@@ -47,8 +47,6 @@ import { StatsProvider, type Summary } from "./stats.js";
 import { StatusManager } from "./status-manager.js";
 import { VolumeError, VolumeManager } from "./volumes.js";
 import { configMapNames, secretNames, WatchBasedManager } from "./watch-manager.js";
-
-const info = (name: string): ResourceInfo => registry.mustLookup(name);
 
 export interface KubeletOptions {
   client: ApiClient;
@@ -172,19 +170,22 @@ export class Kubelet {
       clock: this.clock,
       signal: this.signal,
     });
-    const manager = <T extends ConfigMap | Secret>(resource: string, referencedNames: (pod: Pod) => Set<string>) =>
+    const manager = <T extends ConfigMap | Secret>(
+      resource: ResourceType<T>,
+      referencedNames: (pod: Pod) => Set<string>,
+    ) =>
       new WatchBasedManager<T>({
         client: o.client,
-        resource: info(resource),
+        resource,
         referencedNames,
         onChange: (uids) => {
           for (const uid of uids) this.podWorkers.wake(uid);
         },
-        log: o.log.child({ module: resource }),
+        log: o.log.child({ module: resource.resource }),
         clock: this.clock,
       });
-    this.configMaps = manager<ConfigMap>("configmaps", configMapNames);
-    this.secrets = manager<Secret>("secrets", secretNames);
+    this.configMaps = manager(CONFIGMAPS, configMapNames);
+    this.secrets = manager(SECRETS, secretNames);
     const objects = {
       configMap: (ns: string, name: string) => this.configMaps.get(ns, name),
       secret: (ns: string, name: string) => this.secrets.get(ns, name),
@@ -644,7 +645,7 @@ export class Kubelet {
     log.info({ graceSeconds: grace, containers: all.length }, "pod containers stopped and removed");
     if (pod.metadata.deletionTimestamp) {
       try {
-        await this.o.client.delete(info("pods"), pod.metadata.namespace, pod.metadata.name ?? "", {
+        await this.o.client.delete(PODS, pod.metadata.namespace, pod.metadata.name ?? "", {
           gracePeriodSeconds: 0,
           preconditions: { uid },
         });

@@ -3,8 +3,7 @@
 // (pkg/runtime/flags.ts): flags → logger → client → informers → run until the shutdown signal →
 // drain.
 
-import { registry as resources } from "#pkg/api/resources.js";
-import type { Pod, Service } from "#pkg/api/types/index.js";
+import { PODS, SERVICES } from "#pkg/api/resources.js";
 import { InformerFactory } from "#pkg/cache/factory.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { EventRecorder } from "#pkg/controller/events.js";
@@ -37,8 +36,8 @@ async function main(): Promise<void> {
   const kubelet = new Kubelet({
     client,
     informers,
-    pods: informers.informer<Pod>(resources.mustLookup("pods"), { fieldSelector: `spec.nodeName=${nodeName}` }),
-    services: informers.informer<Service>(resources.mustLookup("services")),
+    pods: informers.informer(PODS, { fieldSelector: `spec.nodeName=${nodeName}` }),
+    services: informers.informer(SERVICES),
     events: new EventRecorder(client, { component: "kubelet", host: nodeName, log }),
     runtime,
     log,

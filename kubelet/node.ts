@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { isAlreadyExists, isConflict, isNotFound } from "#pkg/api/errors.js";
-import { type ResourceInfo, registry } from "#pkg/api/resources.js";
+import { LEASES, NODES } from "#pkg/api/resources.js";
 import { metaTime, microTime } from "#pkg/api/time.js";
 import type { Lease, Node, NodeCondition, NodeStatus, Taint } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
@@ -16,8 +16,6 @@ import { until } from "#pkg/runtime/wait.js";
 
 export const KUBELET_VERSION = "v1.31.0-kubeling";
 export const LEASE_NAMESPACE = "kube-node-lease";
-
-const info = (name: string): ResourceInfo => registry.mustLookup(name);
 
 export interface NodeOptions {
   client: ApiClient;
@@ -183,7 +181,7 @@ export class NodeManager {
       spec: this.o.taints.length > 0 ? { taints: this.o.taints } : {},
     };
     try {
-      const created = await this.o.client.create<Node>(info("nodes"), undefined, node);
+      const created = await this.o.client.create(NODES, undefined, node);
       this.log.info("registered node");
       await this.updateStatus();
       return created;
@@ -193,12 +191,12 @@ export class NodeManager {
     }
     // Existing node: upstream reconciles a few labels; we make sure ours are present.
     for (let i = 0; ; i++) {
-      const cur = await this.o.client.get<Node>(info("nodes"), undefined, this.o.nodeName);
+      const cur = await this.o.client.get(NODES, undefined, this.o.nodeName);
       const merged = { ...cur, metadata: { ...cur.metadata, labels: { ...(cur.metadata.labels ?? {}), ...labels } } };
       if (this.o.taints.length > 0 && !cur.spec?.taints?.length)
         merged.spec = { ...(cur.spec ?? {}), taints: this.o.taints };
       try {
-        await this.o.client.update<Node>(info("nodes"), undefined, merged);
+        await this.o.client.update(NODES, undefined, merged);
         break;
       } catch (err) {
         if (!isConflict(err) || i > 5) throw err;
@@ -206,17 +204,17 @@ export class NodeManager {
     }
     this.log.info("node already registered; adopted it");
     await this.updateStatus();
-    return this.o.client.get<Node>(info("nodes"), undefined, this.o.nodeName);
+    return this.o.client.get(NODES, undefined, this.o.nodeName);
   }
 
   /** updateStatus writes the node status (heartbeat included), retrying conflicts. */
   async updateStatus(): Promise<void> {
     for (let i = 0; ; i++) {
-      const cur = await this.o.client.get<Node>(info("nodes"), undefined, this.o.nodeName);
+      const cur = await this.o.client.get(NODES, undefined, this.o.nodeName);
       const desired = this.desiredStatus();
       const status: NodeStatus = { ...(cur.status ?? {}), ...desired };
       try {
-        await this.o.client.update<Node>(info("nodes"), undefined, { ...cur, status }, { subresource: "status" });
+        await this.o.client.update(NODES, undefined, { ...cur, status }, { subresource: "status" });
         return;
       } catch (err) {
         if (!isConflict(err) || i > 5) throw err;
@@ -226,7 +224,7 @@ export class NodeManager {
 
   /** renewLease creates or renews kube-node-lease/<node>. */
   async renewLease(nodeUid?: string): Promise<void> {
-    const r = info("leases");
+    const r = LEASES;
     const now = microTime(this.clock.now());
     const spec = {
       holderIdentity: this.o.nodeName,

@@ -4,12 +4,10 @@
 // retries a conflict against a fresh read.
 
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
-import { registry } from "#pkg/api/resources.js";
+import { PODS } from "#pkg/api/resources.js";
 import type { Pod, PodStatus } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { Logger } from "#pkg/runtime/log.js";
-
-const podsInfo = () => registry.mustLookup("pods");
 
 interface Entry {
   status: PodStatus;
@@ -71,7 +69,7 @@ export class StatusManager {
       for (;;) {
         try {
           const body: Pod = { ...current, apiVersion: "v1", kind: "Pod", status };
-          await this.o.client.update<Pod>(podsInfo(), pod.metadata.namespace, body, { subresource: "status" });
+          await this.o.client.update(PODS, pod.metadata.namespace, body, { subresource: "status" });
           this.written.set(uid, json);
           log.debug({ phase: status.phase }, "pod status written");
           break;
@@ -80,7 +78,7 @@ export class StatusManager {
           if (isConflict(err) && attempt < 5) {
             attempt++;
             try {
-              current = await this.o.client.get<Pod>(podsInfo(), pod.metadata.namespace, pod.metadata.name ?? "");
+              current = await this.o.client.get(PODS, pod.metadata.namespace, pod.metadata.name ?? "");
               if (current.metadata.uid !== uid) break;
               continue;
             } catch (e2) {

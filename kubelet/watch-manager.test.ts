@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { registry } from "#pkg/api/resources.js";
+import { CONFIGMAPS } from "#pkg/api/resources.js";
 import type { ConfigMap, Pod } from "#pkg/api/types/index.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { FakeClient } from "#pkg/testing/index.js";
 import { configMapNames, secretNames, WatchBasedManager } from "./watch-manager.js";
-
-const CONFIGMAPS = registry.mustLookup("configmaps");
 
 function pod(uid: string, cms: string[]): Pod {
   return {

@@ -6,7 +6,7 @@
 // change wakes the pods that reference the object, so mounted files and failed starts follow it.
 
 import type { KubeObject } from "#pkg/api/meta.js";
-import type { ResourceInfo } from "#pkg/api/resources.js";
+import type { ResourceType } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { Informer } from "#pkg/cache/informer.js";
 import type { ApiClient } from "#pkg/client/client.js";
@@ -23,9 +23,9 @@ interface Item<T extends KubeObject> {
   pods: Set<string>;
 }
 
-export interface WatchBasedManagerOptions {
+export interface WatchBasedManagerOptions<T extends KubeObject> {
   client: ApiClient;
-  resource: ResourceInfo;
+  resource: ResourceType<T>;
   /** The names of the objects of `resource` a pod references (in its own namespace). */
   referencedNames: (pod: Pod) => Set<string>;
   /** Called with the uids of the pods referencing an object that changed. */
@@ -40,7 +40,7 @@ export class WatchBasedManager<T extends KubeObject> {
   private readonly byPod = new Map<string, Set<string>>();
   private readonly abort = new AbortController();
 
-  constructor(private readonly o: WatchBasedManagerOptions) {}
+  constructor(private readonly o: WatchBasedManagerOptions<T>) {}
 
   /** registerPod makes the manager watch what the pod references now (and stop what it no longer does). */
   registerPod(pod: Pod): void {

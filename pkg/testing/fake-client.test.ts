@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isConflict, isNotFound } from "../api/errors.js";
-import { registry } from "../api/resources.js";
+import { CONFIGMAPS, PODS } from "../api/resources.js";
 import type { ConfigMap, Pod } from "../api/types/index.js";
 import { Informer } from "../cache/informer.js";
 import { FakeClient } from "./fake-client.js";
 import { FakeInformer } from "./fake-informer.js";
 import { FakeRecorder } from "./fake-recorder.js";
 
-const CONFIGMAPS = registry.mustLookup("configmaps");
-const PODS = registry.mustLookup("pods");
 const cm = (name: string, data: Record<string, string> = {}): ConfigMap => ({
   apiVersion: "v1",
   kind: "ConfigMap",

@@ -9,7 +9,7 @@ import { parseFieldSelector } from "../api/fields.js";
 import { keyFor } from "../api/keys.js";
 import { parseLabelSelector } from "../api/labels.js";
 import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEvent } from "../api/meta.js";
-import type { ResourceInfo } from "../api/resources.js";
+import type { ResourceInfo, ResourceType } from "../api/resources.js";
 import { ApiClient, type CreateOptions, type RawResponse } from "../client/client.js";
 
 export interface Action {
@@ -96,8 +96,8 @@ export class FakeClient extends ApiClient {
     throw new Error(`FakeClient: no raw requests (${method} ${path})`);
   }
 
-  override async get<T extends KubeObject>(
-    r: ResourceInfo,
+  override async get<T extends KubeObject = KubeObject>(
+    r: ResourceType<T>,
     ns: string | undefined,
     name: string,
     opts: { subresource?: string } = {},
@@ -108,8 +108,8 @@ export class FakeClient extends ApiClient {
     return obj;
   }
 
-  override async list<T extends KubeObject>(
-    r: ResourceInfo,
+  override async list<T extends KubeObject = KubeObject>(
+    r: ResourceType<T>,
     ns: string | undefined,
     opts?: ListOptions,
   ): Promise<KubeList<T>> {
@@ -122,7 +122,7 @@ export class FakeClient extends ApiClient {
   }
 
   override async create<T extends KubeObject = KubeObject>(
-    r: ResourceInfo,
+    r: ResourceType<T>,
     ns: string | undefined,
     obj: object,
     opts: CreateOptions = {},
@@ -141,9 +141,9 @@ export class FakeClient extends ApiClient {
   }
 
   override async update<T extends KubeObject = KubeObject>(
-    r: ResourceInfo,
+    r: ResourceType<T>,
     ns: string | undefined,
-    obj: KubeObject,
+    obj: T,
     opts: { subresource?: string } = {},
   ): Promise<T> {
     const namespace = r.namespaced ? (ns ?? obj.metadata.namespace) : undefined;
@@ -172,12 +172,12 @@ export class FakeClient extends ApiClient {
     return structuredClone(this.#put(r, next, "MODIFIED")) as T;
   }
 
-  override async delete(
-    r: ResourceInfo,
+  override async delete<T extends KubeObject = KubeObject>(
+    r: ResourceType<T>,
     ns: string | undefined,
     name: string,
     opts?: DeleteOptions,
-  ): Promise<KubeObject | Status> {
+  ): Promise<T | Status> {
     this.#record({ verb: "delete", resource: resourceId(r), namespace: ns, name });
     const key = this.#key(r, ns, name);
     const cur = this.#objects.get(key)?.object;
@@ -189,11 +189,11 @@ export class FakeClient extends ApiClient {
       ...cur,
       metadata: { ...cur.metadata, resourceVersion: String(++this.#rv) },
     });
-    return structuredClone(cur);
+    return structuredClone(cur) as T;
   }
 
   override async *watch<T extends KubeObject = KubeObject>(
-    r: ResourceInfo,
+    r: ResourceType<T>,
     ns: string | undefined,
     opts: ListOptions,
     signal?: AbortSignal,
