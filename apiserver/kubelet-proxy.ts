@@ -10,11 +10,13 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { request } from "undici";
-import { WebSocket, WebSocketServer } from "ws";
-import { badRequest, isStatus, StatusError } from "#pkg/api/errors.js";
-import { registry as resources } from "#pkg/api/resources.js";
+import type { WebSocket } from "ws";
+import { badRequest, isStatusError, StatusError, statusErrorFromBody } from "#pkg/api/errors.js";
+import { NODES, PODS, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { EXEC_PROTOCOLS, PORT_FORWARD_WEBSOCKET_PROTOCOL } from "#pkg/streaming/protocols.js";
+import { dialWebSocket, rejectUpgrade, WebSocketUpgrader } from "#pkg/streaming/websocket.js";
 
 /** The one thing the proxy needs from the API server besides routes and upgrades. */
 export interface KubeletProxyLookup {
@@ -25,7 +27,7 @@ export interface KubeletProxyLookup {
 /** Structural copy of apiserver/server.ts KubeletProxyContext (kept structural to stay decoupled). */
 export interface KubeletProxyContextLike {
   registry: {
-    store(r: NonNullable<ReturnType<typeof resources.lookup>>): {
+    store(r: ResourceInfo): {
       get(ns: string | undefined, name: string): Promise<unknown>;
     };
   };
@@ -33,17 +35,12 @@ export interface KubeletProxyContextLike {
   addUpgradeHandler(h: (req: IncomingMessage, socket: Duplex, head: Buffer, user: unknown) => boolean): void;
 }
 
-const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
-const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
 const POD_SUB = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|portforward|attach)$/;
 
 export function lookupFromRegistry(ctx: KubeletProxyContextLike): KubeletProxyLookup {
-  const pods = resources.lookup("pods");
-  const nodes = resources.lookup("nodes");
-  if (!pods || !nodes) throw new Error("pods/nodes missing from the resource registry");
   return {
-    getPod: async (ns, name) => (await ctx.registry.store(pods).get(ns, name)) as Pod,
-    getNode: async (name) => (await ctx.registry.store(nodes).get(undefined, name)) as Node,
+    getPod: async (ns, name) => (await ctx.registry.store(PODS).get(ns, name)) as Pod,
+    getNode: async (name) => (await ctx.registry.store(NODES).get(undefined, name)) as Node,
   };
 }
 
@@ -75,27 +72,14 @@ export function containerName(pod: Pod, requested: string | undefined): string {
   );
 }
 
-function statusFromBody(code: number, body: string): StatusError {
-  try {
-    const j = JSON.parse(body) as unknown;
-    if (isStatus(j)) return new StatusError(code, j.reason ?? "InternalError", j.message ?? body);
-  } catch {
-    // not JSON
-  }
-  return new StatusError(
-    code >= 400 ? code : 502,
-    code === 404 ? "NotFound" : "InternalError",
-    body || `kubelet answered ${code}`,
-  );
+/** The kubelet's refusal as the client's error; an answer that is no error at all is a bad gateway. */
+function backendError(code: number, body: string): StatusError {
+  return statusErrorFromBody(code >= 400 ? code : 502, body);
 }
 
-function rejectUpgrade(socket: Duplex, err: unknown): void {
-  const e = err instanceof StatusError ? err : new StatusError(500, "InternalError", (err as Error).message);
-  const body = JSON.stringify(e.toStatus());
-  if (socket.destroyed) return;
-  socket.end(
-    `HTTP/1.1 ${e.code} ${e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+function dialError(err: unknown): StatusError {
+  if (isStatusError(err)) return err.code >= 400 ? err : new StatusError(502, "InternalError", err.message);
+  return new StatusError(500, "InternalError", `error dialing backend: ${(err as Error).message}`);
 }
 
 const LOG_PARAMS = ["follow", "previous", "tailLines", "timestamps", "sinceSeconds", "limitBytes"];
@@ -110,17 +94,9 @@ export function registerKubeletProxy(
   lookup: KubeletProxyLookup = lookupFromRegistry(ctx),
 ): void {
   const log = ctx.log;
-  // Subprotocols are negotiated here, not by ws: "SPDY/3.1+portforward.k8s.io" contains a "/",
-  // which ws rejects as an invalid token. The header is taken off the request and the chosen
-  // protocol is written into the 101 by the "headers" hook.
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  const chosen = new WeakMap<IncomingMessage, string>();
-  wss.on("headers", (headers, req) => {
-    const p = chosen.get(req);
-    if (p) headers.push(`Sec-WebSocket-Protocol: ${p}`);
-  });
+  const upgrader = new WebSocketUpgrader();
   app.addHook("onClose", (_i, done) => {
-    for (const c of wss.clients) c.terminate();
+    upgrader.terminateAll();
     done();
   });
 
@@ -150,7 +126,7 @@ export function registerKubeletProxy(
       } catch (err) {
         throw new StatusError(500, "InternalError", `error dialing backend: ${(err as Error).message}`);
       }
-      if (res.statusCode !== 200) throw statusFromBody(res.statusCode, await res.body.text());
+      if (res.statusCode !== 200) throw backendError(res.statusCode, await res.body.text());
       // Stream straight through, headers first: kubectl logs -f waits for them (KUBECTL_WIRE 3.4).
       reply.hijack();
       const raw = reply.raw;
@@ -185,52 +161,36 @@ export function registerKubeletProxy(
       } else {
         target = `${base}/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
       }
-      const offered = String(req.headers["sec-websocket-protocol"] ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const supported = sub === "exec" ? EXEC_PROTOCOLS : [PORT_FORWARD_PROTOCOL];
-      const protocol = supported.find((p) => offered.includes(p));
-      if (!protocol)
-        throw badRequest(
-          `unsupported subprotocols ${JSON.stringify(offered)}; want one of ${JSON.stringify(supported)}`,
-        );
-      delete req.headers["sec-websocket-protocol"];
+      const supported = sub === "exec" ? EXEC_PROTOCOLS : [PORT_FORWARD_WEBSOCKET_PROTOCOL];
+      const protocol = upgrader.negotiate(req, supported, { required: true }) ?? "";
       // exec's protocols are valid tokens and tell the kubelet the framing version; port-forward
       // goes without one (the kubelet's portForward endpoint always speaks SPDY/3.1).
-      const upstream = new WebSocket(target, sub === "exec" ? [protocol] : [], { perMessageDeflate: false });
-      await new Promise<void>((resolve, reject) => {
-        upstream.once("open", () => resolve());
-        upstream.once("unexpected-response", (_r, res) => {
-          let body = "";
-          res.on("data", (c: Buffer) => {
-            body += c.toString();
-          });
-          res.on("end", () => reject(statusFromBody(res.statusCode ?? 502, body)));
-        });
-        upstream.once("error", (err) =>
-          reject(new StatusError(500, "InternalError", `error dialing backend: ${err.message}`)),
-        );
+      let upstream: WebSocket;
+      try {
+        upstream = (await dialWebSocket(target, sub === "exec" ? [protocol] : [])).ws;
+      } catch (err) {
+        throw dialError(err);
+      }
+      let client: WebSocket | undefined;
+      upstream.on("error", (err) => {
+        log.debug({ err, pod: `${ns}/${name}` }, "kubelet side of the kubelet proxy failed");
+        client?.terminate();
       });
-      chosen.set(req, protocol);
-      wss.handleUpgrade(req, socket, head, (client) => {
+      upgrader.accept(req, socket, head, (ws) => {
+        client = ws;
         log.debug({ pod: `${ns}/${name}`, sub, protocol }, "proxying to kubelet");
-        client.on("message", (data, isBinary) => {
+        ws.on("message", (data, isBinary) => {
           if (upstream.readyState === upstream.OPEN) upstream.send(data as Buffer, { binary: isBinary });
         });
         upstream.on("message", (data, isBinary) => {
-          if (client.readyState === client.OPEN) client.send(data as Buffer, { binary: isBinary });
+          if (ws.readyState === ws.OPEN) ws.send(data as Buffer, { binary: isBinary });
         });
         const closeCode = (c: number) => (c === 1005 || c === 1006 || c < 1000 ? 1000 : c);
-        client.on("close", (code) => upstream.close(closeCode(code)));
-        upstream.on("close", (code) => client.close(closeCode(code)));
-        client.on("error", (err) => {
+        ws.on("close", (code) => upstream.close(closeCode(code)));
+        upstream.on("close", (code) => ws.close(closeCode(code)));
+        ws.on("error", (err) => {
           log.debug({ err, pod: `${ns}/${name}` }, "client side of the kubelet proxy failed");
           upstream.terminate();
-        });
-        upstream.on("error", (err) => {
-          log.debug({ err, pod: `${ns}/${name}` }, "kubelet side of the kubelet proxy failed");
-          client.terminate();
         });
       });
     })().catch((err) => {

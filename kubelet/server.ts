@@ -9,14 +9,22 @@
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
+import { badRequest, isStatusError, StatusError } from "#pkg/api/errors.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import {
+  Channel,
+  EXEC_PROTOCOLS,
+  frame,
+  PORT_FORWARD_WEBSOCKET_PROTOCOL,
+  parseFrame,
+  STREAM_PROTOCOL_V5,
+} from "#pkg/streaming/protocols.js";
+import { asBuffer, rejectUpgrade, WebSocketUpgrader } from "#pkg/streaming/websocket.js";
 import { servePortForward } from "./portforward.js";
 import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
-
-export const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
-export const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
 
 /** What the server needs from the kubelet. */
 export interface KubeletView {
@@ -27,36 +35,14 @@ export interface KubeletView {
   metricsText(): Promise<string>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function statusBody(code: number, reason: string, message: string): string {
-  return JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
-}
-
 function sendError(res: http.ServerResponse, err: unknown): void {
-  const e = err instanceof HttpError ? err : new HttpError(500, "InternalError", (err as Error).message);
+  const e = isStatusError(err) ? err : new StatusError(500, "InternalError", (err as Error).message);
   if (res.headersSent) {
     res.destroy();
     return;
   }
   res.writeHead(e.code, { "Content-Type": "application/json" });
-  res.end(statusBody(e.code, e.reason, e.message));
-}
-
-function rejectUpgrade(socket: import("node:stream").Duplex, err: unknown): void {
-  const e = err instanceof HttpError ? err : new HttpError(500, "InternalError", (err as Error).message);
-  const body = statusBody(e.code, e.reason, e.message);
-  socket.end(
-    `HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? ""}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  res.end(JSON.stringify(e.toStatus()));
 }
 
 const bool = (v: string | null) => v === "true" || v === "1";
@@ -69,21 +55,13 @@ export interface KubeletServerOptions {
 
 export class KubeletServer {
   readonly server: http.Server;
-  // Subprotocols are negotiated here, not by ws: "SPDY/3.1+portforward.k8s.io" contains a "/",
-  // which ws rejects as an invalid token, so the header is taken off the request and the chosen
-  // protocol is written back in the 101 by the "headers" hook.
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  private readonly chosen = new WeakMap<http.IncomingMessage, string>();
+  private readonly upgrader = new WebSocketUpgrader();
   private readonly log: Logger;
 
   constructor(private readonly o: KubeletServerOptions) {
     this.log = o.log.child({ module: "server" });
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err) => sendError(res, err));
-    });
-    this.wss.on("headers", (headers, req) => {
-      const p = this.chosen.get(req);
-      if (p) headers.push(`Sec-WebSocket-Protocol: ${p}`);
     });
     this.server.on("upgrade", (req, socket, head) => {
       this.upgrade(req, socket, head).catch((err) => rejectUpgrade(socket, err));
@@ -99,34 +77,25 @@ export class KubeletServer {
   }
 
   async close(): Promise<void> {
-    for (const c of this.wss.clients) c.terminate();
+    this.upgrader.terminateAll();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private pod(ns: string, name: string): Pod {
     const pod = this.o.kubelet.getPod(ns, name);
-    if (!pod) throw new HttpError(404, "NotFound", `pod "${name}" not found on this node`);
+    if (!pod) throw new StatusError(404, "NotFound", `pod "${name}" not found on this node`);
     return pod;
   }
 
   private async container(pod: Pod, name: string, previous: boolean): Promise<ContainerInfo> {
     const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
     if (!all.some((c) => c.name === name))
-      throw new HttpError(400, "BadRequest", `container ${name} is not valid for pod ${pod.metadata.name}`);
+      throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
     const c = await this.o.kubelet.containerFor(pod, name, previous);
     if (!c) {
-      if (previous)
-        throw new HttpError(
-          400,
-          "BadRequest",
-          `previous terminated container "${name}" in pod "${pod.metadata.name}" not found`,
-        );
-      throw new HttpError(
-        400,
-        "BadRequest",
-        `container "${name}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`,
-      );
+      if (previous) throw badRequest(`previous terminated container "${name}" in pod "${pod.metadata.name}" not found`);
+      throw badRequest(`container "${name}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`);
     }
     return c;
   }
@@ -176,42 +145,23 @@ export class KubeletServer {
       });
       return;
     }
-    throw new HttpError(404, "NotFound", `no route for ${req.method} ${url.pathname}`);
+    throw new StatusError(404, "NotFound", `no route for ${req.method} ${url.pathname}`);
   }
 
-  /** negotiate picks the first supported offered subprotocol and hides the header from ws. */
-  private negotiate(req: http.IncomingMessage, supported: string[], required: boolean): string | undefined {
-    const offered = String(req.headers["sec-websocket-protocol"] ?? "")
-      .split(",")
-      .map((x) => x.trim())
-      .filter(Boolean);
-    delete req.headers["sec-websocket-protocol"];
-    const p = supported.find((x) => offered.includes(x));
-    if (!p && (required || offered.length > 0))
-      throw new HttpError(
-        400,
-        "BadRequest",
-        `unsupported subprotocols ${JSON.stringify(offered)}; want one of ${JSON.stringify(supported)}`,
-      );
-    if (p) this.chosen.set(req, p);
-    return p;
-  }
-
-  private async upgrade(req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer): Promise<void> {
+  private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? "/", "http://kubelet");
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     if (parts[0] === "exec" && parts.length === 4) {
       const [, ns = "", name = "", cname = ""] = parts;
       const pod = this.pod(ns, name);
       const c = await this.container(pod, cname, false);
-      if (c.state !== "running")
-        throw new HttpError(400, "BadRequest", `container ${cname} is not running (state ${c.state})`);
+      if (c.state !== "running") throw badRequest(`container ${cname} is not running (state ${c.state})`);
       const q = url.searchParams;
       const cmd = q.getAll("command");
-      if (cmd.length === 0) throw new HttpError(400, "BadRequest", "you must specify at least 1 command");
-      const protocol = this.negotiate(req, EXEC_PROTOCOLS, true);
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        void this.exec(ws, protocol === "v5.channel.k8s.io", c.id, cmd, {
+      if (cmd.length === 0) throw badRequest("you must specify at least 1 command");
+      const protocol = this.upgrader.negotiate(req, EXEC_PROTOCOLS, { required: true });
+      this.upgrader.accept(req, socket, head, (ws) => {
+        void this.exec(ws, protocol === STREAM_PROTOCOL_V5, c.id, cmd, {
           stdin: bool(q.get("stdin")) || bool(q.get("input")),
           stdout: q.get("stdout") === null ? true : bool(q.get("stdout")) || bool(q.get("output")),
           stderr: bool(q.get("stderr")) || bool(q.get("error")),
@@ -224,10 +174,10 @@ export class KubeletServer {
       const [, ns = "", name = ""] = parts;
       const pod = this.pod(ns, name);
       const ip = await this.o.kubelet.podIP(pod);
-      if (!ip) throw new HttpError(400, "BadRequest", `pod ${name} has no running sandbox`);
+      if (!ip) throw badRequest(`pod ${name} has no running sandbox`);
       // Without a subprotocol (our API server's proxy) the stream is SPDY/3.1 all the same.
-      this.negotiate(req, [PORT_FORWARD_PROTOCOL], false);
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.upgrader.negotiate(req, [PORT_FORWARD_WEBSOCKET_PROTOCOL], { required: false });
+      this.upgrader.accept(req, socket, head, (ws) => {
         this.log.debug({ pod: `${ns}/${name}` }, "port-forward session");
         try {
           servePortForward(ws, ip, this.log);
@@ -239,7 +189,7 @@ export class KubeletServer {
       });
       return;
     }
-    throw new HttpError(404, "NotFound", `no upgrade route for ${url.pathname}`);
+    throw new StatusError(404, "NotFound", `no upgrade route for ${url.pathname}`);
   }
 
   /** exec runs a command and speaks the channel.k8s.io framing (KUBECTL_WIRE 3.2) on ws. */
@@ -250,13 +200,12 @@ export class KubeletServer {
     cmd: string[],
     o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
   ): Promise<void> {
-    const send = (ch: number, data: Buffer | string) => {
+    const send = (ch: Channel, data: Buffer | string) => {
       if (ws.readyState !== ws.OPEN) return;
-      const b = typeof data === "string" ? Buffer.from(data) : data;
-      ws.send(Buffer.concat([Buffer.from([ch]), b]), { binary: true });
+      ws.send(frame(ch, data), { binary: true });
     };
     const finish = (status: object) => {
-      send(3, JSON.stringify({ metadata: {}, ...status }));
+      send(Channel.Error, JSON.stringify({ metadata: {}, ...status }));
       ws.close(1000);
     };
     // kubectl sends stdin (and its close) right after the 101, before the exec exists: queue
@@ -269,24 +218,23 @@ export class KubeletServer {
     });
     try {
       const s = await this.o.runtime.exec(containerId, { cmd, stdin: o.stdin, tty: o.tty });
-      if (o.stdout) s.stdout.on("data", (b: Buffer) => send(1, b));
+      if (o.stdout) s.stdout.on("data", (b: Buffer) => send(Channel.Stdout, b));
       else s.stdout.resume();
-      if (o.stderr) s.stderr.on("data", (b: Buffer) => send(2, b));
+      if (o.stderr) s.stderr.on("data", (b: Buffer) => send(Channel.Stderr, b));
       else s.stderr.resume();
       onMessage = (data: Buffer) => {
-        const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
-        if (buf.length === 0) return;
-        const ch = buf[0];
-        const payload = buf.subarray(1);
-        if (ch === 0 && s.stdin) s.stdin.write(payload);
-        else if (ch === 4) {
+        const f = parseFrame(asBuffer(data));
+        if (!f) return;
+        const { channel: ch, payload } = f;
+        if (ch === Channel.Stdin && s.stdin) s.stdin.write(payload);
+        else if (ch === Channel.Resize) {
           try {
             const r = JSON.parse(payload.toString()) as { Width?: number; Height?: number };
             if (r.Width && r.Height) void s.resize(r.Width, r.Height);
           } catch {
             // ignore a malformed resize
           }
-        } else if (ch === 255 && v5 && payload[0] === 0) s.stdin?.end();
+        } else if (ch === Channel.Close && v5 && payload[0] === Channel.Stdin) s.stdin?.end();
       };
       for (const m of early.splice(0)) onMessage(m);
       ws.on("close", () => s.close());

@@ -1,26 +1,14 @@
 // kubeling exec: a WebSocket to .../pods/NAME/exec speaking v5.channel.k8s.io (KUBECTL_WIRE
-// 3.2): byte 0 of each binary message is the channel (0 stdin, 1 stdout, 2 stderr, 3 status,
-// 4 resize, 255 close). The remote exit code becomes ours.
+// 3.2; framing in pkg/streaming): byte 0 of each binary message is the channel (0 stdin,
+// 1 stdout, 2 stderr, 3 status, 4 resize, 255 close). The remote exit code becomes ours.
 
-import type { IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
-import type { Status, StatusError } from "#pkg/api/errors.js";
+import type { Status } from "#pkg/api/errors.js";
 import { PODS, resourcePath } from "#pkg/api/resources.js";
-import { encodeQuery, statusErrorFromBody } from "#pkg/client/client.js";
+import { Channel, frame, parseFrame, STREAM_PROTOCOL_V5 } from "#pkg/streaming/protocols.js";
 import type { CliContext } from "../context.js";
 import { CliError, SilentExit } from "../errors.js";
 import { chooseContainer, resolvePod } from "./pods.js";
-
-export const EXEC_PROTOCOL = "v5.channel.k8s.io";
-
-export enum Channel {
-  Stdin = 0,
-  Stdout = 1,
-  Stderr = 2,
-  Error = 3,
-  Resize = 4,
-  Close = 255,
-}
 
 /** Exit code carried by the status channel: 0 for Success, the ExitCode cause otherwise. */
 export function exitCodeFromStatus(st: Partial<Status>): { code: number; message?: string } {
@@ -34,37 +22,6 @@ export function exitCodeFromStatus(st: Partial<Status>): { code: number; message
     };
   }
   return { code: 1, message: `error: ${st.message ?? "exec failed"}` };
-}
-
-/** A ws:// or wss:// URL for an API path on the configured server, and the TLS/auth options. */
-export function wsTarget(ctx: CliContext, path: string, query: Record<string, string | string[]>) {
-  const cfg = ctx.config;
-  const base = new URL(cfg.server);
-  const prefix = base.pathname.replace(/\/+$/, "");
-  const url = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}${prefix}${path}${encodeQuery(query)}`;
-  const headers: Record<string, string> = { "user-agent": "kubeling/0.1.0 (cli)" };
-  if (cfg.token) headers.authorization = `Bearer ${cfg.token}`;
-  const options = {
-    headers,
-    ...(cfg.caPem ? { ca: cfg.caPem } : {}),
-    ...(cfg.certPem ? { cert: cfg.certPem } : {}),
-    ...(cfg.keyPem ? { key: cfg.keyPem } : {}),
-    rejectUnauthorized: !cfg.insecureSkipTLSVerify,
-  };
-  return { url, options };
-}
-
-/** Rejects with the server's Status when the upgrade is refused. */
-export function upgradeFailure(res: IncomingMessage): Promise<StatusError> {
-  return new Promise((resolve) => {
-    let text = "";
-    res.setEncoding("utf8");
-    res.on("data", (c: string) => {
-      text += c;
-    });
-    res.on("end", () => resolve(statusErrorFromBody(res.statusCode ?? 500, text)));
-    res.on("error", () => resolve(statusErrorFromBody(res.statusCode ?? 500, text)));
-  });
 }
 
 export async function runExec(
@@ -91,56 +48,39 @@ export async function runExec(
   if (tty) query.tty = "true";
   else query.stderr = "true";
   const path = resourcePath(PODS, pod.metadata.namespace, pod.metadata.name, "exec");
-  const { url, options } = wsTarget(ctx, path, query);
-
-  const ws = new WebSocket(url, [EXEC_PROTOCOL], options);
+  const { ws } = await ctx.client.upgrade(path, [STREAM_PROTOCOL_V5], { query });
   const stdout = ctx.io.out as NodeJS.WriteStream;
   let restoreTty: (() => void) | undefined;
 
   const code = await new Promise<number>((resolve, reject) => {
     let result: { code: number; message?: string } | undefined;
-    let ping: NodeJS.Timeout | undefined;
-    ws.on("unexpected-response", (_req, res) => {
-      void upgradeFailure(res).then(reject);
-    });
     ws.on("error", (err) => reject(err));
-    ws.on("open", () => {
-      if (ws.protocol !== EXEC_PROTOCOL) {
-        reject(new CliError(`error: invalid protocol, expected one of ["${EXEC_PROTOCOL}"], got "${ws.protocol}"`));
-        ws.terminate();
-        return;
-      }
-      ping = setInterval(() => ws.ping(), 5000);
-      ping.unref();
-      if (tty) {
-        const sendSize = () => {
-          const size = { Width: stdout.columns ?? 80, Height: stdout.rows ?? 24 };
-          ws.send(Buffer.concat([Buffer.from([Channel.Resize]), Buffer.from(JSON.stringify(size))]));
-        };
-        sendSize();
-        stdout.on("resize", sendSize);
-        stdinStream.setRawMode?.(true);
-        restoreTty = () => {
-          stdinStream.setRawMode?.(false);
-          stdout.off("resize", sendSize);
-        };
-      }
-      if (o.stdin) {
-        stdinStream.on("data", (chunk: Buffer | string) => {
-          const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-          ws.send(Buffer.concat([Buffer.from([Channel.Stdin]), data]));
-        });
-        stdinStream.on("end", () => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.from([Channel.Close, Channel.Stdin]));
-        });
-        stdinStream.resume();
-      }
-    });
+    const ping = setInterval(() => ws.ping(), 5000);
+    ping.unref();
+    if (tty) {
+      const sendSize = () => {
+        const size = { Width: stdout.columns ?? 80, Height: stdout.rows ?? 24 };
+        ws.send(frame(Channel.Resize, JSON.stringify(size)));
+      };
+      sendSize();
+      stdout.on("resize", sendSize);
+      stdinStream.setRawMode?.(true);
+      restoreTty = () => {
+        stdinStream.setRawMode?.(false);
+        stdout.off("resize", sendSize);
+      };
+    }
+    if (o.stdin) {
+      stdinStream.on("data", (chunk: Buffer | string) => ws.send(frame(Channel.Stdin, chunk)));
+      stdinStream.on("end", () => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(frame(Channel.Close, Buffer.from([Channel.Stdin])));
+      });
+      stdinStream.resume();
+    }
     ws.on("message", (data: Buffer, isBinary: boolean) => {
-      const buf = isBinary ? data : Buffer.from(data);
-      if (buf.length === 0) return;
-      const channel = buf[0];
-      const payload = buf.subarray(1);
+      const f = parseFrame(isBinary ? data : Buffer.from(data));
+      if (!f) return;
+      const { channel, payload } = f;
       if (channel === Channel.Stdout) ctx.io.out.write(payload);
       else if (channel === Channel.Stderr) ctx.io.err.write(payload);
       else if (channel === Channel.Error && payload.length > 0) {
@@ -152,7 +92,7 @@ export async function runExec(
       }
     });
     ws.on("close", () => {
-      if (ping) clearInterval(ping);
+      clearInterval(ping);
       restoreTty?.();
       if (o.stdin) stdinStream.pause();
       if (result?.message) ctx.printErr(`${result.message}\n`);

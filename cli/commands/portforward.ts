@@ -4,44 +4,21 @@
 // connection opens two SPDY streams with headers streamtype=error|data, port, requestid,
 // and the data stream is piped to the socket.
 
-import { createRequire } from "node:module";
 import { createServer, type Server, type Socket } from "node:net";
-import { Duplex } from "node:stream";
-import { WebSocket } from "ws";
 import { PODS, resourcePath } from "#pkg/api/resources.js";
+import {
+  PORT_FORWARD_REQUEST_ID_HEADER,
+  PORT_FORWARD_WEBSOCKET_PROTOCOL,
+  PORT_HEADER,
+  STREAM_TYPE_DATA,
+  STREAM_TYPE_ERROR,
+  STREAM_TYPE_HEADER,
+} from "#pkg/streaming/protocols.js";
+import { spdyConnection } from "#pkg/streaming/spdy.js";
+import { wsDuplex } from "#pkg/streaming/websocket.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
-import { upgradeFailure, wsTarget } from "./exec.js";
 import { resolvePod } from "./pods.js";
-
-export const PORTFORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
-
-interface SpdyStream extends Duplex {
-  id: number;
-}
-interface SpdyConnection {
-  start(version: number): void;
-  request(
-    uri: {
-      method: string;
-      path: string;
-      host: string;
-      headers: Record<string, string>;
-      readable?: boolean;
-      writable?: boolean;
-    },
-    cb?: (err: Error | null, stream?: SpdyStream) => void,
-  ): SpdyStream;
-  on(ev: "error" | "close", h: (err?: Error) => void): void;
-  end(cb?: () => void): void;
-}
-interface SpdyTransport {
-  connection: {
-    create(socket: Duplex, o: { protocol: string; isServer: boolean }): SpdyConnection;
-  };
-}
-
-const require = createRequire(import.meta.url);
 
 export interface PortMapping {
   local: number;
@@ -61,61 +38,6 @@ export function parsePortMapping(spec: string): PortMapping {
   return { local, remote };
 }
 
-/** A WebSocket's binary messages as a byte stream (SPDY frames may span messages). */
-function wsDuplex(ws: WebSocket): Duplex {
-  const d = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, cb) {
-      if (ws.readyState !== WebSocket.OPEN) return cb();
-      ws.send(chunk, { binary: true }, (err) => cb(err ?? undefined));
-    },
-    final(cb) {
-      ws.close(1000);
-      cb();
-    },
-  });
-  ws.on("message", (data: Buffer) => d.push(data));
-  ws.on("close", () => d.push(null));
-  ws.on("error", (err) => d.destroy(err));
-  return d;
-}
-
-/** Opens the session: resolves after the 101, as kubectl prints "Forwarding" only then. */
-function openSession(ctx: CliContext, path: string): Promise<{ ws: WebSocket; conn: SpdyConnection }> {
-  const { url, options } = wsTarget(ctx, path, {});
-  // ws refuses "/" in subprotocol names, so the header is sent by hand and the echo is hidden
-  // from ws's own check (it reads res.headers after emitting "upgrade").
-  const ws = new WebSocket(url, {
-    ...options,
-    headers: { ...options.headers, "sec-websocket-protocol": PORTFORWARD_PROTOCOL },
-    perMessageDeflate: false,
-  });
-  ws.on("upgrade", (res) => {
-    const echoed = res.headers["sec-websocket-protocol"];
-    delete res.headers["sec-websocket-protocol"];
-    if (echoed !== PORTFORWARD_PROTOCOL) {
-      ws.emit(
-        "error",
-        new Error(`invalid protocol, expected one of ["${PORTFORWARD_PROTOCOL}"], got "${echoed ?? ""}"`),
-      );
-      ws.terminate();
-    }
-  });
-  return new Promise((resolve, reject) => {
-    ws.once("unexpected-response", (_req, res) => {
-      void upgradeFailure(res).then(reject);
-    });
-    ws.once("error", reject);
-    ws.once("open", () => {
-      ws.off("error", reject);
-      const transport = require("spdy-transport") as SpdyTransport;
-      const conn = transport.connection.create(wsDuplex(ws), { protocol: "spdy", isServer: false });
-      conn.start(3.1);
-      resolve({ ws, conn });
-    });
-  });
-}
-
 export async function runPortForward(
   ctx: CliContext,
   podArg: string,
@@ -130,14 +52,20 @@ export async function runPortForward(
     );
   }
   const path = resourcePath(PODS, pod.metadata.namespace, pod.metadata.name, "portforward");
-  const { ws, conn } = await openSession(ctx, path);
+  // Resolves after the 101, as kubectl prints "Forwarding" only then.
+  const { ws } = await ctx.client.upgrade(path, [PORT_FORWARD_WEBSOCKET_PROTOCOL]);
+  const conn = spdyConnection(wsDuplex(ws), { isServer: false });
   let requestId = 0;
   const forward = (remote: number, sock: Socket) => {
     const id = String(requestId++);
-    const headers = (type: string) => ({ streamtype: type, port: String(remote), requestid: id });
+    const headers = (type: string) => ({
+      [STREAM_TYPE_HEADER]: type,
+      [PORT_HEADER]: String(remote),
+      [PORT_FORWARD_REQUEST_ID_HEADER]: id,
+    });
     // The error stream is read-only for the client: a GET is sent already finished.
-    const errStream = conn.request({ method: "GET", path: "/", host: "", headers: headers("error") });
-    const dataStream = conn.request({ method: "POST", path: "/", host: "", headers: headers("data") });
+    const errStream = conn.request({ method: "GET", path: "/", host: "", headers: headers(STREAM_TYPE_ERROR) });
+    const dataStream = conn.request({ method: "POST", path: "/", host: "", headers: headers(STREAM_TYPE_DATA) });
     let errText = "";
     errStream.on("data", (d: Buffer) => {
       errText += d.toString();

@@ -109,6 +109,22 @@ export function isStatus(value: unknown): value is Status {
   return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "Status";
 }
 
+/** A StatusError from an error response body: the Status it holds, else one made from the HTTP code. */
+export function statusErrorFromBody(statusCode: number, text: string): StatusError {
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (isStatus(parsed)) return StatusError.fromStatus(parsed, statusCode);
+  const snippet = text.trim().slice(0, 500);
+  const message = snippet
+    ? `the server responded with HTTP ${statusCode}: ${snippet}`
+    : `the server responded with HTTP ${statusCode}`;
+  return new StatusError(statusCode, reasonForCode(statusCode), message);
+}
+
 export function reasonForCode(code: number): StatusReason {
   switch (code) {
     case 400:

@@ -4,12 +4,15 @@
 
 import type { Readable } from "node:stream";
 import { Pool } from "undici";
-import { isStatus, reasonForCode, type Status, StatusError } from "../api/errors.js";
+import type { WebSocket } from "ws";
+import { type Status, StatusError, statusErrorFromBody } from "../api/errors.js";
 import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEvent } from "../api/meta.js";
 import { type ResourceInfo, type ResourceType, resourcePath } from "../api/resources.js";
 import { TABLE_ACCEPT, type Table } from "../api/table.js";
+import { dialWebSocket } from "../streaming/websocket.js";
 import { type ClientConfig, loadKubeconfig } from "./kubeconfig.js";
 
+export { statusErrorFromBody } from "../api/errors.js";
 export type { ClientConfig } from "./kubeconfig.js";
 
 export type PatchType = "merge" | "json" | "strategic" | "apply";
@@ -76,22 +79,6 @@ export function encodeQuery(query: Query | undefined): string {
   return s ? `?${s}` : "";
 }
 
-/** A StatusError from an error response body: the Status it holds, else one made from the HTTP code. */
-export function statusErrorFromBody(statusCode: number, text: string): StatusError {
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (isStatus(parsed)) return StatusError.fromStatus(parsed, statusCode);
-  const snippet = text.trim().slice(0, 500);
-  const message = snippet
-    ? `the server responded with HTTP ${statusCode}: ${snippet}`
-    : `the server responded with HTTP ${statusCode}`;
-  return new StatusError(statusCode, reasonForCode(statusCode), message);
-}
-
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
@@ -108,6 +95,8 @@ export class ApiClient {
   /** Path prefix of the server URL ("" for https://host:port). */
   readonly #prefix: string;
   readonly #userAgent: string;
+  /** TLS options of https servers, for the pool and for WebSocket upgrades. */
+  readonly #tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
   readonly #openStreams = new Set<Readable>();
   #closed = false;
 
@@ -121,7 +110,7 @@ export class ApiClient {
     }
     this.#prefix = url.pathname.replace(/\/+$/, "");
     this.#userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
-    const tls =
+    this.#tls =
       url.protocol === "https:"
         ? {
             ...(config.caPem ? { ca: config.caPem } : {}),
@@ -133,7 +122,7 @@ export class ApiClient {
     // connections: unlimited by default, because every open watch holds one connection.
     this.#pool = new Pool(url.origin, {
       connections: opts.connections ?? null,
-      connect: tls,
+      connect: this.#tls,
       keepAliveTimeout: 30_000,
     });
   }
@@ -380,6 +369,24 @@ export class ApiClient {
       this.#openStreams.delete(body);
       if (!body.destroyed) body.destroy();
     }
+  }
+
+  /**
+   * A WebSocket to an API path (exec, port-forward), with this client's credentials, offering
+   * `protocols`; resolves once open, with the protocol the server chose. A refused upgrade
+   * rejects with the server's Status as StatusError.
+   */
+  upgrade(
+    path: string,
+    protocols: readonly string[],
+    o: { query?: Query } = {},
+  ): Promise<{ ws: WebSocket; protocol: string }> {
+    const cfg = this.config;
+    const base = new URL(cfg.server);
+    const url = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}${this.#prefix}${path}${encodeQuery(o.query)}`;
+    const headers: Record<string, string> = { "user-agent": this.#userAgent };
+    if (cfg.token) headers.authorization = `Bearer ${cfg.token}`;
+    return dialWebSocket(url, protocols, { headers, ...this.#tls });
   }
 
   /** True once close() was called; watchers stop resuming. */
