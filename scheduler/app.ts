@@ -12,6 +12,7 @@ import type { ApiClient } from "#pkg/client/client.js";
 import { EventRecorder } from "#pkg/controller/events.js";
 import { LeaderElector } from "#pkg/controller/leader.js";
 import { type Logger, silentLogger } from "#pkg/runtime/log.js";
+import { counterFunc, gaugeFunc, newRegistry, type Registry } from "#pkg/runtime/metrics.js";
 import { ApiBinder, PODS } from "./api.js";
 import type { SchedulingQueueOptions } from "./queue.js";
 import { DEFAULT_SCHEDULER_NAME, Scheduler } from "./scheduler.js";
@@ -34,6 +35,8 @@ export interface SchedulerAppOptions {
   log?: Logger;
   queue?: SchedulingQueueOptions;
   bindConcurrency?: number;
+  /** The process's metrics registry (default: a registry of its own, without process metrics). */
+  registry?: Registry;
 }
 
 export type RunResult = "stopped" | "lost-leadership";
@@ -44,6 +47,8 @@ export class SchedulerApp {
   readonly nodes: Informer<Node>;
   readonly events: EventRecorder;
   readonly identity: string;
+  /** The scheduler's metrics, served on /metrics by the HealthServer. */
+  readonly registry: Registry;
   readonly #o: SchedulerAppOptions;
   readonly #log: Logger;
   #elector: LeaderElector | undefined;
@@ -72,6 +77,8 @@ export class SchedulerApp {
     this.pods.on("add", (p) => s.onPodAdd(p));
     this.pods.on("update", (old, cur) => s.onPodUpdate(old, cur));
     this.pods.on("delete", (p) => s.onPodDelete(objectOf(p)));
+    this.registry = o.registry ?? newRegistry({ processMetrics: false });
+    this.#registerMetrics();
   }
 
   /** True when this replica schedules (always, without leader election). */
@@ -138,38 +145,73 @@ export class SchedulerApp {
     return result;
   }
 
-  /** metricsText: Prometheus exposition of the scheduler's counters and queue sizes. */
-  metricsText(): string {
-    const m = this.scheduler.metrics;
-    const p = this.scheduler.queue.pending();
-    const profile = `profile="${this.scheduler.schedulerName}"`;
-    const lines = [
-      "# HELP scheduler_schedule_attempts_total Number of attempts to schedule pods, by the result.",
-      "# TYPE scheduler_schedule_attempts_total counter",
-      `scheduler_schedule_attempts_total{${profile},result="scheduled"} ${m.attempts.scheduled}`,
-      `scheduler_schedule_attempts_total{${profile},result="unschedulable"} ${m.attempts.unschedulable}`,
-      `scheduler_schedule_attempts_total{${profile},result="error"} ${m.attempts.error}`,
-      "# HELP scheduler_pending_pods Number of pending pods, by the queue type.",
-      "# TYPE scheduler_pending_pods gauge",
-      `scheduler_pending_pods{queue="active"} ${p.active}`,
-      `scheduler_pending_pods{queue="backoff"} ${p.backoff}`,
-      `scheduler_pending_pods{queue="unschedulable"} ${p.unschedulable}`,
-      "# HELP scheduler_binding_total Bindings sent, by the result.",
-      "# TYPE scheduler_binding_total counter",
-      `scheduler_binding_total{result="ok"} ${m.bindings.ok}`,
-      `scheduler_binding_total{result="failed"} ${m.bindings.failed}`,
-      "# HELP scheduler_scheduling_algorithm_duration_seconds_sum Time spent filtering and scoring.",
-      "# TYPE scheduler_scheduling_algorithm_duration_seconds_sum counter",
-      `scheduler_scheduling_algorithm_duration_seconds_sum ${m.schedulingSecondsSum.toFixed(6)}`,
-      "# HELP scheduler_cache_size Number of nodes, pods and assumed pods in the scheduler cache.",
-      "# TYPE scheduler_cache_size gauge",
-      `scheduler_cache_size{type="nodes"} ${this.scheduler.cache.nodeCount}`,
-      `scheduler_cache_size{type="pods"} ${this.scheduler.cache.podCount}`,
-      `scheduler_cache_size{type="assumed_pods"} ${this.scheduler.cache.assumedCount}`,
-      "# HELP leader_election_master_status Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.",
-      "# TYPE leader_election_master_status gauge",
-      `leader_election_master_status{name="${this.#o.leaseName ?? LEASE_NAME}"} ${this.#leading ? 1 : 0}`,
-    ];
-    return `${lines.join("\n")}\n`;
+  /**
+   * The scheduler's metrics under upstream's names, read from the scheduler's own counts, queue
+   * and cache when scraped.
+   */
+  #registerMetrics(): void {
+    const registry = this.registry;
+    const s = this.scheduler;
+    const m = s.metrics;
+    const profile = s.schedulerName;
+    counterFunc({
+      name: "scheduler_schedule_attempts_total",
+      help: "Number of attempts to schedule pods, by the result.",
+      labelNames: ["profile", "result"],
+      registry,
+      read: () => [
+        [{ profile, result: "scheduled" }, m.attempts.scheduled],
+        [{ profile, result: "unschedulable" }, m.attempts.unschedulable],
+        [{ profile, result: "error" }, m.attempts.error],
+      ],
+    });
+    gaugeFunc({
+      name: "scheduler_pending_pods",
+      help: "Number of pending pods, by the queue type.",
+      labelNames: ["queue"],
+      registry,
+      read: () => {
+        const p = s.queue.pending();
+        return [
+          [{ queue: "active" }, p.active],
+          [{ queue: "backoff" }, p.backoff],
+          [{ queue: "unschedulable" }, p.unschedulable],
+        ];
+      },
+    });
+    counterFunc({
+      name: "scheduler_binding_total",
+      help: "Bindings sent, by the result.",
+      labelNames: ["result"],
+      registry,
+      read: () => [
+        [{ result: "ok" }, m.bindings.ok],
+        [{ result: "failed" }, m.bindings.failed],
+      ],
+    });
+    counterFunc({
+      name: "scheduler_scheduling_algorithm_duration_seconds_sum",
+      help: "Time spent filtering and scoring.",
+      registry,
+      read: () => m.schedulingSecondsSum,
+    });
+    gaugeFunc({
+      name: "scheduler_cache_size",
+      help: "Number of nodes, pods and assumed pods in the scheduler cache.",
+      labelNames: ["type"],
+      registry,
+      read: () => [
+        [{ type: "nodes" }, s.cache.nodeCount],
+        [{ type: "pods" }, s.cache.podCount],
+        [{ type: "assumed_pods" }, s.cache.assumedCount],
+      ],
+    });
+    gaugeFunc({
+      name: "leader_election_master_status",
+      help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.",
+      labelNames: ["name"],
+      registry,
+      read: () => [[{ name: this.#o.leaseName ?? LEASE_NAME }, this.#leading ? 1 : 0]],
+    });
   }
 }

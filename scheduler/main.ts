@@ -1,86 +1,98 @@
 // kubeling-scheduler: assigns pending pods to nodes (filter, score, bind), as kube-scheduler.
-// Flags keep upstream's names. Exits 1 when it loses the leader lease (as upstream), 0 on
-// SIGTERM/SIGINT after finishing in-flight bindings.
+// Flags keep upstream's names. The shape every component's main.ts copies (pkg/runtime/flags.ts):
+// flags → logger → client → informers (SchedulerApp) → run until the shutdown signal → drain.
+// Exits 1 when it loses the leader lease (as upstream), 0 on SIGTERM/SIGINT after finishing
+// in-flight bindings.
 
-import { Command, Option } from "commander";
 import { ApiClient } from "#pkg/client/client.js";
+import { boolArg, componentCommand, durationArg, flag, portArg, runMain } from "#pkg/runtime/flags.js";
+import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
+import { newRegistry } from "#pkg/runtime/metrics.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
 import { LEASE_NAME, LEASE_NAMESPACE, SchedulerApp } from "./app.js";
 import { DEFAULT_SCHEDULER_NAME } from "./scheduler.js";
-import { SchedulerServer } from "./server.js";
 
 interface Flags {
   kubeconfig?: string;
   leaderElect: boolean;
   leaderElectResourceNamespace: string;
   leaderElectResourceName: string;
-  leaderElectLeaseDuration: string;
-  leaderElectRenewDeadline: string;
-  leaderElectRetryPeriod: string;
+  /** Durations in milliseconds. */
+  leaderElectLeaseDuration: number;
+  leaderElectRenewDeadline: number;
+  leaderElectRetryPeriod: number;
   schedulerName: string;
   bindAddress: string;
-  securePort?: string;
-  port?: string;
-  logLevel?: string;
+  securePort: number;
+  port?: number;
+  logLevel: string;
 }
 
-function parseBool(v: string): boolean {
-  if (v === "true" || v === "1") return true;
-  if (v === "false" || v === "0") return false;
-  throw new Error(`invalid boolean "${v}"`);
-}
-
-/** Durations as Go writes them: "15s", "500ms", "1m"; a bare number is seconds. */
-function seconds(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
-  if (!m) throw new Error(`invalid duration "${v}"`);
-  const n = Number(m[1]);
-  return m[2] === "ms" ? n / 1000 : m[2] === "m" ? n * 60 : n;
-}
-
-function program(): Command {
-  return new Command("kubeling-scheduler")
-    .description("Assigns pending pods to nodes: filter, score, assume, bind (as kube-scheduler).")
-    .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_LEVEL, LOG_FORMAT=json.\n")
-    .option("--kubeconfig <path>", "kubeconfig of the API server (default: $KUBECONFIG, ~/.kube/config)")
-    .addOption(
-      new Option("--leader-elect [bool]", "elect a leader on a Lease before scheduling (true|false)")
-        .default(true)
-        .argParser(parseBool),
+function program() {
+  const duration = (ms: number, shown: string) => ({ default: ms, defaultDescription: shown, parse: durationArg });
+  return (
+    componentCommand(
+      "kubeling-scheduler",
+      "Assigns pending pods to nodes: filter, score, assume, bind (as kube-scheduler).",
     )
-    .option("--leader-elect-resource-namespace <ns>", "namespace of the leader Lease", LEASE_NAMESPACE)
-    .option("--leader-elect-resource-name <name>", "name of the leader Lease", LEASE_NAME)
-    .option("--leader-elect-lease-duration <dur>", "lease duration", "15s")
-    .option("--leader-elect-renew-deadline <dur>", "renew deadline", "10s")
-    .option("--leader-elect-retry-period <dur>", "retry period", "2s")
-    .option("--scheduler-name <name>", "schedule pods whose spec.schedulerName is this", DEFAULT_SCHEDULER_NAME)
-    .option("--bind-address <ip>", "address for /healthz, /readyz and /metrics", "0.0.0.0")
-    .option("--secure-port <port>", "port for /healthz, /readyz and /metrics (plain HTTP here; 0 = any)", "10259")
-    .option("--port <port>", "alias of --secure-port")
-    .option("--log-level <level>", "pino level (default: $LOG_LEVEL or info)");
+      // No env: KUBECONFIG is read as kubectl reads it (a list of paths, the first that exists).
+      .addOption(
+        flag("--kubeconfig <path>", "kubeconfig of the API server (default: $KUBECONFIG, ~/.kube/config)", {
+          env: false,
+        }),
+      )
+      .addOption(
+        flag("--leader-elect [bool]", "elect a leader on a Lease before scheduling (true|false)", {
+          default: true,
+          parse: boolArg,
+        }),
+      )
+      .addOption(
+        flag("--leader-elect-resource-namespace <ns>", "namespace of the leader Lease", { default: LEASE_NAMESPACE }),
+      )
+      .addOption(flag("--leader-elect-resource-name <name>", "name of the leader Lease", { default: LEASE_NAME }))
+      .addOption(flag("--leader-elect-lease-duration <dur>", "lease duration", duration(15_000, "15s")))
+      .addOption(flag("--leader-elect-renew-deadline <dur>", "renew deadline", duration(10_000, "10s")))
+      .addOption(flag("--leader-elect-retry-period <dur>", "retry period", duration(2_000, "2s")))
+      .addOption(
+        flag("--scheduler-name <name>", "schedule pods whose spec.schedulerName is this", {
+          default: DEFAULT_SCHEDULER_NAME,
+        }),
+      )
+      .addOption(flag("--bind-address <ip>", "address for /healthz, /readyz and /metrics", { default: "0.0.0.0" }))
+      .addOption(
+        flag("--secure-port <port>", "port for /healthz, /readyz and /metrics (plain HTTP here; 0 = any)", {
+          default: 10259,
+          parse: portArg,
+        }),
+      )
+      .addOption(flag("--port <port>", "alias of --secure-port", { env: false, parse: portArg }))
+      .addOption(flag("--log-level <level>", "pino level", { env: "LOG_LEVEL", default: "info" }))
+      .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_FORMAT=json.\n")
+  );
 }
 
 async function main(): Promise<void> {
-  const cmd = program();
-  cmd.parse(process.argv);
-  const f = cmd.opts<Flags>();
-  const log = createLogger("scheduler", f.logLevel ?? process.env.LOG_LEVEL ?? "info");
+  const f = program().parse(process.argv).opts<Flags>();
+  const log = createLogger("scheduler", f.logLevel);
   const signal = shutdownSignal({ log });
   const client = ApiClient.fromKubeconfig({ ...(f.kubeconfig ? { path: f.kubeconfig } : {}) });
+  const registry = newRegistry();
   const app = new SchedulerApp({
     client,
     schedulerName: f.schedulerName,
     leaderElect: f.leaderElect,
     leaseNamespace: f.leaderElectResourceNamespace,
     leaseName: f.leaderElectResourceName,
-    leaseDurationSeconds: seconds(f.leaderElectLeaseDuration),
-    renewDeadlineSeconds: seconds(f.leaderElectRenewDeadline),
-    retryPeriodSeconds: seconds(f.leaderElectRetryPeriod),
+    leaseDurationSeconds: f.leaderElectLeaseDuration / 1000,
+    renewDeadlineSeconds: f.leaderElectRenewDeadline / 1000,
+    retryPeriodSeconds: f.leaderElectRetryPeriod / 1000,
+    registry,
     log,
   });
-  const server = new SchedulerServer(app);
-  const port = await server.listen(Number(f.port ?? f.securePort ?? "10259"), f.bindAddress);
+  const health = new HealthServer({ registry, readyz: { informers: () => app.hasSynced() || "not synced" } });
+  const port = await health.listen(f.port ?? f.securePort, f.bindAddress);
   log.info(
     {
       port,
@@ -91,8 +103,11 @@ async function main(): Promise<void> {
     },
     "kubeling-scheduler serving /healthz /readyz /metrics",
   );
+
+  // Runs until the signal (or a lost lease); in-flight bindings and events are finished inside.
   const result = await app.run(signal);
-  await server.close();
+
+  await health.close();
   await client.close();
   if (result === "lost-leadership") {
     log.error("leader election lost");
@@ -101,7 +116,4 @@ async function main(): Promise<void> {
   log.info("scheduler stopped");
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exit(1);
-});
+runMain(main);

@@ -7,9 +7,12 @@
 import { DEFAULT_SCHEDULER_NAME } from "#pkg/api/defaults.js";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { keyOf } from "#pkg/api/keys.js";
+import { metaTime } from "#pkg/api/time.js";
 import type { Node, Pod, PodCondition } from "#pkg/api/types/index.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import { type Logger, silentLogger } from "#pkg/runtime/log.js";
+import { Semaphore } from "#pkg/runtime/semaphore.js";
+import { until } from "#pkg/runtime/wait.js";
 import { SchedulerCache } from "./cache.js";
 import { FitError, Framework } from "./framework/runtime.js";
 import { CycleState } from "./framework/types.js";
@@ -85,9 +88,7 @@ export class Scheduler {
   readonly #events: EventSink | undefined;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #bindConcurrency: number;
-  #bindsInFlight = 0;
-  readonly #bindWaiters: Array<() => void> = [];
+  readonly #bindSlots: Semaphore;
   readonly #bindings = new Set<Promise<void>>();
 
   constructor(o: SchedulerOptions) {
@@ -98,7 +99,7 @@ export class Scheduler {
     this.schedulerName = o.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     this.framework = o.framework ?? new Framework(buildProfile());
     this.queue = new SchedulingQueue({ clock: this.#clock, ...o.queue });
-    this.#bindConcurrency = o.bindConcurrency ?? 64;
+    this.#bindSlots = new Semaphore(o.bindConcurrency ?? 64);
   }
 
   /** responsibleFor: the pod names this scheduler (an empty schedulerName means the default one). */
@@ -219,22 +220,8 @@ export class Scheduler {
     return true;
   }
 
-  async #acquireBindSlot(): Promise<void> {
-    if (this.#bindsInFlight < this.#bindConcurrency) {
-      this.#bindsInFlight++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#bindWaiters.push(resolve));
-  }
-
-  #releaseBindSlot(): void {
-    const next = this.#bindWaiters.shift();
-    if (next) next();
-    else this.#bindsInFlight--;
-  }
-
   async #bind(q: QueuedPodInfo, assumed: Pod, nodeName: string, log: Logger): Promise<void> {
-    await this.#acquireBindSlot();
+    const release = await this.#bindSlots.acquire();
     try {
       await this.#api.bind(assumed, nodeName);
       this.cache.finishBinding(assumed);
@@ -263,7 +250,7 @@ export class Scheduler {
       this.queue.moveAllToActiveOrBackoff("AssignedPodDelete");
       this.#recordFailure(assumed, `Binding rejected: ${err instanceof Error ? err.message : String(err)}`, log);
     } finally {
-      this.#releaseBindSlot();
+      release();
     }
   }
 
@@ -278,7 +265,7 @@ export class Scheduler {
     ) {
       return;
     }
-    const now = new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const now = metaTime(this.#clock.now());
     const condition: PodCondition = {
       type: "PodScheduled",
       status: "False",
@@ -293,17 +280,25 @@ export class Scheduler {
     });
   }
 
-  /** run schedules pods until signal aborts, then closes the queue and waits for in-flight bindings. */
+  /**
+   * run schedules pods until signal aborts (upstream: wait.UntilWithContext(ctx, ScheduleOne, 0);
+   * the zero period yields, so informer events and binding responses get in between the pods of
+   * a long burst), then closes the queue and waits for in-flight bindings.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const onAbort = () => this.queue.close();
     if (signal.aborted) onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
+    // The loop also ends when the queue is closed under it.
+    const closed = new AbortController();
     try {
-      while (!signal.aborted) {
-        if (!(await this.scheduleOne())) break;
-        // Let informer events and binding responses in between pods of a long burst.
-        if (this.queue.pending().active > 0) await new Promise<void>((r) => setImmediate(r));
-      }
+      await until(
+        async () => {
+          if (!(await this.scheduleOne())) closed.abort();
+        },
+        0,
+        AbortSignal.any([signal, closed.signal]),
+      );
     } finally {
       signal.removeEventListener("abort", onAbort);
       await this.waitForBindings();

@@ -83,3 +83,24 @@ test("pollUntil: true when the condition holds, false at the timeout", async () 
   await clock.advance(1000);
   assert.equal(await late, false);
 });
+
+test("until: a zero period runs fn back to back, yielding to the event loop in between", async () => {
+  const ac = new AbortController();
+  let runs = 0;
+  let yielded = false;
+  setImmediate(() => {
+    yielded = true;
+  });
+  const started = performance.now();
+  await until(
+    () => {
+      runs++;
+      if (runs === 200) ac.abort();
+    },
+    0,
+    ac.signal,
+  );
+  assert.ok(yielded, "other callbacks ran between calls");
+  // 200 one-millisecond timers would take at least 200 ms.
+  assert.ok(performance.now() - started < 150, `took ${performance.now() - started} ms`);
+});

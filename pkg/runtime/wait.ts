@@ -46,7 +46,11 @@ export async function jitterUntil(
       o.onError(err);
     }
     if (signal.aborted) return;
-    await clock.sleep(sliding ? wait : Math.max(0, wait - (clock.now() - started)), signal);
+    const left = sliding ? wait : Math.max(0, wait - (clock.now() - started));
+    // A zero period (wait.Until(f, 0)) only yields, so I/O and timers run between calls; a 0 ms
+    // timer would cost a millisecond per call.
+    if (left <= 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    else await clock.sleep(left, signal);
   }
 }
 
