@@ -11,3 +11,7 @@ test("metaTime: whole seconds, UTC, Z", () => {
 test("microTime: six fractional digits", () => {
   assert.equal(microTime(Date.parse("2026-01-02T03:04:05.123Z")), "2026-01-02T03:04:05.123000Z");
 });
+
+test("microTime has microsecond precision", () => {
+  assert.equal(microTime(Date.parse("2026-01-02T03:04:05.678Z")), "2026-01-02T03:04:05.678000Z");
+});

@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { isAlreadyExists, isNotFound } from "../api/errors.js";
 import type { KubeObject } from "../api/meta.js";
 import { EVENTS } from "../api/resources.js";
+import { metaTime } from "../api/time.js";
 import type { Event } from "../api/types/core.js";
 import type { ApiClient } from "../client/client.js";
 import { type Clock, realClock } from "../runtime/clock.js";
@@ -47,11 +48,6 @@ interface Entry {
 }
 
 const MAX_ENTRIES = 4096;
-
-/** metav1.Time: RFC 3339, whole seconds. */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 export class EventRecorder {
   readonly #client: ApiClient;
@@ -120,7 +116,7 @@ export class EventRecorder {
     if (existing && now - existing.lastSeenMs < this.#windowMs) {
       existing.count++;
       existing.lastSeenMs = now;
-      existing.lastTimestamp = rfc3339(now);
+      existing.lastTimestamp = metaTime(now);
       // Refresh LRU position.
       this.#entries.delete(key);
       this.#entries.set(key, existing);
@@ -133,7 +129,7 @@ export class EventRecorder {
     }
     const namespace = meta.namespace || "default";
     const name = `${meta.name ?? "unknown"}.${this.#uniqueSuffix(now)}`;
-    const ts = rfc3339(now);
+    const ts = metaTime(now);
     const body: Event = {
       apiVersion: "v1",
       kind: "Event",

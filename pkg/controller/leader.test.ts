@@ -4,7 +4,7 @@ import type { Lease } from "../api/types/coordination.js";
 import { ApiClient } from "../client/client.js";
 import { sendJson, startTestServer, type TestServer } from "../client/testserver.js";
 import { FakeClock } from "../runtime/clock.js";
-import { LeaderElector, microTime } from "./leader.js";
+import { LeaderElector } from "./leader.js";
 
 // A fake Lease endpoint with etcd-like optimistic concurrency: every write bumps the
 // resourceVersion, and an update carrying a stale one gets 409 Conflict.
@@ -149,8 +149,4 @@ test("two electors: one leads, the other follows; a partitioned leader steps dow
   await runB;
   assert.equal(lease?.spec?.holderIdentity, "");
   assert.deepEqual(log, ["a started", "a stopped", "b started", "b stopped"]);
-});
-
-test("microTime has microsecond precision", () => {
-  assert.equal(microTime(Date.parse("2026-01-02T03:04:05.678Z")), "2026-01-02T03:04:05.678000Z");
 });

@@ -13,10 +13,12 @@
 
 import { isAlreadyExists, isConflict, isNotFound } from "../api/errors.js";
 import { LEASES } from "../api/resources.js";
+import { microTime } from "../api/time.js";
 import type { Lease } from "../api/types/coordination.js";
 import type { ApiClient } from "../client/client.js";
 import { type Clock, realClock } from "../runtime/clock.js";
 import { type Logger, silentLogger } from "../runtime/log.js";
+import { jitterUntil, pollUntil } from "../runtime/wait.js";
 
 export interface LeaderElectorOptions {
   namespace: string;
@@ -39,11 +41,6 @@ export interface LeaderCallbacks {
   onStoppedLeading?(): void;
   /** Called when the observed leader changes (including to ourselves). */
   onNewLeader?(identity: string): void;
-}
-
-/** metav1.MicroTime: RFC 3339 with microseconds. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
 export class LeaderElector {
@@ -94,11 +91,16 @@ export class LeaderElector {
    */
   async run(signal: AbortSignal, cb: LeaderCallbacks): Promise<void> {
     const retryMs = this.#o.retryPeriodSeconds * 1000;
-    // Campaign.
-    while (!signal.aborted) {
-      if (await this.#tryAcquireOrRenew(signal, cb)) break;
-      await this.#clock.sleep(retryMs * (1 + Math.random() * 0.2), signal);
-    }
+    // Campaign: try every retryPeriod (plus up to 20 % jitter) until acquired.
+    const acquired = new AbortController();
+    await jitterUntil(
+      async () => {
+        if (await this.#tryAcquireOrRenew(signal, cb)) acquired.abort();
+      },
+      retryMs,
+      AbortSignal.any([signal, acquired.signal]),
+      { jitterFactor: 0.2, clock: this.#clock },
+    );
     if (signal.aborted) return;
 
     this.#isLeader = true;
@@ -110,20 +112,23 @@ export class LeaderElector {
       .then(() => cb.onStartedLeading(leading.signal))
       .catch((err: unknown) => this.#log.error({ err }, "onStartedLeading failed"));
 
-    // Renew until a renew fails for renewDeadline or we are told to stop.
+    // Renew every retryPeriod until a renew fails for renewDeadline or we are told to stop.
     let lastRenew = this.#clock.now();
-    while (!signal.aborted) {
-      await this.#clock.sleep(retryMs, signal);
-      if (signal.aborted) break;
-      if (await this.#tryAcquireOrRenew(signal, cb)) {
-        lastRenew = this.#clock.now();
-        continue;
-      }
-      if (this.#clock.now() - lastRenew >= this.#o.renewDeadlineSeconds * 1000 || !this.#heldByUs()) {
-        this.#log.warn({ leader: this.#leader }, "failed to renew lease: leadership lost");
-        break;
-      }
-    }
+    await pollUntil(
+      async () => {
+        if (await this.#tryAcquireOrRenew(signal, cb)) {
+          lastRenew = this.#clock.now();
+          return false;
+        }
+        if (this.#clock.now() - lastRenew >= this.#o.renewDeadlineSeconds * 1000 || !this.#heldByUs()) {
+          this.#log.warn({ leader: this.#leader }, "failed to renew lease: leadership lost");
+          return true;
+        }
+        return false;
+      },
+      retryMs,
+      { signal, clock: this.#clock },
+    );
     signal.removeEventListener("abort", onAbort);
     this.#isLeader = false;
     leading.abort();

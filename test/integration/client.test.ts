@@ -13,13 +13,14 @@ import { generate } from "selfsigned";
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { CONFIGMAPS, EVENTS, LEASES, NAMESPACES } from "#pkg/api/resources.js";
+import { microTime } from "#pkg/api/time.js";
 import type { Lease } from "#pkg/api/types/coordination.js";
 import type { Event } from "#pkg/api/types/core.js";
 import { Informer, isTombstone } from "#pkg/cache/informer.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { type ResumableEvent, watchWithResume } from "#pkg/client/watch.js";
 import { EventRecorder } from "#pkg/controller/events.js";
-import { LeaderElector, microTime } from "#pkg/controller/leader.js";
+import { LeaderElector } from "#pkg/controller/leader.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { waitFor } from "../harness/wait.js";
 
