@@ -31,19 +31,3 @@ export function labelsString(labels: Record<string, string> | undefined): string
   if (keys.length === 0) return "<none>";
   return keys.map((k) => `${k}=${labels?.[k]}`).join(",");
 }
-
-/** Parse kubectl durations: "60s", "5m", "1h30m", "500ms", a bare number of seconds. */
-export function parseDuration(s: string): number {
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(re)) {
-    const n = Number(m[1]);
-    const unit = m[2];
-    total += unit === "h" ? n * 3_600_000 : unit === "m" ? n * 60_000 : unit === "s" ? n * 1000 : n;
-    consumed += m[0].length;
-  }
-  if (consumed !== s.length || consumed === 0) throw new Error(`invalid duration "${s}"`);
-  return total;
-}

@@ -5,10 +5,10 @@
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError, Option } from "commander";
+import { parseDuration } from "#pkg/runtime/duration.js";
 import { registerCommands } from "./commands/index.js";
 import { type CliContext, type CliIO, CliContext as Ctx, type GlobalOptions } from "./context.js";
 import { CliError, formatError, SilentExit } from "./errors.js";
-import { parseDuration } from "./format.js";
 
 export function buildProgram(io: CliIO, setContext: (ctx: CliContext) => void): Command {
   let current: CliContext | undefined;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { parseDuration } from "#pkg/runtime/duration.js";
 import { CliError } from "./errors.js";
-import { humanDuration, parseDuration, rfc1123z } from "./format.js";
+import { humanDuration, rfc1123z } from "./format.js";
 import { kindPrefix, parseTypeArgs, resolveType } from "./resources.js";
 
 describe("resource name resolution", () => {

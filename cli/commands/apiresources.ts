@@ -1,54 +1,21 @@
 // kubeling api-resources: what the server's discovery documents say it serves (/api,
 // /api/v1, /apis, /apis/{group}/{version}), not the client's built-in table.
 
+import type { APIResource } from "#pkg/client/discovery.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
-import { ensureOk, readAll } from "../stream.js";
 import { GET_TABWRITER, TabWriter } from "../tabwriter.js";
-
-interface APIResource {
-  name: string;
-  singularName?: string;
-  namespaced: boolean;
-  kind: string;
-  verbs?: string[];
-  shortNames?: string[];
-  categories?: string[];
-}
 
 export interface DiscoveredResource extends APIResource {
   group: string;
   version: string;
 }
 
-async function getJson<T>(ctx: CliContext, path: string): Promise<T> {
-  const res = await ctx.client.request("GET", path, { headers: { accept: "application/json" } });
-  await ensureOk(res);
-  return JSON.parse(await readAll(res.body)) as T;
-}
-
 /** Every top-level resource (no subresources) the server announces, preferred versions only. */
 export async function discoverResources(ctx: CliContext): Promise<DiscoveredResource[]> {
   const out: DiscoveredResource[] = [];
-  const core = await getJson<{ versions?: string[] }>(ctx, "/api");
-  for (const v of core.versions ?? []) {
-    const list = await getJson<{ resources?: APIResource[] }>(ctx, `/api/${v}`);
-    for (const r of list.resources ?? []) if (!r.name.includes("/")) out.push({ ...r, group: "", version: v });
-  }
-  const groups = await getJson<{
-    groups?: Array<{
-      name: string;
-      preferredVersion?: { groupVersion: string; version: string };
-      versions?: Array<{ groupVersion: string; version: string }>;
-    }>;
-  }>(ctx, "/apis");
-  for (const g of groups.groups ?? []) {
-    const preferred = g.preferredVersion ?? g.versions?.[0];
-    if (!preferred) continue;
-    const list = await getJson<{ resources?: APIResource[] }>(ctx, `/apis/${preferred.groupVersion}`);
-    for (const r of list.resources ?? []) {
-      if (!r.name.includes("/")) out.push({ ...r, group: g.name, version: preferred.version });
-    }
+  for (const gv of await ctx.client.discovery()) {
+    for (const r of gv.resources) if (!r.name.includes("/")) out.push({ ...r, group: gv.group, version: gv.version });
   }
   // kubectl's order: by group (core first), then by name.
   out.sort((a, b) => (a.group === b.group ? a.name.localeCompare(b.name) : a.group.localeCompare(b.group)));

@@ -5,9 +5,9 @@
 import { isNotFound } from "#pkg/api/errors.js";
 import type { DeleteOptions, KubeObject, PropagationPolicy } from "#pkg/api/meta.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
+import { parseDuration } from "#pkg/runtime/duration.js";
 import type { CliContext } from "../context.js";
 import { CliError, formatError } from "../errors.js";
-import { parseDuration } from "../format.js";
 import { loadManifests } from "../manifest.js";
 import { kindPrefix, parseTypeArgs, resourceForObject } from "../resources.js";
 import { namespaceForObject } from "./apply.js";

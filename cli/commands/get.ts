@@ -1,17 +1,15 @@
 // kubeling get: server-side Tables printed like kubectl, or objects as yaml/json/name; -w
 // follows a table watch and prints one row per event.
 
-import { isNotFound } from "#pkg/api/errors.js";
-import type { KubeObject, ListOptions, WatchEvent } from "#pkg/api/meta.js";
-import { apiVersionOf, type ResourceInfo, resourcePath } from "#pkg/api/resources.js";
+import { isNotFound, type Status } from "#pkg/api/errors.js";
+import type { KubeObject, ListOptions } from "#pkg/api/meta.js";
+import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
 import { TABLE_ACCEPT, type Table } from "#pkg/api/table.js";
-import { listOptionsQuery } from "#pkg/client/client.js";
 import type { CliContext } from "../context.js";
 import { CliError, formatError } from "../errors.js";
 import { jsonpath } from "../jsonpath.js";
 import { asPrintable, type TableFormat, tableHeader, tableRows, toJson, toYaml } from "../printers.js";
 import { kindPrefix, parseTypeArgs, type TypeRequest } from "../resources.js";
-import { ensureOk, jsonLines } from "../stream.js";
 import { GET_TABWRITER, TabWriter } from "../tabwriter.js";
 
 export interface GetOptions {
@@ -240,7 +238,7 @@ async function watchGet(ctx: CliContext, requests: TypeRequest[], o: GetOptions)
   if (name !== undefined) lo.fieldSelector = `metadata.name=${name}`;
 
   if (output === "yaml" || output === "json" || output === "name") {
-    for await (const ev of ctx.client.watch(req.r, ns, lo) as AsyncIterable<WatchEvent<KubeObject>>) {
+    for await (const ev of ctx.client.watch(req.r, ns, lo)) {
       if (ev.type === "BOOKMARK") continue;
       const obj = typed(req.r, ev.object);
       if (output === "name") ctx.print(`${kindPrefix(req.r)}/${obj.metadata.name}\n`);
@@ -269,23 +267,12 @@ async function watchGet(ctx: CliContext, requests: TypeRequest[], o: GetOptions)
   }
 
   // A named watch restarts from "0" (kubectl's habit) and drops the duplicate initial ADDED.
-  const query = {
-    ...listOptionsQuery({
-      ...lo,
-      ...(name !== undefined ? { resourceVersion: "0" } : rv ? { resourceVersion: rv } : {}),
-    }),
-    watch: "true",
-  };
-  const res = await ctx.client.request("GET", resourcePath(req.r, ns), {
-    query,
-    headers: { accept: TABLE_ACCEPT },
-    bodyTimeout: 0,
-  });
-  await ensureOk(res);
-  for await (const ev of jsonLines<{ type: string; object: Record<string, unknown> }>(res.body)) {
+  const from = name !== undefined ? { resourceVersion: "0" } : rv ? { resourceVersion: rv } : {};
+  const events = ctx.client.watch(req.r, ns, { ...lo, ...from }, { accept: TABLE_ACCEPT, yieldErrors: true });
+  for await (const ev of events) {
     if (ev.type === "BOOKMARK") continue;
     if (ev.type === "ERROR") {
-      const st = ev.object as { status?: string; reason?: string; message?: string };
+      const st = ev.object as Partial<Status>;
       w.write(`STATUS\tREASON\tMESSAGE\n${st.status ?? "Failure"}\t${st.reason ?? ""}\t${st.message ?? ""}\n`);
       ctx.print(w.flush());
       return 0;

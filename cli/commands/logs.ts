@@ -3,10 +3,9 @@
 
 import { PODS, resourcePath } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
+import { parseDuration } from "#pkg/runtime/duration.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
-import { parseDuration } from "../format.js";
-import { ensureOk } from "../stream.js";
 import { chooseContainer, resolvePod } from "./pods.js";
 
 export interface LogsOptions {
@@ -35,11 +34,10 @@ async function streamLog(
   if (o.timestamps) query.timestamps = "true";
   if (o.since) query.sinceSeconds = String(Math.max(1, Math.ceil(parseDuration(o.since) / 1000)));
   const path = resourcePath(PODS, pod.metadata.namespace, pod.metadata.name, "log");
-  const res = await ctx.client.request("GET", path, { query, bodyTimeout: 0 });
-  await ensureOk(res);
+  const body = await ctx.client.stream(path, { query });
   const tag = `[pod/${pod.metadata.name}/${container}] `;
   let partial = "";
-  for await (const chunk of res.body) {
+  for await (const chunk of body) {
     let data: string | Buffer = chunk as Buffer;
     if (prefix) {
       // Prefix whole lines only; a line split across chunks waits for its end.

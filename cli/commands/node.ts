@@ -3,9 +3,9 @@
 import { isNotFound, StatusError } from "#pkg/api/errors.js";
 import { NODES, PODS } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
+import { parseDuration } from "#pkg/runtime/duration.js";
 import type { CliContext } from "../context.js";
 import { CliError, formatError } from "../errors.js";
-import { parseDuration } from "../format.js";
 import { waitGone } from "./delete.js";
 
 export async function runCordon(ctx: CliContext, name: string, unschedulable: boolean): Promise<number> {

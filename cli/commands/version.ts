@@ -3,7 +3,6 @@
 import type { CliContext } from "../context.js";
 import { CLIENT_VERSION } from "../context.js";
 import { toJson, toYaml } from "../printers.js";
-import { ensureOk, readAll } from "../stream.js";
 
 export async function runVersion(ctx: CliContext, o: { client?: boolean }): Promise<number> {
   const clientVersion = {
@@ -14,12 +13,7 @@ export async function runVersion(ctx: CliContext, o: { client?: boolean }): Prom
     compiler: "tsc",
     platform: `${process.platform}/${process.arch}`,
   };
-  let serverVersion: Record<string, unknown> | undefined;
-  if (!o.client) {
-    const res = await ctx.client.request("GET", "/version", { query: { timeout: "32s" } });
-    await ensureOk(res);
-    serverVersion = JSON.parse(await readAll(res.body)) as Record<string, unknown>;
-  }
+  const serverVersion = o.client ? undefined : await ctx.client.serverVersion({ query: { timeout: "32s" } });
   const output = ctx.opts.output;
   if (output === "json" || output === "yaml") {
     const doc = { clientVersion, ...(serverVersion ? { serverVersion } : {}) };

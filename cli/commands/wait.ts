@@ -4,9 +4,9 @@
 import { isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
+import { parseDuration } from "#pkg/runtime/duration.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
-import { parseDuration } from "../format.js";
 import { jsonpath } from "../jsonpath.js";
 import { parseTypeArgs } from "../resources.js";
 

@@ -3,13 +3,14 @@
 
 import { parse as parseYaml } from "yaml";
 import { DEPLOYMENTS, NAMESPACES, REPLICASETS } from "#pkg/api/resources.js";
+import { metaTime } from "#pkg/api/time.js";
 import type { Deployment, PodTemplateSpec, ReplicaSet } from "#pkg/api/types/index.js";
+import { parseDuration } from "#pkg/runtime/duration.js";
 import type { CliContext } from "../context.js";
 import { describePodTemplate } from "../describe/pod.js";
 import { formatSelector } from "../describe/workloads.js";
 import { PrefixWriter } from "../describe/writer.js";
 import { CliError } from "../errors.js";
-import { parseDuration } from "../format.js";
 import { kindPrefix, parseTypeArgs, type TypeRequest } from "../resources.js";
 import { GET_TABWRITER, TabWriter } from "../tabwriter.js";
 import { createAndReport, parseDryRun } from "./dryrun.js";
@@ -173,7 +174,7 @@ export async function runRolloutRestart(ctx: CliContext, args: string[]): Promis
   const t = one(args, "rollout restart");
   const patch = {
     spec: {
-      template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() } } },
+      template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": metaTime() } } },
     },
   };
   await ctx.client.patch(t.r, ctx.namespace, t.name, patch, "strategic", { fieldManager: "kubectl-rollout" });

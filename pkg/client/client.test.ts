@@ -252,6 +252,86 @@ describe("ApiClient over HTTP", () => {
     assert.deepEqual(got, ["a"]);
   });
 
+  test("watch({accept, yieldErrors}): a table watch, ERROR delivered as an event", async () => {
+    const table = { kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: {}, columnDefinitions: [], rows: [] };
+    const status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", reason: "Expired", code: 410 };
+    server.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write(`${JSON.stringify({ type: "ADDED", object: table })}\n`);
+      res.end(`${JSON.stringify({ type: "ERROR", object: status })}\n`);
+    });
+    const got: unknown[] = [];
+    const events = client.watch(PODS, "default", { resourceVersion: "7" }, { accept: TABLE_ACCEPT, yieldErrors: true });
+    for await (const ev of events) got.push([ev.type, ev.object.kind]);
+    assert.deepEqual(got, [
+      ["ADDED", "Table"],
+      ["ERROR", "Status"],
+    ]);
+    const req = server.requests.at(-1)!;
+    assert.equal(req.headers.accept, TABLE_ACCEPT);
+    assert.equal(req.url.searchParams.get("watch"), "true");
+    assert.equal(req.url.searchParams.get("resourceVersion"), "7");
+  });
+
+  test("stream returns the body as it comes; an error answer is its StatusError", async () => {
+    server.handle((req, res) => {
+      if (req.url.searchParams.get("container") === "nope") {
+        sendJson(res, 400, { kind: "Status", reason: "BadRequest", message: "container nope is not valid", code: 400 });
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("line 1\n");
+      res.end("line 2\n");
+    });
+    const body = await client.stream("/api/v1/namespaces/default/pods/web/log", { query: { container: "c" } });
+    let text = "";
+    for await (const chunk of body) text += String(chunk);
+    assert.equal(text, "line 1\nline 2\n");
+    assert.equal(server.requests.at(-1)!.url.search, "?container=c");
+    await assert.rejects(
+      client.stream("/api/v1/namespaces/default/pods/web/log", { query: { container: "nope" } }),
+      (err: unknown) => err instanceof StatusError && err.code === 400 && err.message === "container nope is not valid",
+    );
+  });
+
+  test("discovery reads /api, /apis and each preferred group version; serverVersion /version", async () => {
+    const docs: Record<string, unknown> = {
+      "/api": { kind: "APIVersions", versions: ["v1"] },
+      "/api/v1": { groupVersion: "v1", resources: [{ name: "pods", namespaced: true, kind: "Pod" }] },
+      "/apis": {
+        groups: [
+          {
+            name: "apps",
+            preferredVersion: { groupVersion: "apps/v1", version: "v1" },
+            versions: [
+              { groupVersion: "apps/v1", version: "v1" },
+              { groupVersion: "apps/v1beta1", version: "v1beta1" },
+            ],
+          },
+        ],
+      },
+      "/apis/apps/v1": {
+        groupVersion: "apps/v1",
+        resources: [{ name: "deployments", namespaced: true, kind: "Deployment" }],
+      },
+      "/version": { major: "1", minor: "31", gitVersion: "v1.31.0" },
+    };
+    server.handle((req, res) => {
+      const doc = docs[req.url.pathname];
+      if (doc) sendJson(res, 200, doc);
+      else sendJson(res, 404, { kind: "Status", reason: "NotFound", code: 404 });
+    });
+    const found = await client.discovery();
+    assert.deepEqual(
+      found.map((gv) => [gv.group, gv.version, gv.resources.map((r) => r.name)]),
+      [
+        ["", "v1", ["pods"]],
+        ["apps", "v1", ["deployments"]],
+      ],
+    );
+    assert.equal((await client.serverVersion()).gitVersion, "v1.31.0");
+  });
+
   test("watch with a non-2xx answer throws StatusError", async () => {
     server.handle((_req, res) => sendJson(res, 403, { kind: "Status", reason: "Forbidden", message: "no", code: 403 }));
     await assert.rejects(

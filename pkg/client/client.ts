@@ -10,6 +10,7 @@ import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEvent } fro
 import { type ResourceInfo, type ResourceType, resourcePath } from "../api/resources.js";
 import { TABLE_ACCEPT, type Table } from "../api/table.js";
 import { dialWebSocket } from "../streaming/websocket.js";
+import type { APIGroupList, APIResourceList, APIVersions, DiscoveredGroupVersion, VersionInfo } from "./discovery.js";
 import { type ClientConfig, loadKubeconfig } from "./kubeconfig.js";
 
 export { statusErrorFromBody } from "../api/errors.js";
@@ -41,6 +42,20 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Milliseconds of body silence before undici gives up; 0 disables (watches). */
   bodyTimeout?: number;
+}
+
+export interface WatchOptions {
+  signal?: AbortSignal;
+  /**
+   * Accept header of the watch: TABLE_ACCEPT makes the server send each event's object as a
+   * one-row meta.k8s.io Table (kubectl get -w); its events are then WatchEvent<Table>.
+   */
+  accept?: string;
+  /**
+   * Deliver ERROR events (their object a Status) instead of throwing them as StatusError, as
+   * client-go's watch.Interface does (servers end the stream after one).
+   */
+  yieldErrors?: boolean;
 }
 
 export interface CreateOptions {
@@ -168,16 +183,20 @@ export class ApiClient {
     return new Error(`cannot reach the API server at ${this.config.server}: ${detail}`, { cause: err });
   }
 
+  /** A whole body as text; a connection lost on the way is an Error naming the server. */
+  async #readText(body: Readable, signal: AbortSignal | undefined): Promise<string> {
+    try {
+      return await body.setEncoding("utf8").reduce((acc: string, chunk: string) => acc + chunk, "");
+    } catch (err) {
+      if (isAbortError(err, signal)) throw err;
+      throw this.#connectionError(err);
+    }
+  }
+
   /** Sends a request and decodes a JSON answer; non-2xx throws StatusError. */
   async #json<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     const res = await this.request(method, path, o);
-    let text: string;
-    try {
-      text = await res.body.setEncoding("utf8").reduce((acc: string, chunk: string) => acc + chunk, "");
-    } catch (err) {
-      if (isAbortError(err, o.signal)) throw err;
-      throw this.#connectionError(err);
-    }
+    const text = await this.#readText(res.body, o.signal);
     if (res.statusCode < 200 || res.statusCode >= 300) throw statusErrorFromBody(res.statusCode, text);
     if (!text) return undefined as T;
     try {
@@ -310,8 +329,11 @@ export class ApiClient {
     r: ResourceType<T>,
     ns: string | undefined,
     opts: ListOptions,
-    signal?: AbortSignal,
+    signalOrOptions?: AbortSignal | WatchOptions,
   ): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    const o: WatchOptions =
+      signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
+    const signal = o.signal;
     if (signal?.aborted) return;
     const path = resourcePath(r, ns);
     let res: RawResponse;
@@ -319,6 +341,7 @@ export class ApiClient {
       res = await this.request("GET", path, {
         query: { ...listOptionsQuery(opts), watch: "true" },
         ...(signal ? { signal } : {}),
+        ...(o.accept ? { headers: { accept: o.accept } } : {}),
         bodyTimeout: 0,
       });
     } catch (err) {
@@ -345,7 +368,8 @@ export class ApiClient {
             cause: err,
           });
         }
-        if (ev.type === "ERROR") throw StatusError.fromStatus(ev.object as unknown as Partial<Status>, 500);
+        if (ev.type === "ERROR" && !o.yieldErrors)
+          throw StatusError.fromStatus(ev.object as unknown as Partial<Status>, 500);
         return ev;
       };
       for await (const chunk of body as AsyncIterable<string>) {
@@ -369,6 +393,48 @@ export class ApiClient {
       this.#openStreams.delete(body);
       if (!body.destroyed) body.destroy();
     }
+  }
+
+  /**
+   * A streaming GET (pods/{name}/log): the body as it arrives, once the server answered 2xx;
+   * an error answer throws its StatusError. No body timeout: a followed log may be silent for long.
+   * The caller consumes or destroys the stream.
+   */
+  async stream(path: string, o: { query?: Query; signal?: AbortSignal } = {}): Promise<Readable> {
+    const res = await this.request("GET", path, {
+      ...(o.query ? { query: o.query } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      bodyTimeout: 0,
+    });
+    if (res.statusCode >= 200 && res.statusCode < 300) return res.body;
+    const text = await this.#readText(res.body, o.signal);
+    throw statusErrorFromBody(res.statusCode, text);
+  }
+
+  /**
+   * What the server serves (client-go's ServerGroupsAndResources): the core group's versions
+   * (/api), then each named group's preferred version (/apis), each with its resource list.
+   */
+  async discovery(): Promise<DiscoveredGroupVersion[]> {
+    const out: DiscoveredGroupVersion[] = [];
+    const core = await this.#json<APIVersions>("GET", "/api");
+    for (const v of core.versions ?? []) {
+      const list = await this.#json<APIResourceList>("GET", `/api/${v}`);
+      out.push({ group: "", version: v, resources: list.resources ?? [] });
+    }
+    const groups = await this.#json<APIGroupList>("GET", "/apis");
+    for (const g of groups.groups ?? []) {
+      const preferred = g.preferredVersion ?? g.versions?.[0];
+      if (!preferred) continue;
+      const list = await this.#json<APIResourceList>("GET", `/apis/${preferred.groupVersion}`);
+      out.push({ group: g.name, version: preferred.version, resources: list.resources ?? [] });
+    }
+    return out;
+  }
+
+  /** GET /version. */
+  serverVersion(o: { query?: Query } = {}): Promise<VersionInfo> {
+    return this.#json<VersionInfo>("GET", "/version", o.query ? { query: o.query } : {});
   }
 
   /**
