@@ -3,6 +3,7 @@
 // ImagePullBackOff of each container. It emits the Pulling/Pulled/Failed/BackOff events and tells
 // the caller which waiting reason the container shows; it never touches the pod's status itself.
 
+import type { PullPolicy } from "#pkg/api/defaults.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Clock } from "#pkg/runtime/clock.js";
@@ -10,7 +11,6 @@ import type { Logger } from "#pkg/runtime/log.js";
 import type { Waiting } from "./pod-status.js";
 import type { Runtime } from "./runtime/runtime.js";
 import type { EventSink } from "./sources.js";
-import type { PullPolicy } from "./spec.js";
 
 /** Usable, or not (yet): the waiting reason to show and when to look again. */
 export type ImageResult = { ready: true } | { ready: false; waiting?: Waiting; retryMs?: number };

@@ -4,45 +4,38 @@
 // periodic resync). It rebuilds all it needs from the informer cache and from the runtime's
 // labels, so a restarted kubelet adopts running containers without restarting them.
 // The work is done by upstream's managers: the PLEG (pleg.ts), pod workers, computePodActions
-// (pod-actions.ts), the image manager (images.ts), lifecycle hooks (lifecycle.ts), the
-// environment (envvars.ts), volumes, probes, the status manager and stats (stats.ts).
+// (pod-actions.ts) carried out by the runtime manager (runtime-manager.ts: images.ts,
+// lifecycle.ts, envvars.ts), ConfigMap/Secret watches (watch-manager.ts), volumes, probes, the
+// status manager and stats (stats.ts).
 
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { CONFIGMAPS, PODS, type ResourceType, SECRETS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
-import type { ConfigMap, Container, Pod, PodSpec, Secret, Service } from "#pkg/api/types/index.js";
+import type { ConfigMap, Container, Pod, Secret, Service } from "#pkg/api/types/index.js";
 import type { InformerFactory } from "#pkg/cache/factory.js";
 import { type InformerView, objectOf } from "#pkg/cache/informer.js";
 import { NAMESPACE_INDEX, UID_INDEX, uidIndexFunc } from "#pkg/cache/store.js";
 import type { ApiClient } from "#pkg/client/client.js";
-import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
-import { formatDuration } from "#pkg/runtime/duration.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { Registry } from "#pkg/runtime/metrics.js";
-import { Semaphore } from "#pkg/runtime/semaphore.js";
-import { type EnvSources, makeEnvironmentVariables } from "./envvars.js";
-import { ImageManager } from "./images.js";
-import { Lifecycle } from "./lifecycle.js";
+import type { EnvSources } from "./envvars.js";
 import { KubeletMetrics } from "./metrics.js";
 import { Pleg } from "./pleg.js";
 import {
   activeDeadlineLeftMs,
-  type ContainerAction,
   computePodActions,
   containersToRemove,
   type PodActions,
   sandboxOf,
 } from "./pod-actions.js";
-import { generatePodStatus, instancesOf, type Waiting } from "./pod-status.js";
+import { generatePodStatus, instancesOf } from "./pod-status.js";
 import { PodWorkers, type SyncResult } from "./pod-workers.js";
 import { type ProbeKind, ProbeManager } from "./prober.js";
 import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
+import { DEFAULT_GRACE_SECONDS, RuntimeManager } from "./runtime-manager.js";
 import type { EventSink } from "./sources.js";
-import { type DNSOptions, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
+import type { DNSOptions } from "./spec.js";
 import { StatsProvider, type Summary } from "./stats.js";
 import { StatusManager } from "./status-manager.js";
 import { VolumeError, VolumeManager } from "./volumes.js";
@@ -80,11 +73,9 @@ export interface KubeletOptions {
 }
 
 const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
-const DEFAULT_GRACE_SECONDS = 30;
 /** A finished pod, or one past its deadline, is looked at again this rarely. */
 const IDLE_RESYNC_MS = 60_000;
 const VOLUME_RETRY_MS = 2000;
-const CONFIG_ERROR_RETRY_MS = 10_000;
 
 export class Kubelet {
   readonly pods: InformerView<Pod>;
@@ -97,22 +88,15 @@ export class Kubelet {
   private readonly pleg: Pleg;
   private readonly status: StatusManager;
   private readonly probes: ProbeManager;
-  private readonly images: ImageManager;
-  private readonly lifecycle: Lifecycle;
+  private readonly runtimeManager: RuntimeManager;
   private readonly stats: StatsProvider;
-  private readonly envSources: EnvSources;
   private readonly events: EventSink;
-  private readonly crashBackoff: Backoff;
-  private readonly waiting = new Map<string, Map<string, Waiting>>();
-  private readonly starts: Semaphore;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly signal: AbortSignal;
   private readonly abort = new AbortController();
   /** Pods whose termination (kill + delete) is in progress; never restart their containers. */
   private readonly terminating = new Set<string>();
-  /** Host paths of each pod's volumes, from the last setup. */
-  private readonly podVolumes = new Map<string, Map<string, string>>();
   /** Pods this process has synced at least once (to log adoption after a restart). */
   private readonly seen = new Set<string>();
 
@@ -152,17 +136,6 @@ export class Kubelet {
       onUnhealthy: (pod, _container, kind, message) =>
         this.events.event(pod, "Warning", "Unhealthy", `${capitalize(kind)} probe failed: ${message}`),
     });
-    this.crashBackoff = new Backoff(o.crashLoopBackoffBaseMs ?? 10_000, o.crashLoopBackoffMaxMs ?? 300_000, this.clock);
-    this.images = new ImageManager({
-      runtime: o.runtime,
-      events: o.events,
-      log: o.log.child({ module: "images" }),
-      clock: this.clock,
-      backoffBaseMs: o.imagePullBackoffBaseMs ?? 10_000,
-      backoffMaxMs: o.imagePullBackoffMaxMs ?? 300_000,
-      signal: this.signal,
-    });
-    this.lifecycle = new Lifecycle({ runtime: o.runtime, events: o.events, clock: this.clock, signal: this.signal });
     this.stats = new StatsProvider({
       runtime: o.runtime,
       list: () => this.pleg.freshList(),
@@ -196,7 +169,7 @@ export class Kubelet {
       clock: this.clock,
       ...objects,
     });
-    this.envSources = {
+    const envSources: EnvSources = {
       services: async (ns) => {
         // Service variables are fixed at container start: never build them from a cache not yet filled.
         if (!o.services.hasSynced()) await o.services.waitForSync(this.signal);
@@ -204,7 +177,25 @@ export class Kubelet {
       },
       ...objects,
     };
-    this.starts = new Semaphore(o.maxParallelStarts ?? 6);
+    this.runtimeManager = new RuntimeManager({
+      runtime: o.runtime,
+      events: o.events,
+      log: o.log,
+      clock: this.clock,
+      signal: this.signal,
+      metrics: this.metrics,
+      nodeIP: o.nodeIP,
+      podInfraImage: o.podInfraImage,
+      ...(o.dns ? { dns: o.dns } : {}),
+      crashLoopBackoffBaseMs: o.crashLoopBackoffBaseMs ?? 10_000,
+      crashLoopBackoffMaxMs: o.crashLoopBackoffMaxMs ?? 300_000,
+      imagePullBackoffBaseMs: o.imagePullBackoffBaseMs ?? 10_000,
+      imagePullBackoffMaxMs: o.imagePullBackoffMaxMs ?? 300_000,
+      maxParallelStarts: o.maxParallelStarts ?? 6,
+      envSources,
+      volumes: this.volumes,
+      podContainers: (uid) => this.pleg.podContainers(uid),
+    });
 
     this.pods.addIndex(UID_INDEX, uidIndexFunc);
     const wake = (p: Pod) => {
@@ -270,19 +261,6 @@ export class Kubelet {
     this.secrets.stop();
   }
 
-  private setWaiting(uid: string, container: string, w: Waiting | undefined): void {
-    let m = this.waiting.get(uid);
-    if (!w) {
-      m?.delete(container);
-      return;
-    }
-    if (!m) {
-      m = new Map();
-      this.waiting.set(uid, m);
-    }
-    m.set(container, w);
-  }
-
   private computeActions(pod: Pod, containers: ContainerInfo[]): PodActions {
     return computePodActions(pod, containers, {
       nodeIP: this.o.nodeIP,
@@ -329,7 +307,7 @@ export class Kubelet {
     // 1. What to do (computePodActions), and the sandbox first: with a new one, look again.
     let actions = this.computeActions(pod, containers);
     if (actions.createSandbox) {
-      await this.createSandbox(pod, actions, log);
+      await this.runtimeManager.createSandbox(pod, actions, log);
       containers = await this.pleg.podContainers(uid);
       actions = this.computeActions(pod, containers);
     }
@@ -343,13 +321,11 @@ export class Kubelet {
     if (sandbox && volumesOk) {
       // 3. Init containers, in order, each to completion.
       const init = actions.init;
-      if (init?.type === "start") {
-        if (init.remove) await this.o.runtime.removeContainer(init.remove.id);
-        want(await this.startWithBackoff(pod, init.container, "init", init.prev, sandbox.id, podIP, log));
-      }
+      if (init?.type === "start") want(await this.runtimeManager.startInitContainer(pod, init, sandbox, log));
       // 4. App containers, once every init container has succeeded.
       if (!init)
-        for (const action of actions.containers) want(await this.applyContainerAction(pod, action, sandbox, log));
+        for (const action of actions.containers)
+          want(await this.runtimeManager.applyContainerAction(pod, action, sandbox, log));
     }
 
     // 5. Probes follow the running containers; status goes to the status manager.
@@ -383,85 +359,11 @@ export class Kubelet {
     return { requeueAfterMs: IDLE_RESYNC_MS };
   }
 
-  /** createSandbox kills what runs in the old sandbox, then runs a new one (upstream: createPodSandbox). */
-  private async createSandbox(pod: Pod, actions: PodActions, log: Logger): Promise<void> {
-    const spec: Partial<PodSpec> = pod.spec ?? {};
-    const uid = pod.metadata.uid ?? "";
-    if (actions.oldSandbox) {
-      log.info("pod sandbox changed; killing and recreating the pod's containers");
-      await Promise.all(actions.killPod.map((c) => this.o.runtime.stopContainer(c.id, 0)));
-    }
-    const image = this.o.podInfraImage;
-    const pulled = await this.images.ensureImageExists(pod, image, "IfNotPresent", undefined, undefined);
-    if (!pulled.ready) throw new Error(`pod infra image ${image} is not available`);
-    const ports = (spec.containers ?? []).flatMap((c) =>
-      (c.ports ?? [])
-        .filter((p) => p.hostPort)
-        .map((p) => ({
-          containerPort: p.containerPort,
-          hostPort: p.hostPort ?? 0,
-          protocol: (p.protocol ?? "TCP") as "TCP" | "UDP" | "SCTP",
-          hostIP: p.hostIP,
-        })),
-    );
-    await this.starts.run(() =>
-      this.o.runtime.runSandbox({
-        podUid: uid,
-        podName: pod.metadata.name ?? "",
-        podNamespace: pod.metadata.namespace ?? "",
-        attempt: actions.attempt,
-        hostname: spec.hostname ?? pod.metadata.name ?? "",
-        image,
-        portBindings: ports,
-        terminationGraceSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
-        // Docker refuses DNS settings in the host's network namespace.
-        dns: spec.hostNetwork
-          ? undefined
-          : podDNS(pod, this.o.dns ?? { clusterDNS: [], clusterDomain: "cluster.local" }),
-        hostNetwork: spec.hostNetwork === true,
-        extraHosts: (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
-      }),
-    );
-    // Old sandboxes are of no use once a new one runs.
-    if (actions.oldSandbox) await this.o.runtime.removeContainer(actions.oldSandbox.id);
-  }
-
-  /** applyContainerAction carries out one app container's action; returns ms until a retry, if any. */
-  private async applyContainerAction(
-    pod: Pod,
-    action: ContainerAction,
-    sandbox: ContainerInfo,
-    log: Logger,
-  ): Promise<number | undefined> {
-    const uid = pod.metadata.uid ?? "";
-    const c = action.container;
-    const podIP = sandbox.ip ?? "";
-    switch (action.type) {
-      case "done":
-        this.setWaiting(uid, c.name, undefined);
-        return undefined;
-      case "start":
-        if (action.remove) await this.o.runtime.removeContainer(action.remove.id);
-        return this.startWithBackoff(pod, c, "app", action.prev, sandbox.id, podIP, log);
-      case "kill": {
-        if (action.probe) this.metrics.probeKills.inc();
-        this.events.event(pod, "Normal", "Killing", action.message);
-        log.info({ container: c.name, reason: action.message }, "killing container");
-        const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
-        await this.lifecycle.killContainer(pod, action.running, grace, podIP);
-        const cur = instancesOf(await this.pleg.podContainers(uid), c.name, "app")[0];
-        if (!cur || cur.state === "running") return undefined;
-        // A probe kill or a spec change always restarts, whatever the policy says about exit codes.
-        return this.startWithBackoff(pod, c, "app", cur, sandbox.id, podIP, log, true);
-      }
-    }
-  }
-
   /** setupVolumes prepares the pod's volumes; false (with a FailedMount event) when one cannot be set up yet. */
   private async setupVolumes(pod: Pod, podIP: string, log: Logger): Promise<boolean> {
-    const uid = pod.metadata.uid ?? "";
+    const _uid = pod.metadata.uid ?? "";
     try {
-      this.podVolumes.set(uid, await this.volumes.setup(pod, podIP, this.o.nodeIP));
+      await this.volumes.setup(pod, podIP, this.o.nodeIP);
       return true;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -469,24 +371,6 @@ export class Kubelet {
       this.events.event(pod, "Warning", "FailedMount", `MountVolume.SetUp failed: ${message}`);
       return false;
     }
-  }
-
-  /** binds: Docker bind specs for a container's volumeMounts; throws on an unknown volume. */
-  private async binds(pod: Pod, c: Container): Promise<string[]> {
-    const vols = this.podVolumes.get(pod.metadata.uid ?? "") ?? new Map<string, string>();
-    const out: string[] = [];
-    for (const m of c.volumeMounts ?? []) {
-      const host = vols.get(m.name);
-      if (!host) throw new Error(`volume "${m.name}" of container ${c.name} is not a volume of the pod`);
-      let src = host;
-      if (m.subPath) {
-        src = join(host, m.subPath);
-        if (!src.startsWith(host)) throw new Error(`subPath "${m.subPath}" escapes volume "${m.name}"`);
-        if (!existsSync(src)) await mkdir(src, { recursive: true });
-      }
-      out.push(`${src}:${m.mountPath}${m.readOnly ? ":ro" : ""}`);
-    }
-    return out;
   }
 
   private writeStatus(pod: Pod, containers: ContainerInfo[], failure?: { reason: string; message: string }): void {
@@ -502,129 +386,17 @@ export class Kubelet {
     const status = generatePodStatus(pod, {
       sandbox: sandboxOf(containers, this.o.nodeIP),
       containers,
-      waiting: this.waiting.get(uid) ?? new Map(),
+      waiting: this.runtimeManager.waitingReasons(uid),
       readiness,
       started,
       hasReadinessProbe: new Set((spec?.containers ?? []).filter((c) => c.readinessProbe).map((c) => c.name)),
       hasStartupProbe: new Set((spec?.containers ?? []).filter((c) => c.startupProbe).map((c) => c.name)),
-      imageRefs: this.images.imageRefs,
+      imageRefs: this.runtimeManager.images.imageRefs,
       hostIP: this.o.nodeIP,
       now: metaTime(this.clock.now()),
       ...(failure ? { failure } : {}),
     });
     this.status.setPodStatus(pod, status);
-  }
-
-  /**
-   * startWithBackoff (re)starts a container, honouring CrashLoopBackOff when `prev` exited.
-   * Returns ms until it should be retried, or undefined.
-   */
-  private async startWithBackoff(
-    pod: Pod,
-    c: Container,
-    type: "init" | "app",
-    prev: ContainerInfo | undefined,
-    sandboxId: string,
-    podIP: string,
-    log: Logger,
-    forced = false,
-  ): Promise<number | undefined> {
-    const uid = pod.metadata.uid ?? "";
-    const key = `${uid}/${c.name}`;
-    if (prev) {
-      const finishedMs = prev.finishedAt ? Date.parse(prev.finishedAt) + 999 : this.clock.now();
-      const remaining = this.crashBackoff.remaining(key, finishedMs);
-      if (remaining > 0 && !forced) {
-        const delay = this.crashBackoff.delay(key);
-        const podRef = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
-        const msg = `back-off ${formatDuration(delay)} restarting failed container=${c.name} pod=${podRef}`;
-        if (this.waiting.get(uid)?.get(c.name)?.reason !== "CrashLoopBackOff")
-          this.events.event(
-            pod,
-            "Warning",
-            "BackOff",
-            `Back-off restarting failed container ${c.name} in pod ${podRef}`,
-          );
-        this.setWaiting(uid, c.name, { reason: "CrashLoopBackOff", message: msg });
-        return remaining;
-      }
-      this.crashBackoff.next(key);
-    }
-    return this.startContainer(pod, c, type, prev ? prev.restartCount + 1 : 0, sandboxId, podIP, log);
-  }
-
-  /** startContainer: image, environment and mounts, create, start, postStart (upstream: startContainer). */
-  private async startContainer(
-    pod: Pod,
-    c: Container,
-    type: "init" | "app",
-    restartCount: number,
-    sandboxId: string,
-    podIP: string,
-    log: Logger,
-  ): Promise<number | undefined> {
-    const uid = pod.metadata.uid ?? "";
-    const image = c.image ?? "";
-    const current = this.waiting.get(uid)?.get(c.name);
-    const pulled = await this.images.ensureImageExists(pod, image, pullPolicy(c), c.name, current);
-    if (!pulled.ready) {
-      if (pulled.waiting) this.setWaiting(uid, c.name, pulled.waiting);
-      return pulled.retryMs;
-    }
-    let env: Map<string, string>;
-    let binds: string[];
-    try {
-      env = await makeEnvironmentVariables(pod, c, { podIP, hostIP: this.o.nodeIP, sources: this.envSources });
-      binds = await this.binds(pod, c);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.setWaiting(uid, c.name, { reason: "CreateContainerConfigError", message });
-      this.events.event(pod, "Warning", "Failed", `Error: ${message}`);
-      return CONFIG_ERROR_RETRY_MS;
-    }
-    const expand = (xs: string[] | undefined) => xs?.map((x) => expandVars(x, env));
-    let id: string | undefined;
-    try {
-      await this.starts.run(async () => {
-        id = await this.o.runtime.createContainer({
-          podUid: uid,
-          podName: pod.metadata.name ?? "",
-          podNamespace: pod.metadata.namespace ?? "",
-          name: c.name,
-          type,
-          restartCount,
-          hash: hashContainer(c),
-          sandboxId,
-          image,
-          command: expand(c.command),
-          args: expand(c.args),
-          env: [...env].map(([k, v]) => `${k}=${v}`),
-          workingDir: c.workingDir,
-          tty: c.tty ?? false,
-          stdin: c.stdin ?? false,
-          ...limits(c),
-          binds,
-          terminationGraceSeconds: pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
-        });
-        this.events.event(pod, "Normal", "Created", `Created container ${c.name}`);
-        await this.o.runtime.startContainer(id);
-      });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const reason = id ? "RunContainerError" : "CreateContainerError";
-      this.metrics.containerStartErrors.inc();
-      this.setWaiting(uid, c.name, { reason, message });
-      this.events.event(pod, "Warning", "Failed", `Error: ${message}`);
-      log.warn({ err, container: c.name }, "starting container failed");
-      if (id) await this.o.runtime.removeContainer(id).catch(() => undefined);
-      return this.crashBackoff.next(`${uid}/${c.name}`);
-    }
-    this.setWaiting(uid, c.name, undefined);
-    this.metrics.containerStarts.inc();
-    this.events.event(pod, "Normal", "Started", `Started container ${c.name}`);
-    log.info({ container: c.name, restartCount }, "started container");
-    if (id) await this.lifecycle.postStart(pod, c, id, podIP);
-    return undefined;
   }
 
   /** terminatePod: graceful stop of every container, removal, then the final delete of the object. */
@@ -635,12 +407,7 @@ export class Kubelet {
     this.probes.removePod(uid);
     const grace =
       pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
-    const apps = all.filter((c) => c.type !== "sandbox" && c.state === "running");
-    for (const c of apps) this.events.event(pod, "Normal", "Killing", `Stopping container ${c.name}`);
-    const podIP = sandboxOf(all, this.o.nodeIP)?.ip ?? "";
-    await Promise.all(apps.map((c) => this.lifecycle.killContainer(pod, c, grace, podIP)));
-    await Promise.all(all.filter((c) => c.type === "sandbox").map((c) => this.o.runtime.stopContainer(c.id, 0)));
-    await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
+    await this.runtimeManager.killPod(pod, all, grace);
     await this.volumes.cleanup(uid);
     log.info({ graceSeconds: grace, containers: all.length }, "pod containers stopped and removed");
     if (pod.metadata.deletionTimestamp) {
@@ -663,8 +430,7 @@ export class Kubelet {
     if (all.length > 0) {
       this.log.info({ podUid: uid, containers: all.length }, "removing containers of a pod that no longer exists");
       this.probes.removePod(uid);
-      await Promise.all(all.filter((c) => c.state === "running").map((c) => this.o.runtime.stopContainer(c.id, 2)));
-      await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
+      await this.runtimeManager.removeContainers(all);
     }
     await this.volumes.cleanup(uid);
     this.forget(uid);
@@ -672,12 +438,9 @@ export class Kubelet {
   }
 
   private forget(uid: string): void {
-    this.podVolumes.delete(uid);
     this.seen.delete(uid);
     this.probes.removePod(uid);
-    this.waiting.delete(uid);
-    this.crashBackoff.resetPrefix(`${uid}/`);
-    this.images.forgetPod(uid);
+    this.runtimeManager.forgetPod(uid);
     this.status.forget(uid);
     this.configMaps.unregisterPod(uid);
     this.secrets.unregisterPod(uid);

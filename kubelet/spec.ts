@@ -3,6 +3,7 @@
 // Kept free of I/O so they are unit-tested beside this file.
 
 import { createHash } from "node:crypto";
+import { defaultImagePullPolicy, PULL_POLICIES, type PullPolicy } from "#pkg/api/defaults.js";
 import { bytes, cpuMillis } from "#pkg/api/quantity.js";
 import type { Container, EnvVar, Pod } from "#pkg/api/types/index.js";
 
@@ -35,18 +36,10 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export type PullPolicy = "Always" | "IfNotPresent" | "Never";
-
 /** pullPolicy: the container's policy, else upstream's default (Always for :latest or no tag). */
 export function pullPolicy(c: Container): PullPolicy {
   const p = c.imagePullPolicy;
-  if (p === "Always" || p === "IfNotPresent" || p === "Never") return p;
-  const image = c.image ?? "";
-  if (image.includes("@")) return "IfNotPresent";
-  const lastSlash = image.lastIndexOf("/");
-  const tagAt = image.indexOf(":", lastSlash + 1);
-  const tag = tagAt >= 0 ? image.slice(tagAt + 1) : "latest";
-  return tag === "latest" ? "Always" : "IfNotPresent";
+  return PULL_POLICIES.find((x) => x === p) ?? defaultImagePullPolicy(c.image);
 }
 
 /** limits maps resources.limits to Docker's NanoCpus and Memory (bytes); undefined when unlimited. */

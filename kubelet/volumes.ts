@@ -36,6 +36,8 @@ export interface VolumeManagerOptions {
 }
 
 export class VolumeManager {
+  /** uid → volume name → host path, from the last setup (upstream: GetMountedVolumesForPod). */
+  private readonly mountedByPod = new Map<string, Map<string, string>>();
   /** uid/volume → hash of what was last written, so unchanged volumes are not rewritten. */
   private readonly written = new Map<string, string>();
 
@@ -77,13 +79,20 @@ export class VolumeManager {
       await this.atomicWrite(`${uid}/${v.name}`, dir, files);
       out.set(v.name, dir);
     }
+    this.mountedByPod.set(uid, out);
     return out;
+  }
+
+  /** mounted: the host path of each of the pod's volumes, by name, from the last setup. */
+  mounted(uid: string): Map<string, string> {
+    return this.mountedByPod.get(uid) ?? new Map();
   }
 
   /** cleanup removes everything the pod had on disk. */
   async cleanup(uid: string): Promise<void> {
     for (const k of this.written.keys()) if (k.startsWith(`${uid}/`)) this.written.delete(k);
     this.warnedToken.delete(uid);
+    this.mountedByPod.delete(uid);
     await rm(this.podDir(uid), { recursive: true, force: true });
   }
 

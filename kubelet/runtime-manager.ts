@@ -1,0 +1,335 @@
+// RuntimeManager: upstream's kubeGenericRuntimeManager (kuberuntime_manager.go, kuberuntime_container.go,
+// kuberuntime_sandbox.go): carries out computePodActions' plan against the runtime. It creates
+// sandboxes, starts containers (image, environment, mounts, create, start, postStart) under
+// CrashLoopBackOff, kills them (preStop, grace period), and keeps each container's waiting reason
+// (ErrImagePull, CrashLoopBackOff, CreateContainerConfigError, ...) for the pod's status.
+
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Container, Pod, PodSpec } from "#pkg/api/types/index.js";
+import { Backoff } from "#pkg/flowcontrol/backoff.js";
+import type { Clock } from "#pkg/runtime/clock.js";
+import { formatDuration } from "#pkg/runtime/duration.js";
+import type { Logger } from "#pkg/runtime/log.js";
+import { Semaphore } from "#pkg/runtime/semaphore.js";
+import { type EnvSources, makeEnvironmentVariables } from "./envvars.js";
+import { ImageManager } from "./images.js";
+import { Lifecycle } from "./lifecycle.js";
+import type { KubeletMetrics } from "./metrics.js";
+import { type ContainerAction, type InitAction, type PodActions, sandboxOf } from "./pod-actions.js";
+import { instancesOf, type Waiting } from "./pod-status.js";
+import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
+import type { EventSink } from "./sources.js";
+import { type DNSOptions, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
+import type { VolumeManager } from "./volumes.js";
+
+export const DEFAULT_GRACE_SECONDS = 30;
+const CONFIG_ERROR_RETRY_MS = 10_000;
+
+export interface RuntimeManagerOptions {
+  runtime: Runtime;
+  events: EventSink;
+  log: Logger;
+  clock: Clock;
+  signal: AbortSignal;
+  metrics: KubeletMetrics;
+  nodeIP: string;
+  podInfraImage: string;
+  dns?: DNSOptions;
+  crashLoopBackoffBaseMs: number;
+  crashLoopBackoffMaxMs: number;
+  imagePullBackoffBaseMs: number;
+  imagePullBackoffMaxMs: number;
+  /** Container creates+starts allowed in flight (PERF C2: Docker tops out near 10 starts/s). */
+  maxParallelStarts: number;
+  envSources: EnvSources;
+  /** The host paths of the pod's mounted volumes. */
+  volumes: Pick<VolumeManager, "mounted">;
+  /** A fresh runtime list of one pod's containers (the PLEG's). */
+  podContainers: (uid: string) => Promise<ContainerInfo[]>;
+}
+
+export class RuntimeManager {
+  readonly images: ImageManager;
+  private readonly lifecycle: Lifecycle;
+  private readonly crashBackoff: Backoff;
+  private readonly starts: Semaphore;
+  private readonly clock: Clock;
+  private readonly waiting = new Map<string, Map<string, Waiting>>();
+
+  constructor(private readonly o: RuntimeManagerOptions) {
+    this.clock = o.clock;
+    this.crashBackoff = new Backoff(o.crashLoopBackoffBaseMs, o.crashLoopBackoffMaxMs, o.clock);
+    this.images = new ImageManager({
+      runtime: o.runtime,
+      events: o.events,
+      log: o.log.child({ module: "images" }),
+      clock: o.clock,
+      backoffBaseMs: o.imagePullBackoffBaseMs,
+      backoffMaxMs: o.imagePullBackoffMaxMs,
+      signal: o.signal,
+    });
+    this.lifecycle = new Lifecycle({ runtime: o.runtime, events: o.events, clock: o.clock, signal: o.signal });
+    this.starts = new Semaphore(o.maxParallelStarts);
+  }
+
+  /** waitingReasons: each container's waiting reason the kubelet itself set, for the pod's status. */
+  waitingReasons(uid: string): Map<string, Waiting> {
+    return this.waiting.get(uid) ?? new Map();
+  }
+
+  /** startInitContainer starts the next init container (after removing a never-started leftover). */
+  async startInitContainer(
+    pod: Pod,
+    init: Extract<InitAction, { type: "start" }>,
+    sandbox: ContainerInfo,
+    log: Logger,
+  ): Promise<number | undefined> {
+    if (init.remove) await this.o.runtime.removeContainer(init.remove.id);
+    return this.startWithBackoff(pod, init.container, "init", init.prev, sandbox.id, sandbox.ip ?? "", log);
+  }
+
+  /**
+   * killPod stops every container of the pod, apps gracefully (preStop, then SIGTERM, SIGKILL after
+   * the grace period), then the sandboxes, and removes them all (upstream: KillPod + removal).
+   */
+  async killPod(pod: Pod, all: ContainerInfo[], graceSeconds: number): Promise<void> {
+    const apps = all.filter((c) => c.type !== "sandbox" && c.state === "running");
+    for (const c of apps) this.o.events.event(pod, "Normal", "Killing", `Stopping container ${c.name}`);
+    const podIP = sandboxOf(all, this.o.nodeIP)?.ip ?? "";
+    await Promise.all(apps.map((c) => this.lifecycle.killContainer(pod, c, graceSeconds, podIP)));
+    await Promise.all(all.filter((c) => c.type === "sandbox").map((c) => this.o.runtime.stopContainer(c.id, 0)));
+    await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
+  }
+
+  /** removeContainers stops (a short grace) and removes containers of a pod that no longer exists. */
+  async removeContainers(all: ContainerInfo[]): Promise<void> {
+    await Promise.all(all.filter((c) => c.state === "running").map((c) => this.o.runtime.stopContainer(c.id, 2)));
+    await Promise.all(all.map((c) => this.o.runtime.removeContainer(c.id)));
+  }
+
+  /** forgetPod drops the pod's backoffs and waiting reasons. */
+  forgetPod(uid: string): void {
+    this.waiting.delete(uid);
+    this.crashBackoff.resetPrefix(`${uid}/`);
+    this.images.forgetPod(uid);
+  }
+
+  private setWaiting(uid: string, container: string, w: Waiting | undefined): void {
+    let m = this.waiting.get(uid);
+    if (!w) {
+      m?.delete(container);
+      return;
+    }
+    if (!m) {
+      m = new Map();
+      this.waiting.set(uid, m);
+    }
+    m.set(container, w);
+  }
+
+  /** createSandbox kills what runs in the old sandbox, then runs a new one (upstream: createPodSandbox). */
+  async createSandbox(pod: Pod, actions: PodActions, log: Logger): Promise<void> {
+    const spec: Partial<PodSpec> = pod.spec ?? {};
+    const uid = pod.metadata.uid ?? "";
+    if (actions.oldSandbox) {
+      log.info("pod sandbox changed; killing and recreating the pod's containers");
+      await Promise.all(actions.killPod.map((c) => this.o.runtime.stopContainer(c.id, 0)));
+    }
+    const image = this.o.podInfraImage;
+    const pulled = await this.images.ensureImageExists(pod, image, "IfNotPresent", undefined, undefined);
+    if (!pulled.ready) throw new Error(`pod infra image ${image} is not available`);
+    const ports = (spec.containers ?? []).flatMap((c) =>
+      (c.ports ?? [])
+        .filter((p) => p.hostPort)
+        .map((p) => ({
+          containerPort: p.containerPort,
+          hostPort: p.hostPort ?? 0,
+          protocol: (p.protocol ?? "TCP") as "TCP" | "UDP" | "SCTP",
+          hostIP: p.hostIP,
+        })),
+    );
+    await this.starts.run(() =>
+      this.o.runtime.runSandbox({
+        podUid: uid,
+        podName: pod.metadata.name ?? "",
+        podNamespace: pod.metadata.namespace ?? "",
+        attempt: actions.attempt,
+        hostname: spec.hostname ?? pod.metadata.name ?? "",
+        image,
+        portBindings: ports,
+        terminationGraceSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
+        // Docker refuses DNS settings in the host's network namespace.
+        dns: spec.hostNetwork
+          ? undefined
+          : podDNS(pod, this.o.dns ?? { clusterDNS: [], clusterDomain: "cluster.local" }),
+        hostNetwork: spec.hostNetwork === true,
+        extraHosts: (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
+      }),
+    );
+    // Old sandboxes are of no use once a new one runs.
+    if (actions.oldSandbox) await this.o.runtime.removeContainer(actions.oldSandbox.id);
+  }
+
+  /** applyContainerAction carries out one app container's action; returns ms until a retry, if any. */
+  async applyContainerAction(
+    pod: Pod,
+    action: ContainerAction,
+    sandbox: ContainerInfo,
+    log: Logger,
+  ): Promise<number | undefined> {
+    const uid = pod.metadata.uid ?? "";
+    const c = action.container;
+    const podIP = sandbox.ip ?? "";
+    switch (action.type) {
+      case "done":
+        this.setWaiting(uid, c.name, undefined);
+        return undefined;
+      case "start":
+        if (action.remove) await this.o.runtime.removeContainer(action.remove.id);
+        return this.startWithBackoff(pod, c, "app", action.prev, sandbox.id, podIP, log);
+      case "kill": {
+        if (action.probe) this.o.metrics.probeKills.inc();
+        this.o.events.event(pod, "Normal", "Killing", action.message);
+        log.info({ container: c.name, reason: action.message }, "killing container");
+        const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+        await this.lifecycle.killContainer(pod, action.running, grace, podIP);
+        const cur = instancesOf(await this.o.podContainers(uid), c.name, "app")[0];
+        if (!cur || cur.state === "running") return undefined;
+        // A probe kill or a spec change always restarts, whatever the policy says about exit codes.
+        return this.startWithBackoff(pod, c, "app", cur, sandbox.id, podIP, log, true);
+      }
+    }
+  }
+
+  /** binds: Docker bind specs for a container's volumeMounts; throws on an unknown volume. */
+  private async binds(pod: Pod, c: Container): Promise<string[]> {
+    const vols = this.o.volumes.mounted(pod.metadata.uid ?? "");
+    const out: string[] = [];
+    for (const m of c.volumeMounts ?? []) {
+      const host = vols.get(m.name);
+      if (!host) throw new Error(`volume "${m.name}" of container ${c.name} is not a volume of the pod`);
+      let src = host;
+      if (m.subPath) {
+        src = join(host, m.subPath);
+        if (!src.startsWith(host)) throw new Error(`subPath "${m.subPath}" escapes volume "${m.name}"`);
+        if (!existsSync(src)) await mkdir(src, { recursive: true });
+      }
+      out.push(`${src}:${m.mountPath}${m.readOnly ? ":ro" : ""}`);
+    }
+    return out;
+  }
+
+  /**
+   * startWithBackoff (re)starts a container, honouring CrashLoopBackOff when `prev` exited.
+   * Returns ms until it should be retried, or undefined.
+   */
+  private async startWithBackoff(
+    pod: Pod,
+    c: Container,
+    type: "init" | "app",
+    prev: ContainerInfo | undefined,
+    sandboxId: string,
+    podIP: string,
+    log: Logger,
+    forced = false,
+  ): Promise<number | undefined> {
+    const uid = pod.metadata.uid ?? "";
+    const key = `${uid}/${c.name}`;
+    if (prev) {
+      const finishedMs = prev.finishedAt ? Date.parse(prev.finishedAt) + 999 : this.clock.now();
+      const remaining = this.crashBackoff.remaining(key, finishedMs);
+      if (remaining > 0 && !forced) {
+        const delay = this.crashBackoff.delay(key);
+        const podRef = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
+        const msg = `back-off ${formatDuration(delay)} restarting failed container=${c.name} pod=${podRef}`;
+        if (this.waiting.get(uid)?.get(c.name)?.reason !== "CrashLoopBackOff")
+          this.o.events.event(
+            pod,
+            "Warning",
+            "BackOff",
+            `Back-off restarting failed container ${c.name} in pod ${podRef}`,
+          );
+        this.setWaiting(uid, c.name, { reason: "CrashLoopBackOff", message: msg });
+        return remaining;
+      }
+      this.crashBackoff.next(key);
+    }
+    return this.startContainer(pod, c, type, prev ? prev.restartCount + 1 : 0, sandboxId, podIP, log);
+  }
+
+  /** startContainer: image, environment and mounts, create, start, postStart (upstream: startContainer). */
+  private async startContainer(
+    pod: Pod,
+    c: Container,
+    type: "init" | "app",
+    restartCount: number,
+    sandboxId: string,
+    podIP: string,
+    log: Logger,
+  ): Promise<number | undefined> {
+    const uid = pod.metadata.uid ?? "";
+    const image = c.image ?? "";
+    const current = this.waiting.get(uid)?.get(c.name);
+    const pulled = await this.images.ensureImageExists(pod, image, pullPolicy(c), c.name, current);
+    if (!pulled.ready) {
+      if (pulled.waiting) this.setWaiting(uid, c.name, pulled.waiting);
+      return pulled.retryMs;
+    }
+    let env: Map<string, string>;
+    let binds: string[];
+    try {
+      env = await makeEnvironmentVariables(pod, c, { podIP, hostIP: this.o.nodeIP, sources: this.o.envSources });
+      binds = await this.binds(pod, c);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.setWaiting(uid, c.name, { reason: "CreateContainerConfigError", message });
+      this.o.events.event(pod, "Warning", "Failed", `Error: ${message}`);
+      return CONFIG_ERROR_RETRY_MS;
+    }
+    const expand = (xs: string[] | undefined) => xs?.map((x) => expandVars(x, env));
+    let id: string | undefined;
+    try {
+      await this.starts.run(async () => {
+        id = await this.o.runtime.createContainer({
+          podUid: uid,
+          podName: pod.metadata.name ?? "",
+          podNamespace: pod.metadata.namespace ?? "",
+          name: c.name,
+          type,
+          restartCount,
+          hash: hashContainer(c),
+          sandboxId,
+          image,
+          command: expand(c.command),
+          args: expand(c.args),
+          env: [...env].map(([k, v]) => `${k}=${v}`),
+          workingDir: c.workingDir,
+          tty: c.tty ?? false,
+          stdin: c.stdin ?? false,
+          ...limits(c),
+          binds,
+          terminationGraceSeconds: pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
+        });
+        this.o.events.event(pod, "Normal", "Created", `Created container ${c.name}`);
+        await this.o.runtime.startContainer(id);
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const reason = id ? "RunContainerError" : "CreateContainerError";
+      this.o.metrics.containerStartErrors.inc();
+      this.setWaiting(uid, c.name, { reason, message });
+      this.o.events.event(pod, "Warning", "Failed", `Error: ${message}`);
+      log.warn({ err, container: c.name }, "starting container failed");
+      if (id) await this.o.runtime.removeContainer(id).catch(() => undefined);
+      return this.crashBackoff.next(`${uid}/${c.name}`);
+    }
+    this.setWaiting(uid, c.name, undefined);
+    this.o.metrics.containerStarts.inc();
+    this.o.events.event(pod, "Normal", "Started", `Started container ${c.name}`);
+    log.info({ container: c.name, restartCount }, "started container");
+    if (id) await this.lifecycle.postStart(pod, c, id, podIP);
+    return undefined;
+  }
+}
