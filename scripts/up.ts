@@ -3,9 +3,13 @@
 //   etcd (the local /usr/bin/etcd, or the etcd image through Docker when there is no binary),
 //   the API server, and whichever of scheduler / controller-manager / kubelets exist in the tree.
 // Ports are free ones (reused from the last run when still free), etcd data stays in
-// .kubeling/etcd (--fresh wipes it), logs go to .kubeling/logs/<component>.log, and the
-// kubeconfig for kubectl and the CLI is written to .kubeling/kubeconfig.
-// Ctrl-C (or SIGTERM) stops everything, the components before etcd.
+// .kubeling/etcd and the kubelets' in .kubeling/kubelet/<node> (--fresh wipes both), logs go to
+// .kubeling/logs/<component>.log, and the kubeconfig for kubectl and the CLI is written to
+// .kubeling/kubeconfig (--state-dir moves all of it elsewhere).
+// Ctrl-C (or SIGTERM) stops everything it started: the kubelets, then the pods' containers and
+// the cluster's Docker network (by the label kubeling.io/cluster=<--cluster-name>, nothing else),
+// then the other components, etcd last. The cluster name is "kubeling-up", not compose's
+// "kubeling", so that stopping one never removes the other's pods.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,17 +17,26 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
+// The test harness's Docker cleanup (kill apps, then sandboxes, wait, remove; retry the network):
+// the launcher tears its cluster down exactly as the tests tear theirs down.
+import { removeClusterObjects } from "../test/harness/cluster.js";
+import { docker } from "../test/harness/kubelet.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const STATE = join(ROOT, ".kubeling");
-const LOGS = join(STATE, "logs");
-const KUBECONFIG = join(STATE, "kubeconfig");
-const PORTS_FILE = join(STATE, "up-ports.json");
 const TSX = ["--conditions=source", "--import", "tsx"];
+/** The cluster label the kubelets put on their containers and network. */
+const LABEL_CLUSTER = "kubeling.io/cluster";
+
+// Where the run's state lives (--state-dir, default .kubeling/); set by main() before anything starts.
+let STATE = join(ROOT, ".kubeling");
+let LOGS = join(STATE, "logs");
+let KUBECONFIG = join(STATE, "kubeconfig");
+let PORTS_FILE = join(STATE, "up-ports.json");
 
 interface Options {
   nodes: number;
   fresh: boolean;
+  stateDir: string;
   clusterName: string;
   etcdBin: string;
   etcdImage: string;
@@ -204,6 +217,21 @@ function startEtcd(o: Options, p: Record<string, number>): Running {
   return r;
 }
 
+/**
+ * refuseComposeCluster: stopping removes everything labelled with the cluster name, so the name
+ * must not be a compose cluster's (its network carries compose's project label).
+ */
+async function refuseComposeCluster(clusterName: string): Promise<void> {
+  const nets = await docker.listNetworks({ filters: { label: [`${LABEL_CLUSTER}=${clusterName}`] } });
+  const compose = nets.find((n) => n.Labels?.["com.docker.compose.project"]);
+  if (compose) {
+    throw new Error(
+      `cluster name "${clusterName}" belongs to a compose cluster (network ${compose.Name}); ` +
+        "pick another --cluster-name, or stop that cluster first",
+    );
+  }
+}
+
 function component(name: string): string | undefined {
   const main = join(ROOT, name, "main.ts");
   return existsSync(main) ? main : undefined;
@@ -211,7 +239,9 @@ function component(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const cmd = new Command("up")
-    .description("Run a kubeling cluster as local processes (Ctrl-C stops it). State lives in .kubeling/.")
+    .description(
+      "Run a kubeling cluster as local processes (Ctrl-C stops it, pods included). State lives in .kubeling/.",
+    )
     .option(
       "--nodes <n>",
       "kubelets to start (node-1..node-N)",
@@ -222,8 +252,17 @@ async function main(): Promise<void> {
       },
       2,
     )
-    .option("--fresh", "wipe etcd data and certificates first", false)
-    .option("--cluster-name <name>", "kubelets' --cluster-name (Docker labels and network)", "kubeling")
+    .option("--fresh", "wipe etcd data, certificates and the kubelets' directories first", false)
+    .option(
+      "--state-dir <dir>",
+      "etcd data, certificates, kubelet directories, logs and the kubeconfig",
+      join(ROOT, ".kubeling"),
+    )
+    .option(
+      "--cluster-name <name>",
+      "kubelets' --cluster-name (Docker labels and network; compose's cluster is \"kubeling\")",
+      "kubeling-up",
+    )
     .option("--etcd-bin <path>", "etcd binary", process.env.ETCD_BIN ?? "/usr/bin/etcd")
     .option(
       "--etcd-image <image>",
@@ -238,9 +277,13 @@ async function main(): Promise<void> {
     .option("--log-level <level>", "components' log level", "info")
     .parse(process.argv);
   const o = cmd.opts<Options>();
+  STATE = resolve(o.stateDir);
+  LOGS = join(STATE, "logs");
+  KUBECONFIG = join(STATE, "kubeconfig");
+  PORTS_FILE = join(STATE, "up-ports.json");
 
   if (o.fresh) {
-    for (const d of ["etcd", "pki"]) rmSync(join(STATE, d), { recursive: true, force: true });
+    for (const d of ["etcd", "pki", "kubelet"]) rmSync(join(STATE, d), { recursive: true, force: true });
     rmSync(KUBECONFIG, { force: true });
   }
   mkdirSync(LOGS, { recursive: true });
@@ -248,41 +291,55 @@ async function main(): Promise<void> {
   const p = await ports(["etcd", "etcdPeer", "apiserver", "scheduler", ...kubeletNames.map((n) => `kubelet-${n}`)]);
 
   const running: Running[] = [];
+  /** Set once a kubelet was started: the pods' containers and the network are ours to remove. */
+  let kubeletsStarted = false;
   let stopping = false;
+  const stopOne = async (r: Running): Promise<void> => {
+    if (r.exited) return;
+    if (r.child.pid) {
+      try {
+        process.kill(-r.child.pid, "SIGTERM");
+      } catch {
+        r.child.kill("SIGTERM");
+      }
+    }
+    const timer = setTimeout(() => {
+      if (!r.exited && r.child.pid) {
+        say(`${r.name} ignored SIGTERM for 10 s: SIGKILL`);
+        try {
+          process.kill(-r.child.pid, "SIGKILL");
+        } catch {
+          r.child.kill("SIGKILL");
+        }
+      }
+    }, 10_000);
+    await r.exitedP;
+    clearTimeout(timer);
+    if (r.container) {
+      try {
+        execFileSync("docker", ["rm", "-f", r.container], { stdio: "ignore" });
+      } catch {
+        // --rm already removed it
+      }
+    }
+    say(`stopped ${r.name}`);
+  };
   const stopAll = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     say(`stopping (${why})`);
-    for (const r of [...running].reverse()) {
-      if (r.exited) continue;
-      if (r.child.pid) {
-        try {
-          process.kill(-r.child.pid, "SIGTERM");
-        } catch {
-          r.child.kill("SIGTERM");
-        }
+    const isKubelet = (r: Running) => r.name.startsWith("kubelet-");
+    // Kubelets first (none may restart a container while they are removed), then their pods.
+    await Promise.all(running.filter(isKubelet).map(stopOne));
+    if (kubeletsStarted) {
+      try {
+        await removeClusterObjects(o.clusterName);
+        say(`removed the pods' containers and the network of cluster ${o.clusterName}`);
+      } catch (err) {
+        say(`could not remove cluster ${o.clusterName}'s containers: ${err instanceof Error ? err.message : err}`);
       }
-      const timer = setTimeout(() => {
-        if (!r.exited && r.child.pid) {
-          say(`${r.name} ignored SIGTERM for 10 s: SIGKILL`);
-          try {
-            process.kill(-r.child.pid, "SIGKILL");
-          } catch {
-            r.child.kill("SIGKILL");
-          }
-        }
-      }, 10_000);
-      await r.exitedP;
-      clearTimeout(timer);
-      if (r.container) {
-        try {
-          execFileSync("docker", ["rm", "-f", r.container], { stdio: "ignore" });
-        } catch {
-          // --rm already removed it
-        }
-      }
-      say(`stopped ${r.name}`);
     }
+    for (const r of [...running].reverse()) if (!isKubelet(r)) await stopOne(r);
   };
   // Last resort if this process dies by an uncaught error: children run in their own process
   // groups and would outlive it.
@@ -305,11 +362,17 @@ async function main(): Promise<void> {
     }
   });
   let exitCode = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    void stopAll(sig).then(() => process.exit(exitCode));
+  const onSignal = (why: string): void => {
+    void stopAll(why).then(() => process.exit(exitCode));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // SIGHUP: the terminal went away.
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => onSignal(sig));
+  // `npm run up` answers a SIGTERM by exiting without passing it on (seen with npm 11), which would
+  // leave this process and everything it started running: a parent that goes away stops us too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) onSignal("the launcher's parent process exited");
+  }, 500).unref();
 
   try {
     const etcd = startEtcd(o, p);
@@ -356,11 +419,13 @@ async function main(): Promise<void> {
     const kubeletMain = component("kubelet");
     if (kubeletMain && o.nodes > 0) {
       if (!dockerAvailable()) throw new Error("kubelets need the Docker engine, and `docker info` fails");
+      await refuseComposeCluster(o.clusterName);
       // No registry here: the sandbox and test images come from scripts/build-images.sh (fast when built).
       if (o.pauseImage.startsWith("kubeling.local/")) {
         say("building local images (scripts/build-images.sh)");
         execFileSync("bash", [join(ROOT, "scripts", "build-images.sh")], { stdio: ["ignore", "ignore", "inherit"] });
       }
+      kubeletsStarted = true;
       for (const node of kubeletNames) {
         running.push(
           start(`kubelet-${node}`, process.execPath, [
@@ -374,6 +439,8 @@ async function main(): Promise<void> {
             "--node-ip=127.0.0.1",
             `--port=${p[`kubelet-${node}`]}`,
             `--pod-infra-container-image=${o.pauseImage}`,
+            // In the state dir, so two launchers (or a launcher and the tests) never share one.
+            `--root-dir=${join(STATE, "kubelet", node)}`,
             `--log-level=${o.logLevel}`,
           ]),
         );
@@ -384,7 +451,7 @@ async function main(): Promise<void> {
     say(`kubeling is up: API server https://127.0.0.1:${p.apiserver}, etcd http://127.0.0.1:${p.etcd}`);
     say(`  export KUBECONFIG=${KUBECONFIG}`);
     say("  kubectl get ns        # or: node --conditions=source --import tsx cli/main.ts get ns");
-    say(`  logs: ${LOGS}/   Ctrl-C stops everything`);
+    say(`  logs: ${LOGS}/   Ctrl-C stops everything, the pods' containers and network included`);
 
     // Stay up; a component that dies is reported, and losing etcd or the API server ends the run.
     await new Promise<void>((res) => {
