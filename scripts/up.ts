@@ -17,6 +17,7 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
+import { pollUntil } from "#pkg/runtime/wait.js";
 // The test harness's Docker cleanup (kill apps, then sandboxes, wait, remove; retry the network):
 // the launcher tears its cluster down exactly as the tests tear theirs down.
 import { removeClusterObjects } from "../test/harness/cluster.js";
@@ -149,14 +150,16 @@ function tail(name: string, lines = 15): string {
 }
 
 async function waitUntil(what: string, r: Running, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (r.exited)
-      throw new Error(`${r.name} exited (${r.exited.code ?? r.exited.signal}) before ${what}:\n${tail(r.name)}`);
-    if (await check()) return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${tail(r.name)}`);
+  const ok = await pollUntil(
+    async () => {
+      if (r.exited)
+        throw new Error(`${r.name} exited (${r.exited.code ?? r.exited.signal}) before ${what}:\n${tail(r.name)}`);
+      return check();
+    },
+    100,
+    { timeoutMs, immediate: true },
+  );
+  if (!ok) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${tail(r.name)}`);
 }
 
 async function httpOk(url: string): Promise<boolean> {
