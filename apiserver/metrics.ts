@@ -1,11 +1,12 @@
 // Prometheus metrics of the API server through prom-client (pkg/runtime/metrics.ts), with
 // upstream's names and labels: apiserver_request_total{verb,group,resource,code},
 // apiserver_request_duration_seconds{verb,group,resource} (a histogram; watches excluded, their
-// duration is their lifetime) and apiserver_longrunning_requests{verb="WATCH"} (open watches),
-// plus prom-client's process_* and nodejs_* collectors. One Registry per process: main.ts
+// duration is their lifetime), apiserver_longrunning_requests{verb="WATCH"} (open watches) and
+// apiserver_current_inflight_requests{request_kind} (what the max-in-flight limits count), plus
+// prom-client's process_* and nodejs_* collectors. One Registry per process: main.ts
 // passes its own; buildServer() without one gets a fresh registry (tests run many servers).
 
-import { Counter, Gauge, Histogram, newRegistry, type Registry } from "#pkg/runtime/metrics.js";
+import { Counter, Gauge, gaugeFunc, Histogram, newRegistry, type Registry } from "#pkg/runtime/metrics.js";
 
 /** The request-duration buckets kubeling has always exposed (seconds). */
 const DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -45,6 +46,23 @@ export class ApiMetrics {
     const watch = longrunning.labels("WATCH");
     watch.set(0);
     this.#watches = { inc: () => watch.inc(), dec: () => watch.dec() };
+  }
+
+  /** inflightFrom reports the in-flight counts the max-in-flight filter keeps (upstream's request kinds). */
+  inflightFrom(read: () => { readonly: number; mutating: number }): void {
+    gaugeFunc({
+      name: "apiserver_current_inflight_requests",
+      help: "Number of requests in flight, by request kind (long-running requests excluded).",
+      labelNames: ["request_kind"],
+      registry: this.registry,
+      read: () => {
+        const n = read();
+        return [
+          [{ request_kind: "readOnly" }, n.readonly],
+          [{ request_kind: "mutating" }, n.mutating],
+        ];
+      },
+    });
   }
 
   /** observe records one finished request (watches: when the stream starts). */

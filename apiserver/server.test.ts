@@ -283,4 +283,26 @@ describe("buildServer", () => {
     assert.equal(after.statusCode, 200, "slots are released when responses finish");
     await app.close();
   });
+
+  test("/metrics: request counts and durations under upstream's names, in-flight requests by kind", async () => {
+    const app = buildServer({
+      registry: fakeRegistry([]),
+      log: silentLogger,
+      auth: parseTokenFile("tok,admin,admin\n"),
+      maxRequestsInflight: 10,
+      maxMutatingRequestsInflight: 10,
+    }).app;
+    await app.inject({ method: "GET", url: "/api/v1/namespaces/ns1/configmaps", headers: auth });
+    const m = await app.inject({ method: "GET", url: "/metrics", headers: auth });
+    assert.equal(m.statusCode, 200);
+    assert.match(m.headers["content-type"] as string, /^text\/plain; version=0\.0\.4/);
+    assert.match(m.body, /^apiserver_request_total\{verb="LIST",group="",resource="configmaps",code="200"\} 1$/m);
+    assert.match(m.body, /^apiserver_request_duration_seconds_count\{verb="LIST",group="",resource="configmaps"\} 1$/m);
+    assert.match(m.body, /^apiserver_longrunning_requests\{verb="WATCH"\} 0$/m);
+    // The scrape itself is the one read-only request in flight.
+    assert.match(m.body, /^apiserver_current_inflight_requests\{request_kind="readOnly"\} 1$/m);
+    assert.match(m.body, /^apiserver_current_inflight_requests\{request_kind="mutating"\} 0$/m);
+    assert.match(m.body, /^process_resident_memory_bytes \d+$/m);
+    await app.close();
+  });
 });

@@ -158,6 +158,7 @@ export function buildServer(deps: ServerDeps): ApiServer {
   // the response finished or the client went away.
   const limits = { readonly: deps.maxRequestsInflight ?? 0, mutating: deps.maxMutatingRequestsInflight ?? 0 };
   const inflight = { readonly: 0, mutating: 0 };
+  metrics.inflightFrom(() => inflight);
   if (limits.readonly > 0 || limits.mutating > 0) {
     app.addHook("onRequest", (req, reply, done) => {
       if (OPEN_PATHS.has(pathOf(req.url)) || isLongRunning(req)) return done();
