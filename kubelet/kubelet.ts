@@ -135,6 +135,7 @@ export class Kubelet {
       onChange: (uid) => this.podWorkers.wake(uid),
       onUnhealthy: (pod, _container, kind, message) =>
         this.events.event(pod, "Warning", "Unhealthy", `${capitalize(kind)} probe failed: ${message}`),
+      clock: this.clock,
     });
     this.stats = new StatsProvider({
       runtime: o.runtime,

@@ -6,6 +6,7 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import type { Container, Pod, Probe } from "#pkg/api/types/index.js";
+import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { sleep, until } from "#pkg/runtime/wait.js";
 import type { Runtime } from "./runtime/runtime.js";
@@ -33,6 +34,7 @@ export interface ProbeManagerOptions {
   log: Logger;
   onChange: (podUid: string) => void;
   onUnhealthy: (pod: Pod, container: string, kind: ProbeKind, message: string) => void;
+  clock?: Clock;
 }
 
 function resolvePort(c: Container, port: number | string): number {
@@ -189,7 +191,8 @@ export class ProbeManager {
       container: spec.name,
       probe: kind,
     });
-    await sleep((probe.initialDelaySeconds ?? 0) * 1000, signal);
+    const clock = this.o.clock ?? realClock;
+    await sleep((probe.initialDelaySeconds ?? 0) * 1000, signal, clock);
     await until(
       async () => {
         const st = this.state.get(id);
@@ -241,6 +244,7 @@ export class ProbeManager {
       },
       periodMs,
       signal,
+      { clock },
     );
   }
 }

@@ -10,7 +10,7 @@ import { keyFor } from "../api/keys.js";
 import { parseLabelSelector } from "../api/labels.js";
 import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEvent } from "../api/meta.js";
 import type { ResourceInfo, ResourceType } from "../api/resources.js";
-import { ApiClient, type CreateOptions, type RawResponse } from "../client/client.js";
+import { ApiClient, type CreateOptions, type RawResponse, type WatchOptions } from "../client/client.js";
 
 export interface Action {
   verb: "get" | "list" | "watch" | "create" | "update" | "delete";
@@ -196,8 +196,9 @@ export class FakeClient extends ApiClient {
     r: ResourceType<T>,
     ns: string | undefined,
     opts: ListOptions,
-    signal?: AbortSignal,
+    signalOrOptions?: AbortSignal | WatchOptions,
   ): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    const signal = signalOrOptions instanceof AbortSignal ? signalOrOptions : signalOrOptions?.signal;
     this.#record({ verb: "watch", resource: resourceId(r), namespace: ns });
     const match = selects(opts);
     const wanted = (c: Change) =>
