@@ -256,7 +256,6 @@ export class Kubelet {
     for (const c of containers) if (!this.podByUid(c.podUid)) this.podWorkers.wake(c.podUid);
     for (const uid of await this.volumes.podUids()) if (!this.podByUid(uid)) this.podWorkers.wake(uid);
     await Promise.allSettled([this.o.informers.stopped(), this.pleg.run(this.signal)]);
-    await this.podWorkers.idle();
     this.probes.stopAll();
     this.configMaps.stop();
     this.secrets.stop();

@@ -71,7 +71,10 @@ export class PodWorkers {
     return false;
   }
 
-  /** idle resolves once no sync is running (at once when none is); shutdown and tests wait on it. */
+  /**
+   * idle resolves once no sync is running (at once when none is), or when the workers stop: a
+   * shutdown does not wait for syncs in flight (a graceful pod kill can take its whole grace period).
+   */
   idle(): Promise<void> {
     if (!this.busy || this.o.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
