@@ -13,6 +13,7 @@ import { WebSocketServer } from "ws";
 import { StatusError, unauthorized } from "#pkg/api/errors.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { rejectUpgrade } from "#pkg/streaming/websocket.js";
 import type { TokenAuthenticator, UserInfo } from "./auth/tokens.js";
 import { PathResolver } from "./http/path.js";
 import { isWatch, listOptions, type Query } from "./http/query.js";
@@ -263,12 +264,6 @@ export function buildServer(deps: ServerDeps): ApiServer {
   // WebSocket upgrades: watches here, anything else (exec, port-forward) to registered handlers.
   const upgradeHandlers: UpgradeHandler[] = [];
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
-  const rejectUpgrade = (socket: Duplex, err: StatusError) => {
-    const body = JSON.stringify(err.toStatus());
-    socket.end(
-      `HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  };
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       const user = authenticate(req.headers.authorization);

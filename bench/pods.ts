@@ -24,6 +24,7 @@ import type { Pod } from "#pkg/api/types/index.js";
 import { killAndWait, removeClusterObjects, startCluster, type TestCluster } from "../test/harness/cluster.js";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from "../test/harness/images.js";
 import { clusterContainers, docker } from "../test/harness/kubelet.js";
+import { waitFor } from "../test/harness/wait.js";
 import { type BenchRow, row, summarize } from "./stats.js";
 
 export interface PodBenchOptions {
@@ -84,14 +85,8 @@ function podObject(name: string, round: string): Pod {
 }
 
 /** poll a condition with a deadline (bench cleanup; no fixed sleeps). */
-async function until(what: string, deadlineMs: number, fn: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, deadlineMs: number, fn: () => Promise<boolean>) =>
+  waitFor(fn, { timeoutMs: deadlineMs, intervalMs: 100, message: what });
 
 /** One burst of `size` pods through the cluster; returns per-pod latencies. */
 async function podBurst(c: TestCluster, size: number, round: string): Promise<Omit<PodRound, "samples">> {

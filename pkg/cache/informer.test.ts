@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { afterEach, beforeEach, test } from "node:test";
+import { waitFor } from "../../test/harness/wait.js";
 import type { KubeObject } from "../api/meta.js";
 import { NODES, PODS } from "../api/resources.js";
 import { ApiClient } from "../client/client.js";
@@ -51,13 +52,7 @@ function script(byResource: Record<string, { lists: Step[]; watches: Step[] }>) 
   });
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, { timeoutMs: 5000, intervalMs: 5, message: what });
 
 test("informer: add/update/delete handlers, indexes, tombstones on relist, resync", async () => {
   let release410: () => void = () => {};

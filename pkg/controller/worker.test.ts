@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { waitFor } from "../../test/harness/wait.js";
 import { FakeClock, flush } from "../runtime/clock.js";
 import { silentLogger } from "../runtime/log.js";
 import { WorkQueue } from "../workqueue/queue.js";
 import { NoRetryError, runWorkers } from "./worker.js";
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await flush();
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, { timeoutMs: 5000, intervalMs: 1, message: what });
 
 test("runWorkers: failures retry with backoff, success forgets, one worker per key, abort stops", async () => {
   const clock = new FakeClock();
