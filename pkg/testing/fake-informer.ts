@@ -47,17 +47,10 @@ export class FakeInformer<T extends KubeObject = KubeObject> implements Informer
     for (const h of this.#delete) h(arg);
   }
 
-  get(key: string): T | undefined {
-    return this.store.get(key);
-  }
-
-  list(): T[] {
-    return this.store.list();
-  }
-
-  byIndex(name: string, value: string): T[] {
-    return this.store.byIndex(name, value);
-  }
+  // The cache reads, straight from the store.
+  readonly get = (key: string): T | undefined => this.store.get(key);
+  readonly list = (): T[] => this.store.list();
+  readonly byIndex = (name: string, value: string): T[] => this.store.byIndex(name, value);
 
   addIndex(name: string, fn: (obj: T) => string[]): void {
     this.store.addIndex(name, fn as IndexFunc<T>);

@@ -6,8 +6,12 @@ import { readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
+import { isNotFound } from "#pkg/api/errors.js";
+import { PODS } from "#pkg/api/resources.js";
+import type { ApiClient } from "#pkg/client/client.js";
 import { freePort } from "./ports.js";
 import { startComponent } from "./process.js";
+import { waitFor } from "./wait.js";
 
 const docker = new Docker();
 
@@ -116,6 +120,47 @@ export async function killAndWait(cs: Array<{ Id: string; Labels?: Record<string
 export async function clusterContainers(cluster: string, node?: string): Promise<Docker.ContainerInfo[]> {
   const labels = [`kubeling.io/cluster=${cluster}`, ...(node ? [`kubeling.io/node=${node}`] : [])];
   return docker.listContainers({ all: true, filters: { label: labels } });
+}
+
+/** execIn runs cmd in a container (docker exec) and returns its exit code and output (stdout and stderr, demultiplexed). */
+export async function execIn(containerId: string, cmd: string[]): Promise<{ code: number; out: string }> {
+  const ex = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await ex.start({});
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve) => {
+    stream.on("data", (b: Buffer) => chunks.push(b));
+    stream.on("end", () => resolve());
+  });
+  // Strip Docker's 8-byte stream headers.
+  const buf = Buffer.concat(chunks);
+  const parts: Buffer[] = [];
+  for (let off = 0; off + 8 <= buf.length; ) {
+    const len = buf.readUInt32BE(off + 4);
+    parts.push(buf.subarray(off + 8, off + 8 + len));
+    off += 8 + len;
+  }
+  const info = await ex.inspect();
+  return { code: info.ExitCode ?? -1, out: Buffer.concat(parts).toString() };
+}
+
+/** waitPodGone waits until the API server answers 404 for the pod (the kubelet's final delete). */
+export async function waitPodGone(
+  client: ApiClient,
+  namespace: string,
+  name: string,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        await client.get(PODS, namespace, name);
+        return false;
+      } catch (err) {
+        return isNotFound(err);
+      }
+    },
+    { timeoutMs, message: `pod ${namespace}/${name} deleted` },
+  );
 }
 
 export { docker };

@@ -12,31 +12,15 @@ import { registry } from "#pkg/api/resources.js";
 import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
-import { cleanupCluster, docker, startKubelet, type TestKubelet } from "../harness/kubelet.js";
+import { cleanupCluster, docker, execIn, startKubelet, type TestKubelet, waitPodGone } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
 
 const pods = registry.lookup("pods")!;
 const configmaps = registry.lookup("configmaps")!;
 const secrets = registry.lookup("secrets")!;
 
-async function execIn(containerId: string, cmd: string[]): Promise<string> {
-  const ex = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await ex.start({});
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve) => {
-    stream.on("data", (b: Buffer) => chunks.push(b));
-    stream.on("end", () => resolve());
-  });
-  // Strip Docker's 8-byte stream headers.
-  const buf = Buffer.concat(chunks);
-  const parts: Buffer[] = [];
-  for (let off = 0; off + 8 <= buf.length; ) {
-    const len = buf.readUInt32BE(off + 4);
-    parts.push(buf.subarray(off + 8, off + 8 + len));
-    off += 8 + len;
-  }
-  return Buffer.concat(parts).toString();
-}
+/** The output of cmd in the container. */
+const output = async (containerId: string, cmd: string[]) => (await execIn(containerId, cmd)).out;
 
 describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", () => {
   const cluster = `kl-vol-${randomUUID().slice(0, 8)}`;
@@ -123,26 +107,26 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
     });
     const p = await waitPod("vols", (x) => x.status?.phase === "Running");
     const reader = idOf(p, "reader");
-    await waitFor(async () => (await execIn(reader, ["cat", "/shared/msg"])) === "from-writer\n", {
+    await waitFor(async () => (await output(reader, ["cat", "/shared/msg"])) === "from-writer\n", {
       timeoutMs: 10_000,
       message: "emptyDir shared",
     });
-    assert.equal(await execIn(reader, ["cat", "/etc/cfg/app.conf"]), "v=1\n");
-    assert.equal(await execIn(reader, ["cat", "/etc/sec/password"]), "s3cret");
-    assert.equal(await execIn(reader, ["cat", "/etc/info/labels"]), 'app="vols"');
-    assert.match(await execIn(reader, ["stat", "-L", "-c", "%a", "/etc/sec/password"]), /^400/);
+    assert.equal(await output(reader, ["cat", "/etc/cfg/app.conf"]), "v=1\n");
+    assert.equal(await output(reader, ["cat", "/etc/sec/password"]), "s3cret");
+    assert.equal(await output(reader, ["cat", "/etc/info/labels"]), 'app="vols"');
+    assert.match(await output(reader, ["stat", "-L", "-c", "%a", "/etc/sec/password"]), /^400/);
     // A read-only mount is read-only.
-    assert.match(await execIn(reader, ["sh", "-c", "touch /etc/cfg/new 2>&1 || echo denied"]), /denied|Read-only/);
+    assert.match(await output(reader, ["sh", "-c", "touch /etc/cfg/new 2>&1 || echo denied"]), /denied|Read-only/);
 
     const cm = await api.client.get<import("#pkg/api/types/index.js").ConfigMap>(configmaps, "default", "cfg");
     await api.client.update(configmaps, "default", { ...cm, data: { "app.conf": "v=2\n" } });
-    await waitFor(async () => (await execIn(reader, ["cat", "/etc/cfg/app.conf"])) === "v=2\n", {
+    await waitFor(async () => (await output(reader, ["cat", "/etc/cfg/app.conf"])) === "v=2\n", {
       timeoutMs: 30_000,
       intervalMs: 500,
       message: "mounted ConfigMap file updated",
     });
     // A key removed from the ConfigMap disappears from the volume.
-    assert.match(await execIn(reader, ["sh", "-c", "cat /etc/cfg/other 2>&1 || echo gone"]), /gone|No such file/);
+    assert.match(await output(reader, ["sh", "-c", "cat /etc/cfg/other 2>&1 || echo gone"]), /gone|No such file/);
   });
 
   test("a missing ConfigMap holds the pod in ContainerCreating until it exists", async () => {
@@ -181,7 +165,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
       data: { k: "here" },
     });
     const p = await waitPod("waits", (x) => x.status?.phase === "Running");
-    assert.equal(await execIn(idOf(p, "c"), ["cat", "/cfg/k"]), "here");
+    assert.equal(await output(idOf(p, "c"), ["cat", "/cfg/k"]), "here");
   });
 
   test("dnsPolicy ClusterFirst: the cluster DNS search path and ndots:5 in resolv.conf", async () => {
@@ -197,10 +181,10 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
       },
     });
     const p = await waitPod("dns", (x) => x.status?.phase === "Running");
-    const resolv = await execIn(idOf(p, "c"), ["cat", "/etc/resolv.conf"]);
+    const resolv = await output(idOf(p, "c"), ["cat", "/etc/resolv.conf"]);
     assert.match(resolv, /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
     assert.match(resolv, /ndots:5/);
-    const hosts = await execIn(idOf(p, "c"), ["cat", "/etc/hosts"]);
+    const hosts = await output(idOf(p, "c"), ["cat", "/etc/hosts"]);
     assert.match(hosts, /10\.1\.2\.3\s+alias\.example/);
   });
 
@@ -249,17 +233,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
       await waitPod("hooks", (x) => x.status?.phase === "Running");
       await waitFor(() => existsSync(join(dir, "poststart")), { timeoutMs: 10_000, message: "postStart ran" });
       await api.client.delete(pods, "default", "hooks", { gracePeriodSeconds: 5 });
-      await waitFor(
-        async () => {
-          try {
-            await get("hooks");
-            return false;
-          } catch (err) {
-            return (err as { code?: number }).code === 404;
-          }
-        },
-        { timeoutMs: 15_000, message: "pod hooks deleted" },
-      );
+      await waitPodGone(api.client, "default", "hooks", 15_000);
       assert.equal(readFileSync(join(dir, "prestop"), "utf8"), "bye\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -290,11 +264,11 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
     });
     const p = await waitPod("hostnet", (x) => x.status?.phase === "Running");
     assert.equal(p.status?.podIP, "127.0.0.1");
-    const env = await execIn(idOf(p, "c"), ["env"]);
+    const env = await output(idOf(p, "c"), ["env"]);
     assert.match(env, new RegExp(`MY_SVC_SERVICE_HOST=${ip.replace(/\./g, "\\.")}`));
     assert.match(env, /MY_SVC_SERVICE_PORT=80/);
     // The host's loopback is this container's loopback.
-    const lo = await execIn(idOf(p, "c"), ["sh", "-c", "ip -4 addr show lo"]);
+    const lo = await output(idOf(p, "c"), ["sh", "-c", "ip -4 addr show lo"]);
     assert.match(lo, /127\.0\.0\.1/);
   });
 });

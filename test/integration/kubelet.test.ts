@@ -9,7 +9,15 @@ import { registry } from "#pkg/api/resources.js";
 import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
-import { cleanupCluster, clusterContainers, docker, startKubelet, type TestKubelet } from "../harness/kubelet.js";
+import {
+  cleanupCluster,
+  clusterContainers,
+  docker,
+  execIn,
+  startKubelet,
+  type TestKubelet,
+  waitPodGone,
+} from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
 
 const pods = registry.lookup("pods")!;
@@ -28,20 +36,6 @@ function podSpec(
     metadata: { name, namespace: "default", ...meta },
     spec: { nodeName: node, terminationGracePeriodSeconds: 5, containers: [], ...spec },
   };
-}
-
-async function execIn(containerId: string, cmd: string[]): Promise<{ code: number; out: string }> {
-  const ex = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await ex.start({});
-  let out = "";
-  await new Promise<void>((resolve) => {
-    stream.on("data", (b: Buffer) => {
-      out += b.toString("latin1");
-    });
-    stream.on("end", () => resolve());
-  });
-  const info = await ex.inspect();
-  return { code: info.ExitCode ?? -1, out };
 }
 
 describe("kubelet (real API server, real Docker)", () => {
@@ -402,17 +396,7 @@ describe("kubelet (real API server, real Docker)", () => {
     );
     // Grace is 5 s and every container stops on SIGTERM at once; the margin absorbs a loaded machine.
     assert.ok(Date.now() - t0 < 5000 + 5000, `removed in ${Date.now() - t0}ms`);
-    await waitFor(
-      async () => {
-        try {
-          await get("web");
-          return false;
-        } catch (err) {
-          return (err as { code?: number }).code === 404;
-        }
-      },
-      { timeoutMs: 10_000, message: "pod object deleted" },
-    );
+    await waitPodGone(api.client, "default", "web", 10_000);
   });
 
   test("containers of pods that no longer exist are removed (orphans)", async () => {
