@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { registry } from "#pkg/api/resources.js";
+import { EVENTS, PODS } from "#pkg/api/resources.js";
 import type { Event, Pod, Toleration } from "#pkg/api/types/index.js";
 import { startCluster, type TestCluster } from "../harness/cluster.js";
 import { BUSYBOX_IMAGE } from "../harness/images.js";
@@ -17,13 +17,6 @@ import { clusterContainers } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
 import { runCli } from "./cli-helpers.js";
 
-function res(name: string) {
-  const r = registry.lookup(name);
-  if (!r) throw new Error(`${name} missing from the registry`);
-  return r;
-}
-const PODS = res("pods");
-const EVENTS = res("events");
 const NS = "default";
 const TOLERATE_SPECIAL: Toleration = { key: "dedicated", operator: "Equal", value: "special", effect: "NoSchedule" };
 // Starting containers on a 2-core box shared with other test runs: be generous.

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { registry } from "#pkg/api/resources.js";
+import { NODES, PODS } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { freePort } from "../harness/ports.js";
@@ -23,8 +23,6 @@ import { waitFor } from "../harness/wait.js";
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const KUBECTL = process.env.KUBECTL ?? "/usr/bin/kubectl";
-const nodes = registry.lookup("nodes")!;
-const pods = registry.lookup("pods")!;
 
 const id = randomBytes(4).toString("hex");
 const name = `kl-compose-${id}`;
@@ -122,7 +120,7 @@ test("both kubelets register their Nodes, and they turn Ready", async () => {
   const c = client!;
   await waitFor(
     async () => {
-      const list = await c.list<Node>(nodes, undefined);
+      const list = await c.list<Node>(NODES, undefined);
       const ready = list.items.filter((n) =>
         (n.status?.conditions ?? []).some((cond) => cond.type === "Ready" && cond.status === "True"),
       );
@@ -130,7 +128,7 @@ test("both kubelets register their Nodes, and they turn Ready", async () => {
     },
     { timeoutMs: 90_000, intervalMs: 500, message: "node-1 and node-2 Ready" },
   );
-  const names = (await c.list<Node>(nodes, undefined)).items.map((n) => n.metadata.name).sort();
+  const names = (await c.list<Node>(NODES, undefined)).items.map((n) => n.metadata.name).sort();
   assert.deepEqual(names, ["node-1", "node-2"]);
 });
 
@@ -163,10 +161,10 @@ test("a pod bound to node-1 runs as a container of the cluster", async () => {
       volumes: [{ name: "scratch", emptyDir: {} }],
     },
   };
-  await c.create(pods, "default", pod);
+  await c.create(PODS, "default", pod);
   const running = await waitFor(
     async () => {
-      const p = await c.get<Pod>(pods, "default", "sleeper");
+      const p = await c.get<Pod>(PODS, "default", "sleeper");
       return p.status?.phase === "Running" ? p : undefined;
     },
     { timeoutMs: 90_000, intervalMs: 500, message: "pod sleeper Running" },
@@ -197,7 +195,7 @@ test("a pod bound to node-1 runs as a container of the cluster", async () => {
 
 test("the scheduler places a pod without nodeName, and its kubelet runs it", async () => {
   const c = client!;
-  await c.create(pods, "default", {
+  await c.create(PODS, "default", {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "placed", namespace: "default" },
@@ -215,7 +213,7 @@ test("the scheduler places a pod without nodeName, and its kubelet runs it", asy
   });
   const running = await waitFor(
     async () => {
-      const p = await c.get<Pod>(pods, "default", "placed");
+      const p = await c.get<Pod>(PODS, "default", "placed");
       return p.status?.phase === "Running" ? p : undefined;
     },
     { timeoutMs: 90_000, intervalMs: 500, message: "pod placed scheduled and Running" },

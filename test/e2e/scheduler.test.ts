@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { registry } from "#pkg/api/resources.js";
+import { EVENTS, NODES, PODS } from "#pkg/api/resources.js";
 import type { Event, Node, Pod } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
@@ -14,12 +14,6 @@ import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
 
 const BIN = fileURLToPath(new URL("../../bin/kubeling-scheduler.js", import.meta.url));
-
-function res(name: string) {
-  const r = registry.lookup(name);
-  if (!r) throw new Error(`${name} missing from the registry`);
-  return r;
-}
 
 interface Proc {
   port: number;
@@ -72,7 +66,7 @@ function metric(text: string, name: string): number {
 
 async function createNode(client: ApiClient, name: string): Promise<void> {
   const amounts = { cpu: "4", memory: "8Gi", pods: "110" };
-  await client.create<Node>(res("nodes"), undefined, {
+  await client.create<Node>(NODES, undefined, {
     apiVersion: "v1",
     kind: "Node",
     metadata: { name, labels: { "kubernetes.io/hostname": name } },
@@ -81,7 +75,7 @@ async function createNode(client: ApiClient, name: string): Promise<void> {
 }
 
 async function createPod(client: ApiClient, name: string, schedulerName?: string): Promise<void> {
-  await client.create<Pod>(res("pods"), "default", {
+  await client.create<Pod>(PODS, "default", {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name, namespace: "default" },
@@ -93,7 +87,7 @@ async function createPod(client: ApiClient, name: string, schedulerName?: string
 }
 
 async function nodeOf(client: ApiClient, name: string): Promise<string | undefined> {
-  return (await client.get<Pod>(res("pods"), "default", name)).spec?.nodeName || undefined;
+  return (await client.get<Pod>(PODS, "default", name)).spec?.nodeName || undefined;
 }
 
 describe("kubeling-scheduler process", () => {
@@ -143,7 +137,7 @@ describe("kubeling-scheduler process", () => {
     const okB = metric(mb, 'scheduler_binding_total{result="ok"}');
     assert.equal(okA + okB, 10);
     assert.ok(okA === 0 || okB === 0, `only the leader binds (a=${okA}, b=${okB})`);
-    const events = (await client.list<Event>(res("events"), "default")).items.filter((e) => e.reason === "Scheduled");
+    const events = (await client.list<Event>(EVENTS, "default")).items.filter((e) => e.reason === "Scheduled");
     for (let i = 0; i < 10; i++) {
       assert.equal(events.filter((e) => e.involvedObject?.name === `e2e-${i}`).length, 1, `e2e-${i} Scheduled once`);
     }

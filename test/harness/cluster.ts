@@ -6,8 +6,7 @@
 // scheduler's logs as well.
 
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
-import { registry } from "#pkg/api/resources.js";
+import { NODES } from "#pkg/api/resources.js";
 import type { Node } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { type StartApiServerOptions, startApiServer, type TestApiServer } from "./apiserver.js";
@@ -19,8 +18,6 @@ export { killAndWait };
 import { freePort } from "./ports.js";
 import { startComponent } from "./process.js";
 import { waitFor } from "./wait.js";
-
-const NODES = registry.lookup("nodes");
 
 export interface TestScheduler {
   port: number;
@@ -130,8 +127,6 @@ export async function removeClusterObjects(clusterName: string): Promise<void> {
  * scheduler's informers are synced. Fails loudly when Docker or the local images are missing.
  */
 export async function startCluster(o: StartClusterOptions = {}): Promise<TestCluster> {
-  if (!NODES) throw new Error("nodes missing from the resource registry");
-  const nodesInfo = NODES;
   await docker.ping();
   ensureLocalImages();
   const clusterName = o.clusterName ?? `kl-${randomUUID().slice(0, 8)}`;
@@ -185,7 +180,7 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
     if (failed) throw failed.reason;
     await waitFor(
       async () => {
-        const list = await a.client.list<Node>(nodesInfo, undefined);
+        const list = await a.client.list<Node>(NODES, undefined);
         return specs.every((s) => list.items.some((n) => n.metadata.name === s.name && nodeReady(n)));
       },
       { timeoutMs: 60_000, intervalMs: 200, message: `nodes ${specs.map((s) => s.name).join(", ")} Ready` },

@@ -4,22 +4,13 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { registry } from "#pkg/api/resources.js";
+import { EVENTS, LEASES, NODES, PODS } from "#pkg/api/resources.js";
 import type { Event, Lease, Node, Pod, Taint, Toleration } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { SchedulerApp, type SchedulerAppOptions } from "../../scheduler/app.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { waitFor } from "../harness/wait.js";
-
-function res(name: string) {
-  const r = registry.lookup(name);
-  if (!r) throw new Error(`${name} missing from the registry`);
-  return r;
-}
-const PODS = res("pods");
-const NODES = res("nodes");
-const EVENTS = res("events");
 
 interface NodeOpts {
   cpu?: string;
@@ -267,10 +258,18 @@ describe("scheduler: two schedulers with leader election", () => {
     assert.equal(leader.scheduler.metrics.bindings.failed, 0);
     assert.equal(follower.scheduler.metrics.attempts.scheduled, 0);
     assert.equal(follower.scheduler.metrics.bindings.ok + follower.scheduler.metrics.bindings.failed, 0);
+    // The Scheduled Event is written after the binding: wait until every pod has one, then count.
+    await waitFor(
+      async () => {
+        const events = (await client.list<Event>(EVENTS, "default")).items.filter((e) => e.reason === "Scheduled");
+        return new Set(events.map((e) => e.involvedObject?.name)).size >= 20;
+      },
+      { timeoutMs: 20_000, message: "a Scheduled Event for each of the 20 pods" },
+    );
     for (let i = 0; i < 20; i++) {
       assert.equal((await eventsFor(client, `le-${i}`, "Scheduled")).length, 1, `le-${i} Scheduled once`);
     }
-    const lease = await client.get<Lease>(res("leases"), "kube-system", "kube-scheduler");
+    const lease = await client.get<Lease>(LEASES, "kube-system", "kube-scheduler");
     assert.equal(lease.spec?.holderIdentity, leader.identity);
 
     // The leader shuts down (releasing the lease); the other one takes over and schedules.
