@@ -7,7 +7,9 @@
 import { readFile } from "node:fs/promises";
 import { PassThrough, type Readable } from "node:stream";
 import Docker from "dockerode";
+import { metaTime } from "#pkg/api/time.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { sleep } from "#pkg/runtime/wait.js";
 import {
   type ContainerConfig,
   type ContainerInfo,
@@ -55,7 +57,7 @@ export function toK8sTime(t: string | undefined): string | undefined {
   if (!t || t.startsWith("0001-01-01")) return undefined;
   const d = new Date(t);
   if (Number.isNaN(d.getTime())) return undefined;
-  return `${d.toISOString().slice(0, 19)}Z`;
+  return metaTime(d);
 }
 
 /** containerName builds dockershim's name: k8s_<container>_<pod>_<namespace>_<uid>_<attempt>. */
@@ -435,7 +437,7 @@ export class DockerRuntime implements Runtime {
         for (let i = 0; i < 50; i++) {
           const s = await exec.inspect();
           if (!s.Running) return s.ExitCode ?? 0;
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
         }
         return (await exec.inspect()).ExitCode ?? 0;
       },

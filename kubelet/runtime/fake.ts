@@ -3,6 +3,7 @@
 // state only through the Runtime calls and the test helpers exit() and setImage().
 
 import { PassThrough, type Readable } from "node:stream";
+import { metaTime } from "#pkg/api/time.js";
 import type {
   ContainerConfig,
   ContainerInfo,
@@ -16,7 +17,7 @@ import type {
   SandboxConfig,
 } from "./runtime.js";
 
-const k8sNow = () => `${new Date().toISOString().slice(0, 19)}Z`;
+const k8sNow = () => metaTime();
 
 export class FakeRuntime implements Runtime {
   readonly containers = new Map<string, ContainerInfo>();
