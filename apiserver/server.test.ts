@@ -10,7 +10,7 @@ import type { ResourceInfo } from "#pkg/api/resources.js";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { parseTokenFile } from "./auth/tokens.js";
 import type { RegistryView, StoreView } from "./http/types.js";
-import { strategyFor } from "./registry/kinds/index.js";
+import { strategyFor } from "./registry/strategies.js";
 import { buildServer } from "./server.js";
 
 interface Call {

@@ -9,10 +9,11 @@ import type { Logger } from "#pkg/runtime/log.js";
 import { EtcdStorage } from "../storage/etcd.js";
 import type { Storage } from "../storage/interfaces.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
-import { DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./allocators.js";
-import { strategyFor } from "./kinds/index.js";
-import { DEFAULT_NAMESPACES, namespaceObject } from "./namespaces.js";
+import { DEFAULT_NAMESPACES, namespaceObject } from "./core/namespace/lifecycle.js";
+import { DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./core/service/allocator.js";
+import { restStorageFor } from "./rest.js";
 import { Store } from "./store.js";
+import { strategyFor } from "./strategies.js";
 import type { Strategy } from "./strategy.js";
 
 export interface RegistryOptions {
@@ -76,6 +77,13 @@ export class Registry {
       const reg = new Registry(storage, watchCache, allocator, log);
       reg.ownsStorage = o.storage === undefined;
       const getNamespace = (name: string) => reg.getNamespace(name);
+      const restDeps = {
+        allocator,
+        eventTTLSeconds: eventTTL,
+        onNamespaceWrite: (rev: number) => {
+          if (rev > reg.namespaceWriteRev) reg.namespaceWriteRev = rev;
+        },
+      };
       for (const r of resources) {
         reg.stores.set(
           storeKey(r),
@@ -85,14 +93,7 @@ export class Registry {
             storage,
             watchCache,
             getNamespace,
-            allocator: r.resource === "services" && r.group === "" ? allocator : undefined,
-            ttlSeconds: r.resource === "events" && r.group === "" ? eventTTL || undefined : undefined,
-            onWrite:
-              r.resource === "namespaces" && r.group === ""
-                ? (rev) => {
-                    if (rev > reg.namespaceWriteRev) reg.namespaceWriteRev = rev;
-                  }
-                : undefined,
+            ...restStorageFor(r, restDeps),
             log,
           }),
         );

@@ -3,10 +3,11 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { isAlreadyExists, isConflict, isNotFound, type StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { type ResourceInfo, registry as resources } from "#pkg/api/resources.js";
+import { metaTime } from "#pkg/api/time.js";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { MemoryStorage } from "../storage/memory.js";
 import { Registry } from "./registry.js";
-import { generateNameSuffix, nowRFC3339 } from "./store.js";
+import { generateNameSuffix } from "./store.js";
 
 test("generateNameSuffix: 5 characters from upstream's alphabet", () => {
   const seen = new Set<string>();
@@ -18,7 +19,8 @@ test("generateNameSuffix: 5 characters from upstream's alphabet", () => {
   assert.ok(seen.size > 190);
 });
 
-test("nowRFC3339 has second precision and honours the offset", () => {
+test("metaTime (the store's timestamps) has second precision and honours an offset", () => {
+  const nowRFC3339 = (offsetSeconds = 0) => metaTime(Date.now() + offsetSeconds * 1000);
   assert.match(nowRFC3339(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   const diff = Date.parse(nowRFC3339(30)) - Date.parse(nowRFC3339());
   assert.ok(diff >= 29_000 && diff <= 31_000, String(diff));

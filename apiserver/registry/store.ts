@@ -1,9 +1,11 @@
 // The generic registry store (upstream: apiserver/pkg/registry/generic/registry/store.go): CRUD
 // on one resource with the metadata rules every kind shares (names, uid, timestamps,
-// resourceVersion concurrency, finalizers, graceful deletion) and the per-kind rules delegated to
-// its Strategy. Reads of resourceVersion=0 and all watches go to the watch cache; everything else
-// reads etcd. The Store takes ownership of the objects passed in (it may mutate them) and returns
-// objects that callers must not mutate (they may be shared with the watch cache).
+// resourceVersion concurrency, finalizers, graceful deletion). It knows no kind: the per-kind
+// rules come from the kind's Strategy, and what needs state (service IP allocation,
+// subresources) from the hooks its REST storage wires in (apiserver/registry/rest.ts). Reads of
+// resourceVersion=0 and all watches go to the watch cache; everything else reads storage. The
+// Store takes ownership of the objects passed in (it may mutate them) and returns objects that
+// callers must not mutate (they may be shared with the watch cache).
 
 import { randomInt, randomUUID } from "node:crypto";
 import {
@@ -11,17 +13,14 @@ import {
   conflict,
   type FieldError,
   fieldForbidden,
-  fieldInvalid,
-  fieldRequired,
   invalid,
   isAlreadyExists,
   isNotFound,
   notFound,
-  type Status,
   StatusError,
 } from "#pkg/api/errors.js";
 import { parseFieldSelector } from "#pkg/api/fields.js";
-import { type LabelSelectorLike, parseLabelSelector, selectorFromLabelSelector } from "#pkg/api/labels.js";
+import { parseLabelSelector } from "#pkg/api/labels.js";
 import {
   type DeleteOptions,
   FINALIZER_FOREGROUND,
@@ -32,10 +31,9 @@ import {
   type WatchEvent,
 } from "#pkg/api/meta.js";
 import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
+import { metaTime } from "#pkg/api/time.js";
 import {
   type NameValidator,
-  nameIsDNS1035Label,
-  nameIsDNSLabel,
   nameIsDNSSubdomain,
   validateObjectMeta,
   validateObjectMetaUpdate,
@@ -50,18 +48,10 @@ import {
   type ObjectRef,
   type Storage,
   type Stored,
+  type UpdateResult,
 } from "../storage/interfaces.js";
 import type { ResourceCache, WatchCache } from "../storage/watch-cache.js";
-import type { ServiceAllocator, ServicePortLike } from "./allocators.js";
-import {
-  IMMORTAL_NAMESPACES,
-  immortalNamespaceError,
-  isTerminating,
-  markTerminating,
-  namespaceFinalized,
-  prepareNamespaceForCreate,
-  terminatingNamespaceError,
-} from "./namespaces.js";
+import { admitCreateInNamespace } from "./core/namespace/lifecycle.js";
 import type { Strategy } from "./strategy.js";
 
 export interface RequestContext {
@@ -83,15 +73,54 @@ export interface StoreDeps {
   strategy: Strategy;
   storage: Storage;
   watchCache: WatchCache;
-  /** Looks a namespace up (watch cache first, then etcd); undefined when missing. */
+  /** Looks a namespace up (watch cache first, then storage); undefined when missing. */
   getNamespace: (name: string) => Promise<KubeObject | undefined>;
-  /** Only for services. */
-  allocator?: ServiceAllocator | undefined;
+  /** Kind-specific steps around writes that need state (service IP/port allocation). */
+  hooks?: StoreHooks | undefined;
+  /** The scale subresource, for kinds that have one. */
+  scale?: ((store: Store) => ScaleSubresource) | undefined;
+  /** The binding subresource (pods). */
+  binding?: ((store: Store) => BindingSubresource) | undefined;
   /** Objects expire this long after their last write (events: --event-ttl). */
   ttlSeconds?: number | undefined;
   /** Told the revision of every write this store makes (the registry tracks namespace writes). */
   onWrite?: ((rev: number) => void) | undefined;
   log: Logger;
+}
+
+/**
+ * The per-request state of a write (upstream BeginCreate/BeginUpdate and their FinishFunc; the
+ * service storage's allocation transaction): steps before the object is stored, and the
+ * commit or revert once the write is decided.
+ */
+export interface WriteTransaction {
+  /** A new object is about to be stored (create, create-on-update, apply). Runs again on a retry. */
+  beforeCreate?(namespace: string | undefined, obj: KubeObject): Promise<void>;
+  /** A main-endpoint update is about to be stored. Runs again on a retry. */
+  beforeUpdate?(namespace: string | undefined, next: KubeObject, old: KubeObject): Promise<void>;
+  /** The write is decided (written, or not: dry run, no change); previous is the object before it. */
+  commit(res: Pick<UpdateResult, "obj" | "written" | "deleted">, previous: KubeObject | undefined): Promise<void>;
+  /** The write failed (or was a dry run): undo what the steps did. */
+  revert(): Promise<void>;
+}
+
+export interface StoreHooks {
+  /** Starts the state of one write request. */
+  begin?(ctx: RequestContext): WriteTransaction;
+  /** upstream AfterDelete: the object is gone from storage. */
+  afterDelete?(obj: KubeObject): Promise<void>;
+}
+
+/** The scale subresource of a scalable kind (upstream ScaleREST). */
+export interface ScaleSubresource {
+  get(ns: string, name: string): Promise<KubeObject>;
+  update(ns: string, name: string, scale: KubeObject, ctx: RequestContext): Promise<KubeObject>;
+  patch(ns: string, name: string, kind: PatchKind, patch: unknown, ctx: RequestContext): Promise<KubeObject>;
+}
+
+/** pods/binding (upstream BindingREST). */
+export interface BindingSubresource {
+  create(ns: string, name: string, binding: KubeObject, ctx: RequestContext): Promise<KubeObject>;
 }
 
 /** Upstream's generateName suffix alphabet (no vowels, no confusable digits). */
@@ -103,66 +132,17 @@ export function generateNameSuffix(): string {
   return s;
 }
 
-/** RFC 3339 with second precision, as metav1.Time marshals. */
-export function nowRFC3339(offsetSeconds = 0): string {
-  return new Date(Math.floor(Date.now() / 1000) * 1000 + offsetSeconds * 1000).toISOString().replace(".000Z", "Z");
-}
-
-/** Kinds that may be created by PUT (upstream AllowCreateOnUpdate). */
-const CREATE_ON_UPDATE = new Set(["events", "endpoints", "leases"]);
-
-interface PodShape {
-  spec?: { nodeName?: string; terminationGracePeriodSeconds?: number };
-  status?: { phase?: string; conditions?: Array<Record<string, unknown>> };
-}
-
-interface ServiceShape {
-  spec?: {
-    type?: string;
-    clusterIP?: string;
-    clusterIPs?: string[];
-    ipFamilies?: string[];
-    ipFamilyPolicy?: string;
-    ports?: ServicePortLike[];
-  };
-}
-
-interface ScalableShape {
-  spec?: { replicas?: number; selector?: LabelSelectorLike };
-  status?: { replicas?: number };
-}
-
-/** Allocations made during one service write, released again if they end up unused. */
-interface AllocationTracker {
-  ips: string[];
-  ports: number[];
+/** metav1.Time, offsetSeconds from now (deletion timestamps). */
+function timeIn(offsetSeconds: number): string {
+  return metaTime(Date.now() + offsetSeconds * 1000);
 }
 
 function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
-function ownerKey(ns: string | undefined, name: string): string {
-  return ns ? `${ns}/${name}` : name;
-}
-
-function usesNodePorts(type: string | undefined): boolean {
-  return type === "NodePort" || type === "LoadBalancer";
-}
-
-function serviceIPs(obj: KubeObject | undefined): string[] {
-  const spec = (obj as ServiceShape | undefined)?.spec;
-  if (!spec) return [];
-  const ips = new Set<string>();
-  if (spec.clusterIP && spec.clusterIP !== "None") ips.add(spec.clusterIP);
-  for (const ip of spec.clusterIPs ?? []) if (ip && ip !== "None") ips.add(ip);
-  return [...ips];
-}
-
-function serviceNodePorts(obj: KubeObject | undefined): number[] {
-  const spec = (obj as ServiceShape | undefined)?.spec;
-  return (spec?.ports ?? []).map((p) => p.nodePort ?? 0).filter((p) => p > 0);
-}
+/** No kind-specific steps: nothing to commit or revert. */
+const NO_TRANSACTION: WriteTransaction = { commit: async () => {}, revert: async () => {} };
 
 export class Store {
   readonly resource: ResourceInfo;
@@ -172,9 +152,12 @@ export class Store {
   private readonly cache: ResourceCache;
   private readonly deps: StoreDeps;
   private readonly log: Logger;
-  private readonly qr: { group: string; resource: string };
+  /** The resource as errors name it. */
+  readonly qr: { group: string; resource: string };
   private readonly nameFn: NameValidator;
   private supportedFields: Set<string> | undefined | null;
+  private readonly scale: ScaleSubresource | undefined;
+  private readonly binding: BindingSubresource | undefined;
 
   constructor(deps: StoreDeps) {
     this.deps = deps;
@@ -185,9 +168,9 @@ export class Store {
     this.cache = deps.watchCache.for(deps.resource);
     this.log = deps.log.child({ resource: deps.resource.resource });
     this.qr = { group: deps.resource.group, resource: deps.resource.resource };
-    // Upstream name rules: namespaces are DNS labels, services DNS-1035 labels, the rest subdomains.
-    const r = deps.resource.resource;
-    this.nameFn = r === "namespaces" ? nameIsDNSLabel : r === "services" ? nameIsDNS1035Label : nameIsDNSSubdomain;
+    this.nameFn = deps.strategy.nameValidator ?? nameIsDNSSubdomain;
+    this.scale = deps.scale?.(this);
+    this.binding = deps.binding?.(this);
   }
 
   // ------------------------------------------------------------------ reads
@@ -326,20 +309,21 @@ export class Store {
       if (generated) obj.metadata.name = `${obj.metadata.generateName}${generateNameSuffix()}`;
       const name = obj.metadata.name ?? "";
       await this.prepareCreate(namespace, obj);
-      const tracker: AllocationTracker = { ips: [], ports: [] };
+      const txn = this.begin(ctx);
       try {
-        await this.allocateForCreate(namespace, obj, tracker, ctx);
+        await txn.beforeCreate?.(namespace, obj);
         if (ctx.dryRun) {
           encodeObject(this.ref(namespace, name), obj);
-          await this.release(tracker);
+          await txn.revert();
           return obj;
         }
         const stored = await this.storage.create(this.ref(namespace, name), obj, { ttlSeconds: this.deps.ttlSeconds });
         this.deps.onWrite?.(stored.rev);
+        await txn.commit({ obj: stored.obj, written: true, deleted: false }, undefined);
         this.log.debug({ namespace, name }, "created");
         return stored.obj;
       } catch (err) {
-        await this.release(tracker);
+        await txn.revert();
         // A generated name that happens to exist: try another suffix (upstream retries too).
         if (generated && isAlreadyExists(err) && attempt < 8) continue;
         throw err;
@@ -362,8 +346,8 @@ export class Store {
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     obj.metadata.name = name;
     this.checkNamespace(namespace, obj);
-    const tracker: AllocationTracker = { ips: [], ports: [] };
-    const allowCreate = !ctx.subresource && CREATE_ON_UPDATE.has(this.resource.resource);
+    const txn = this.begin(ctx);
+    const allowCreate = !ctx.subresource && this.strategy.allowCreateOnUpdate === true;
     let previous: KubeObject | undefined;
     try {
       const res = await this.storage.guaranteedUpdate(
@@ -374,12 +358,12 @@ export class Store {
           if (!cur) {
             if (next.metadata.resourceVersion) throw notFound(this.qr, name);
             await this.prepareCreate(namespace, next);
-            await this.allocateForCreate(namespace, next, tracker, ctx);
+            await txn.beforeCreate?.(namespace, next);
             return next;
           }
           const rv = next.metadata.resourceVersion;
           if (rv && rv !== String(cur.rev)) throw conflict(this.qr, name, CONFLICT_MESSAGE);
-          return this.prepareUpdate(namespace, next, cur, ctx, tracker);
+          return this.prepareUpdate(namespace, next, cur, ctx, txn);
         },
         {
           allowCreate,
@@ -388,10 +372,11 @@ export class Store {
           suggestion: this.suggestion(namespace, name),
         },
       );
-      await this.afterWrite(res, previous, tracker, ctx);
+      if (res.written && !ctx.dryRun) this.deps.onWrite?.(res.rev);
+      await txn.commit(res, previous);
       return { object: res.obj, created: res.created };
     } catch (err) {
-      await this.release(tracker);
+      await txn.revert();
       throw err;
     }
   }
@@ -404,7 +389,7 @@ export class Store {
     ctx: RequestContext & { subresource?: WriteSubresource; force?: boolean },
   ): Promise<{ object: KubeObject; created: boolean }> {
     const namespace = this.nsOf(ns);
-    const tracker: AllocationTracker = { ips: [], ports: [] };
+    const txn = this.begin(ctx);
     let previous: KubeObject | undefined;
     try {
       const res = await this.storage.guaranteedUpdate(
@@ -433,7 +418,7 @@ export class Store {
               this.checkNamespace(namespace, next);
               delete next.metadata.resourceVersion;
               await this.prepareCreate(namespace, next);
-              await this.allocateForCreate(namespace, next, tracker, ctx);
+              await txn.beforeCreate?.(namespace, next);
               return next;
             }
           } else {
@@ -448,7 +433,7 @@ export class Store {
           this.checkTypeMeta(next);
           if (next.metadata.name !== name) throw badRequest("metadata.name: the name may not be changed by a patch");
           this.checkNamespace(namespace, next);
-          return this.prepareUpdate(namespace, next, c, ctx, tracker);
+          return this.prepareUpdate(namespace, next, c, ctx, txn);
         },
         {
           allowCreate: kind === "apply",
@@ -457,10 +442,11 @@ export class Store {
           suggestion: this.suggestion(namespace, name),
         },
       );
-      await this.afterWrite(res, previous, tracker, ctx);
+      if (res.written && !ctx.dryRun) this.deps.onWrite?.(res.rev);
+      await txn.commit(res, previous);
       return { object: res.obj, created: res.created };
     } catch (err) {
-      await this.release(tracker);
+      await txn.revert();
       throw err;
     }
   }
@@ -474,7 +460,7 @@ export class Store {
     ctx: RequestContext,
   ): Promise<{ object: KubeObject; deleted: boolean }> {
     const namespace = this.nsOf(ns);
-    if (this.resource.resource === "namespaces" && IMMORTAL_NAMESPACES.has(name)) throw immortalNamespaceError(name);
+    this.strategy.beforeDelete?.(name);
     const dryRun = ctx.dryRun === true || (opts.dryRun ?? []).includes("All");
     if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) opts.gracePeriodSeconds = 0;
     const res = await this.storage.guaranteedUpdate(
@@ -484,7 +470,7 @@ export class Store {
     );
     if (res.written) this.deps.onWrite?.(res.rev);
     if (res.deleted && !dryRun) {
-      await this.releaseAll(res.obj);
+      await this.deps.hooks?.afterDelete?.(res.obj);
       this.log.debug({ namespace, name }, "deleted");
     }
     return { object: res.obj, deleted: res.deleted };
@@ -526,15 +512,11 @@ export class Store {
   // ------------------------------------------------------------------ subresources
 
   async getScale(ns: string, name: string): Promise<KubeObject> {
-    this.requireScale();
-    return this.toScale(await this.get(ns, name));
+    return this.scaleSubresource().get(ns, name);
   }
 
   async updateScale(ns: string, name: string, scale: KubeObject, ctx: RequestContext): Promise<KubeObject> {
-    this.requireScale();
-    const replicas = (scale as ScalableShape).spec?.replicas;
-    const rv = scale.metadata?.resourceVersion;
-    return this.writeScale(ns, name, ctx, () => ({ replicas, rv }));
+    return this.scaleSubresource().update(ns, name, scale, ctx);
   }
 
   async patchScale(
@@ -544,60 +526,72 @@ export class Store {
     patch: unknown,
     ctx: RequestContext,
   ): Promise<KubeObject> {
-    this.requireScale();
-    if (kind === "apply") throw badRequest("apply patches are not supported on the scale subresource");
-    return this.writeScale(ns, name, ctx, (cur) => {
-      const patched = applyPatch(kind, this.toScale(cur), patch) as KubeObject & ScalableShape;
-      return { replicas: patched.spec?.replicas, rv: patched.metadata?.resourceVersion };
-    });
+    return this.scaleSubresource().patch(ns, name, kind, patch, ctx);
   }
 
-  /** pods/binding: sets spec.nodeName once (upstream BindingREST.assignPod). */
   async bind(ns: string, name: string, binding: KubeObject, ctx: RequestContext): Promise<KubeObject> {
-    if (this.resource.resource !== "pods") throw badRequest(`${this.resource.resource} have no binding subresource`);
-    const target = (binding as { target?: { name?: string; kind?: string } }).target;
-    const nodeName = target?.name ?? "";
-    if (!nodeName) throw invalid("Binding", "", name, [fieldRequired("target.name")]);
-    if (target?.kind && target.kind !== "Node")
-      throw invalid("Binding", "", name, [fieldInvalid("target.kind", target.kind, 'must be empty or "Node"')]);
-    const precondUid = binding.metadata?.uid;
-    await this.storage.guaranteedUpdate(
+    if (!this.binding) throw badRequest(`${this.resource.resource} have no binding subresource`);
+    const res = await this.binding.create(ns, name, binding, ctx);
+    this.log.debug({ namespace: ns, name }, "bound");
+    return res;
+  }
+
+  // ------------------------------------------------------------------ for subresource storages
+
+  /**
+   * A main-endpoint update computed from the current object (upstream Store.Update with an
+   * UpdatedObjectInfo): the scale subresource writes spec.replicas this way.
+   */
+  async updateWith(
+    ns: string,
+    name: string,
+    ctx: RequestContext,
+    compute: (cur: Stored) => KubeObject,
+  ): Promise<UpdateResult> {
+    const res = await this.storage.guaranteedUpdate(
       this.ref(ns, name),
       (cur) => {
-        const pod = clone((cur as Stored).obj) as KubeObject & PodShape;
-        if (precondUid && pod.metadata.uid !== precondUid)
-          throw conflict(
-            this.qr,
-            name,
-            `Precondition failed: UID in precondition: ${precondUid}, UID in object meta: ${pod.metadata.uid ?? ""}`,
-          );
-        if (pod.metadata.deletionTimestamp)
-          throw conflict(this.qr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-        if (pod.spec?.nodeName)
-          throw conflict(this.qr, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-        pod.spec = { ...(pod.spec ?? {}), nodeName };
-        const annotations = binding.metadata?.annotations;
-        if (annotations) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
-        pod.status ??= {};
-        const status = pod.status;
-        const conditions = (status.conditions ?? []).filter((c) => c.type !== "PodScheduled");
-        conditions.push({
-          type: "PodScheduled",
-          status: "True",
-          lastProbeTime: null,
-          lastTransitionTime: nowRFC3339(),
-        });
-        status.conditions = conditions;
-        return pod;
+        const c = cur as Stored;
+        return this.prepareUpdate(ns, compute(c), c, {}, undefined);
       },
       { dryRun: ctx.dryRun === true, suggestion: this.suggestion(ns, name) },
     );
-    this.log.debug({ namespace: ns, name, node: nodeName }, "bound");
-    const ok: Status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 };
-    return ok as unknown as KubeObject;
+    if (res.written) this.deps.onWrite?.(res.rev);
+    return res;
+  }
+
+  /**
+   * A read-modify-write of the stored object that bypasses the strategy (upstream: a
+   * subresource's own store.Storage.GuaranteedUpdate, as pods/binding does).
+   */
+  guaranteedUpdate(
+    ns: string | undefined,
+    name: string,
+    tryUpdate: (cur: Stored) => KubeObject,
+    opts: { dryRun?: boolean },
+  ): Promise<UpdateResult> {
+    const namespace = this.nsOf(ns);
+    return this.storage.guaranteedUpdate(this.ref(namespace, name), (cur) => tryUpdate(cur as Stored), {
+      dryRun: opts.dryRun === true,
+      suggestion: this.suggestion(namespace, name),
+    });
   }
 
   // ------------------------------------------------------------------ internals
+
+  private begin(ctx: RequestContext): WriteTransaction {
+    return this.deps.hooks?.begin?.(ctx) ?? NO_TRANSACTION;
+  }
+
+  private scaleSubresource(): ScaleSubresource {
+    if (!this.scale)
+      throw new StatusError(
+        404,
+        "NotFound",
+        `the server could not find the requested resource (scale ${this.resource.resource})`,
+      );
+    return this.scale;
+  }
 
   /**
    * The watch cache's copy as a starting point for a read-modify-write, saving the etcd read
@@ -664,9 +658,7 @@ export class Store {
 
   /** NamespaceLifecycle: the namespace must exist and not be terminating. */
   private async admitNamespace(namespace: string, name: string): Promise<void> {
-    const ns = await this.deps.getNamespace(namespace);
-    if (!ns) throw notFound({ group: "", resource: "namespaces" }, namespace);
-    if (isTerminating(ns)) throw terminatingNamespaceError(this.qr, name, namespace);
+    admitCreateInNamespace(await this.deps.getNamespace(namespace), namespace, this.qr, name);
   }
 
   /** Everything a new object goes through before it is stored (upstream BeforeCreate). */
@@ -674,17 +666,15 @@ export class Store {
     this.checkNamespace(namespace, obj);
     const meta = obj.metadata;
     const name = meta.name ?? "";
-    if (this.resource.namespaced && namespace && name && this.resource.resource !== "namespaces")
-      await this.admitNamespace(namespace, name);
+    if (this.resource.namespaced && namespace && name) await this.admitNamespace(namespace, name);
     meta.uid = randomUUID();
-    meta.creationTimestamp = nowRFC3339();
+    meta.creationTimestamp = metaTime();
     meta.generation = 1;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
     this.strategy.applyDefaults(obj);
     this.strategy.prepareForCreate(obj);
-    if (this.resource.resource === "namespaces") prepareNamespaceForCreate(obj);
     const errs: FieldError[] = [
       ...validateObjectMeta(meta, this.resource.namespaced, "metadata", this.nameFn),
       ...this.strategy.validate(obj),
@@ -702,7 +692,7 @@ export class Store {
     next: KubeObject,
     cur: Stored,
     ctx: RequestContext & { subresource?: WriteSubresource },
-    tracker: AllocationTracker,
+    txn: WriteTransaction | undefined,
   ): Promise<KubeObject | typeof DELETE | typeof NO_CHANGE> {
     const old = cur.obj;
     const meta = next.metadata;
@@ -725,14 +715,12 @@ export class Store {
     if (ctx.subresource === "status") {
       this.strategy.prepareForStatusUpdate(next, old);
     } else if (ctx.subresource === "finalize") {
-      // namespaces/finalize changes spec.finalizers and nothing else.
-      const finalizers = (next as { spec?: { finalizers?: string[] } }).spec?.finalizers;
-      const kept = clone(old) as KubeObject & { spec?: { finalizers?: string[] } };
-      kept.spec = { ...(kept.spec ?? {}), finalizers: finalizers ?? [] };
-      next = kept;
+      if (!this.strategy.prepareForFinalizeUpdate)
+        throw badRequest(`${this.resource.resource} have no finalize subresource`);
+      next = this.strategy.prepareForFinalizeUpdate(next, old);
     } else {
       this.strategy.prepareForUpdate(next, old);
-      if (this.resource.resource === "services") await this.allocateForUpdate(namespace, next, old, tracker, ctx);
+      await txn?.beforeUpdate?.(namespace, next, old);
     }
     const name = next.metadata.name ?? "";
     const errs: FieldError[] = [
@@ -750,11 +738,11 @@ export class Store {
   /** upstream shouldDeleteDuringUpdate: no finalizers left and a zero grace period. */
   private finalizedDuringUpdate(obj: KubeObject): boolean {
     if ((obj.metadata.finalizers ?? []).length > 0) return false;
-    if (this.resource.resource === "namespaces") return namespaceFinalized(obj);
+    if (this.strategy.shouldDeleteDuringUpdate) return this.strategy.shouldDeleteDuringUpdate(obj);
     return (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0;
   }
 
-  /** What a delete does to the current object (upstream BeforeDelete + the pod/namespace rules). */
+  /** What a delete does to the current object (upstream BeforeDelete, with the strategy's delete rules). */
   private decideDelete(cur: Stored, opts: DeleteOptions): KubeObject | typeof DELETE | typeof NO_CHANGE {
     const old = cur.obj;
     const name = old.metadata.name ?? "";
@@ -793,26 +781,11 @@ export class Store {
     }
     const finalizersChanged = finalizers.join("\u0000") !== (old.metadata.finalizers ?? []).join("\u0000");
 
-    if (this.resource.resource === "namespaces") {
-      if (old.metadata.deletionTimestamp !== undefined) {
-        if (namespaceFinalized(old)) return DELETE;
-        return NO_CHANGE;
-      }
-      const spec = (old as { spec?: { finalizers?: string[] } }).spec;
-      if ((spec?.finalizers ?? []).length === 0 && finalizers.length === 0) return DELETE;
-      const next = markTerminating(old, nowRFC3339());
-      if (finalizers.length > 0) next.metadata.finalizers = finalizers;
-      return next;
-    }
+    const own = this.strategy.decideDelete?.(old, finalizers);
+    if (own !== undefined) return own;
 
-    // Graceful deletion: only pods, and only while a kubelet may still be running them.
-    let grace = 0;
-    if (this.resource.resource === "pods") {
-      const pod = old as KubeObject & PodShape;
-      const phase = pod.status?.phase;
-      grace = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-      if (!pod.spec?.nodeName || phase === "Succeeded" || phase === "Failed") grace = 0;
-    }
+    // Graceful deletion: only kinds whose strategy asks for it (pods, while a kubelet may run them).
+    const grace = this.strategy.gracePeriodSeconds?.(old, opts) ?? 0;
 
     if (old.metadata.deletionTimestamp !== undefined) {
       // Already being deleted: a shorter grace period may be requested (the kubelet sends 0).
@@ -824,7 +797,7 @@ export class Store {
       const next = clone(old);
       if (shorter) {
         next.metadata.deletionGracePeriodSeconds = newGrace;
-        next.metadata.deletionTimestamp = nowRFC3339(newGrace);
+        next.metadata.deletionTimestamp = timeIn(newGrace);
       }
       if (finalizers.length > 0) next.metadata.finalizers = finalizers;
       else delete next.metadata.finalizers;
@@ -833,7 +806,7 @@ export class Store {
 
     if (finalizers.length === 0 && grace === 0) return DELETE;
     const next = clone(old);
-    next.metadata.deletionTimestamp = nowRFC3339(grace);
+    next.metadata.deletionTimestamp = timeIn(grace);
     next.metadata.deletionGracePeriodSeconds = grace;
     if (finalizers.length > 0) next.metadata.finalizers = finalizers;
     if (next.metadata.generation !== undefined) next.metadata.generation += 1;
@@ -909,263 +882,5 @@ export class Store {
       this.supportedFields = null;
     }
     return this.supportedFields;
-  }
-
-  // ------------------------------------------------------------------ scale
-
-  private requireScale(): void {
-    if (!this.resource.subresources.some((s) => s.name === "scale"))
-      throw new StatusError(
-        404,
-        "NotFound",
-        `the server could not find the requested resource (scale ${this.resource.resource})`,
-      );
-  }
-
-  private toScale(obj: KubeObject): KubeObject {
-    const o = obj as KubeObject & ScalableShape;
-    let selector = "";
-    if (o.spec?.selector) {
-      try {
-        selector = selectorFromLabelSelector(o.spec.selector).toString();
-      } catch {
-        selector = "";
-      }
-    }
-    const metadata: KubeObject["metadata"] = { name: obj.metadata.name };
-    if (obj.metadata.namespace) metadata.namespace = obj.metadata.namespace;
-    if (obj.metadata.uid) metadata.uid = obj.metadata.uid;
-    if (obj.metadata.resourceVersion) metadata.resourceVersion = obj.metadata.resourceVersion;
-    if (obj.metadata.creationTimestamp) metadata.creationTimestamp = obj.metadata.creationTimestamp;
-    return {
-      apiVersion: "autoscaling/v1",
-      kind: "Scale",
-      metadata,
-      spec: { replicas: o.spec?.replicas ?? 0 },
-      status: { replicas: o.status?.replicas ?? 0, selector },
-    };
-  }
-
-  private async writeScale(
-    ns: string,
-    name: string,
-    ctx: RequestContext,
-    compute: (cur: KubeObject) => { replicas: unknown; rv: string | undefined },
-  ): Promise<KubeObject> {
-    const res = await this.storage.guaranteedUpdate(
-      this.ref(ns, name),
-      (cur) => {
-        const c = cur as Stored;
-        const { replicas, rv } = compute(c.obj);
-        if (rv && rv !== String(c.rev)) throw conflict(this.qr, name, CONFLICT_MESSAGE);
-        if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0)
-          throw invalid("Scale", "autoscaling", name, [
-            replicas === undefined
-              ? fieldRequired("spec.replicas")
-              : fieldInvalid("spec.replicas", replicas, "must be greater than or equal to 0"),
-          ]);
-        const next = clone(c.obj) as KubeObject & ScalableShape;
-        next.spec = { ...(next.spec ?? {}), replicas };
-        return this.prepareUpdate(ns, next, c, {}, { ips: [], ports: [] });
-      },
-      { dryRun: ctx.dryRun === true, suggestion: this.suggestion(ns, name) },
-    );
-    return this.toScale(res.obj);
-  }
-
-  // ------------------------------------------------------------------ services
-
-  private async allocateForCreate(
-    namespace: string | undefined,
-    obj: KubeObject,
-    tracker: AllocationTracker,
-    ctx: RequestContext,
-  ): Promise<void> {
-    const alloc = this.deps.allocator;
-    if (this.resource.resource !== "services" || !alloc) return;
-    const svc = obj as KubeObject & ServiceShape;
-    svc.spec ??= {};
-    const spec = svc.spec;
-    const name = obj.metadata.name ?? "";
-    const owner = ownerKey(namespace, name);
-    const type = spec.type ?? "ClusterIP";
-    if (type !== "ExternalName") {
-      let requested = spec.clusterIP || spec.clusterIPs?.[0] || undefined;
-      if (requested === "None") {
-        spec.clusterIP = "None";
-        spec.clusterIPs = ["None"];
-      } else {
-        if (!requested && namespace === "default" && name === "kubernetes") requested = alloc.kubernetesServiceIP;
-        const ip =
-          ctx.dryRun && !requested
-            ? alloc.kubernetesServiceIP
-            : await this.allocIP(alloc, owner, name, requested, tracker, ctx);
-        spec.clusterIP = ip;
-        spec.clusterIPs = [ip];
-      }
-      spec.ipFamilies ??= ["IPv4"];
-      spec.ipFamilyPolicy ??= "SingleStack";
-    }
-    if (usesNodePorts(type)) {
-      const ports = spec.ports ?? [];
-      for (let i = 0; i < ports.length; i++) {
-        const p = ports[i] as ServicePortLike;
-        p.nodePort = await this.allocPort(
-          alloc,
-          owner,
-          name,
-          `spec.ports[${i}].nodePort`,
-          p.nodePort || undefined,
-          tracker,
-          ctx,
-        );
-      }
-    }
-  }
-
-  private async allocateForUpdate(
-    namespace: string | undefined,
-    next: KubeObject,
-    old: KubeObject,
-    tracker: AllocationTracker,
-    ctx: RequestContext,
-  ): Promise<void> {
-    const alloc = this.deps.allocator;
-    if (!alloc) return;
-    const svc = next as KubeObject & ServiceShape;
-    svc.spec ??= {};
-    const spec = svc.spec;
-    const oldSpec = (old as ServiceShape).spec ?? {};
-    const name = next.metadata.name ?? "";
-    const owner = ownerKey(namespace, name);
-    const type = spec.type ?? "ClusterIP";
-    if (type !== "ExternalName") {
-      // A replace without clusterIP keeps the allocated one (upstream patchAllocatedValues).
-      if (!spec.clusterIP && oldSpec.clusterIP) {
-        spec.clusterIP = oldSpec.clusterIP;
-        spec.clusterIPs = oldSpec.clusterIPs ?? [oldSpec.clusterIP];
-      }
-      if (oldSpec.clusterIP && spec.clusterIP !== oldSpec.clusterIP)
-        throw invalid("Service", "", name, [
-          fieldInvalid("spec.clusterIP", spec.clusterIP ?? "", "field is immutable"),
-        ]);
-      if (spec.clusterIPs && spec.clusterIP && spec.clusterIPs[0] !== spec.clusterIP)
-        throw invalid("Service", "", name, [
-          fieldInvalid("spec.clusterIPs[0]", spec.clusterIPs[0] ?? "", "must match `clusterIP`"),
-        ]);
-      if (!spec.clusterIP) {
-        const ip = await this.allocIP(alloc, owner, name, undefined, tracker, ctx);
-        spec.clusterIP = ip;
-        spec.clusterIPs = [ip];
-      } else {
-        spec.clusterIPs ??= [spec.clusterIP];
-      }
-      spec.ipFamilies ??= oldSpec.ipFamilies ?? ["IPv4"];
-      spec.ipFamilyPolicy ??= oldSpec.ipFamilyPolicy ?? "SingleStack";
-    }
-    const ports = spec.ports ?? [];
-    if (!usesNodePorts(type)) {
-      for (const p of ports) delete p.nodePort;
-      return;
-    }
-    const oldPorts = usesNodePorts(oldSpec.type) ? (oldSpec.ports ?? []) : [];
-    const oldSet = new Set(oldPorts.map((p) => p.nodePort ?? 0).filter((p) => p > 0));
-    for (let i = 0; i < ports.length; i++) {
-      const p = ports[i] as ServicePortLike;
-      if (!p.nodePort) {
-        const same =
-          oldPorts.find(
-            (o) => o.name !== undefined && o.name === p.name && (o.protocol ?? "TCP") === (p.protocol ?? "TCP"),
-          ) ?? oldPorts.find((o) => o.port === p.port && (o.protocol ?? "TCP") === (p.protocol ?? "TCP"));
-        if (same?.nodePort) {
-          p.nodePort = same.nodePort;
-          continue;
-        }
-      } else if (oldSet.has(p.nodePort) || tracker.ports.includes(p.nodePort)) {
-        continue;
-      }
-      p.nodePort = await this.allocPort(
-        alloc,
-        owner,
-        name,
-        `spec.ports[${i}].nodePort`,
-        p.nodePort || undefined,
-        tracker,
-        ctx,
-      );
-    }
-  }
-
-  private async allocIP(
-    alloc: ServiceAllocator,
-    owner: string,
-    name: string,
-    requested: string | undefined,
-    tracker: AllocationTracker,
-    ctx: RequestContext,
-  ): Promise<string> {
-    if (requested && tracker.ips.includes(requested)) return requested;
-    const ip = await alloc.allocateIP(owner, name, requested);
-    tracker.ips.push(ip);
-    if (ctx.dryRun) {
-      await alloc.releaseIP(ip);
-      tracker.ips.pop();
-    }
-    return ip;
-  }
-
-  private async allocPort(
-    alloc: ServiceAllocator,
-    owner: string,
-    name: string,
-    field: string,
-    requested: number | undefined,
-    tracker: AllocationTracker,
-    ctx: RequestContext,
-  ): Promise<number> {
-    if (requested && tracker.ports.includes(requested)) return requested;
-    const port = await alloc.allocateNodePort(owner, name, field, requested);
-    tracker.ports.push(port);
-    if (ctx.dryRun) {
-      await alloc.releaseNodePort(port);
-      tracker.ports.pop();
-    }
-    return port;
-  }
-
-  /** After an update/patch: free what the stored object no longer uses. */
-  private async afterWrite(
-    res: { obj: KubeObject; rev: number; written: boolean; deleted: boolean },
-    previous: KubeObject | undefined,
-    tracker: AllocationTracker,
-    ctx: RequestContext,
-  ): Promise<void> {
-    if (res.written && !ctx.dryRun) this.deps.onWrite?.(res.rev);
-    if (this.resource.resource !== "services" || !this.deps.allocator) return;
-    const alloc = this.deps.allocator;
-    if (ctx.dryRun || !res.written) {
-      await this.release(tracker);
-      return;
-    }
-    const keepIPs = new Set(res.deleted ? [] : serviceIPs(res.obj));
-    const keepPorts = new Set(res.deleted ? [] : serviceNodePorts(res.obj));
-    const ips = new Set([...tracker.ips, ...serviceIPs(previous)]);
-    const ports = new Set([...tracker.ports, ...serviceNodePorts(previous)]);
-    for (const ip of ips) if (!keepIPs.has(ip)) await alloc.releaseIP(ip);
-    for (const p of ports) if (!keepPorts.has(p)) await alloc.releaseNodePort(p);
-  }
-
-  private async release(tracker: AllocationTracker): Promise<void> {
-    const alloc = this.deps.allocator;
-    if (!alloc) return;
-    for (const ip of tracker.ips.splice(0)) await alloc.releaseIP(ip).catch(() => undefined);
-    for (const p of tracker.ports.splice(0)) await alloc.releaseNodePort(p).catch(() => undefined);
-  }
-
-  private async releaseAll(obj: KubeObject): Promise<void> {
-    const alloc = this.deps.allocator;
-    if (this.resource.resource !== "services" || !alloc) return;
-    for (const ip of serviceIPs(obj)) await alloc.releaseIP(ip);
-    for (const p of serviceNodePorts(obj)) await alloc.releaseNodePort(p);
   }
 }

@@ -3,9 +3,11 @@
 // special about one kind. Adding a kind = a ResourceInfo, a Strategy, a table.
 
 import type { FieldError } from "#pkg/api/errors.js";
-import type { KubeObject } from "#pkg/api/meta.js";
+import type { DeleteOptions, KubeObject } from "#pkg/api/meta.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
 import type { TableColumnDefinition } from "#pkg/api/table.js";
+import type { NameValidator } from "#pkg/api/validation.js";
+import type { DELETE, NO_CHANGE } from "../storage/interfaces.js";
 
 export interface Strategy<T extends KubeObject = KubeObject> {
   readonly resource: ResourceInfo;
@@ -33,6 +35,39 @@ export interface Strategy<T extends KubeObject = KubeObject> {
    * "Running"}. metadata.name and metadata.namespace are added by the store.
    */
   selectableFields(obj: T): Record<string, string>;
+
+  /** The kind's rule for metadata.name (upstream ValidateObjectMeta's nameFn); default: a DNS subdomain. */
+  readonly nameValidator?: NameValidator | undefined;
+
+  /** A PUT of a missing object creates it (upstream AllowCreateOnUpdate). */
+  readonly allowCreateOnUpdate?: boolean | undefined;
+
+  /**
+   * The namespaces/finalize endpoint: the object stored from the request and the current one
+   * (upstream namespaceFinalizeStrategy). Kinds without it have no finalize subresource.
+   */
+  prepareForFinalizeUpdate?(obj: T, old: T): T;
+
+  /**
+   * upstream CheckGracefulDelete: how many seconds a delete of obj waits for whoever runs it (a
+   * kubelet) before the object goes; 0 or absent: at once.
+   */
+  gracePeriodSeconds?(obj: T, opts: DeleteOptions): number;
+
+  /** Refuses a delete before anything is read (throws), e.g. the immortal namespaces. */
+  beforeDelete?(name: string): void;
+
+  /**
+   * A kind whose delete is its own (upstream: the namespace storage's Delete): what deleting old
+   * does, given the metadata.finalizers it will have after the propagation policy.
+   */
+  decideDelete?(old: T, finalizers: string[]): T | typeof DELETE | typeof NO_CHANGE;
+
+  /**
+   * upstream ShouldDeleteDuringUpdate: an update that leaves an object being deleted with nothing
+   * to wait for removes it. Default: no metadata.finalizers left and a zero grace period.
+   */
+  shouldDeleteDuringUpdate?(obj: T): boolean;
 
   /** Server-side printing: the columns, and the cells of one object (AGE included). */
   readonly columns: readonly TableColumnDefinition[];

@@ -14,7 +14,7 @@ import type { ApiTarget } from "../http/path.js";
 import { deleteOptions, isWatch, listOptions, type Query, type WriteParams, writeParams } from "../http/query.js";
 import { JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
-import { unknownFields } from "../registry/kinds/index.js";
+import { unknownFields } from "../registry/strategies.js";
 import { parseIncludeObject, type TableOptions, toTable } from "../tables.js";
 import type { WatchServer } from "./watch.js";
 

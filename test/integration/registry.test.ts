@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { allocationValue } from "../../apiserver/registry/allocators.js";
+import { allocationValue } from "../../apiserver/registry/core/service/allocator.js";
 import { Registry } from "../../apiserver/registry/registry.js";
 import { isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, StatusError } from "../../pkg/api/errors.js";
 import type { KubeObject, WatchEvent } from "../../pkg/api/meta.js";

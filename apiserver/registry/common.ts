@@ -7,7 +7,7 @@ import { selectorFromLabelSelector } from "#pkg/api/labels.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
 import type { TableColumnDefinition } from "#pkg/api/table.js";
-import type { Strategy } from "../strategy.js";
+import type { Strategy } from "./strategy.js";
 
 export type Cell = string | number | boolean | null;
 
@@ -82,8 +82,20 @@ export function selectorString(ls: Parameters<typeof selectorFromLabelSelector>[
   }
 }
 
+/** The optional hooks of a Strategy, passed through as they are. */
+type StrategyHooks<T extends KubeObject> = Pick<
+  Strategy<T>,
+  | "nameValidator"
+  | "allowCreateOnUpdate"
+  | "prepareForFinalizeUpdate"
+  | "gracePeriodSeconds"
+  | "beforeDelete"
+  | "decideDelete"
+  | "shouldDeleteDuringUpdate"
+>;
+
 /** What a kind's strategy is made of; missing parts fall back to "nothing special". */
-export interface StrategyParts<T extends KubeObject> {
+export interface StrategyParts<T extends KubeObject> extends StrategyHooks<T> {
   applyDefaults?(obj: T): void;
   prepareForCreate?(obj: T): void;
   prepareForUpdate?(obj: T, old: T): void;
@@ -106,7 +118,20 @@ export function makeStrategy<T extends KubeObject>(
 ): Strategy<T> {
   const hasStatus = o.hasStatus ?? resource.subresources.some((s) => s.name === "status");
   const tracksGeneration = o.generation ?? false;
+  const {
+    applyDefaults: _a,
+    prepareForCreate: _c,
+    prepareForUpdate: _u,
+    prepareForStatusUpdate: _s,
+    validate: _v,
+    validateUpdate: _vu,
+    selectableFields: _f,
+    columns: _col,
+    row: _r,
+    ...hooks
+  } = parts;
   return {
+    ...hooks,
     resource,
     columns: parts.columns,
     applyDefaults: (obj) => parts.applyDefaults?.(obj),

@@ -5,11 +5,12 @@
 import { defaultPodSpec, podQOSClass } from "#pkg/api/defaults.js";
 import { humanDuration } from "#pkg/api/duration.js";
 import { type FieldError, fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired } from "#pkg/api/errors.js";
+import type { DeleteOptions } from "#pkg/api/meta.js";
 import { canonicalQuantity, isValidQuantity } from "#pkg/api/quantity.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
 import type { Binding, Container, Pod, PodSpec, Toleration } from "#pkg/api/types/core.js";
-import type { Strategy } from "../strategy.js";
-import { age, ageCol, type Cell, clone, col, deepEqual, makeStrategy, nameCol } from "./common.js";
+import { age, ageCol, type Cell, clone, col, deepEqual, makeStrategy, nameCol } from "../../common.js";
+import type { Strategy } from "../../strategy.js";
 import { validatePodSpec } from "./podspec.js";
 
 /** Quantities are stored in canonical form, as upstream does ("0.5" -> "500m", 1 -> "1"). */
@@ -302,6 +303,16 @@ export function podSelectableFields(pod: Pod): Record<string, string> {
   };
 }
 
+/**
+ * upstream CheckGracefulDelete: a pod a kubelet may still be running waits for it (the request's
+ * grace period, else the pod's, else 30 s); an unbound or finished pod goes at once.
+ */
+export function podGracePeriodSeconds(pod: Pod, opts: DeleteOptions): number {
+  const phase = pod.status?.phase;
+  if (!pod.spec?.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+  return opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+}
+
 export function podStrategy(r: ResourceInfo): Strategy<Pod> {
   return makeStrategy<Pod>(
     r,
@@ -321,6 +332,7 @@ export function podStrategy(r: ResourceInfo): Strategy<Pod> {
         // The QoS class is fixed at creation; a status writer that leaves it out does not erase it.
         if (old.status?.qosClass && pod.status && !pod.status.qosClass) pod.status.qosClass = old.status.qosClass;
       },
+      gracePeriodSeconds: podGracePeriodSeconds,
       validate: (pod) => validatePodSpec(pod.spec, "spec"),
       validateUpdate: (pod, old) => [...validatePodUpdate(pod, old), ...validatePodStatus(pod)],
       selectableFields: podSelectableFields,

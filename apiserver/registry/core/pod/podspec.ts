@@ -25,7 +25,7 @@ import {
   validatePortNumber,
   validateQuantity,
 } from "#pkg/api/validation.js";
-import { isObject } from "./common.js";
+import { isObject } from "../../common.js";
 
 export const RESTART_POLICIES = ["Always", "OnFailure", "Never"] as const;
 export const DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"] as const;

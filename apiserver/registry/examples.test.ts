@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { registry } from "#pkg/api/resources.js";
-import { strategyFor, unknownFields } from "./index.js";
+import { strategyFor, unknownFields } from "./strategies.js";
 
 const examples: KubeObject[] = [
   {

@@ -8,7 +8,7 @@ import {
   namespaceObject,
   prepareNamespaceForCreate,
   terminatingNamespaceError,
-} from "./namespaces.js";
+} from "./lifecycle.js";
 
 test("prepareNamespaceForCreate adds the kubernetes finalizer once and sets phase Active", () => {
   const ns = namespaceObject("a") as KubeObject & { spec?: { finalizers?: string[] }; status?: { phase?: string } };

@@ -6,7 +6,7 @@
 import { randomInt } from "node:crypto";
 import { type FieldError, fieldInvalid, invalid } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import type { Storage } from "../storage/interfaces.js";
+import type { Storage } from "../../../storage/interfaces.js";
 
 export const DEFAULT_SERVICE_CIDR = "10.96.0.0/12";
 export const NODE_PORT_MIN = 30000;

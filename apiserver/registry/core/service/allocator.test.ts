@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ipOutOfRange, ipToNumber, numberToIp, parseCidr } from "./allocators.js";
+import { ipOutOfRange, ipToNumber, numberToIp, parseCidr } from "./allocator.js";
 
 test("IPv4 conversions", () => {
   assert.equal(ipToNumber("10.96.0.1"), (10 << 24) + (96 << 16) + 1);

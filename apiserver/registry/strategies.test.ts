@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { BUILTIN_RESOURCES, registry } from "#pkg/api/resources.js";
 import type { Deployment, Job, Namespace, Pod, Service } from "#pkg/api/types/index.js";
-import { podPrintStatus, strategyFor, unknownFields } from "./index.js";
+import { podPrintStatus, strategyFor, unknownFields } from "./strategies.js";
 
 const res = (name: string) => {
   const r = registry.lookup(name);

@@ -2,7 +2,7 @@
 // pkg/registry/core/namespace/storage): the namespaces every cluster has, which of them may never
 // be deleted, and when a terminating namespace is finally removed.
 
-import { forbidden, type QualifiedResource, StatusError } from "#pkg/api/errors.js";
+import { forbidden, notFound, type QualifiedResource, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
@@ -60,6 +60,17 @@ export function markTerminating(obj: KubeObject, now: string): KubeObject {
 
 export function immortalNamespaceError(name: string): StatusError {
   return forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`);
+}
+
+/** NamespaceLifecycle on a create of r's name in namespace (ns: that namespace, if it exists). */
+export function admitCreateInNamespace(
+  ns: KubeObject | undefined,
+  namespace: string,
+  r: QualifiedResource,
+  name: string,
+): void {
+  if (!ns) throw notFound({ group: "", resource: "namespaces" }, namespace);
+  if (isTerminating(ns)) throw terminatingNamespaceError(r, name, namespace);
 }
 
 /** NamespaceLifecycle's message for a create in a terminating namespace. */

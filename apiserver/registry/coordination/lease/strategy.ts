@@ -3,8 +3,8 @@
 import { type FieldError, fieldInvalid } from "#pkg/api/errors.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
 import type { Lease } from "#pkg/api/types/coordination.js";
-import type { Strategy } from "../strategy.js";
-import { age, ageCol, col, makeStrategy, nameCol } from "./common.js";
+import { age, ageCol, col, makeStrategy, nameCol } from "../../common.js";
+import type { Strategy } from "../../strategy.js";
 
 function validateLease(l: Lease): FieldError[] {
   const errs: FieldError[] = [];
@@ -25,10 +25,11 @@ function validateLease(l: Lease): FieldError[] {
   return errs;
 }
 
-function leaseStrategy(r: ResourceInfo): Strategy<Lease> {
+export function leaseStrategy(r: ResourceInfo): Strategy<Lease> {
   return makeStrategy<Lease>(
     r,
     {
+      allowCreateOnUpdate: true,
       validate: validateLease,
       validateUpdate: validateLease,
       columns: [nameCol(), col("Holder", "string", "Name of the Leader"), ageCol()],
@@ -37,7 +38,3 @@ function leaseStrategy(r: ResourceInfo): Strategy<Lease> {
     { hasStatus: false },
   );
 }
-
-export const COORDINATION_STRATEGIES: Record<string, (r: ResourceInfo) => Strategy> = {
-  leases: leaseStrategy as (r: ResourceInfo) => Strategy,
-};

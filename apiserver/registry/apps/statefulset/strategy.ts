@@ -1,0 +1,124 @@
+// apps/v1 StatefulSet (upstream pkg/registry/apps/statefulset/strategy.go, pkg/apis/apps/validation, printers.go).
+
+import { type FieldError, fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired } from "#pkg/api/errors.js";
+import type { ResourceInfo } from "#pkg/api/resources.js";
+import type { StatefulSet } from "#pkg/api/types/apps.js";
+import { dns1123LabelErrors } from "#pkg/api/validation.js";
+import {
+  age,
+  ageCol,
+  clone,
+  col,
+  containerCells,
+  containersCol,
+  deepEqual,
+  imagesCol,
+  makeStrategy,
+  nameCol,
+} from "../../common.js";
+import type { Strategy } from "../../strategy.js";
+import { defaultTemplate, nonNegative, validateSelectorAndTemplate } from "../template.js";
+
+function defaultStatefulSet(s: StatefulSet): void {
+  const spec = s.spec;
+  if (!spec || typeof spec !== "object") return;
+  spec.replicas ??= 1;
+  spec.podManagementPolicy ??= "OrderedReady";
+  spec.updateStrategy ??= {};
+  spec.updateStrategy.type ??= "RollingUpdate";
+  if (spec.updateStrategy.type === "RollingUpdate") {
+    spec.updateStrategy.rollingUpdate ??= {};
+    spec.updateStrategy.rollingUpdate.partition ??= 0;
+  }
+  spec.revisionHistoryLimit ??= 10;
+  spec.persistentVolumeClaimRetentionPolicy ??= {};
+  spec.persistentVolumeClaimRetentionPolicy.whenDeleted ??= "Retain";
+  spec.persistentVolumeClaimRetentionPolicy.whenScaled ??= "Retain";
+  defaultTemplate(spec.template);
+}
+
+function validateStatefulSet(s: StatefulSet): FieldError[] {
+  const spec = s.spec;
+  if (!spec) return [fieldRequired("spec")];
+  const errs = validateSelectorAndTemplate(spec.selector, spec.template, {
+    kindName: "statefulset",
+    restartPolicies: ["Always"],
+    extraVolumes: (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? "").filter(Boolean),
+  });
+  errs.push(...nonNegative(spec.replicas, "spec.replicas"));
+  errs.push(...nonNegative(spec.minReadySeconds, "spec.minReadySeconds"));
+  if (spec.podManagementPolicy !== undefined && !["OrderedReady", "Parallel"].includes(spec.podManagementPolicy)) {
+    errs.push(fieldNotSupported("spec.podManagementPolicy", spec.podManagementPolicy, ["OrderedReady", "Parallel"]));
+  }
+  const ut = spec.updateStrategy?.type;
+  if (ut !== undefined && !["RollingUpdate", "OnDelete"].includes(ut)) {
+    errs.push(fieldNotSupported("spec.updateStrategy.type", ut, ["OnDelete", "RollingUpdate"]));
+  }
+  errs.push(
+    ...nonNegative(spec.updateStrategy?.rollingUpdate?.partition, "spec.updateStrategy.rollingUpdate.partition"),
+  );
+  if (spec.serviceName) {
+    for (const m of dns1123LabelErrors(spec.serviceName))
+      errs.push(fieldInvalid("spec.serviceName", spec.serviceName, m));
+  }
+  return errs;
+}
+
+function validateStatefulSetUpdate(s: StatefulSet, old: StatefulSet): FieldError[] {
+  const errs = validateStatefulSet(s);
+  const strip = (x: StatefulSet) => {
+    const c = clone(x.spec ?? {}) as Record<string, unknown>;
+    for (const f of [
+      "replicas",
+      "ordinals",
+      "template",
+      "updateStrategy",
+      "persistentVolumeClaimRetentionPolicy",
+      "minReadySeconds",
+    ]) {
+      delete c[f];
+    }
+    return c;
+  };
+  if (!deepEqual(strip(s), strip(old))) {
+    errs.push(
+      fieldForbidden(
+        "spec",
+        "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+      ),
+    );
+  }
+  return errs;
+}
+
+export function statefulSetStrategy(r: ResourceInfo): Strategy<StatefulSet> {
+  return makeStrategy<StatefulSet>(
+    r,
+    {
+      applyDefaults: defaultStatefulSet,
+      prepareForCreate(s) {
+        s.status = { replicas: 0 };
+      },
+      validate: validateStatefulSet,
+      validateUpdate: validateStatefulSetUpdate,
+      columns: [
+        nameCol(),
+        col("Ready", "string", "Number of the pod with ready state"),
+        ageCol(),
+        containersCol(),
+        imagesCol(),
+      ],
+      row: (s, now) => {
+        const [names, images] = containerCells(s.spec?.template?.spec?.containers);
+        return [
+          s.metadata.name ?? "",
+          `${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 0}`,
+          age(s, now),
+          names,
+          images,
+        ];
+      },
+    },
+    { generation: true },
+  );
+}

@@ -1,0 +1,35 @@
+// What each kind's REST storage adds to the generic store (upstream: the NewStorage functions of
+// pkg/registry/<group>/<kind>/storage, wired by pkg/controlplane's storage providers): service
+// IP/port allocation, pods/binding, the scale subresource of every scalable kind, the events TTL,
+// and the namespace write tracking the registry's namespace lookups rely on.
+
+import type { ResourceInfo } from "#pkg/api/resources.js";
+import { BindingREST } from "./core/pod/binding.js";
+import type { ServiceAllocator } from "./core/service/allocator.js";
+import { serviceStorageHooks } from "./core/service/storage.js";
+import { ScaleREST } from "./scale.js";
+import type { StoreDeps } from "./store.js";
+
+export interface RESTStorageDeps {
+  allocator: ServiceAllocator;
+  /** --event-ttl (0: events never expire). */
+  eventTTLSeconds: number;
+  /** Told the revision of every namespace write. */
+  onNamespaceWrite: (rev: number) => void;
+}
+
+type KindStorage = Pick<StoreDeps, "hooks" | "scale" | "binding" | "ttlSeconds" | "onWrite">;
+
+const byKind: Record<string, (d: RESTStorageDeps) => KindStorage> = {
+  "/services": (d) => ({ hooks: serviceStorageHooks(d.allocator) }),
+  "/pods": () => ({ binding: (store) => new BindingREST(store) }),
+  "/events": (d) => ({ ttlSeconds: d.eventTTLSeconds || undefined }),
+  "/namespaces": (d) => ({ onWrite: d.onNamespaceWrite }),
+};
+
+/** The kind-specific parts of r's store. */
+export function restStorageFor(r: ResourceInfo, d: RESTStorageDeps): KindStorage {
+  const own = byKind[`${r.group}/${r.resource}`]?.(d) ?? {};
+  if (r.subresources.some((s) => s.name === "scale")) own.scale = (store) => new ScaleREST(store);
+  return own;
+}
