@@ -361,7 +361,6 @@ export class Kubelet {
 
   /** setupVolumes prepares the pod's volumes; false (with a FailedMount event) when one cannot be set up yet. */
   private async setupVolumes(pod: Pod, podIP: string, log: Logger): Promise<boolean> {
-    const _uid = pod.metadata.uid ?? "";
     try {
       await this.volumes.setup(pod, podIP, this.o.nodeIP);
       return true;
