@@ -17,6 +17,7 @@ import { SchedulerApp } from "../scheduler/app.js";
 import type { SchedulerApi } from "../scheduler/scheduler.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { startApiServer, type TestApiServer } from "../test/harness/apiserver.js";
+import { waitFor } from "../test/harness/wait.js";
 import type { BenchRow } from "./stats.js";
 
 export interface SchedulerBenchOptions {
@@ -133,16 +134,11 @@ export async function runSchedulerBench(o: SchedulerBenchOptions = {}): Promise<
     run = app.run(ac.signal);
     // Time from the caches being synced (the scheduler knows every pending pod) to the last bind.
     const deadline = Date.now() + 300_000;
-    while (!app.hasSynced()) {
-      if (Date.now() > deadline) throw new Error("scheduler caches did not sync");
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    const poll = (message: string) => ({ timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 5, message });
+    await waitFor(() => app.hasSynced(), poll("the scheduler caches to sync"));
     const t0 = performance.now();
     const m = app.scheduler.metrics;
-    while (m.bindings.ok + m.bindings.failed < pods) {
-      if (Date.now() > deadline) throw new Error(`only ${m.bindings.ok} of ${pods} pods bound in time`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitFor(() => m.bindings.ok + m.bindings.failed >= pods, poll(`all ${pods} pods to be bound`));
     const scheduleSeconds = (performance.now() - t0) / 1000;
     if (m.bindings.failed > 0) throw new Error(`${m.bindings.failed} bindings failed`);
     const podsPerSec = pods / scheduleSeconds;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, test } from "node:test";
+import { waitFor } from "../../test/harness/wait.js";
 import type { KubeObject } from "../api/meta.js";
 import { PODS } from "../api/resources.js";
 import { FakeClock } from "../runtime/clock.js";
@@ -172,7 +173,7 @@ test("closing the client ends a resuming watch instead of retrying forever", asy
   const done = (async () => {
     for await (const ev of watchWithResume(own, PODS, "default", { backoff: { initialMs: 1 } })) got.push(ev.type);
   })();
-  while (watchRequests().length === 0) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(() => watchRequests().length > 0, { intervalMs: 5, message: "the watch request" });
   await own.close();
   await done;
   assert.deepEqual(got, ["RELIST"]);
