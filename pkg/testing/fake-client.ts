@@ -10,6 +10,7 @@ import { keyFor } from "../api/keys.js";
 import { parseLabelSelector } from "../api/labels.js";
 import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEvent } from "../api/meta.js";
 import type { ResourceInfo, ResourceType } from "../api/resources.js";
+import { metaTime } from "../api/time.js";
 import { ApiClient, type CreateOptions, type RawResponse, type WatchOptions } from "../client/client.js";
 
 export interface Action {
@@ -136,7 +137,7 @@ export class FakeClient extends ApiClient {
     const name = o.metadata.name ?? "";
     if (this.#objects.has(this.#key(r, namespace, name))) throw alreadyExists(r, name);
     o.metadata.uid ??= `uid-${name}-${this.#rv + 1}`;
-    o.metadata.creationTimestamp ??= new Date(0).toISOString().replace(".000Z", "Z");
+    o.metadata.creationTimestamp ??= metaTime(0);
     return structuredClone(this.#put(r, o, "ADDED")) as T;
   }
 
