@@ -8,6 +8,7 @@
 // lifecycle.ts, envvars.ts), ConfigMap/Secret watches (watch-manager.ts), volumes, probes, the
 // status manager and stats (stats.ts).
 
+import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "#pkg/api/defaults.js";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { CONFIGMAPS, PODS, type ResourceType, SECRETS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
@@ -33,7 +34,7 @@ import { generatePodStatus, instancesOf } from "./pod-status.js";
 import { PodWorkers, type SyncResult } from "./pod-workers.js";
 import { type ProbeKind, ProbeManager } from "./prober.js";
 import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
-import { DEFAULT_GRACE_SECONDS, RuntimeManager } from "./runtime-manager.js";
+import { RuntimeManager } from "./runtime-manager.js";
 import type { EventSink } from "./sources.js";
 import type { DNSOptions } from "./spec.js";
 import { StatsProvider, type Summary } from "./stats.js";
@@ -348,7 +349,7 @@ export class Kubelet {
     const uid = pod.metadata.uid ?? "";
     const message = "Pod was active on the node longer than the specified deadline";
     this.events.event(pod, "Normal", "DeadlineExceeded", message);
-    const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
     await Promise.all(
       containers
         .filter((c) => c.state === "running")
@@ -405,7 +406,9 @@ export class Kubelet {
     this.terminating.add(uid);
     this.probes.removePod(uid);
     const grace =
-      pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+      pod.metadata.deletionGracePeriodSeconds ??
+      pod.spec?.terminationGracePeriodSeconds ??
+      DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
     await this.runtimeManager.killPod(pod, all, grace);
     await this.volumes.cleanup(uid);
     log.info({ graceSeconds: grace, containers: all.length }, "pod containers stopped and removed");

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "#pkg/api/defaults.js";
 import type { Container, Pod, PodSpec } from "#pkg/api/types/index.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Clock } from "#pkg/runtime/clock.js";
@@ -24,7 +25,6 @@ import type { EventSink } from "./sources.js";
 import { type DNSOptions, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
 import type { VolumeManager } from "./volumes.js";
 
-export const DEFAULT_GRACE_SECONDS = 30;
 const CONFIG_ERROR_RETRY_MS = 10_000;
 
 export interface RuntimeManagerOptions {
@@ -159,7 +159,7 @@ export class RuntimeManager {
         hostname: spec.hostname ?? pod.metadata.name ?? "",
         image,
         portBindings: ports,
-        terminationGraceSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
+        terminationGraceSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
         // Docker refuses DNS settings in the host's network namespace.
         dns: spec.hostNetwork
           ? undefined
@@ -193,7 +193,7 @@ export class RuntimeManager {
         if (action.probe) this.o.metrics.probeKills.inc();
         this.o.events.event(pod, "Normal", "Killing", action.message);
         log.info({ container: c.name, reason: action.message }, "killing container");
-        const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+        const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
         await this.lifecycle.killContainer(pod, action.running, grace, podIP);
         const cur = instancesOf(await this.o.podContainers(uid), c.name, "app")[0];
         if (!cur || cur.state === "running") return undefined;
@@ -310,7 +310,7 @@ export class RuntimeManager {
           stdin: c.stdin ?? false,
           ...limits(c),
           binds,
-          terminationGraceSeconds: pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
+          terminationGraceSeconds: pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
         });
         this.o.events.event(pod, "Normal", "Created", `Created container ${c.name}`);
         await this.o.runtime.startContainer(id);
