@@ -8,16 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { registry } from "#pkg/api/resources.js";
+import { CONFIGMAPS, EVENTS, PODS, SECRETS, SERVICES } from "#pkg/api/resources.js";
 import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
 import { cleanupCluster, docker, execIn, startKubelet, type TestKubelet, waitPodGone } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
-
-const pods = registry.lookup("pods")!;
-const configmaps = registry.lookup("configmaps")!;
-const secrets = registry.lookup("secrets")!;
 
 /** The output of cmd in the container. */
 const output = async (containerId: string, cmd: string[]) => (await execIn(containerId, cmd)).out;
@@ -27,7 +23,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
   let api: TestApiServer;
   let kubelet: TestKubelet;
 
-  const get = (name: string) => api.client.get<Pod>(pods, "default", name);
+  const get = (name: string) => api.client.get<Pod>(PODS, "default", name);
   const cs = (p: Pod, name: string): ContainerStatus | undefined =>
     p.status?.containerStatuses?.find((c) => c.name === name);
   const idOf = (p: Pod, name: string) => (cs(p, name)?.containerID ?? "").replace("docker://", "");
@@ -59,19 +55,19 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
   });
 
   test("emptyDir shared by two containers; configMap, secret and downwardAPI files; ConfigMap updates reach the files", async () => {
-    await api.client.create(configmaps, "default", {
+    await api.client.create(CONFIGMAPS, "default", {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: { name: "cfg" },
       data: { "app.conf": "v=1\n", other: "x" },
     });
-    await api.client.create(secrets, "default", {
+    await api.client.create(SECRETS, "default", {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "sec" },
       data: { password: Buffer.from("s3cret").toString("base64") },
     });
-    await api.client.create(pods, "default", {
+    await api.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "vols", namespace: "default", labels: { app: "vols" } },
@@ -118,8 +114,8 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
     // A read-only mount is read-only.
     assert.match(await output(reader, ["sh", "-c", "touch /etc/cfg/new 2>&1 || echo denied"]), /denied|Read-only/);
 
-    const cm = await api.client.get<import("#pkg/api/types/index.js").ConfigMap>(configmaps, "default", "cfg");
-    await api.client.update(configmaps, "default", { ...cm, data: { "app.conf": "v=2\n" } });
+    const cm = await api.client.get<import("#pkg/api/types/index.js").ConfigMap>(CONFIGMAPS, "default", "cfg");
+    await api.client.update(CONFIGMAPS, "default", { ...cm, data: { "app.conf": "v=2\n" } });
     await waitFor(async () => (await output(reader, ["cat", "/etc/cfg/app.conf"])) === "v=2\n", {
       timeoutMs: 30_000,
       intervalMs: 500,
@@ -130,7 +126,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
   });
 
   test("a missing ConfigMap holds the pod in ContainerCreating until it exists", async () => {
-    await api.client.create(pods, "default", {
+    await api.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "waits", namespace: "default" },
@@ -150,15 +146,14 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
     });
     const pending = await waitPod("waits", (x) => cs(x, "c")?.state?.waiting?.reason === "ContainerCreating");
     assert.equal(pending.status?.phase, "Pending");
-    const events = registry.lookup("events")!;
     await waitFor(
       async () => {
-        const l = await api.client.list<import("#pkg/api/types/index.js").Event>(events, "default", {});
+        const l = await api.client.list<import("#pkg/api/types/index.js").Event>(EVENTS, "default", {});
         return l.items.some((e) => e.involvedObject?.name === "waits" && e.reason === "FailedMount");
       },
       { timeoutMs: 15_000, message: "FailedMount event" },
     );
-    await api.client.create(configmaps, "default", {
+    await api.client.create(CONFIGMAPS, "default", {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: { name: "later" },
@@ -169,7 +164,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
   });
 
   test("dnsPolicy ClusterFirst: the cluster DNS search path and ndots:5 in resolv.conf", async () => {
-    await api.client.create(pods, "default", {
+    await api.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "dns", namespace: "default" },
@@ -189,7 +184,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
   });
 
   test("activeDeadlineSeconds: the pod is killed and Failed with reason DeadlineExceeded", async () => {
-    await api.client.create(pods, "default", {
+    await api.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "deadline", namespace: "default" },
@@ -208,7 +203,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
   test("preStop hooks run before the container is stopped", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kubeling-prestop-"));
     try {
-      await api.client.create(pods, "default", {
+      await api.client.create(PODS, "default", {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name: "hooks", namespace: "default" },
@@ -232,7 +227,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
       });
       await waitPod("hooks", (x) => x.status?.phase === "Running");
       await waitFor(() => existsSync(join(dir, "poststart")), { timeoutMs: 10_000, message: "postStart ran" });
-      await api.client.delete(pods, "default", "hooks", { gracePeriodSeconds: 5 });
+      await api.client.delete(PODS, "default", "hooks", { gracePeriodSeconds: 5 });
       await waitPodGone(api.client, "default", "hooks", 15_000);
       assert.equal(readFileSync(join(dir, "prestop"), "utf8"), "bye\n");
     } finally {
@@ -241,17 +236,16 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
   });
 
   test("hostNetwork pods get the node's IP; service env vars are injected", async () => {
-    const services = registry.lookup("services")!;
-    await api.client.create(services, "default", {
+    await api.client.create(SERVICES, "default", {
       apiVersion: "v1",
       kind: "Service",
       metadata: { name: "my-svc" },
       spec: { selector: { app: "x" }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
     });
-    const svc = await api.client.get<import("#pkg/api/types/index.js").Service>(services, "default", "my-svc");
+    const svc = await api.client.get<import("#pkg/api/types/index.js").Service>(SERVICES, "default", "my-svc");
     const ip = svc.spec?.clusterIP;
     assert.ok(ip);
-    await api.client.create(pods, "default", {
+    await api.client.create(PODS, "default", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "hostnet", namespace: "default" },

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { registry } from "#pkg/api/resources.js";
+import { LEASES, NODES, PODS } from "#pkg/api/resources.js";
 import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
@@ -19,10 +19,6 @@ import {
   waitPodGone,
 } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
-
-const pods = registry.lookup("pods")!;
-const nodes = registry.lookup("nodes")!;
-const leases = registry.lookup("leases")!;
 
 function podSpec(
   name: string,
@@ -44,7 +40,7 @@ describe("kubelet (real API server, real Docker)", () => {
   let kubelet: TestKubelet;
   let kubelet2: TestKubelet | undefined;
 
-  const get = (name: string) => api.client.get<Pod>(pods, "default", name);
+  const get = (name: string) => api.client.get<Pod>(PODS, "default", name);
   const cs = (p: Pod, name: string): ContainerStatus | undefined =>
     p.status?.containerStatuses?.find((c) => c.name === name);
   const waitPod = (name: string, ok: (p: Pod) => boolean, timeoutMs = 30_000, message?: string) =>
@@ -78,7 +74,7 @@ describe("kubelet (real API server, real Docker)", () => {
   test("registers its Node (Ready, addresses, capacity, kubelet port) and renews a Lease", async () => {
     const n = await waitFor(
       async () => {
-        const node = await api.client.get<import("#pkg/api/types/index.js").Node>(nodes, undefined, "node-1");
+        const node = await api.client.get<import("#pkg/api/types/index.js").Node>(NODES, undefined, "node-1");
         return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? node : undefined;
       },
       { timeoutMs: 15_000, message: "node-1 Ready" },
@@ -91,7 +87,7 @@ describe("kubelet (real API server, real Docker)", () => {
     assert.match(n.status?.nodeInfo?.containerRuntimeVersion ?? "", /^docker:\/\//);
     assert.equal(n.status?.nodeInfo?.kubeletVersion, "v1.31.0-kubeling");
     const lease = await waitFor(() =>
-      api.client.get<import("#pkg/api/types/index.js").Lease>(leases, "kube-node-lease", "node-1"),
+      api.client.get<import("#pkg/api/types/index.js").Lease>(LEASES, "kube-node-lease", "node-1"),
     );
     assert.equal(lease.spec?.holderIdentity, "node-1");
     assert.equal(lease.spec?.leaseDurationSeconds, 40);
@@ -99,7 +95,7 @@ describe("kubelet (real API server, real Docker)", () => {
 
   test("two containers share one IP: Running, Ready, localhost reachable, downward-API env", async () => {
     await api.client.create(
-      pods,
+      PODS,
       "default",
       podSpec("web", "node-1", {
         containers: [
@@ -206,7 +202,7 @@ describe("kubelet (real API server, real Docker)", () => {
 
   test("a container that exits at once goes into CrashLoopBackOff with growing delays", async () => {
     await api.client.create(
-      pods,
+      PODS,
       "default",
       podSpec("crash", "node-1", {
         containers: [{ name: "c", image: BUSYBOX_IMAGE, command: ["sh", "-c", "exit 3"] }],
@@ -241,25 +237,25 @@ describe("kubelet (real API server, real Docker)", () => {
     // Lower bounds only: a loaded machine can stretch a gap, never shorten a backoff.
     assert.ok(gap1 >= 900, `second restart waited the 1s backoff (gap ${gap1}ms)`);
     assert.ok(gap2 >= 1900, `third restart waited the doubled 2s backoff (gap ${gap2}ms)`);
-    await api.client.delete(pods, "default", "crash", { gracePeriodSeconds: 0 });
+    await api.client.delete(PODS, "default", "crash", { gracePeriodSeconds: 0 });
   });
 
   test("a missing image: ErrImagePull, then ImagePullBackOff", async () => {
     // Every status the kubelet writes is observed through a watch from before the pod exists, so
     // a reason shown only briefly (ErrImagePull) cannot fall between two polls.
-    const from = (await api.client.list(pods, "default")).metadata.resourceVersion;
+    const from = (await api.client.list(PODS, "default")).metadata.resourceVersion;
     const abort = new AbortController();
     const seen = new Set<string>();
     const watching = (async () => {
       const opts = { fieldSelector: "metadata.name=noimg", ...(from ? { resourceVersion: from } : {}) };
-      for await (const ev of api.client.watch<Pod>(pods, "default", opts, abort.signal)) {
+      for await (const ev of api.client.watch<Pod>(PODS, "default", opts, abort.signal)) {
         const reason = cs(ev.object, "c")?.state?.waiting?.reason;
         if (reason) seen.add(reason);
       }
     })().catch(() => undefined);
     try {
       await api.client.create(
-        pods,
+        PODS,
         "default",
         podSpec("noimg", "node-1", { containers: [{ name: "c", image: "kubeling.local/does-not-exist:1.0" }] }),
       );
@@ -273,12 +269,12 @@ describe("kubelet (real API server, real Docker)", () => {
     }
     const p = await get("noimg");
     assert.equal(p.status?.phase, "Pending");
-    await api.client.delete(pods, "default", "noimg", { gracePeriodSeconds: 0 });
+    await api.client.delete(PODS, "default", "noimg", { gracePeriodSeconds: 0 });
   });
 
   test("a failing liveness probe restarts the container; a failing readiness probe keeps the pod not Ready", async () => {
     await api.client.create(
-      pods,
+      PODS,
       "default",
       podSpec("probes", "node-1", {
         containers: [
@@ -306,12 +302,12 @@ describe("kubelet (real API server, real Docker)", () => {
     const ready = cur.status?.conditions?.find((c) => c.type === "Ready");
     assert.equal(ready?.status, "False");
     assert.match(ready?.message ?? "", /unready/);
-    await api.client.delete(pods, "default", "probes", { gracePeriodSeconds: 0 });
+    await api.client.delete(PODS, "default", "probes", { gracePeriodSeconds: 0 });
   });
 
   test("init containers run in order before app containers; restartPolicy Never ends Succeeded", async () => {
     await api.client.create(
-      pods,
+      PODS,
       "default",
       podSpec("job", "node-1", {
         restartPolicy: "Never",
@@ -386,7 +382,7 @@ describe("kubelet (real API server, real Docker)", () => {
     const p = await get("web");
     const uid = p.metadata.uid;
     const t0 = Date.now();
-    await api.client.delete(pods, "default", "web", { gracePeriodSeconds: 5 });
+    await api.client.delete(PODS, "default", "web", { gracePeriodSeconds: 5 });
     await waitFor(
       async () => {
         const mine = await clusterContainers(cluster, "node-1");
@@ -426,12 +422,12 @@ describe("kubelet (real API server, real Docker)", () => {
   test("two kubelets on one engine each run only their own pods", async () => {
     kubelet2 = await startKubelet({ kubeconfigPath: api.kubeconfigPath, nodeName: "node-2", clusterName: cluster });
     await api.client.create(
-      pods,
+      PODS,
       "default",
       podSpec("on2", "node-2", { containers: [{ name: "c", image: BUSYBOX_IMAGE, command: ["sleep", "3600"] }] }),
     );
     await api.client.create(
-      pods,
+      PODS,
       "default",
       podSpec("on1", "node-1", { containers: [{ name: "c", image: BUSYBOX_IMAGE, command: ["sleep", "3600"] }] }),
     );
