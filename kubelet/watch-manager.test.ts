@@ -55,6 +55,51 @@ test("WatchBasedManager: one watch per referenced object, shared by pods, stoppe
   m.stop();
 });
 
+function manager(client: FakeClient, clock = new FakeClock()): WatchBasedManager<ConfigMap> {
+  return new WatchBasedManager<ConfigMap>({
+    client,
+    resource: CONFIGMAPS,
+    referencedNames: configMapNames,
+    onChange: () => {},
+    log: silentLogger,
+    clock,
+  });
+}
+
+/** A FakeClient whose lists always fail: an informer on it never syncs. */
+class FailingListClient extends FakeClient {
+  override async list(): Promise<never> {
+    throw new Error("list refused");
+  }
+}
+
+test("WatchBasedManager: get() of an object no pod references watches it only for that call", async () => {
+  const client = new FakeClient();
+  client.seed(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "default" } });
+  const m = manager(client);
+  assert.equal((await m.get("default", "x"))?.metadata.name, "x");
+  assert.deepEqual(m.watched(), [], "the watch is released when get returns");
+  m.registerPod(pod("p1", ["x"]));
+  assert.equal((await m.get("default", "x"))?.metadata.name, "x");
+  assert.deepEqual(m.watched(), ["default/x"], "a registered object stays watched");
+  m.stop();
+});
+
+test("WatchBasedManager: a get() waiting for the first list fails as stopped on stop(), as timed out on the clock", async () => {
+  const clock = new FakeClock();
+  const m = manager(new FailingListClient(), clock);
+  m.registerPod(pod("p1", ["slow"]));
+  const timedOut = m.get("default", "slow");
+  clock.step(10_000);
+  await assert.rejects(timedOut, /failed to sync configmaps cache for default\/slow: timed out/);
+
+  const waiting = m.get("default", "slow");
+  m.stop();
+  await assert.rejects(waiting, /failed to sync configmaps cache for default\/slow: the manager was stopped/);
+  await assert.rejects(m.get("default", "slow"), /the manager is stopped/);
+  assert.deepEqual(m.watched(), []);
+});
+
 test("configMapNames / secretNames: volumes, projections, env and envFrom of every container", () => {
   const p: Pod = {
     apiVersion: "v1",

@@ -21,6 +21,8 @@ interface Item<T extends KubeObject> {
   abort: AbortController;
   /** uids of the pods that reference the object. */
   pods: Set<string>;
+  /** get() calls waiting on the watch now: it is kept until they return. */
+  readers: number;
 }
 
 export interface WatchBasedManagerOptions<T extends KubeObject> {
@@ -60,23 +62,37 @@ export class WatchBasedManager<T extends KubeObject> {
 
   /**
    * get: the object from its watch (undefined when it does not exist). An object no registered
-   * pod references is watched from now on, until stop().
+   * pod references is watched only for this call: its watch is released when get returns.
    */
   async get(namespace: string, name: string): Promise<T | undefined> {
     const key = `${namespace}/${name}`;
-    const { informer } = this.item(key);
-    if (!informer.hasSynced()) {
-      const timeout = new AbortController();
-      const cancel = this.o.clock.after(SYNC_TIMEOUT_MS, () => timeout.abort());
-      try {
-        await informer.waitForSync(AbortSignal.any([timeout.signal, this.abort.signal]));
-      } catch {
-        throw new Error(`failed to sync ${this.o.resource.resource} cache for ${key}: timed out`);
-      } finally {
-        cancel();
-      }
+    if (this.abort.signal.aborted) throw this.syncError(key, "the manager is stopped");
+    const item = this.item(key);
+    item.readers++;
+    try {
+      if (!item.informer.hasSynced()) await this.waitForSync(key, item.informer);
+      return item.informer.get(key);
+    } finally {
+      item.readers--;
+      this.dropIfUnused(key, item);
     }
-    return informer.get(key);
+  }
+
+  private async waitForSync(key: string, informer: Informer<T>): Promise<void> {
+    const timeout = new AbortController();
+    const cancel = this.o.clock.after(SYNC_TIMEOUT_MS, () => timeout.abort());
+    try {
+      await informer.waitForSync(AbortSignal.any([timeout.signal, this.abort.signal]));
+    } catch (err) {
+      const why = this.abort.signal.aborted ? "the manager was stopped" : "timed out";
+      throw this.syncError(key, why, err);
+    } finally {
+      cancel();
+    }
+  }
+
+  private syncError(key: string, why: string, cause?: unknown): Error {
+    return new Error(`failed to sync ${this.o.resource.resource} cache for ${key}: ${why}`, { cause });
   }
 
   /** stop ends every watch. */
@@ -102,7 +118,7 @@ export class WatchBasedManager<T extends KubeObject> {
       clock: this.o.clock,
     });
     const abort = new AbortController();
-    const item: Item<T> = { informer, abort, pods: new Set() };
+    const item: Item<T> = { informer, abort, pods: new Set(), readers: 0 };
     // Changes after the first list wake the referencing pods; the first list is what get() waits for.
     const changed = () => {
       if (informer.hasSynced() && item.pods.size > 0) this.o.onChange([...item.pods]);
@@ -119,7 +135,12 @@ export class WatchBasedManager<T extends KubeObject> {
     const it = this.items.get(key);
     if (!it) return;
     it.pods.delete(uid);
-    if (it.pods.size > 0) return;
+    this.dropIfUnused(key, it);
+  }
+
+  /** dropIfUnused stops the watch once no pod references it and no get() waits on it. */
+  private dropIfUnused(key: string, it: Item<T>): void {
+    if (it.pods.size > 0 || it.readers > 0 || this.items.get(key) !== it) return;
     it.abort.abort();
     this.items.delete(key);
   }
