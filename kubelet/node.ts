@@ -12,7 +12,7 @@ import type { ApiClient } from "#pkg/client/client.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
-import { until } from "#pkg/runtime/wait.js";
+import { exponentialBackoff, until } from "#pkg/runtime/wait.js";
 
 export const KUBELET_VERSION = "v1.31.0-kubeling";
 export const LEASE_NAMESPACE = "kube-node-lease";
@@ -255,15 +255,20 @@ export class NodeManager {
   /** run registers the node, then keeps the lease and status fresh until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
     let node: Node | undefined;
-    const retry = new Backoff(1000, 10_000, this.clock);
-    while (!node && !signal.aborted) {
-      try {
-        node = await this.register();
-      } catch (err) {
-        this.log.warn({ err }, "node registration failed; retrying");
-        await this.clock.sleep(retry.next("register"), signal);
-      }
-    }
+    await exponentialBackoff(
+      async () => {
+        try {
+          node = await this.register();
+          return true;
+        } catch (err) {
+          this.log.warn({ err }, "node registration failed; retrying");
+          return false;
+        }
+      },
+      new Backoff(1000, 10_000, this.clock),
+      signal,
+      { clock: this.clock },
+    );
     const renewMs = this.o.renewIntervalMs ?? 10_000;
     const statusMs = this.o.statusIntervalMs ?? 10_000;
     let nextStatus = this.clock.now() + statusMs;

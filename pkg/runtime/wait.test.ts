@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Backoff } from "../flowcontrol/backoff.js";
 import { FakeClock } from "./clock.js";
-import { jitter, jitterUntil, pollUntil, until } from "./wait.js";
+import { exponentialBackoff, jitter, jitterUntil, pollUntil, until } from "./wait.js";
 
 test("until: runs fn every period until the signal aborts", async () => {
   const clock = new FakeClock();
@@ -103,4 +104,40 @@ test("until: a zero period runs fn back to back, yielding to the event loop in b
   assert.ok(yielded, "other callbacks ran between calls");
   // 200 one-millisecond timers would take at least 200 ms.
   assert.ok(performance.now() - started < 150, `took ${performance.now() - started} ms`);
+});
+
+test("exponentialBackoff: retries after the backoff's delays until the condition holds; false once aborted", async () => {
+  const clock = new FakeClock();
+  const backoff = new Backoff(100, 400, clock);
+  const at: number[] = [];
+  const t0 = clock.now();
+  const done = exponentialBackoff(
+    () => {
+      at.push(clock.now() - t0);
+      return at.length === 5;
+    },
+    backoff,
+    new AbortController().signal,
+    { clock, key: "k" },
+  );
+  while (at.length < 5) await clock.advance(100);
+  assert.equal(await done, true);
+  assert.deepEqual(at, [0, 100, 300, 700, 1100]);
+  assert.equal(backoff.delay("k"), 0, "reset on success");
+
+  const ac = new AbortController();
+  let calls = 0;
+  const aborted = exponentialBackoff(
+    () => {
+      calls++;
+      return false;
+    },
+    backoff,
+    ac.signal,
+    { clock },
+  );
+  await clock.waitForTimers();
+  ac.abort();
+  assert.equal(await aborted, false);
+  assert.equal(calls, 1);
 });

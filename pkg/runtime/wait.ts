@@ -84,3 +84,33 @@ export async function pollUntil(
     await clock.sleep(Math.min(intervalMs, left), o.signal);
   }
 }
+
+/** The delays of a retry loop, as pkg/flowcontrol's Backoff gives them (base, doubling, capped). */
+export interface RetryBackoff {
+  next(key: string): number;
+  reset(key: string): void;
+}
+
+/**
+ * exponentialBackoff: wait.ExponentialBackoffWithContext: calls condition until it returns true
+ * (resolves true, and the key's backoff is reset) or signal aborts (resolves false), waiting
+ * backoff.next(key) after every false. An error thrown by condition ends the loop, as upstream.
+ */
+export async function exponentialBackoff(
+  condition: (signal: AbortSignal) => boolean | Promise<boolean>,
+  backoff: RetryBackoff,
+  signal: AbortSignal,
+  o: { key?: string; clock?: Clock } = {},
+): Promise<boolean> {
+  const clock = o.clock ?? realClock;
+  const key = o.key ?? "";
+  while (!signal.aborted) {
+    if (await condition(signal)) {
+      backoff.reset(key);
+      return true;
+    }
+    if (signal.aborted) break;
+    await clock.sleep(backoff.next(key), signal);
+  }
+  return false;
+}
