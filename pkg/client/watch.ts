@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { isGone } from "../api/errors.js";
 import type { KubeObject, ListOptions, WatchEvent } from "../api/meta.js";
 import type { ResourceType } from "../api/resources.js";
+import { Backoff } from "../flowcontrol/backoff.js";
 import { type Clock, realClock } from "../runtime/clock.js";
 import { silentLogger } from "../runtime/log.js";
 import type { ApiClient } from "./client.js";
@@ -81,14 +82,9 @@ export async function* watchWithResume<T extends KubeObject = KubeObject>(
 ): AsyncGenerator<ResumableEvent<T>, void, undefined> {
   const clock = opts.clock ?? realClock;
   const log = (opts.log ?? silentLogger).child({ resource: r.resource, namespace: ns });
-  const initialMs = opts.backoff?.initialMs ?? 800;
-  const maxMs = opts.backoff?.maxMs ?? 30_000;
-  let failures = 0;
-  const backoff = async () => {
-    const ms = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
-    failures++;
-    await clock.sleep(ms, signal);
-  };
+  // One key: the delay doubles with every failure in a row and starts over with the next event.
+  const delays = new Backoff(opts.backoff?.initialMs ?? 800, opts.backoff?.maxMs ?? 30_000, clock);
+  const backoff = () => clock.sleep(delays.next(""), signal);
 
   let rv = opts.resourceVersion || undefined;
   let needList = !rv;
@@ -104,7 +100,7 @@ export async function* watchWithResume<T extends KubeObject = KubeObject>(
       } catch (err) {
         if (signal?.aborted || client.closed) return;
         // An expired continue token or a failing server: retry the whole list later.
-        log.warn({ err, failures }, "list failed; retrying with backoff");
+        log.warn({ err }, "list failed; retrying with backoff");
         if (isGone(err)) listFrom = "";
         await backoff();
         continue;
@@ -139,7 +135,7 @@ export async function* watchWithResume<T extends KubeObject = KubeObject>(
       );
       for await (const ev of stream) {
         received++;
-        failures = 0;
+        delays.reset("");
         goneInARow = 0;
         const evRv = ev.object?.metadata?.resourceVersion;
         if (evRv) rv = evRv;
@@ -162,7 +158,7 @@ export async function* watchWithResume<T extends KubeObject = KubeObject>(
         if (goneInARow++ > 0) await backoff();
         continue;
       }
-      log.warn({ err, resourceVersion: rv, failures }, "watch failed; resuming with backoff");
+      log.warn({ err, resourceVersion: rv }, "watch failed; resuming with backoff");
       await backoff();
     }
   }
