@@ -52,6 +52,7 @@ import {
 } from "../storage/interfaces.js";
 import type { ResourceCache, WatchCache } from "../storage/watch-cache.js";
 import { admitCreateInNamespace } from "./core/namespace/lifecycle.js";
+import { checkObject, type ExpectedObject } from "./object-checks.js";
 import type { Strategy } from "./strategy.js";
 
 export interface RequestContext {
@@ -155,6 +156,8 @@ export class Store {
   /** The resource as errors name it. */
   readonly qr: { group: string; resource: string };
   private readonly nameFn: NameValidator;
+  /** What objects written to this store must be (see object-checks.ts). */
+  private readonly expected: ExpectedObject;
   private supportedFields: Set<string> | undefined | null;
   private readonly scale: ScaleSubresource | undefined;
   private readonly binding: BindingSubresource | undefined;
@@ -169,6 +172,11 @@ export class Store {
     this.log = deps.log.child({ resource: deps.resource.resource });
     this.qr = { group: deps.resource.group, resource: deps.resource.resource };
     this.nameFn = deps.strategy.nameValidator ?? nameIsDNSSubdomain;
+    this.expected = {
+      apiVersion: apiVersionOf(deps.resource),
+      kind: deps.resource.kind,
+      namespaced: deps.resource.namespaced,
+    };
     this.scale = deps.scale?.(this);
     this.binding = deps.binding?.(this);
   }
@@ -298,8 +306,7 @@ export class Store {
 
   async create(ns: string | undefined, obj: KubeObject, ctx: RequestContext): Promise<KubeObject> {
     const namespace = this.nsOf(ns);
-    this.checkTypeMeta(obj);
-    obj.metadata ??= {};
+    obj = checkObject(obj, this.expected, namespace, undefined);
     if (obj.metadata.resourceVersion) throw badRequest("resourceVersion should not be set on objects to be created");
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
     // Strategies mutate what they prepare: a retry with another generated name starts afresh.
@@ -340,12 +347,7 @@ export class Store {
     ctx: RequestContext & { subresource?: WriteSubresource },
   ): Promise<{ object: KubeObject; created: boolean }> {
     const namespace = this.nsOf(ns);
-    this.checkTypeMeta(obj);
-    obj.metadata ??= {};
-    if (obj.metadata.name !== undefined && obj.metadata.name !== name)
-      throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
-    obj.metadata.name = name;
-    this.checkNamespace(namespace, obj);
+    obj = checkObject(obj, this.expected, namespace, name);
     const txn = this.begin(ctx);
     const allowCreate = !ctx.subresource && this.strategy.allowCreateOnUpdate === true;
     let previous: KubeObject | undefined;
@@ -411,11 +413,8 @@ export class Store {
             });
             if (!cur) {
               if (ctx.subresource) throw notFound(this.qr, name);
-              next.apiVersion ??= apiVersionOf(this.resource);
-              next.kind ??= this.resource.kind;
-              this.checkTypeMeta(next);
+              next = checkObject(next, this.expected, namespace, undefined);
               next.metadata.name = name;
-              this.checkNamespace(namespace, next);
               delete next.metadata.resourceVersion;
               await this.prepareCreate(namespace, next);
               await txn.beforeCreate?.(namespace, next);
@@ -430,9 +429,8 @@ export class Store {
           // A resourceVersion in the patch is a precondition (the patched object keeps it).
           const rv = next.metadata?.resourceVersion;
           if (rv && rv !== String(c.rev)) throw conflict(this.qr, name, CONFLICT_MESSAGE);
-          this.checkTypeMeta(next);
+          next = checkObject(next, this.expected, namespace, undefined);
           if (next.metadata.name !== name) throw badRequest("metadata.name: the name may not be changed by a patch");
-          this.checkNamespace(namespace, next);
           return this.prepareUpdate(namespace, next, c, ctx, txn);
         },
         {
@@ -628,34 +626,6 @@ export class Store {
     return out;
   }
 
-  private checkTypeMeta(obj: KubeObject): void {
-    if (typeof obj !== "object" || obj === null || Array.isArray(obj))
-      throw badRequest("the body must be a JSON object");
-    const want = apiVersionOf(this.resource);
-    if (obj.apiVersion === undefined) obj.apiVersion = want;
-    if (obj.kind === undefined) obj.kind = this.resource.kind;
-    if (obj.apiVersion !== want)
-      throw badRequest(
-        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`,
-      );
-    if (obj.kind !== this.resource.kind)
-      throw badRequest(
-        `${String(obj.kind)} in version "${this.resource.version}" cannot be handled as a ${this.resource.kind}`,
-      );
-  }
-
-  /** The object's namespace must agree with the request's; cluster-scoped objects have none. */
-  private checkNamespace(namespace: string | undefined, obj: KubeObject): void {
-    if (!this.resource.namespaced) {
-      delete obj.metadata.namespace;
-      return;
-    }
-    if (!namespace) throw badRequest("a namespace is required for a namespaced resource");
-    if (obj.metadata.namespace && obj.metadata.namespace !== namespace)
-      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
-    obj.metadata.namespace = namespace;
-  }
-
   /** NamespaceLifecycle: the namespace must exist and not be terminating. */
   private async admitNamespace(namespace: string, name: string): Promise<void> {
     admitCreateInNamespace(await this.deps.getNamespace(namespace), namespace, this.qr, name);
@@ -663,7 +633,6 @@ export class Store {
 
   /** Everything a new object goes through before it is stored (upstream BeforeCreate). */
   private async prepareCreate(namespace: string | undefined, obj: KubeObject): Promise<void> {
-    this.checkNamespace(namespace, obj);
     const meta = obj.metadata;
     const name = meta.name ?? "";
     if (this.resource.namespaced && namespace && name) await this.admitNamespace(namespace, name);

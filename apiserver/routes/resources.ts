@@ -1,8 +1,8 @@
 // The generic REST handler: every resource of BUILTIN_RESOURCES, every verb, mapped onto the
 // Store (upstream: staging/src/k8s.io/apiserver/pkg/endpoints/handlers). One handler serves
 // all kinds; a kind's specifics live in its Strategy. Bodies are checked here for what the
-// HTTP layer owns (shape, kind/apiVersion against the path, namespace/name against the URL,
-// unknown fields per ?fieldValidation); the store validates the object itself.
+// HTTP layer owns (decoding, unknown fields per ?fieldValidation); the store checks the object
+// against the request (kind, apiVersion, namespace, name) and validates it.
 
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { badRequest, methodNotAllowed, StatusError } from "#pkg/api/errors.js";
@@ -14,6 +14,7 @@ import type { ApiTarget } from "../http/path.js";
 import { deleteOptions, isWatch, listOptions, type Query, type WriteParams, writeParams } from "../http/query.js";
 import { JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
+import { checkObject, objectOf } from "../registry/object-checks.js";
 import { unknownFields } from "../registry/strategies.js";
 import { parseIncludeObject, type TableOptions, toTable } from "../tables.js";
 import type { WatchServer } from "./watch.js";
@@ -44,55 +45,6 @@ function requireVerb(r: ResourceInfo, verb: string, sub?: string): void {
       `the server does not allow this method on the requested resource (${verb} ${sub ? `${r.resource}/${sub}` : r.resource})`,
     );
   }
-}
-
-/**
- * checkObject validates a decoded create/update body against the request: a JSON object, the
- * path's apiVersion and kind (filled in when absent, as upstream's defaulting decoder does),
- * the namespace of the URL (filled in when absent; 400 when different) and, for updates, the
- * name of the URL.
- */
-export function checkObject(
-  body: unknown,
-  expect: { apiVersion: string; kind: string; namespaced: boolean },
-  namespace: string | undefined,
-  urlName: string | undefined,
-): KubeObject {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw badRequest(`the object provided is unrecognized (must be of type ${expect.kind}): expected a JSON object`);
-  }
-  const obj = body as KubeObject;
-  if (obj.apiVersion === undefined || obj.apiVersion === "") obj.apiVersion = expect.apiVersion;
-  else if (obj.apiVersion !== expect.apiVersion) {
-    throw badRequest(
-      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expect.apiVersion})`,
-    );
-  }
-  if (obj.kind === undefined || obj.kind === "") obj.kind = expect.kind;
-  else if (obj.kind !== expect.kind) {
-    throw badRequest(
-      `the object provided is unrecognized (must be of type ${expect.kind}): kind "${String(obj.kind)}" does not match the URL`,
-    );
-  }
-  if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-  if (typeof obj.metadata !== "object" || Array.isArray(obj.metadata)) {
-    throw badRequest(
-      `the object provided is unrecognized (must be of type ${expect.kind}): metadata must be an object`,
-    );
-  }
-  const meta = obj.metadata;
-  if (expect.namespaced) {
-    if (meta.namespace === undefined || meta.namespace === "") meta.namespace = namespace;
-    else if (meta.namespace !== namespace) {
-      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
-    }
-  } else if (meta.namespace !== undefined) {
-    delete meta.namespace; // upstream clears it for cluster-scoped kinds
-  }
-  if (urlName !== undefined && meta.name !== urlName) {
-    throw badRequest(`the name of the object (${meta.name ?? ""}) does not match the name on the URL (${urlName})`);
-  }
-  return obj;
 }
 
 /**
@@ -217,12 +169,8 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     if (t.name === undefined) {
       requireVerb(r, "create");
       if (r.namespaced && t.namespace === undefined) throw pathNotFound();
-      const obj = checkObject(
-        decodeObject(req.body as Buffer | undefined, req.headers["content-type"], r.kind),
-        { apiVersion: apiVersionOf(r), kind: r.kind, namespaced: r.namespaced },
-        t.namespace,
-        undefined,
-      );
+      // kind, apiVersion and namespace are the store's to check (object-checks.ts).
+      const obj = objectOf(decodeObject(req.body as Buffer | undefined, req.headers["content-type"], r.kind), r.kind);
       checkFields(r, obj, wp, reply);
       const created = await store.create(t.namespace, obj, ctxOf(req, wp));
       req.log.debug({ namespace: t.namespace, object: created.metadata.name, resource: r.resource }, "created");
@@ -290,12 +238,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       );
     }
     requireVerb(r, "update", t.subresource);
-    const obj = checkObject(
-      decodeObject(raw, ct, r.kind),
-      { apiVersion: apiVersionOf(r), kind: r.kind, namespaced: r.namespaced },
-      t.namespace,
-      t.name,
-    );
+    const obj = objectOf(decodeObject(raw, ct, r.kind), r.kind);
     checkFields(r, obj, wp, reply);
     const ctx: RequestContext & { subresource?: WriteSubresource } = ctxOf(req, wp);
     if (t.subresource === "status" || t.subresource === "finalize") ctx.subresource = t.subresource;
