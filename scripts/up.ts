@@ -235,6 +235,13 @@ async function refuseComposeCluster(clusterName: string): Promise<void> {
   }
 }
 
+/** Thrown by start-up steps once a stop began. */
+class StopRequested extends Error {
+  constructor() {
+    super("stop requested during start-up");
+  }
+}
+
 function component(name: string): string | undefined {
   const main = join(ROOT, name, "main.ts");
   return existsSync(main) ? main : undefined;
@@ -296,7 +303,15 @@ async function main(): Promise<void> {
   const running: Running[] = [];
   /** Set once a kubelet was started: the pods' containers and the network are ours to remove. */
   let kubeletsStarted = false;
-  let stopping = false;
+  /** The one stop: every way to stop (signals, parent gone, start-up failure, a core component exiting) awaits it. */
+  let stopping: Promise<void> | undefined;
+  /** launch starts a component, unless a stop began meanwhile (stopAll would not see it). */
+  const launch = (name: string, cmd: string, args: string[]): Running => {
+    if (stopping) throw new StopRequested();
+    const r = start(name, cmd, args);
+    running.push(r);
+    return r;
+  };
   const stopOne = async (r: Running): Promise<void> => {
     if (r.exited) return;
     if (r.child.pid) {
@@ -328,8 +343,6 @@ async function main(): Promise<void> {
     say(`stopped ${r.name}`);
   };
   const stopAll = async (why: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
     say(`stopping (${why})`);
     const isKubelet = (r: Running) => r.name.startsWith("kubelet-");
     // Kubelets first (none may restart a container while they are removed), then their pods.
@@ -365,17 +378,29 @@ async function main(): Promise<void> {
     }
   });
   let exitCode = 0;
-  const onSignal = (why: string): void => {
-    void stopAll(why).then(() => process.exit(exitCode));
+  // The parent check below: npm (`npm run up`) answers a SIGTERM by exiting without passing it on
+  // (seen with npm 11), which would leave this process and everything it started running.
+  const parent = process.ppid;
+  const parentCheck = setInterval(() => {
+    if (process.ppid !== parent) void stop("the launcher's parent process exited");
+  }, 500);
+  parentCheck.unref();
+  /**
+   * stop stops everything once and then exits; a later call (a second Ctrl-C, the parent check)
+   * gets the same promise: exiting before the kubelets stopped and their pods' containers were
+   * removed would leave those behind (the exit handler above only kills processes).
+   */
+  const stop = (why: string): Promise<void> => {
+    if (stopping) {
+      say(`${why}: shutdown already in progress (the pods' containers are being removed)`);
+      return stopping;
+    }
+    clearInterval(parentCheck);
+    stopping = stopAll(why).then(() => process.exit(exitCode));
+    return stopping;
   };
   // SIGHUP: the terminal went away.
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => onSignal(sig));
-  // `npm run up` answers a SIGTERM by exiting without passing it on (seen with npm 11), which would
-  // leave this process and everything it started running: a parent that goes away stops us too.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) onSignal("the launcher's parent process exited");
-  }, 500).unref();
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => void stop(sig));
 
   try {
     const etcd = startEtcd(o, p);
@@ -385,7 +410,7 @@ async function main(): Promise<void> {
     const apiMain = component("apiserver");
     if (!apiMain) throw new Error("apiserver/main.ts is missing");
     rmSync(KUBECONFIG, { force: true });
-    const api = start("apiserver", process.execPath, [
+    const api = launch("apiserver", process.execPath, [
       ...TSX,
       apiMain,
       `--etcd-servers=http://127.0.0.1:${p.etcd}`,
@@ -396,28 +421,24 @@ async function main(): Promise<void> {
       `--kubeconfig-server=https://127.0.0.1:${p.apiserver}`,
       `--log-level=${o.logLevel}`,
     ]);
-    running.push(api);
     // The kubeconfig is written once the server listens; /healthz needs no credentials.
     await waitUntil("the API server to write its kubeconfig", api, async () => existsSync(KUBECONFIG), 60_000);
 
     const kc = `--kubeconfig=${KUBECONFIG}`;
     const schedulerMain = component("scheduler");
     if (schedulerMain) {
-      running.push(
-        start("scheduler", process.execPath, [
-          ...TSX,
-          schedulerMain,
-          kc,
-          // Its /healthz and /metrics on a free loopback port, not upstream's 10259.
-          "--bind-address=127.0.0.1",
-          `--secure-port=${p.scheduler}`,
-          `--log-level=${o.logLevel}`,
-        ]),
-      );
+      launch("scheduler", process.execPath, [
+        ...TSX,
+        schedulerMain,
+        kc,
+        // Its /healthz and /metrics on a free loopback port, not upstream's 10259.
+        "--bind-address=127.0.0.1",
+        `--secure-port=${p.scheduler}`,
+        `--log-level=${o.logLevel}`,
+      ]);
     } else say("scheduler/main.ts not in the tree yet: not started");
     const cmMain = component("controller-manager");
-    if (cmMain)
-      running.push(start("controller-manager", process.execPath, [...TSX, cmMain, kc, `--log-level=${o.logLevel}`]));
+    if (cmMain) launch("controller-manager", process.execPath, [...TSX, cmMain, kc, `--log-level=${o.logLevel}`]);
     else say("controller-manager/main.ts not in the tree yet: not started");
     const kubeletMain = component("kubelet");
     if (kubeletMain && o.nodes > 0) {
@@ -428,25 +449,24 @@ async function main(): Promise<void> {
         say("building local images (scripts/build-images.sh)");
         execFileSync("bash", [join(ROOT, "scripts", "build-images.sh")], { stdio: ["ignore", "ignore", "inherit"] });
       }
+      if (stopping) throw new StopRequested();
       kubeletsStarted = true;
       for (const node of kubeletNames) {
-        running.push(
-          start(`kubelet-${node}`, process.execPath, [
-            ...TSX,
-            kubeletMain,
-            kc,
-            `--hostname-override=${node}`,
-            `--cluster-name=${o.clusterName}`,
-            // The API server reaches kubelets (logs, exec, port-forward) on loopback.
-            "--address=127.0.0.1",
-            "--node-ip=127.0.0.1",
-            `--port=${p[`kubelet-${node}`]}`,
-            `--pod-infra-container-image=${o.pauseImage}`,
-            // In the state dir, so two launchers (or a launcher and the tests) never share one.
-            `--root-dir=${join(STATE, "kubelet", node)}`,
-            `--log-level=${o.logLevel}`,
-          ]),
-        );
+        launch(`kubelet-${node}`, process.execPath, [
+          ...TSX,
+          kubeletMain,
+          kc,
+          `--hostname-override=${node}`,
+          `--cluster-name=${o.clusterName}`,
+          // The API server reaches kubelets (logs, exec, port-forward) on loopback.
+          "--address=127.0.0.1",
+          "--node-ip=127.0.0.1",
+          `--port=${p[`kubelet-${node}`]}`,
+          `--pod-infra-container-image=${o.pauseImage}`,
+          // In the state dir, so two launchers (or a launcher and the tests) never share one.
+          `--root-dir=${join(STATE, "kubelet", node)}`,
+          `--log-level=${o.logLevel}`,
+        ]);
       }
     } else if (!kubeletMain) say("kubelet/main.ts not in the tree yet: no nodes");
 
@@ -469,13 +489,14 @@ async function main(): Promise<void> {
         });
       }
     });
-    await stopAll("a core component exited");
-    process.exit(exitCode);
+    await stop("a core component exited");
   } catch (err) {
-    say(err instanceof Error ? err.message : String(err));
-    exitCode = 1;
-    await stopAll("start-up failed");
-    process.exit(1);
+    // A stop that began during start-up makes the waits fail (etcd, the API server exit): not an error.
+    if (!stopping) {
+      say(err instanceof Error ? err.message : String(err));
+      exitCode = 1;
+    }
+    await stop("start-up failed");
   }
 }
 

@@ -1,11 +1,13 @@
 // The local launcher (scripts/up.ts, `npm run up`) as a user runs it: one node in a fresh state
-// dir under a unique --cluster-name, a pod Running on it, then SIGTERM: every process it started
-// exits, and Docker holds no container and no network of that cluster.
+// dir under a unique --cluster-name, a pod Running on it, then the launcher is stopped: every
+// process it started exits, and Docker holds no container and no network of that cluster.
+// Stopped two ways: SIGTERM (Ctrl-C, kill), and its parent process dying without passing a signal
+// on (npm answering SIGTERM by exiting; a terminal closing), with a SIGHUP during that stop.
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -20,86 +22,94 @@ import { waitFor } from "../harness/wait.js";
 const UP = fileURLToPath(new URL("../../scripts/up.ts", import.meta.url));
 // tsx compiles every component on a 2-core box shared with other test runs: be generous.
 const START_MS = 120_000;
+const STOP_MS = 90_000;
 
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // An orphan's exit is reaped by whoever adopted it, maybe late: a zombie has exited.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return false;
   }
 }
 
-describe("npm run up", () => {
-  const cluster = `up-${randomUUID().slice(0, 8)}`;
-  const state = mkdtempSync(join(tmpdir(), "kubeling-up-"));
-  const kubeconfig = join(state, "kubeconfig");
-  let child: ChildProcess | undefined;
-  let client: ApiClient | undefined;
-  let out = "";
-  /** The pids the launcher reports ("started apiserver (pid 123)"). */
-  const pids = () => [...out.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((m) => Number(m[2]));
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // gone already
+  }
+}
 
-  after(async () => {
-    await client?.close();
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    }
-    for (const pid of pids()) {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    }
-    await removeClusterObjects(cluster);
-    rmSync(state, { recursive: true, force: true });
-  });
+/** A launcher run: its own cluster name and state dir, cleaned up whatever happens. */
+class UpRun {
+  readonly cluster = `up-${randomUUID().slice(0, 8)}`;
+  readonly state = mkdtempSync(join(tmpdir(), "kubeling-up-"));
+  readonly label = `kubeling.io/cluster=${this.cluster}`;
+  /** What is spawned: the launcher itself, or the process that starts it. */
+  child: ChildProcess | undefined;
+  client: ApiClient | undefined;
+  out = "";
 
-  test("SIGTERM stops every process it started, the pods' containers and the cluster network", async () => {
-    const c = spawn(
-      process.execPath,
-      [
-        "--conditions=source",
-        "--import",
-        "tsx",
-        UP,
-        "--nodes=1",
-        "--fresh",
-        `--state-dir=${state}`,
-        `--cluster-name=${cluster}`,
-      ],
-      {
-        env: { ...process.env, LOG_FORMAT: "json" },
-        stdio: ["ignore", "pipe", "pipe"],
-        // Its own process group, as from a terminal: our signal reaches only the launcher.
-        detached: true,
-      },
-    );
-    child = c;
-    // The launcher's output, for failure messages and its children's pids.
+  /** The launcher's arguments (after node). */
+  args(): string[] {
+    return [
+      "--conditions=source",
+      "--import",
+      "tsx",
+      UP,
+      "--nodes=1",
+      "--fresh",
+      `--state-dir=${this.state}`,
+      `--cluster-name=${this.cluster}`,
+    ];
+  }
+
+  /** spawn runs argv in its own process group (as from a terminal) and keeps its output. */
+  spawn(argv: string[]): ChildProcess {
+    const c = spawn(process.execPath, argv, {
+      env: { ...process.env, LOG_FORMAT: "json" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    this.child = c;
     const keep = (d: Buffer) => {
-      out = (out + d.toString()).slice(-100_000);
+      this.out = (this.out + d.toString()).slice(-100_000);
     };
     c.stdout?.on("data", keep);
     c.stderr?.on("data", keep);
-    const exited = new Promise<number | null>((resolve) => c.once("exit", (code) => resolve(code)));
-    const failed = () => `launcher output:\n${out}`;
+    return c;
+  }
 
+  failed(): string {
+    return `launcher output:\n${this.out}`;
+  }
+
+  /** The pids the launcher reports ("started apiserver (pid 123)"). */
+  pids(): number[] {
+    return [...this.out.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((m) => Number(m[2]));
+  }
+
+  /** untilPodRunning waits for node-1 Ready and a pod Running on it, and returns the started pids. */
+  async untilPodRunning(): Promise<number[]> {
+    const kubeconfig = join(this.state, "kubeconfig");
+    const c = this.child as ChildProcess;
     await waitFor(() => existsSync(kubeconfig) || c.exitCode !== null, { timeoutMs: START_MS, message: "kubeconfig" });
-    assert.equal(c.exitCode, null, failed());
-    client = ApiClient.fromKubeconfig({ path: kubeconfig });
-    const api = client;
+    assert.equal(c.exitCode, null, this.failed());
+    const api = ApiClient.fromKubeconfig({ path: kubeconfig });
+    this.client = api;
     await waitFor(
       async () =>
         (await api.get(NODES, undefined, "node-1")).status?.conditions?.some(
           (x) => x.type === "Ready" && x.status === "True",
         ),
-      { timeoutMs: START_MS, intervalMs: 500, message: `node-1 Ready\n${failed()}` },
+      { timeoutMs: START_MS, intervalMs: 500, message: `node-1 Ready\n${this.failed()}` },
     );
     await api.create(PODS, "default", {
       apiVersion: "v1",
@@ -112,21 +122,90 @@ describe("npm run up", () => {
     await waitFor(async () => (await api.get(PODS, "default", "up-test")).status?.phase === "Running", {
       timeoutMs: START_MS,
       intervalMs: 500,
-      message: `pod Running\n${failed()}`,
+      message: `pod Running\n${this.failed()}`,
     });
-    const label = `kubeling.io/cluster=${cluster}`;
-    assert.ok((await docker.listContainers({ filters: { label: [label] } })).length >= 2, "sandbox and container run");
-    const started = pids();
-    assert.ok(started.length >= 4, `etcd, apiserver, scheduler, kubelet started\n${failed()}`);
+    assert.ok(
+      (await docker.listContainers({ filters: { label: [this.label] } })).length >= 2,
+      "sandbox and container run",
+    );
+    const started = this.pids();
+    assert.ok(started.length >= 4, `etcd, apiserver, scheduler, kubelet started\n${this.failed()}`);
+    await api.close();
+    this.client = undefined;
+    return started;
+  }
+
+  /** assertAllGone: the started processes exited, no container and no network of the cluster is left. */
+  async assertAllGone(started: number[]): Promise<void> {
+    for (const pid of started) assert.ok(!alive(pid), `pid ${pid} exited\n${this.failed()}`);
+    assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [this.label] } }), [], this.failed());
+    assert.deepEqual(await docker.listNetworks({ filters: { label: [this.label] } }), [], this.failed());
+  }
+
+  async cleanup(): Promise<void> {
+    await this.client?.close();
+    killGroup(this.child?.pid);
+    for (const pid of this.pids()) killGroup(pid);
+    await removeClusterObjects(this.cluster);
+    rmSync(this.state, { recursive: true, force: true });
+  }
+}
+
+describe("npm run up", () => {
+  const runs: UpRun[] = [];
+  after(async () => {
+    for (const r of runs) await r.cleanup();
+  });
+
+  test("SIGTERM stops every process it started, the pods' containers and the cluster network", async () => {
+    const run = new UpRun();
+    runs.push(run);
+    const c = run.spawn(run.args());
+    const exited = new Promise<number | null>((resolve) => c.once("exit", (code) => resolve(code)));
+    const started = await run.untilPodRunning();
 
     c.kill("SIGTERM");
     const code = await Promise.race([
       exited,
-      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 90_000).unref()),
+      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), STOP_MS).unref()),
     ]);
-    assert.equal(code, 0, failed());
-    for (const pid of started) assert.ok(!alive(pid), `pid ${pid} exited\n${failed()}`);
-    assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [label] } }), []);
-    assert.deepEqual(await docker.listNetworks({ filters: { label: [label] } }), []);
+    assert.equal(code, 0, run.failed());
+    await run.assertAllGone(started);
+  });
+
+  test("its parent process exiting stops it all the same, pods' containers and network included", async () => {
+    const run = new UpRun();
+    runs.push(run);
+    // A parent that starts the launcher and is then killed, passing no signal on (as npm does on
+    // SIGTERM). The launcher inherits its stdout, so its output still reaches us.
+    const parent = run.spawn([
+      "-e",
+      `const l = require("node:child_process").spawn(process.execPath, JSON.parse(process.argv[1]), { stdio: "inherit" });
+       console.log("launcher pid " + l.pid);`,
+      JSON.stringify(run.args()),
+    ]);
+    const launcher = await waitFor(() => /launcher pid (\d+)/.exec(run.out)?.[1], { message: "the launcher's pid" });
+    const started = [Number(launcher), ...(await run.untilPodRunning())];
+
+    // The parent dies; as soon as the launcher says it is stopping, a SIGHUP follows (a terminal
+    // closing sends it too): a second reason to stop must not cut the stop short.
+    const hupped = new Promise<void>((resolve) => {
+      const onData = () => {
+        if (!/stopping \(the launcher's parent process exited\)/.test(run.out)) return;
+        parent.stdout?.off("data", onData);
+        process.kill(Number(launcher), "SIGHUP");
+        resolve();
+      };
+      parent.stdout?.on("data", onData);
+    });
+    parent.kill("SIGKILL");
+    await hupped;
+    await waitFor(() => !alive(Number(launcher)), {
+      timeoutMs: STOP_MS,
+      intervalMs: 200,
+      message: `the launcher to exit\n${run.failed()}`,
+    });
+    await run.assertAllGone(started);
+    assert.match(run.out, /SIGHUP: shutdown already in progress/, run.failed());
   });
 });
