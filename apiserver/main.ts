@@ -10,7 +10,7 @@ import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
 import { runMain } from "#pkg/runtime/flags.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
-import { shutdownSignal } from "#pkg/runtime/signals.js";
+import { aborted, shutdownSignal } from "#pkg/runtime/signals.js";
 import { ensureTokenFile, loadTokenFile } from "./auth/tokens.js";
 import { parseFlags } from "./flags.js";
 import { registerKubeletProxy } from "./kubelet-proxy.js";
@@ -77,7 +77,8 @@ async function main(): Promise<void> {
       renameSync(tmp, opts.writeKubeconfig);
       log.info({ path: opts.writeKubeconfig, server: serverUrl }, "wrote kubeconfig");
     }
-    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    // A SIGTERM during listen or the writes above has already aborted the signal: aborted() sees it.
+    await aborted(signal);
   }
 
   // Drain: open watches end first, then the listener and etcd.

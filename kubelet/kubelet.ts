@@ -20,6 +20,7 @@ import type { ApiClient } from "#pkg/client/client.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { Registry } from "#pkg/runtime/metrics.js";
+import { aborted } from "#pkg/runtime/signals.js";
 import type { EnvSources } from "./envvars.js";
 import { KubeletMetrics } from "./metrics.js";
 import { Pleg } from "./pleg.js";
@@ -247,7 +248,8 @@ export class Kubelet {
    * resolves when the signal aborts and work has stopped.
    */
   async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.abort.abort(), { once: true });
+    // aborted(): the signal may have aborted already (a SIGTERM while main.ts was starting up).
+    void aborted(signal).then(() => this.abort.abort());
     await this.o.runtime.ensureNetwork();
     const containers = await this.pleg.freshList();
     this.o.informers.start(this.signal);

@@ -105,7 +105,10 @@ export class SchedulerApp {
     ]);
     let result: RunResult = "stopped";
     try {
-      await Promise.all([this.pods.waitForSync(signal), this.nodes.waitForSync(signal)]);
+      // A shutdown before the first lists (even before run was called) ends the run, not an error.
+      await Promise.all([this.pods.waitForSync(signal), this.nodes.waitForSync(signal)]).catch((err: unknown) => {
+        if (!signal.aborted) throw err;
+      });
       if (signal.aborted) return result;
       this.#log.info({ nodes: this.nodes.list().length, pods: this.pods.list().length }, "caches synced");
       if (this.#o.leaderElect === false) {

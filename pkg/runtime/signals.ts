@@ -21,3 +21,12 @@ export function shutdownSignal(
   for (const s of signals) process.on(s, onSignal);
   return ac.signal;
 }
+
+/**
+ * aborted resolves once signal aborts, at once if it already has: `await aborted(signal)` is how a
+ * main.ts waits for shutdown (a listener added after the abort would never fire).
+ */
+export function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
