@@ -38,3 +38,12 @@ test("defaults, durations, lists; flag over environment", () => {
     delete process.env.KUBELING_NODE_NAME;
   }
 });
+
+test("periods and backoffs must be > 0", () => {
+  for (const bad of ["--node-status-update-frequency=0s", "--backoff-max=-1s", "--crashloop-backoff-base=0"]) {
+    const c = buildCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} });
+    assert.throws(() => c.parse(argv(bad)), /invalid duration/, bad);
+  }
+});

@@ -5,7 +5,7 @@
 
 import { hostname } from "node:os";
 import type { Command } from "commander";
-import { componentCommand, countArg, durationArg, flag, listArg, portArg } from "#pkg/runtime/flags.js";
+import { componentCommand, countArg, flag, listArg, portArg, positiveDurationArg } from "#pkg/runtime/flags.js";
 
 export interface KubeletFlags {
   kubeconfig?: string;
@@ -30,7 +30,8 @@ export interface KubeletFlags {
   logLevel: string;
 }
 
-const seconds = (s: number) => ({ default: s * 1000, defaultDescription: `${s}s`, parse: durationArg });
+/** The kubelet's durations are periods and backoffs: each must be > 0 (0 would spin). */
+const seconds = (s: number) => ({ default: s * 1000, defaultDescription: `${s}s`, parse: positiveDurationArg });
 
 /** buildCommand declares the flags; exported so --help can be tested. */
 export function buildCommand(): Command {

@@ -5,7 +5,7 @@
 // in-flight bindings.
 
 import { ApiClient } from "#pkg/client/client.js";
-import { boolArg, componentCommand, durationArg, flag, portArg, runMain } from "#pkg/runtime/flags.js";
+import { boolArg, componentCommand, flag, portArg, positiveDurationArg, runMain } from "#pkg/runtime/flags.js";
 import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
@@ -30,7 +30,12 @@ interface Flags {
 }
 
 function program() {
-  const duration = (ms: number, shown: string) => ({ default: ms, defaultDescription: shown, parse: durationArg });
+  // Leader-election periods: 0 or less would spin (or never renew).
+  const duration = (ms: number, shown: string) => ({
+    default: ms,
+    defaultDescription: shown,
+    parse: positiveDurationArg,
+  });
   return (
     componentCommand(
       "kubeling-scheduler",

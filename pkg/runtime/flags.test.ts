@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { boolArg, componentCommand, durationArg, envName, flag, listArg, portArg } from "./flags.js";
+import {
+  boolArg,
+  componentCommand,
+  durationArg,
+  envName,
+  flag,
+  listArg,
+  portArg,
+  positiveDurationArg,
+} from "./flags.js";
 
 test("envName: KUBELING_<FLAG>", () => {
   assert.equal(envName("--etcd-servers"), "KUBELING_ETCD_SERVERS");
@@ -58,4 +67,14 @@ test("flag: bad values are rejected with the flag named", () => {
         .parse(["node", "x", "--period", "soon"]),
     /invalid duration/,
   );
+});
+
+test("durationArg: Go durations, 0 allowed, negative ones refused; positiveDurationArg refuses 0 too", () => {
+  assert.equal(durationArg("1m30s"), 90_000);
+  assert.equal(durationArg("0"), 0);
+  assert.throws(() => durationArg("-2s"), /invalid duration "-2s": must not be negative/);
+  assert.equal(positiveDurationArg("500ms"), 500);
+  assert.throws(() => positiveDurationArg("0s"), /invalid duration "0s": must be greater than 0/);
+  assert.throws(() => positiveDurationArg("-1s"), /must not be negative/);
+  assert.throws(() => positiveDurationArg("soon"), /invalid duration "soon"/);
 });

@@ -78,13 +78,26 @@ export function boolArg(value: string): boolean {
   return invalid("boolean", value);
 }
 
-/** durationArg: a Go duration ("1h30m", "500ms"), in milliseconds. */
+/**
+ * durationArg: a Go duration ("1h30m", "500ms", "0"), in milliseconds. parseDuration reads "-2s"
+ * as Go does, but no flag takes a negative duration: refused here.
+ */
 export function durationArg(value: string): number {
+  let ms: number;
   try {
-    return parseDuration(value);
+    ms = parseDuration(value);
   } catch {
     return invalid("duration", value);
   }
+  if (ms < 0) throw new InvalidArgumentError(`invalid duration "${value}": must not be negative`);
+  return ms;
+}
+
+/** positiveDurationArg: a durationArg that must be greater than 0 (periods, timeouts, backoffs). */
+export function positiveDurationArg(value: string): number {
+  const ms = durationArg(value);
+  if (ms <= 0) throw new InvalidArgumentError(`invalid duration "${value}": must be greater than 0`);
+  return ms;
 }
 
 /** listArg: "a, b,,c" → ["a", "b", "c"]. */
