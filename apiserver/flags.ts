@@ -4,7 +4,15 @@
 // --help lists both.
 
 import type { Command } from "commander";
-import { componentCommand, countArg, durationArg, flag, listArg, portArg } from "#pkg/runtime/flags.js";
+import {
+  componentCommand,
+  countArg,
+  DEFAULT_ENV_PREFIX,
+  durationArg,
+  flag,
+  listArg,
+  portArg,
+} from "#pkg/runtime/flags.js";
 
 export interface ApiServerOptions {
   etcdServers: string[];
@@ -41,6 +49,7 @@ export function buildCommand(): Command {
   return componentCommand(
     "kubeling-apiserver",
     "The kubeling API server: Kubernetes' REST API over etcd, served over TLS.",
+    DEFAULT_ENV_PREFIX,
   )
     .addOption(
       flag("--etcd-servers <urls>", "comma-separated etcd client URLs", {

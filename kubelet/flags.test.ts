@@ -10,8 +10,9 @@ test("--help lists every flag with its environment variable", () => {
     ["--kubeconfig", "KUBECONFIG"],
     ["--hostname-override", "KUBELING_NODE_NAME"],
     ["--log-level", "LOG_LEVEL"],
-    ["--port", "KUBELING_PORT"],
-    ["--crashloop-backoff-base", "KUBELING_CRASHLOOP_BACKOFF_BASE"],
+    ["--port", "KUBELING_KUBELET_PORT"],
+    ["--cluster-name", "KUBELING_KUBELET_CLUSTER_NAME"],
+    ["--crashloop-backoff-base", "KUBELING_KUBELET_CRASHLOOP_BACKOFF_BASE"],
   ])
     assert.match(help, new RegExp(`${name} .*env: ${env}\\)`), name);
   assert.match(help, /--port <port> .*default: 10250/);
@@ -30,12 +31,23 @@ test("defaults, durations, lists; flag over environment", () => {
   assert.deepEqual(f.clusterDns, ["10.96.0.10", "10.96.0.11"]);
   assert.equal(f.clusterDomain, "cluster.local");
 
-  process.env.KUBELING_NODE_NAME = "from-env";
+  const env = { ...process.env };
   try {
-    assert.equal(parseFlags(argv()).hostnameOverride, "from-env");
+    process.env.KUBELING_NODE_NAME = "from-env";
+    process.env.KUBELING_KUBELET_MAX_PODS = "7";
+    // The API server's and compose's variables are not the kubelet's.
+    process.env.KUBELING_PORT = "1";
+    process.env.KUBELING_ADDRESS = "10.0.0.1";
+    process.env.KUBELING_CLUSTER_NAME = "compose-cluster";
+    const e = parseFlags(argv());
+    assert.equal(e.hostnameOverride, "from-env");
+    assert.equal(e.maxPods, 7);
+    assert.equal(e.port, 10250);
+    assert.equal(e.address, "0.0.0.0");
+    assert.equal(e.clusterName, "kubeling");
     assert.equal(parseFlags(argv("--hostname-override=from-flag")).hostnameOverride, "from-flag");
   } finally {
-    delete process.env.KUBELING_NODE_NAME;
+    process.env = env;
   }
 });
 

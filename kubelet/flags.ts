@@ -1,7 +1,8 @@
 // Command-line flags of kubeling-kubelet, named as upstream's kubelet's, declared with
-// pkg/runtime/flags.ts: each flag can also come from an environment variable (shown in --help;
-// KUBECONFIG, KUBELING_NODE_NAME and LOG_LEVEL keep the names they have always had), and
-// precedence is flag > env > default.
+// pkg/runtime/flags.ts: each flag can also come from an environment variable, shown in --help:
+// KUBELING_KUBELET_<FLAG> (the kubelet's own prefix, so that KUBELING_CLUSTER_NAME of compose or
+// the API server's KUBELING_PORT-like variables never reach it), except KUBECONFIG,
+// KUBELING_NODE_NAME and LOG_LEVEL, the names they have always had. Precedence: flag > env > default.
 
 import { hostname } from "node:os";
 import type { Command } from "commander";
@@ -35,7 +36,11 @@ const seconds = (s: number) => ({ default: s * 1000, defaultDescription: `${s}s`
 
 /** buildCommand declares the flags; exported so --help can be tested. */
 export function buildCommand(): Command {
-  return componentCommand("kubeling-kubelet", "Runs the pods bound to this node as Docker containers.")
+  return componentCommand(
+    "kubeling-kubelet",
+    "Runs the pods bound to this node as Docker containers.",
+    "KUBELING_KUBELET_",
+  )
     .addOption(flag("--kubeconfig <path>", "kubeconfig to reach the API server", { env: "KUBECONFIG" }))
     .addOption(
       flag("--hostname-override <name>", "node name", {

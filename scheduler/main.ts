@@ -1,5 +1,6 @@
 // kubeling-scheduler: assigns pending pods to nodes (filter, score, bind), as kube-scheduler.
-// Flags keep upstream's names. The shape every component's main.ts copies (pkg/runtime/flags.ts):
+// Flags keep upstream's names; each is also read from KUBELING_SCHEDULER_<FLAG> (the scheduler's
+// own prefix: pkg/runtime/flags.ts), LOG_LEVEL for --log-level. The shape every component's main.ts copies (pkg/runtime/flags.ts):
 // flags → logger → client → informers (SchedulerApp) → run until the shutdown signal → drain.
 // Exits 1 when it loses the leader lease (as upstream), 0 on SIGTERM/SIGINT after finishing
 // in-flight bindings.
@@ -40,6 +41,7 @@ function program() {
     componentCommand(
       "kubeling-scheduler",
       "Assigns pending pods to nodes: filter, score, assume, bind (as kube-scheduler).",
+      "KUBELING_SCHEDULER_",
     )
       // No env: KUBECONFIG is read as kubectl reads it (a list of paths, the first that exists).
       .addOption(

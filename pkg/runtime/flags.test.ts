@@ -11,13 +11,14 @@ import {
   positiveDurationArg,
 } from "./flags.js";
 
-test("envName: KUBELING_<FLAG>", () => {
+test("envName: <PREFIX><FLAG>, KUBELING_ by default", () => {
   assert.equal(envName("--etcd-servers"), "KUBELING_ETCD_SERVERS");
   assert.equal(envName("secure-port"), "KUBELING_SECURE_PORT");
+  assert.equal(envName("--port", "KUBELING_KUBELET_"), "KUBELING_KUBELET_PORT");
 });
 
 function cmd() {
-  return componentCommand("kubeling-test", "a test component")
+  return componentCommand("kubeling-test", "a test component", "KUBELING_TEST_")
     .addOption(flag("--port <port>", "port", { default: 10259, parse: portArg }))
     .addOption(flag("--period <duration>", "period", { default: 2000, defaultDescription: "2s", parse: durationArg }))
     .addOption(flag("--leader-elect [bool]", "elect", { default: true, parse: boolArg }))
@@ -29,9 +30,11 @@ function cmd() {
 test("flag: defaults, parsing, flag over environment over default", () => {
   const env = { ...process.env };
   try {
-    process.env.KUBELING_PERIOD = "1m";
+    process.env.KUBELING_TEST_PERIOD = "1m";
     process.env.KUBECONFIG = "/tmp/kc";
-    process.env.KUBELING_PORT = "1";
+    process.env.KUBELING_TEST_PORT = "1";
+    // Another component's variable: not ours.
+    process.env.KUBELING_SERVERS = "x";
     const c = cmd();
     c.parse(["node", "x", "--port", "8080", "--servers", "a,b", "--leader-elect", "false"]);
     assert.deepEqual(c.opts(), {
@@ -48,7 +51,7 @@ test("flag: defaults, parsing, flag over environment over default", () => {
 
 test("flag: --help shows the environment variable and the default", () => {
   const help = cmd().helpInformation();
-  assert.match(help, /--period <duration>\s+period \(default: 2s, env: KUBELING_PERIOD\)/);
+  assert.match(help, /--period <duration>\s+period \(default: 2s, env: KUBELING_TEST_PERIOD\)/);
   assert.match(help, /--kubeconfig <path>\s+kubeconfig \(env: KUBECONFIG\)/);
 });
 

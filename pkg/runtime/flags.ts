@@ -1,26 +1,44 @@
 // One way to declare a component's flags: commander, upstream's flag names, every flag also read
-// from an environment variable (KUBELING_<FLAG_IN_UPPER_SNAKE> unless named otherwise), with the
-// variable and the default shown in --help. Precedence: flag > environment > default.
+// from an environment variable, with the variable and the default shown in --help. Precedence:
+// flag > environment > default.
+//
+// Environment variables: <PREFIX><FLAG_IN_UPPER_SNAKE>, the prefix the component's own, given to
+// componentCommand, so that components started from one environment (`npm run up`, the test
+// harness, compose pass {...process.env} on) never read each other's variables:
+//   kubeling-apiserver           KUBELING_              KUBELING_SECURE_PORT, KUBELING_ETCD_SERVERS
+//   kubeling-scheduler           KUBELING_SCHEDULER_    KUBELING_SCHEDULER_SECURE_PORT
+//   kubeling-kubelet             KUBELING_KUBELET_      KUBELING_KUBELET_PORT, KUBELING_KUBELET_CLUSTER_NAME
+//   kubeling-controller-manager  KUBELING_CONTROLLER_MANAGER_
+//   kube-proxy                   KUBELING_PROXY_
+//   DNS                          KUBELING_DNS_
+// A flag may name its variable instead (`env: "KUBECONFIG"`, "LOG_LEVEL", "KUBELING_NODE_NAME": names
+// that existed before the convention) or have none (`env: false`).
 //
 // Every component's main.ts reads the same way (scheduler/main.ts is the model to copy):
 //   1. flags     componentCommand(...).addOption(flag(...)) → parse → typed options
 //   2. logger    createLogger(component, level); signal = shutdownSignal({ log })
 //   3. client    ApiClient.fromKubeconfig(...) (the API server opens its storage instead)
 //   4. informers one per resource, plus the metrics Registry (newRegistry) and HealthServer
-//   5. run       until signal aborts: informers, controllers, loops built on until()/jitterUntil()
+//   5. run       until signal aborts (await aborted(signal)): informers, controllers, loops built on until()/jitterUntil()
 //   6. drain     finish in-flight work, close the health server, informers and client; exit code
 // and its last line is runMain(main), so an error escaping main prints its stack and exits 1.
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "./duration.js";
 
-/** envName: --etcd-servers → KUBELING_ETCD_SERVERS. */
-export function envName(long: string): string {
-  return `KUBELING_${long.replace(/^--/, "").replace(/-/g, "_").toUpperCase()}`;
+/** The API server's prefix; every other component has its own (see the header). */
+export const DEFAULT_ENV_PREFIX = "KUBELING_";
+
+/** envName: --etcd-servers → KUBELING_ETCD_SERVERS; with prefix KUBELING_KUBELET_, --port → KUBELING_KUBELET_PORT. */
+export function envName(long: string, prefix = DEFAULT_ENV_PREFIX): string {
+  return `${prefix}${long.replace(/^--/, "").replace(/-/g, "_").toUpperCase()}`;
 }
 
+/** Options whose variable is the command's prefix + the flag (no env of their own): option → long name. */
+const prefixedEnv = new WeakMap<Option, string>();
+
 export interface FlagOptions<T> {
-  /** The environment variable (default KUBELING_<FLAG>); false for none. */
+  /** The environment variable (default: the command's prefix + FLAG); false for none. */
   env?: string | false;
   /** The default value (already parsed), and how --help shows it. */
   default?: T;
@@ -37,6 +55,7 @@ export function flag<T = string>(flags: string, description: string, o: FlagOpti
   if (!long) throw new Error(`flag ${flags}: no --long name`);
   const option = new Option(flags, description);
   if (o.env !== false) option.env(o.env ?? envName(long));
+  if (o.env === undefined) prefixedEnv.set(option, long);
   if (o.choices) option.choices(o.choices);
   if (o.parse) {
     const parse = o.parse;
@@ -46,9 +65,28 @@ export function flag<T = string>(flags: string, description: string, o: FlagOpti
   return option;
 }
 
-/** componentCommand: the Command a component's main.ts adds its flags to. */
-export function componentCommand(name: string, description: string): Command {
-  return new Command(name)
+/** ComponentCommand names the variable of each flag added without one: its prefix + the flag. */
+class ComponentCommand extends Command {
+  readonly #envPrefix: string;
+
+  constructor(name: string, envPrefix: string) {
+    super(name);
+    this.#envPrefix = envPrefix;
+  }
+
+  override addOption(option: Option): this {
+    const long = prefixedEnv.get(option);
+    if (long) option.env(envName(long, this.#envPrefix));
+    return super.addOption(option);
+  }
+}
+
+/**
+ * componentCommand: the Command a component's main.ts adds its flags to. envPrefix is the
+ * component's own (see the header): KUBELING_ for the API server, KUBELING_SCHEDULER_, ...
+ */
+export function componentCommand(name: string, description: string, envPrefix: string): Command {
+  return new ComponentCommand(name, envPrefix)
     .description(description)
     .helpOption("-h, --help", "show this help (flags also read the environment variable shown beside them)")
     .showHelpAfterError()
