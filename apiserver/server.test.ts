@@ -305,4 +305,12 @@ describe("buildServer", () => {
     assert.match(m.body, /^process_resident_memory_bytes \d+$/m);
     await app.close();
   });
+
+  test("/metrics: in-flight requests are counted with both limits off (0)", async () => {
+    const limits = { maxRequestsInflight: 0, maxMutatingRequestsInflight: 0 };
+    const { app } = buildServer({ registry: fakeRegistry([]), log: silentLogger, ...limits });
+    const m = await app.inject({ method: "GET", url: "/metrics" });
+    assert.match(m.body, /^apiserver_current_inflight_requests\{request_kind="readOnly"\} 1$/m);
+    await app.close();
+  });
 });

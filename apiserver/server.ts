@@ -155,34 +155,32 @@ export function buildServer(deps: ServerDeps): ApiServer {
     done();
   });
 
-  // In-flight limits (upstream's max-in-flight filter). Released on "close", which fires whether
-  // the response finished or the client went away.
+  // In-flight limits (upstream's max-in-flight filter). Requests are counted whether or not a
+  // limit is set (apiserver_current_inflight_requests reads the counts). Released on "close",
+  // which fires whether the response finished or the client went away.
   const limits = { readonly: deps.maxRequestsInflight ?? 0, mutating: deps.maxMutatingRequestsInflight ?? 0 };
   const inflight = { readonly: 0, mutating: 0 };
   metrics.inflightFrom(() => inflight);
-  if (limits.readonly > 0 || limits.mutating > 0) {
-    app.addHook("onRequest", (req, reply, done) => {
-      if (OPEN_PATHS.has(pathOf(req.url)) || isLongRunning(req)) return done();
-      const kind = req.method === "GET" || req.method === "HEAD" ? "readonly" : "mutating";
-      const limit = limits[kind];
-      if (limit <= 0) return done();
-      if (inflight[kind] >= limit) {
-        reply.header("retry-after", "1");
-        sendStatus(
-          reply,
-          new StatusError(429, "TooManyRequests", "Too many requests, please try again later.", {
-            retryAfterSeconds: 1,
-          }),
-        );
-        return;
-      }
-      inflight[kind]++;
-      reply.raw.once("close", () => {
-        inflight[kind]--;
-      });
-      done();
+  app.addHook("onRequest", (req, reply, done) => {
+    if (OPEN_PATHS.has(pathOf(req.url)) || isLongRunning(req)) return done();
+    const kind = req.method === "GET" || req.method === "HEAD" ? "readonly" : "mutating";
+    const limit = limits[kind];
+    if (limit > 0 && inflight[kind] >= limit) {
+      reply.header("retry-after", "1");
+      sendStatus(
+        reply,
+        new StatusError(429, "TooManyRequests", "Too many requests, please try again later.", {
+          retryAfterSeconds: 1,
+        }),
+      );
+      return;
+    }
+    inflight[kind]++;
+    reply.raw.once("close", () => {
+      inflight[kind]--;
     });
-  }
+    done();
+  });
 
   app.addHook("onResponse", (req, reply, done) => {
     const k = req.kube;
