@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { afterEach, describe, test } from "node:test";
 import { conflict } from "#pkg/api/errors.js";
 import type { Pod, PodCondition } from "#pkg/api/types/index.js";
-import { type EventSink, Scheduler, type SchedulerApi } from "./scheduler.js";
+import { type EventSink, Scheduler, type SchedulerApi, type SchedulerOptions } from "./scheduler.js";
 import { makeNode, makePod } from "./testing.js";
 
 class FakeApi implements SchedulerApi {
@@ -38,13 +38,25 @@ async function drain(s: Scheduler): Promise<void> {
 }
 
 describe("Scheduler", () => {
+  // The queue arms real timers (backoff, and 5 min for unschedulable pods): a scheduler that is
+  // never run is never closed, and its timers would keep the test process alive.
+  const made: Scheduler[] = [];
+  const newScheduler = (o: SchedulerOptions): Scheduler => {
+    const s = new Scheduler(o);
+    made.push(s);
+    return s;
+  };
+  afterEach(() => {
+    for (const s of made.splice(0)) s.queue.close();
+  });
+
   test("a burst is not overfilled: assumed pods count before their bindings return", async () => {
     const api = new FakeApi();
     let release = () => {};
     api.gate = new Promise((r) => {
       release = r;
     });
-    const s = new Scheduler({ api });
+    const s = newScheduler({ api });
     s.onNodeAdd(makeNode("a", { cpu: "1" }));
     s.onNodeAdd(makeNode("b", { cpu: "1" }));
     for (let i = 0; i < 30; i++) s.onPodAdd(makePod(`p${i}`, { cpu: "100m" }));
@@ -67,7 +79,7 @@ describe("Scheduler", () => {
   test("an unschedulable pod gets a FailedScheduling event and PodScheduled=False", async () => {
     const api = new FakeApi();
     const events = new FakeEvents();
-    const s = new Scheduler({ api, events });
+    const s = newScheduler({ api, events });
     s.onNodeAdd(makeNode("a", { cpu: "1" }));
     s.onNodeAdd(makeNode("b", { cpu: "2" }));
     s.onPodAdd(makePod("big", { cpu: "4" }));
@@ -86,7 +98,7 @@ describe("Scheduler", () => {
   test("success emits Scheduled; a bind conflict just forgets the assumption", async () => {
     const api = new FakeApi();
     const events = new FakeEvents();
-    const s = new Scheduler({ api, events });
+    const s = newScheduler({ api, events });
     s.onNodeAdd(makeNode("a"));
     s.onPodAdd(makePod("web-1"));
     api.rejectWithConflict.add("taken");
@@ -103,7 +115,7 @@ describe("Scheduler", () => {
   });
 
   test("ignores pods for other schedulers, assigned pods and pods being deleted", () => {
-    const s = new Scheduler({ api: new FakeApi() });
+    const s = newScheduler({ api: new FakeApi() });
     s.onPodAdd(makePod("other", { spec: { containers: [{ name: "c" }], schedulerName: "my-scheduler" } }));
     s.onPodAdd(makePod("bound", { nodeName: "a" }));
     const deleting = makePod("gone");
@@ -114,7 +126,7 @@ describe("Scheduler", () => {
 
   test("a deleted bound pod frees room and re-activates waiting pods", async () => {
     const api = new FakeApi();
-    const s = new Scheduler({ api });
+    const s = newScheduler({ api });
     s.onNodeAdd(makeNode("a", { cpu: "1" }));
     const holder = makePod("holder", { cpu: "1", nodeName: "a" });
     s.onPodAdd(holder);
@@ -126,7 +138,7 @@ describe("Scheduler", () => {
   });
 
   test("node heartbeats do not re-activate unschedulable pods; a label or allocatable change does", async () => {
-    const s = new Scheduler({ api: new FakeApi() });
+    const s = newScheduler({ api: new FakeApi() });
     const node = makeNode("a", { cpu: "1" });
     s.onNodeAdd(node);
     s.onPodAdd(makePod("p", { cpu: "1", nodeSelector: { disk: "ssd" } }));
