@@ -11,9 +11,9 @@ import { runDelete } from "./delete.js";
 import { runDescribe } from "./describe.js";
 import { runExec } from "./exec.js";
 import { runGet } from "./get.js";
-import { runClusterInfo, runExpose, runRun } from "./imperative.js";
-import { runLogs } from "./logs.js";
-import { runCordon, runDrain } from "./node.js";
+import { type ExposeOptions, type RunOptions, runClusterInfo, runExpose, runRun } from "./imperative.js";
+import { type LogsOptions, runLogs } from "./logs.js";
+import { type DrainOptions, runCordon, runDrain } from "./node.js";
 import { runPortForward } from "./portforward.js";
 import { runVersion } from "./version.js";
 import { runWait } from "./wait.js";
@@ -122,21 +122,7 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--labels <labels>", "comma separated labels to apply to the pod")
     .option("--command", "use the extra arguments as the command, not the args")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
-    .action(
-      async (
-        name: string,
-        args: string[],
-        o: {
-          image?: string;
-          restart: string;
-          port?: string;
-          env: string[];
-          labels?: string;
-          command?: boolean;
-          dryRun?: string | boolean;
-        },
-      ) => done(await runRun(ctx(), name, args, o)),
-    );
+    .action(async (name: string, args: string[], o: RunOptions) => done(await runRun(ctx(), name, args, o)));
 
   program
     .command("expose")
@@ -148,19 +134,7 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--name <name>", "the name of the new service")
     .option("--protocol <protocol>", "the network protocol", "TCP")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
-    .action(
-      async (
-        args: string[],
-        o: {
-          port?: string;
-          targetPort?: string;
-          type?: string;
-          name?: string;
-          protocol: string;
-          dryRun?: string | boolean;
-        },
-      ) => done(await runExpose(ctx(), args, o)),
-    );
+    .action(async (args: string[], o: ExposeOptions) => done(await runExpose(ctx(), args, o)));
 
   program
     .command("cluster-info")
@@ -326,18 +300,7 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--delete-emptydir-data", "continue even if there are pods using emptyDir")
     .option("--grace-period <seconds>", "period of time in seconds given to each pod to terminate gracefully", "-1")
     .option("--timeout <duration>", "the length of time to wait before giving up (0: forever)", "0")
-    .action(
-      async (
-        node: string,
-        o: {
-          ignoreDaemonsets?: boolean;
-          force?: boolean;
-          deleteEmptydirData?: boolean;
-          gracePeriod: string;
-          timeout: string;
-        },
-      ) => done(await runDrain(ctx(), node, o)),
-    );
+    .action(async (node: string, o: DrainOptions) => done(await runDrain(ctx(), node, o)));
 
   program
     .command("wait")
@@ -362,21 +325,8 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--since <duration>", "only return logs newer than a relative duration like 5s, 2m, or 3h")
     .option("--all-containers", "get all containers' logs in the pod(s)")
     .option("--prefix", "prefix each log line with the log source (pod name and container name)")
-    .action(
-      async (
-        pod: string | undefined,
-        container: string | undefined,
-        o: {
-          container?: string;
-          follow?: boolean;
-          tail: string;
-          previous?: boolean;
-          timestamps?: boolean;
-          since?: string;
-          allContainers?: boolean;
-          prefix?: boolean;
-        },
-      ) => done(await runLogs(ctx(), pod, { ...o, ...(container && !o.container ? { container } : {}) })),
+    .action(async (pod: string | undefined, container: string | undefined, o: LogsOptions) =>
+      done(await runLogs(ctx(), pod, { ...o, ...(container && !o.container ? { container } : {}) })),
     );
 
   program

@@ -22,7 +22,7 @@ export async function runCordon(ctx: CliContext, name: string, unschedulable: bo
   return 0;
 }
 
-interface DrainOptions {
+export interface DrainOptions {
   ignoreDaemonsets?: boolean;
   force?: boolean;
   deleteEmptydirData?: boolean;
