@@ -140,6 +140,11 @@ export class WorkQueue {
     this.#dirty.add(key);
     // While processing, done() re-queues it: never two workers on one key.
     if (this.#processing.has(key)) return;
+    this.#ready(key);
+  }
+
+  /** #ready hands a dirty key to a waiting get(), or queues it. */
+  #ready(key: string): void {
     const waiter = this.#waiters.shift();
     if (waiter) {
       this.#dirty.delete(key);
@@ -205,14 +210,7 @@ export class WorkQueue {
   done(key: string): void {
     if (!this.#processing.delete(key)) return;
     if (!this.#dirty.has(key)) return;
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      this.#dirty.delete(key);
-      this.#processing.add(key);
-      waiter(key);
-      return;
-    }
-    this.#queue.push(key);
+    this.#ready(key);
   }
 
   /** Stops accepting keys; waiting get() calls resolve undefined. Queued keys can still be drained. */
