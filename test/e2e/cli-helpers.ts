@@ -15,11 +15,17 @@ export interface CliResult {
 
 /** A long-running CLI process (get -w, port-forward, logs -f); output accumulates in out(). */
 export function spawnCli(args: string[]): ChildProcess & { out(): string; err(): string } {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, KUBECONFIG: "" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  return collectOutput(
+    spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, KUBECONFIG: "" },
+      stdio: ["pipe", "pipe", "pipe"],
+    }),
+  );
+}
+
+/** collectOutput accumulates a child's stdout and stderr; out() and err() return them so far. */
+export function collectOutput<C extends ChildProcess>(child: C): C & { out(): string; err(): string } {
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (d: Buffer) => {

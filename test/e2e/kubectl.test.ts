@@ -15,6 +15,7 @@ import { DEPLOYMENTS, PODS } from "#pkg/api/resources.js";
 import type { Deployment } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { waitFor } from "../harness/wait.js";
+import { collectOutput } from "./cli-helpers.js";
 
 const KUBECTL = process.env.KUBECTL ?? "/usr/bin/kubectl";
 let srv: TestApiServer;
@@ -62,20 +63,12 @@ function start(args: string[]): ChildProcess {
 }
 
 async function kubectl(args: string[], o: { input?: string; timeoutMs?: number } = {}) {
-  const child = start(args);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
+  const child = collectOutput(start(args));
   child.stdin?.end(o.input ?? "");
   const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 30_000);
   const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
   clearTimeout(timer);
-  return { code, stdout, stderr };
+  return { code, stdout: child.out(), stderr: child.err() };
 }
 
 async function ok(args: string[], input?: string): Promise<string> {
@@ -182,21 +175,13 @@ test("kubectl scale", async () => {
 });
 
 test("kubectl get pods -w sees a change made by another client", async () => {
-  const child = start(["get", "pods", "-w"]);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
+  const child = collectOutput(start(["get", "pods", "-w"]));
   child.stdin?.end();
   try {
     // kubectl lists, then opens its watch: wait until the server sees the watch open.
     await waitFor(async () => (await openWatches()) >= 1, {
       timeoutMs: 20_000,
-      message: `kubectl get -w to open its watch; stderr: ${stderr}`,
+      message: `kubectl get -w to open its watch; stderr: ${child.err()}`,
     });
     await srv.client.create(PODS, "default", {
       apiVersion: "v1",
@@ -204,11 +189,11 @@ test("kubectl get pods -w sees a change made by another client", async () => {
       metadata: { name: "watched-pod" },
       spec: { containers: [{ name: "c", image: "busybox" }] },
     });
-    await waitFor(() => /^watched-pod\s+0\/1\s+Pending\s+0\s+\S+$/m.test(stdout), {
+    await waitFor(() => /^watched-pod\s+0\/1\s+Pending\s+0\s+\S+$/m.test(child.out()), {
       timeoutMs: 20_000,
-      message: `kubectl get -w to print the new pod; stdout: ${stdout}; stderr: ${stderr}`,
+      message: `kubectl get -w to print the new pod; stdout: ${child.out()}; stderr: ${child.err()}`,
     });
-    assert.match(stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
+    assert.match(child.out(), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
   } finally {
     child.kill("SIGTERM");
     await srv.client.delete(PODS, "default", "watched-pod", { gracePeriodSeconds: 0 }).catch(() => undefined);
