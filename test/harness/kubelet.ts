@@ -8,6 +8,7 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import { isNotFound } from "#pkg/api/errors.js";
 import { PODS } from "#pkg/api/resources.js";
+import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { freePort } from "./ports.js";
 import { startComponent } from "./process.js";
@@ -141,6 +142,28 @@ export async function execIn(containerId: string, cmd: string[]): Promise<{ code
   }
   const info = await ex.inspect();
   return { code: info.ExitCode ?? -1, out: Buffer.concat(parts).toString() };
+}
+
+/** waitPod polls the pod until ok(pod) holds and returns it. */
+export function waitPod(
+  client: ApiClient,
+  namespace: string,
+  name: string,
+  ok: (p: Pod) => boolean,
+  o: { timeoutMs?: number; message?: string | undefined } = {},
+): Promise<Pod> {
+  return waitFor(
+    async () => {
+      const p = await client.get<Pod>(PODS, namespace, name);
+      return ok(p) ? p : undefined;
+    },
+    { timeoutMs: o.timeoutMs ?? 30_000, intervalMs: 100, message: o.message ?? `pod ${name}` },
+  );
+}
+
+/** containerStatus: the status of the named container, if the pod reports one. */
+export function containerStatus(p: Pod, name: string): ContainerStatus | undefined {
+  return p.status?.containerStatuses?.find((c) => c.name === name);
 }
 
 /** waitPodGone waits until the API server answers 404 for the pod (the kubelet's final delete). */

@@ -9,10 +9,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CONFIGMAPS, EVENTS, PODS, SECRETS, SERVICES } from "#pkg/api/resources.js";
-import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
+import type { Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
-import { cleanupCluster, docker, execIn, startKubelet, type TestKubelet, waitPodGone } from "../harness/kubelet.js";
+import {
+  cleanupCluster,
+  containerStatus as cs,
+  docker,
+  execIn,
+  startKubelet,
+  type TestKubelet,
+  waitPodGone,
+  waitPod as waitPodUntil,
+} from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
 
 /** The output of cmd in the container. */
@@ -23,18 +32,9 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
   let api: TestApiServer;
   let kubelet: TestKubelet;
 
-  const get = (name: string) => api.client.get<Pod>(PODS, "default", name);
-  const cs = (p: Pod, name: string): ContainerStatus | undefined =>
-    p.status?.containerStatuses?.find((c) => c.name === name);
   const idOf = (p: Pod, name: string) => (cs(p, name)?.containerID ?? "").replace("docker://", "");
   const waitPod = (name: string, ok: (p: Pod) => boolean, message?: string) =>
-    waitFor(
-      async () => {
-        const p = await get(name);
-        return ok(p) ? p : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 100, message: message ?? `pod ${name}` },
-    );
+    waitPodUntil(api.client, "default", name, ok, { message });
 
   before(async () => {
     await docker.ping();

@@ -6,17 +6,19 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { LEASES, NODES, PODS } from "#pkg/api/resources.js";
-import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
+import type { Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
 import {
   cleanupCluster,
   clusterContainers,
+  containerStatus as cs,
   docker,
   execIn,
   startKubelet,
   type TestKubelet,
   waitPodGone,
+  waitPod as waitPodUntil,
 } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -41,16 +43,8 @@ describe("kubelet (real API server, real Docker)", () => {
   let kubelet2: TestKubelet | undefined;
 
   const get = (name: string) => api.client.get<Pod>(PODS, "default", name);
-  const cs = (p: Pod, name: string): ContainerStatus | undefined =>
-    p.status?.containerStatuses?.find((c) => c.name === name);
   const waitPod = (name: string, ok: (p: Pod) => boolean, timeoutMs = 30_000, message?: string) =>
-    waitFor(
-      async () => {
-        const p = await get(name);
-        return ok(p) ? p : undefined;
-      },
-      { timeoutMs, intervalMs: 100, message: message ?? `pod ${name}` },
-    );
+    waitPodUntil(api.client, "default", name, ok, { timeoutMs, message });
 
   before(async () => {
     await docker.ping();
