@@ -58,17 +58,25 @@ export function SetList<T extends TSchema>(item: T, description?: string) {
   return Type.Array(item, { "x-kubernetes-list-type": "set", ...(description ? { description } : {}) });
 }
 
-/** A list keyed by some fields (containers by name, ports by containerPort+protocol...). */
+/**
+ * A list keyed by some fields (containers by name, ports by containerPort+protocol...): upstream's
+ * `+listType=map +listMapKey=...`, and `+patchStrategy=merge +patchMergeKey=...` unless
+ * patch is false (a list strategic merge patch replaces whole, as upstream's resources.claims).
+ */
 export function MapList<T extends TSchema>(
   item: T,
   keys: string[],
-  o: { mergeKey?: string; retainKeys?: boolean; description?: string } = {},
+  o: { mergeKey?: string; retainKeys?: boolean; patch?: false; description?: string } = {},
 ) {
   return Type.Array(item, {
     "x-kubernetes-list-type": "map",
     "x-kubernetes-list-map-keys": keys,
-    "x-kubernetes-patch-merge-key": o.mergeKey ?? keys[0],
-    "x-kubernetes-patch-strategy": o.retainKeys ? "merge,retainKeys" : "merge",
+    ...(o.patch === false
+      ? {}
+      : {
+          "x-kubernetes-patch-merge-key": o.mergeKey ?? keys[0],
+          "x-kubernetes-patch-strategy": o.retainKeys ? "merge,retainKeys" : "merge",
+        }),
     ...(o.description ? { description: o.description } : {}),
   });
 }

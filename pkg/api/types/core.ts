@@ -169,7 +169,7 @@ export type ContainerPort = Static<typeof ContainerPortSchema>;
 export const ResourceRequirementsSchema = Obj({
   limits: Opt(MapOf(Quantity())),
   requests: Opt(MapOf(Quantity())),
-  claims: Opt(MapList(Obj({ name: Str(), request: Opt(Str()) }), ["name"])),
+  claims: Opt(MapList(Obj({ name: Str(), request: Opt(Str()) }), ["name"], { patch: false })),
 });
 export type ResourceRequirements = Static<typeof ResourceRequirementsSchema>;
 

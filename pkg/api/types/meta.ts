@@ -23,10 +23,14 @@ export const LabelSelectorRequirementSchema = Obj({
 });
 export type LabelSelectorRequirement = Static<typeof LabelSelectorRequirementSchema>;
 
-export const LabelSelectorSchema = Obj({
-  matchLabels: Opt(StrMap()),
-  matchExpressions: Opt(List(LabelSelectorRequirementSchema)),
-});
+/** upstream `+structType=atomic`: server-side apply replaces a selector whole. */
+export const LabelSelectorSchema = Obj(
+  {
+    matchLabels: Opt(StrMap()),
+    matchExpressions: Opt(List(LabelSelectorRequirementSchema)),
+  },
+  { "x-kubernetes-map-type": "atomic" },
+);
 export type LabelSelector = Static<typeof LabelSelectorSchema>;
 
 /** metav1.Condition (used by newer APIs; apps/batch/core use their own condition shapes). */
