@@ -43,6 +43,11 @@ interface Version {
 export interface MemoryStorageOptions {
   /** Key prefix (default "/registry"). */
   prefix?: string;
+  /**
+   * Start at this revision, as an etcd that has been running (and compacted) for a while:
+   * resourceVersions before it are gone. Default 1, a fresh etcd.
+   */
+  revision?: number;
 }
 
 export class MemoryStorage implements Storage {
@@ -64,6 +69,10 @@ export class MemoryStorage implements Storage {
   constructor(o: MemoryStorageOptions = {}) {
     this.prefix = o.prefix ?? "/registry";
     checkPrefix(this.prefix);
+    if (o.revision !== undefined && o.revision > 1) {
+      this.rev = o.revision;
+      this.compactRev = o.revision;
+    }
   }
 
   key(ref: ObjectRef): string {
