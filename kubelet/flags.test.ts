@@ -22,6 +22,9 @@ test("--help lists every flag with its environment variable", () => {
 test("defaults, durations, lists; flag over environment", () => {
   const f = parseFlags(argv("--backoff-max=1m", "--cluster-dns=10.96.0.10, 10.96.0.11"));
   assert.equal(f.port, 10250);
+  assert.equal(f.healthzPort, 10248);
+  assert.equal(f.healthzBindAddress, "127.0.0.1");
+  assert.equal(parseFlags(argv("--healthz-port=0")).healthzPort, 0);
   assert.equal(f.address, "0.0.0.0");
   assert.equal(f.clusterName, "kubeling");
   assert.equal(f.maxPods, 110);

@@ -14,6 +14,9 @@ export interface KubeletFlags {
   nodeIp?: string;
   address: string;
   port: number;
+  /** Upstream's healthz endpoint (/healthz, and here /livez /readyz /metrics too); 0 disables it. */
+  healthzPort: number;
+  healthzBindAddress: string;
   clusterName: string;
   podInfraContainerImage: string;
   nodeLabels?: string;
@@ -58,6 +61,13 @@ export function buildCommand(): Command {
       ),
     )
     .addOption(flag("--port <port>", "kubelet server port", { default: 10250, parse: portArg }))
+    .addOption(
+      flag("--healthz-port <port>", "port of the healthz endpoint (/healthz /livez /readyz /metrics); 0 disables it", {
+        default: 10248,
+        parse: portArg,
+      }),
+    )
+    .addOption(flag("--healthz-bind-address <ip>", "address of the healthz endpoint", { default: "127.0.0.1" }))
     .addOption(flag("--cluster-name <name>", "Docker network and label kubeling.io/cluster", { default: "kubeling" }))
     .addOption(flag("--pod-infra-container-image <image>", "sandbox image", { default: "registry.k8s.io/pause:3.10" }))
     .addOption(flag("--node-labels <k=v,...>", "extra node labels"))

@@ -220,11 +220,6 @@ export class Kubelet {
     return this.stats.summary();
   }
 
-  /** metricsText: the registry in Prometheus text exposition. */
-  metricsText(): Promise<string> {
-    return this.registry.metrics();
-  }
-
   /** getPod: the informer's view of a pod of this node (for the kubelet server). */
   getPod(ns: string, name: string): Pod | undefined {
     return this.pods.get(`${ns}/${name}`);

@@ -8,6 +8,7 @@ import { InformerFactory } from "#pkg/cache/factory.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { EventRecorder } from "#pkg/controller/events.js";
 import { runMain } from "#pkg/runtime/flags.js";
+import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
@@ -52,9 +53,17 @@ async function main(): Promise<void> {
     dns: { clusterDNS: f.clusterDns, clusterDomain: f.clusterDomain },
     registry: metrics,
   });
-  const server = new KubeletServer({ kubelet, runtime, log });
+  // The pod informer synced: the kubelet knows what it should run.
+  const health = { registry: metrics, readyz: { pods: () => kubelet.pods.hasSynced() || "not synced" } };
+  const server = new KubeletServer({ kubelet, runtime, log, health });
   const port = await server.listen(f.port, f.address);
   log.info({ port, address: f.address, nodeIP, clusterName: f.clusterName }, "kubelet server listening (plain HTTP)");
+  // Upstream's healthz endpoint, loopback only by default; 0 disables it.
+  const healthz = f.healthzPort > 0 ? new HealthServer(health) : undefined;
+  if (healthz) {
+    const p = await healthz.listen(f.healthzPort, f.healthzBindAddress);
+    log.info({ port: p, address: f.healthzBindAddress }, "serving /healthz /livez /readyz /metrics");
+  }
 
   const node = new NodeManager({
     client,
@@ -73,6 +82,7 @@ async function main(): Promise<void> {
   // 5. Run until the shutdown signal.
   await Promise.all([node.run(signal), kubelet.run(signal)]);
   // 6. Drain. The pods' containers keep running, as upstream's do.
+  await healthz?.close();
   await server.close();
   await client.close();
   log.info("kubelet stopped");

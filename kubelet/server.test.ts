@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { isNotFound, StatusError } from "#pkg/api/errors.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { silentLogger } from "#pkg/runtime/log.js";
+import { Counter, newRegistry } from "#pkg/runtime/metrics.js";
 import { Channel, frame, parseFrame, STREAM_PROTOCOL_V5 } from "#pkg/streaming/protocols.js";
 import { dialWebSocket } from "#pkg/streaming/websocket.js";
 import { FakeRuntime } from "./runtime/fake.js";
@@ -54,16 +55,36 @@ const view: KubeletView = {
   containerFor: async (_pod, name) => (name === "c" ? RUNNING : undefined),
   podIP: async () => "10.0.0.1",
   summary: async () => ({}),
-  metricsText: async () => "",
 };
 
 describe("KubeletServer errors and exec", () => {
-  const server = new KubeletServer({ kubelet: view, runtime: new EchoRuntime(), log: silentLogger });
+  const registry = newRegistry({ processMetrics: false });
+  new Counter({ name: "kubelet_test_total", help: "Test.", registers: [registry] }).inc();
+  let synced = false;
+  const server = new KubeletServer({
+    kubelet: view,
+    runtime: new EchoRuntime(),
+    log: silentLogger,
+    health: { registry, readyz: { pods: () => synced || "not synced" } },
+  });
   let base: string;
   before(async () => {
     base = `127.0.0.1:${await server.listen(0, "127.0.0.1")}`;
   });
   after(() => server.close());
+
+  it("serves /healthz, /livez, /readyz (the pods synced) and /metrics", async () => {
+    const answer = async (path: string): Promise<[number, string]> => {
+      const r = await fetch(`http://${base}${path}`);
+      return [r.status, await r.text()];
+    };
+    assert.deepEqual(await answer("/healthz"), [200, "ok"]);
+    assert.deepEqual(await answer("/livez"), [200, "ok"]);
+    assert.deepEqual(await answer("/readyz"), [503, "not ready: pods: not synced"]);
+    synced = true;
+    assert.deepEqual(await answer("/readyz"), [200, "ok"]);
+    assert.match((await answer("/metrics"))[1], /^kubelet_test_total 1$/m);
+  });
 
   it("answers errors with a Status body", async () => {
     const res = await fetch(`http://${base}/containerLogs/default/missing/c`);

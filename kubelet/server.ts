@@ -1,7 +1,7 @@
 // The kubelet's own server (upstream: pkg/kubelet/server). Plain HTTP on --address:--port:
 // the API server proxies log/exec/portforward here, so, as upstream, this port must only be
 // reachable by the API server (bind it to a private address; there is no auth of its own).
-//   GET /healthz, GET /metrics (Prometheus text)
+//   GET /healthz /livez /readyz (pods synced) /metrics   pkg/runtime/health-server.ts's healthHandler
 //   GET /stats/summary   CPU/memory per pod and container (upstream Summary API shape)
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&previous&timestamps&sinceSeconds
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   WebSocket v5/v4.channel.k8s.io
@@ -13,6 +13,7 @@ import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { badRequest, isStatusError, StatusError } from "#pkg/api/errors.js";
 import type { Pod } from "#pkg/api/types/index.js";
+import { type HealthHandlerOptions, healthHandler, type RequestHandler } from "#pkg/runtime/health-server.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import {
   Channel,
@@ -32,7 +33,6 @@ export interface KubeletView {
   containerFor(pod: Pod, container: string, previous?: boolean): Promise<ContainerInfo | undefined>;
   podIP(pod: Pod): Promise<string | undefined>;
   summary(): Promise<object>;
-  metricsText(): Promise<string>;
 }
 
 function sendError(res: http.ServerResponse, err: unknown): void {
@@ -51,15 +51,19 @@ export interface KubeletServerOptions {
   kubelet: KubeletView;
   runtime: Runtime;
   log: Logger;
+  /** /healthz /livez /readyz /metrics: the process's registry and checks (the healthz port serves the same). */
+  health: HealthHandlerOptions;
 }
 
 export class KubeletServer {
   readonly server: http.Server;
   private readonly upgrader = new WebSocketUpgrader();
   private readonly log: Logger;
+  private readonly health: RequestHandler;
 
   constructor(private readonly o: KubeletServerOptions) {
     this.log = o.log.child({ module: "server" });
+    this.health = healthHandler(o.health);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err) => sendError(res, err));
     });
@@ -103,17 +107,7 @@ export class KubeletServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://kubelet");
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    if (url.pathname === "/healthz") {
-      res.writeHead(200, { "Content-Type": "text/plain" });
-      res.end("ok");
-      return;
-    }
-    if (url.pathname === "/metrics") {
-      const text = await this.o.kubelet.metricsText();
-      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
-      res.end(text);
-      return;
-    }
+    if (this.health(req, res)) return;
     if (url.pathname === "/stats/summary") {
       const body = JSON.stringify(await this.o.kubelet.summary());
       res.writeHead(200, { "Content-Type": "application/json" });

@@ -462,6 +462,8 @@ async function main(): Promise<void> {
           "--address=127.0.0.1",
           "--node-ip=127.0.0.1",
           `--port=${p[`kubelet-${node}`]}`,
+          // Several kubelets on one host: upstream's healthz port (10248) off; --port serves /healthz.
+          "--healthz-port=0",
           `--pod-infra-container-image=${o.pauseImage}`,
           // In the state dir, so two launchers (or a launcher and the tests) never share one.
           `--root-dir=${join(STATE, "kubelet", node)}`,

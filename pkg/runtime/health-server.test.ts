@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { HealthServer } from "./health-server.js";
+import { HealthServer, healthHandler } from "./health-server.js";
 import { Counter, newRegistry } from "./metrics.js";
 
 test("HealthServer: /healthz, /readyz by their checks, /metrics from the registry", async (t) => {
@@ -23,4 +25,28 @@ test("HealthServer: /healthz, /readyz by their checks, /metrics from the registr
   assert.equal(metrics.code, 200);
   assert.match(metrics.body, /^test_things_total 3$/m);
   assert.equal((await get("/nope")).code, 404);
+});
+
+test("healthHandler: the health endpoints inside a component's own server, false for the rest", async (t) => {
+  const registry = newRegistry({ processMetrics: false });
+  let synced = false;
+  const health = healthHandler({ registry, readyz: { pods: () => synced || "not synced" } });
+  const server = createServer((req, res) => {
+    if (health(req, res)) return;
+    res.writeHead(418).end("mine");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as AddressInfo).port;
+  const get = async (path: string, method = "GET") => {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+    return { code: r.status, body: await r.text() };
+  };
+  assert.deepEqual(await get("/healthz"), { code: 200, body: "ok" });
+  assert.deepEqual(await get("/readyz"), { code: 503, body: "not ready: pods: not synced" });
+  synced = true;
+  assert.deepEqual(await get("/readyz?verbose"), { code: 200, body: "ok" });
+  assert.equal((await get("/metrics")).code, 200);
+  assert.deepEqual(await get("/stats/summary"), { code: 418, body: "mine" });
+  assert.deepEqual(await get("/healthz", "POST"), { code: 418, body: "mine" });
 });

@@ -11,15 +11,21 @@ import type { Registry } from "prom-client";
 /** A check answers true (ok) or false / a reason string (failing). */
 export type HealthCheck = () => boolean | string;
 
-export interface HealthServerOptions {
+export interface HealthHandlerOptions {
   registry: Registry;
   /** Checked by /healthz and /livez; all must pass. */
   livez?: Record<string, HealthCheck>;
   /** Checked by /readyz (after the livez checks). */
   readyz?: Record<string, HealthCheck>;
+}
+
+export interface HealthServerOptions extends HealthHandlerOptions {
   /** Other routes of the component; return true when the request was answered. */
   handle?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
+
+/** A request handler that answers true when it took the request. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 function run(checks: Record<string, HealthCheck>): string[] {
   const failed: string[] = [];
@@ -35,37 +41,60 @@ function run(checks: Record<string, HealthCheck>): string[] {
   return failed;
 }
 
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  body: string,
+  type = "text/plain; charset=utf-8",
+) {
+  res.writeHead(code, { "content-type": type, "content-length": Buffer.byteLength(body) });
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+/**
+ * healthHandler answers GET/HEAD /healthz, /livez, /readyz and /metrics, and returns false for
+ * anything else: the HealthServer is built on it, and a component with a server of its own (the
+ * kubelet's 10250) serves the same endpoints through it.
+ */
+export function healthHandler(o: HealthHandlerOptions): RequestHandler {
+  return (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    switch ((req.url ?? "/").split("?")[0]) {
+      case "/healthz":
+      case "/livez": {
+        const failed = run(o.livez ?? {});
+        if (failed.length === 0) send(req, res, 200, "ok");
+        else send(req, res, 500, `unhealthy: ${failed.join("; ")}`);
+        return true;
+      }
+      case "/readyz": {
+        const failed = [...run(o.livez ?? {}), ...run(o.readyz ?? {})];
+        if (failed.length === 0) send(req, res, 200, "ok");
+        else send(req, res, 503, `not ready: ${failed.join("; ")}`);
+        return true;
+      }
+      case "/metrics":
+        o.registry.metrics().then(
+          (text) => send(req, res, 200, text, o.registry.contentType),
+          (err: unknown) => send(req, res, 500, `metrics: ${err instanceof Error ? err.message : String(err)}`),
+        );
+        return true;
+      default:
+        return false;
+    }
+  };
+}
+
 export class HealthServer {
   readonly #server: Server;
 
   constructor(o: HealthServerOptions) {
+    const health = healthHandler(o);
     this.#server = createServer((req, res) => {
-      const path = (req.url ?? "/").split("?")[0];
-      const send = (code: number, body: string, type = "text/plain; charset=utf-8") => {
-        res.writeHead(code, { "content-type": type, "content-length": Buffer.byteLength(body) });
-        res.end(req.method === "HEAD" ? undefined : body);
-      };
       if (o.handle?.(req, res)) return;
-      if (req.method !== "GET" && req.method !== "HEAD") return send(405, "method not allowed");
-      switch (path) {
-        case "/healthz":
-        case "/livez": {
-          const failed = run(o.livez ?? {});
-          return failed.length === 0 ? send(200, "ok") : send(500, `unhealthy: ${failed.join("; ")}`);
-        }
-        case "/readyz": {
-          const failed = [...run(o.livez ?? {}), ...run(o.readyz ?? {})];
-          return failed.length === 0 ? send(200, "ok") : send(503, `not ready: ${failed.join("; ")}`);
-        }
-        case "/metrics":
-          o.registry.metrics().then(
-            (text) => send(200, text, o.registry.contentType),
-            (err: unknown) => send(500, `metrics: ${err instanceof Error ? err.message : String(err)}`),
-          );
-          return;
-        default:
-          return send(404, "404 page not found");
-      }
+      if (req.method !== "GET" && req.method !== "HEAD") return send(req, res, 405, "method not allowed");
+      if (!health(req, res)) send(req, res, 404, "404 page not found");
     });
   }
 

@@ -47,6 +47,8 @@ export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet>
     `--hostname-override=${o.nodeName}`,
     `--cluster-name=${o.clusterName}`,
     `--port=${port}`,
+    // Tests start many kubelets on one host: no upstream healthz port (10248) for any of them.
+    "--healthz-port=0",
     `--root-dir=${rootDirOf(o.clusterName, o.nodeName)}`,
     "--address=127.0.0.1",
     "--node-ip=127.0.0.1",
