@@ -16,6 +16,7 @@
 import { badRequest, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject, ManagedFieldsEntry } from "#pkg/api/meta.js";
 import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
+import { metaTime } from "#pkg/api/time.js";
 import { child, type FieldSchema, MAP_KEY_DEFAULTS, schemaFor } from "./schema.js";
 import { deepEqual, isObject, type JsonObject } from "./strategic.js";
 
@@ -282,10 +283,6 @@ function trackedPart(obj: JsonObject, resource: ResourceInfo, subresource: strin
   return out;
 }
 
-function nowTime(): string {
-  return `${new Date().toISOString().slice(0, 19)}Z`;
-}
-
 export interface ApplyOptions {
   manager: string;
   force: boolean;
@@ -353,7 +350,7 @@ export function applyServerSide(live: KubeObject | undefined, applied: KubeObjec
     manager: o.manager,
     operation: "Apply",
     apiVersion,
-    time: nowTime(),
+    time: metaTime(),
     fieldsType: "FieldsV1",
     fieldsV1: newSet,
   };

@@ -5,7 +5,9 @@
 import { isAlreadyExists, isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
+import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { exponentialBackoff } from "#pkg/runtime/wait.js";
 import { EtcdStorage } from "../storage/etcd.js";
 import type { Storage } from "../storage/interfaces.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
@@ -226,18 +228,27 @@ export class Registry {
 }
 
 async function waitForEtcd(storage: Storage, timeoutMs: number, log: Logger, endpoints: string[]): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 100;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await storage.currentRevision();
-      return;
-    } catch (err) {
-      if (Date.now() + delay > deadline)
-        throw new Error(`cannot reach etcd at ${endpoints.join(",")}: ${(err as Error).message}`, { cause: err });
-      if (attempt === 1 || attempt % 10 === 0) log.warn({ err: (err as Error).message, endpoints }, "waiting for etcd");
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 2000);
-    }
+  let lastErr: unknown;
+  let attempt = 0;
+  const reached = await exponentialBackoff(
+    async () => {
+      attempt++;
+      try {
+        await storage.currentRevision();
+        return true;
+      } catch (err) {
+        lastErr = err;
+        if (attempt === 1 || attempt % 10 === 0)
+          log.warn({ err: (err as Error).message, endpoints }, "waiting for etcd");
+        return false;
+      }
+    },
+    new Backoff(100, 2000),
+    AbortSignal.timeout(timeoutMs),
+  );
+  if (!reached) {
+    throw new Error(`cannot reach etcd at ${endpoints.join(",")}: ${(lastErr as Error | undefined)?.message}`, {
+      cause: lastErr,
+    });
   }
 }

@@ -14,6 +14,7 @@ import type { ApiTarget } from "../http/path.js";
 import { deleteOptions, isWatch, listOptions, type Query, type WriteParams, writeParams } from "../http/query.js";
 import { JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
+import { type Eviction, evictPod } from "../registry/core/pod/eviction.js";
 import { checkObject, objectOf } from "../registry/object-checks.js";
 import { unknownFields } from "../registry/strategies.js";
 import { parseIncludeObject, type TableOptions, toTable } from "../tables.js";
@@ -195,19 +196,14 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
         return send(reply, 201, result.kind === "Status" ? result : successStatus(201));
       }
       case "eviction": {
-        // policy/v1 Eviction. With no PodDisruptionBudgets in kubeling, an eviction is a delete
-        // with the eviction's DeleteOptions, which is what upstream does when no PDB matches.
         const ev = checkObject(
           decodeObject(req.body as Buffer | undefined, req.headers["content-type"], "Eviction"),
           { apiVersion: "policy/v1", kind: "Eviction", namespaced: true },
           ns,
           undefined,
-        );
-        if (ev.metadata.name && ev.metadata.name !== t.name) {
-          throw badRequest(`name in URL does not match name in Eviction object`);
-        }
-        await store.delete(ns, t.name, deleteOptions(ev.deleteOptions ?? undefined, {}), ctxOf(req, wp));
-        return send(reply, 201, successStatus(201));
+        ) as Eviction;
+        const options = deleteOptions(ev.deleteOptions ?? undefined, {});
+        return send(reply, 201, await evictPod(store, ns, t.name, ev, options, ctxOf(req, wp)));
       }
       default:
         throw methodNotAllowed(

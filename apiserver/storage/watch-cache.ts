@@ -8,6 +8,7 @@ import { expired, type StatusError } from "#pkg/api/errors.js";
 import type { KubeObject, WatchEvent } from "#pkg/api/meta.js";
 import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { pollUntil } from "#pkg/runtime/wait.js";
 import { decodeObject, tooLargeResourceVersion } from "./codec.js";
 import type { KeyEvent, PrefixWatcher, Storage, Stored } from "./interfaces.js";
 
@@ -409,7 +410,7 @@ export class WatchCache {
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ rev: number; resolve: () => void }> = [];
   private relisting = false;
-  private stopped = false;
+  private readonly stopping = new AbortController();
   /** Every event up to this revision has been applied. */
   rev = 0;
 
@@ -452,7 +453,7 @@ export class WatchCache {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.stopping.abort();
     this.watch?.stop();
     if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
     for (const c of this.caches.values()) c.closeWatchers();
@@ -588,16 +589,20 @@ export class WatchCache {
     if (this.relisting) return;
     this.relisting = true;
     try {
-      while (!this.stopped) {
-        try {
-          const rev = await this.relist();
-          this.watch?.restart(rev);
-          return;
-        } catch (err) {
-          this.log.error({ err }, "watch cache: re-list after compaction failed; retrying");
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
+      // Retried every second until it succeeds or the cache is stopped (stop() ends the wait too).
+      await pollUntil(
+        async () => {
+          try {
+            this.watch?.restart(await this.relist());
+            return true;
+          } catch (err) {
+            this.log.error({ err }, "watch cache: re-list after compaction failed; retrying");
+            return false;
+          }
+        },
+        1000,
+        { signal: this.stopping.signal, immediate: true },
+      );
     } finally {
       this.relisting = false;
     }

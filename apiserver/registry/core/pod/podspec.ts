@@ -1,6 +1,7 @@
 // Validation of a pod spec (upstream pkg/apis/core/validation: ValidatePodSpec and friends),
 // shared by pods and every pod template (deployments, replicasets, jobs...).
 
+import { PULL_POLICIES } from "#pkg/api/defaults.js";
 import { type FieldError, fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired } from "#pkg/api/errors.js";
 import { parseQuantityExact } from "#pkg/api/quantity.js";
 import {
@@ -29,7 +30,6 @@ import { isObject } from "../../common.js";
 
 export const RESTART_POLICIES = ["Always", "OnFailure", "Never"] as const;
 export const DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"] as const;
-export const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
 const VOLUME_SOURCES = VOLUME_SOURCE_FIELDS;
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
 const NODE_SELECTOR_OPS = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] as const;
