@@ -1,0 +1,33 @@
+// What every controller of kubeling-controller-manager is (upstream: cmd/kube-controller-manager's
+// InitFunc and ControllerContext): built from one shared context, run until the signal aborts.
+// A controller registers handlers on the shared informers, keeps one WorkQueue of its own
+// (named after it, so its workqueue_* metrics carry name="<controller>"), and syncs keys with
+// pkg/controller's runWorkers, level-triggered: a handler only enqueues a key.
+
+import type { Registry } from "prom-client";
+import type { InformerFactory } from "#pkg/cache/factory.js";
+import type { ApiClient } from "#pkg/client/client.js";
+import type { EventRecorder } from "#pkg/controller/events.js";
+import type { Clock } from "#pkg/runtime/clock.js";
+import type { Logger } from "#pkg/runtime/log.js";
+
+export interface ControllerContext {
+  client: ApiClient;
+  /** One informer per resource for every controller of the process; started after all are built. */
+  informers: InformerFactory;
+  /** Events with source.component "<controller>-controller", as upstream's recorders. */
+  recorder(component: string): EventRecorder;
+  /** The process's prom-client registry. */
+  metrics: Registry;
+  log: Logger;
+  clock: Clock;
+}
+
+export interface Controller {
+  readonly name: string;
+  /** Runs `workers` sync loops until signal aborts; resolves once they have drained. */
+  run(signal: AbortSignal, workers: number): Promise<void>;
+}
+
+/** Builds a controller; it must not start anything before run(). */
+export type ControllerInit = (ctx: ControllerContext) => Controller;
