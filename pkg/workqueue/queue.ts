@@ -7,6 +7,7 @@
 // between a check and the update that depends on it.
 
 import { type Clock, realClock } from "../runtime/clock.js";
+import { type WorkQueueMetrics, type WorkQueueMetricsProvider, workQueueMetrics } from "./metrics.js";
 
 /** When to retry an item, as client-go's RateLimiter. */
 export interface RateLimiter {
@@ -105,8 +106,10 @@ export function defaultControllerRateLimiter(clock: Clock = realClock): RateLimi
 }
 
 export interface WorkQueueOptions {
-  /** For logs and metrics. */
+  /** For logs and metrics (an unnamed queue reports no metrics, as upstream). */
   name?: string;
+  /** Where its workqueue_* metrics go (default: the process-wide provider, see metrics.ts). */
+  metricsProvider?: WorkQueueMetricsProvider;
   clock?: Clock;
   rateLimiter?: RateLimiter;
 }
@@ -127,17 +130,20 @@ export class WorkQueue {
   /** addAfter timers, one per key (the earliest wins, as upstream's waitingForQueue). */
   readonly #delayed = new Map<string, { at: number; cancel: () => void }>();
   #shuttingDown = false;
+  readonly #metrics: WorkQueueMetrics | undefined;
 
   constructor(o: WorkQueueOptions = {}) {
     this.name = o.name ?? "";
     this.#clock = o.clock ?? realClock;
     this.#limiter = o.rateLimiter ?? defaultControllerRateLimiter(this.#clock);
+    this.#metrics = workQueueMetrics(this.name, o.metricsProvider);
   }
 
   /** Marks key as needing processing. No-op if it is already waiting, or after shutDown(). */
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
+    this.#metrics?.add(key, this.#clock.now());
     // While processing, done() re-queues it: never two workers on one key.
     if (this.#processing.has(key)) return;
     this.#ready(key);
@@ -149,6 +155,7 @@ export class WorkQueue {
     if (waiter) {
       this.#dirty.delete(key);
       this.#processing.add(key);
+      this.#metrics?.get(key, this.#clock.now());
       waiter(key);
       return;
     }
@@ -175,6 +182,7 @@ export class WorkQueue {
 
   /** Adds key after the rate limiter's delay; each call counts as one more failure. */
   addRateLimited(key: string): void {
+    if (!this.#shuttingDown) this.#metrics?.retry();
     this.addAfter(key, this.#limiter.when(key));
   }
 
@@ -200,6 +208,7 @@ export class WorkQueue {
       }
       this.#dirty.delete(key);
       this.#processing.add(key);
+      this.#metrics?.get(key, this.#clock.now());
       return Promise.resolve(key);
     }
     if (this.#shuttingDown) return Promise.resolve(undefined);
@@ -209,6 +218,7 @@ export class WorkQueue {
   /** Finished processing key; if it was added meanwhile, it is queued again now. */
   done(key: string): void {
     if (!this.#processing.delete(key)) return;
+    this.#metrics?.done(key, this.#clock.now());
     if (!this.#dirty.has(key)) return;
     this.#ready(key);
   }

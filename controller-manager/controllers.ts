@@ -1,0 +1,37 @@
+// The controllers kubeling-controller-manager knows, by their --controllers name (upstream:
+// cmd/kube-controller-manager/app's NewControllerDescriptors), and the parsing of --controllers.
+
+import type { ControllerInit } from "./controller.js";
+import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
+
+export const CONTROLLERS: Record<string, ControllerInit> = {
+  serviceaccount: newServiceAccountsController,
+};
+
+/** Controllers `*` leaves off (upstream: bootstrapsigner, tokencleaner); none here yet. */
+export const DISABLED_BY_DEFAULT: ReadonlySet<string> = new Set();
+
+/**
+ * enabledControllers: the names --controllers turns on, in the table's order, as upstream's
+ * IsControllerEnabled: `foo` enables foo, `-foo` disables it (either wins over `*`), and `*` enables
+ * every controller not disabled by default. A name not in `known` is an error listing them.
+ */
+export function enabledControllers(
+  flags: readonly string[],
+  known: readonly string[] = Object.keys(CONTROLLERS),
+  disabledByDefault: ReadonlySet<string> = DISABLED_BY_DEFAULT,
+): string[] {
+  for (const f of flags) {
+    if (f === "*") continue;
+    const name = f.startsWith("-") ? f.slice(1) : f;
+    if (!known.includes(name)) {
+      throw new Error(`${JSON.stringify(name)} is not in the list of known controllers: ${known.join(", ")}`);
+    }
+  }
+  const star = flags.includes("*");
+  return known.filter((name) => {
+    if (flags.includes(`-${name}`)) return false;
+    if (flags.includes(name)) return true;
+    return star && !disabledByDefault.has(name);
+  });
+}
