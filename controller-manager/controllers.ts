@@ -2,9 +2,11 @@
 // cmd/kube-controller-manager/app's NewControllerDescriptors), and the parsing of --controllers.
 
 import type { ControllerInit } from "./controller.js";
+import { newReplicaSetController } from "./replicaset/replica-set.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
+  replicaset: newReplicaSetController,
   serviceaccount: newServiceAccountsController,
 };
 
