@@ -298,7 +298,14 @@ async function main(): Promise<void> {
   }
   mkdirSync(LOGS, { recursive: true });
   const kubeletNames = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
-  const p = await ports(["etcd", "etcdPeer", "apiserver", "scheduler", ...kubeletNames.map((n) => `kubelet-${n}`)]);
+  const p = await ports([
+    "etcd",
+    "etcdPeer",
+    "apiserver",
+    "scheduler",
+    "controllerManager",
+    ...kubeletNames.map((n) => `kubelet-${n}`),
+  ]);
 
   const running: Running[] = [];
   /** Set once a kubelet was started: the pods' containers and the network are ours to remove. */
@@ -438,8 +445,17 @@ async function main(): Promise<void> {
       ]);
     } else say("scheduler/main.ts not in the tree yet: not started");
     const cmMain = component("controller-manager");
-    if (cmMain) launch("controller-manager", process.execPath, [...TSX, cmMain, kc, `--log-level=${o.logLevel}`]);
-    else say("controller-manager/main.ts not in the tree yet: not started");
+    if (cmMain) {
+      launch("controller-manager", process.execPath, [
+        ...TSX,
+        cmMain,
+        kc,
+        // As the scheduler's: a free loopback port, not upstream's 10257.
+        "--bind-address=127.0.0.1",
+        `--secure-port=${p.controllerManager}`,
+        `--log-level=${o.logLevel}`,
+      ]);
+    } else say("controller-manager/main.ts not in the tree yet: not started");
     const kubeletMain = component("kubelet");
     if (kubeletMain && o.nodes > 0) {
       if (!dockerAvailable()) throw new Error("kubelets need the Docker engine, and `docker info` fails");
