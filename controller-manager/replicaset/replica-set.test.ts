@@ -148,10 +148,15 @@ const podsOf = (client: FakeClient) => client.list(PODS, "default").then((l) => 
 
 /** Syncs until nothing changes: lets the informers catch up between syncs, as the queue would. */
 async function settle(r: Rig, key: string): Promise<void> {
-  for (let i = 0; i < 20; i++) {
+  // Done when a sync with met expectations changes nothing (bounded, for a loaded machine).
+  for (let i = 0; i < 500; i++) {
     await new Promise((res) => setTimeout(res, 5));
+    const before = r.client.actions.filter((a) => a.verb !== "get").length;
+    const satisfied = r.controller.expectations.satisfied(key);
     await r.controller.sync(key);
+    if (satisfied && r.client.actions.filter((a) => a.verb !== "get").length === before) return;
   }
+  assert.fail(`${key} did not settle`);
 }
 
 describe("slowStartBatch", () => {
@@ -226,7 +231,8 @@ describe("ReplicaSetController", () => {
     r.client.seed(REPLICASETS, replicaSet("web", 4));
     await r.start();
     await r.controller.sync("default/web");
-    await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 500 && !r.controller.expectations.satisfied("default/web"); i++)
+      await new Promise((res) => setTimeout(res, 5));
     assert.equal(r.controller.expectations.satisfied("default/web"), true);
     await r.controller.sync("default/web");
     assert.equal(r.client.actionsOf("create", PODS).length, 4);
@@ -358,7 +364,7 @@ describe("ReplicaSetController", () => {
     r.factory.start(ac.signal);
     const done = r.controller.run(ac.signal, 2);
     const until = async (fn: () => Promise<boolean>) => {
-      for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((res) => setTimeout(res, 10));
+      for (let i = 0; i < 500 && !(await fn()); i++) await new Promise((res) => setTimeout(res, 10));
       assert.ok(await fn());
     };
     await until(async () => (await podsOf(r.client)).length === 2);

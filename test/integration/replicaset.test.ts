@@ -129,11 +129,16 @@ describe("replicaset controller against a real API server", () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal((await podsOf(c, "web")).length, 1);
 
-    const events = (await c.list(EVENTS, NS)).items.filter((e: Event) => e.involvedObject?.name === "web");
-    const reasons = new Set(events.map((e) => e.reason));
-    assert.ok(reasons.has("SuccessfulCreate"), [...reasons].join(","));
-    assert.ok(reasons.has("SuccessfulDelete"), [...reasons].join(","));
-    assert.equal(events[0]?.source?.component, "replicaset-controller");
+    // Events are written in the background: wait for both kinds.
+    const events = await waitFor(
+      async () => {
+        const evs = (await c.list(EVENTS, NS)).items.filter((e: Event) => e.involvedObject?.name === "web");
+        const reasons = new Set(evs.map((e) => e.reason));
+        return reasons.has("SuccessfulCreate") && reasons.has("SuccessfulDelete") ? evs : undefined;
+      },
+      { timeoutMs: 20_000, message: "SuccessfulCreate and SuccessfulDelete events" },
+    );
+    for (const e of events) assert.equal(e.source?.component, "replicaset-controller");
   });
 
   test("a deleted pod is replaced", async () => {
