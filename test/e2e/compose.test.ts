@@ -1,6 +1,7 @@
 // The user's way in (README quick start): `bash scripts/compose.sh up -d` builds the kubeling
-// image and starts etcd, the API server and two kubelets in Docker; the exported kubeconfig works
-// for the real kubectl; a pod bound to node-1 runs as a Docker container. Everything gets a name of
+// image and starts etcd, the API server, the scheduler, the controller manager and two kubelets in
+// Docker; the exported kubeconfig works for the real kubectl; a pod bound to node-1 runs as a
+// Docker container; the controller manager gives the default namespace its ServiceAccount. Everything gets a name of
 // its own (compose project, cluster network, image tag, API port, state dir), so the test runs
 // beside a user's cluster, and `compose.sh down -v` plus `docker rmi` remove what it made.
 
@@ -14,7 +15,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { NODES, PODS } from "#pkg/api/resources.js";
+import { NODES, PODS, SERVICEACCOUNTS } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { freePort } from "../harness/ports.js";
@@ -219,4 +220,13 @@ test("the scheduler places a pod without nodeName, and its kubelet runs it", asy
     { timeoutMs: 90_000, intervalMs: 500, message: "pod placed scheduled and Running" },
   );
   assert.ok(["node-1", "node-2"].includes(running.spec?.nodeName ?? ""), `bound to ${running.spec?.nodeName}`);
+});
+
+test("the controller manager gives every namespace its default ServiceAccount", async () => {
+  const c = client!;
+  await waitFor(() => c.get(SERVICEACCOUNTS, "default", "default"), {
+    timeoutMs: 90_000,
+    intervalMs: 500,
+    message: "default/default ServiceAccount",
+  });
 });
