@@ -100,3 +100,37 @@ test("a standby builds nothing and is ready", async () => {
   ac.abort();
   assert.equal(await run, "stopped");
 });
+
+test("a leader whose Lease is taken over stops its controllers and reports lost-leadership", async () => {
+  const client = new FakeClient();
+  let stopped = false;
+  const app = new ControllerManagerApp({
+    client,
+    controllers: ["x"],
+    table: {
+      x: () => ({
+        name: "x",
+        run: async (signal) => {
+          await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+          stopped = true;
+        },
+      }),
+    },
+    identity: "me",
+    retryPeriodSeconds: 0.05,
+    renewDeadlineSeconds: 0.5,
+    leaseDurationSeconds: 1,
+  });
+  const ac = new AbortController();
+  const run = app.run(ac.signal);
+  await waitFor(() => app.isLeader(), { timeoutMs: 5_000 });
+  const lease = client.object<Lease>(LEASES, LEASE_NAMESPACE, LEASE_NAME) as Lease;
+  await client.update(LEASES, LEASE_NAMESPACE, {
+    ...lease,
+    spec: { ...lease.spec, holderIdentity: "other", renewTime: microTime(), leaseDurationSeconds: 3600 },
+  });
+  assert.equal(await run, "lost-leadership");
+  assert.ok(stopped, "the controllers' signal aborted");
+  assert.ok(!app.isLeader());
+  ac.abort();
+});
