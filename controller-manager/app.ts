@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { InformerFactory } from "#pkg/cache/factory.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { EventRecorder } from "#pkg/controller/events.js";
-import { LeaderElector } from "#pkg/controller/leader.js";
+import { type LeaderElectionConfig, newLeaderElector } from "#pkg/controller/leader-config.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import { type Logger, silentLogger } from "#pkg/runtime/log.js";
 import { gaugeFunc, newRegistry, type Registry } from "#pkg/runtime/metrics.js";
@@ -20,7 +20,7 @@ import { CONTROLLERS } from "./controllers.js";
 export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-controller-manager";
 
-export interface ControllerManagerAppOptions {
+export interface ControllerManagerAppOptions extends LeaderElectionConfig {
   client: ApiClient;
   /** Names to run (enabledControllers of --controllers), each a key of `table`. */
   controllers: readonly string[];
@@ -28,15 +28,6 @@ export interface ControllerManagerAppOptions {
   table?: Record<string, ControllerInit>;
   /** Sync loops per controller (default 5). */
   workers?: number;
-  /** Default true, as upstream. */
-  leaderElect?: boolean;
-  leaseNamespace?: string;
-  leaseName?: string;
-  /** Candidate identity; default `${hostname}_${uuid}` as upstream. */
-  identity?: string;
-  leaseDurationSeconds?: number;
-  renewDeadlineSeconds?: number;
-  retryPeriodSeconds?: number;
   registry?: Registry;
   log?: Logger;
   clock?: Clock;
@@ -91,15 +82,12 @@ export class ControllerManagerApp {
       }
       return "stopped";
     }
-    const elector = new LeaderElector(this.#o.client, {
-      namespace: this.#o.leaseNamespace ?? LEASE_NAMESPACE,
-      name: this.#o.leaseName ?? LEASE_NAME,
+    const elector = newLeaderElector(this.#o.client, this.#o, {
+      namespace: LEASE_NAMESPACE,
+      name: LEASE_NAME,
       identity: this.identity,
       log: this.#log,
       clock: this.#clock,
-      ...(this.#o.leaseDurationSeconds ? { leaseDurationSeconds: this.#o.leaseDurationSeconds } : {}),
-      ...(this.#o.renewDeadlineSeconds ? { renewDeadlineSeconds: this.#o.renewDeadlineSeconds } : {}),
-      ...(this.#o.retryPeriodSeconds ? { retryPeriodSeconds: this.#o.retryPeriodSeconds } : {}),
     });
     let led = false;
     await elector.run(signal, {

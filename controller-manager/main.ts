@@ -8,15 +8,11 @@
 import type { Command } from "commander";
 import { ApiClient } from "#pkg/client/client.js";
 import {
-  boolArg,
-  componentCommand,
-  countArg,
-  flag,
-  listArg,
-  portArg,
-  positiveDurationArg,
-  runMain,
-} from "#pkg/runtime/flags.js";
+  addLeaderElectionFlags,
+  type LeaderElectionFlags,
+  leaderElectionConfig,
+} from "#pkg/controller/leader-config.js";
+import { componentCommand, countArg, flag, listArg, portArg, runMain } from "#pkg/runtime/flags.js";
 import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
@@ -25,72 +21,46 @@ import { PrometheusWorkQueueMetricsProvider, setWorkQueueMetricsProvider } from 
 import { ControllerManagerApp, LEASE_NAME, LEASE_NAMESPACE } from "./app.js";
 import { CONTROLLERS, enabledControllers } from "./controllers.js";
 
-interface Flags {
+interface Flags extends LeaderElectionFlags {
   kubeconfig?: string;
   controllers: string[];
   concurrentSyncs: number;
-  leaderElect: boolean;
-  leaderElectResourceNamespace: string;
-  leaderElectResourceName: string;
-  /** Durations in milliseconds. */
-  leaderElectLeaseDuration: number;
-  leaderElectRenewDeadline: number;
-  leaderElectRetryPeriod: number;
   bindAddress: string;
   securePort: number;
   logLevel: string;
 }
 
 function program() {
-  // Leader-election periods: 0 or less would spin (or never renew).
-  const duration = (ms: number, shown: string) => ({
-    default: ms,
-    defaultDescription: shown,
-    parse: positiveDurationArg,
-  });
-  return (
-    componentCommand(
-      "kubeling-controller-manager",
-      "Runs the controllers that make the cluster converge (as kube-controller-manager).",
-      "KUBELING_CONTROLLER_MANAGER_",
+  const cmd = componentCommand(
+    "kubeling-controller-manager",
+    "Runs the controllers that make the cluster converge (as kube-controller-manager).",
+    "KUBELING_CONTROLLER_MANAGER_",
+  )
+    // No env: KUBECONFIG is read as kubectl reads it (a list of paths, the first that exists).
+    .addOption(
+      flag("--kubeconfig <path>", "kubeconfig of the API server (default: $KUBECONFIG, ~/.kube/config)", {
+        env: false,
+      }),
     )
-      // No env: KUBECONFIG is read as kubectl reads it (a list of paths, the first that exists).
-      .addOption(
-        flag("--kubeconfig <path>", "kubeconfig of the API server (default: $KUBECONFIG, ~/.kube/config)", {
-          env: false,
-        }),
-      )
-      .addOption(
-        flag(
-          "--controllers <list>",
-          `controllers to run: '*' all enabled by default, 'foo' enables foo, '-foo' disables it (known: ${Object.keys(CONTROLLERS).join(", ")})`,
-          { default: ["*"], defaultDescription: "*", parse: listArg },
-        ),
-      )
-      .addOption(flag("--concurrent-syncs <n>", "sync loops per controller", { default: 5, parse: countArg }))
-      .addOption(
-        flag("--leader-elect [bool]", "elect a leader on a Lease before running controllers (true|false)", {
-          default: true,
-          parse: boolArg,
-        }),
-      )
-      .addOption(
-        flag("--leader-elect-resource-namespace <ns>", "namespace of the leader Lease", { default: LEASE_NAMESPACE }),
-      )
-      .addOption(flag("--leader-elect-resource-name <name>", "name of the leader Lease", { default: LEASE_NAME }))
-      .addOption(flag("--leader-elect-lease-duration <dur>", "lease duration", duration(15_000, "15s")))
-      .addOption(flag("--leader-elect-renew-deadline <dur>", "renew deadline", duration(10_000, "10s")))
-      .addOption(flag("--leader-elect-retry-period <dur>", "retry period", duration(2_000, "2s")))
-      .addOption(flag("--bind-address <ip>", "address for /healthz, /readyz and /metrics", { default: "0.0.0.0" }))
-      .addOption(
-        flag("--secure-port <port>", "port for /healthz, /readyz and /metrics (plain HTTP here; 0 = any)", {
-          default: 10257,
-          parse: portArg,
-        }),
-      )
-      .addOption(flag("--log-level <level>", "pino level", { env: "LOG_LEVEL", default: "info" }))
-      .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_FORMAT=json.\n")
-  );
+    .addOption(
+      flag(
+        "--controllers <list>",
+        `controllers to run: '*' all enabled by default, 'foo' enables foo, '-foo' disables it (known: ${Object.keys(CONTROLLERS).join(", ")})`,
+        { default: ["*"], defaultDescription: "*", parse: listArg },
+      ),
+    )
+    .addOption(flag("--concurrent-syncs <n>", "sync loops per controller", { default: 5, parse: countArg }));
+  addLeaderElectionFlags(cmd, { namespace: LEASE_NAMESPACE, name: LEASE_NAME, what: "running controllers" });
+  return cmd
+    .addOption(flag("--bind-address <ip>", "address for /healthz, /readyz and /metrics", { default: "0.0.0.0" }))
+    .addOption(
+      flag("--secure-port <port>", "port for /healthz, /readyz and /metrics (plain HTTP here; 0 = any)", {
+        default: 10257,
+        parse: portArg,
+      }),
+    )
+    .addOption(flag("--log-level <level>", "pino level", { env: "LOG_LEVEL", default: "info" }))
+    .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_FORMAT=json.\n");
 }
 
 /** The --controllers to run; an unknown name is a usage error (exit 1, the known names listed). */
@@ -116,12 +86,7 @@ async function main(): Promise<void> {
     client,
     controllers,
     workers: f.concurrentSyncs,
-    leaderElect: f.leaderElect,
-    leaseNamespace: f.leaderElectResourceNamespace,
-    leaseName: f.leaderElectResourceName,
-    leaseDurationSeconds: f.leaderElectLeaseDuration / 1000,
-    renewDeadlineSeconds: f.leaderElectRenewDeadline / 1000,
-    retryPeriodSeconds: f.leaderElectRetryPeriod / 1000,
+    ...leaderElectionConfig(f),
     registry,
     log,
   });

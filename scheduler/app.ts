@@ -10,7 +10,8 @@ import type { Node, Pod } from "#pkg/api/types/index.js";
 import { Informer, objectOf } from "#pkg/cache/informer.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { EventRecorder } from "#pkg/controller/events.js";
-import { LeaderElector } from "#pkg/controller/leader.js";
+import type { LeaderElector } from "#pkg/controller/leader.js";
+import { type LeaderElectionConfig, newLeaderElector } from "#pkg/controller/leader-config.js";
 import { type Logger, silentLogger } from "#pkg/runtime/log.js";
 import { counterFunc, gaugeFunc, newRegistry, type Registry } from "#pkg/runtime/metrics.js";
 import { ApiBinder, PODS } from "./api.js";
@@ -20,18 +21,9 @@ import { DEFAULT_SCHEDULER_NAME, Scheduler } from "./scheduler.js";
 export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-scheduler";
 
-export interface SchedulerAppOptions {
+export interface SchedulerAppOptions extends LeaderElectionConfig {
   client: ApiClient;
   schedulerName?: string;
-  /** Default true, as upstream. */
-  leaderElect?: boolean;
-  leaseNamespace?: string;
-  leaseName?: string;
-  /** Candidate identity; default `${hostname}_${uuid}` as upstream. */
-  identity?: string;
-  leaseDurationSeconds?: number;
-  renewDeadlineSeconds?: number;
-  retryPeriodSeconds?: number;
   log?: Logger;
   queue?: SchedulingQueueOptions;
   bindConcurrency?: number;
@@ -115,14 +107,11 @@ export class SchedulerApp {
         this.#leading = true;
         await this.scheduler.run(signal);
       } else {
-        this.#elector = new LeaderElector(this.#o.client, {
-          namespace: this.#o.leaseNamespace ?? LEASE_NAMESPACE,
-          name: this.#o.leaseName ?? LEASE_NAME,
+        this.#elector = newLeaderElector(this.#o.client, this.#o, {
+          namespace: LEASE_NAMESPACE,
+          name: LEASE_NAME,
           identity: this.identity,
           log: this.#log,
-          ...(this.#o.leaseDurationSeconds ? { leaseDurationSeconds: this.#o.leaseDurationSeconds } : {}),
-          ...(this.#o.renewDeadlineSeconds ? { renewDeadlineSeconds: this.#o.renewDeadlineSeconds } : {}),
-          ...(this.#o.retryPeriodSeconds ? { retryPeriodSeconds: this.#o.retryPeriodSeconds } : {}),
         });
         let led = false;
         await this.#elector.run(signal, {

@@ -6,7 +6,12 @@
 // in-flight bindings.
 
 import { ApiClient } from "#pkg/client/client.js";
-import { boolArg, componentCommand, flag, portArg, positiveDurationArg, runMain } from "#pkg/runtime/flags.js";
+import {
+  addLeaderElectionFlags,
+  type LeaderElectionFlags,
+  leaderElectionConfig,
+} from "#pkg/controller/leader-config.js";
+import { componentCommand, flag, portArg, runMain } from "#pkg/runtime/flags.js";
 import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
@@ -14,15 +19,8 @@ import { shutdownSignal } from "#pkg/runtime/signals.js";
 import { LEASE_NAME, LEASE_NAMESPACE, SchedulerApp } from "./app.js";
 import { DEFAULT_SCHEDULER_NAME } from "./scheduler.js";
 
-interface Flags {
+interface Flags extends LeaderElectionFlags {
   kubeconfig?: string;
-  leaderElect: boolean;
-  leaderElectResourceNamespace: string;
-  leaderElectResourceName: string;
-  /** Durations in milliseconds. */
-  leaderElectLeaseDuration: number;
-  leaderElectRenewDeadline: number;
-  leaderElectRetryPeriod: number;
   schedulerName: string;
   bindAddress: string;
   securePort: number;
@@ -31,53 +29,34 @@ interface Flags {
 }
 
 function program() {
-  // Leader-election periods: 0 or less would spin (or never renew).
-  const duration = (ms: number, shown: string) => ({
-    default: ms,
-    defaultDescription: shown,
-    parse: positiveDurationArg,
-  });
-  return (
-    componentCommand(
-      "kubeling-scheduler",
-      "Assigns pending pods to nodes: filter, score, assume, bind (as kube-scheduler).",
-      "KUBELING_SCHEDULER_",
+  const cmd = componentCommand(
+    "kubeling-scheduler",
+    "Assigns pending pods to nodes: filter, score, assume, bind (as kube-scheduler).",
+    "KUBELING_SCHEDULER_",
+  )
+    // No env: KUBECONFIG is read as kubectl reads it (a list of paths, the first that exists).
+    .addOption(
+      flag("--kubeconfig <path>", "kubeconfig of the API server (default: $KUBECONFIG, ~/.kube/config)", {
+        env: false,
+      }),
+    );
+  addLeaderElectionFlags(cmd, { namespace: LEASE_NAMESPACE, name: LEASE_NAME, what: "scheduling" });
+  return cmd
+    .addOption(
+      flag("--scheduler-name <name>", "schedule pods whose spec.schedulerName is this", {
+        default: DEFAULT_SCHEDULER_NAME,
+      }),
     )
-      // No env: KUBECONFIG is read as kubectl reads it (a list of paths, the first that exists).
-      .addOption(
-        flag("--kubeconfig <path>", "kubeconfig of the API server (default: $KUBECONFIG, ~/.kube/config)", {
-          env: false,
-        }),
-      )
-      .addOption(
-        flag("--leader-elect [bool]", "elect a leader on a Lease before scheduling (true|false)", {
-          default: true,
-          parse: boolArg,
-        }),
-      )
-      .addOption(
-        flag("--leader-elect-resource-namespace <ns>", "namespace of the leader Lease", { default: LEASE_NAMESPACE }),
-      )
-      .addOption(flag("--leader-elect-resource-name <name>", "name of the leader Lease", { default: LEASE_NAME }))
-      .addOption(flag("--leader-elect-lease-duration <dur>", "lease duration", duration(15_000, "15s")))
-      .addOption(flag("--leader-elect-renew-deadline <dur>", "renew deadline", duration(10_000, "10s")))
-      .addOption(flag("--leader-elect-retry-period <dur>", "retry period", duration(2_000, "2s")))
-      .addOption(
-        flag("--scheduler-name <name>", "schedule pods whose spec.schedulerName is this", {
-          default: DEFAULT_SCHEDULER_NAME,
-        }),
-      )
-      .addOption(flag("--bind-address <ip>", "address for /healthz, /readyz and /metrics", { default: "0.0.0.0" }))
-      .addOption(
-        flag("--secure-port <port>", "port for /healthz, /readyz and /metrics (plain HTTP here; 0 = any)", {
-          default: 10259,
-          parse: portArg,
-        }),
-      )
-      .addOption(flag("--port <port>", "alias of --secure-port", { env: false, parse: portArg }))
-      .addOption(flag("--log-level <level>", "pino level", { env: "LOG_LEVEL", default: "info" }))
-      .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_FORMAT=json.\n")
-  );
+    .addOption(flag("--bind-address <ip>", "address for /healthz, /readyz and /metrics", { default: "0.0.0.0" }))
+    .addOption(
+      flag("--secure-port <port>", "port for /healthz, /readyz and /metrics (plain HTTP here; 0 = any)", {
+        default: 10259,
+        parse: portArg,
+      }),
+    )
+    .addOption(flag("--port <port>", "alias of --secure-port", { env: false, parse: portArg }))
+    .addOption(flag("--log-level <level>", "pino level", { env: "LOG_LEVEL", default: "info" }))
+    .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_FORMAT=json.\n");
 }
 
 async function main(): Promise<void> {
@@ -89,12 +68,7 @@ async function main(): Promise<void> {
   const app = new SchedulerApp({
     client,
     schedulerName: f.schedulerName,
-    leaderElect: f.leaderElect,
-    leaseNamespace: f.leaderElectResourceNamespace,
-    leaseName: f.leaderElectResourceName,
-    leaseDurationSeconds: f.leaderElectLeaseDuration / 1000,
-    renewDeadlineSeconds: f.leaderElectRenewDeadline / 1000,
-    retryPeriodSeconds: f.leaderElectRetryPeriod / 1000,
+    ...leaderElectionConfig(f),
     registry,
     log,
   });
