@@ -2,10 +2,12 @@
 // cmd/kube-controller-manager/app's NewControllerDescriptors), and the parsing of --controllers.
 
 import type { ControllerInit } from "./controller.js";
+import { newNamespaceController } from "./namespace/namespace-controller.js";
 import { newReplicaSetController } from "./replicaset/replica-set.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
+  namespace: newNamespaceController,
   replicaset: newReplicaSetController,
   serviceaccount: newServiceAccountsController,
 };
