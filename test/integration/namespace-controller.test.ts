@@ -9,15 +9,10 @@ import { after, before, describe, test } from "node:test";
 import { isNotFound, isStatusError } from "#pkg/api/errors.js";
 import { CONFIGMAPS, NAMESPACES, PODS, type ResourceInfo, SECRETS, SERVICES } from "#pkg/api/resources.js";
 import type { Namespace } from "#pkg/api/types/index.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
 import type { ApiClient } from "#pkg/client/client.js";
-import { EventRecorder } from "#pkg/controller/events.js";
-import { realClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import type { ControllerContext } from "../../controller-manager/controller.js";
 import { NamespaceController } from "../../controller-manager/namespace/namespace-controller.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { type RunningController, runController } from "../harness/controllers.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "doomed";
@@ -39,8 +34,7 @@ function condition(ns: Namespace, type: string) {
 
 describe("namespace controller against a real API server", () => {
   let server: TestApiServer | undefined;
-  const ac = new AbortController();
-  let done: Promise<void> | undefined;
+  let running: RunningController<NamespaceController> | undefined;
   const client = (): ApiClient => {
     if (!server) throw new Error("API server not started");
     return server.client;
@@ -48,23 +42,10 @@ describe("namespace controller against a real API server", () => {
 
   before(async () => {
     server = await startApiServer();
-    const c = server.client;
-    const informers = new InformerFactory(c, { log: silentLogger });
-    const ctx: ControllerContext = {
-      client: c,
-      informers,
-      recorder: (component) => new EventRecorder(c, { component, log: silentLogger }),
-      metrics: newRegistry(),
-      log: silentLogger,
-      clock: realClock,
-    };
-    const controller = new NamespaceController(ctx);
-    informers.start(ac.signal);
-    done = controller.run(ac.signal, 2);
+    running = runController(server, (ctx) => new NamespaceController(ctx));
   });
   after(async () => {
-    ac.abort();
-    await done;
+    await running?.stop();
     await server?.stop();
   });
 

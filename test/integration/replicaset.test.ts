@@ -7,15 +7,10 @@ import { after, before, describe, test } from "node:test";
 import { EVENTS, PODS, REPLICASETS } from "#pkg/api/resources.js";
 import type { ReplicaSet } from "#pkg/api/types/apps.js";
 import type { Event, Pod } from "#pkg/api/types/core.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
 import type { ApiClient } from "#pkg/client/client.js";
-import { EventRecorder } from "#pkg/controller/events.js";
-import { realClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import type { ControllerContext } from "../../controller-manager/controller.js";
 import { ReplicaSetController } from "../../controller-manager/replicaset/replica-set.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { type RunningController, runController } from "../harness/controllers.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
@@ -64,8 +59,7 @@ async function waitStatus(client: ApiClient, name: string, ok: (rs: ReplicaSet) 
 
 describe("replicaset controller against a real API server", () => {
   let server: TestApiServer | undefined;
-  const ac = new AbortController();
-  let done: Promise<void> | undefined;
+  let running: RunningController<ReplicaSetController> | undefined;
   const client = () => {
     if (!server) throw new Error("API server not started");
     return server.client;
@@ -73,23 +67,10 @@ describe("replicaset controller against a real API server", () => {
 
   before(async () => {
     server = await startApiServer();
-    const c = server.client;
-    const informers = new InformerFactory(c, { log: silentLogger });
-    const ctx: ControllerContext = {
-      client: c,
-      informers,
-      recorder: (component) => new EventRecorder(c, { component, log: silentLogger }),
-      metrics: newRegistry(),
-      log: silentLogger,
-      clock: realClock,
-    };
-    const controller = new ReplicaSetController(ctx);
-    informers.start(ac.signal);
-    done = controller.run(ac.signal, 2);
+    running = runController(server, (ctx) => new ReplicaSetController(ctx));
   });
   after(async () => {
-    ac.abort();
-    await done;
+    await running?.stop();
     await server?.stop();
   });
 
@@ -125,8 +106,17 @@ describe("replicaset controller against a real API server", () => {
     await waitCount(c, "web", 1);
     const down = await waitStatus(c, "web", (x) => x.status?.replicas === 1);
     assert.equal(down.status?.observedGeneration, down.metadata.generation);
-    // Never more than asked for: no double creates on the way.
-    await new Promise((r) => setTimeout(r, 500));
+    // Never more than asked for: no double creates on the way. Once the controller has settled
+    // (nothing queued or syncing, every create and delete it made observed), count again.
+    await waitFor(
+      () => {
+        const ctl = running?.controller;
+        return (
+          ctl && ctl.queue.length === 0 && ctl.queue.processingCount === 0 && ctl.expectations.satisfied(`${NS}/web`)
+        );
+      },
+      { message: "the replicaset controller to settle" },
+    );
     assert.equal((await podsOf(c, "web")).length, 1);
 
     // Events are written in the background: wait for both kinds.
