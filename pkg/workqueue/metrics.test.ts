@@ -40,6 +40,29 @@ describe("workqueue metrics", () => {
     assert.equal(await value(registry, 'workqueue_retries_total{name="rs"}'), 1, "not after shutdown");
   });
 
+  test("unfinished work and the longest running processor, read from the keys in progress", async () => {
+    const registry = newRegistry({ processMetrics: false });
+    const clock = new FakeClock();
+    const q = new WorkQueue({
+      name: "w",
+      clock,
+      metricsProvider: new PrometheusWorkQueueMetricsProvider(registry, clock),
+    });
+    assert.equal(await value(registry, 'workqueue_unfinished_work_seconds{name="w"}'), 0);
+    q.add("a");
+    q.add("b");
+    await q.get();
+    clock.step(3_000);
+    await q.get();
+    clock.step(1_000);
+    assert.equal(await value(registry, 'workqueue_unfinished_work_seconds{name="w"}'), 5, "4 s of a + 1 s of b");
+    assert.equal(await value(registry, 'workqueue_longest_running_processor_seconds{name="w"}'), 4);
+    q.done("a");
+    q.done("b");
+    assert.equal(await value(registry, 'workqueue_unfinished_work_seconds{name="w"}'), 0);
+    assert.equal(await value(registry, 'workqueue_longest_running_processor_seconds{name="w"}'), 0);
+  });
+
   test("a re-add while processing counts once in depth until handed out again", async () => {
     const registry = newRegistry({ processMetrics: false });
     const q = new WorkQueue({

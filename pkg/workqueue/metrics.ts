@@ -1,11 +1,14 @@
 // Workqueue metrics under client-go's names (workqueue/metrics.go), labelled name="<queue>":
 // workqueue_depth, workqueue_adds_total, workqueue_retries_total, workqueue_queue_duration_seconds
-// (add → get) and workqueue_work_duration_seconds (get → done). A queue reports them only when it
+// (add → get), workqueue_work_duration_seconds (get → done), and, read at each scrape from the
+// keys being processed, workqueue_unfinished_work_seconds (their summed age: grows while a worker is
+// stuck) and workqueue_longest_running_processor_seconds (the oldest one). A queue reports them only when it
 // has a name and a provider: its own (WorkQueueOptions.metricsProvider) or the process-wide one
 // set with setWorkQueueMetricsProvider (upstream's workqueue.SetProvider), so controllers need
 // not pass the registry to every queue they make.
 
-import { Counter, Gauge, Histogram, type Registry } from "#pkg/runtime/metrics.js";
+import { type Clock, realClock } from "#pkg/runtime/clock.js";
+import { Counter, Gauge, gaugeFunc, Histogram, type Registry } from "#pkg/runtime/metrics.js";
 
 /** What a queue reports; times are the queue's clock in milliseconds. */
 export interface WorkQueueMetrics {
@@ -33,8 +36,11 @@ export class PrometheusWorkQueueMetricsProvider implements WorkQueueMetricsProvi
   readonly #retries: Counter<"name">;
   readonly #queueDuration: Histogram<"name">;
   readonly #workDuration: Histogram<"name">;
+  /** Per queue name: key → when a worker got it, in the queues' clock. */
+  readonly #processing = new Map<string, Map<string, number>>();
 
-  constructor(registry: Registry) {
+  /** clock: the one the queues use (their times are compared with its now() at scrape). */
+  constructor(registry: Registry, clock: Clock = realClock) {
     const registers = [registry];
     const labelNames = ["name"] as const;
     this.#depth = new Gauge({ name: "workqueue_depth", help: "Current depth of workqueue", labelNames, registers });
@@ -64,6 +70,34 @@ export class PrometheusWorkQueueMetricsProvider implements WorkQueueMetricsProvi
       buckets: DURATION_BUCKETS,
       registers,
     });
+    const processing = this.#processing;
+    const inProgress = (sum: (starts: Iterable<number>, now: number) => number) =>
+      function* () {
+        const now = clock.now();
+        for (const [name, starts] of processing) yield [{ name }, sum(starts.values(), now)] as const;
+      };
+    gaugeFunc({
+      name: "workqueue_unfinished_work_seconds",
+      help: "How many seconds of work has done that is in progress and hasn't been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.",
+      labelNames,
+      registry,
+      read: inProgress((starts, now) => {
+        let total = 0;
+        for (const t of starts) total += (now - t) / 1000;
+        return total;
+      }),
+    });
+    gaugeFunc({
+      name: "workqueue_longest_running_processor_seconds",
+      help: "How many seconds has the longest running processor for workqueue been running.",
+      labelNames,
+      registry,
+      read: inProgress((starts, now) => {
+        let oldest = now;
+        for (const t of starts) oldest = Math.min(oldest, t);
+        return (now - oldest) / 1000;
+      }),
+    });
   }
 
   newMetrics(name: string): WorkQueueMetrics {
@@ -78,7 +112,8 @@ export class PrometheusWorkQueueMetricsProvider implements WorkQueueMetricsProvi
     adds.inc(0);
     retries.inc(0);
     const addTimes = new Map<string, number>();
-    const startTimes = new Map<string, number>();
+    const startTimes = this.#processing.get(name) ?? new Map<string, number>();
+    this.#processing.set(name, startTimes);
     return {
       add(key, now) {
         adds.inc();
