@@ -13,6 +13,7 @@ describe("OpenAPI v3", () => {
       "apis/apps/v1",
       "apis/batch/v1",
       "apis/coordination.k8s.io/v1",
+      "apis/policy/v1",
     ]);
     assert.match(index.paths["apis/apps/v1"]!.serverRelativeURL, /^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);
   });

@@ -88,6 +88,9 @@ function notFoundStatus(): StatusError {
 }
 
 function sendStatus(reply: FastifyReply, err: StatusError): FastifyReply {
+  // Upstream ErrorNegotiated: a suggested delay becomes Retry-After on the codes that may carry it.
+  const delay = err.details?.retryAfterSeconds ?? 0;
+  if (delay > 0 && [429, 500, 503, 504].includes(err.code)) reply.header("retry-after", String(delay));
   // A Buffer keeps the Content-Type exactly as set (Fastify rewrites it for string payloads).
   return reply
     .code(err.code)

@@ -188,6 +188,22 @@ const examples: KubeObject[] = [
     metadata: { name: "node-1", namespace: "kube-node-lease" },
     spec: { holderIdentity: "node-1", leaseDurationSeconds: 40, renewTime: "2024-05-01T11:59:59.123456Z" },
   },
+  {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: "zk-pdb", namespace: "default" },
+    spec: { minAvailable: 2, selector: { matchLabels: { app: "zookeeper" } } },
+  },
+  {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: "web-pdb", namespace: "default" },
+    spec: {
+      maxUnavailable: "25%",
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+      selector: { matchExpressions: [{ key: "app", operator: "In", values: ["web"] }] },
+    },
+  },
 ];
 
 test("documentation-style manifests are accepted as they are", () => {

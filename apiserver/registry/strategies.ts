@@ -23,6 +23,7 @@ import { podStrategy } from "./core/pod/strategy.js";
 import { secretStrategy } from "./core/secret/strategy.js";
 import { serviceStrategy } from "./core/service/strategy.js";
 import { serviceAccountStrategy } from "./core/serviceaccount/strategy.js";
+import { podDisruptionBudgetStrategy } from "./policy/poddisruptionbudget/strategy.js";
 import type { Strategy } from "./strategy.js";
 
 export { formatAge } from "#pkg/api/duration.js";
@@ -56,10 +57,15 @@ const COORDINATION_STRATEGIES: Record<string, Factory> = {
   leases: leaseStrategy as Factory,
 };
 
+const POLICY_STRATEGIES: Record<string, Factory> = {
+  poddisruptionbudgets: podDisruptionBudgetStrategy as Factory,
+};
+
 const byGroup: Record<string, Record<string, Factory>> = {
   "": { pods: podStrategy as Factory, ...CORE_STRATEGIES },
   apps: APPS_STRATEGIES,
   batch: BATCH_STRATEGIES,
+  policy: POLICY_STRATEGIES,
   "coordination.k8s.io": COORDINATION_STRATEGIES,
 };
 

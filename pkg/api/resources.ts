@@ -16,6 +16,7 @@ import type {
   Namespace,
   Node,
   Pod,
+  PodDisruptionBudget,
   ReplicaSet,
   Secret,
   Service,
@@ -173,6 +174,12 @@ export const CRONJOBS = typed<CronJob>(
     subresources: [statusSub("batch", "v1", "CronJob")],
   }),
 );
+export const PODDISRUPTIONBUDGETS = typed<PodDisruptionBudget>(
+  resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", {
+    shortNames: ["pdb"],
+    subresources: [statusSub("policy", "v1", "PodDisruptionBudget")],
+  }),
+);
 export const LEASES = typed<Lease>(resource("coordination.k8s.io", "v1", "Lease", "leases"));
 
 /** Built-in resources, in discovery order (kubectl's `get all` follows this order). */
@@ -192,6 +199,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   DAEMONSETS,
   JOBS,
   CRONJOBS,
+  PODDISRUPTIONBUDGETS,
   LEASES,
 ];
 

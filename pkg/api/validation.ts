@@ -353,3 +353,58 @@ export const ENV_VAR_NAME_ERROR = regexError(
 export function envVarNameErrors(name: string): string[] {
   return ENV_VAR_RE.test(name) ? [] : [ENV_VAR_NAME_ERROR];
 }
+
+// ---------------------------------------------------------------- metav1.Condition lists
+
+const CONDITION_REASON_FMT = "[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?";
+const CONDITION_REASON_RE = new RegExp(`^${CONDITION_REASON_FMT}$`);
+const CONDITION_REASON_ERROR = regexError(
+  "a condition reason must start with alphabetic character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an alphanumeric character or '_'",
+  CONDITION_REASON_FMT,
+  "my_name",
+  "MY_NAME",
+  "MyName",
+  "ReasonA,ReasonB",
+  "ReasonA:ReasonB",
+);
+const CONDITION_STATUSES = ["False", "True", "Unknown"];
+
+interface ConditionLike {
+  type?: string;
+  status?: string;
+  observedGeneration?: number | undefined;
+  lastTransitionTime?: string | undefined;
+  reason?: string | undefined;
+  message?: string | undefined;
+}
+
+/** upstream metav1validation.ValidateConditions: each condition well-formed, types unique. */
+export function validateConditions(conditions: readonly ConditionLike[] | undefined, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  (conditions ?? []).forEach((c, i) => {
+    const p = `${path}[${i}]`;
+    const type = c.type ?? "";
+    for (const m of qualifiedNameErrors(type)) errs.push(fieldInvalid(`${p}.type`, type, m));
+    if (seen.has(type)) errs.push(fieldDuplicate(`${p}.type`, type));
+    seen.add(type);
+    if (!CONDITION_STATUSES.includes(c.status ?? "")) {
+      errs.push({
+        field: `${p}.status`,
+        type: "FieldValueNotSupported",
+        message: `Unsupported value: ${JSON.stringify(c.status ?? "")}: supported values: ${CONDITION_STATUSES.map((s) => `"${s}"`).join(", ")}`,
+      });
+    }
+    if (c.observedGeneration !== undefined && c.observedGeneration < 0)
+      errs.push(fieldInvalid(`${p}.observedGeneration`, c.observedGeneration, "must be greater than or equal to zero"));
+    if (!c.lastTransitionTime) errs.push(fieldRequired(`${p}.lastTransitionTime`, "must be set"));
+    const reason = c.reason ?? "";
+    if (reason === "") errs.push(fieldRequired(`${p}.reason`, "must be set"));
+    else {
+      if (!CONDITION_REASON_RE.test(reason)) errs.push(fieldInvalid(`${p}.reason`, reason, CONDITION_REASON_ERROR));
+      if (reason.length > 1024) errs.push(fieldTooLong(`${p}.reason`, 1024));
+    }
+    if ((c.message ?? "").length > 32768) errs.push(fieldTooLong(`${p}.message`, 32768));
+  });
+  return errs;
+}

@@ -5,4 +5,5 @@ export * from "./batch.js";
 export * from "./coordination.js";
 export * from "./core.js";
 export * from "./meta.js";
+export * from "./policy.js";
 export * from "./schemas.js";

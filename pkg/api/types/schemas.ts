@@ -17,6 +17,7 @@ import {
   ServiceAccountSchema,
   ServiceSchema,
 } from "./core.js";
+import { PodDisruptionBudgetSchema } from "./policy.js";
 
 export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "v1/Pod": PodSchema,
@@ -35,6 +36,7 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "apps/v1/DaemonSet": DaemonSetSchema,
   "batch/v1/Job": JobSchema,
   "batch/v1/CronJob": CronJobSchema,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudgetSchema,
   "coordination.k8s.io/v1/Lease": LeaseSchema,
 };
 
