@@ -102,9 +102,16 @@ test("query parameters", () => {
     gracePeriodSeconds: 0,
     propagationPolicy: "Foreground",
   });
+  // Upstream's ValidateDeleteOptions: 422 Invalid.
   assert.equal(
     code(() => deleteOptions({ propagationPolicy: "Sideways" }, {})),
-    400,
+    422,
+  );
+  assert.deepEqual(deleteOptions({ orphanDependents: false }, {}), { orphanDependents: false });
+  assert.deepEqual(deleteOptions(undefined, { orphanDependents: "true" }), { orphanDependents: true });
+  assert.equal(
+    code(() => deleteOptions({ orphanDependents: true, propagationPolicy: "Orphan" }, {})),
+    422,
   );
   assert.equal(
     code(() => deleteOptions([], {})),

@@ -2,7 +2,7 @@
 // a 400 BadRequest, never a 500). Fastify's querystring parser already turns "+" into a space,
 // which is how kubectl encodes label selectors.
 
-import { badRequest } from "#pkg/api/errors.js";
+import { badRequest, type FieldError, fieldInvalid, fieldNotSupported, invalid } from "#pkg/api/errors.js";
 import type { DeleteOptions, ListOptions, PropagationPolicy } from "#pkg/api/meta.js";
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -93,7 +93,8 @@ const POLICIES: readonly PropagationPolicy[] = ["Orphan", "Background", "Foregro
 
 /**
  * deleteOptions merges a DeleteOptions body (kubectl sends {"propagationPolicy":"Background"})
- * with the query form (gracePeriodSeconds=, propagationPolicy=, orphanDependents=).
+ * with the query form (gracePeriodSeconds=, propagationPolicy=, orphanDependents=), then checks it
+ * as upstream's ValidateDeleteOptions does (422 on a bad policy, or on orphanDependents with one).
  */
 export function deleteOptions(body: unknown, q: Query): DeleteOptions {
   const o: DeleteOptions = {};
@@ -114,7 +115,10 @@ export function deleteOptions(body: unknown, q: Query): DeleteOptions {
     if (b.propagationPolicy !== undefined && b.propagationPolicy !== null) {
       o.propagationPolicy = b.propagationPolicy as PropagationPolicy;
     }
-    if (b.orphanDependents === true && o.propagationPolicy === undefined) o.propagationPolicy = "Orphan";
+    if (b.orphanDependents !== undefined && b.orphanDependents !== null) {
+      if (typeof b.orphanDependents !== "boolean") throw badRequest("DeleteOptions.orphanDependents must be a boolean");
+      o.orphanDependents = b.orphanDependents;
+    }
     if (b.preconditions && typeof b.preconditions === "object") {
       o.preconditions = b.preconditions as NonNullable<DeleteOptions["preconditions"]>;
     }
@@ -124,12 +128,24 @@ export function deleteOptions(body: unknown, q: Query): DeleteOptions {
   if (grace !== undefined) o.gracePeriodSeconds = grace;
   const pp = one(q, "propagationPolicy");
   if (pp) o.propagationPolicy = pp as PropagationPolicy;
-  if (bool(q, "orphanDependents") === true && o.propagationPolicy === undefined) o.propagationPolicy = "Orphan";
-  if (o.propagationPolicy !== undefined && !POLICIES.includes(o.propagationPolicy)) {
-    throw badRequest(
-      `propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
+  const orphan = bool(q, "orphanDependents");
+  if (orphan !== undefined) o.orphanDependents = orphan;
+  const errs: FieldError[] = [];
+  if (o.orphanDependents !== undefined && o.propagationPolicy !== undefined) {
+    errs.push(
+      fieldInvalid(
+        "propagationPolicy",
+        o.propagationPolicy,
+        "orphanDependents and deletionPropagation cannot be both set",
+      ),
     );
   }
+  if (o.propagationPolicy !== undefined && !POLICIES.includes(o.propagationPolicy)) {
+    errs.push(
+      fieldNotSupported("propagationPolicy", o.propagationPolicy, ["Foreground", "Background", "Orphan", "nil"]),
+    );
+  }
+  if (errs.length > 0) throw invalid("DeleteOptions", "meta.k8s.io", "", errs);
   if (o.dryRun?.some((v) => v !== "All")) {
     throw badRequest(`Invalid dryRun value: supported values: "All"`);
   }

@@ -89,6 +89,7 @@ type StrategyHooks<T extends KubeObject> = Pick<
   | "allowCreateOnUpdate"
   | "prepareForFinalizeUpdate"
   | "gracePeriodSeconds"
+  | "defaultGarbageCollectionPolicy"
   | "beforeDelete"
   | "decideDelete"
   | "shouldDeleteDuringUpdate"

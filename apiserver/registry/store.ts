@@ -53,7 +53,7 @@ import {
 import type { ResourceCache, WatchCache } from "../storage/watch-cache.js";
 import { admitCreateInNamespace } from "./core/namespace/lifecycle.js";
 import { checkObject, type ExpectedObject } from "./object-checks.js";
-import type { Strategy } from "./strategy.js";
+import type { GarbageCollectionPolicy, Strategy } from "./strategy.js";
 
 export interface RequestContext {
   user?: string;
@@ -729,26 +729,12 @@ export class Store {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.rev}`,
       );
 
-    const finalizers = [...(old.metadata.finalizers ?? [])];
-    const policy = opts.propagationPolicy;
-    const addFinalizer = (f: string) => {
-      if (!finalizers.includes(f)) finalizers.push(f);
-    };
-    const dropFinalizer = (f: string) => {
-      const i = finalizers.indexOf(f);
-      if (i >= 0) finalizers.splice(i, 1);
-    };
-    if (policy === "Orphan") {
-      addFinalizer(FINALIZER_ORPHAN);
-      dropFinalizer(FINALIZER_FOREGROUND);
-    } else if (policy === "Foreground") {
-      addFinalizer(FINALIZER_FOREGROUND);
-      dropFinalizer(FINALIZER_ORPHAN);
-    } else if (policy === "Background") {
-      dropFinalizer(FINALIZER_ORPHAN);
-      dropFinalizer(FINALIZER_FOREGROUND);
-    }
-    const finalizersChanged = finalizers.join("\u0000") !== (old.metadata.finalizers ?? []).join("\u0000");
+    const finalizers = deletionFinalizers(
+      old.metadata.finalizers ?? [],
+      opts,
+      this.strategy.defaultGarbageCollectionPolicy ?? "DeleteDependents",
+    );
+    const finalizersChanged = !sameSet(finalizers, old.metadata.finalizers ?? []);
 
     const own = this.strategy.decideDelete?.(old, finalizers);
     if (own !== undefined) return own;
@@ -760,7 +746,9 @@ export class Store {
       // Already being deleted: a shorter grace period may be requested (the kubelet sends 0).
       const current = old.metadata.deletionGracePeriodSeconds ?? 0;
       const shorter = opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < current;
-      if (!shorter && !finalizersChanged) return NO_CHANGE;
+      // upstream BeforeDelete's pendingGraceful: while a grace period runs, a delete that does not
+      // shorten it changes nothing, finalizers included.
+      if (!shorter && (!finalizersChanged || current > 0)) return NO_CHANGE;
       const newGrace = shorter ? (opts.gracePeriodSeconds as number) : current;
       if (newGrace === 0 && finalizers.length === 0) return DELETE;
       const next = clone(old);
@@ -852,4 +840,51 @@ export class Store {
     }
     return this.supportedFields;
   }
+}
+
+/**
+ * The finalizers an object has after a delete with opts (upstream
+ * deletionFinalizersForGarbageCollection with shouldOrphanDependents / shouldDeleteDependents):
+ * both garbage-collector finalizers are taken off, then `orphan` is added back when the request
+ * (orphanDependents, or propagationPolicy Orphan), else the object's own finalizers, else the
+ * kind's default say so, and `foregroundDeletion` when the request or the object's finalizers say
+ * Foreground. Kinds whose policy is Unsupported keep their finalizers as they are.
+ */
+export function deletionFinalizers(
+  current: readonly string[],
+  opts: Pick<DeleteOptions, "orphanDependents" | "propagationPolicy">,
+  defaultPolicy: GarbageCollectionPolicy,
+): string[] {
+  if (defaultPolicy === "Unsupported") return [...current];
+  const fromObject = (): "orphan" | "foreground" | undefined => {
+    for (const f of current) {
+      if (f === FINALIZER_ORPHAN) return "orphan";
+      if (f === FINALIZER_FOREGROUND) return "foreground";
+    }
+    return undefined;
+  };
+  let orphan: boolean;
+  let foreground: boolean;
+  if (opts.orphanDependents !== undefined) {
+    orphan = opts.orphanDependents;
+    foreground = false;
+  } else if (opts.propagationPolicy !== undefined) {
+    orphan = opts.propagationPolicy === "Orphan";
+    foreground = opts.propagationPolicy === "Foreground";
+  } else {
+    const own = fromObject();
+    orphan = own === "orphan" || (own === undefined && defaultPolicy === "OrphanDependents");
+    foreground = own === "foreground";
+  }
+  const next = current.filter((f) => f !== FINALIZER_ORPHAN && f !== FINALIZER_FOREGROUND);
+  if (orphan) next.push(FINALIZER_ORPHAN);
+  if (foreground) next.push(FINALIZER_FOREGROUND);
+  // An unchanged set keeps its order (upstream returns the object's own list).
+  return sameSet(next, current) ? [...current] : next;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  return sa.size === sb.size && [...sa].every((x) => sb.has(x));
 }

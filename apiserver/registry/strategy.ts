@@ -9,6 +9,9 @@ import type { TableColumnDefinition } from "#pkg/api/table.js";
 import type { NameValidator } from "#pkg/api/validation.js";
 import type { DELETE, NO_CHANGE } from "../storage/interfaces.js";
 
+/** upstream rest.GarbageCollectionPolicy. */
+export type GarbageCollectionPolicy = "DeleteDependents" | "OrphanDependents" | "Unsupported";
+
 export interface Strategy<T extends KubeObject = KubeObject> {
   readonly resource: ResourceInfo;
 
@@ -53,6 +56,14 @@ export interface Strategy<T extends KubeObject = KubeObject> {
    * kubelet) before the object goes; 0 or absent: at once.
    */
   gracePeriodSeconds?(obj: T, opts: DeleteOptions): number;
+
+  /**
+   * upstream GarbageCollectionDeleteStrategy.DefaultGarbageCollectionPolicy: what a delete without
+   * a propagation policy does to dependents. Default "DeleteDependents" (background, as apps/v1);
+   * "OrphanDependents" adds the orphan finalizer by default; "Unsupported" (events) never gets
+   * the garbage collector's finalizers.
+   */
+  readonly defaultGarbageCollectionPolicy?: GarbageCollectionPolicy | undefined;
 
   /** Refuses a delete before anything is read (throws), e.g. the immortal namespaces. */
   beforeDelete?(name: string): void;

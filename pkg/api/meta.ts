@@ -84,6 +84,8 @@ export type PropagationPolicy = "Orphan" | "Background" | "Foreground";
 export interface DeleteOptions extends TypeMeta {
   gracePeriodSeconds?: number;
   propagationPolicy?: PropagationPolicy;
+  /** Deprecated (upstream still honours it): true orphans, false deletes dependents; not with propagationPolicy. */
+  orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: string[];
 }

@@ -3,7 +3,7 @@
 // Messages match upstream's text so kubectl users see familiar errors.
 
 import { type FieldError, fieldForbidden, fieldInvalid, fieldRequired } from "./errors.js";
-import type { ObjectMeta } from "./meta.js";
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, type ObjectMeta } from "./meta.js";
 import { isValidQuantity, parseQuantityExact, QUANTITY_FORMAT_MESSAGE } from "./quantity.js";
 
 // ---------------------------------------------------------------- message helpers
@@ -256,6 +256,16 @@ export function validateObjectMeta(
   meta.finalizers?.forEach((f, i) => {
     for (const msg of qualifiedNameErrors(f)) errs.push(fieldInvalid(`${path}.finalizers[${i}]`, f, msg));
   });
+  // upstream ValidateFinalizers: orphaning and foreground deletion exclude each other.
+  if (meta.finalizers?.includes(FINALIZER_ORPHAN) && meta.finalizers.includes(FINALIZER_FOREGROUND)) {
+    errs.push(
+      fieldInvalid(
+        `${path}.finalizers`,
+        meta.finalizers,
+        `finalizer ${FINALIZER_ORPHAN} and ${FINALIZER_FOREGROUND} cannot be both set`,
+      ),
+    );
+  }
   return errs;
 }
 
@@ -270,6 +280,19 @@ export function validateObjectMetaUpdate(meta: ObjectMeta, old: ObjectMeta, path
   }
   if ((meta.generation ?? 0) < (old.generation ?? 0)) {
     errs.push(fieldInvalid(`${path}.generation`, meta.generation ?? 0, "must not be decremented"));
+  }
+  // upstream ValidateNoNewFinalizers: once deletion started, finalizers may only go away.
+  if (old.deletionTimestamp !== undefined) {
+    const had = new Set(old.finalizers ?? []);
+    const extra = [...new Set(meta.finalizers ?? [])].filter((f) => !had.has(f)).sort();
+    if (extra.length > 0) {
+      errs.push(
+        fieldForbidden(
+          `${path}.finalizers`,
+          `no new finalizers can be added if the object is being deleted, found new finalizers []string{${extra.map((f) => JSON.stringify(f)).join(", ")}}`,
+        ),
+      );
+    }
   }
   return errs;
 }

@@ -643,6 +643,51 @@ function registryTests(): void {
     assert.deepEqual(fg.object.metadata.finalizers, ["foregroundDeletion"]);
     await cms.create("default", sample(configmaps, "bg"), ctx);
     assert.equal((await cms.delete("default", "bg", { propagationPolicy: "Background" }, ctx)).deleted, true);
+    // The deprecated orphanDependents; a later delete may switch the policy while finalizers remain.
+    await cms.create("default", sample(configmaps, "switch"), ctx);
+    const sw = await cms.delete("default", "switch", { orphanDependents: true }, ctx);
+    assert.deepEqual(sw.object.metadata.finalizers, ["orphan"]);
+    const sw2 = await cms.delete("default", "switch", { propagationPolicy: "Foreground" }, ctx);
+    assert.deepEqual(sw2.object.metadata.finalizers, ["foregroundDeletion"]);
+    assert.equal(sw2.object.metadata.deletionTimestamp, sw.object.metadata.deletionTimestamp);
+    // Once deleting, finalizers may only go away; removing the last one by an update deletes.
+    await assert.rejects(
+      cms.patch("default", "switch", "merge", { metadata: { finalizers: ["foregroundDeletion", "a.io/b"] } }, ctx),
+      (e) => isInvalid(e) && /no new finalizers can be added if the object is being deleted/.test((e as Error).message),
+    );
+    await cms.patch("default", "switch", "merge", { metadata: { finalizers: null } }, ctx);
+    await assert.rejects(cms.get("default", "switch"), isNotFound);
+    // Background on an object waiting for Foreground deletes it at once.
+    await cms.create("default", sample(configmaps, "fg2"), ctx);
+    await cms.delete("default", "fg2", { propagationPolicy: "Foreground" }, ctx);
+    assert.equal((await cms.delete("default", "fg2", { propagationPolicy: "Background" }, ctx)).deleted, true);
+    // The two garbage-collector finalizers exclude each other.
+    const both = sample(configmaps, "both");
+    both.metadata.finalizers = ["orphan", "foregroundDeletion"];
+    await assert.rejects(cms.create("default", both, ctx), isInvalid);
+    // Events never get them (upstream: DefaultGarbageCollectionPolicy Unsupported).
+    const evs = reg.store(R("events"));
+    await evs.create("default", sample(R("events"), "ev"), ctx);
+    assert.equal((await evs.delete("default", "ev", { propagationPolicy: "Foreground" }, ctx)).deleted, true);
+    // A pod in its grace period keeps its finalizers as they are (upstream: pendingGraceful).
+    const pod = sample(pods, "graceful");
+    await store.create("default", pod, ctx);
+    await store.bind(
+      "default",
+      "graceful",
+      { apiVersion: "v1", kind: "Binding", metadata: { name: "graceful" }, target: { name: "n1" } } as KubeObject,
+      ctx,
+    );
+    const g1 = await store.delete("default", "graceful", { propagationPolicy: "Foreground" }, ctx);
+    assert.deepEqual(g1.object.metadata.finalizers, ["foregroundDeletion"]);
+    const g2 = await store.delete("default", "graceful", { propagationPolicy: "Orphan" }, ctx);
+    assert.deepEqual(g2.object.metadata.finalizers, ["foregroundDeletion"]);
+    // The kubelet's grace 0 leaves it to the finalizer; removing that deletes it.
+    const g3 = await store.delete("default", "graceful", { gracePeriodSeconds: 0 }, ctx);
+    assert.equal(g3.deleted, false);
+    assert.equal(g3.object.metadata.deletionGracePeriodSeconds, 0);
+    await store.patch("default", "graceful", "merge", { metadata: { finalizers: null } }, ctx);
+    await assert.rejects(store.get("default", "graceful"), isNotFound);
     // dryRun delete leaves it.
     await cms.create("default", sample(configmaps, "dry"), ctx);
     assert.equal((await cms.delete("default", "dry", {}, { dryRun: true })).deleted, true);

@@ -30,6 +30,8 @@ export function eventStrategy(r: ResourceInfo): Strategy<Event> {
     r,
     {
       allowCreateOnUpdate: true,
+      // Upstream: events never get the garbage collector's finalizers.
+      defaultGarbageCollectionPolicy: "Unsupported",
       validate: validateEvent,
       validateUpdate: validateEvent,
       selectableFields(ev) {
