@@ -109,6 +109,8 @@ function sampleShared(r: ResourceInfo, name: string): KubeObject {
       };
     case "leases":
       return { ...base, spec: { holderIdentity: "me", leaseDurationSeconds: 15 } };
+    case "poddisruptionbudgets":
+      return { ...base, spec: { minAvailable: 1, selector } };
     default:
       throw new Error(`no sample for ${r.resource}`);
   }
