@@ -106,7 +106,7 @@ const auth = { authorization: "Bearer tok" };
 const json = { ...auth, "content-type": "application/json" };
 
 describe("buildServer", () => {
-  test("eviction deletes the pod with the eviction's DeleteOptions", async () => {
+  test("eviction with no budget deletes the pod with the eviction's DeleteOptions", async () => {
     const calls: Call[] = [];
     const app = server(calls);
     const res = await app.inject({
@@ -122,8 +122,12 @@ describe("buildServer", () => {
     });
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(res.json().status, "Success");
-    assert.deepEqual(calls[0]?.method, "delete");
-    assert.deepEqual(calls[0]?.args.slice(0, 3), ["ns1", "p1", { gracePeriodSeconds: 5 }]);
+    // The pod is read, the budgets of its namespace listed (none), then the pod deleted.
+    assert.deepEqual(
+      calls.map((c) => `${c.method} ${c.resource}`),
+      ["get pods", "list poddisruptionbudgets", "delete pods"],
+    );
+    assert.deepEqual(calls[2]?.args.slice(0, 3), ["ns1", "p1", { gracePeriodSeconds: 5 }]);
     await app.close();
   });
 

@@ -7,14 +7,14 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { badRequest, methodNotAllowed, StatusError } from "#pkg/api/errors.js";
 import type { KubeList, KubeObject, ListMeta } from "#pkg/api/meta.js";
-import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
+import { apiVersionOf, PODDISRUPTIONBUDGETS, type ResourceInfo } from "#pkg/api/resources.js";
 import { decodeObject, decodeOptional, decodePatch } from "../http/body.js";
 import { negotiate, tableContentType } from "../http/negotiate.js";
 import type { ApiTarget } from "../http/path.js";
 import { deleteOptions, isWatch, listOptions, type Query, type WriteParams, writeParams } from "../http/query.js";
 import { JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
-import { type Eviction, evictPod } from "../registry/core/pod/eviction.js";
+import { type Eviction, EvictionREST } from "../registry/core/pod/eviction.js";
 import { checkObject, objectOf } from "../registry/object-checks.js";
 import { unknownFields } from "../registry/strategies.js";
 import { parseIncludeObject, type TableOptions, toTable } from "../tables.js";
@@ -120,6 +120,11 @@ function sendListOrTable(req: FastifyRequest, reply: FastifyReply, store: StoreV
 /** makeResourceHandler returns the handler for one resolved resource target. */
 export function makeResourceHandler(deps: ResourceHandlerDeps) {
   const { registry, watches } = deps;
+  let eviction: EvictionREST | undefined;
+  const evictions = (pods: StoreView) => {
+    eviction ??= new EvictionREST({ pods, pdbs: registry.store(PODDISRUPTIONBUDGETS) });
+    return eviction;
+  };
 
   async function get(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget, store: StoreView) {
     const r = t.resource;
@@ -203,7 +208,8 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
           undefined,
         ) as Eviction;
         const options = deleteOptions(ev.deleteOptions ?? undefined, {});
-        return send(reply, 201, await evictPod(store, ns, t.name, ev, options, ctxOf(req, wp)));
+        const result = await evictions(store).create(ns, t.name, ev, options, ctxOf(req, wp));
+        return send(reply, result.code, result);
       }
       default:
         throw methodNotAllowed(

@@ -1,55 +1,19 @@
 // PodDisruptionBudgets end to end against a real API server and etcd: the policy/v1 kind as the
-// real kubectl sees it (discovery, create, get columns, validation).
+// real kubectl sees it (discovery, create, get columns, validation), and pods/eviction honouring
+// a budget's status.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { text } from "node:stream/consumers";
 import { after, before, describe, test } from "node:test";
-import { PODDISRUPTIONBUDGETS } from "#pkg/api/resources.js";
+import { isNotFound, StatusError } from "#pkg/api/errors.js";
+import { PODDISRUPTIONBUDGETS, PODS } from "#pkg/api/resources.js";
+import type { Pod, PodDisruptionBudget } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
 
-const KUBECTL = process.env.KUBECTL ?? "/usr/bin/kubectl";
 let srv: TestApiServer;
-let home: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real kubectl with the server's kubeconfig, a private HOME and discovery cache. */
-function kubectl(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, [`--cache-dir=${join(home, "cache")}`, ...args], {
-      env: { ...process.env, KUBECONFIG: srv.kubeconfigPath, HOME: home },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function ok(args: string[]): Promise<string> {
-  const r = await kubectl(args);
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed:\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
+let kc: Kubectl;
+const ok = (args: string[]) => kc.ok(args);
 
 /** Human table output as rows of cells. */
 function rows(out: string): string[][] {
@@ -60,14 +24,13 @@ function rows(out: string): string[][] {
 }
 
 before(async () => {
-  assert.ok(existsSync(KUBECTL), `kubectl not found at ${KUBECTL}`);
-  home = await mkdtemp(join(tmpdir(), "kubeling-pdb-"));
   srv = await startApiServer();
+  kc = kubectlFor(srv.kubeconfigPath);
 });
 
 after(async () => {
+  kc?.close();
   await srv?.stop();
-  if (home) await rm(home, { recursive: true, force: true });
 });
 
 describe("policy/v1 PodDisruptionBudget", () => {
@@ -108,5 +71,82 @@ describe("policy/v1 PodDisruptionBudget", () => {
       err.message,
       /^PodDisruptionBudget\.policy "both" is invalid: spec: Invalid value: .*: minAvailable and maxUnavailable cannot be both set$/,
     );
+  });
+});
+
+/** A Running, Ready pod of app=<app>: no kubelet runs pods here, so the status is written directly. */
+async function readyPod(name: string, app: string, nodeName?: string): Promise<Pod> {
+  await srv.client.create(PODS, "default", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { app } },
+    spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: "c", image: "busybox" }] },
+  });
+  const cur = await srv.client.get(PODS, "default", name);
+  return srv.client.update(
+    PODS,
+    "default",
+    {
+      ...cur,
+      status: {
+        phase: "Running",
+        conditions: [
+          { type: "Ready", status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
+        ],
+      },
+    },
+    { subresource: "status" },
+  );
+}
+
+function evict(name: string) {
+  return srv.client.create(
+    PODS,
+    "default",
+    { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace: "default" } },
+    { name, subresource: "eviction" },
+  );
+}
+
+describe("pods/eviction", () => {
+  test("spends the budget's allowed disruption, then answers 429 with upstream's message", async () => {
+    await readyPod("ev-1", "ev");
+    await readyPod("ev-2", "ev");
+    await srv.client.create(PODDISRUPTIONBUDGETS, "default", {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "ev" },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: "ev" } } },
+    });
+    // What the disruption controller would write: two healthy of one desired.
+    const cur = await srv.client.get(PODDISRUPTIONBUDGETS, "default", "ev");
+    await srv.client.update(
+      PODDISRUPTIONBUDGETS,
+      "default",
+      {
+        ...cur,
+        status: { observedGeneration: 1, disruptionsAllowed: 1, currentHealthy: 2, desiredHealthy: 1, expectedPods: 2 },
+      },
+      { subresource: "status" },
+    );
+
+    await evict("ev-1");
+    await assert.rejects(srv.client.get(PODS, "default", "ev-1"), (e: unknown) => isNotFound(e));
+    const spent = await srv.client.get<PodDisruptionBudget>(PODDISRUPTIONBUDGETS, "default", "ev");
+    assert.equal(spent.status?.disruptionsAllowed, 0);
+    assert.ok(spent.status?.disruptedPods?.["ev-1"], "the evicted pod is recorded for the controller");
+
+    const res = await srv.client.request("POST", "/api/v1/namespaces/default/pods/ev-2/eviction", {
+      body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "ev-2" } },
+    });
+    assert.equal(res.statusCode, 429);
+    const body = JSON.parse(await text(res.body));
+    assert.equal(body.reason, "TooManyRequests");
+    assert.equal(body.message, "Cannot evict pod as it would violate the pod's disruption budget.");
+    assert.deepEqual(body.details.causes, [
+      { reason: "DisruptionBudget", message: "The disruption budget ev needs 1 healthy pods and has 2 currently" },
+    ]);
+    await assert.rejects(evict("ev-2"), (e: unknown) => e instanceof StatusError && e.code === 429);
+    assert.equal((await srv.client.get(PODS, "default", "ev-2")).metadata.name, "ev-2");
   });
 });
