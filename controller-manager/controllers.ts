@@ -4,11 +4,13 @@
 import type { ControllerInit } from "./controller.js";
 import { newNamespaceController } from "./namespace/namespace-controller.js";
 import { newReplicaSetController } from "./replicaset/replica-set.js";
+import { newReplicationController } from "./replication/replication-controller.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
   namespace: newNamespaceController,
   replicaset: newReplicaSetController,
+  replicationcontroller: newReplicationController,
   serviceaccount: newServiceAccountsController,
 };
 

@@ -7,7 +7,7 @@ import type { ResourceInfo } from "#pkg/api/resources.js";
 import { BindingREST } from "./core/pod/binding.js";
 import type { ServiceAllocator } from "./core/service/allocator.js";
 import { serviceStorageHooks } from "./core/service/storage.js";
-import { ScaleREST } from "./scale.js";
+import { labelSelectorString, ScaleREST, setSelectorString } from "./scale.js";
 import type { StoreDeps } from "./store.js";
 
 export interface RESTStorageDeps {
@@ -30,6 +30,11 @@ const byKind: Record<string, (d: RESTStorageDeps) => KindStorage> = {
 /** The kind-specific parts of r's store. */
 export function restStorageFor(r: ResourceInfo, d: RESTStorageDeps): KindStorage {
   const own = byKind[`${r.group}/${r.resource}`]?.(d) ?? {};
-  if (r.subresources.some((s) => s.name === "scale")) own.scale = (store) => new ScaleREST(store);
+  if (r.subresources.some((s) => s.name === "scale")) {
+    // The one core kind with a scale subresource selects by an equality map, not a LabelSelector.
+    const selectorOf =
+      r.group === "" && r.resource === "replicationcontrollers" ? setSelectorString : labelSelectorString;
+    own.scale = (store) => new ScaleREST(store, selectorOf);
+  }
   return own;
 }

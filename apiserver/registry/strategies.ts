@@ -20,6 +20,7 @@ import { eventStrategy } from "./core/event/strategy.js";
 import { namespaceStrategy } from "./core/namespace/strategy.js";
 import { nodeStrategy } from "./core/node/strategy.js";
 import { podStrategy } from "./core/pod/strategy.js";
+import { replicationControllerStrategy } from "./core/replicationcontroller/strategy.js";
 import { secretStrategy } from "./core/secret/strategy.js";
 import { serviceStrategy } from "./core/service/strategy.js";
 import { serviceAccountStrategy } from "./core/serviceaccount/strategy.js";
@@ -39,6 +40,7 @@ const CORE_STRATEGIES: Record<string, Factory> = {
   secrets: secretStrategy as Factory,
   events: eventStrategy as Factory,
   serviceaccounts: serviceAccountStrategy as Factory,
+  replicationcontrollers: replicationControllerStrategy as Factory,
 };
 
 const APPS_STRATEGIES: Record<string, Factory> = {

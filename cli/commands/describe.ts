@@ -14,6 +14,7 @@ import type {
   Node,
   Pod,
   ReplicaSet,
+  ReplicationController,
   Secret,
   Service,
 } from "#pkg/api/types/index.js";
@@ -23,10 +24,32 @@ import { describeGeneric } from "../describe/generic.js";
 import { describeConfigMap, describeNamespace, describeSecret, describeService } from "../describe/misc.js";
 import { describeNode } from "../describe/node.js";
 import { describePod } from "../describe/pod.js";
-import { describeDeployment, describeReplicaSet, formatSelector } from "../describe/workloads.js";
+import {
+  describeDeployment,
+  describeReplicaSet,
+  describeReplicationController,
+  formatSelector,
+} from "../describe/workloads.js";
 import { PrefixWriter } from "../describe/writer.js";
 import { formatError } from "../errors.js";
+import { labelsString } from "../format.js";
 import { resolveType } from "../resources.js";
+
+/**
+ * The pods a controller owns (kubectl's getPodStatusForController): listed by its selector, kept
+ * when their controller reference is the owner; none when the list fails.
+ */
+async function controlledPods(ctx: CliContext, owner: KubeObject, selector: string): Promise<Pod[]> {
+  if (selector === "<none>") return [];
+  try {
+    const pods = await ctx.client.list(PODS, owner.metadata.namespace, { labelSelector: selector });
+    return pods.items.filter((p) =>
+      p.metadata.ownerReferences?.some((o) => o.controller && o.uid === owner.metadata.uid),
+    );
+  } catch {
+    return [];
+  }
+}
 
 /** The full description of one object, as text. */
 export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: KubeObject): Promise<string> {
@@ -72,16 +95,12 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
     }
     case "apps/replicasets": {
       const rs = obj as ReplicaSet;
-      let pods: Pod[] = [];
-      try {
-        const sel = formatSelector(rs.spec?.selector);
-        pods = (await client.list(PODS, ns, sel !== "<none>" ? { labelSelector: sel } : {})).items.filter((p) =>
-          p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid),
-        );
-      } catch {
-        pods = [];
-      }
-      describeReplicaSet(w, rs, pods);
+      describeReplicaSet(w, rs, await controlledPods(ctx, rs, formatSelector(rs.spec?.selector)));
+      break;
+    }
+    case "/replicationcontrollers": {
+      const rc = obj as ReplicationController;
+      describeReplicationController(w, rc, await controlledPods(ctx, rc, labelsString(rc.spec?.selector)));
       break;
     }
     case "/configmaps":

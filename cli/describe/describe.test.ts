@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Event, Node, Pod } from "#pkg/api/types/index.js";
+import type { Event, Node, Pod, ReplicaSet, ReplicationController } from "#pkg/api/types/index.js";
 import { describeEvents } from "./events.js";
 import { describeNode } from "./node.js";
 import { describePod } from "./pod.js";
+import { describeReplicaSet, describeReplicationController } from "./workloads.js";
 import { PrefixWriter } from "./writer.js";
 
 const pod = {
@@ -78,6 +79,51 @@ describe("describe", () => {
     const empty = new PrefixWriter();
     describeEvents(empty, []);
     assert.equal(empty.toString(), "Events:\t<none>\n".replace("\t", "  "));
+  });
+
+  test("replicationcontroller and replicaset: selector, replicas, pods status, template, conditions", () => {
+    const template = { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "nginx" }] } };
+    const rc = {
+      metadata: {
+        name: "web",
+        namespace: "default",
+        labels: { app: "web" },
+        ownerReferences: [{ apiVersion: "v1", kind: "Thing", name: "t", uid: "x", controller: true }],
+      },
+      spec: { replicas: 3, selector: { tier: "f", app: "web" }, template },
+      status: {
+        replicas: 2,
+        conditions: [{ type: "ReplicaFailure", status: "True", reason: "FailedCreate" }],
+      },
+    } as unknown as ReplicationController;
+    const pending = { ...pod, status: { phase: "Pending" } } as Pod;
+    let w = new PrefixWriter();
+    describeReplicationController(w, rc, [pod, pending]);
+    let out = w.toString();
+    assert.match(
+      out,
+      /^Name:\s+web\nNamespace:\s+default\nSelector:\s+app=web,tier=f\nLabels:\s+app=web\nAnnotations:\s+<none>\nReplicas:\s+2 current \/ 3 desired\nPods Status:\s+1 Running \/ 1 Waiting \/ 0 Succeeded \/ 0 Failed\nPod Template:\n/,
+    );
+    assert.doesNotMatch(out, /Controlled By/, "kubectl's RC describer has no Controlled By");
+    assert.match(
+      out,
+      /\nConditions:\n {2}Type\s+Status\s+Reason\n {2}----\s+------\s+------\n {2}ReplicaFailure\s+True\s+FailedCreate\n$/,
+    );
+    const rs = {
+      metadata: {
+        name: "web-abc",
+        namespace: "default",
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "d", controller: true }],
+      },
+      spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template },
+      status: { replicas: 1 },
+    } as unknown as ReplicaSet;
+    w = new PrefixWriter();
+    describeReplicaSet(w, rs, [pod]);
+    out = w.toString();
+    assert.match(out, /^Name:\s+web-abc\nNamespace:\s+default\nSelector:\s+app=web\nLabels:\s+<none>\n/);
+    assert.match(out, /\nControlled By:\s+Deployment\/web\nReplicas:\s+1 current \/ 1 desired\n/);
+    assert.doesNotMatch(out, /Conditions:/);
   });
 
   test("node: pods and allocated resources as percentages of allocatable", () => {

@@ -1,7 +1,7 @@
 // describe deployment / replicaset, after kubectl's DeploymentDescriber and
 // ReplicaSetDescriber.
 
-import type { Deployment, Pod, PodTemplateSpec, ReplicaSet } from "#pkg/api/types/index.js";
+import type { Deployment, Pod, PodTemplateSpec, ReplicaSet, ReplicationController } from "#pkg/api/types/index.js";
 import { labelsString, rfc1123z } from "../format.js";
 import { describePodTemplate } from "./pod.js";
 import { annotationsMultiline, labelsMultiline, type PrefixWriter } from "./writer.js";
@@ -101,18 +101,51 @@ function podStatusCounts(pods: Pod[]): string {
   return `${count("Running")} Running / ${count("Pending")} Waiting / ${count("Succeeded")} Succeeded / ${count("Failed")} Failed`;
 }
 
-export function describeReplicaSet(w: PrefixWriter, rs: ReplicaSet, pods: Pod[]): void {
+/** What describe reads of a ReplicaSet or a ReplicationController. */
+interface ReplicaSetLike {
+  metadata: ReplicaSet["metadata"];
+  spec?: { replicas?: number; template?: PodTemplateSpec };
+  status?: { replicas?: number; conditions?: Array<{ type: string; status: string; reason?: string }> };
+}
+
+/** kubectl's describeReplicaSet and describeReplicationController: the same report but for the selector and owner. */
+function describeReplicaSetLike(
+  w: PrefixWriter,
+  rs: ReplicaSetLike,
+  pods: Pod[],
+  o: { selector: string; showController: boolean },
+): void {
   const m = rs.metadata;
   w.write(0, `Name:\t${m.name ?? ""}\n`);
   w.write(0, `Namespace:\t${m.namespace ?? ""}\n`);
-  w.write(0, `Selector:\t${formatSelector(rs.spec?.selector as LabelSelector | undefined)}\n`);
+  w.write(0, `Selector:\t${o.selector}\n`);
   labelsMultiline(w, 0, "Labels", m.labels);
   annotationsMultiline(w, 0, "Annotations", m.annotations);
-  const controller = m.ownerReferences?.find((o) => o.controller);
-  if (controller) w.write(0, `Controlled By:\t${controller.kind}/${controller.name}\n`);
+  const controller = m.ownerReferences?.find((r) => r.controller);
+  if (o.showController && controller) w.write(0, `Controlled By:\t${controller.kind}/${controller.name}\n`);
   w.write(0, `Replicas:\t${rs.status?.replicas ?? 0} current / ${rs.spec?.replicas ?? 1} desired\n`);
   w.write(0, `Pods Status:\t${podStatusCounts(pods)}\n`);
-  describePodTemplate(w, rs.spec?.template as PodTemplateSpec | undefined);
+  describePodTemplate(w, rs.spec?.template);
+  const conditions = rs.status?.conditions ?? [];
+  if (conditions.length > 0) {
+    w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
+    w.write(1, "----\t------\t------\n");
+    for (const c of conditions) w.write(1, `${c.type} \t${c.status}\t${c.reason ?? ""}\n`);
+  }
+}
+
+export function describeReplicaSet(w: PrefixWriter, rs: ReplicaSet, pods: Pod[]): void {
+  describeReplicaSetLike(w, rs as ReplicaSetLike, pods, {
+    selector: formatSelector(rs.spec?.selector as LabelSelector | undefined),
+    showController: true,
+  });
+}
+
+export function describeReplicationController(w: PrefixWriter, rc: ReplicationController, pods: Pod[]): void {
+  describeReplicaSetLike(w, rc as ReplicaSetLike, pods, {
+    selector: labelsString(rc.spec?.selector),
+    showController: false,
+  });
 }
 
 export { labelsString };

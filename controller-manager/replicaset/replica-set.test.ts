@@ -15,7 +15,7 @@ import { silentLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { FakeClient, FakeRecorder } from "#pkg/testing/index.js";
 import type { ControllerContext } from "../controller.js";
-import { REPLICA_FAILURE, ReplicaSetController, slowStartBatch } from "./replica-set.js";
+import { REPLICA_FAILURE, REPLICA_SET_KIND, ReplicaSetController, slowStartBatch } from "./replica-set.js";
 
 const LABELS = { app: "web" };
 
@@ -128,7 +128,7 @@ function rig(o: { clock?: FakeClock } = {}): Rig {
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     },
   };
-  const controller = new ReplicaSetController(ctx);
+  const controller = new ReplicaSetController(ctx, REPLICA_SET_KIND);
   return {
     client,
     recorder,

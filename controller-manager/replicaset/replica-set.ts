@@ -1,6 +1,8 @@
 // The ReplicaSet controller (upstream pkg/controller/replicaset/replica_set.go): keeps
 // spec.replicas active pods for every ReplicaSet, adopting matching orphans and releasing owned
-// pods whose labels stop matching, and reports what it sees in status.
+// pods whose labels stop matching, and reports what it sees in status. The same code serves
+// ReplicationControllers (upstream runs this controller over RCs through adapters): what differs
+// between the kinds (resource, selector, event source, name) is a ReplicaSetKind.
 //
 // Level-triggered: informer handlers only enqueue ReplicaSet keys (and lower expectations);
 // sync(key) reads the caches. After creating or deleting pods a ReplicaSet is not managed again
@@ -10,11 +12,11 @@
 import { isInvalid, isNotFound } from "#pkg/api/errors.js";
 import { keyFor, keyOf, splitKey } from "#pkg/api/keys.js";
 import { type Selector, selectorFromLabelSelector } from "#pkg/api/labels.js";
-import type { OwnerReference } from "#pkg/api/meta.js";
-import { PODS, REPLICASETS } from "#pkg/api/resources.js";
+import type { KubeObject, OwnerReference } from "#pkg/api/meta.js";
+import { PODS, REPLICASETS, type ResourceType } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { ReplicaSet, ReplicaSetStatus, WorkloadCondition } from "#pkg/api/types/apps.js";
-import type { Pod } from "#pkg/api/types/core.js";
+import type { Pod, PodTemplateSpec } from "#pkg/api/types/core.js";
 import type { Informer, Tombstone } from "#pkg/cache/informer.js";
 import { objectOf } from "#pkg/cache/informer.js";
 import { NAMESPACE_INDEX } from "#pkg/cache/store.js";
@@ -35,7 +37,43 @@ export const BURST_REPLICAS = 500;
 export const SLOW_START_INITIAL_BATCH = 1;
 export const REPLICA_FAILURE = "ReplicaFailure";
 
-const KIND = "ReplicaSet";
+/** What the controller reads of the objects it manages: ReplicaSets and ReplicationControllers alike. */
+export interface ReplicaSetLike extends KubeObject {
+  spec?: { replicas?: number; minReadySeconds?: number; template?: PodTemplateSpec };
+  status?: ReplicaSetStatus;
+}
+
+/**
+ * ReplicaSetKind: the kind a ReplicaSetController manages (upstream NewBaseController's
+ * GroupVersionKind, queue name and event source, and the adapters' selector conversion).
+ */
+export interface ReplicaSetKind<T extends ReplicaSetLike> {
+  /** The controller's --controllers name; also its queue's and logger's. */
+  readonly name: string;
+  readonly resource: ResourceType<T>;
+  /** source.component of the controller's Events. */
+  readonly eventSource: string;
+  /** The selector of obj's pods; undefined for an invalid or empty one (obj is then not synced). */
+  selector(obj: T): Selector | undefined;
+}
+
+/** An empty selector would match every pod of the namespace; validation forbids it, so it selects none. */
+function nonEmpty(sel: Selector): Selector | undefined {
+  return sel.empty ? undefined : sel;
+}
+
+export const REPLICA_SET_KIND: ReplicaSetKind<ReplicaSet> = {
+  name: "replicaset",
+  resource: REPLICASETS,
+  eventSource: "replicaset-controller",
+  selector(rs) {
+    try {
+      return nonEmpty(selectorFromLabelSelector(rs.spec?.selector));
+    } catch {
+      return undefined;
+    }
+  },
+};
 
 export interface ReplicaSetControllerOptions {
   burstReplicas?: number;
@@ -70,27 +108,34 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export class ReplicaSetController implements Controller {
-  readonly name = "replicaset";
+/**
+ * ReplicaSetController keeps the pods of every object of one ReplicaSetKind (ReplicaSets, or
+ * ReplicationControllers) at spec.replicas. Build it before the informers start; run() syncs.
+ */
+export class ReplicaSetController<T extends ReplicaSetLike = ReplicaSet> implements Controller {
+  readonly name: string;
   readonly queue: WorkQueue;
   readonly expectations: ControllerExpectations;
+  readonly #kind: ReplicaSetKind<T>;
   readonly #client: ApiClient;
-  readonly #rsInformer: Informer<ReplicaSet>;
+  readonly #rsInformer: Informer<T>;
   readonly #podInformer: Informer<Pod>;
   readonly #recorder: EventRecorder;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #burst: number;
 
-  constructor(ctx: ControllerContext, o: ReplicaSetControllerOptions = {}) {
+  constructor(ctx: ControllerContext, kind: ReplicaSetKind<T>, o: ReplicaSetControllerOptions = {}) {
+    this.#kind = kind;
+    this.name = kind.name;
     this.#client = ctx.client;
     this.#clock = ctx.clock;
     this.#log = ctx.log.child({ controller: this.name });
-    this.#recorder = ctx.recorder("replicaset-controller");
+    this.#recorder = ctx.recorder(kind.eventSource);
     this.#burst = o.burstReplicas ?? BURST_REPLICAS;
     this.queue = new WorkQueue({ name: this.name, clock: ctx.clock });
     this.expectations = new ControllerExpectations({ clock: ctx.clock });
-    this.#rsInformer = ctx.informers.informer(REPLICASETS);
+    this.#rsInformer = ctx.informers.informer(kind.resource);
     this.#podInformer = ctx.informers.informer(PODS);
 
     this.#rsInformer.on("add", (rs) => this.#enqueue(rs));
@@ -106,7 +151,7 @@ export class ReplicaSetController implements Controller {
   }
 
   async run(signal: AbortSignal, workers: number): Promise<void> {
-    this.#log.info({ workers }, "starting replicaset controller");
+    this.#log.info({ workers }, `starting ${this.name} controller`);
     try {
       await Promise.all([this.#rsInformer.waitForSync(signal), this.#podInformer.waitForSync(signal)]);
     } catch (err) {
@@ -116,33 +161,23 @@ export class ReplicaSetController implements Controller {
     await runWorkers(this.queue, workers, (key) => this.sync(key), signal, this.#log);
   }
 
-  #enqueue(rs: ReplicaSet): void {
+  #enqueue(rs: T): void {
     this.queue.add(keyOf(rs));
   }
 
   /** The cached ReplicaSet a controllerRef points at, if it is that very object (uid). */
-  #resolveRef(namespace: string | undefined, ref: OwnerReference): ReplicaSet | undefined {
-    if (ref.kind !== KIND) return undefined;
+  #resolveRef(namespace: string | undefined, ref: OwnerReference): T | undefined {
+    if (ref.kind !== this.#kind.resource.kind) return undefined;
     const rs = this.#rsInformer.get(keyFor(namespace, ref.name));
     return rs && rs.metadata.uid === ref.uid ? rs : undefined;
   }
 
   /** ReplicaSets whose selector matches an orphan pod (upstream getPodReplicaSets). */
-  #matchingReplicaSets(pod: Pod): ReplicaSet[] {
+  #matchingReplicaSets(pod: Pod): T[] {
     if (!pod.metadata.labels) return [];
     return this.#rsInformer
       .byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? "")
-      .filter((rs) => this.#selector(rs)?.matches(pod.metadata.labels));
-  }
-
-  #selector(rs: ReplicaSet): Selector | undefined {
-    try {
-      const sel = selectorFromLabelSelector(rs.spec?.selector);
-      // An empty selector would match every pod of the namespace: upstream validation forbids it.
-      return sel.empty ? undefined : sel;
-    } catch {
-      return undefined;
-    }
+      .filter((rs) => this.#kind.selector(rs)?.matches(pod.metadata.labels));
   }
 
   #addPod(pod: Pod): void {
@@ -208,9 +243,9 @@ export class ReplicaSetController implements Controller {
       this.expectations.delete(key);
       return;
     }
-    const selector = this.#selector(rs);
+    const selector = this.#kind.selector(rs);
     if (!selector) {
-      this.#log.error({ key }, "replicaset has an invalid or empty selector; not syncing");
+      this.#log.error({ key }, `${this.#kind.resource.kind} has an invalid or empty selector; not syncing`);
       return;
     }
     const needsSync = this.expectations.satisfied(key);
@@ -238,7 +273,7 @@ export class ReplicaSetController implements Controller {
    * The pods this ReplicaSet owns after adopting matching orphans and releasing owned pods that
    * no longer match (upstream PodControllerRefManager.ClaimPods).
    */
-  async #claimPods(rs: ReplicaSet, selector: Selector, pods: Pod[]): Promise<Pod[]> {
+  async #claimPods(rs: T, selector: Selector, pods: Pod[]): Promise<Pod[]> {
     const uid = rs.metadata.uid;
     const claimed: Pod[] = [];
     let recheck: Promise<void> | undefined;
@@ -275,29 +310,29 @@ export class ReplicaSetController implements Controller {
     return claimed;
   }
 
-  async #recheckNotDeleting(rs: ReplicaSet): Promise<void> {
+  async #recheckNotDeleting(rs: T): Promise<void> {
     const { namespace, name = "" } = rs.metadata;
-    const fresh = await this.#client.get(REPLICASETS, namespace, name);
+    const fresh = await this.#client.get(this.#kind.resource, namespace, name);
     if (fresh.metadata.uid !== rs.metadata.uid)
       throw new Error(
-        `original ReplicaSet ${namespace}/${name} is gone: got uid ${fresh.metadata.uid}, wanted ${rs.metadata.uid}`,
+        `original ${this.#kind.resource.kind} ${namespace}/${name} is gone: got uid ${fresh.metadata.uid}, wanted ${rs.metadata.uid}`,
       );
     if (fresh.metadata.deletionTimestamp)
       throw new Error(`${namespace}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
   }
 
   /** Sets our controllerRef on an orphan; the cached resourceVersion makes a racing change conflict. */
-  async #adopt(rs: ReplicaSet, pod: Pod): Promise<Pod> {
+  async #adopt(rs: T, pod: Pod): Promise<Pod> {
     const next = structuredClone(pod);
     next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), newControllerRef(rs)];
-    this.#log.info({ rs: keyOf(rs), pod: pod.metadata.name }, "adopting pod");
+    this.#log.info({ key: keyOf(rs), pod: pod.metadata.name }, "adopting pod");
     return this.#client.update(PODS, pod.metadata.namespace, next);
   }
 
-  async #release(rs: ReplicaSet, pod: Pod): Promise<void> {
+  async #release(rs: T, pod: Pod): Promise<void> {
     const next = structuredClone(pod);
     next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid);
-    this.#log.info({ rs: keyOf(rs), pod: pod.metadata.name }, "releasing pod");
+    this.#log.info({ key: keyOf(rs), pod: pod.metadata.name }, "releasing pod");
     try {
       await this.#client.update(PODS, pod.metadata.namespace, next);
     } catch (err) {
@@ -306,7 +341,7 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  async #manageReplicas(key: string, rs: ReplicaSet, pods: Pod[]): Promise<void> {
+  async #manageReplicas(key: string, rs: T, pods: Pod[]): Promise<void> {
     const diff = pods.length - (rs.spec?.replicas ?? 1);
     if (diff < 0) {
       const n = Math.min(-diff, this.#burst);
@@ -337,7 +372,7 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  async #createPod(rs: ReplicaSet): Promise<void> {
+  async #createPod(rs: T): Promise<void> {
     const t = rs.spec?.template;
     const pod = {
       apiVersion: "v1",
@@ -361,7 +396,7 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  async #deletePodOf(rs: ReplicaSet, pod: Pod): Promise<void> {
+  async #deletePodOf(rs: T, pod: Pod): Promise<void> {
     const name = pod.metadata.name ?? "";
     try {
       await this.#client.delete(PODS, pod.metadata.namespace, name);
@@ -374,7 +409,7 @@ export class ReplicaSetController implements Controller {
   }
 
   /** Upstream calculateStatus. */
-  #calculateStatus(rs: ReplicaSet, pods: Pod[], manageErr: unknown): ReplicaSetStatus {
+  #calculateStatus(rs: T, pods: Pod[], manageErr: unknown): ReplicaSetStatus {
     const now = this.#clock.now();
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
@@ -406,21 +441,23 @@ export class ReplicaSetController implements Controller {
   }
 
   /** Writes status through the status subresource when it changed; one retry on a fresh copy. */
-  async #updateStatus(rs: ReplicaSet, status: ReplicaSetStatus): Promise<ReplicaSetStatus> {
+  async #updateStatus(rs: T, status: ReplicaSetStatus): Promise<ReplicaSetStatus> {
     if (JSON.stringify(rs.status ?? {}) === JSON.stringify(status)) return status;
     let cur = rs;
     for (let attempt = 0; ; attempt++) {
       try {
         const next = { ...structuredClone(cur), status };
-        const written = await this.#client.update(REPLICASETS, cur.metadata.namespace, next, { subresource: "status" });
+        const written = await this.#client.update(this.#kind.resource, cur.metadata.namespace, next, {
+          subresource: "status",
+        });
         return written.status ?? status;
       } catch (err) {
         if (attempt >= 1 || isNotFound(err)) throw err;
         const { namespace, name } = splitKey(keyOf(rs));
-        cur = await this.#client.get(REPLICASETS, namespace, name);
+        cur = await this.#client.get(this.#kind.resource, namespace, name);
       }
     }
   }
 }
 
-export const newReplicaSetController: ControllerInit = (ctx) => new ReplicaSetController(ctx);
+export const newReplicaSetController: ControllerInit = (ctx) => new ReplicaSetController(ctx, REPLICA_SET_KIND);

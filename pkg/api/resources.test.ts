@@ -26,7 +26,17 @@ describe("typed resource constants", () => {
   it("keep discovery order", () => {
     assert.deepEqual(
       registry.category("all").map((r) => r.resource),
-      ["pods", "services", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs"],
+      [
+        "pods",
+        "replicationcontrollers",
+        "services",
+        "deployments",
+        "replicasets",
+        "statefulsets",
+        "daemonsets",
+        "jobs",
+        "cronjobs",
+      ],
     );
     assert.equal(
       resourcePath(DEPLOYMENTS, "prod", "web", "scale"),

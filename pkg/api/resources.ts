@@ -18,6 +18,7 @@ import type {
   Pod,
   PodDisruptionBudget,
   ReplicaSet,
+  ReplicationController,
   Secret,
   Service,
   ServiceAccount,
@@ -104,6 +105,13 @@ export const PODS = typed<Pod>(
     ],
   }),
 );
+export const REPLICATIONCONTROLLERS = typed<ReplicationController>(
+  resource("", "v1", "ReplicationController", "replicationcontrollers", {
+    shortNames: ["rc"],
+    categories: ["all"],
+    subresources: [statusSub("", "v1", "ReplicationController"), scaleSub()],
+  }),
+);
 export const SERVICES = typed<Service>(
   resource("", "v1", "Service", "services", {
     shortNames: ["svc"],
@@ -185,6 +193,7 @@ export const LEASES = typed<Lease>(resource("coordination.k8s.io", "v1", "Lease"
 /** Built-in resources, in discovery order (kubectl's `get all` follows this order). */
 export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   PODS,
+  REPLICATIONCONTROLLERS,
   SERVICES,
   ENDPOINTS,
   NAMESPACES,

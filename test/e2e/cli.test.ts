@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isNotFound } from "#pkg/api/errors.js";
-import { DEPLOYMENTS, EVENTS, PODS, REPLICASETS } from "#pkg/api/resources.js";
+import { DEPLOYMENTS, EVENTS, PODS, REPLICASETS, REPLICATIONCONTROLLERS } from "#pkg/api/resources.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
@@ -321,6 +321,38 @@ describe("kubeling CLI against a real API server", () => {
     const after = await server.client.get(DEPLOYMENTS, "default", "hist");
     assert.equal(after.spec?.template.spec?.containers[0]?.image, "img:a");
     assert.equal(after.spec?.replicas, 5);
+  });
+
+  test("replicationcontrollers: create -f, get rc (-o wide), scale rc/NAME, describe rc", async () => {
+    const file = join(dir, "rc.yaml");
+    await writeFile(
+      file,
+      "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: legacy\nspec:\n  replicas: 2\n  template:\n    metadata:\n      labels: {app: legacy}\n    spec:\n      containers:\n      - {name: c, image: busybox}\n",
+    );
+    let r = await runCli([...kc, "create", "-f", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "replicationcontroller/legacy created\n");
+    r = await runCli([...kc, "get", "rc"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\nlegacy\s+2\s+0\s+0\s+\d+s\n$/);
+    r = await runCli([...kc, "get", "replicationcontrollers", "legacy", "-o", "wide"]);
+    assert.match(
+      r.stdout,
+      /^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\nlegacy\s+2\s+0\s+0\s+\d+s\s+c\s+busybox\s+app=legacy\n$/,
+    );
+    r = await runCli([...kc, "scale", "rc/legacy", "--replicas=5"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "replicationcontroller/legacy scaled\n");
+    assert.equal((await server.client.get(REPLICATIONCONTROLLERS, "default", "legacy")).spec?.replicas, 5);
+    r = await runCli([...kc, "describe", "rc", "legacy"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Name:\s+legacy\nNamespace:\s+default\nSelector:\s+app=legacy\nLabels:\s+app=legacy\nAnnotations:\s+<none>\nReplicas:\s+0 current \/ 5 desired\nPods Status:\s+0 Running \/ 0 Waiting \/ 0 Succeeded \/ 0 Failed\nPod Template:\n/,
+    );
+    assert.match(r.stdout, /\nEvents:\s+<none>\n$/);
+    r = await runCli([...kc, "delete", "rc", "legacy"]);
+    assert.equal(r.stdout, 'replicationcontroller "legacy" deleted\n');
   });
 
   test("api-resources comes from the server's discovery", async () => {

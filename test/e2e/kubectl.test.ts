@@ -174,6 +174,49 @@ test("kubectl scale", async () => {
   assert.equal(d2.spec?.replicas, 2);
 });
 
+test("kubectl and ReplicationControllers: apply, get rc (-o wide), scale, describe, invalid", async () => {
+  const rc = (selector: string) => `apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: nginx
+spec:
+  replicas: 3
+  selector:
+    app: ${selector}
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.16.1
+`;
+  assert.match(await ok(["apply", "-f", "-"], rc("nginx")), /^replicationcontroller\/nginx created$/m);
+  assert.match(await ok(["apply", "-f", "-"], rc("nginx")), /^replicationcontroller\/nginx unchanged$/m);
+  const rows = table(await ok(["get", "rc"]));
+  assert.deepEqual(rows[0], ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]);
+  assert.deepEqual(rows[1]?.slice(0, 4), ["nginx", "3", "0", "0"]);
+  const wide = table(await ok(["get", "replicationcontrollers", "-o", "wide"]));
+  assert.deepEqual(wide[0], ["NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]);
+  assert.deepEqual(wide[1]?.slice(5), ["nginx", "nginx:1.16.1", "app=nginx"]);
+  assert.match(await ok(["scale", "rc/nginx", "--replicas=1"]), /^replicationcontroller\/nginx scaled$/m);
+  assert.match(
+    await ok(["scale", "rc", "nginx", "--current-replicas=1", "--replicas=2"]),
+    /^replicationcontroller\/nginx scaled$/m,
+  );
+  const described = await ok(["describe", "rc", "nginx"]);
+  assert.match(described, /^Name:\s+nginx\nNamespace:\s+default\nSelector:\s+app=nginx\n/);
+  assert.match(described, /\nReplicas:\s+0 current \/ 2 desired\n/);
+  const bad = await kubectl(["apply", "-f", "-"], { input: rc("other").replace("name: nginx\n", "name: bad\n") });
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.stderr,
+    /^The ReplicationController "bad" is invalid: spec\.template\.metadata\.labels: Invalid value: \{"app":"nginx"\}: `selector` does not match template `labels`$/m,
+  );
+  assert.match(await ok(["delete", "rc", "nginx"]), /^replicationcontroller "nginx" deleted$/m);
+});
+
 test("kubectl get pods -w sees a change made by another client", async () => {
   const child = collectOutput(start(["get", "pods", "-w"]));
   child.stdin?.end();

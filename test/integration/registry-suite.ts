@@ -93,6 +93,8 @@ function sampleShared(r: ResourceInfo, name: string): KubeObject {
     case "replicasets":
     case "daemonsets":
       return { ...base, spec: { replicas: 1, selector, template: podTemplate } };
+    case "replicationcontrollers":
+      return { ...base, spec: { replicas: 1, selector: { app: "web" }, template: podTemplate } };
     case "statefulsets":
       return { ...base, spec: { replicas: 1, serviceName: "s", selector, template: podTemplate } };
     case "jobs":
@@ -752,6 +754,12 @@ function registryTests(): void {
     assert.deepEqual(p.spec, { replicas: 2 });
     await assert.rejects(store.patchScale("default", "web", "merge", { spec: { replicas: -1 } }, ctx), isInvalid);
     await assert.rejects(reg.store(configmaps).getScale("default", "x"), isNotFound);
+    // A ReplicationController's Scale reads its equality selector.
+    const rcs = reg.store(R("replicationcontrollers"));
+    await rcs.create("default", sample(R("replicationcontrollers"), "rc"), ctx);
+    const rcScale = await rcs.patchScale("default", "rc", "merge", { spec: { replicas: 3 } }, ctx);
+    assert.deepEqual(rcScale.spec, { replicas: 3 });
+    assert.deepEqual(rcScale.status, { replicas: 0, selector: "app=web" });
   });
 
   test("ensureKubernetesService: the kubernetes service on the first IP and endpoints to the API server", async () => {

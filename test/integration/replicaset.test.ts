@@ -8,7 +8,7 @@ import { EVENTS, PODS, REPLICASETS } from "#pkg/api/resources.js";
 import type { ReplicaSet } from "#pkg/api/types/apps.js";
 import type { Event, Pod } from "#pkg/api/types/core.js";
 import type { ApiClient } from "#pkg/client/client.js";
-import { ReplicaSetController } from "../../controller-manager/replicaset/replica-set.js";
+import { REPLICA_SET_KIND, ReplicaSetController } from "../../controller-manager/replicaset/replica-set.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
 import { waitFor } from "../harness/wait.js";
@@ -67,7 +67,7 @@ describe("replicaset controller against a real API server", () => {
 
   before(async () => {
     server = await startApiServer();
-    running = runController(server, (ctx) => new ReplicaSetController(ctx));
+    running = runController(server, (ctx) => new ReplicaSetController(ctx, REPLICA_SET_KIND));
   });
   after(async () => {
     await running?.stop();

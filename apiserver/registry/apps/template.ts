@@ -54,32 +54,49 @@ export function validateSelectorAndTemplate(
     errs.push(fieldRequired(`${sp}.template`));
     return errs;
   }
-  errs.push(...templateMetaErrors(template.metadata, `${sp}.template.metadata`));
   if (selector && !emptySelector) {
     try {
       if (!selectorFromLabelSelector(selector).matches(template.metadata?.labels ?? {})) {
-        errs.push(
-          fieldInvalid(
-            `${sp}.template.metadata.labels`,
-            template.metadata?.labels ?? {},
-            "`selector` does not match template `labels`",
-          ),
-        );
+        errs.push(selectorMismatch(`${sp}.template`, template));
       }
     } catch {
       // an invalid selector is already reported above
     }
   }
-  errs.push(...validatePodSpec(template.spec, `${sp}.template.spec`, o.extraVolumes));
+  errs.push(...validateControllerTemplate(template, `${sp}.template`, o));
+  return errs;
+}
+
+/** Upstream's error for a template whose labels the controller's selector does not match. */
+export function selectorMismatch(path: string, template: PodTemplateSpec): FieldError {
+  return fieldInvalid(
+    `${path}.metadata.labels`,
+    template.metadata?.labels ?? {},
+    "`selector` does not match template `labels`",
+  );
+}
+
+/**
+ * The pod template of a controller, past its selector (upstream ValidatePodTemplateSpec and the
+ * checks ValidatePodTemplateSpecForReplicaSet / ForRC add): metadata, pod spec, restartPolicy one
+ * of allowed, and no activeDeadlineSeconds for pods meant to run for ever.
+ */
+export function validateControllerTemplate(
+  template: PodTemplateSpec,
+  path: string,
+  o: { restartPolicies: readonly string[]; extraVolumes?: readonly string[]; controllerKind?: string },
+): FieldError[] {
+  const errs = templateMetaErrors(template.metadata, `${path}.metadata`);
+  errs.push(...validatePodSpec(template.spec, `${path}.spec`, o.extraVolumes));
   const rp = template.spec?.restartPolicy;
   if (rp !== undefined && !o.restartPolicies.includes(rp)) {
-    errs.push(fieldNotSupported(`${sp}.template.spec.restartPolicy`, rp, o.restartPolicies));
+    errs.push(fieldNotSupported(`${path}.spec.restartPolicy`, rp, o.restartPolicies));
   }
   if (template.spec?.activeDeadlineSeconds !== undefined && o.restartPolicies.includes("Always")) {
     errs.push(
       fieldForbidden(
-        `${sp}.template.spec.activeDeadlineSeconds`,
-        "activeDeadlineSeconds in ReplicaSet is not Supported",
+        `${path}.spec.activeDeadlineSeconds`,
+        `activeDeadlineSeconds in ${o.controllerKind ?? "ReplicaSet"} is not Supported`,
       ),
     );
   }

@@ -510,6 +510,42 @@ export interface PodTemplateSpec extends Omit<Static<typeof PodTemplateSpecSchem
   metadata?: ObjectMeta;
 }
 
+// ---------------------------------------------------------------- replicationcontroller
+
+export const ReplicationControllerSpecSchema = Obj({
+  replicas: Opt(Int()),
+  minReadySeconds: Opt(Int()),
+  // An equality selector (upstream +mapType=atomic): a patch replaces it whole.
+  selector: Opt(Type.Unsafe<Record<string, string>>({ ...StrMap(), "x-kubernetes-map-type": "atomic" })),
+  template: Opt(PodTemplateSpecSchema),
+});
+export type ReplicationControllerSpec = Static<typeof ReplicationControllerSpecSchema>;
+
+export const ReplicationControllerConditionSchema = Obj({
+  type: Str(),
+  status: Str("True, False or Unknown"),
+  lastTransitionTime: Opt(Time()),
+  reason: Opt(Str()),
+  message: Opt(Str()),
+});
+export type ReplicationControllerCondition = Static<typeof ReplicationControllerConditionSchema>;
+
+export const ReplicationControllerStatusSchema = Obj({
+  replicas: Int(),
+  fullyLabeledReplicas: Opt(Int()),
+  readyReplicas: Opt(Int()),
+  availableReplicas: Opt(Int()),
+  observedGeneration: Opt(Int()),
+  conditions: Opt(Conditions(ReplicationControllerConditionSchema)),
+});
+export type ReplicationControllerStatus = Static<typeof ReplicationControllerStatusSchema>;
+
+export const ReplicationControllerSchema = KindSchema("ReplicationController", {
+  spec: Opt(ReplicationControllerSpecSchema),
+  status: Opt(ReplicationControllerStatusSchema),
+});
+export interface ReplicationController extends KubeObject, KindBody<typeof ReplicationControllerSchema> {}
+
 export const BindingSchema = KindSchema("Binding", { target: ObjectReferenceSchema });
 export interface Binding extends KubeObject, KindBody<typeof BindingSchema> {}
 
