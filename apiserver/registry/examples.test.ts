@@ -44,6 +44,20 @@ const examples: KubeObject[] = [
     },
   },
   {
+    // https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller/
+    apiVersion: "v1",
+    kind: "ReplicationController",
+    metadata: { name: "nginx", namespace: "default" },
+    spec: {
+      replicas: 3,
+      selector: { app: "nginx" },
+      template: {
+        metadata: { name: "nginx", labels: { app: "nginx" } },
+        spec: { containers: [{ name: "nginx", image: "nginx", ports: [{ containerPort: 80 }] }] },
+      },
+    },
+  },
+  {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
     metadata: { name: "fluentd-elasticsearch", namespace: "kube-system", labels: { "k8s-app": "fluentd-logging" } },
