@@ -14,7 +14,7 @@ import { type LeaderElectionConfig, newLeaderElector } from "#pkg/controller/lea
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import { type Logger, silentLogger } from "#pkg/runtime/log.js";
 import { gaugeFunc, newRegistry, type Registry } from "#pkg/runtime/metrics.js";
-import type { ControllerContext, ControllerInit } from "./controller.js";
+import type { ControllerContext, ControllerInit, ControllerOptions } from "./controller.js";
 import { CONTROLLERS } from "./controllers.js";
 
 export const LEASE_NAMESPACE = "kube-system";
@@ -28,6 +28,8 @@ export interface ControllerManagerAppOptions extends LeaderElectionConfig {
   table?: Record<string, ControllerInit>;
   /** Sync loops per controller (default 5). */
   workers?: number;
+  /** The controllers' command-line settings (ControllerContext.options). */
+  controllerOptions?: ControllerOptions;
   registry?: Registry;
   log?: Logger;
   clock?: Clock;
@@ -126,6 +128,7 @@ export class ControllerManagerApp {
       metrics: this.registry,
       log: this.#log,
       clock: this.#clock,
+      ...(this.#o.controllerOptions ? { options: this.#o.controllerOptions } : {}),
     };
     const controllers = this.#o.controllers.map((name) => (table[name] as ControllerInit)(ctx));
     // Every handler is registered: the first lists reach them all. The informers end with the

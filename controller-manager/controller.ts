@@ -10,6 +10,8 @@ import type { ApiClient } from "#pkg/client/client.js";
 import type { EventRecorder } from "#pkg/controller/events.js";
 import type { Clock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import type { NodeLifecycleOptions } from "./nodelifecycle/node-lifecycle-controller.js";
+import type { PodGCOptions } from "./podgc/gc-controller.js";
 
 export interface ControllerContext {
   client: ApiClient;
@@ -21,6 +23,19 @@ export interface ControllerContext {
   metrics: Registry;
   log: Logger;
   clock: Clock;
+  /** Settings from the command line; a controller whose part is absent uses upstream's defaults. */
+  options?: ControllerOptions;
+}
+
+/**
+ * ControllerOptions: the controllers' command-line settings (upstream: the per-controller parts
+ * of KubeControllerManagerConfiguration), one optional field per controller.
+ */
+export interface ControllerOptions {
+  /** --node-monitor-period, --node-monitor-grace-period, --node-startup-grace-period, --node-eviction-rate, ... */
+  nodeLifecycle?: NodeLifecycleOptions;
+  /** --terminated-pod-gc-threshold. */
+  podGC?: PodGCOptions;
 }
 
 export interface Controller {

@@ -3,15 +3,21 @@
 
 import type { ControllerInit } from "./controller.js";
 import { newNamespaceController } from "./namespace/namespace-controller.js";
+import { newNodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
+import { newPodGCController } from "./podgc/gc-controller.js";
 import { newReplicaSetController } from "./replicaset/replica-set.js";
 import { newReplicationController } from "./replication/replication-controller.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
+import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
   namespace: newNamespaceController,
+  nodelifecycle: newNodeLifecycleController,
+  podgc: newPodGCController,
   replicaset: newReplicaSetController,
   replicationcontroller: newReplicationController,
   serviceaccount: newServiceAccountsController,
+  "taint-eviction-controller": newTaintEvictionController,
 };
 
 /** Controllers `*` leaves off (upstream: bootstrapsigner, tokencleaner); none here yet. */

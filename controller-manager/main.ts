@@ -12,19 +12,44 @@ import {
   type LeaderElectionFlags,
   leaderElectionConfig,
 } from "#pkg/controller/leader-config.js";
-import { componentCommand, countArg, flag, listArg, portArg, runMain } from "#pkg/runtime/flags.js";
+import {
+  componentCommand,
+  countArg,
+  flag,
+  listArg,
+  nonNegativeNumberArg,
+  portArg,
+  positiveDurationArg,
+  runMain,
+} from "#pkg/runtime/flags.js";
 import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
 import { PrometheusWorkQueueMetricsProvider, setWorkQueueMetricsProvider } from "#pkg/workqueue/metrics.js";
 import { ControllerManagerApp, LEASE_NAME, LEASE_NAMESPACE } from "./app.js";
+import type { ControllerOptions } from "./controller.js";
 import { CONTROLLERS, enabledControllers } from "./controllers.js";
+import {
+  DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD,
+  DEFAULT_NODE_EVICTION_RATE,
+  DEFAULT_SECONDARY_NODE_EVICTION_RATE,
+  DEFAULT_UNHEALTHY_ZONE_THRESHOLD,
+} from "./nodelifecycle/node-lifecycle-controller.js";
+import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from "./podgc/gc-controller.js";
 
 interface Flags extends LeaderElectionFlags {
   kubeconfig?: string;
   controllers: string[];
   concurrentSyncs: number;
+  nodeMonitorPeriod: number;
+  nodeMonitorGracePeriod: number;
+  nodeStartupGracePeriod: number;
+  nodeEvictionRate: number;
+  secondaryNodeEvictionRate: number;
+  largeClusterSizeThreshold: number;
+  unhealthyZoneThreshold: number;
+  terminatedPodGcThreshold: number;
   bindAddress: string;
   securePort: number;
   logLevel: string;
@@ -49,7 +74,63 @@ function program() {
         { default: ["*"], defaultDescription: "*", parse: listArg },
       ),
     )
-    .addOption(flag("--concurrent-syncs <n>", "sync loops per controller", { default: 5, parse: countArg }));
+    .addOption(flag("--concurrent-syncs <n>", "sync loops per controller", { default: 5, parse: countArg }))
+    // nodelifecycle (upstream NodeLifecycleControllerConfiguration), podgc.
+    .addOption(
+      flag(
+        "--node-monitor-period <dur>",
+        "how often node health (Lease, Ready heartbeat) is checked",
+        duration(5_000, "5s"),
+      ),
+    )
+    .addOption(
+      flag(
+        "--node-monitor-grace-period <dur>",
+        "a node not heard from for this long is marked Ready=Unknown (then tainted unreachable)",
+        duration(40_000, "40s"),
+      ),
+    )
+    .addOption(
+      flag(
+        "--node-startup-grace-period <dur>",
+        "the same for a node whose kubelet has never posted status",
+        duration(60_000, "1m0s"),
+      ),
+    )
+    .addOption(
+      flag("--node-eviction-rate <qps>", "nodes tainted NoExecute per second in a healthy zone", {
+        default: DEFAULT_NODE_EVICTION_RATE,
+        parse: nonNegativeNumberArg,
+      }),
+    )
+    .addOption(
+      flag(
+        "--secondary-node-eviction-rate <qps>",
+        "nodes tainted per second in a partially disrupted zone of more than --large-cluster-size-threshold nodes",
+        { default: DEFAULT_SECONDARY_NODE_EVICTION_RATE, parse: nonNegativeNumberArg },
+      ),
+    )
+    .addOption(
+      flag(
+        "--large-cluster-size-threshold <n>",
+        "zones of at most this many nodes stop tainting when partially disrupted",
+        { default: DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD, parse: countArg },
+      ),
+    )
+    .addOption(
+      flag(
+        "--unhealthy-zone-threshold <fraction>",
+        "fraction of not-Ready nodes (at least 3) that makes a zone partially disrupted",
+        { default: DEFAULT_UNHEALTHY_ZONE_THRESHOLD, parse: nonNegativeNumberArg },
+      ),
+    )
+    .addOption(
+      flag(
+        "--terminated-pod-gc-threshold <n>",
+        "terminated pods kept before the oldest are deleted (0 keeps them all)",
+        { default: DEFAULT_TERMINATED_POD_GC_THRESHOLD, parse: countArg },
+      ),
+    );
   addLeaderElectionFlags(cmd, { namespace: LEASE_NAMESPACE, name: LEASE_NAME, what: "running controllers" });
   return cmd
     .addOption(flag("--bind-address <ip>", "address for /healthz, /readyz and /metrics", { default: "0.0.0.0" }))
@@ -61,6 +142,28 @@ function program() {
     )
     .addOption(flag("--log-level <level>", "pino level", { env: "LOG_LEVEL", default: "info" }))
     .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_FORMAT=json.\n");
+}
+
+const duration = (ms: number, shown: string) => ({
+  default: ms,
+  defaultDescription: shown,
+  parse: positiveDurationArg,
+});
+
+/** The controllers' settings from the flags (ControllerContext.options). */
+function controllerOptions(f: Flags): ControllerOptions {
+  return {
+    nodeLifecycle: {
+      nodeMonitorPeriodMs: f.nodeMonitorPeriod,
+      nodeMonitorGracePeriodMs: f.nodeMonitorGracePeriod,
+      nodeStartupGracePeriodMs: f.nodeStartupGracePeriod,
+      nodeEvictionRate: f.nodeEvictionRate,
+      secondaryNodeEvictionRate: f.secondaryNodeEvictionRate,
+      largeClusterSizeThreshold: f.largeClusterSizeThreshold,
+      unhealthyZoneThreshold: f.unhealthyZoneThreshold,
+    },
+    podGC: { terminatedPodGCThreshold: f.terminatedPodGcThreshold },
+  };
 }
 
 /** The --controllers to run; an unknown name is a usage error (exit 1, the known names listed). */
@@ -86,6 +189,7 @@ async function main(): Promise<void> {
     client,
     controllers,
     workers: f.concurrentSyncs,
+    controllerOptions: controllerOptions(f),
     ...leaderElectionConfig(f),
     registry,
     log,

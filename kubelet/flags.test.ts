@@ -31,6 +31,8 @@ test("defaults, durations, lists; flag over environment", () => {
   assert.equal(f.crashloopBackoffBase, 10_000);
   assert.equal(f.backoffMax, 60_000);
   assert.equal(f.nodeStatusUpdateFrequency, 10_000);
+  assert.equal(f.nodeLeaseDurationSeconds, 40);
+  assert.equal(parseFlags(argv("--node-lease-duration-seconds=4")).nodeLeaseDurationSeconds, 4);
   assert.deepEqual(f.clusterDns, ["10.96.0.10", "10.96.0.11"]);
   assert.equal(f.clusterDomain, "cluster.local");
 

@@ -5,7 +5,7 @@
 // KUBELING_NODE_NAME and LOG_LEVEL, the names they have always had. Precedence: flag > env > default.
 
 import { hostname } from "node:os";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { componentCommand, countArg, flag, listArg, portArg, positiveDurationArg } from "#pkg/runtime/flags.js";
 
 export interface KubeletFlags {
@@ -28,10 +28,18 @@ export interface KubeletFlags {
   imagePullBackoffBase: number;
   backoffMax: number;
   nodeStatusUpdateFrequency: number;
+  /** The node Lease's duration; the kubelet renews it every quarter of it (upstream NodeLeaseRenewIntervalFraction). */
+  nodeLeaseDurationSeconds: number;
   rootDir?: string;
   clusterDns: string[];
   clusterDomain: string;
   logLevel: string;
+}
+
+function positiveCountArg(value: string): number {
+  const n = countArg(value);
+  if (n <= 0) throw new InvalidArgumentError(`invalid count "${value}": must be greater than 0`);
+  return n;
 }
 
 /** The kubelet's durations are periods and backoffs: each must be > 0 (0 would spin). */
@@ -85,6 +93,13 @@ export function buildCommand(): Command {
     .addOption(flag("--image-pull-backoff-base <duration>", "ImagePullBackOff first delay", seconds(10)))
     .addOption(flag("--backoff-max <duration>", "cap of both backoffs", seconds(300)))
     .addOption(flag("--node-status-update-frequency <duration>", "how often the node status is written", seconds(10)))
+    .addOption(
+      flag(
+        "--node-lease-duration-seconds <n>",
+        "duration of the node's Lease in kube-node-lease; it is renewed every quarter of it",
+        { default: 40, parse: positiveCountArg },
+      ),
+    )
     .addOption(
       flag(
         "--root-dir <dir>",

@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     maxPods: f.maxPods,
     runtimeVersion: await runtime.version(),
     statusIntervalMs: f.nodeStatusUpdateFrequency,
+    leaseDurationSeconds: f.nodeLeaseDurationSeconds,
+    renewIntervalMs: f.nodeLeaseDurationSeconds * 250,
   });
   // 5. Run until the shutdown signal.
   await Promise.all([node.run(signal), kubelet.run(signal)]);

@@ -211,6 +211,10 @@ export class NodeManager {
   async updateStatus(): Promise<void> {
     for (let i = 0; ; i++) {
       const cur = await this.o.client.get(NODES, undefined, this.o.nodeName);
+      // The node lifecycle controller set Ready=Unknown while we were not heard from: Ready
+      // again is a transition (upstream's setters compare with the node as stored).
+      const stored = cur.status?.conditions?.find((c) => c.type === "Ready");
+      if (stored && stored.status !== "True") this.readyTransition = this.now();
       const desired = this.desiredStatus();
       const status: NodeStatus = { ...(cur.status ?? {}), ...desired };
       try {

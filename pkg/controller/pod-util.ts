@@ -1,7 +1,7 @@
 // Pod predicates and the scale-down order shared by controllers that own pods (upstream
 // pkg/api/v1/pod/util.go and pkg/controller/controller_utils.go's ActivePodsWithRanks).
 
-import type { Pod } from "../api/types/core.js";
+import type { Pod, PodCondition, PodStatus } from "../api/types/core.js";
 
 /** Upstream's controller.kubernetes.io/pod-deletion-cost: lower cost is deleted first. */
 export const POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
@@ -100,4 +100,32 @@ export function podsToDelete(pods: readonly Pod[], n: number): Pod[] {
   }
   const rank = (p: Pod) => (p.spec?.nodeName ? (perNode.get(p.spec.nodeName) ?? 0) : 0);
   return [...pods].sort((a, b) => compareForDeletion(a, b, rank(a), rank(b))).slice(0, n);
+}
+
+/**
+ * updatePodCondition (upstream apipod.UpdatePodCondition): sets the condition of its type in
+ * status, with lastTransitionTime `now` unless the status is unchanged; true if anything changed.
+ */
+export function updatePodCondition(status: PodStatus, condition: PodCondition, now: string): boolean {
+  status.conditions ??= [];
+  const conditions = status.conditions;
+  const i = conditions.findIndex((c) => c.type === condition.type);
+  const old = conditions[i];
+  if (!old) {
+    conditions.push({ ...condition, lastTransitionTime: now });
+    return true;
+  }
+  const next: PodCondition = {
+    ...condition,
+    lastTransitionTime: condition.status === old.status ? old.lastTransitionTime : now,
+  };
+  if (next.lastTransitionTime === undefined) delete next.lastTransitionTime;
+  const same =
+    next.status === old.status &&
+    next.reason === old.reason &&
+    next.message === old.message &&
+    (next.lastProbeTime ?? null) === (old.lastProbeTime ?? null) &&
+    next.lastTransitionTime === old.lastTransitionTime;
+  conditions[i] = next;
+  return !same;
 }

@@ -109,6 +109,13 @@ export function countArg(value: string): number {
   return n;
 }
 
+/** nonNegativeNumberArg: a float32/float64 flag that must be >= 0 (rates, thresholds). */
+export function nonNegativeNumberArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) invalid("non-negative number", value);
+  return n;
+}
+
 /** boolArg: Go's strconv.ParseBool (1, t, true, TRUE, 0, f, false, ...). */
 export function boolArg(value: string): boolean {
   if (["1", "t", "T", "true", "TRUE", "True"].includes(value)) return true;

@@ -1,7 +1,8 @@
 // TaintToleration: NoSchedule and NoExecute taints keep pods off a node unless tolerated
 // (filter); intolerable PreferNoSchedule taints make a node less attractive (score, reversed:
-// fewer such taints score higher). Matching as upstream's Toleration.ToleratesTaint.
+// fewer such taints score higher). Matching as upstream's Toleration.ToleratesTaint (pkg/api/taints.ts).
 
+import { toleratesTaint } from "#pkg/api/taints.js";
 import type { Pod, Taint, Toleration } from "#pkg/api/types/index.js";
 import type { NodeInfo } from "../framework/node-info.js";
 import {
@@ -16,18 +17,8 @@ import {
 
 export const NAME = "TaintToleration";
 
-/**
- * tolerationTolerates: an empty effect matches every effect; an empty key with Exists matches
- * every taint; Exists ignores the value; Equal (the default) compares it.
- */
-export function tolerationTolerates(t: Toleration, taint: Pick<Taint, "key" | "value" | "effect">): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  const op = t.operator || "Equal";
-  if (op === "Exists") return true;
-  if (op === "Equal") return !!t.key && (t.value ?? "") === (taint.value ?? "");
-  return false;
-}
+/** tolerationTolerates: upstream's Toleration.ToleratesTaint, shared with the controllers (pkg/api/taints.ts). */
+export const tolerationTolerates = toleratesTaint;
 
 function tolerated(tolerations: readonly Toleration[], taint: Taint): boolean {
   return tolerations.some((t) => tolerationTolerates(t, taint));
