@@ -122,12 +122,14 @@ describe("buildServer", () => {
     });
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(res.json().status, "Success");
-    // The pod is read, the budgets of its namespace listed (none), then the pod deleted.
+    // The pod is read, the budgets of its namespace listed (none), the pod marked
+    // DisruptionTarget through its status, then deleted.
     assert.deepEqual(
       calls.map((c) => `${c.method} ${c.resource}`),
-      ["get pods", "list poddisruptionbudgets", "delete pods"],
+      ["get pods", "list poddisruptionbudgets", "get pods", "update pods", "delete pods"],
     );
-    assert.deepEqual(calls[2]?.args.slice(0, 3), ["ns1", "p1", { gracePeriodSeconds: 5 }]);
+    assert.equal((calls[3]?.args[3] as { subresource?: string } | undefined)?.subresource, "status");
+    assert.deepEqual(calls[4]?.args.slice(0, 3), ["ns1", "p1", { gracePeriodSeconds: 5 }]);
     await app.close();
   });
 

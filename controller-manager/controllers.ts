@@ -2,6 +2,7 @@
 // cmd/kube-controller-manager/app's NewControllerDescriptors), and the parsing of --controllers.
 
 import type { ControllerInit } from "./controller.js";
+import { newDisruptionController } from "./disruption/disruption.js";
 import { newNamespaceController } from "./namespace/namespace-controller.js";
 import { newNodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
 import { newPodGCController } from "./podgc/gc-controller.js";
@@ -11,6 +12,7 @@ import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-c
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
+  disruption: newDisruptionController,
   namespace: newNamespaceController,
   nodelifecycle: newNodeLifecycleController,
   podgc: newPodGCController,

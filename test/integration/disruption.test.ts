@@ -1,15 +1,21 @@
 // PodDisruptionBudgets end to end against a real API server and etcd: the policy/v1 kind as the
-// real kubectl sees it (discovery, create, get columns, validation), and pods/eviction honouring
-// a budget's status.
+// real kubectl sees it (discovery, create, get columns, validation), pods/eviction honouring a
+// budget's status, and the disruption controller (in-process) keeping that status, with the real
+// `kubectl drain` refusing while a budget forbids and draining once it allows. No kubelet runs
+// here: pods are made Running and Ready through their status, on a Node object nobody runs.
 
 import assert from "node:assert/strict";
 import { text } from "node:stream/consumers";
 import { after, before, describe, test } from "node:test";
 import { isNotFound, StatusError } from "#pkg/api/errors.js";
-import { PODDISRUPTIONBUDGETS, PODS } from "#pkg/api/resources.js";
+import type { OwnerReference } from "#pkg/api/meta.js";
+import { NODES, PODDISRUPTIONBUDGETS, PODS, REPLICASETS } from "#pkg/api/resources.js";
 import type { Pod, PodDisruptionBudget } from "#pkg/api/types/index.js";
+import { DisruptionController } from "../../controller-manager/disruption/disruption.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { type RunningController, runController } from "../harness/controllers.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
+import { waitFor } from "../harness/wait.js";
 
 let srv: TestApiServer;
 let kc: Kubectl;
@@ -41,15 +47,15 @@ describe("policy/v1 PodDisruptionBudget", () => {
 
   test("kubectl create pdb, then get pdb with upstream's columns", async () => {
     assert.match(
-      await ok(["create", "pdb", "web", "--selector=app=web", "--min-available=1"]),
-      /^poddisruptionbudget\.policy\/web created$/m,
+      await ok(["create", "pdb", "min", "--selector=app=min", "--min-available=1"]),
+      /^poddisruptionbudget\.policy\/min created$/m,
     );
     await ok(["create", "pdb", "half", "--selector=app=half", "--max-unavailable=50%"]);
     const table = rows(await ok(["get", "pdb"]));
     assert.deepEqual(table[0], ["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"]);
-    assert.deepEqual(table.find((r) => r[0] === "web")?.slice(0, 4), ["web", "1", "N/A", "0"]);
+    assert.deepEqual(table.find((r) => r[0] === "min")?.slice(0, 4), ["min", "1", "N/A", "0"]);
     assert.deepEqual(table.find((r) => r[0] === "half")?.slice(0, 4), ["half", "N/A", "50%", "0"]);
-    const stored = await srv.client.get(PODDISRUPTIONBUDGETS, "default", "web");
+    const stored = await srv.client.get(PODDISRUPTIONBUDGETS, "default", "min");
     assert.equal(stored.metadata.generation, 1);
     assert.deepEqual(stored.status, { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 });
   });
@@ -74,13 +80,24 @@ describe("policy/v1 PodDisruptionBudget", () => {
   });
 });
 
-/** A Running, Ready pod of app=<app>: no kubelet runs pods here, so the status is written directly. */
-async function readyPod(name: string, app: string, nodeName?: string): Promise<Pod> {
+/**
+ * A Running, Ready pod of app=<app>: no kubelet runs pods here, so the status is written directly.
+ * terminationGracePeriodSeconds 0: a delete removes it at once, with no kubelet to confirm.
+ */
+async function readyPod(
+  name: string,
+  app: string,
+  o: { nodeName?: string; owner?: OwnerReference } = {},
+): Promise<Pod> {
   await srv.client.create(PODS, "default", {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, labels: { app } },
-    spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: "c", image: "busybox" }] },
+    metadata: { name, labels: { app }, ...(o.owner ? { ownerReferences: [o.owner] } : {}) },
+    spec: {
+      ...(o.nodeName ? { nodeName: o.nodeName } : {}),
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: "c", image: "busybox" }],
+    },
   });
   const cur = await srv.client.get(PODS, "default", name);
   return srv.client.update(
@@ -148,5 +165,113 @@ describe("pods/eviction", () => {
     ]);
     await assert.rejects(evict("ev-2"), (e: unknown) => e instanceof StatusError && e.code === 429);
     assert.equal((await srv.client.get(PODS, "default", "ev-2")).metadata.name, "ev-2");
+  });
+});
+
+describe("disruption controller and kubectl drain", () => {
+  let running: RunningController<DisruptionController> | undefined;
+  before(() => {
+    running = runController(srv, (ctx) => new DisruptionController(ctx));
+  });
+  after(async () => {
+    await running?.stop();
+  });
+
+  const NODE = "drain-node";
+
+  async function budgetStatus(ok: (pdb: PodDisruptionBudget) => boolean, what: string): Promise<PodDisruptionBudget> {
+    return waitFor(
+      async () => {
+        const pdb = await srv.client.get<PodDisruptionBudget>(PODDISRUPTIONBUDGETS, "default", "web");
+        return ok(pdb) ? pdb : undefined;
+      },
+      { timeoutMs: 20_000, message: what },
+    );
+  }
+
+  test("status from a ReplicaSet's scale; eviction allowed, then refused; drain refused, then done", async () => {
+    await srv.client.create(NODES, undefined, { apiVersion: "v1", kind: "Node", metadata: { name: NODE } });
+    // A ReplicaSet nobody runs: it owns the pods and says how many there should be.
+    const rs = await srv.client.create(REPLICASETS, "default", {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: { name: "web" },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: "web" } },
+        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+      },
+    });
+    const owner: OwnerReference = {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      name: "web",
+      uid: rs.metadata.uid ?? "",
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    await readyPod("web-a", "web", { nodeName: NODE, owner });
+    await readyPod("web-b", "web", { nodeName: NODE, owner });
+    await readyPod("web-c", "web", { nodeName: "other-node", owner });
+    await kc.ok(["create", "pdb", "web", "--selector=app=web", "--min-available=50%"]);
+
+    // 50% of the ReplicaSet's 3 rounds up to 2: one of the three healthy pods may go.
+    const pdb = await budgetStatus(
+      (p) => p.status?.observedGeneration === 1 && p.status.expectedPods === 3,
+      "the controller's first status",
+    );
+    assert.deepEqual(
+      [pdb.status?.currentHealthy, pdb.status?.desiredHealthy, pdb.status?.disruptionsAllowed],
+      [3, 2, 1],
+    );
+    const cond = pdb.status?.conditions?.find((c) => c.type === "DisruptionAllowed");
+    assert.deepEqual([cond?.status, cond?.reason], ["True", "SufficientPods"]);
+    assert.deepEqual(rows(await ok(["get", "pdb", "web"]))[1]?.slice(0, 4), ["web", "50%", "N/A", "1"]);
+
+    await evict("web-c");
+    await assert.rejects(srv.client.get(PODS, "default", "web-c"), (e: unknown) => isNotFound(e));
+    // The controller sees the pod gone and drops it from disruptedPods: 2 healthy of 2 desired.
+    await budgetStatus(
+      (p) => p.status?.currentHealthy === 2 && p.status.disruptedPods === undefined,
+      "the budget after the eviction",
+    );
+    const refused = await evict("web-a").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(refused instanceof StatusError && refused.code === 429, String(refused));
+    assert.equal(refused.message, "Cannot evict pod as it would violate the pod's disruption budget.");
+
+    // kubectl drain retries every 5 s on 429 and gives up at its timeout, leaving the pods.
+    const drain = ["drain", NODE, "--ignore-daemonsets", "--delete-emptydir-data", "--force"];
+    const r = await kc.run([...drain, "--timeout=3s"]);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(
+      r.stderr,
+      /error when evicting pods\/"web-[ab]" -n "default" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\./,
+    );
+    assert.match(r.stderr, /global timeout reached: 3s/);
+    assert.equal((await srv.client.list(PODS, "default", { fieldSelector: `spec.nodeName=${NODE}` })).items.length, 2);
+
+    // A budget that allows every pod to go: drain evicts both and reports the node drained.
+    await kc.ok([
+      "patch",
+      "pdb",
+      "web",
+      "--type=merge",
+      "-p",
+      '{"spec":{"minAvailable":null,"maxUnavailable":"100%"}}',
+    ]);
+    await budgetStatus(
+      (p) => p.status?.observedGeneration === 2 && p.status.disruptionsAllowed === 2,
+      "the budget allowing both pods to go",
+    );
+    const out = await kc.ok([...drain, "--timeout=60s"]);
+    assert.match(out, /pod\/web-a evicted/);
+    assert.match(out, /pod\/web-b evicted/);
+    assert.match(out, /node\/drain-node drained/);
+    assert.equal((await srv.client.list(PODS, "default", { fieldSelector: `spec.nodeName=${NODE}` })).items.length, 0);
+    const node = await srv.client.get(NODES, undefined, NODE);
+    assert.equal(node.spec?.unschedulable, true);
   });
 });

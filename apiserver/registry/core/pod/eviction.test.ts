@@ -126,9 +126,41 @@ async function refusal(p: Promise<unknown>): Promise<StatusError> {
 }
 
 describe("pods/eviction", () => {
-  test("a pod no budget covers is deleted", async () => {
+  test("a pod no budget covers is marked DisruptionTarget, then deleted", async () => {
     const p = await pod("free");
-    assert.equal((await evict(p)).status, "Success");
+    const seen: Pod[] = [];
+    const spy = new EvictionREST({
+      pods: {
+        get: (ns, name) => pods.get(ns, name),
+        update: async (ns, name, obj, ctx) => {
+          const res = await pods.update(ns, name, obj, ctx);
+          seen.push(res.object as Pod);
+          return res;
+        },
+        delete: (ns, name, opts, ctx) => pods.delete(ns, name, opts, ctx),
+      },
+      pdbs,
+      now: () => NOW,
+    });
+    assert.equal((await spy.create(NS, p.metadata.name ?? "", { metadata: {} }, {}, {})).status, "Success");
+    assert.ok(await gone(p));
+    const cond = seen[0]?.status?.conditions?.find((c) => c.type === "DisruptionTarget");
+    assert.deepEqual(
+      [cond?.status, cond?.reason, cond?.message],
+      ["True", "EvictionByEvictionAPI", "Eviction API: evicting"],
+    );
+  });
+
+  test("a resourceVersion precondition is honoured, and follows the condition's write", async () => {
+    const p = await pod("pinned");
+    const stale = await refusal(evict(p, { deleteOptions: { preconditions: { resourceVersion: "1" } } }));
+    assert.equal(stale.code, 409);
+    assert.equal(await gone(p), false);
+    assert.equal(
+      (await evict(p, { deleteOptions: { preconditions: { resourceVersion: p.metadata.resourceVersion ?? "" } } }))
+        .status,
+      "Success",
+    );
     assert.ok(await gone(p));
   });
 

@@ -5,11 +5,12 @@
 // pod must allow a disruption: its status.disruptionsAllowed is decremented and the pod recorded
 // in status.disruptedPods (a conditional write on the budget's resourceVersion, retried on
 // conflict) before the delete, so concurrent evictions never overspend a budget; the disruption
-// controller recomputes the budget from what the pods then do. An unready pod does not count
+// controller recomputes the budget from what the pods then do. The pod is marked with the
+// DisruptionTarget condition before its delete, as upstream. An unready pod does not count
 // as healthy, so evicting it spends nothing when the budget is met (or always, with
 // unhealthyPodEvictionPolicy AlwaysAllow).
 
-import { badRequest, isConflict, type Status, StatusError } from "#pkg/api/errors.js";
+import { badRequest, conflict, isConflict, type Status, StatusError } from "#pkg/api/errors.js";
 import type { DeleteOptions, KubeObject } from "#pkg/api/meta.js";
 import { budgetSelects, updateDisruptionAllowedCondition } from "#pkg/api/poddisruptionbudget.js";
 import { metaTime } from "#pkg/api/time.js";
@@ -33,7 +34,7 @@ export interface Eviction extends KubeObject {
 }
 
 export interface EvictionDeps {
-  pods: Pick<StoreView, "get" | "delete">;
+  pods: Pick<StoreView, "get" | "update" | "delete">;
   pdbs: Pick<StoreView, "get" | "list" | "update">;
   /** Wall clock in ms (disruptedPods timestamps). */
   now?: () => number;
@@ -90,6 +91,30 @@ function propagateDryRun(options: DeleteOptions, ctx: RequestContext): DeleteOpt
   return options;
 }
 
+const POD_RESOURCE = { group: "", resource: "pods" };
+
+/**
+ * upstream UpdatePodCondition with DisruptionTarget=True: a copy of pod (resourceVersion kept, so
+ * the write is conditional) whose condition says it is being evicted.
+ */
+function withDisruptionTarget(pod: Pod, now: number): Pod {
+  const next = structuredClone(pod);
+  const status = next.status ?? {};
+  next.status = status;
+  const conditions = status.conditions ?? [];
+  const old = conditions.find((c) => c.type === "DisruptionTarget");
+  const cond = {
+    type: "DisruptionTarget",
+    status: "True",
+    reason: "EvictionByEvictionAPI",
+    message: "Eviction API: evicting",
+    lastProbeTime: old?.lastProbeTime ?? null,
+    lastTransitionTime: old?.status === "True" ? (old.lastTransitionTime ?? metaTime(now)) : metaTime(now),
+  };
+  status.conditions = old ? conditions.map((c) => (c === old ? cond : c)) : [...conditions, cond];
+  return next;
+}
+
 const SUCCESS: Status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 };
 
 export class EvictionREST {
@@ -136,7 +161,7 @@ export class EvictionREST {
           ? withResourceVersion(original, pod.metadata.resourceVersion)
           : original;
       try {
-        await this.#pods.delete(ns, name, opts, dctx);
+        await this.#addConditionAndDelete(ns, name, opts, dctx, dryRun);
         return SUCCESS;
       } catch (err) {
         if (rvRequested || !isConflict(err) || attempt >= RETRY_STEPS) throw err;
@@ -169,13 +194,67 @@ export class EvictionREST {
 
     const opts = pinPod ? withResourceVersion(original, pod.metadata.resourceVersion) : original;
     try {
-      await this.#pods.delete(ns, name, opts, dctx);
+      await this.#addConditionAndDelete(ns, name, opts, dctx, dryRun);
     } catch (err) {
       // The pod changed since we decided (it may have become ready): let the client try again.
       if (isConflict(err) && pinPod && !rvRequested) throw budgetPendingError(first?.metadata.name ?? "");
       throw err;
     }
     return SUCCESS;
+  }
+
+  /**
+   * upstream addConditionAndDeletePod: marks the pod DisruptionTarget=True (EvictionByEvictionAPI)
+   * through its status, on the latest copy and only if opts' preconditions hold, then deletes it
+   * (a resourceVersion precondition moves to the version that write made).
+   */
+  async #addConditionAndDelete(
+    ns: string,
+    name: string,
+    opts: DeleteOptions,
+    ctx: RequestContext,
+    dryRun: boolean,
+  ): Promise<void> {
+    let options = opts;
+    if (!dryRun) {
+      const pre = opts.preconditions;
+      for (let attempt = 1; ; attempt++) {
+        const latest = (await this.#pods.get(ns, name)) as Pod;
+        if (pre?.uid && pre.uid !== latest.metadata.uid) {
+          throw conflict(
+            POD_RESOURCE,
+            name,
+            `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${latest.metadata.uid ?? ""}`,
+          );
+        }
+        if (pre?.resourceVersion && pre.resourceVersion !== latest.metadata.resourceVersion) {
+          throw conflict(
+            POD_RESOURCE,
+            name,
+            `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${latest.metadata.resourceVersion ?? ""}`,
+          );
+        }
+        try {
+          const { object } = await this.#pods.update(
+            ns,
+            name,
+            withDisruptionTarget(latest, this.#now()) as KubeObject,
+            {
+              ...ctx,
+              subresource: "status",
+            },
+          );
+          if (pre?.resourceVersion && object.metadata.resourceVersion) {
+            options = { ...opts, preconditions: { ...pre, resourceVersion: object.metadata.resourceVersion } };
+          }
+          break;
+        } catch (err) {
+          // Someone else wrote the pod meanwhile: mark the newer copy.
+          if (!isConflict(err) || attempt >= RETRY_STEPS) throw err;
+        }
+      }
+    }
+    await this.#pods.delete(ns, name, options, ctx);
   }
 
   /** unhealthyPodEvictionPolicy: AlwaysAllow, or (unset / IfHealthyBudget) while the budget is met. */
