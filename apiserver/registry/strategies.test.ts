@@ -366,6 +366,40 @@ describe("Deployment", () => {
     assert.match(create("deployments", empty).errors[0]?.message ?? "", /empty selector is invalid for deployment/);
   });
 
+  test("maxSurge and maxUnavailable: not both 0; maxUnavailable at most 100%, maxSurge above allowed", () => {
+    const withStrategy = (maxSurge: number | string, maxUnavailable: number | string) => {
+      const d = dep();
+      d.spec!.strategy = { type: "RollingUpdate", rollingUpdate: { maxSurge, maxUnavailable } };
+      return create("deployments", d).errors;
+    };
+    for (const [surge, unavailable] of [
+      [0, 0],
+      ["0%", 0],
+      [0, "00%"],
+    ] as const) {
+      const errs = withStrategy(surge, unavailable);
+      assert.deepEqual(
+        errs.map((e) => e.field),
+        ["spec.strategy.rollingUpdate.maxUnavailable"],
+        `${surge} / ${unavailable}`,
+      );
+      assert.match(errs[0]?.message ?? "", /^Invalid value: .*: may not be 0 when `maxSurge` is 0$/);
+    }
+    assert.deepEqual(withStrategy("200%", 0), []);
+    assert.deepEqual(
+      withStrategy(1, "101%").map((e) => [e.field, e.message]),
+      [["spec.strategy.rollingUpdate.maxUnavailable", 'Invalid value: "101%": must not be greater than 100%']],
+    );
+    assert.deepEqual(
+      withStrategy(-1, 1).map((e) => [e.field, e.message]),
+      [["spec.strategy.rollingUpdate.maxSurge", "Invalid value: -1: must be greater than or equal to 0"]],
+    );
+    assert.match(
+      withStrategy("1", 1)[0]?.message ?? "",
+      /a valid percent string must be a numeric string followed by an ending '%'/,
+    );
+  });
+
   test("generation bumps on spec and annotation changes, not on status", () => {
     const { obj: old } = create("deployments", dep());
     const scaled = structuredClone(old);

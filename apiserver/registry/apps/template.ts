@@ -110,8 +110,16 @@ export function nonNegative(v: unknown, path: string): FieldError[] {
     : [fieldInvalid(path, v, "must be greater than or equal to 0")];
 }
 
-/** IntOrString percent/int fields (maxSurge, maxUnavailable). */
-export function intOrPercent(v: number | string | undefined, path: string): FieldError[] {
+/**
+ * IntOrString percent/int fields (maxSurge, maxUnavailable): a non-negative int or "N%"
+ * (upstream ValidatePositiveIntOrPercent), and unless `allowOver100`, at most 100%
+ * (IsNotMoreThan100Percent: a Deployment's maxSurge may exceed it).
+ */
+export function intOrPercent(
+  v: number | string | undefined,
+  path: string,
+  o: { allowOver100?: boolean } = {},
+): FieldError[] {
   if (v === undefined) return [];
   if (typeof v === "number") return nonNegative(v, path);
   const m = /^([0-9]+)%$/.exec(v);
@@ -123,11 +131,13 @@ export function intOrPercent(v: number | string | undefined, path: string): Fiel
         "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
       ),
     ];
-  if (Number(m[1]) > 100) return [fieldInvalid(path, v, "must not be greater than 100%")];
+  if (!o.allowOver100 && Number(m[1]) > 100) return [fieldInvalid(path, v, "must not be greater than 100%")];
   return [];
 }
 
-export const isZero = (v: number | string | undefined): boolean => v === undefined || v === 0 || v === "0%";
+/** The int or percentage is 0 (absent counts as 0, as upstream's getIntOrPercentValue of nil). */
+export const isZero = (v: number | string | undefined): boolean =>
+  v === undefined || v === 0 || (typeof v === "string" && /^0+%$/.test(v));
 
 export function selectorImmutable(
   n: LabelSelector | undefined,

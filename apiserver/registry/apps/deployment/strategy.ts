@@ -63,7 +63,8 @@ function validateDeployment(d: Deployment): FieldError[] {
   const ru = st?.rollingUpdate;
   if (ru && st?.type === "RollingUpdate") {
     errs.push(...intOrPercent(ru.maxUnavailable, "spec.strategy.rollingUpdate.maxUnavailable"));
-    errs.push(...intOrPercent(ru.maxSurge, "spec.strategy.rollingUpdate.maxSurge"));
+    // Unlike maxUnavailable, a surge above 100% is allowed (upstream validates only maxUnavailable's bound).
+    errs.push(...intOrPercent(ru.maxSurge, "spec.strategy.rollingUpdate.maxSurge", { allowOver100: true }));
     if (isZero(ru.maxUnavailable) && isZero(ru.maxSurge)) {
       errs.push(
         fieldInvalid(
