@@ -2,6 +2,7 @@
 // cmd/kube-controller-manager/app's NewControllerDescriptors), and the parsing of --controllers.
 
 import type { ControllerInit } from "./controller.js";
+import { newDeploymentController } from "./deployment/deployment-controller.js";
 import { newDisruptionController } from "./disruption/disruption.js";
 import { newNamespaceController } from "./namespace/namespace-controller.js";
 import { newNodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
@@ -12,6 +13,7 @@ import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-c
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
+  deployment: newDeploymentController,
   disruption: newDisruptionController,
   namespace: newNamespaceController,
   nodelifecycle: newNodeLifecycleController,
