@@ -13,6 +13,7 @@ import type {
   Namespace,
   Node,
   Pod,
+  PodDisruptionBudget,
   ReplicaSet,
   ReplicationController,
   Secret,
@@ -24,6 +25,7 @@ import { describeGeneric } from "../describe/generic.js";
 import { describeConfigMap, describeNamespace, describeSecret, describeService } from "../describe/misc.js";
 import { describeNode } from "../describe/node.js";
 import { describePod } from "../describe/pod.js";
+import { describePodDisruptionBudget } from "../describe/policy.js";
 import {
   describeDeployment,
   describeReplicaSet,
@@ -105,6 +107,9 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
     }
     case "/configmaps":
       describeConfigMap(w, obj as ConfigMap);
+      break;
+    case "policy/poddisruptionbudgets":
+      describePodDisruptionBudget(w, obj as PodDisruptionBudget);
       break;
     case "/secrets":
       describeSecret(w, obj as Secret);

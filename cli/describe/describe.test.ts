@@ -4,6 +4,7 @@ import type { Event, Node, Pod, ReplicaSet, ReplicationController } from "#pkg/a
 import { describeEvents } from "./events.js";
 import { describeNode } from "./node.js";
 import { describePod } from "./pod.js";
+import { describePodDisruptionBudget } from "./policy.js";
 import { describeReplicaSet, describeReplicationController } from "./workloads.js";
 import { PrefixWriter } from "./writer.js";
 
@@ -137,5 +138,33 @@ describe("describe", () => {
     assert.match(out, /Non-terminated Pods:\s+\(1 in total\)/);
     assert.match(out, /\n {2}default\s+web-1\s+500m \(25%\)\s+0 \(0%\)\s+1Gi \(25%\)\s+0 \(0%\)\s+/);
     assert.match(out, /\n {2}cpu\s+500m \(25%\)\s+0 \(0%\)\n {2}memory\s+1Gi \(25%\)\s+0 \(0%\)\n/);
+  });
+});
+
+describe("describe poddisruptionbudget", () => {
+  test("as kubectl: budget, selector, then the controller's counts", () => {
+    const w = new PrefixWriter();
+    describePodDisruptionBudget(w, {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "web", namespace: "default" },
+      spec: { minAvailable: "50%", selector: { matchLabels: { app: "web" } } },
+      status: { disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2, expectedPods: 3 },
+    });
+    assert.equal(
+      w.toString(),
+      [
+        "Name:           web",
+        "Namespace:      default",
+        "Min available:  50%",
+        "Selector:       app=web",
+        "Status:",
+        "    Allowed disruptions:  1",
+        "    Current:              3",
+        "    Desired:              2",
+        "    Total:                3",
+        "",
+      ].join("\n"),
+    );
   });
 });

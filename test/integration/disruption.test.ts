@@ -1,7 +1,7 @@
 // PodDisruptionBudgets end to end against a real API server and etcd: the policy/v1 kind as the
 // real kubectl sees it (discovery, create, get columns, validation), pods/eviction honouring a
 // budget's status, and the disruption controller (in-process) keeping that status, with the real
-// `kubectl drain` refusing while a budget forbids and draining once it allows. No kubelet runs
+// `kubectl drain` and `kubeling drain` refusing while a budget forbids and draining once it allows. No kubelet runs
 // here: pods are made Running and Ready through their status, on a Node object nobody runs.
 
 import assert from "node:assert/strict";
@@ -12,6 +12,7 @@ import type { OwnerReference } from "#pkg/api/meta.js";
 import { NODES, PODDISRUPTIONBUDGETS, PODS, REPLICASETS } from "#pkg/api/resources.js";
 import type { Pod, PodDisruptionBudget } from "#pkg/api/types/index.js";
 import { DisruptionController } from "../../controller-manager/disruption/disruption.js";
+import { runCli } from "../e2e/cli-helpers.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
@@ -20,6 +21,8 @@ import { waitFor } from "../harness/wait.js";
 let srv: TestApiServer;
 let kc: Kubectl;
 const ok = (args: string[]) => kc.ok(args);
+/** The kubeling CLI's flags for this server. */
+const kubeling = () => ["--kubeconfig", srv.kubeconfigPath];
 
 /** Human table output as rows of cells. */
 function rows(out: string): string[][] {
@@ -253,6 +256,33 @@ describe("disruption controller and kubectl drain", () => {
     assert.match(r.stderr, /global timeout reached: 3s/);
     assert.equal((await srv.client.list(PODS, "default", { fieldSelector: `spec.nodeName=${NODE}` })).items.length, 2);
 
+    // kubeling drain does the same, with kubectl's messages.
+    const k = await runCli([...kubeling(), ...drain, "--timeout=3s"]);
+    assert.equal(k.code, 1, k.stdout);
+    assert.match(k.stdout, /^node\/drain-node already cordoned\nevicting pod default\/web-[ab]\n/);
+    assert.match(
+      k.stderr,
+      /error when evicting pods\/"web-[ab]" -n "default" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\./,
+    );
+    assert.match(
+      k.stderr,
+      /There are pending pods in node "drain-node" when an error occurred: \[error when evicting pods\/"web-[ab]" -n "default": global timeout reached: 3s, error when evicting pods\/"web-[ab]" -n "default": global timeout reached: 3s\]\npod\/web-a\npod\/web-b\nerror: unable to drain node "drain-node" due to error: /,
+    );
+    assert.equal((await srv.client.list(PODS, "default", { fieldSelector: `spec.nodeName=${NODE}` })).items.length, 2);
+
+    // kubeling get and describe show the budget as kubectl does.
+    const got = await runCli([...kubeling(), "get", "pdb", "web"]);
+    assert.deepEqual(rows(got.stdout)[0], ["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"]);
+    assert.deepEqual(rows(got.stdout)[1]?.slice(0, 4), ["web", "50%", "N/A", "0"]);
+    const described = await runCli([...kubeling(), "describe", "pdb", "web"]);
+    assert.equal(described.code, 0, described.stderr);
+    assert.match(described.stdout, /^Min available:\s+50%$/m);
+    assert.match(described.stdout, /^Selector:\s+app=web$/m);
+    assert.match(
+      described.stdout,
+      /^ {4}Allowed disruptions:\s+0\n {4}Current:\s+2\n {4}Desired:\s+2\n {4}Total:\s+3$/m,
+    );
+
     // A budget that allows every pod to go: drain evicts both and reports the node drained.
     await kc.ok([
       "patch",
@@ -273,5 +303,15 @@ describe("disruption controller and kubectl drain", () => {
     assert.equal((await srv.client.list(PODS, "default", { fieldSelector: `spec.nodeName=${NODE}` })).items.length, 0);
     const node = await srv.client.get(NODES, undefined, NODE);
     assert.equal(node.spec?.unschedulable, true);
+
+    // And kubeling drain, given new pods there, evicts them while the budget allows.
+    await readyPod("web-d", "web", { nodeName: NODE, owner });
+    await budgetStatus((p) => p.status?.disruptionsAllowed === 1, "the budget counting the new pod");
+    const k2 = await runCli([...kubeling(), ...drain, "--timeout=60s"]);
+    assert.equal(k2.code, 0, k2.stderr);
+    assert.equal(
+      k2.stdout,
+      "node/drain-node already cordoned\nevicting pod default/web-d\npod/web-d evicted\nnode/drain-node drained\n",
+    );
   });
 });
