@@ -33,3 +33,8 @@ test("the table: the ServiceAccount controller, on by default", () => {
   assert.ok(CONTROLLERS.serviceaccount);
   assert.ok(enabledControllers(["*"]).includes("serviceaccount"));
 });
+
+test("the table: the garbage collector, on by default", () => {
+  assert.ok(CONTROLLERS.garbagecollector);
+  assert.ok(enabledControllers(["*"]).includes("garbagecollector"));
+});

@@ -4,6 +4,7 @@
 import type { ControllerInit } from "./controller.js";
 import { newDeploymentController } from "./deployment/deployment-controller.js";
 import { newDisruptionController } from "./disruption/disruption.js";
+import { newGarbageCollector } from "./garbagecollector/garbage-collector.js";
 import { newNamespaceController } from "./namespace/namespace-controller.js";
 import { newNodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
 import { newPodGCController } from "./podgc/gc-controller.js";
@@ -15,6 +16,7 @@ import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 export const CONTROLLERS: Record<string, ControllerInit> = {
   deployment: newDeploymentController,
   disruption: newDisruptionController,
+  garbagecollector: newGarbageCollector,
   namespace: newNamespaceController,
   nodelifecycle: newNodeLifecycleController,
   podgc: newPodGCController,

@@ -138,6 +138,15 @@ function timeIn(offsetSeconds: number): string {
   return metaTime(Date.now() + offsetSeconds * 1000);
 }
 
+/**
+ * Go's omitempty on ObjectMeta: an empty ownerReferences or finalizers list is not stored (a
+ * strategic merge patch that deletes the last owner reference leaves none, not []).
+ */
+function omitEmptyLists(meta: KubeObject["metadata"]): void {
+  if (meta.ownerReferences?.length === 0) delete meta.ownerReferences;
+  if (meta.finalizers?.length === 0) delete meta.finalizers;
+}
+
 function clone<T>(v: T): T {
   return structuredClone(v);
 }
@@ -644,6 +653,7 @@ export class Store {
     delete meta.resourceVersion;
     this.strategy.applyDefaults(obj);
     this.strategy.prepareForCreate(obj);
+    omitEmptyLists(meta);
     const errs: FieldError[] = [
       ...validateObjectMeta(meta, this.resource.namespaced, "metadata", this.nameFn),
       ...this.strategy.validate(obj),
@@ -691,6 +701,7 @@ export class Store {
       this.strategy.prepareForUpdate(next, old);
       await txn?.beforeUpdate?.(namespace, next, old);
     }
+    omitEmptyLists(next.metadata);
     const name = next.metadata.name ?? "";
     const errs: FieldError[] = [
       ...validateObjectMetaUpdate(next.metadata, oldMeta),

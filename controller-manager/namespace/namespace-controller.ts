@@ -11,7 +11,7 @@ import { metaTime } from "#pkg/api/time.js";
 import type { Namespace } from "#pkg/api/types/index.js";
 import type { Informer } from "#pkg/cache/informer.js";
 import type { ApiClient } from "#pkg/client/client.js";
-import type { APIResource, DiscoveredGroupVersion } from "#pkg/client/discovery.js";
+import { type DiscoveredGroupVersion, resourceInfoOf } from "#pkg/client/discovery.js";
 import { runWorkers } from "#pkg/controller/worker.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { WorkQueue } from "#pkg/workqueue/queue.js";
@@ -209,22 +209,6 @@ export function deletableResources(groups: readonly DiscoveredGroupVersion[]): R
     }
   }
   return out;
-}
-
-function resourceInfoOf(gv: DiscoveredGroupVersion, r: APIResource): ResourceInfo {
-  return {
-    group: gv.group,
-    version: gv.version,
-    kind: r.kind,
-    listKind: `${r.kind}List`,
-    resource: r.name,
-    singular: r.singularName || r.kind.toLowerCase(),
-    namespaced: true,
-    shortNames: r.shortNames ?? [],
-    categories: r.categories ?? [],
-    verbs: r.verbs ?? [],
-    subresources: [],
-  };
 }
 
 /** Upstream's five deletion conditions for one pass's result (lastTransitionTime left to the caller). */

@@ -1,6 +1,7 @@
 // InformerFactory: one informer per (resource, namespace, selectors) per process, as client-go's
 // SharedInformerFactory, so every controller in a process shares one watch per resource.
 
+import { setMaxListeners } from "node:events";
 import type { KubeObject } from "../api/meta.js";
 import type { ResourceType } from "../api/resources.js";
 import type { ApiClient } from "../client/client.js";
@@ -69,8 +70,15 @@ export class InformerFactory {
 
   /** Starts every informer made so far (and, from now on, every new one) until signal aborts. */
   start(signal: AbortSignal): void {
-    this.#signal = signal;
-    for (const [key, inf] of this.#informers) this.#start(key, inf, signal);
+    // Every informer listens on the signal it runs with (a process may hold dozens: the garbage
+    // collector watches every resource); they share one signal of the factory's own, which follows
+    // the caller's, so no listener limit is crossed on a signal the factory does not own.
+    const own = new AbortController();
+    setMaxListeners(0, own.signal);
+    if (signal.aborted) own.abort(signal.reason);
+    else signal.addEventListener("abort", () => own.abort(signal.reason), { once: true });
+    this.#signal = own.signal;
+    for (const [key, inf] of this.#informers) this.#start(key, inf, own.signal);
   }
 
   #start(key: string, inf: Informer<KubeObject>, signal: AbortSignal): void {

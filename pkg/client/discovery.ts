@@ -2,6 +2,8 @@
 // APIGroupList, APIResourceList; client-go's DiscoveryClient). Lenient: a real API server
 // sends fields kubeling's does not, and the other way round.
 
+import type { ResourceInfo } from "../api/resources.js";
+
 export interface APIResource {
   /** Plural, or "pods/log" for a subresource. */
   name: string;
@@ -47,4 +49,25 @@ export interface VersionInfo {
   minor?: string;
   gitVersion?: string;
   [field: string]: unknown;
+}
+
+/**
+ * resourceInfoOf: a discovered resource as the ResourceInfo that clients, informers and paths
+ * take, for kinds the caller knows only through discovery (the namespace controller, the
+ * garbage collector).
+ */
+export function resourceInfoOf(gv: Pick<DiscoveredGroupVersion, "group" | "version">, r: APIResource): ResourceInfo {
+  return {
+    group: gv.group,
+    version: gv.version,
+    kind: r.kind,
+    listKind: `${r.kind}List`,
+    resource: r.name,
+    singular: r.singularName || r.kind.toLowerCase(),
+    namespaced: r.namespaced,
+    shortNames: r.shortNames ?? [],
+    categories: r.categories ?? [],
+    verbs: r.verbs ?? [],
+    subresources: [],
+  };
 }

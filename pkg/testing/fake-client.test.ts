@@ -88,3 +88,38 @@ test("FakeInformer delivers adds, updates and tombstones; FakeRecorder keeps eve
   assert.deepEqual(rec.reasons("default/a"), ["Failed"]);
   assert.equal(rec.events[0]?.message, "boom");
 });
+
+test("FakeClient: JSON merge patch (null deletes, resourceVersion precondition), 415 for other patch types, delete options recorded", async () => {
+  const c = new FakeClient();
+  const created = await c.create<ConfigMap>(CONFIGMAPS, "default", {
+    ...cm("p", { a: "1", b: "2" }),
+    metadata: { name: "p", namespace: "default", finalizers: ["x/y"] },
+  });
+  const patched = await c.patch<ConfigMap>(
+    CONFIGMAPS,
+    "default",
+    "p",
+    { data: { a: null, c: "3" }, metadata: { finalizers: null } },
+    "merge",
+  );
+  assert.deepEqual(patched.data, { b: "2", c: "3" });
+  assert.equal(patched.metadata.finalizers, undefined);
+  await assert.rejects(
+    c.patch(CONFIGMAPS, "default", "p", { metadata: { resourceVersion: created.metadata.resourceVersion } }, "merge"),
+    isConflict,
+  );
+  await assert.rejects(
+    c.patch(CONFIGMAPS, "default", "p", {}, "strategic"),
+    (e: Error & { code?: number }) => e.code === 415,
+  );
+  await assert.rejects(c.patch(CONFIGMAPS, "default", "nope", {}, "merge"), isNotFound);
+  assert.deepEqual(
+    c.actionsOf("patch").map((a) => a.patchType),
+    ["merge", "merge", "strategic", "merge"],
+  );
+  await c.delete(CONFIGMAPS, "default", "p", {
+    propagationPolicy: "Foreground",
+    preconditions: { uid: patched.metadata.uid },
+  });
+  assert.equal(c.actionsOf("delete")[0]?.options?.propagationPolicy, "Foreground");
+});

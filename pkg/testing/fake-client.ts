@@ -1,26 +1,39 @@
 // FakeClient: an ApiClient that keeps objects in memory (client-go's fake clientset), for unit
 // tests of anything that takes an ApiClient: get, list and watch (field selectors on any dotted
 // path, label selectors, resourceVersion replay) so real Informers run on it, create, update
-// (status subresource included, resourceVersion conflicts), delete. Every call is recorded in
-// `actions`. It never opens a connection.
+// (status subresource included, resourceVersion conflicts), JSON merge patch, delete. Other patch
+// types are refused with 415 UnsupportedMediaType (what the API server answers a strategic merge
+// patch of a custom resource), so clients take their merge-patch fallback. Every call is recorded in `actions`. It
+// never opens a connection.
 
-import { alreadyExists, conflict, notFound, type Status } from "../api/errors.js";
+import { alreadyExists, conflict, invalid, notFound, type Status, unsupportedMediaType } from "../api/errors.js";
 import { parseFieldSelector } from "../api/fields.js";
 import { keyFor } from "../api/keys.js";
 import { parseLabelSelector } from "../api/labels.js";
 import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEvent } from "../api/meta.js";
 import type { ResourceInfo, ResourceType } from "../api/resources.js";
 import { metaTime } from "../api/time.js";
-import { ApiClient, type CreateOptions, type RawResponse, type WatchOptions } from "../client/client.js";
+import {
+  ApiClient,
+  type CreateOptions,
+  type PatchType,
+  type RawResponse,
+  type WatchOptions,
+} from "../client/client.js";
 
 export interface Action {
-  verb: "get" | "list" | "watch" | "create" | "update" | "delete";
+  verb: "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
   resource: string;
   namespace?: string;
   name?: string;
   subresource?: string;
   /** A copy of the object sent (create, update). */
   object?: KubeObject;
+  /** patch: what was sent, and as what. */
+  patch?: unknown;
+  patchType?: PatchType;
+  /** delete: the options sent. */
+  options?: DeleteOptions;
 }
 
 interface Stored {
@@ -53,6 +66,18 @@ function selects(opts: ListOptions | undefined): (obj: KubeObject) => boolean {
   return (obj) =>
     labels.matches(obj.metadata.labels ?? {}) &&
     fields.matches(Object.fromEntries(fields.requirements.map((r) => [r.field, fieldValue(obj, r.field)])));
+}
+
+/** RFC 7386 JSON merge patch: objects merge, null deletes, everything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    typeof target === "object" && target !== null && !Array.isArray(target) ? (target as Record<string, unknown>) : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
 }
 
 export class FakeClient extends ApiClient {
@@ -173,18 +198,67 @@ export class FakeClient extends ApiClient {
     return structuredClone(this.#put(r, next, "MODIFIED")) as T;
   }
 
+  override async patch<T extends KubeObject = KubeObject>(
+    r: ResourceType<T>,
+    ns: string | undefined,
+    name: string,
+    patch: unknown,
+    type: PatchType,
+    opts: { subresource?: string } = {},
+  ): Promise<T> {
+    const body = typeof patch === "string" ? (JSON.parse(patch) as unknown) : structuredClone(patch);
+    const namespace = r.namespaced ? ns : undefined;
+    this.#record({
+      verb: "patch",
+      resource: resourceId(r),
+      namespace,
+      name,
+      subresource: opts.subresource,
+      patch: body,
+      patchType: type,
+    });
+    if (type !== "merge")
+      throw unsupportedMediaType(
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+      );
+    const cur = this.#objects.get(this.#key(r, namespace, name))?.object;
+    if (!cur) throw notFound(r, name);
+    const next = mergePatch(structuredClone(cur), body) as KubeObject;
+    const rv = next.metadata?.resourceVersion;
+    if (rv && rv !== cur.metadata.resourceVersion)
+      throw conflict(
+        r,
+        name,
+        "the object has been modified; please apply your changes to the latest version and try again",
+      );
+    if (next.metadata?.uid !== cur.metadata.uid)
+      throw invalid(r.kind, r.group, name, [
+        { field: "metadata.uid", type: "FieldValueInvalid", message: "field is immutable" },
+      ]);
+    return structuredClone(this.#put(r, next, "MODIFIED")) as T;
+  }
+
   override async delete<T extends KubeObject = KubeObject>(
     r: ResourceType<T>,
     ns: string | undefined,
     name: string,
     opts?: DeleteOptions,
   ): Promise<T | Status> {
-    this.#record({ verb: "delete", resource: resourceId(r), namespace: ns, name });
+    this.#record({
+      verb: "delete",
+      resource: resourceId(r),
+      namespace: ns,
+      name,
+      ...(opts ? { options: structuredClone(opts) } : {}),
+    });
     const key = this.#key(r, ns, name);
     const cur = this.#objects.get(key)?.object;
     if (!cur) throw notFound(r, name);
     const uid = opts?.preconditions?.uid;
     if (uid && uid !== cur.metadata.uid) throw conflict(r, name, `Precondition failed: UID in precondition: ${uid}`);
+    const rv = opts?.preconditions?.resourceVersion;
+    if (rv && rv !== cur.metadata.resourceVersion)
+      throw conflict(r, name, `Precondition failed: ResourceVersion in precondition: ${rv}`);
     this.#objects.delete(key);
     this.#emit(resourceId(r), "DELETED", {
       ...cur,
