@@ -23,6 +23,37 @@ describe("error messages", () => {
     );
   });
 
+  test("Invalid: kubectl's 'The <Kind> \"name\" is invalid' report, causes one per line when several", () => {
+    const one = new StatusError(422, "Invalid", 'Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1', {
+      kind: "Deployment",
+      group: "apps",
+      name: "web",
+      causes: [
+        {
+          reason: "FieldValueInvalid",
+          field: "spec.replicas",
+          message: "Invalid value: -1: must be greater than or equal to 0",
+        },
+      ],
+    });
+    assert.equal(
+      formatError(one, { verb: "creating", source: "x.yaml" }),
+      'The Deployment "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0',
+    );
+    const two = new StatusError(422, "Invalid", "...", {
+      kind: "ReplicationController",
+      name: "rc",
+      causes: [
+        { reason: "FieldValueRequired", field: "spec.selector", message: "Required value" },
+        { reason: "FieldValueRequired", field: "spec.template", message: "Required value" },
+      ],
+    });
+    assert.equal(
+      formatError(two),
+      'The ReplicationController "rc" is invalid: \n* spec.selector: Required value\n* spec.template: Required value',
+    );
+  });
+
   test("connection failures name the address", () => {
     const cause = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
     const err = new Error("cannot reach the API server at https://127.0.0.1:6443: connect ECONNREFUSED", { cause });

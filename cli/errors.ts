@@ -76,6 +76,7 @@ export function formatError(err: unknown, o: { server?: string; verb?: string; s
   if (err instanceof StatusError) {
     if (err.code === 401 || err.reason === "Unauthorized")
       return "error: You must be logged in to the server (Unauthorized)";
+    if (err.reason === "Invalid") return invalidMessage(err);
     const msg = o.verb && o.source ? `error when ${o.verb} "${o.source}": ${err.message}` : err.message;
     return err.reason && err.reason !== "Unknown"
       ? `Error from server (${err.reason}): ${msg}`
@@ -84,4 +85,19 @@ export function formatError(err: unknown, o: { server?: string; verb?: string; s
   if (isConnectionError(err)) return connectionMessage(err, o.server);
   const msg = err instanceof Error ? err.message : String(err);
   return msg.startsWith("error: ") ? msg : `error: ${msg}`;
+}
+
+/**
+ * kubectl's report of an Invalid Status (cmdutil.checkErr): `The Deployment "web" is invalid:`
+ * then the causes, on the same line when there is one, one per "* " line when there are more.
+ */
+function invalidMessage(err: StatusError): string {
+  const d = err.details;
+  if (!d) return "The request is invalid";
+  const title =
+    d.kind || d.name ? `The ${d.kind ?? ""} ${JSON.stringify(d.name ?? "")} is invalid` : "The request is invalid";
+  const causes = (d.causes ?? []).map((c) => (c.field ? `${c.field}: ${c.message ?? ""}` : (c.message ?? "")));
+  if (causes.length === 0) return title;
+  if (causes.length === 1) return `${title}: ${causes[0]}`;
+  return `${title}: \n${causes.map((c) => `* ${c}`).join("\n")}`;
 }

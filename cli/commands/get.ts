@@ -5,17 +5,21 @@ import { isNotFound, type Status } from "#pkg/api/errors.js";
 import type { KubeObject, ListOptions } from "#pkg/api/meta.js";
 import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
 import { TABLE_ACCEPT, type Table } from "#pkg/api/table.js";
+import type { Event } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { CliError, formatError } from "../errors.js";
 import { jsonpath } from "../jsonpath.js";
 import { asPrintable, type TableFormat, tableHeader, tableRows, toJson, toYaml } from "../printers.js";
 import { kindPrefix, parseTypeArgs, type TypeRequest } from "../resources.js";
 import { GET_TABWRITER, TabWriter } from "../tabwriter.js";
+import { sortByField, sortEvents } from "./events.js";
 
 export interface GetOptions {
   showLabels?: boolean;
   watchOnly?: boolean;
   noHeaders?: boolean;
+  /** --sort-by: a jsonpath over each object (kubectl's SortingPrinter). */
+  sortBy?: string;
 }
 
 const OUTPUTS = ["json", "name", "wide", "yaml"];
@@ -75,7 +79,12 @@ export function noResourcesMessage(ctx: CliContext, types: ResourceInfo[]): stri
   return `No resources found in ${ctx.namespace} namespace.\n`;
 }
 
-async function tableOf(ctx: CliContext, r: ResourceInfo, ns: string | undefined): Promise<Table> {
+async function tableOf(
+  ctx: CliContext,
+  r: ResourceInfo,
+  ns: string | undefined,
+  o: { fullObjects?: boolean } = {},
+): Promise<Table> {
   let table: Table | undefined;
   let cont: string | undefined;
   do {
@@ -83,6 +92,7 @@ async function tableOf(ctx: CliContext, r: ResourceInfo, ns: string | undefined)
       ...listOpts(ctx),
       limit: 500,
       ...(cont ? { continue: cont } : {}),
+      ...(o.fullObjects ? { includeObject: "Object" as const } : {}),
     });
     if (!table) table = page;
     else table.rows.push(...page.rows);
@@ -100,15 +110,21 @@ export async function runGet(ctx: CliContext, args: string[], o: GetOptions = {}
   const output = ctx.opts.output;
   checkOutput(output);
   const requests = parseTypeArgs(args);
-  if (ctx.opts.watch || o.watchOnly) return watchGet(ctx, requests, o);
-  if (isObjectOutput(output)) return getObjects(ctx, requests, output);
+  if (ctx.opts.watch || o.watchOnly) {
+    if (o.sortBy) ctx.printErr("warning: --watch or --watch-only requested, --sort-by will be ignored\n");
+    return watchGet(ctx, requests, o);
+  }
+  if (isObjectOutput(output)) return getObjects(ctx, requests, output, o.sortBy);
 
   const multi = requests.length > 1;
   const blocks: Block[] = [];
   let failed = false;
   for (const req of requests) {
     if (req.names.length === 0) {
-      const table = await tableOf(ctx, req.r, nsFor(ctx, req.r, false));
+      const byTime = !o.sortBy && req.r.group === "" && req.r.resource === "events";
+      const table = await tableOf(ctx, req.r, nsFor(ctx, req.r, false), { fullObjects: Boolean(o.sortBy) || byTime });
+      if (o.sortBy) table.rows = sortByField(table.rows, o.sortBy, (row) => row.object);
+      else if (byTime) table.rows = sortRowsByEventTime(table.rows);
       if (table.rows.length > 0) blocks.push({ req, table });
       continue;
     }
@@ -147,6 +163,12 @@ export async function runGet(ctx: CliContext, args: string[], o: GetOptions = {}
   return failed ? 1 : 0;
 }
 
+/** `get events`: rows oldest first by when each event last happened, as `kubeling events` orders them. */
+function sortRowsByEventTime(rows: Table["rows"]): Table["rows"] {
+  const byObject = new Map(rows.map((row) => [row.object as unknown as Event, row]));
+  return sortEvents([...byObject.keys()]).map((e) => byObject.get(e) as Table["rows"][number]);
+}
+
 function formatFor(ctx: CliContext, req: TypeRequest, multi: boolean, o: GetOptions): TableFormat {
   return {
     wide: ctx.opts.output === "wide",
@@ -160,8 +182,13 @@ function typed(r: ResourceInfo, obj: KubeObject): KubeObject {
   return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(r), kind: obj.kind ?? r.kind };
 }
 
-async function getObjects(ctx: CliContext, requests: TypeRequest[], output: string): Promise<number> {
-  const objects: Array<{ r: ResourceInfo; obj: KubeObject }> = [];
+async function getObjects(
+  ctx: CliContext,
+  requests: TypeRequest[],
+  output: string,
+  sortBy: string | undefined,
+): Promise<number> {
+  let objects: Array<{ r: ResourceInfo; obj: KubeObject }> = [];
   let failed = false;
   let single = requests.length === 1 && requests[0]?.names.length === 1;
   for (const req of requests) {
@@ -189,6 +216,7 @@ async function getObjects(ctx: CliContext, requests: TypeRequest[], output: stri
       }
     }
   }
+  if (sortBy) objects = sortByField(objects, sortBy, (x) => x.obj);
   if (output === "name") {
     for (const { r, obj } of objects) ctx.print(`${kindPrefix(r)}/${obj.metadata.name}\n`);
     if (objects.length === 0 && !requests.some((r) => r.names.length > 0)) {

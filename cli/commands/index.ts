@@ -1,6 +1,7 @@
 // Every kubeling command, wired into commander. Actions return an exit code; non-zero codes
 // travel as SilentExit because the messages were already printed.
 
+import { text } from "node:stream/consumers";
 import { type Command, Option } from "commander";
 import type { CliContext } from "../context.js";
 import { SilentExit } from "../errors.js";
@@ -9,24 +10,32 @@ import { runApply, runCreate } from "./apply.js";
 import { runConfig } from "./config.js";
 import { runDelete } from "./delete.js";
 import { runDescribe } from "./describe.js";
+import { type EventsOptions, runEvents } from "./events.js";
 import { runExec } from "./exec.js";
 import { runGet } from "./get.js";
 import { type ExposeOptions, type RunOptions, runClusterInfo, runExpose, runRun } from "./imperative.js";
 import { type LogsOptions, runLogs } from "./logs.js";
 import { type DrainOptions, runCordon, runDrain } from "./node.js";
 import { runPortForward } from "./portforward.js";
+import {
+  runRolloutHistory,
+  runRolloutPause,
+  runRolloutRestart,
+  runRolloutResume,
+  runRolloutStatus,
+  runRolloutUndo,
+} from "./rollout.js";
+import { runSetEnv, runSetImage, type SetEnvOptions, type SetImageOptions } from "./set.js";
 import { runVersion } from "./version.js";
 import { runWait } from "./wait.js";
 import {
+  type CreateDeploymentOptions,
   runCreateDeployment,
   runCreateNamespace,
   runLabel,
   runPatch,
-  runRolloutHistory,
-  runRolloutRestart,
-  runRolloutStatus,
-  runRolloutUndo,
   runScale,
+  type ScaleOptions,
 } from "./workloads.js";
 
 type GetContext = () => CliContext;
@@ -47,14 +56,38 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--show-labels", "when printing, show all labels as the last column")
     .option("--watch-only", "watch for changes to the requested object(s), without listing/getting first")
     .option("--no-headers", "don't print headers")
-    .action(async (args: string[], o: { showLabels?: boolean; watchOnly?: boolean; headers?: boolean }) => {
-      done(
-        await runGet(ctx(), args, {
-          ...(o.showLabels ? { showLabels: true } : {}),
-          ...(o.watchOnly ? { watchOnly: true } : {}),
-          ...(o.headers === false ? { noHeaders: true } : {}),
-        }),
-      );
+    .option("--sort-by <jsonpath>", "sort list types using this field specification (e.g. '{.metadata.name}')")
+    .action(
+      async (args: string[], o: { showLabels?: boolean; watchOnly?: boolean; headers?: boolean; sortBy?: string }) => {
+        done(
+          await runGet(ctx(), args, {
+            ...(o.showLabels ? { showLabels: true } : {}),
+            ...(o.watchOnly ? { watchOnly: true } : {}),
+            ...(o.headers === false ? { noHeaders: true } : {}),
+            ...(o.sortBy ? { sortBy: o.sortBy } : {}),
+          }),
+        );
+      },
+    );
+
+  program
+    .command("events")
+    .description("List events (oldest first)")
+    .option("--for <resource>", "filter events to only those pertaining to the specified resource (TYPE/NAME)")
+    .option(
+      "--types <types>",
+      "output only events of given types (Normal, Warning; repeatable or comma separated)",
+      collect,
+      [],
+    )
+    .option("--no-headers", "don't print headers")
+    .action(async (o: { for?: string; types: string[]; headers?: boolean }) => {
+      const opts: EventsOptions = {
+        types: o.types,
+        ...(o.for ? { for: o.for } : {}),
+        ...(o.headers === false ? { noHeaders: true } : {}),
+      };
+      done(await runEvents(ctx(), opts));
     });
 
   program
@@ -95,12 +128,13 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .alias("deploy")
     .description("Create a deployment with the specified name")
     .argument("<name>")
-    .option("--image <image>", "image for the container (repeatable)", collect, [])
-    .option("--replicas <n>", "number of replicas")
-    .option("--port <port>", "the containerPort the deployment exposes")
+    .argument("[command...]", "the command of its containers, after --")
+    .option("--image <image>", "image names to run (repeatable or comma separated)", collect, [])
+    .option("-r, --replicas <n>", "number of replicas to create (default 1)")
+    .option("--port <port>", "the port that this container exposes")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
-    .action(async (name: string, o: { image: string[]; replicas?: string; port?: string; dryRun?: string | boolean }) =>
-      done(await runCreateDeployment(ctx(), name, o)),
+    .action(async (name: string, command: string[], o: CreateDeploymentOptions) =>
+      done(await runCreateDeployment(ctx(), name, o, command)),
     );
   create
     .command("namespace")
@@ -143,10 +177,13 @@ export function registerCommands(program: Command, ctx: GetContext): void {
 
   program
     .command("scale")
-    .description("Set a new size for a deployment, replica set or stateful set")
-    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
-    .requiredOption("--replicas <n>", "the new desired number of replicas")
-    .action(async (args: string[], o: { replicas: string }) => done(await runScale(ctx(), args, o)));
+    .description("Set a new size for a deployment, replica set, replication controller or stateful set")
+    .argument("<resource...>", "TYPE NAME... or TYPE/NAME...")
+    .option("--replicas <n>", "the new desired number of replicas (required)")
+    .option("--current-replicas <n>", "precondition for current size (-1: no condition)")
+    .option("--resource-version <rv>", "precondition for resource version")
+    .option("--timeout <duration>", "how long to wait for the scale to be synced (0: don't wait)", "0")
+    .action(async (args: string[], o: ScaleOptions) => done(await runScale(ctx(), args, o)));
 
   const rollout = program.command("rollout").description("Manage the rollout of a resource");
   rollout
@@ -154,8 +191,9 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .description("Show the status of the rollout")
     .argument("<resource...>", "TYPE NAME or TYPE/NAME")
     .option("--timeout <duration>", "the length of time to wait before ending watch (0: forever)", "0s")
-    .option("--no-watch", "do not watch for the rollout to finish")
-    .action(async (args: string[], o: { timeout: string; watch: boolean }) =>
+    .option("-w, --watch [bool]", "watch the status of the rollout until it's done (--watch=false: once)", "true")
+    .option("--revision <n>", "pin to a specific revision for showing its status (0: latest)")
+    .action(async (args: string[], o: { timeout: string; watch: boolean | string; revision?: string }) =>
       done(await runRolloutStatus(ctx(), args, o)),
     );
   rollout
@@ -169,12 +207,54 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .description("Undo a previous rollout")
     .argument("<resource...>", "TYPE NAME or TYPE/NAME")
     .option("--to-revision <n>", "the revision to roll back to (0: the previous one)", "0")
-    .action(async (args: string[], o: { toRevision?: string }) => done(await runRolloutUndo(ctx(), args, o)));
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (args: string[], o: { toRevision?: string; dryRun?: string | boolean }) =>
+      done(await runRolloutUndo(ctx(), args, o)),
+    );
   rollout
     .command("restart")
     .description("Restart a resource (new pods from a template annotation change)")
-    .argument("<resource...>", "TYPE NAME or TYPE/NAME")
+    .argument("<resource...>", "TYPE NAME... or TYPE/NAME...")
     .action(async (args: string[]) => done(await runRolloutRestart(ctx(), args)));
+  rollout
+    .command("pause")
+    .description("Mark the provided resource as paused")
+    .argument("<resource...>", "TYPE NAME... or TYPE/NAME...")
+    .action(async (args: string[]) => done(await runRolloutPause(ctx(), args)));
+  rollout
+    .command("resume")
+    .description("Resume a paused resource")
+    .argument("<resource...>", "TYPE NAME... or TYPE/NAME...")
+    .action(async (args: string[]) => done(await runRolloutResume(ctx(), args)));
+
+  const set = program.command("set").description("Set specific features on objects");
+  set
+    .command("image")
+    .description("Update the image of a pod template")
+    .argument("<args...>", "TYPE NAME... | TYPE/NAME... then CONTAINER=IMAGE... (* for every container)")
+    .option("--all", "select all resources in the namespace of the specified resource types")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (args: string[], o: SetImageOptions) => done(await runSetImage(ctx(), args, o)));
+  set
+    .command("env")
+    .description("Update environment variables on a pod template")
+    .argument("<args...>", "TYPE NAME... | TYPE/NAME... then KEY=VAL... KEY-...")
+    .option(
+      "-c, --containers <names>",
+      "the names of containers in the selected pod templates to change (wildcards)",
+      "*",
+    )
+    .option(
+      "-e, --env <KEY=VAL>",
+      "a key-value pair for an environment variable (repeatable; - reads stdin)",
+      collect,
+      [],
+    )
+    .option("--list", "display the environment and any changes in the standard format")
+    .option("--overwrite [bool]", "allow environment to be overwritten (--overwrite=false: refuse)", true)
+    .option("--all", "select all resources in the namespace of the specified resource types")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (args: string[], o: SetEnvOptions) => done(await runSetEnv(ctx(), args, o, () => text(ctx().io.in))));
 
   program
     .command("label")

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Deployment } from "#pkg/api/types/index.js";
-import { containerNameFromImage, deploymentRolloutStatus } from "./workloads.js";
+import type { KubeObject } from "#pkg/api/meta.js";
+import { containerNameFromImage, deploymentFor, scalePreconditionError } from "./workloads.js";
 
 describe("workload commands", () => {
   test("container names from images, as kubectl create deployment names them", () => {
@@ -9,41 +9,43 @@ describe("workload commands", () => {
     assert.equal(containerNameFromImage("nginx:1.25"), "nginx");
     assert.equal(containerNameFromImage("registry.k8s.io/pause:3.9"), "pause");
     assert.equal(containerNameFromImage("kubeling.local/busybox@sha256:abc"), "busybox");
+    // "_" and "." become "-", with kubectl's random 5-character suffix.
+    assert.equal(
+      containerNameFromImage("my_app.v2", () => 0),
+      "my-app-v2-bbbbb",
+    );
+    assert.match(containerNameFromImage("a.b"), /^a-b-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 
-  test("rollout status messages in kubectl's order", () => {
-    const d = (generation: number, status: Deployment["status"], replicas = 3) =>
-      ({ metadata: { name: "web", generation }, spec: { replicas }, status }) as unknown as Deployment;
-    assert.equal(
-      deploymentRolloutStatus(d(2, { observedGeneration: 1 })).message,
-      "Waiting for deployment spec update to be observed...",
+  test("create deployment's object: replicas always set, images comma-split, port on the first, command on all", () => {
+    type Shape = KubeObject & {
+      spec: { replicas: number; template: { spec: { containers: Array<Record<string, unknown>> } } };
+    };
+    const d = deploymentFor("web", { image: ["nginx:1,busybox"], port: "80" }) as Shape;
+    assert.equal(d.spec.replicas, 1);
+    assert.deepEqual(d.metadata.labels, { app: "web" });
+    assert.deepEqual(
+      d.spec.template.spec.containers.map((c) => [c.name, c.image, c.ports]),
+      [
+        ["nginx", "nginx:1", [{ containerPort: 80 }]],
+        ["busybox", "busybox", undefined],
+      ],
     );
-    assert.equal(
-      deploymentRolloutStatus(d(1, { observedGeneration: 1, updatedReplicas: 1, replicas: 3 })).message,
-      'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...',
-    );
-    assert.equal(
-      deploymentRolloutStatus(d(1, { observedGeneration: 1, updatedReplicas: 3, replicas: 4 })).message,
-      'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...',
-    );
-    assert.equal(
-      deploymentRolloutStatus(d(1, { observedGeneration: 1, updatedReplicas: 3, replicas: 3, availableReplicas: 2 }))
-        .message,
-      'Waiting for deployment "web" rollout to finish: 2 of 3 updated replicas are available...',
-    );
-    const done = deploymentRolloutStatus(
-      d(1, { observedGeneration: 1, updatedReplicas: 3, replicas: 3, availableReplicas: 3 }),
-    );
-    assert.deepEqual(done, { message: 'deployment "web" successfully rolled out', done: true });
+    const withCommand = deploymentFor("job", { image: ["busybox"] }, ["sleep", "1"]) as Shape;
+    assert.deepEqual(withCommand.spec.template.spec.containers[0]?.command, ["sleep", "1"]);
+    assert.throws(() => deploymentFor("web", { image: [] }), /required flag\(s\) "image" not set/);
     assert.throws(
-      () =>
-        deploymentRolloutStatus(
-          d(1, {
-            observedGeneration: 1,
-            conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }],
-          }),
-        ),
-      /exceeded its progress deadline/,
+      () => deploymentFor("web", { image: ["a", "b"] }, ["x"]),
+      /cannot specify multiple --image options and command/,
     );
+    assert.equal((deploymentFor("web", { image: ["a"], replicas: "3" }).spec as { replicas: number }).replicas, 3);
+  });
+
+  test("scale preconditions in kubectl's words", () => {
+    const scale = { metadata: { name: "web", resourceVersion: "7" }, spec: { replicas: 2 } };
+    assert.equal(scalePreconditionError(scale, -1, ""), undefined);
+    assert.equal(scalePreconditionError(scale, 2, "7"), undefined);
+    assert.equal(scalePreconditionError(scale, 3, ""), "Expected replicas to be 3, was 2");
+    assert.equal(scalePreconditionError(scale, -1, "6"), "Expected resource version to be 6, was 7");
   });
 });

@@ -1,19 +1,17 @@
-// The everyday imperative commands around Deployments, with kubectl's requests and output:
-// create deployment|namespace, scale, rollout status|restart, label.
+// The everyday imperative commands around workloads, with kubectl's requests and output:
+// create deployment|namespace, scale, label|annotate, patch.
 
+import { randomInt } from "node:crypto";
 import { parse as parseYaml } from "yaml";
-import { DEPLOYMENTS, NAMESPACES, REPLICASETS } from "#pkg/api/resources.js";
-import { metaTime } from "#pkg/api/time.js";
-import type { Deployment, PodTemplateSpec, ReplicaSet } from "#pkg/api/types/index.js";
+import { isConflict, StatusError } from "#pkg/api/errors.js";
+import type { KubeObject } from "#pkg/api/meta.js";
+import { DEPLOYMENTS, NAMESPACES } from "#pkg/api/resources.js";
 import { parseDuration } from "#pkg/runtime/duration.js";
 import type { CliContext } from "../context.js";
-import { describePodTemplate } from "../describe/pod.js";
-import { formatSelector } from "../describe/workloads.js";
-import { PrefixWriter } from "../describe/writer.js";
-import { CliError } from "../errors.js";
+import { CliError, formatError } from "../errors.js";
 import { kindPrefix, parseTypeArgs, type TypeRequest } from "../resources.js";
-import { GET_TABWRITER, TabWriter } from "../tabwriter.js";
 import { createAndReport, parseDryRun } from "./dryrun.js";
+import { namedObjects } from "./rollout.js";
 
 function one(args: string[], what: string): TypeRequest & { name: string } {
   const reqs = parseTypeArgs(args);
@@ -25,42 +23,89 @@ function one(args: string[], what: string): TypeRequest & { name: string } {
   return { ...req, name };
 }
 
-/** kubectl's container name for an image: the last path element without tag or digest. */
-export function containerNameFromImage(image: string): string {
-  const last = image.split("/").pop() ?? image;
-  const base = last.split("@")[0]?.split(":")[0] ?? last;
-  return (
-    base
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, "-")
-      .replace(/^-+|-+$/g, "") || "container"
-  );
+/** utilrand.String's alphabet (no vowels, no look-alike digits). */
+const RAND_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+
+/**
+ * kubectl create deployment's container name for an image: the last path element without tag
+ * or digest; a name with "_" or "." gets them turned to "-" and a random 5-character suffix.
+ */
+export function containerNameFromImage(image: string, random: (n: number) => number = randomInt): string {
+  let name = image.split("/").pop() ?? image;
+  if (name.includes(":")) name = name.split(":")[0] ?? name;
+  if (name.includes("@")) name = name.split("@")[0] ?? name;
+  if (/[_.]/.test(name)) {
+    const suffix = Array.from({ length: 5 }, () => RAND_CHARS[random(RAND_CHARS.length)]).join("");
+    name = `${name.replace(/[_.]/g, "-")}-${suffix}`;
+  }
+  return name;
+}
+
+export interface CreateDeploymentOptions {
+  image: string[];
+  replicas?: string;
+  port?: string;
+  dryRun?: string | boolean;
+}
+
+/** The Deployment kubectl create deployment builds (replicas always set, default 1). */
+export function deploymentFor(name: string, o: CreateDeploymentOptions, command: string[] = []): KubeObject {
+  const images = o.image.flatMap((i) => i.split(",")).filter((i) => i !== "");
+  if (images.length === 0) throw new CliError('error: required flag(s) "image" not set');
+  if (images.length > 1 && command.length > 0)
+    throw new CliError("error: cannot specify multiple --image options and command");
+  const replicas = o.replicas === undefined ? 1 : Number(o.replicas);
+  if (!Number.isInteger(replicas))
+    throw new CliError(
+      `error: invalid argument "${o.replicas}" for "-r, --replicas" flag: strconv.ParseInt: parsing "${o.replicas}": invalid syntax`,
+    );
+  const port = o.port === undefined ? -1 : Number(o.port);
+  if (!Number.isInteger(port))
+    throw new CliError(
+      `error: invalid argument "${o.port}" for "--port" flag: strconv.ParseInt: parsing "${o.port}": invalid syntax`,
+    );
+  const labels = { app: name };
+  const containers = images.map((image, i) => ({
+    name: containerNameFromImage(image),
+    image,
+    ...(command.length > 0 ? { command } : {}),
+    ...(port >= 0 && i === 0 ? { ports: [{ containerPort: port }] } : {}),
+    resources: {},
+  }));
+  // Shaped as kubectl's typed Deployment serialises: the empty structs and the null
+  // creationTimestamps are part of what it sends (and of what --dry-run=client -o yaml shows).
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { creationTimestamp: null, name, labels: { ...labels } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { ...labels } },
+      strategy: {},
+      template: { metadata: { creationTimestamp: null, labels: { ...labels } }, spec: { containers } },
+    },
+    status: {},
+  } as unknown as KubeObject;
 }
 
 export async function runCreateDeployment(
   ctx: CliContext,
   name: string,
-  o: { image: string[]; replicas?: string; port?: string; dryRun?: string | boolean },
+  o: CreateDeploymentOptions,
+  command: string[] = [],
 ): Promise<number> {
-  if (o.image.length === 0) throw new CliError('error: required flag(s) "image" not set');
-  const labels = { app: name };
-  const containers = o.image.map((image, i) => ({
-    name: containerNameFromImage(image),
-    image,
-    ...(o.port && i === 0 ? { ports: [{ containerPort: Number(o.port) }] } : {}),
-  }));
-  const body = {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, labels },
-    spec: {
-      ...(o.replicas !== undefined ? { replicas: Number(o.replicas) } : {}),
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers } },
-    },
-  };
-  const r = DEPLOYMENTS;
-  await createAndReport(ctx, r, ctx.namespace, body, { fieldManager: "kubectl-create", dryRun: parseDryRun(o.dryRun) });
+  const body = deploymentFor(name, o, command);
+  try {
+    await createAndReport(ctx, DEPLOYMENTS, ctx.namespace, body, {
+      fieldManager: "kubectl-create",
+      dryRun: parseDryRun(o.dryRun),
+    });
+  } catch (err) {
+    // kubectl wraps the server's answer; an Invalid one keeps its own report.
+    if (err instanceof StatusError && err.reason !== "Invalid")
+      throw new CliError(`error: failed to create deployment: ${err.message}`);
+    throw err;
+  }
   return 0;
 }
 
@@ -80,106 +125,85 @@ export async function runCreateNamespace(
   return 0;
 }
 
-export async function runScale(ctx: CliContext, args: string[], o: { replicas: string }): Promise<number> {
-  const t = one(args, "scale");
+export interface ScaleOptions {
+  replicas?: string;
+  currentReplicas?: string;
+  resourceVersion?: string;
+  timeout?: string;
+}
+
+interface ScaleObject extends KubeObject {
+  spec?: { replicas?: number };
+  status?: { replicas?: number };
+}
+
+/** scale.ScalePrecondition.validate: the precondition error kubectl prints, if the Scale fails it. */
+export function scalePreconditionError(scale: ScaleObject, size: number, resourceVersion: string): string | undefined {
+  const replicas = scale.spec?.replicas ?? 0;
+  if (size !== -1 && replicas !== size) return `Expected replicas to be ${size}, was ${replicas}`;
+  const rv = scale.metadata.resourceVersion ?? "";
+  if (resourceVersion && rv !== resourceVersion) return `Expected resource version to be ${resourceVersion}, was ${rv}`;
+  return undefined;
+}
+
+/**
+ * kubectl scale: a merge patch of the scale subresource, or with --current-replicas /
+ * --resource-version a GET of the Scale, the precondition check and a PUT (retried on conflict).
+ */
+export async function runScale(ctx: CliContext, args: string[], o: ScaleOptions): Promise<number> {
+  if (o.replicas === undefined) throw new CliError('error: required flag(s) "replicas" not set');
   const replicas = Number(o.replicas);
   if (!Number.isInteger(replicas) || replicas < 0)
     throw new CliError("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0");
-  if (!t.r.subresources.some((s) => s.name === "scale")) {
-    throw new CliError(`error: no objects passed to scale ${t.r.resource} cannot be scaled`);
-  }
-  await ctx.client.patch(t.r, t.r.namespaced ? ctx.namespace : undefined, t.name, { spec: { replicas } }, "merge", {
-    subresource: "scale",
-  });
-  ctx.print(`${kindPrefix(t.r)}/${t.name} scaled\n`);
-  return 0;
-}
-
-/** kubectl's DeploymentStatusViewer: the message for the current state, and whether it is done. */
-export function deploymentRolloutStatus(d: Deployment): { message: string; done: boolean } {
-  const name = d.metadata.name ?? "";
-  const st = d.status ?? {};
-  if ((d.metadata.generation ?? 0) > (st.observedGeneration ?? 0)) {
-    return { message: "Waiting for deployment spec update to be observed...", done: false };
-  }
-  const progressing = st.conditions?.find((c) => c.type === "Progressing");
-  if (progressing?.reason === "ProgressDeadlineExceeded") {
-    throw new CliError(`error: deployment "${name}" exceeded its progress deadline`);
-  }
-  const want = d.spec?.replicas ?? 1;
-  const updated = st.updatedReplicas ?? 0;
-  const total = st.replicas ?? 0;
-  const available = st.availableReplicas ?? 0;
-  if (updated < want) {
-    return {
-      message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${want} new replicas have been updated...`,
-      done: false,
-    };
-  }
-  if (total > updated) {
-    return {
-      message: `Waiting for deployment "${name}" rollout to finish: ${total - updated} old replicas are pending termination...`,
-      done: false,
-    };
-  }
-  if (available < updated) {
-    return {
-      message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`,
-      done: false,
-    };
-  }
-  return { message: `deployment "${name}" successfully rolled out`, done: true };
-}
-
-export async function runRolloutStatus(
-  ctx: CliContext,
-  args: string[],
-  o: { timeout: string; watch: boolean },
-): Promise<number> {
-  const t = one(args, "rollout status");
-  if (t.r.resource !== "deployments")
-    throw new CliError(`error: no status viewer has been implemented for ${t.r.kind}`);
-  const ns = ctx.namespace;
+  const current = o.currentReplicas === undefined ? -1 : Number(o.currentReplicas);
+  if (!Number.isInteger(current) || current < -1)
+    throw new CliError("error: The --current-replicas must specify an integer of -1 or greater");
+  const objs = namedObjects(args);
+  if (o.resourceVersion && objs.length > 1)
+    throw new CliError("error: cannot use --resource-version with multiple resources");
   const timeoutMs = o.timeout && o.timeout !== "0" && o.timeout !== "0s" ? parseDuration(o.timeout) : 0;
-  const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-  let last = "";
-  const show = (d: Deployment): boolean => {
-    const s = deploymentRolloutStatus(d);
-    if (s.message !== last) ctx.print(`${s.message}\n`);
-    last = s.message;
-    return s.done;
-  };
-  for (;;) {
-    const d = await ctx.client.get<Deployment>(t.r, ns, t.name);
-    if (show(d) || !o.watch) return 0;
-    try {
-      for await (const ev of ctx.client.watch<Deployment>(
-        t.r,
-        ns,
-        { fieldSelector: `metadata.name=${t.name}`, resourceVersion: d.metadata.resourceVersion ?? "0" },
-        signal,
-      )) {
-        if (ev.type === "DELETED") throw new CliError(`error: object has been deleted`);
-        if (ev.type !== "BOOKMARK" && show(ev.object)) return 0;
+  for (const { r, name } of objs) {
+    if (!r.subresources.some((s) => s.name === "scale"))
+      throw new CliError(`error: no objects passed to scale ${r.resource} cannot be scaled`);
+    const ns = r.namespaced ? ctx.namespace : undefined;
+    if (current === -1 && !o.resourceVersion) {
+      await ctx.client.patch(r, ns, name, { spec: { replicas } }, "merge", { subresource: "scale" });
+    } else {
+      for (let attempt = 0; ; attempt++) {
+        const scale = await ctx.client.get<ScaleObject>(r, ns, name, { subresource: "scale" });
+        const failed = scalePreconditionError(scale, current, o.resourceVersion ?? "");
+        if (failed) throw new CliError(`error: ${failed}`);
+        try {
+          await ctx.client.update(r, ns, { ...scale, spec: { ...scale.spec, replicas } }, { subresource: "scale" });
+          break;
+        } catch (err) {
+          if (!isConflict(err) || attempt >= 5) throw err;
+        }
       }
-    } catch (err) {
-      if (err instanceof CliError) throw err;
-      if (!signal?.aborted) continue; // an expired or dropped watch: start over
     }
-    if (signal?.aborted) throw new CliError("error: timed out waiting for the condition");
+    if (timeoutMs > 0) await waitForScale(ctx, r, ns, name, replicas, timeoutMs);
+    ctx.print(`${kindPrefix(r)}/${name} scaled\n`);
   }
+  return 0;
 }
 
-export async function runRolloutRestart(ctx: CliContext, args: string[]): Promise<number> {
-  const t = one(args, "rollout restart");
-  const patch = {
-    spec: {
-      template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": metaTime() } } },
-    },
-  };
-  await ctx.client.patch(t.r, ctx.namespace, t.name, patch, "strategic", { fieldManager: "kubectl-rollout" });
-  ctx.print(`${kindPrefix(t.r)}/${t.name} restarted\n`);
-  return 0;
+/** scale.WaitForScaleHasDesiredReplicas: poll the Scale until status.replicas reaches spec. */
+async function waitForScale(
+  ctx: CliContext,
+  r: Parameters<CliContext["client"]["get"]>[0],
+  ns: string | undefined,
+  name: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await ctx.client.get<ScaleObject>(r, ns, name, { subresource: "scale" });
+    if (s.spec?.replicas !== replicas) return;
+    if (s.status?.replicas === replicas) return;
+    if (Date.now() >= deadline) throw new CliError(`error: timed out waiting for "${name}" to be synced`);
+    await new Promise((res) => setTimeout(res, 1000));
+  }
 }
 
 /** kubeling label|annotate TYPE NAME key=value... key-... [--overwrite]. */
@@ -256,93 +280,5 @@ export async function runPatch(
   });
   const same = before.metadata.resourceVersion === after.metadata.resourceVersion;
   ctx.print(`${kindPrefix(t.r)}/${t.name} ${same ? "patched (no change)" : "patched"}\n`);
-  return 0;
-}
-
-const REVISION = "deployment.kubernetes.io/revision";
-
-/** The ReplicaSets a Deployment controls, by selector and controller ownerReference. */
-async function ownedReplicaSets(ctx: CliContext, d: Deployment): Promise<ReplicaSet[]> {
-  const sel = formatSelector(d.spec?.selector);
-  const list = await ctx.client.list(REPLICASETS, d.metadata.namespace, sel !== "<none>" ? { labelSelector: sel } : {});
-  return list.items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.controller && o.uid === d.metadata.uid));
-}
-
-function deploymentArg(args: string[], what: string) {
-  const t = one(args, what);
-  if (t.r.resource !== "deployments") throw new CliError(`error: no ${what} has been implemented for ${t.r.kind}`);
-  return t;
-}
-
-export async function runRolloutHistory(ctx: CliContext, args: string[], o: { revision?: string }): Promise<number> {
-  const t = deploymentArg(args, "rollout history");
-  const d = await ctx.client.get<Deployment>(t.r, ctx.namespace, t.name);
-  const rss = (await ownedReplicaSets(ctx, d))
-    .map((rs) => ({ rs, rev: Number(rs.metadata.annotations?.[REVISION] ?? "0") }))
-    .sort((a, b) => a.rev - b.rev);
-  if (o.revision !== undefined) {
-    const found = rss.find((x) => x.rev === Number(o.revision));
-    if (!found) throw new CliError(`error: unable to find the specified revision`);
-    ctx.print(`deployment.apps/${t.name} with revision #${found.rev}\n`);
-    const w = new PrefixWriter();
-    const template = structuredClone(found.rs.spec?.template) as PodTemplateSpec | undefined;
-    if (template?.metadata?.labels) delete template.metadata.labels["pod-template-hash"];
-    describePodTemplate(w, template);
-    ctx.print(w.toString());
-    return 0;
-  }
-  ctx.print(`deployment.apps/${t.name} \n`);
-  const w = new TabWriter({ ...GET_TABWRITER, minWidth: 0, padding: 2, rememberWidths: false });
-  w.write("REVISION\tCHANGE-CAUSE\n");
-  for (const { rs, rev } of rss)
-    w.write(`${rev}\t${rs.metadata.annotations?.["kubernetes.io/change-cause"] ?? "<none>"}\n`);
-  ctx.print(`${w.flush()}\n`);
-  return 0;
-}
-
-/** kubectl rollout undo: a JSON patch putting an older ReplicaSet's template back. */
-export async function runRolloutUndo(ctx: CliContext, args: string[], o: { toRevision?: string }): Promise<number> {
-  const t = deploymentArg(args, "rollout undo");
-  const d = await ctx.client.get<Deployment>(t.r, ctx.namespace, t.name);
-  if (d.spec?.paused)
-    throw new CliError(
-      `error: you cannot rollback a paused deployment; resume it first with 'kubeling rollout resume deployment/${t.name}' and try again`,
-    );
-  const rss = (await ownedReplicaSets(ctx, d))
-    .map((rs) => ({ rs, rev: Number(rs.metadata.annotations?.[REVISION] ?? "0") }))
-    .sort((a, b) => b.rev - a.rev);
-  const current = Number(d.metadata.annotations?.[REVISION] ?? rss[0]?.rev ?? 0);
-  const target =
-    o.toRevision !== undefined && o.toRevision !== "0"
-      ? rss.find((x) => x.rev === Number(o.toRevision))
-      : rss.find((x) => x.rev < current);
-  if (!target) {
-    throw new CliError(
-      o.toRevision !== undefined && o.toRevision !== "0"
-        ? `error: unable to find specified revision ${o.toRevision} in history`
-        : "error: no rollout history found for deployment",
-    );
-  }
-  const template = structuredClone(target.rs.spec?.template) as PodTemplateSpec;
-  if (template.metadata?.labels) delete template.metadata.labels["pod-template-hash"];
-  if (JSON.stringify(template) === JSON.stringify(d.spec?.template)) {
-    ctx.print(`deployment.apps/${t.name} skipped rollback (current template already matches revision ${target.rev})\n`);
-    return 0;
-  }
-  const annotations = { ...(d.metadata.annotations ?? {}) };
-  const cause = target.rs.metadata.annotations?.["kubernetes.io/change-cause"];
-  if (cause) annotations["kubernetes.io/change-cause"] = cause;
-  else delete annotations["kubernetes.io/change-cause"];
-  await ctx.client.patch(
-    t.r,
-    ctx.namespace,
-    t.name,
-    [
-      { op: "replace", path: "/spec/template", value: template },
-      { op: "replace", path: "/metadata/annotations", value: annotations },
-    ],
-    "json",
-  );
-  ctx.print(`deployment.apps/${t.name} rolled back\n`);
   return 0;
 }

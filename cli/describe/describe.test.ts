@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Event, Node, Pod, ReplicaSet, ReplicationController } from "#pkg/api/types/index.js";
+import type { Deployment, Event, Node, Pod, ReplicaSet, ReplicationController } from "#pkg/api/types/index.js";
 import { describeEvents } from "./events.js";
 import { describeNode } from "./node.js";
 import { describePod } from "./pod.js";
 import { describePodDisruptionBudget } from "./policy.js";
-import { describeReplicaSet, describeReplicationController } from "./workloads.js";
+import { describeDeployment, describeReplicaSet, describeReplicationController } from "./workloads.js";
 import { PrefixWriter } from "./writer.js";
 
 const pod = {
@@ -125,6 +125,38 @@ describe("describe", () => {
     assert.match(out, /^Name:\s+web-abc\nNamespace:\s+default\nSelector:\s+app=web\nLabels:\s+<none>\n/);
     assert.match(out, /\nControlled By:\s+Deployment\/web\nReplicas:\s+1 current \/ 1 desired\n/);
     assert.doesNotMatch(out, /Conditions:/);
+  });
+
+  test("deployment: OldReplicaSets are the other owned ones still asked for pods, NewReplicaSet the one of its template", () => {
+    const template = (image: string, hash?: string) => ({
+      metadata: { labels: { app: "web", ...(hash ? { "pod-template-hash": hash } : {}) } },
+      spec: { containers: [{ name: "c", image }] },
+    });
+    const d = {
+      metadata: { name: "web", namespace: "default", uid: "d" },
+      spec: { replicas: 3, selector: { matchLabels: { app: "web" } }, template: template("b") },
+      status: { replicas: 4, updatedReplicas: 2, availableReplicas: 3, unavailableReplicas: 1 },
+    } as unknown as Deployment;
+    const owner = [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "d", controller: true }];
+    const rs = (name: string, image: string, replicas: number, current: number, created: string) =>
+      ({
+        metadata: { name, ownerReferences: owner, creationTimestamp: created },
+        spec: { replicas, template: template(image, name) },
+        status: { replicas: current },
+      }) as unknown as ReplicaSet;
+    const w = new PrefixWriter();
+    describeDeployment(w, d, [
+      rs("web-a", "a", 2, 2, "2026-01-01T00:00:00Z"),
+      rs("web-old", "z", 0, 0, "2025-01-01T00:00:00Z"),
+      rs("web-b", "b", 2, 2, "2026-01-02T00:00:00Z"),
+      { ...rs("stranger", "b", 1, 1, "2026-01-01T00:00:00Z"), metadata: { name: "stranger" } } as ReplicaSet,
+    ]);
+    const out = w.toString();
+    assert.match(out, /\nReplicas:\s+3 desired \| 2 updated \| 4 total \| 3 available \| 1 unavailable\n/);
+    assert.match(
+      out,
+      /\nOldReplicaSets:\s+web-a \(2\/2 replicas created\)\nNewReplicaSet:\s+web-b \(2\/2 replicas created\)\n$/,
+    );
   });
 
   test("node: pods and allocated resources as percentages of allocatable", () => {

@@ -91,7 +91,8 @@ export function describeDeployment(w: PrefixWriter, d: Deployment, replicaSets: 
       sameTemplate(rs.spec?.template as PodTemplateSpec | undefined, spec?.template as PodTemplateSpec | undefined),
     )
     .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))[0];
-  const old = owned.filter((rs) => rs !== newest && ((rs.spec?.replicas ?? 0) > 0 || (rs.status?.replicas ?? 0) > 0));
+  // deploymentutil.FindOldReplicaSets: the old ones still asked for pods.
+  const old = owned.filter((rs) => rs !== newest && (rs.spec?.replicas ?? 1) !== 0);
   w.write(0, `OldReplicaSets:\t${old.length > 0 ? old.map(rsSummary).join(", ") : "<none>"}\n`);
   w.write(0, `NewReplicaSet:\t${newest ? rsSummary(newest) : "<none>"}\n`);
 }

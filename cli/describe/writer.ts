@@ -8,9 +8,16 @@ import { DESCRIBE_TABWRITER, TabWriter } from "../tabwriter.js";
 export class PrefixWriter {
   #tw = new TabWriter(DESCRIBE_TABWRITER);
   #out = "";
+  readonly #raw: boolean;
+
+  /** raw: tabs are kept, not aligned (kubectl's bare NewPrefixWriter, as rollout history --revision prints). */
+  constructor(o: { raw?: boolean } = {}) {
+    this.#raw = o.raw ?? false;
+  }
 
   write(level: number, text: string): void {
-    this.#tw.write("  ".repeat(level) + text);
+    if (this.#raw) this.#out += "  ".repeat(level) + text;
+    else this.#tw.write("  ".repeat(level) + text);
   }
 
   /** Line helper: write(level, `${key}:\t${value}\n`). */
@@ -19,7 +26,7 @@ export class PrefixWriter {
   }
 
   flush(): void {
-    this.#out += this.#tw.flush();
+    if (!this.#raw) this.#out += this.#tw.flush();
   }
 
   toString(): string {
@@ -43,7 +50,8 @@ export function labelsMultiline(
   keys.forEach((k, i) => {
     const text = `${k}=${labels?.[k]}`;
     if (i === 0) w.write(level, `${title}:\t${text}\n`);
-    else w.write(level, `\t${text}\n`);
+    // kubectl writes continuation lines without the level's indent (invisible once aligned).
+    else w.write(0, `\t${text}\n`);
   });
 }
 
@@ -67,7 +75,8 @@ export function annotationsMultiline(
     if (v.length > 200) v = `${v.slice(0, 197)}...`;
     const text = `${k}: ${v.replace(/\n/g, "\\n")}`;
     if (i === 0) w.write(level, `${title}:\t${text}\n`);
-    else w.write(level, `\t${text}\n`);
+    // kubectl writes continuation lines without the level's indent (invisible once aligned).
+    else w.write(0, `\t${text}\n`);
   });
 }
 

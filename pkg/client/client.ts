@@ -275,9 +275,10 @@ export class ApiClient {
     name: string,
     patch: unknown,
     type: PatchType,
-    opts: { subresource?: string; fieldManager?: string; force?: boolean; signal?: AbortSignal } = {},
+    opts: { subresource?: string; fieldManager?: string; force?: boolean; dryRun?: boolean; signal?: AbortSignal } = {},
   ): Promise<T> {
     const query: Query = { fieldManager: opts.fieldManager };
+    if (opts.dryRun) query.dryRun = "All";
     if (type === "apply") {
       // Server-side apply requires a field manager; kubectl's default is "kubectl".
       query.fieldManager = opts.fieldManager ?? "kubeling";
@@ -311,10 +312,14 @@ export class ApiClient {
   }
 
   /** Server-side printing: a meta.k8s.io/v1 Table of a collection, or of one object when `name` is given. */
-  table(r: ResourceInfo, ns: string | undefined, opts: ListOptions & { name?: string } = {}): Promise<Table> {
-    const { name, ...listOpts } = opts;
+  table(
+    r: ResourceInfo,
+    ns: string | undefined,
+    opts: ListOptions & { name?: string; includeObject?: "None" | "Metadata" | "Object" } = {},
+  ): Promise<Table> {
+    const { name, includeObject, ...listOpts } = opts;
     return this.#json<Table>("GET", resourcePath(r, ns, name), {
-      query: listOptionsQuery(listOpts),
+      query: { ...listOptionsQuery(listOpts), ...(includeObject ? { includeObject } : {}) },
       headers: { accept: TABLE_ACCEPT },
     });
   }
