@@ -8,7 +8,7 @@ import type { KubeObject } from "#pkg/api/meta.js";
 import { DEPLOYMENTS, NAMESPACES } from "#pkg/api/resources.js";
 import { parseDuration } from "#pkg/runtime/duration.js";
 import type { CliContext } from "../context.js";
-import { CliError, formatError } from "../errors.js";
+import { CliError } from "../errors.js";
 import { kindPrefix, parseTypeArgs, type TypeRequest } from "../resources.js";
 import { createAndReport, parseDryRun } from "./dryrun.js";
 import { namedObjects } from "./rollout.js";
