@@ -27,6 +27,17 @@ import type { VolumeManager } from "./volumes.js";
 
 const CONFIG_ERROR_RETRY_MS = 10_000;
 
+/**
+ * The restart count for a container the runtime no longer knows (removed behind the kubelet's
+ * back, e.g. `docker rm -f`): one more than the last status reported it with, if it had started.
+ * Upstream reads the count back from the container's log directory; the pod's status is our record.
+ */
+export function restartsOfRemoved(pod: Pod, c: Container, type: "init" | "app"): number {
+  const statuses = type === "init" ? pod.status?.initContainerStatuses : pod.status?.containerStatuses;
+  const st = statuses?.find((s) => s.name === c.name);
+  return st?.containerID ? st.restartCount + 1 : 0;
+}
+
 export interface RuntimeManagerOptions {
   runtime: Runtime;
   events: EventSink;
@@ -256,7 +267,15 @@ export class RuntimeManager {
       }
       this.crashBackoff.next(key);
     }
-    return this.startContainer(pod, c, type, prev ? prev.restartCount + 1 : 0, sandboxId, podIP, log);
+    return this.startContainer(
+      pod,
+      c,
+      type,
+      prev ? prev.restartCount + 1 : restartsOfRemoved(pod, c, type),
+      sandboxId,
+      podIP,
+      log,
+    );
   }
 
   /** startContainer: image, environment and mounts, create, start, postStart (upstream: startContainer). */
