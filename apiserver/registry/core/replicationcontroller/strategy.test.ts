@@ -29,6 +29,10 @@ function create(obj: ReplicationController) {
 }
 
 describe("ReplicationController strategy", () => {
+  test("a delete naming no policy orphans the pods, as core/v1's upstream default", () => {
+    assert.equal(strategyFor(REPLICATIONCONTROLLERS).defaultGarbageCollectionPolicy, "OrphanDependents");
+  });
+
   test("defaults: selector and labels from the template labels, one replica, status and generation", () => {
     const { obj, errors } = create(rc());
     assert.deepEqual(errors, []);

@@ -72,6 +72,8 @@ export function replicationControllerStrategy(r: ResourceInfo): Strategy<Replica
     r,
     {
       applyDefaults: defaultReplicationController,
+      // Upstream keeps core/v1's old default: a delete that names no policy orphans an RC's pods.
+      defaultGarbageCollectionPolicy: "OrphanDependents",
       prepareForCreate(rc) {
         rc.status = { replicas: 0 };
       },
