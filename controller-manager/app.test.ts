@@ -31,6 +31,14 @@ test("the leader builds the controllers, starts the informers after they registe
   });
   let built = 0;
   let ranWith = 0;
+  let busyWith = 0;
+  const busy = (): Controller => ({
+    name: "busy",
+    run: async (signal, workers) => {
+      busyWith = workers;
+      await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+    },
+  });
   const probe = (ctx: ControllerContext): Controller => {
     built++;
     const seen: string[] = [];
@@ -46,9 +54,10 @@ test("the leader builds the controllers, starts the informers after they registe
   };
   const app = new ControllerManagerApp({
     client,
-    controllers: ["serviceaccount", "probe"],
-    table: { ...CONTROLLERS, probe },
+    controllers: ["serviceaccount", "probe", "busy"],
+    table: { ...CONTROLLERS, probe, busy },
     workers: 3,
+    workersOf: { busy: 7 },
     identity: "me",
     retryPeriodSeconds: 0.05,
     renewDeadlineSeconds: 0.5,
@@ -63,6 +72,7 @@ test("the leader builds the controllers, starts the informers after they registe
   assert.match(await app.registry.metrics(), /leader_election_master_status\{name="kube-controller-manager"\} 1/);
   assert.equal(built, 1);
   assert.equal(ranWith, 3);
+  await waitFor(() => busyWith === 7, { timeoutMs: 5_000, message: "busy runs its own --concurrent-*-syncs" });
   ac.abort();
   assert.equal(await run, "stopped");
   assert.ok(!app.isLeader());

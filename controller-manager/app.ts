@@ -28,6 +28,8 @@ export interface ControllerManagerAppOptions extends LeaderElectionConfig {
   table?: Record<string, ControllerInit>;
   /** Sync loops per controller (default 5). */
   workers?: number;
+  /** Sync loops of the controllers named here (their --concurrent-*-syncs), over `workers`. */
+  workersOf?: Readonly<Record<string, number>>;
   /** The controllers' command-line settings (ControllerContext.options). */
   controllerOptions?: ControllerOptions;
   registry?: Registry;
@@ -142,11 +144,12 @@ export class ControllerManagerApp {
       if (signal.aborted) return;
       this.#synced = true;
       this.#log.info({ controllers: controllers.map((c) => c.name) }, "caches synced; controllers running");
-      const workers = this.#o.workers ?? 5;
+      // By the table's name (the --controllers one), which the flags are keyed by.
+      const workers = (i: number) => this.#o.workersOf?.[this.#o.controllers[i] ?? ""] ?? this.#o.workers ?? 5;
       await Promise.all(
-        controllers.map((c) =>
+        controllers.map((c, i) =>
           c
-            .run(signal, workers)
+            .run(signal, workers(i))
             .catch((err: unknown) => this.#log.error({ err, controller: c.name }, "controller failed")),
         ),
       );

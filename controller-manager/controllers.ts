@@ -26,6 +26,18 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   "taint-eviction-controller": newTaintEvictionController,
 };
 
+/**
+ * Upstream's per-controller worker flags (--concurrent-deployment-syncs, ...), by controller name,
+ * with their defaults; a controller not listed runs --concurrent-syncs workers.
+ */
+export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }> = {
+  deployment: { flag: "concurrent-deployment-syncs", default: 5 },
+  garbagecollector: { flag: "concurrent-gc-syncs", default: 20 },
+  namespace: { flag: "concurrent-namespace-syncs", default: 10 },
+  replicaset: { flag: "concurrent-replicaset-syncs", default: 5 },
+  replicationcontroller: { flag: "concurrent-rc-syncs", default: 5 },
+};
+
 /** Controllers `*` leaves off (upstream: bootstrapsigner, tokencleaner); none here yet. */
 export const DISABLED_BY_DEFAULT: ReadonlySet<string> = new Set();
 

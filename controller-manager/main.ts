@@ -1,6 +1,7 @@
 // kubeling-controller-manager: the controllers that make the cluster's state converge, as
-// kube-controller-manager (now: the ServiceAccount controller; the rest of issue 7 joins the table
-// in controllers.ts). Flags keep upstream's names; each is also read from
+// kube-controller-manager (the table in controllers.ts: deployment, replicaset, replicationcontroller,
+// garbagecollector, namespace, nodelifecycle, taint eviction, podgc, disruption, serviceaccount).
+// Flags keep upstream's names; each is also read from
 // KUBELING_CONTROLLER_MANAGER_<FLAG> (pkg/runtime/flags.ts), LOG_LEVEL for --log-level. The shape of
 // scheduler/main.ts: flags → logger → client → ControllerManagerApp → run until the shutdown
 // signal → drain. Exits 1 when it loses the leader lease (as upstream), 0 on SIGTERM/SIGINT.
@@ -29,7 +30,7 @@ import { shutdownSignal } from "#pkg/runtime/signals.js";
 import { PrometheusWorkQueueMetricsProvider, setWorkQueueMetricsProvider } from "#pkg/workqueue/metrics.js";
 import { ControllerManagerApp, LEASE_NAME, LEASE_NAMESPACE } from "./app.js";
 import type { ControllerOptions } from "./controller.js";
-import { CONTROLLERS, enabledControllers } from "./controllers.js";
+import { CONCURRENCY_FLAGS, CONTROLLERS, enabledControllers } from "./controllers.js";
 import {
   DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD,
   DEFAULT_NODE_EVICTION_RATE,
@@ -74,7 +75,18 @@ function program() {
         { default: ["*"], defaultDescription: "*", parse: listArg },
       ),
     )
-    .addOption(flag("--concurrent-syncs <n>", "sync loops per controller", { default: 5, parse: countArg }))
+    .addOption(
+      flag("--concurrent-syncs <n>", "sync loops of each controller without a --concurrent-*-syncs flag of its own", {
+        default: 5,
+        parse: countArg,
+      }),
+    );
+  for (const [name, c] of Object.entries(CONCURRENCY_FLAGS)) {
+    cmd.addOption(
+      flag(`--${c.flag} <n>`, `sync loops of the ${name} controller`, { default: c.default, parse: countArg }),
+    );
+  }
+  cmd
     // nodelifecycle (upstream NodeLifecycleControllerConfiguration), podgc.
     .addOption(
       flag(
@@ -150,6 +162,14 @@ const duration = (ms: number, shown: string) => ({
   parse: positiveDurationArg,
 });
 
+/** --concurrent-deployment-syncs=3 → { deployment: 3 } (commander camel-cases the flag names). */
+function workersOf(opts: Record<string, unknown>): Record<string, number> {
+  const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+  return Object.fromEntries(
+    Object.entries(CONCURRENCY_FLAGS).map(([name, c]) => [name, Number(opts[camel(c.flag)] ?? c.default)]),
+  );
+}
+
 /** The controllers' settings from the flags (ControllerContext.options). */
 function controllerOptions(f: Flags): ControllerOptions {
   return {
@@ -189,6 +209,7 @@ async function main(): Promise<void> {
     client,
     controllers,
     workers: f.concurrentSyncs,
+    workersOf: workersOf(cmd.opts()),
     controllerOptions: controllerOptions(f),
     ...leaderElectionConfig(f),
     registry,
