@@ -15,6 +15,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { startApiServer, type TestApiServer } from "../test/harness/apiserver.js";
 import { startEtcd, type TestEtcd } from "../test/harness/etcd.js";
 import { benchApi } from "./api.js";
+import { runDeploymentBench } from "./deployments.js";
 import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
 import { runPodStartupBench } from "./pods.js";
@@ -65,6 +66,8 @@ const SUITES: Record<string, Suite> = {
   scheduler: async (ctx) => (await runSchedulerBench({ target: await ctx.apiserver(), log: ctx.log })).rows,
   // Its own API server (on the shared etcd) + scheduler + two kubelets: no simulated nodes from other suites.
   pods: async (ctx) => (await runPodStartupBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log })).rows,
+  // Its own cluster again, plus kubeling-controller-manager.
+  deployments: async (ctx) => runDeploymentBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log }),
 };
 
 function positiveInt(v: string): number {

@@ -67,7 +67,7 @@ const NS = "bench-pods";
 const ROUND_LABEL = "bench.kubeling.io/round";
 const RUNNING_DEADLINE_MS = Number(process.env.BENCH_PODS_DEADLINE_MS ?? 300_000);
 const CLEANUP_DEADLINE_MS = 180_000;
-const FLOOR_NETWORK = "bridge";
+export const FLOOR_NETWORK = "bridge";
 
 function podObject(name: string, round: string): Pod {
   return {
@@ -183,7 +183,7 @@ async function cleanupPods(c: TestCluster, round: string): Promise<void> {
 }
 
 /** The floor: the same containers straight through dockerode, `size` at once. */
-async function floorBurst(
+export async function floorBurst(
   floorCluster: string,
   network: string,
   size: number,
@@ -233,7 +233,7 @@ async function floorBurst(
   return { latencyMs, wallMs: performance.now() - t0 };
 }
 
-async function removeFloorContainers(floorCluster: string): Promise<void> {
+export async function removeFloorContainers(floorCluster: string): Promise<void> {
   const cs: Docker.ContainerInfo[] = await clusterContainers(floorCluster);
   // Kill and wait first: concurrent force-removes of running containers leak network endpoints in dockerd.
   await killAndWait(cs);
