@@ -8,11 +8,11 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { DEPLOYMENTS, PODDISRUPTIONBUDGETS, PODS, REPLICASETS } from "#pkg/api/resources.js";
+import { DEPLOYMENTS, NAMESPACES, PODDISRUPTIONBUDGETS, PODS, REPLICASETS } from "#pkg/api/resources.js";
 import type { Deployment, ReplicaSet } from "#pkg/api/types/apps.js";
 import type { Pod } from "#pkg/api/types/core.js";
 import type { PodDisruptionBudget } from "#pkg/api/types/policy.js";
-import { LABEL_CONTAINER_NAME, LABEL_POD_NAME } from "../../kubelet/runtime/runtime.js";
+import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE } from "../../kubelet/runtime/runtime.js";
 import { startCluster, type TestCluster } from "../harness/cluster.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { BUSYBOX_IMAGE } from "../harness/images.js";
@@ -325,6 +325,32 @@ describe("Deployments on two kubelets with two controller-managers", () => {
     assert.equal(progressing?.reason, "ProgressDeadlineExceeded");
     const old = (await activePods("stuck")).filter((p) => p.spec?.containers[0]?.image === BUSYBOX_IMAGE);
     assert.equal(old.filter(isReady).length, 2, "the old pods still serve");
+  });
+
+  test("kubectl delete namespace removes its Deployment, pods and containers, and returns", async () => {
+    await kubectl.ok(["create", "namespace", "doomed"]);
+    const d = deployment("inner", 2);
+    d.metadata.namespace = "doomed";
+    await c.client.create(DEPLOYMENTS, "doomed", d);
+    await waitFor(
+      async () => (await c.client.get<Deployment>(DEPLOYMENTS, "doomed", "inner")).status?.availableReplicas === 2,
+      { timeoutMs: 60_000, intervalMs: 200, message: "doomed/inner available" },
+    );
+    const inNamespace = async () =>
+      (await clusterContainers(c.clusterName)).filter((ct) => ct.Labels?.[LABEL_POD_NAMESPACE] === "doomed");
+    assert.ok((await inNamespace()).length > 0);
+    // kubectl waits for the namespace to be gone (the namespace controller empties it first).
+    assert.match(
+      await kubectl.ok(["delete", "namespace", "doomed", "--timeout=90s"], { timeoutMs: 100_000 }),
+      /namespace "doomed" deleted/,
+    );
+    const left = await c.client.list(NAMESPACES, undefined);
+    assert.ok(!left.items.some((n) => n.metadata?.name === "doomed"), "the namespace is gone");
+    await waitFor(async () => (await inNamespace()).length === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      message: "the namespace's containers removed by the kubelets",
+    });
   });
 
   test("the leader killed mid-rollout: the other controller-manager finishes it with no extra pods", async () => {
