@@ -195,7 +195,9 @@ function registryTests(): void {
       assert.equal(patched.metadata.labels?.touched, "yes");
 
       if (r.resource === "namespaces") continue; // namespace deletion has its own test
-      const { deleted } = await store.delete(ns, name, {}, ctx);
+      // Background: some kinds orphan by default (core/v1 ReplicationController) and would wait
+      // for the garbage collector's orphan finalizer instead of going at once.
+      const { deleted } = await store.delete(ns, name, { propagationPolicy: "Background" }, ctx);
       assert.equal(deleted, true, r.resource);
       await assert.rejects(
         store.get(ns, name),
