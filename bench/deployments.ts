@@ -27,6 +27,7 @@ import { clusterContainers } from "../test/harness/kubelet.js";
 import { waitFor } from "../test/harness/wait.js";
 import { FLOOR_NETWORK, floorBurst, removeFloorContainers } from "./pods.js";
 import { type BenchRow, row, summarize } from "./stats.js";
+import { RolloutTimeline } from "./timeline.js";
 
 export interface DeploymentBenchOptions {
   etcd?: string;
@@ -42,6 +43,8 @@ export interface DeploymentBenchOptions {
 const NS = "bench-deploy";
 const DEADLINE_MS = Number(process.env.BENCH_DEPLOY_DEADLINE_MS ?? 300_000);
 const GRACE = "6s";
+/** BENCH_DEPLOY_TIMELINE=1 logs each round's rollout timeline (its watches add a little load). */
+const TIMELINE = process.env.BENCH_DEPLOY_TIMELINE === "1";
 
 function deployment(name: string, replicas: number, tolerateLoss: boolean): Deployment {
   const labels = { app: name };
@@ -150,10 +153,13 @@ export async function runDeploymentBench(o: DeploymentBenchOptions = {}): Promis
       await removeFloorContainers(floorCluster);
       const name = `big-${r}`;
       const seen = watchUntil<Deployment>(c.client, DEPLOYMENTS, NS, name, available(replicas), `${name} available`);
+      const timeline = TIMELINE ? new RolloutTimeline(c.client, NS, name) : undefined;
       const t0 = performance.now();
+      timeline?.start();
       await c.client.create(DEPLOYMENTS, NS, deployment(name, replicas, false));
       kubeWall.push((await seen) - t0);
       log(`deployments: round ${r}: floor ${fmt(f.wallMs)}, kubeling ${fmt(kubeWall[r] as number)}`);
+      if (timeline) for (const line of await timeline.report(c.clusterName)) log(`  timeline (s): ${line}`);
       await deleteAndWait(c, name);
     }
     const bestFloor = Math.min(...floorWall);
@@ -171,6 +177,8 @@ export async function runDeploymentBench(o: DeploymentBenchOptions = {}): Promis
     );
 
     // 2. a node lost: taint seen → the Deployment whole again on the other node.
+    // BENCH_DEPLOY_SKIP_LOST=1 skips it (to iterate on the create figure alone).
+    if (process.env.BENCH_DEPLOY_SKIP_LOST === "1") return rows;
     const name = "lost";
     await c.client.create(DEPLOYMENTS, NS, deployment(name, lostReplicas, true));
     await watchUntil<Deployment>(c.client, DEPLOYMENTS, NS, name, available(lostReplicas), `${name} available`);

@@ -26,7 +26,9 @@ export interface PlegOptions {
 export class Pleg {
   private last = new Map<string, string>();
   private cache: ContainerInfo[] = [];
-  private listing?: { startedAt: number; p: Promise<ContainerInfo[]> };
+  /** The list begun and not yet done, and the one queued behind it (not begun). */
+  private inflight?: Promise<ContainerInfo[]>;
+  private next?: Promise<ContainerInfo[]>;
 
   constructor(private readonly o: PlegOptions) {}
 
@@ -35,22 +37,35 @@ export class Pleg {
     return this.cache;
   }
 
-  /** freshList: a runtime list started no earlier than now; concurrent callers share one list. */
+  /**
+   * freshList: a runtime list begun no earlier than this call. While a list is in flight, every
+   * caller shares the one list queued to begin right after it (upstream's cache GetNewerThan): a
+   * burst of syncs costs two lists, not one list per sync in a chain.
+   */
   freshList(): Promise<ContainerInfo[]> {
-    // High-resolution time: with Date.now() a list begun in the same millisecond as a container's
-    // exit (and before it) counted as fresh, and the sync that followed saw the container running.
-    const now = performance.now();
-    if (this.listing && this.listing.startedAt >= now) return this.listing.p;
-    const startedAt = performance.now();
-    const prev = this.listing?.p ?? Promise.resolve([]);
-    const p = prev
-      .catch(() => [])
-      .then(() => this.o.runtime.list())
-      .then((l) => {
-        this.cache = l;
-        return l;
+    if (this.next) return this.next;
+    if (!this.inflight) return this.startList();
+    const next = this.inflight
+      .catch(() => undefined)
+      .then(() => {
+        // From here on this list has begun: later callers need a newer one.
+        this.next = undefined;
+        return this.startList();
       });
-    this.listing = { startedAt, p };
+    this.next = next;
+    return next;
+  }
+
+  private startList(): Promise<ContainerInfo[]> {
+    const p = this.o.runtime.list().then((l) => {
+      this.cache = l;
+      return l;
+    });
+    this.inflight = p;
+    const clear = () => {
+      if (this.inflight === p) this.inflight = undefined;
+    };
+    p.then(clear, clear);
     return p;
   }
 
