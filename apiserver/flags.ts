@@ -5,6 +5,7 @@
 
 import type { Command } from "commander";
 import {
+  boolArg,
   componentCommand,
   countArg,
   DEFAULT_ENV_PREFIX,
@@ -25,8 +26,18 @@ export interface ApiServerOptions {
   tlsPrivateKeyFile?: string;
   /** Where a self-signed serving cert is generated on first start (and reused afterwards). */
   certDir: string;
-  /** Upstream static token CSV: token,user,uid,"group1,group2". Generated in certDir when not given. */
+  /**
+   * Upstream static token CSV: token,user,uid,"group1,group2". Generated in certDir (one admin
+   * token) when neither it nor clientCAFile is given.
+   */
   tokenAuthFile?: string;
+  /** Upstream --client-ca-file: client certificates signed by these CAs authenticate (CN user, O groups). */
+  clientCAFile?: string;
+  /**
+   * Upstream --anonymous-auth (default true). Honoured only with an authorizer other than
+   * AlwaysAllow (auth/authenticator.ts anonymousEnabled).
+   */
+  anonymousAuth: boolean;
   serviceClusterIPRange: string;
   /** 0 disables compaction. */
   etcdCompactionIntervalMs: number;
@@ -83,6 +94,19 @@ export function buildCommand(): Command {
       ),
     )
     .addOption(
+      flag(
+        "--client-ca-file <file>",
+        "PEM CA bundle: a client certificate it signed authenticates its subject CN as the user, O as the groups",
+      ),
+    )
+    .addOption(
+      flag(
+        "--anonymous-auth [bool]",
+        "requests without credentials are system:anonymous in system:unauthenticated (only while authorization is not AlwaysAllow)",
+        { default: true, parse: boolArg },
+      ),
+    )
+    .addOption(
       flag("--service-cluster-ip-range <cidr>", "CIDR Service ClusterIPs are allocated from", {
         default: "10.96.0.0/12",
       }),
@@ -124,13 +148,18 @@ export function buildCommand(): Command {
     .addOption(flag("--log-level <level>", "pino log level (trace, debug, info, warn, error)", { default: "info" }))
     .addHelpText(
       "after",
-      "\nAlways serves HTTPS. Every request needs a bearer token from the token file, except /healthz, /livez,\n" +
-        "/readyz and /version; /metrics needs a token, as upstream's does.",
+      "\nAlways serves HTTPS. Every request needs credentials (a client certificate signed by --client-ca-file,\n" +
+        "or a bearer token from the token file), except /healthz, /livez, /readyz and /version; /metrics needs\n" +
+        "them too, as upstream's does. Anonymous requests stay refused while authorization is AlwaysAllow.",
     );
 }
 
 /** What commander hands back: ApiServerOptions but for three names that differ from the flags'. */
-type ParsedFlags = Omit<ApiServerOptions, "serviceClusterIPRange" | "etcdCompactionIntervalMs" | "eventTTLSeconds"> & {
+type ParsedFlags = Omit<
+  ApiServerOptions,
+  "serviceClusterIPRange" | "etcdCompactionIntervalMs" | "eventTTLSeconds" | "clientCAFile"
+> & {
+  clientCaFile?: string;
   serviceClusterIpRange: string;
   etcdCompactionInterval: number;
   eventTtl: number;
@@ -156,11 +185,13 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     maxRequestsInflight: o.maxRequestsInflight,
     maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
     logLevel: o.logLevel,
+    anonymousAuth: o.anonymousAuth,
   };
   if (o.advertiseAddress) options.advertiseAddress = o.advertiseAddress;
   if (o.tlsCertFile) options.tlsCertFile = o.tlsCertFile;
   if (o.tlsPrivateKeyFile) options.tlsPrivateKeyFile = o.tlsPrivateKeyFile;
   if (o.tokenAuthFile) options.tokenAuthFile = o.tokenAuthFile;
+  if (o.clientCaFile) options.clientCAFile = o.clientCaFile;
   if (o.writeKubeconfig) options.writeKubeconfig = o.writeKubeconfig;
   if (o.kubeconfigServer) options.kubeconfigServer = o.kubeconfigServer;
   return Object.freeze(options);

@@ -11,7 +11,9 @@ import { runMain } from "#pkg/runtime/flags.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { aborted, shutdownSignal } from "#pkg/runtime/signals.js";
+import { type Authenticator, anonymousEnabled, UnionAuthenticator } from "./auth/authenticator.js";
 import { ensureTokenFile, loadTokenFile } from "./auth/tokens.js";
+import { X509Authenticator } from "./auth/x509.js";
 import { parseFlags } from "./flags.js";
 import { registerKubeletProxy } from "./kubelet-proxy.js";
 import { ApiMetrics } from "./metrics.js";
@@ -34,9 +36,34 @@ async function main(): Promise<void> {
     sans: opts.bindAddress !== "0.0.0.0" ? [opts.bindAddress] : [],
     log,
   });
-  const tokenFile = ensureTokenFile(opts.tokenAuthFile, join(opts.certDir, "tokens.csv"));
-  const auth = loadTokenFile(tokenFile);
-  log.info({ tokenFile, tokens: auth.size }, "loaded bearer tokens");
+  const authenticators: Authenticator[] = [];
+  const x509 = opts.clientCAFile ? X509Authenticator.fromFile(opts.clientCAFile) : undefined;
+  if (x509) {
+    authenticators.push(x509);
+    log.info({ clientCAFile: opts.clientCAFile }, "client certificates authenticate");
+  }
+  // A standalone server (no client CA, no token file) gets one generated admin token, so that
+  // --write-kubeconfig gives a usable kubeconfig; a server with a cluster PKI gets none.
+  const tokenFile =
+    opts.tokenAuthFile ?? (x509 ? undefined : ensureTokenFile(undefined, join(opts.certDir, "tokens.csv")));
+  const tokens = tokenFile ? loadTokenFile(tokenFile) : undefined;
+  if (tokens) {
+    authenticators.push(tokens);
+    log.info({ tokenFile, tokens: tokens.size }, "loaded bearer tokens");
+  }
+  // No --authorization-mode yet: every authenticated request is allowed (AlwaysAllow), so
+  // anonymous requests stay off (see anonymousEnabled).
+  const authorizationModes = ["AlwaysAllow"];
+  const anonymous = anonymousEnabled(opts.anonymousAuth, authorizationModes);
+  if (opts.anonymousAuth && !anonymous) {
+    log.info({ authorizationModes }, "anonymous requests refused while authorization is AlwaysAllow");
+  }
+  const auth = new UnionAuthenticator(authenticators, { anonymous });
+  if (opts.writeKubeconfig && !tokens?.firstToken) {
+    throw new Error(
+      "--write-kubeconfig writes a bearer token: it needs --token-auth-file when --client-ca-file is set",
+    );
+  }
 
   const registry = await Registry.open({
     etcdServers: opts.etcdServers,
@@ -51,7 +78,7 @@ async function main(): Promise<void> {
     registry,
     log,
     auth,
-    tls: { cert: cert.cert, key: cert.key },
+    tls: { cert: cert.cert, key: cert.key, ...(x509 ? { clientCA: x509.caPem } : {}) },
     metrics: new ApiMetrics(newRegistry()),
     maxRequestsInflight: opts.maxRequestsInflight,
     maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight,
@@ -69,7 +96,7 @@ async function main(): Promise<void> {
     await registry.ensureKubernetesService({ address: advertise, port });
 
     if (opts.writeKubeconfig) {
-      const token = auth.firstToken as string; // parseTokenFile refuses an empty file
+      const token = tokens?.firstToken as string; // checked above; parseTokenFile refuses an empty file
       const serverUrl = opts.kubeconfigServer ?? `https://127.0.0.1:${port}`;
       // Write-then-rename: whoever polls for the file (test harness, launcher) never reads half of it.
       const tmp = `${opts.writeKubeconfig}.tmp-${process.pid}`;

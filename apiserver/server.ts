@@ -2,7 +2,8 @@
 // resource, and maps the verb onto the storage layer's Store. buildServer() only builds (tests
 // drive it with app.inject); main.ts listens.
 //
-// Request flow: onRequest (bearer token, except OPEN_PATHS) -> catch-all body parser (raw
+// Request flow: onRequest (authentication: client certificate, bearer token, anonymous; OPEN_PATHS
+// are served whoever asks) -> catch-all body parser (raw
 // Buffer, 3 MiB limit) -> handler (path -> target, decode by Content-Type, Store call) ->
 // JSON answer or Status. Every error goes through one error handler that answers a Status.
 
@@ -14,7 +15,7 @@ import { StatusError, unauthorized } from "#pkg/api/errors.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { rejectUpgrade } from "#pkg/streaming/websocket.js";
-import type { TokenAuthenticator, UserInfo } from "./auth/tokens.js";
+import type { Authenticator, AuthRequest, UserInfo } from "./auth/authenticator.js";
 import { PathResolver } from "./http/path.js";
 import { isWatch, listOptions, type Query } from "./http/query.js";
 import { JSON_TYPE, MAX_BODY_BYTES, toStatusError } from "./http/status.js";
@@ -56,10 +57,18 @@ export interface KubeletProxyContext {
 export interface ServerDeps {
   registry: RegistryView;
   log: Logger;
-  /** Bearer-token authentication; when absent every request is allowed (unit tests only). */
-  auth?: TokenAuthenticator;
-  /** Serve TLS with this key pair (the process always does; app.inject tests need not). */
-  tls?: { cert: string; key: string };
+  /**
+   * Request authentication (auth/authenticator.ts: x509, tokens, anonymous); when absent every
+   * request is allowed (unit tests only).
+   */
+  auth?: Authenticator;
+  /**
+   * Serve TLS with this key pair (the process always does; app.inject tests need not). With
+   * clientCA the server asks every client for a certificate and verifies it against that bundle
+   * without requiring one (auth/x509.ts reads the verdict), so token and anonymous clients still
+   * connect.
+   */
+  tls?: { cert: string; key: string; clientCA?: string };
   metrics?: ApiMetrics;
   resources?: readonly ResourceInfo[];
   /**
@@ -111,6 +120,12 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
+function httpsOptions(tls: NonNullable<ServerDeps["tls"]>) {
+  const base = { cert: tls.cert, key: tls.key };
+  if (!tls.clientCA) return base;
+  return { ...base, ca: tls.clientCA, requestCert: true, rejectUnauthorized: false };
+}
+
 /** buildServer assembles the Fastify app; it does not listen. */
 export function buildServer(deps: ServerDeps): ApiServer {
   const log = deps.log;
@@ -130,7 +145,7 @@ export function buildServer(deps: ServerDeps): ApiServer {
     requestTimeout: 0, // watches are long-lived
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
+    ...(deps.tls ? { https: httpsOptions(deps.tls) } : {}),
   }) as unknown as FastifyInstance;
 
   app.decorateRequest("user", undefined);
@@ -141,19 +156,23 @@ export function buildServer(deps: ServerDeps): ApiServer {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
-  const authenticate = (authorization: string | undefined): UserInfo | undefined | false => {
+  /** The user, undefined when authentication is off, false for a 401. */
+  const authenticate = (req: AuthRequest): UserInfo | undefined | false => {
     if (!deps.auth) return undefined;
-    return deps.auth.authenticate(authorization) ?? false;
+    const r = deps.auth.authenticateRequest(req);
+    if (r && "user" in r) return r.user;
+    // Upstream logs why at a low level and answers a bare 401: the reason is not the caller's business.
+    if (r) log.debug({ reason: r.error }, "unable to authenticate the request");
+    return false;
   };
 
   app.addHook("onRequest", (req, reply, done) => {
-    if (deps.auth && !OPEN_PATHS.has(pathOf(req.url))) {
-      const user = deps.auth.authenticate(req.headers.authorization);
-      if (!user) {
-        sendStatus(reply, unauthorized());
-        return;
-      }
-      req.user = user;
+    if (!deps.auth) return done();
+    const user = authenticate(req.raw);
+    if (user) req.user = user;
+    else if (!OPEN_PATHS.has(pathOf(req.url))) {
+      sendStatus(reply, unauthorized());
+      return;
     }
     done();
   });
@@ -267,7 +286,7 @@ export function buildServer(deps: ServerDeps): ApiServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
-      const user = authenticate(req.headers.authorization);
+      const user = authenticate(req);
       if (user === false) return rejectUpgrade(socket, unauthorized());
       const url = req.url ?? "/";
       const target = resolver.resolve(pathOf(url));

@@ -4,10 +4,9 @@
 // kubeconfigs written earlier keep working across restarts).
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { generate } from "selfsigned";
+import { newSelfSigned } from "#pkg/pki/certs.js";
 import type { Logger } from "#pkg/runtime/log.js";
 
 export interface ServingCert {
@@ -39,23 +38,7 @@ export function defaultSANs(extra: readonly string[] = []): string[] {
  * It is marked as a CA (basicConstraints cA) so Go clients accept it as the root of its own chain.
  */
 export async function generateSelfSigned(sans: readonly string[]): Promise<{ cert: string; key: string }> {
-  const altNames = sans.map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
-  const notBeforeDate = new Date(Date.now() - 60 * 60_000); // tolerate clock skew between containers
-  const notAfterDate = new Date(Date.now() + 10 * 365 * 24 * 3_600_000);
-  const pems = await generate([{ name: "commonName", value: "kubeling-apiserver" }], {
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true, critical: true },
-      { name: "extKeyUsage", serverAuth: true, clientAuth: true },
-      { name: "subjectAltName", altNames },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
+  return newSelfSigned({ commonName: "kubeling-apiserver", altNames: sans });
 }
 
 /** loadServingCert reads --tls-cert-file/--tls-private-key-file, or generates/reuses a cert in certDir. */

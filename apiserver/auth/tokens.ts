@@ -4,15 +4,13 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Authenticator, AuthRequest, AuthResponse } from "./authenticator.js";
 import { parse as parseCsv } from "./csv.js";
+import type { UserInfo } from "./user.js";
 
-export interface UserInfo {
-  name: string;
-  uid: string;
-  groups: string[];
-}
+export type { UserInfo } from "./user.js";
 
-export class TokenAuthenticator {
+export class TokenAuthenticator implements Authenticator {
   private readonly tokens: Map<string, UserInfo>;
   /** The first token of the file, in file order: what --write-kubeconfig uses. */
   readonly firstToken: string | undefined;
@@ -30,6 +28,20 @@ export class TokenAuthenticator {
     const token = authorization.slice(7).trim();
     if (!token) return undefined;
     return this.tokens.get(token);
+  }
+
+  /**
+   * authenticateRequest: upstream's bearer-token request authenticator. No Authorization header,
+   * or another scheme, is not ours; a bearer token the file does not hold is an error (401, never
+   * anonymous).
+   */
+  authenticateRequest(req: AuthRequest): AuthResponse {
+    const header = req.headers.authorization?.trim();
+    if (!header) return undefined;
+    const [scheme = "", token = ""] = header.split(" ", 2);
+    if (scheme.toLowerCase() !== "bearer" || !token) return undefined;
+    const user = this.tokens.get(token.trim());
+    return user ? { user } : { error: "invalid bearer token" };
   }
 
   get size(): number {

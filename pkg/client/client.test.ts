@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { generate } from "selfsigned";
 import { isConflict, isGone, isNotFound, StatusError } from "../api/errors.js";
 import type { KubeObject } from "../api/meta.js";
 import { DEPLOYMENTS, NODES, PODS } from "../api/resources.js";
 import { TABLE_ACCEPT } from "../api/table.js";
+import { type CertKey, newCA, newCert } from "../pki/certs.js";
 import { ApiClient } from "./client.js";
+import { parseKubeconfig, renderKubeconfig } from "./kubeconfig.js";
 import { sendJson, startTestServer, type TestServer } from "./testserver.js";
 
 function pod(name: string, rv: string): KubeObject {
@@ -363,36 +364,48 @@ test("connection failures name the server", async () => {
 
 describe("ApiClient over TLS", () => {
   let server: TestServer;
+  /** Requires a client certificate signed by the CA. */
+  let mtls: TestServer;
   let caPem: string;
+  let client: CertKey;
   before(async () => {
-    const ca = await generate([{ name: "commonName", value: "test-ca" }], {
-      keyType: "ec",
-      algorithm: "sha256",
-      extensions: [
-        { name: "basicConstraints", cA: true },
-        { name: "keyUsage", keyCertSign: true, digitalSignature: true },
-      ],
+    const ca = await newCA("test-ca");
+    const leaf = await newCert(ca, {
+      commonName: "apiserver",
+      usages: ["serverAuth"],
+      altNames: ["127.0.0.1", "localhost"],
     });
-    const leaf = await generate([{ name: "commonName", value: "apiserver" }], {
-      keyType: "ec",
-      algorithm: "sha256",
-      ca: { key: ca.private, cert: ca.cert },
-      extensions: [
-        {
-          name: "subjectAltName",
-          altNames: [
-            { type: 7, ip: "127.0.0.1" },
-            { type: 2, value: "localhost" },
-          ],
-        },
-        { name: "extKeyUsage", serverAuth: true },
-      ],
-    });
+    client = await newCert(ca, { commonName: "alice", organizations: ["dev"], usages: ["clientAuth"] });
     caPem = ca.cert;
-    server = await startTestServer({ tls: { key: leaf.private, cert: leaf.cert } });
+    server = await startTestServer({ tls: { key: leaf.key, cert: leaf.cert } });
+    mtls = await startTestServer({ tls: { key: leaf.key, cert: leaf.cert, ca: ca.cert } });
+    mtls.handle((_req, res) => sendJson(res, 200, pod("mtls", "1")));
     server.handle((_req, res) => sendJson(res, 200, pod("tls", "1")));
   });
-  after(() => server.close());
+  after(async () => {
+    await server.close();
+    await mtls.close();
+  });
+
+  test("presents the kubeconfig's client certificate", async () => {
+    const config = parseKubeconfig(renderKubeconfig({ server: mtls.url, caPem, clientCert: client, name: "alice" }), {
+      source: "test",
+    });
+    const c = new ApiClient(config);
+    try {
+      assert.equal((await c.get(PODS, "default", "mtls")).metadata.name, "mtls");
+      assert.equal(mtls.requests.at(-1)?.peerCommonName, "alice");
+      assert.equal(mtls.requests.at(-1)?.headers.authorization, undefined);
+    } finally {
+      await c.close();
+    }
+    const anonymous = new ApiClient({ server: mtls.url, caPem });
+    try {
+      await assert.rejects(anonymous.get(PODS, "default", "mtls"), /cannot reach the API server/);
+    } finally {
+      await anonymous.close();
+    }
+  });
 
   test("trusts the configured CA", async () => {
     const client = new ApiClient({ server: server.url, caPem });

@@ -80,3 +80,43 @@ test("KUBECONFIG picks the first existing file of the list", () => {
 test("a missing current-context is an error naming the file", () => {
   assert.throws(() => parseKubeconfig("clusters: []\n", { source: "/x/config" }), /\/x\/config: no current-context/);
 });
+
+test("client certificates: embedded data and files relative to the kubeconfig, kubeadm's names", () => {
+  const cert = "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+  const key = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n";
+  const path = join(dir, "admin.conf");
+  writeKubeconfig(path, {
+    server: "https://127.0.0.1:6443",
+    caPem: CA,
+    clientCert: { cert, key },
+    clusterName: "kubernetes",
+    userName: "kubernetes-admin",
+    contextName: "kubernetes-admin@kubernetes",
+  });
+  const doc = parse(readFileSync(path, "utf8"));
+  assert.equal(doc["current-context"], "kubernetes-admin@kubernetes");
+  assert.deepEqual(doc.contexts[0].context, { cluster: "kubernetes", user: "kubernetes-admin" });
+  assert.equal(doc.users[0].user.token, undefined);
+  assert.equal(Buffer.from(doc.users[0].user["client-key-data"], "base64").toString(), key);
+  assert.deepEqual(loadKubeconfig({ path }), {
+    server: "https://127.0.0.1:6443",
+    caPem: CA,
+    certPem: cert,
+    keyPem: key,
+  });
+
+  writeFileSync(join(dir, "client.crt"), cert);
+  writeFileSync(join(dir, "client.key"), key);
+  const files = join(dir, "files.conf");
+  writeFileSync(
+    files,
+    `apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: "https://x:1" } }]
+users: [{ name: u, user: { client-certificate: client.crt, client-key: client.key } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x
+`,
+  );
+  assert.deepEqual(loadKubeconfig({ path: files }), { server: "https://x:1", certPem: cert, keyPem: key });
+});

@@ -144,35 +144,56 @@ export function loadKubeconfig(opts: { path?: string; context?: string } = {}): 
   });
 }
 
-/** Renders a single-cluster, single-user, single-context kubeconfig document. */
-export function renderKubeconfig(o: {
+/** What renderKubeconfig writes: one cluster, one user (a token or a client certificate), one context. */
+export interface KubeconfigSpec {
   server: string;
-  token: string;
+  token?: string;
+  /** PEM client certificate and key, embedded as client-certificate-data / client-key-data. */
+  clientCert?: { cert: string; key: string };
   caPem?: string;
+  /** The name of the cluster, user and context unless given apart (default "kubeling"). */
   name?: string;
+  /** kubeadm's names: cluster "kubernetes", user "kubernetes-admin", context "kubernetes-admin@kubernetes". */
+  clusterName?: string;
+  userName?: string;
+  contextName?: string;
   namespace?: string;
-}): string {
+}
+
+const base64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
+
+/** Renders a single-cluster, single-user, single-context kubeconfig document. */
+export function renderKubeconfig(o: KubeconfigSpec): string {
   const name = o.name ?? "kubeling";
+  const clusterName = o.clusterName ?? name;
+  const userName = o.userName ?? name;
+  const contextName = o.contextName ?? name;
   const cluster: NonNullable<NamedCluster["cluster"]> = { server: o.server };
-  if (o.caPem) cluster["certificate-authority-data"] = Buffer.from(o.caPem, "utf8").toString("base64");
-  const context: NonNullable<NamedContext["context"]> = { cluster: name, user: name };
+  if (o.caPem) cluster["certificate-authority-data"] = base64(o.caPem);
+  const context: NonNullable<NamedContext["context"]> = { cluster: clusterName, user: userName };
   if (o.namespace) context.namespace = o.namespace;
+  const user: NonNullable<NamedUser["user"]> = {};
+  if (o.clientCert) {
+    user["client-certificate-data"] = base64(o.clientCert.cert);
+    user["client-key-data"] = base64(o.clientCert.key);
+  }
+  if (o.token) user.token = o.token;
   const doc: KubeconfigFile = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name, cluster }],
-    users: [{ name, user: { token: o.token } }],
-    contexts: [{ name, context }],
-    "current-context": name,
+    clusters: [{ name: clusterName, cluster }],
+    users: [{ name: userName, user }],
+    contexts: [{ name: contextName, context }],
+    "current-context": contextName,
   };
   return stringify(doc);
 }
 
-/** Writes a kubeconfig (CA embedded as base64) with mode 0600, creating the directory if needed. */
-export function writeKubeconfig(
-  path: string,
-  o: { server: string; token: string; caPem?: string; name?: string; namespace?: string },
-): void {
+/**
+ * Writes a kubeconfig (CA and client certificate embedded as base64) with mode 0600, creating
+ * the directory if needed.
+ */
+export function writeKubeconfig(path: string, o: KubeconfigSpec): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
   writeFileSync(path, renderKubeconfig(o), { mode: 0o600 });
   // writeFileSync's mode only applies on creation: tighten an existing file too.

@@ -4,12 +4,15 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { TLSSocket } from "node:tls";
 
 export interface RecordedRequest {
   method: string;
   url: URL;
   headers: IncomingMessage["headers"];
   body: string;
+  /** The subject CN of the client certificate the connection presented (TLS servers with a ca). */
+  peerCommonName?: string;
 }
 
 export type Handler = (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
@@ -23,7 +26,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(o: { tls?: { key: string; cert: string } } = {}): Promise<TestServer> {
+/** tls.ca: ask for a client certificate and refuse connections without one it signed. */
+export async function startTestServer(
+  o: { tls?: { key: string; cert: string; ca?: string } } = {},
+): Promise<TestServer> {
   let handler: Handler = (_req, res) => {
     res.statusCode = 404;
     res.end();
@@ -40,6 +46,8 @@ export async function startTestServer(o: { tls?: { key: string; cert: string } }
         headers: req.headers,
         body: Buffer.concat(chunks).toString("utf8"),
       };
+      const peer = req.socket instanceof TLSSocket ? req.socket.getPeerCertificate() : undefined;
+      if (peer?.subject?.CN) rec.peerCommonName = String(peer.subject.CN);
       requests.push(rec);
       Promise.resolve()
         .then(() => handler(rec, res))
@@ -50,7 +58,8 @@ export async function startTestServer(o: { tls?: { key: string; cert: string } }
         });
     });
   };
-  const server: Server = o.tls ? createHttpsServer(o.tls, onRequest) : createHttpServer(onRequest);
+  const tls = o.tls?.ca ? { ...o.tls, requestCert: true, rejectUnauthorized: true } : o.tls;
+  const server: Server = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -9,7 +9,6 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { generate } from "selfsigned";
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { CONFIGMAPS, EVENTS, LEASES, NAMESPACES } from "#pkg/api/resources.js";
@@ -21,6 +20,7 @@ import { ApiClient } from "#pkg/client/client.js";
 import { type ResumableEvent, watchWithResume } from "#pkg/client/watch.js";
 import { EventRecorder } from "#pkg/controller/events.js";
 import { LeaderElector } from "#pkg/controller/leader.js";
+import { newSelfSigned } from "#pkg/pki/certs.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -286,14 +286,10 @@ describe("watch resilience against the apiserver", () => {
   test("an informer whose apiserver restarts re-lists on 410 and delivers tombstones for missed deletes", async () => {
     // Our own serving cert and token, so successive apiserver processes look the same to the client.
     const dir = await mkdtemp(join(tmpdir(), "client-it-"));
-    const cert = await generate([{ name: "commonName", value: "apiserver" }], {
-      keyType: "ec",
-      algorithm: "sha256",
-      extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] }],
-    });
+    const cert = await newSelfSigned({ commonName: "apiserver", altNames: ["127.0.0.1"] });
     const token = randomBytes(12).toString("hex");
     await writeFile(join(dir, "tls.crt"), cert.cert);
-    await writeFile(join(dir, "tls.key"), cert.private);
+    await writeFile(join(dir, "tls.key"), cert.key);
     await writeFile(join(dir, "tokens.csv"), `${token},admin,admin,"system:masters"\n`);
     const extraArgs = [
       `--tls-cert-file=${join(dir, "tls.crt")}`,
