@@ -14,6 +14,7 @@ import {
   listArg,
   portArg,
 } from "#pkg/runtime/flags.js";
+import { ALL_ADMISSION_PLUGINS, DEFAULT_ADMISSION_PLUGINS, enabledAdmissionPlugins } from "./admission/plugins.js";
 
 export interface ApiServerOptions {
   etcdServers: string[];
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   /** 0 disables the limit. */
   maxRequestsInflight: number;
   maxMutatingRequestsInflight: number;
+  /** The admission plugins to run, resolved from --enable-admission-plugins/--disable-admission-plugins. */
+  admissionPlugins: string[];
   logLevel: string;
 }
 
@@ -145,6 +148,20 @@ export function buildCommand(): Command {
         parse: countArg,
       }),
     )
+    .addOption(
+      flag(
+        "--enable-admission-plugins <names>",
+        `admission plugins to enable beyond the default ones (${DEFAULT_ADMISSION_PLUGINS.join(", ")}); known: ${ALL_ADMISSION_PLUGINS.join(", ")}. The order does not matter`,
+        { default: [], defaultDescription: '""', parse: listArg },
+      ),
+    )
+    .addOption(
+      flag("--disable-admission-plugins <names>", "admission plugins to disable, default ones included", {
+        default: [],
+        defaultDescription: '""',
+        parse: listArg,
+      }),
+    )
     .addOption(flag("--log-level <level>", "pino log level (trace, debug, info, warn, error)", { default: "info" }))
     .addHelpText(
       "after",
@@ -154,12 +171,14 @@ export function buildCommand(): Command {
     );
 }
 
-/** What commander hands back: ApiServerOptions but for three names that differ from the flags'. */
+/** What commander hands back: ApiServerOptions but for the names that differ from the flags'. */
 type ParsedFlags = Omit<
   ApiServerOptions,
-  "serviceClusterIPRange" | "etcdCompactionIntervalMs" | "eventTTLSeconds" | "clientCAFile"
+  "serviceClusterIPRange" | "etcdCompactionIntervalMs" | "eventTTLSeconds" | "clientCAFile" | "admissionPlugins"
 > & {
   clientCaFile?: string;
+  enableAdmissionPlugins: string[];
+  disableAdmissionPlugins: string[];
   serviceClusterIpRange: string;
   etcdCompactionInterval: number;
   eventTtl: number;
@@ -173,6 +192,12 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
   if ((o.tlsCertFile === undefined) !== (o.tlsPrivateKeyFile === undefined)) {
     cmd.error("error: --tls-cert-file and --tls-private-key-file must be given together");
   }
+  let admissionPlugins: string[] = [];
+  try {
+    admissionPlugins = enabledAdmissionPlugins(o.enableAdmissionPlugins, o.disableAdmissionPlugins);
+  } catch (err) {
+    cmd.error(`error: ${(err as Error).message}`);
+  }
   const options: ApiServerOptions = {
     etcdServers: o.etcdServers,
     etcdPrefix: o.etcdPrefix,
@@ -184,6 +209,7 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     eventTTLSeconds: Math.max(1, Math.round(o.eventTtl / 1000)),
     maxRequestsInflight: o.maxRequestsInflight,
     maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
+    admissionPlugins,
     logLevel: o.logLevel,
     anonymousAuth: o.anonymousAuth,
   };

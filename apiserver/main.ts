@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     serviceClusterIPRange: opts.serviceClusterIPRange,
     compactionIntervalMs: opts.etcdCompactionIntervalMs,
     eventTTLSeconds: opts.eventTTLSeconds,
+    admissionPlugins: opts.admissionPlugins,
     log: log.child({ module: "registry" }),
   });
 

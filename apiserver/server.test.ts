@@ -182,7 +182,9 @@ describe("buildServer", () => {
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(calls.length, 1);
     assert.equal(calls[0]?.args[2], "apply");
-    assert.deepEqual(calls[0]?.args[4], { fieldValidation: "Warn", user: "admin", fieldManager: "m", force: true });
+    const { sink: _sink, userInfo, ...ctx } = (calls[0]?.args[4] ?? {}) as Record<string, unknown>;
+    assert.deepEqual(ctx, { fieldValidation: "Warn", user: "admin", fieldManager: "m", force: true });
+    assert.equal((userInfo as { name?: string } | undefined)?.name, "admin");
     await app.close();
   });
 

@@ -15,11 +15,13 @@ import { StatusError, unauthorized } from "#pkg/api/errors.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { rejectUpgrade } from "#pkg/streaming/websocket.js";
+import type { RequestSink } from "./admission/attributes.js";
 import type { Authenticator, AuthRequest, UserInfo } from "./auth/authenticator.js";
 import { PathResolver } from "./http/path.js";
 import { isWatch, listOptions, type Query } from "./http/query.js";
 import { JSON_TYPE, MAX_BODY_BYTES, toStatusError } from "./http/status.js";
 import type { KubeRequestInfo, RegistryView } from "./http/types.js";
+import { addWarningHeaders } from "./http/warnings.js";
 import { ApiMetrics } from "./metrics.js";
 import { registerDiscoveryRoutes } from "./routes/discovery.js";
 import { makeResourceHandler, namedWatchOptions, verbOf } from "./routes/resources.js";
@@ -32,6 +34,8 @@ declare module "fastify" {
     user: UserInfo | undefined;
     /** What the request addressed, for logs and metrics; null for non-resource paths. */
     kube: KubeRequestInfo | null;
+    /** The request's warnings (sent as Warning headers) and audit annotations. */
+    sink: RequestSink;
   }
 }
 
@@ -150,6 +154,16 @@ export function buildServer(deps: ServerDeps): ApiServer {
 
   app.decorateRequest("user", undefined);
   app.decorateRequest("kube", null);
+  app.decorateRequest("sink", undefined as unknown as RequestSink);
+  app.addHook("onRequest", (req, _reply, done) => {
+    req.sink = { warnings: [], annotations: {} };
+    done();
+  });
+  // Warnings go out on every answer, errors included, as upstream's warning recorder does.
+  app.addHook("onSend", (req, reply, payload, done) => {
+    addWarningHeaders(reply, req.sink?.warnings ?? []);
+    done(null, payload);
+  });
 
   // One raw-body parser for every media type, and for no Content-Type at all (kubectl's PUT
   // /scale): the handlers decode by Content-Type so that bad bodies become Status answers.

@@ -3,6 +3,8 @@
 
 import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEvent } from "#pkg/api/meta.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
+import type { RequestSink } from "../admission/attributes.js";
+import type { UserInfo } from "../auth/user.js";
 import type { Strategy } from "../registry/strategy.js";
 
 export type PatchKind = "merge" | "json" | "strategic" | "apply";
@@ -12,6 +14,8 @@ export type WriteSubresource = "status" | "finalize";
 
 export interface RequestContext {
   user?: string;
+  userInfo?: UserInfo;
+  sink?: RequestSink;
   dryRun?: boolean;
   fieldManager?: string;
   fieldValidation?: "Strict" | "Warn" | "Ignore";

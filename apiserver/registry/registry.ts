@@ -8,6 +8,8 @@ import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { exponentialBackoff } from "#pkg/runtime/wait.js";
+import type { AdmissionContext } from "../admission/context.js";
+import { DEFAULT_ADMISSION_PLUGINS, newAdmissionChain } from "../admission/plugins.js";
 import { EtcdStorage } from "../storage/etcd.js";
 import type { Storage } from "../storage/interfaces.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
@@ -41,6 +43,8 @@ export interface RegistryOptions {
   eventTTLSeconds?: number;
   /** Period of the ClusterIP/NodePort repair pass (default 3 minutes, as upstream; 0: only at open). */
   allocationRepairIntervalMs?: number;
+  /** The admission plugins every write passes, by name (default: upstream's default-on ones kubeling has). */
+  admissionPlugins?: readonly string[];
 }
 
 const storeKey = (r: Pick<ResourceInfo, "group" | "resource">) => `${r.group}/${r.resource}`;
@@ -78,7 +82,13 @@ export class Registry {
       const allocator = new ServiceAllocator(storage, o.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR);
       const reg = new Registry(storage, watchCache, allocator, log);
       reg.ownsStorage = o.storage === undefined;
-      const getNamespace = (name: string) => reg.getNamespace(name);
+      const admissionContext: AdmissionContext = {
+        getNamespace: (name) => reg.getNamespace(name),
+        cached: (r, namespace) => watchCache.for(r).list(r.namespaced ? namespace : undefined),
+        store: (r) => reg.store(r),
+        log: log.child({ module: "admission" }),
+      };
+      const admission = newAdmissionChain(admissionContext, o.admissionPlugins ?? DEFAULT_ADMISSION_PLUGINS);
       const restDeps = {
         allocator,
         eventTTLSeconds: eventTTL,
@@ -94,7 +104,7 @@ export class Registry {
             strategy: strategies(r),
             storage,
             watchCache,
-            getNamespace,
+            admission,
             ...restStorageFor(r, restDeps),
             log,
           }),

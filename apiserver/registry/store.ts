@@ -39,6 +39,9 @@ import {
   validateObjectMetaUpdate,
 } from "#pkg/api/validation.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { type Attributes, newAttributes, type Operation, type RequestSink } from "../admission/attributes.js";
+import type { AdmissionChain } from "../admission/chain.js";
+import type { UserInfo } from "../auth/user.js";
 import { applyPatch, applyServerSide } from "../patch/index.js";
 import { encodeObject } from "../storage/codec.js";
 import {
@@ -51,12 +54,15 @@ import {
   type UpdateResult,
 } from "../storage/interfaces.js";
 import type { ResourceCache, WatchCache } from "../storage/watch-cache.js";
-import { admitCreateInNamespace } from "./core/namespace/lifecycle.js";
 import { checkObject, type ExpectedObject } from "./object-checks.js";
 import type { GarbageCollectionPolicy, Strategy } from "./strategy.js";
 
 export interface RequestContext {
   user?: string;
+  /** Who asks (admission plugins and audit see it). */
+  userInfo?: UserInfo;
+  /** Where admission plugins leave warnings and audit annotations for the HTTP layer. */
+  sink?: RequestSink;
   /** ?dryRun=All: run everything, store nothing. */
   dryRun?: boolean;
   fieldManager?: string;
@@ -74,8 +80,8 @@ export interface StoreDeps {
   strategy: Strategy;
   storage: Storage;
   watchCache: WatchCache;
-  /** Looks a namespace up (watch cache first, then storage); undefined when missing. */
-  getNamespace: (name: string) => Promise<KubeObject | undefined>;
+  /** The admission chain every write passes (absent: none, e.g. unit tests of the store alone). */
+  admission?: AdmissionChain | undefined;
   /** Kind-specific steps around writes that need state (service IP/port allocation). */
   hooks?: StoreHooks | undefined;
   /** The scale subresource, for kinds that have one. */
@@ -317,6 +323,10 @@ export class Store {
     const namespace = this.nsOf(ns);
     obj = checkObject(obj, this.expected, namespace, undefined);
     if (obj.metadata.resourceVersion) throw badRequest("resourceVersion should not be set on objects to be created");
+    // Upstream defaults at decoding: mutating plugins see a defaulted object, before any name is generated.
+    const requestName = obj.metadata.name ?? "";
+    this.strategy.applyDefaults(obj);
+    await this.admit("CREATE", namespace, requestName, obj, undefined, ctx, "");
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
     // Strategies mutate what they prepare: a retry with another generated name starts afresh.
     const pristine = generated ? clone(obj) : undefined;
@@ -324,7 +334,8 @@ export class Store {
       if (attempt > 0 && pristine) obj = clone(pristine);
       if (generated) obj.metadata.name = `${obj.metadata.generateName}${generateNameSuffix()}`;
       const name = obj.metadata.name ?? "";
-      await this.prepareCreate(namespace, obj);
+      this.prepareCreate(obj);
+      await this.validateAdmission("CREATE", namespace, requestName, obj, undefined, ctx, "");
       const txn = this.begin(ctx);
       try {
         await txn.beforeCreate?.(namespace, obj);
@@ -368,13 +379,12 @@ export class Store {
           const next = clone(obj);
           if (!cur) {
             if (next.metadata.resourceVersion) throw notFound(this.qr, name);
-            await this.prepareCreate(namespace, next);
-            await txn.beforeCreate?.(namespace, next);
+            await this.createInUpdate(namespace, next, ctx, txn);
             return next;
           }
           const rv = next.metadata.resourceVersion;
           if (rv && rv !== String(cur.rev)) throw conflict(this.qr, name, CONFLICT_MESSAGE);
-          return this.prepareUpdate(namespace, next, cur, ctx, txn);
+          return this.prepareUpdate(namespace, next, cur, ctx, txn, { ctx, subresource: ctx.subresource ?? "" });
         },
         {
           allowCreate,
@@ -425,8 +435,7 @@ export class Store {
               next = checkObject(next, this.expected, namespace, undefined);
               next.metadata.name = name;
               delete next.metadata.resourceVersion;
-              await this.prepareCreate(namespace, next);
-              await txn.beforeCreate?.(namespace, next);
+              await this.createInUpdate(namespace, next, ctx, txn);
               return next;
             }
           } else {
@@ -440,7 +449,7 @@ export class Store {
           if (rv && rv !== String(c.rev)) throw conflict(this.qr, name, CONFLICT_MESSAGE);
           next = checkObject(next, this.expected, namespace, undefined);
           if (next.metadata.name !== name) throw badRequest("metadata.name: the name may not be changed by a patch");
-          return this.prepareUpdate(namespace, next, c, ctx, txn);
+          return this.prepareUpdate(namespace, next, c, ctx, txn, { ctx, subresource: ctx.subresource ?? "" });
         },
         {
           allowCreate: kind === "apply",
@@ -470,9 +479,16 @@ export class Store {
     this.strategy.beforeDelete?.(name);
     const dryRun = ctx.dryRun === true || (opts.dryRun ?? []).includes("All");
     if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) opts.gracePeriodSeconds = 0;
+    const actx: RequestContext = { ...ctx, dryRun };
+    // Upstream: mutating plugins see a delete without objects, validating ones the object it removes.
+    await this.admit("DELETE", namespace, name, undefined, undefined, actx, "");
     const res = await this.storage.guaranteedUpdate(
       this.ref(namespace, name),
-      (cur) => this.decideDelete(cur as Stored, opts),
+      async (cur) => {
+        const c = cur as Stored;
+        await this.validateAdmission("DELETE", namespace, name, undefined, c.obj, actx, "");
+        return this.decideDelete(c, opts);
+      },
       { dryRun, suggestion: this.suggestion(namespace, name) },
     );
     if (res.written) this.deps.onWrite?.(res.rev);
@@ -559,7 +575,7 @@ export class Store {
       this.ref(ns, name),
       (cur) => {
         const c = cur as Stored;
-        return this.prepareUpdate(ns, compute(c), c, {}, undefined);
+        return this.prepareUpdate(ns, compute(c), c, {}, undefined, { ctx, subresource: "scale" });
       },
       { dryRun: ctx.dryRun === true, suggestion: this.suggestion(ns, name) },
     );
@@ -635,16 +651,82 @@ export class Store {
     return out;
   }
 
-  /** NamespaceLifecycle: the namespace must exist and not be terminating. */
-  private async admitNamespace(namespace: string, name: string): Promise<void> {
-    admitCreateInNamespace(await this.deps.getNamespace(namespace), namespace, this.qr, name);
+  // ------------------------------------------------------------------ admission
+
+  private attributes(
+    operation: Operation,
+    namespace: string | undefined,
+    name: string,
+    object: KubeObject | undefined,
+    oldObject: KubeObject | undefined,
+    ctx: RequestContext,
+    subresource: string,
+  ): Attributes {
+    const r = this.resource;
+    return newAttributes({
+      operation,
+      resource: { group: r.group, version: r.version, resource: r.resource },
+      subresource,
+      kind: { group: r.group, version: r.version, kind: r.kind },
+      namespace,
+      name,
+      object,
+      oldObject,
+      userInfo: ctx.userInfo,
+      dryRun: ctx.dryRun,
+      sink: ctx.sink,
+    });
+  }
+
+  /** The mutating half of the admission chain (upstream: the handlers' admit). */
+  private async admit(
+    operation: Operation,
+    namespace: string | undefined,
+    name: string,
+    object: KubeObject | undefined,
+    oldObject: KubeObject | undefined,
+    ctx: RequestContext,
+    subresource: string,
+  ): Promise<void> {
+    const chain = this.deps.admission;
+    if (!chain) return;
+    await chain.admit(this.attributes(operation, namespace, name, object, oldObject, ctx, subresource));
+  }
+
+  /** The validating half (upstream: the create/update/delete validation funcs the store calls). */
+  private async validateAdmission(
+    operation: Operation,
+    namespace: string | undefined,
+    name: string,
+    object: KubeObject | undefined,
+    oldObject: KubeObject | undefined,
+    ctx: RequestContext,
+    subresource: string,
+  ): Promise<void> {
+    const chain = this.deps.admission;
+    if (!chain) return;
+    await chain.validate(this.attributes(operation, namespace, name, object, oldObject, ctx, subresource));
+  }
+
+  /** An update or apply of a missing object that creates it. */
+  private async createInUpdate(
+    namespace: string | undefined,
+    obj: KubeObject,
+    ctx: RequestContext,
+    txn: WriteTransaction,
+  ): Promise<void> {
+    const name = obj.metadata.name ?? "";
+    this.strategy.applyDefaults(obj);
+    await this.admit("CREATE", namespace, name, obj, undefined, ctx, "");
+    this.prepareCreate(obj);
+    await this.validateAdmission("CREATE", namespace, name, obj, undefined, ctx, "");
+    await txn.beforeCreate?.(namespace, obj);
   }
 
   /** Everything a new object goes through before it is stored (upstream BeforeCreate). */
-  private async prepareCreate(namespace: string | undefined, obj: KubeObject): Promise<void> {
+  private prepareCreate(obj: KubeObject): void {
     const meta = obj.metadata;
     const name = meta.name ?? "";
-    if (this.resource.namespaced && namespace && name) await this.admitNamespace(namespace, name);
     meta.uid = randomUUID();
     meta.creationTimestamp = metaTime();
     meta.generation = 1;
@@ -672,8 +754,10 @@ export class Store {
     cur: Stored,
     ctx: RequestContext & { subresource?: WriteSubresource },
     txn: WriteTransaction | undefined,
+    adm: { ctx: RequestContext; subresource: string },
   ): Promise<KubeObject | typeof DELETE | typeof NO_CHANGE> {
     const old = cur.obj;
+    const requestName = next.metadata.name ?? old.metadata.name ?? "";
     const meta = next.metadata;
     const oldMeta = old.metadata;
     meta.uid ??= oldMeta.uid;
@@ -691,6 +775,7 @@ export class Store {
     meta.resourceVersion = String(cur.rev);
 
     this.strategy.applyDefaults(next);
+    await this.admit("UPDATE", namespace, requestName, next, old, adm.ctx, adm.subresource);
     if (ctx.subresource === "status") {
       this.strategy.prepareForStatusUpdate(next, old);
     } else if (ctx.subresource === "finalize") {
@@ -709,6 +794,7 @@ export class Store {
       ...this.strategy.validateUpdate(next, old),
     ];
     if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, name, errs);
+    await this.validateAdmission("UPDATE", namespace, requestName, next, old, adm.ctx, adm.subresource);
 
     if (next.metadata.deletionTimestamp !== undefined && this.finalizedDuringUpdate(next)) return DELETE;
     // A no-op update is detected by the storage (same bytes as stored) and not written.

@@ -71,14 +71,14 @@ describe("Pod", () => {
     assert.equal(spec.terminationGracePeriodSeconds, 30);
     assert.equal(spec.schedulerName, "default-scheduler");
     assert.equal(spec.enableServiceLinks, true);
-    assert.equal(spec.serviceAccountName, "default");
-    assert.equal(spec.priority, 0);
+    // serviceAccountName, priority and the default tolerations are admission's (apiserver/admission).
+    assert.equal(spec.serviceAccountName, undefined);
     const c = spec.containers[0]!;
     assert.equal(c.imagePullPolicy, "Always");
     assert.equal(c.terminationMessagePath, "/dev/termination-log");
     assert.equal(c.terminationMessagePolicy, "File");
     assert.equal(c.ports?.[0]?.protocol, "TCP");
-    assert.equal(spec.tolerations?.length, 2);
+    assert.equal(spec.tolerations, undefined);
     assert.deepEqual(obj.status, { phase: "Pending", qosClass: "BestEffort" });
   });
 

@@ -53,22 +53,22 @@ function requireVerb(r: ResourceInfo, verb: string, sub?: string): void {
  * one `Warning: 299` header per field, Ignore -> nothing. Patch directives ($patch,
  * $setElementOrder/..., $retainKeys) are not fields.
  */
-function checkFields(r: ResourceInfo, obj: unknown, wp: WriteParams, reply: FastifyReply): void {
+function checkFields(r: ResourceInfo, obj: unknown, wp: WriteParams, req: FastifyRequest): void {
   if (wp.fieldValidation === "Ignore") return;
   const unknown = unknownFields(r, obj).filter((f) => !f.includes("$"));
   if (unknown.length === 0) return;
   if (wp.fieldValidation === "Strict") {
     throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);
   }
-  reply.header(
-    "warning",
-    unknown.map((f) => `299 - ${JSON.stringify(`unknown field "${f}"`)}`),
-  );
+  for (const f of unknown) req.sink.warnings.push(`unknown field "${f}"`);
 }
 
 function ctxOf(req: FastifyRequest, wp: WriteParams): RequestContext {
-  const ctx: RequestContext = { fieldValidation: wp.fieldValidation };
-  if (req.user) ctx.user = req.user.name;
+  const ctx: RequestContext = { fieldValidation: wp.fieldValidation, sink: req.sink };
+  if (req.user) {
+    ctx.user = req.user.name;
+    ctx.userInfo = req.user;
+  }
   if (wp.dryRun) ctx.dryRun = true;
   if (wp.fieldManager) ctx.fieldManager = wp.fieldManager;
   return ctx;
@@ -177,7 +177,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       if (r.namespaced && t.namespace === undefined) throw pathNotFound();
       // kind, apiVersion and namespace are the store's to check (object-checks.ts).
       const obj = objectOf(decodeObject(req.body as Buffer | undefined, req.headers["content-type"], r.kind), r.kind);
-      checkFields(r, obj, wp, reply);
+      checkFields(r, obj, wp, req);
       const created = await store.create(t.namespace, obj, ctxOf(req, wp));
       req.log.debug({ namespace: t.namespace, object: created.metadata.name, resource: r.resource }, "created");
       return send(reply, 201, created);
@@ -241,7 +241,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     }
     requireVerb(r, "update", t.subresource);
     const obj = objectOf(decodeObject(raw, ct, r.kind), r.kind);
-    checkFields(r, obj, wp, reply);
+    checkFields(r, obj, wp, req);
     const ctx: RequestContext & { subresource?: WriteSubresource } = ctxOf(req, wp);
     if (t.subresource === "status" || t.subresource === "finalize") ctx.subresource = t.subresource;
     const { object, created } = await store.update(t.namespace, t.name, obj, ctx);
@@ -279,7 +279,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       );
     }
     requireVerb(r, "patch", t.subresource);
-    if (kind !== "json") checkFields(r, body, wp, reply);
+    if (kind !== "json") checkFields(r, body, wp, req);
     const pctx: RequestContext & { subresource?: WriteSubresource; force?: boolean } = ctx;
     if (t.subresource === "status") pctx.subresource = "status";
     if (wp.force) pctx.force = true;

@@ -1,8 +1,9 @@
-// Namespace lifecycle (upstream: plugin/pkg/admission/namespace/lifecycle and
-// pkg/registry/core/namespace/storage): the namespaces every cluster has, which of them may never
-// be deleted, and when a terminating namespace is finally removed.
+// Namespace lifecycle (upstream: pkg/registry/core/namespace/storage, and the messages of the
+// NamespaceLifecycle admission plugin in apiserver/admission/plugins): the namespaces every
+// cluster has, which of them may never be deleted, and when a terminating namespace is finally
+// removed.
 
-import { forbidden, notFound, type QualifiedResource, StatusError } from "#pkg/api/errors.js";
+import { forbidden, type QualifiedResource, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
@@ -60,17 +61,6 @@ export function markTerminating(obj: KubeObject, now: string): KubeObject {
 
 export function immortalNamespaceError(name: string): StatusError {
   return forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`);
-}
-
-/** NamespaceLifecycle on a create of r's name in namespace (ns: that namespace, if it exists). */
-export function admitCreateInNamespace(
-  ns: KubeObject | undefined,
-  namespace: string,
-  r: QualifiedResource,
-  name: string,
-): void {
-  if (!ns) throw notFound({ group: "", resource: "namespaces" }, namespace);
-  if (isTerminating(ns)) throw terminatingNamespaceError(r, name, namespace);
 }
 
 /** NamespaceLifecycle's message for a create in a terminating namespace. */

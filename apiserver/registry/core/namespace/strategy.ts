@@ -8,13 +8,7 @@ import { nameIsDNSLabel, qualifiedNameErrors } from "#pkg/api/validation.js";
 import { DELETE, NO_CHANGE } from "../../../storage/interfaces.js";
 import { age, ageCol, clone, col, makeStrategy, nameCol } from "../../common.js";
 import type { Strategy } from "../../strategy.js";
-import {
-  IMMORTAL_NAMESPACES,
-  immortalNamespaceError,
-  markTerminating,
-  namespaceFinalized,
-  prepareNamespaceForCreate,
-} from "./lifecycle.js";
+import { markTerminating, namespaceFinalized, prepareNamespaceForCreate } from "./lifecycle.js";
 
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
@@ -45,9 +39,6 @@ export function namespaceStrategy(r: ResourceInfo): Strategy<Namespace> {
       return errs;
     },
     prepareForFinalizeUpdate: prepareNamespaceFinalize,
-    beforeDelete(name) {
-      if (IMMORTAL_NAMESPACES.has(name)) throw immortalNamespaceError(name);
-    },
     decideDelete(old, finalizers) {
       // Deleting marks the namespace Terminating; it goes once the namespace controller has
       // emptied it and removed spec.finalizers (through /finalize), or at once with none.

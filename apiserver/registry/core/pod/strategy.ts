@@ -1,5 +1,5 @@
 // core/v1 Pod (upstream pkg/registry/core/pod/strategy.go, printers.go printPod): defaults,
-// the create-time admission defaults, status/spec separation, update rules, and the
+// status/spec separation, update rules, and the
 // READY/STATUS/RESTARTS columns with kubectl's status logic.
 
 import { defaultPodSpec, podQOSClass } from "#pkg/api/defaults.js";
@@ -31,32 +31,6 @@ export function defaultPodSpecAndCanonicalize(spec: PodSpec | undefined): void {
   canonicalizeResources(spec);
   // v1 conversion mirrors the deprecated field.
   if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
-}
-
-/** DefaultTolerationSeconds admission: pods tolerate an unready/unreachable node for 5 minutes. */
-const DEFAULT_TOLERATIONS: Toleration[] = [
-  { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
-  { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
-];
-
-/** What upstream's admission plugins add to a new pod (ServiceAccount, Priority, DefaultTolerationSeconds). */
-export function admitPod(pod: Pod): void {
-  const spec = pod.spec;
-  if (!spec || typeof spec !== "object") return;
-  if (!spec.serviceAccountName) spec.serviceAccountName = "default";
-  spec.serviceAccount = spec.serviceAccountName;
-  if (!spec.priorityClassName) {
-    spec.priority ??= 0;
-    spec.preemptionPolicy ??= "PreemptLowerPriority";
-  }
-  const tolerations = spec.tolerations ?? [];
-  for (const t of DEFAULT_TOLERATIONS) {
-    const has = tolerations.some(
-      (x) => (x.key === t.key || (!x.key && x.operator === "Exists")) && (!x.effect || x.effect === "NoExecute"),
-    );
-    if (!has) tolerations.push({ ...t });
-  }
-  spec.tolerations = tolerations;
 }
 
 // ---------------------------------------------------------------- update rules
@@ -321,7 +295,6 @@ export function podStrategy(r: ResourceInfo): Strategy<Pod> {
         defaultPodSpecAndCanonicalize(pod.spec);
       },
       prepareForCreate(pod) {
-        admitPod(pod);
         pod.status = { phase: "Pending", qosClass: podQOSClass(pod.spec) };
       },
       prepareForStatusUpdate(pod, old) {
