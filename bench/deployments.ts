@@ -23,7 +23,7 @@ import type { ApiClient } from "#pkg/client/client.js";
 import { removeClusterObjects, startCluster, type TestCluster } from "../test/harness/cluster.js";
 import { startControllerManager } from "../test/harness/controller-manager.js";
 import { BUSYBOX_IMAGE } from "../test/harness/images.js";
-import { clusterContainers } from "../test/harness/kubelet.js";
+import { clusterContainers, docker } from "../test/harness/kubelet.js";
 import { waitFor } from "../test/harness/wait.js";
 import { FLOOR_NETWORK, floorBurst, removeFloorContainers } from "./pods.js";
 import { type BenchRow, row, summarize } from "./stats.js";
@@ -45,6 +45,19 @@ const DEADLINE_MS = Number(process.env.BENCH_DEPLOY_DEADLINE_MS ?? 300_000);
 const GRACE = "6s";
 /** BENCH_DEPLOY_TIMELINE=1 logs each round's rollout timeline (its watches add a little load). */
 const TIMELINE = process.env.BENCH_DEPLOY_TIMELINE === "1";
+/**
+ * BENCH_DEPLOY_NETWORK_FLOOR=1 also measures the floor on a user-defined bridge network, as the
+ * kubelet's sandboxes are (the main floor uses Docker's default bridge, which never leaks a
+ * network; a user-defined one costs Docker more per sandbox: its embedded DNS). Diagnostic only.
+ */
+const NETWORK_FLOOR = process.env.BENCH_DEPLOY_NETWORK_FLOOR === "1";
+
+/** userNetwork creates a bridge network labelled with the floor's cluster (removed with its objects). */
+async function userNetwork(cluster: string): Promise<string> {
+  const name = `${cluster}-net`;
+  await docker.createNetwork({ Name: name, Driver: "bridge", Labels: { "kubeling.io/cluster": cluster } });
+  return name;
+}
 
 function deployment(name: string, replicas: number, tolerateLoss: boolean): Deployment {
   const labels = { app: name };
@@ -146,11 +159,19 @@ export async function runDeploymentBench(o: DeploymentBenchOptions = {}): Promis
 
     // 1. create deployment --replicas=N → N available, against N sandbox+app pairs.
     const floorWall: number[] = [];
+    const netFloorWall: number[] = [];
     const kubeWall: number[] = [];
+    const floorNet = NETWORK_FLOOR ? await userNetwork(floorCluster) : undefined;
     for (let r = 0; r < rounds; r++) {
       const f = await floorBurst(floorCluster, FLOOR_NETWORK, replicas, "sandbox+app", `d${r}`);
       floorWall.push(f.wallMs);
       await removeFloorContainers(floorCluster);
+      if (floorNet) {
+        const n = await floorBurst(floorCluster, floorNet, replicas, "sandbox+app", `n${r}`);
+        netFloorWall.push(n.wallMs);
+        await removeFloorContainers(floorCluster);
+        log(`deployments: round ${r}: floor on a user-defined network ${fmt(n.wallMs)}`);
+      }
       const name = `big-${r}`;
       const seen = watchUntil<Deployment>(c.client, DEPLOYMENTS, NS, name, available(replicas), `${name} available`);
       const timeline = TIMELINE ? new RolloutTimeline(c.client, NS, name) : undefined;
@@ -175,6 +196,20 @@ export async function runDeploymentBench(o: DeploymentBenchOptions = {}): Promis
         note: `rounds ${floorWall.map(fmt).join(", ")}`,
       }),
     );
+    if (netFloorWall.length > 0) {
+      const best = Math.min(...netFloorWall);
+      rows.push(
+        row(
+          "deployments",
+          `floor: the same pairs on a user-defined network (as the kubelet's)`,
+          summarize(netFloorWall),
+          {
+            concurrency: replicas,
+            note: `kubeling best = ${(bestKube / best).toFixed(2)}× this floor; rounds ${netFloorWall.map(fmt).join(", ")}`,
+          },
+        ),
+      );
+    }
 
     // 2. a node lost: taint seen → the Deployment whole again on the other node.
     // BENCH_DEPLOY_SKIP_LOST=1 skips it (to iterate on the create figure alone).
