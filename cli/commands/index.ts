@@ -16,6 +16,7 @@ import { runGet } from "./get.js";
 import { type ExposeOptions, type RunOptions, runClusterInfo, runExpose, runRun } from "./imperative.js";
 import { type LogsOptions, runLogs } from "./logs.js";
 import { type DrainOptions, runCordon, runDrain } from "./node.js";
+import { type PkiInitOptions, runPkiInit } from "./pki.js";
 import { runPortForward } from "./portforward.js";
 import {
   runRolloutHistory,
@@ -337,6 +338,45 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .description("Print the client and server version information")
     .option("--client", "client version only (no server required)")
     .action(async (o: { client?: boolean }) => done(await runVersion(ctx(), o)));
+
+  const list = (v: string, prev: string[] = []) => [
+    ...prev,
+    ...v
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  ];
+  const pki = program
+    .command("pki")
+    .description("Manage the cluster's certificates (as kubeadm's certs and kubeconfig phases)");
+  pki
+    .command("init")
+    .description(
+      "Make the cluster CA, the API server's and etcd's certificates and a client-certificate kubeconfig per component, keeping what still fits",
+    )
+    .option("--dir <dir>", "where pki/ and the kubeconfigs go (kubeadm: /etc/kubernetes)", ".kubeling")
+    .option("--server <url>", "the API server URL written into the kubeconfigs (none: certificates only)")
+    .option(
+      "--node <names>",
+      "kubelet node names, one system:node:<name> kubeconfig each (repeatable, comma-separated)",
+      list,
+      [],
+    )
+    .option("--apiserver-cert-extra-sans <names>", "more DNS names and IPs for the serving certificate", list, [])
+    .option("--etcd-cert-extra-sans <names>", "etcd member host names for etcd's certificates", list, [])
+    .option(
+      "--service-cidr <cidr>",
+      "the service range; its first IP goes into the serving certificate",
+      "10.96.0.0/12",
+    )
+    .option("--service-dns-domain <domain>", "the cluster's DNS domain", "cluster.local")
+    .option(
+      "--export <component=dir>",
+      "also copy one component's files (etcd, admin, scheduler, controller-manager, kube-proxy, kubelet:<node>) into dir (repeatable)",
+      collect,
+      [],
+    )
+    .action(async (o: PkiInitOptions) => done(await runPkiInit(ctx(), o)));
 
   const config = program.command("config").description("Modify kubeconfig files");
   config

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isNotFound } from "#pkg/api/errors.js";
 import { DEPLOYMENTS, EVENTS, PODS, REPLICASETS, REPLICATIONCONTROLLERS } from "#pkg/api/resources.js";
+import { loadKubeconfig, writeKubeconfig } from "#pkg/client/kubeconfig.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
@@ -413,7 +414,7 @@ describe("kubeling CLI against a real API server", () => {
   test("errors: a bad token and a server that does not answer", async () => {
     const original = await readFile(server.kubeconfigPath, "utf8");
     const badToken = join(dir, "bad-token.kubeconfig");
-    await writeFile(badToken, original.replace(/token: .*/, "token: not-the-token"));
+    writeKubeconfig(badToken, { server: server.url, caPem: server.caPem, token: "not-the-token" });
     let r = await runCli(["--kubeconfig", badToken, "get", "pods"]);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, "error: You must be logged in to the server (Unauthorized)\n");
@@ -438,8 +439,15 @@ describe("kubeling CLI against a real API server", () => {
     let r = await runCli([...cfg, "config", "get-contexts"]);
     assert.match(r.stdout, new RegExp(`^CURRENT\\s+NAME\\s+CLUSTER\\s+AUTHINFO\\s+NAMESPACE\\n\\*\\s+${current}\\s`));
     r = await runCli([...cfg, "config", "view"]);
-    assert.match(r.stdout, /token: REDACTED/);
+    assert.match(r.stdout, /client-certificate-data: DATA\+OMITTED/);
+    assert.match(r.stdout, /client-key-data: DATA\+OMITTED/);
     assert.match(r.stdout, /certificate-authority-data: DATA\+OMITTED/);
+    const key = loadKubeconfig({ path: copy }).keyPem as string;
+    assert.ok(!r.stdout.includes(Buffer.from(key).toString("base64")), "the key is not printed");
+    const withToken = join(dir, "token.kubeconfig");
+    writeKubeconfig(withToken, { server: server.url, caPem: server.caPem, token: server.token });
+    r = await runCli(["--kubeconfig", withToken, "config", "view"]);
+    assert.match(r.stdout, /token: REDACTED/);
     assert.doesNotMatch(r.stdout, new RegExp(server.token));
     r = await runCli([...cfg, "config", "use-context", "nope"]);
     assert.equal(r.code, 1);

@@ -1,13 +1,15 @@
-// A real kubeling-apiserver process for integration and e2e tests: TLS with a fresh
-// self-signed cert, a random bearer token, a unique etcd prefix on a shared (or given) etcd,
-// a kubeconfig usable by kubectl and by our CLI, and an ApiClient. stop() kills the process and
-// removes its temp files; the shared etcd stops when the last server using it stops.
+// A real kubeling-apiserver process for integration and e2e tests, set up as production's: a
+// cluster PKI of its own (pkg/pki/cluster.ts: serving certificate, --client-ca-file), the admin's
+// client-certificate kubeconfig usable by kubectl and by our CLI, kubeconfigFor() for any other
+// identity (a kubelet's system:node:<name>), and an ApiClient; also a random bearer token (for
+// raw requests), and a unique etcd prefix on a shared (or given) etcd. stop() kills the process
+// and removes its temp files; the shared etcd stops when the last server using it stops.
 //
 // Set KUBELING_TEST_LOGS=1 to see the server's logs (LOG level from KUBELING_TEST_LOG_LEVEL).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,14 +17,28 @@ import { text } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "#pkg/client/client.js";
 import { loadKubeconfig } from "#pkg/client/kubeconfig.js";
+import {
+  ADMIN_USER,
+  type ClusterPki,
+  ensureClusterPki,
+  MASTERS_GROUP,
+  readCA,
+  writeUserKubeconfig,
+} from "#pkg/pki/cluster.js";
 import { startEtcd, type TestEtcd } from "./etcd.js";
 import { waitFor } from "./wait.js";
 
 export interface TestApiServer {
   url: string;
+  /** A bearer token of the token file (user admin in system:masters), for raw requests. */
   token: string;
+  /** The cluster CA: it signs the serving certificate and every client certificate. */
   caPem: string;
+  /** The admin's kubeconfig (kubernetes-admin in system:masters, a client certificate). */
   kubeconfigPath: string;
+  pki: ClusterPki;
+  /** kubeconfigFor writes a kubeconfig holding a client certificate for the user, signed by the CA. */
+  kubeconfigFor(user: { name: string; groups?: readonly string[] }): Promise<string>;
   client: ApiClient;
   /** The etcd endpoint and key prefix this server stores under. */
   etcd: string;
@@ -38,6 +54,11 @@ export interface StartApiServerOptions {
   etcd?: string;
   /** etcd key prefix; default: a unique one per server. */
   prefix?: string;
+  /**
+   * The cluster PKI's directory (made if empty, kept by stop()): successive servers sharing one
+   * look the same to clients. Default: a fresh one per server.
+   */
+  pkiDir?: string;
   extraArgs?: string[];
 }
 
@@ -74,6 +95,18 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
   const token = randomBytes(18).toString("base64url");
   const tokenFile = join(dir, "tokens.csv");
   await writeFile(tokenFile, `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
+  // Certificates only: the kubeconfigs are written once the server's port is known.
+  const pki = await ensureClusterPki({ dir: opts.pkiDir ?? join(dir, "cluster"), nodes: [] }).catch(
+    async (err: unknown) => {
+      await rm(dir, { recursive: true, force: true });
+      if (usesShared) await releaseSharedEtcd();
+      throw err;
+    },
+  );
+  const ca = readCA(pki);
+  const caPem = ca.cert;
+  // The server writes this one (a token) once it listens: it tells the harness the URL.
+  const tokenKubeconfig = join(dir, "token.kubeconfig");
   const kubeconfigPath = join(dir, "kubeconfig");
   const showLogs = process.env.KUBELING_TEST_LOGS === "1";
 
@@ -87,8 +120,11 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     "--bind-address=127.0.0.1",
     "--secure-port=0",
     `--cert-dir=${join(dir, "pki")}`,
+    `--tls-cert-file=${pki.apiserverCert}`,
+    `--tls-private-key-file=${pki.apiserverKey}`,
+    `--client-ca-file=${pki.caCert}`,
     `--token-auth-file=${tokenFile}`,
-    `--write-kubeconfig=${kubeconfigPath}`,
+    `--write-kubeconfig=${tokenKubeconfig}`,
     `--log-level=${process.env.KUBELING_TEST_LOG_LEVEL ?? (showLogs ? "debug" : "warn")}`,
     ...(opts.extraArgs ?? []),
   ];
@@ -129,14 +165,27 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
   };
 
   try {
-    const config = await waitFor(
+    const { server } = await waitFor(
       () => {
         if (exited !== undefined) throw new Error(`kubeling-apiserver exited (${exited}): ${output.trim()}`);
-        if (!existsSync(kubeconfigPath)) return undefined;
-        return loadKubeconfig({ path: kubeconfigPath });
+        if (!existsSync(tokenKubeconfig)) return undefined;
+        return loadKubeconfig({ path: tokenKubeconfig });
       },
       { timeoutMs: 90_000, intervalMs: 50, message: "kubeling-apiserver to write its kubeconfig" },
     );
+    let users = 0;
+    const kubeconfigFor = async (user: { name: string; groups?: readonly string[] }): Promise<string> => {
+      const path = join(dir, `user-${users++}.kubeconfig`);
+      await writeUserKubeconfig({ ca, path, server, user: { name: user.name, groups: user.groups ?? [] } });
+      return path;
+    };
+    await writeUserKubeconfig({
+      ca,
+      path: kubeconfigPath,
+      server,
+      user: { name: ADMIN_USER, groups: [MASTERS_GROUP] },
+    });
+    const config = loadKubeconfig({ path: kubeconfigPath });
     client = new ApiClient(config, { userAgent: "kubeling-test-harness" });
     const c = client;
     await waitFor(
@@ -151,8 +200,10 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     return {
       url: config.server,
       token,
-      caPem: config.caPem ?? readFileSync(join(dir, "pki", "apiserver.crt"), "utf8"),
+      caPem,
       kubeconfigPath,
+      pki,
+      kubeconfigFor,
       client,
       etcd,
       prefix,

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { NODES } from "#pkg/api/resources.js";
 import type { Node } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
+import { NODES_GROUP, nodeUser, SCHEDULER_USER } from "#pkg/pki/cluster.js";
 import { type StartApiServerOptions, startApiServer, type TestApiServer } from "./apiserver.js";
 import { ensureLocalImages } from "./images.js";
 import { cleanupCluster, docker, killAndWait, startKubelet, type TestKubelet } from "./kubelet.js";
@@ -150,13 +151,16 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
     const a = api;
     // Kubelets and the scheduler start in parallel (each is a tsx process; startup is mostly
     // compile time). allSettled, so that a failure stops only after every start has finished.
+    // Each component under its own identity, as in production (pkg/pki/cluster.ts).
     const started = await Promise.allSettled([
       o.noScheduler
         ? Promise.resolve(undefined)
-        : startScheduler({ kubeconfigPath: a.kubeconfigPath, extraArgs: o.schedulerArgs ?? [] }),
-      ...specs.map((s) =>
+        : a
+            .kubeconfigFor({ name: SCHEDULER_USER })
+            .then((kubeconfigPath) => startScheduler({ kubeconfigPath, extraArgs: o.schedulerArgs ?? [] })),
+      ...specs.map(async (s) =>
         startKubelet({
-          kubeconfigPath: a.kubeconfigPath,
+          kubeconfigPath: await a.kubeconfigFor({ name: nodeUser(s.name), groups: [NODES_GROUP] }),
           nodeName: s.name,
           clusterName,
           extraArgs: [

@@ -1,10 +1,11 @@
-// x509 client-certificate authentication against a real API server (--client-ca-file), driven by
-// the real kubectl with client-certificate kubeconfigs: a certificate the client CA signed gets
-// in, one from another CA or an expired one gets kubectl's "must be logged in" (401), and a
-// request without credentials is refused (anonymous stays off while authorization is AlwaysAllow).
+// x509 client-certificate authentication against a real API server (--client-ca-file: the
+// harness's cluster CA), driven by the real kubectl with client-certificate kubeconfigs: a
+// certificate the client CA signed gets in, one from another CA or an expired one gets kubectl's
+// "must be logged in" (401), and a request without credentials is refused (anonymous stays off
+// while authorization is AlwaysAllow).
 
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -12,6 +13,7 @@ import { NAMESPACES } from "#pkg/api/resources.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
 import { type CertKey, newCA, newCert } from "#pkg/pki/certs.js";
+import { readCA } from "#pkg/pki/cluster.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
 import { closeRawAgents, raw } from "../harness/raw-http.js";
@@ -24,9 +26,9 @@ describe("x509 client certificates", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "authn-x509-"));
-    ca = await newCA("kubernetes");
-    await writeFile(join(dir, "ca.crt"), ca.cert);
-    srv = await startApiServer({ extraArgs: [`--client-ca-file=${join(dir, "ca.crt")}`] });
+    // The harness gives the server a cluster PKI: --client-ca-file is its CA.
+    srv = await startApiServer();
+    ca = readCA(srv.pki);
   });
   after(async () => {
     for (const k of kubectls) k.close();
@@ -45,8 +47,8 @@ describe("x509 client certificates", () => {
   };
 
   test("kubectl with a certificate the client CA signed reads and writes", async () => {
-    const jane = await newCert(ca, { commonName: "jane", organizations: ["dev"], usages: ["clientAuth"] });
-    const k = kubectlWith("jane", jane);
+    const k = kubectlFor(await srv.kubeconfigFor({ name: "jane", groups: ["dev"] }));
+    kubectls.push(k);
     const api = JSON.parse(await k.ok(["get", "--raw", "/api"])) as { kind: string; versions: string[] };
     assert.equal(api.kind, "APIVersions");
     assert.deepEqual(api.versions, ["v1"]);

@@ -20,7 +20,7 @@ import { ApiClient } from "#pkg/client/client.js";
 import { type ResumableEvent, watchWithResume } from "#pkg/client/watch.js";
 import { EventRecorder } from "#pkg/controller/events.js";
 import { LeaderElector } from "#pkg/controller/leader.js";
-import { newSelfSigned } from "#pkg/pki/certs.js";
+import { ensureClusterPki, readCA } from "#pkg/pki/cluster.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -284,25 +284,20 @@ async function startProxy(target: number) {
 
 describe("watch resilience against the apiserver", () => {
   test("an informer whose apiserver restarts re-lists on 410 and delivers tombstones for missed deletes", async () => {
-    // Our own serving cert and token, so successive apiserver processes look the same to the client.
+    // One PKI and token for both servers, so successive apiserver processes look the same to the client.
     const dir = await mkdtemp(join(tmpdir(), "client-it-"));
-    const cert = await newSelfSigned({ commonName: "apiserver", altNames: ["127.0.0.1"] });
+    const pkiDir = join(dir, "pki");
     const token = randomBytes(12).toString("hex");
-    await writeFile(join(dir, "tls.crt"), cert.cert);
-    await writeFile(join(dir, "tls.key"), cert.key);
     await writeFile(join(dir, "tokens.csv"), `${token},admin,admin,"system:masters"\n`);
-    const extraArgs = [
-      `--tls-cert-file=${join(dir, "tls.crt")}`,
-      `--tls-private-key-file=${join(dir, "tls.key")}`,
-      `--token-auth-file=${join(dir, "tokens.csv")}`,
-    ];
+    const extraArgs = [`--token-auth-file=${join(dir, "tokens.csv")}`];
     const proxy = await startProxy(Number(new URL(api.url).port));
     let second: TestApiServer | undefined;
     let third: TestApiServer | undefined;
-    const proxied = new ApiClient({ server: `https://127.0.0.1:${proxy.port}`, token, caPem: cert.cert });
+    const caPem = readCA(await ensureClusterPki({ dir: pkiDir, nodes: [] })).cert;
+    const proxied = new ApiClient({ server: `https://127.0.0.1:${proxy.port}`, token, caPem });
     const ac = new AbortController();
     try {
-      second = await startApiServer({ etcd: api.etcd, prefix: api.prefix, extraArgs });
+      second = await startApiServer({ etcd: api.etcd, prefix: api.prefix, pkiDir, extraArgs });
       proxy.target = Number(new URL(second.url).port);
       const mk = (name: string) =>
         client.create(CONFIGMAPS, NS, { ...cm(name), metadata: { name, namespace: NS, labels: { app: "restart" } } });
@@ -327,7 +322,7 @@ describe("watch resilience against the apiserver", () => {
       await client.delete(CONFIGMAPS, NS, "r1");
       await mk("r4");
       // A new apiserver's watch cache starts now: the informer's resourceVersion is too old (410).
-      third = await startApiServer({ etcd: api.etcd, prefix: api.prefix, extraArgs });
+      third = await startApiServer({ etcd: api.etcd, prefix: api.prefix, pkiDir, extraArgs });
       proxy.target = Number(new URL(third.url).port);
       await waitFor(() => seen.includes("add r4"), { timeoutMs: 15_000, message: "relist after the restart" });
       assert.deepEqual(seen, ["add r1", "add r2", "add r3", `tombstone ${NS}/r1`, "add r4"]);
