@@ -24,6 +24,7 @@ import { removeClusterObjects, startCluster, type TestCluster } from "../test/ha
 import { startControllerManager } from "../test/harness/controller-manager.js";
 import { BUSYBOX_IMAGE } from "../test/harness/images.js";
 import { clusterContainers, docker } from "../test/harness/kubelet.js";
+import { deployment as newDeployment } from "../test/harness/objects.js";
 import { waitFor } from "../test/harness/wait.js";
 import { FLOOR_NETWORK, floorBurst, removeFloorContainers } from "./pods.js";
 import { type BenchRow, row, summarize } from "./stats.js";
@@ -59,37 +60,24 @@ async function userNetwork(cluster: string): Promise<string> {
   return name;
 }
 
-function deployment(name: string, replicas: number, tolerateLoss: boolean): Deployment {
-  const labels = { app: name };
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            { name: "sleep", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "3600"] },
-          ],
-          ...(tolerateLoss
-            ? {
-                tolerations: ["unreachable", "not-ready"].map((t) => ({
-                  key: `node.kubernetes.io/${t}`,
-                  operator: "Exists" as const,
-                  effect: "NoExecute" as const,
-                  tolerationSeconds: 0,
-                })),
-              }
-            : {}),
-        },
-      },
-    },
-  };
-}
+const deployment = (name: string, replicas: number, tolerateLoss: boolean): Deployment =>
+  newDeployment(name, replicas, {
+    namespace: NS,
+    container: "sleep",
+    image: BUSYBOX_IMAGE,
+    imagePullPolicy: "IfNotPresent",
+    terminationGracePeriodSeconds: 1,
+    ...(tolerateLoss
+      ? {
+          tolerations: ["unreachable", "not-ready"].map((t) => ({
+            key: `node.kubernetes.io/${t}`,
+            operator: "Exists" as const,
+            effect: "NoExecute" as const,
+            tolerationSeconds: 0,
+          })),
+        }
+      : {}),
+  });
 
 /** Resolves with performance.now() at the first watch event of obj for which done() holds. */
 async function watchUntil<T extends Deployment | Node>(

@@ -9,14 +9,10 @@ import type { KubeObject } from "#pkg/api/meta.js";
 import { DEPLOYMENTS, PODS, REPLICASETS, type ResourceType } from "#pkg/api/resources.js";
 import type { Deployment, ReplicaSet } from "#pkg/api/types/apps.js";
 import type { Pod } from "#pkg/api/types/core.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
+import type { InformerFactory } from "#pkg/cache/factory.js";
 import type { CreateOptions } from "#pkg/client/client.js";
-import type { EventRecorder } from "#pkg/controller/events.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import { FakeClient, FakeRecorder } from "#pkg/testing/index.js";
-import type { ControllerContext } from "../controller.js";
+import { abortFakeContexts, FakeClient, type FakeRecorder, fakeControllerContext } from "#pkg/testing/index.js";
 import {
   DEPLOYMENT_AVAILABLE,
   DEPLOYMENT_PROGRESSING,
@@ -80,37 +76,21 @@ interface Rig {
   start(): Promise<void>;
 }
 
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const ac of stops.splice(0)) ac.abort();
-});
+afterEach(abortFakeContexts);
 
 function rig(): Rig {
-  const client = new Client();
-  const recorder = new FakeRecorder();
-  const factory = new InformerFactory(client, { log: silentLogger });
   // The controller's time (conditions, requeues) is fake; the informers run on real time.
   const clock = new FakeClock(T0 + 60_000);
-  const ctx: ControllerContext = {
-    client,
-    informers: factory,
-    recorder: () => recorder as unknown as EventRecorder,
-    metrics: newRegistry(),
-    log: silentLogger,
-    clock,
-  };
+  const ctx = fakeControllerContext({ client: new Client(), clock });
   const controller = new DeploymentController(ctx);
   return {
-    client,
-    recorder,
+    client: ctx.client,
+    recorder: ctx.events,
     controller,
-    factory,
+    factory: ctx.informers,
     clock,
     async start() {
-      const ac = new AbortController();
-      stops.push(ac);
-      factory.start(ac.signal);
-      await factory.waitForSync(ac.signal);
+      await ctx.start();
     },
   };
 }

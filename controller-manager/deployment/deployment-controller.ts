@@ -16,6 +16,7 @@ import type { Pod } from "#pkg/api/types/core.js";
 import type { InformerView, Tombstone } from "#pkg/cache/informer.js";
 import { objectOf } from "#pkg/cache/informer.js";
 import { NAMESPACE_INDEX } from "#pkg/cache/store.js";
+import { waitForCacheSync } from "#pkg/cache/wait-for-sync.js";
 import { controllerRef } from "#pkg/controller/owners.js";
 import { claimObjects, recheckDeletionTimestamp } from "#pkg/controller/ref-manager.js";
 import { runWorkers } from "#pkg/controller/worker.js";
@@ -99,16 +100,7 @@ export class DeploymentController implements Controller {
 
   async run(signal: AbortSignal, workers: number): Promise<void> {
     this.#log.info({ workers }, "starting deployment controller");
-    try {
-      await Promise.all([
-        this.#dInformer.waitForSync(signal),
-        this.#rsInformer.waitForSync(signal),
-        this.#podInformer.waitForSync(signal),
-      ]);
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
+    if (!(await waitForCacheSync(signal, this.#dInformer, this.#rsInformer, this.#podInformer))) return;
     await runWorkers(this.queue, workers, (key) => this.sync(key), signal, this.#log, {
       maxRetries: this.#maxRetries,
     });

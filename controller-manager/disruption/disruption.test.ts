@@ -13,38 +13,21 @@ import {
 import { metaTime } from "#pkg/api/time.js";
 import type { Pod } from "#pkg/api/types/core.js";
 import type { PodDisruptionBudget } from "#pkg/api/types/policy.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
-import type { EventRecorder } from "#pkg/controller/events.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import { FakeClient, FakeRecorder } from "#pkg/testing/index.js";
-import type { ControllerContext } from "../controller.js";
+import { abortFakeContexts, type FakeClient, fakeControllerContext } from "#pkg/testing/index.js";
 import { DisruptionController, STALE_POD_DISRUPTION_TIMEOUT_MS } from "./disruption.js";
 
 const NS = "default";
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const ac of stops.splice(0)) ac.abort();
-});
+afterEach(abortFakeContexts);
 
 function rig() {
-  const client = new FakeClient();
-  const recorder = new FakeRecorder();
   const clock = new FakeClock(Date.parse("2024-05-01T12:00:00Z"));
-  const informers = new InformerFactory(client, { log: silentLogger });
-  const ctx: ControllerContext = {
-    client,
-    informers,
-    recorder: () => recorder as unknown as EventRecorder,
-    metrics: newRegistry(),
-    log: silentLogger,
-    clock,
-  };
+  const ctx = fakeControllerContext({ clock });
+  const { client, informers } = ctx;
   const controller = new DisruptionController(ctx);
   return {
     client,
-    recorder,
+    recorder: ctx.events,
     clock,
     controller,
     /** Resolves once the controller's budget cache holds what the fake API server stores. */
@@ -58,10 +41,7 @@ function rig() {
       assert.equal(inf.get(`${NS}/${name}`)?.metadata.resourceVersion, want, "budget cache caught up");
     },
     async start() {
-      const ac = new AbortController();
-      stops.push(ac);
-      informers.start(ac.signal);
-      await informers.waitForSync(ac.signal);
+      await ctx.start();
     },
   };
 }

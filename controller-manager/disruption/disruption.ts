@@ -39,6 +39,7 @@ import {
 import type { Informer, Tombstone } from "#pkg/cache/informer.js";
 import { objectOf } from "#pkg/cache/informer.js";
 import { NAMESPACE_INDEX } from "#pkg/cache/store.js";
+import { waitForCacheSync } from "#pkg/cache/wait-for-sync.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { EventRecorder } from "#pkg/controller/events.js";
 import { controllerRef } from "#pkg/controller/owners.js";
@@ -126,21 +127,16 @@ export class DisruptionController implements Controller {
 
   async run(signal: AbortSignal, workers: number): Promise<void> {
     this.#log.info({ workers }, "starting disruption controller");
-    try {
-      await Promise.all(
-        [
-          this.#pdbInformer,
-          this.#podInformer,
-          this.#rcInformer,
-          this.#rsInformer,
-          this.#dInformer,
-          this.#ssInformer,
-        ].map((i) => i.waitForSync(signal)),
-      );
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
+    const synced = await waitForCacheSync(
+      signal,
+      this.#pdbInformer,
+      this.#podInformer,
+      this.#rcInformer,
+      this.#rsInformer,
+      this.#dInformer,
+      this.#ssInformer,
+    );
+    if (!synced) return;
     await Promise.all([
       runWorkers(this.queue, workers, (key) => this.sync(key), signal, this.#log),
       runWorkers(this.staleQueue, 1, (key) => this.syncStalePodDisruption(key), signal, this.#log),

@@ -15,15 +15,9 @@ import {
   type ResourceInfo,
   SECRETS,
 } from "#pkg/api/resources.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
 import type { DiscoveredGroupVersion } from "#pkg/client/discovery.js";
-import type { EventRecorder } from "#pkg/controller/events.js";
-import { realClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
 import { pollUntil } from "#pkg/runtime/wait.js";
-import { type Action, FakeClient, FakeRecorder } from "#pkg/testing/index.js";
-import type { ControllerContext } from "../controller.js";
+import { type Action, abortFakeContexts, type FakeClient, fakeControllerContext } from "#pkg/testing/index.js";
 import { GarbageCollector } from "./garbage-collector.js";
 
 function discoveryOf(resources: readonly ResourceInfo[]): DiscoveredGroupVersion[] {
@@ -41,10 +35,7 @@ function discoveryOf(resources: readonly ResourceInfo[]): DiscoveredGroupVersion
   return [...byGV.values()];
 }
 
-const stops: AbortController[] = [];
-afterEach(async () => {
-  for (const ac of stops.splice(0)) ac.abort();
-});
+afterEach(abortFakeContexts);
 
 interface Rig {
   client: FakeClient;
@@ -54,26 +45,13 @@ interface Rig {
 }
 
 function rig(served: ResourceInfo[] = [CONFIGMAPS, SECRETS, DEPLOYMENTS, NAMESPACES, EVENTS]): Rig {
-  const client = new FakeClient();
-  const informers = new InformerFactory(client, { log: silentLogger });
-  const recorder = new FakeRecorder();
-  const ctx: ControllerContext = {
-    client,
-    informers,
-    recorder: () => recorder as unknown as EventRecorder,
-    metrics: newRegistry(),
-    log: silentLogger,
-    clock: realClock,
-  };
+  const ctx = fakeControllerContext();
   const r: Rig = {
-    client,
+    client: ctx.client,
     served,
     gc: new GarbageCollector(ctx, { discover: async () => discoveryOf(r.served), resyncPeriodMs: 50 }),
     async start() {
-      const ac = new AbortController();
-      stops.push(ac);
-      informers.start(ac.signal);
-      void r.gc.run(ac.signal, 2);
+      void r.gc.run(ctx.startInformers(), 2);
     },
   };
   return r;

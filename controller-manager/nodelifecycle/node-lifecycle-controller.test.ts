@@ -4,19 +4,11 @@ import { LEASES, NODES, PODS } from "#pkg/api/resources.js";
 import { metaTime, microTime } from "#pkg/api/time.js";
 import type { Lease } from "#pkg/api/types/coordination.js";
 import type { Node, Pod, Taint } from "#pkg/api/types/core.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
-import type { EventRecorder } from "#pkg/controller/events.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import { FakeClient, FakeRecorder } from "#pkg/testing/index.js";
-import type { ControllerContext } from "../controller.js";
+import { abortFakeContexts, fakeControllerContext } from "#pkg/testing/index.js";
 import { NodeLifecycleController, type NodeLifecycleOptions } from "./node-lifecycle-controller.js";
 
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const ac of stops.splice(0)) ac.abort();
-});
+afterEach(abortFakeContexts);
 
 function readyNode(name: string, heartbeat: number, status = "True"): Node {
   return {
@@ -69,28 +61,16 @@ async function eventually<T>(fn: () => T | undefined | false, what: string): Pro
 
 async function rig(nodes: string[], o: NodeLifecycleOptions = {}) {
   const clock = new FakeClock();
-  const client = new FakeClient();
-  const recorder = new FakeRecorder();
+  const ctx = fakeControllerContext({ clock });
+  const { client, informers, events: recorder } = ctx;
   for (const n of nodes) {
     client.seed(NODES, readyNode(n, clock.now()));
     client.seed(LEASES, lease(n, clock.now()));
   }
-  const informers = new InformerFactory(client, { log: silentLogger });
-  const ctx: ControllerContext = {
-    client,
-    informers,
-    recorder: () => recorder as unknown as EventRecorder,
-    metrics: newRegistry({ processMetrics: false }),
-    log: silentLogger,
-    clock,
-  };
   const c = new NodeLifecycleController(ctx, { nodeMonitorGracePeriodMs: 40_000, ...o });
   const nodeInformer = informers.informer(NODES);
   const leaseInformer = informers.informer(LEASES, { namespace: "kube-node-lease" });
-  const ac = new AbortController();
-  stops.push(ac);
-  informers.start(ac.signal);
-  await informers.waitForSync(ac.signal);
+  await ctx.start();
 
   const node = (name: string) => client.object<Node>(NODES, undefined, name) as Node;
   /** Waits until the controller's caches hold what the fake API server holds. */

@@ -17,6 +17,7 @@ import { metaTime } from "#pkg/api/time.js";
 import type { Lease } from "#pkg/api/types/coordination.js";
 import type { Node, NodeCondition, Pod } from "#pkg/api/types/core.js";
 import { type Informer, objectOf } from "#pkg/cache/informer.js";
+import { waitForCacheSync } from "#pkg/cache/wait-for-sync.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { EventRecorder } from "#pkg/controller/events.js";
 import { removeTaintsOffNode, swapNodeControllerTaints } from "#pkg/controller/node-taints.js";
@@ -187,16 +188,7 @@ export class NodeLifecycleController implements Controller {
 
   async run(signal: AbortSignal, workers: number): Promise<void> {
     this.#log.info({ ...this.#o }, "starting node lifecycle controller");
-    try {
-      await Promise.all([
-        this.#nodes.waitForSync(signal),
-        this.#leases.waitForSync(signal),
-        this.#pods.waitForSync(signal),
-      ]);
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
+    if (!(await waitForCacheSync(signal, this.#nodes, this.#leases, this.#pods))) return;
     const onError = (what: string) => (err: unknown) => this.#log.error({ err }, what);
     await Promise.all([
       runWorkers(

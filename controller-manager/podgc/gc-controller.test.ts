@@ -3,13 +3,8 @@ import { afterEach, describe, test } from "node:test";
 import { NODES, PODS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { Node, Pod } from "#pkg/api/types/core.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
-import type { EventRecorder } from "#pkg/controller/events.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import { FakeClient, FakeRecorder } from "#pkg/testing/index.js";
-import type { ControllerContext } from "../controller.js";
+import { abortFakeContexts, fakeControllerContext } from "#pkg/testing/index.js";
 import {
   PodGCController,
   type PodGCOptions,
@@ -95,30 +90,16 @@ describe("pod GC selection", () => {
   });
 });
 
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const ac of stops.splice(0)) ac.abort();
-});
+afterEach(abortFakeContexts);
 
 async function rig(o: PodGCOptions) {
   const clock = new FakeClock(T0);
-  const client = new FakeClient();
-  const informers = new InformerFactory(client, { log: silentLogger });
-  const ctx: ControllerContext = {
-    client,
-    informers,
-    recorder: () => new FakeRecorder() as unknown as EventRecorder,
-    metrics: newRegistry({ processMetrics: false }),
-    log: silentLogger,
-    clock,
-  };
+  const ctx = fakeControllerContext({ clock });
+  const { client, informers } = ctx;
   const c = new PodGCController(ctx, o);
   const podInformer = informers.informer(PODS);
   informers.informer(NODES);
-  const ac = new AbortController();
-  stops.push(ac);
-  informers.start(ac.signal);
-  await informers.waitForSync(ac.signal);
+  await ctx.start();
   const synced = async (n: number) => {
     for (let i = 0; i < 1000 && podInformer.list().length !== n; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(podInformer.list().length, n);

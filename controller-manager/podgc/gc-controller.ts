@@ -16,6 +16,7 @@ import { TAINT_NODE_OUT_OF_SERVICE, taintKeyExists } from "#pkg/api/taints.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { Node, Pod, PodCondition } from "#pkg/api/types/core.js";
 import type { Informer } from "#pkg/cache/informer.js";
+import { waitForCacheSync } from "#pkg/cache/wait-for-sync.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { updatePodCondition } from "#pkg/controller/pod-util.js";
 import type { Clock } from "#pkg/runtime/clock.js";
@@ -147,12 +148,7 @@ export class PodGCController implements Controller {
 
   async run(signal: AbortSignal, _workers: number): Promise<void> {
     this.#log.info({ terminatedPodGCThreshold: this.#threshold }, "starting pod garbage collector");
-    try {
-      await Promise.all([this.#pods.waitForSync(signal), this.#nodes.waitForSync(signal)]);
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
+    if (!(await waitForCacheSync(signal, this.#pods, this.#nodes))) return;
     await until(() => this.gc(), this.#periodMs, signal, {
       clock: this.#clock,
       onError: (err) => this.#log.error({ err }, "pod garbage collection failed"),

@@ -6,15 +6,11 @@ import { PODS, REPLICASETS, type ResourceType } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { ReplicaSet } from "#pkg/api/types/apps.js";
 import type { Pod } from "#pkg/api/types/core.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
+import type { InformerFactory } from "#pkg/cache/factory.js";
 import type { CreateOptions } from "#pkg/client/client.js";
-import type { EventRecorder } from "#pkg/controller/events.js";
 import { compareForDeletion } from "#pkg/controller/pod-util.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import { FakeClient, FakeRecorder } from "#pkg/testing/index.js";
-import type { ControllerContext } from "../controller.js";
+import { abortFakeContexts, FakeClient, type FakeRecorder, fakeControllerContext } from "#pkg/testing/index.js";
 import { REPLICA_FAILURE, REPLICA_SET_KIND, ReplicaSetController, slowStartBatch } from "./replica-set.js";
 
 const LABELS = { app: "web" };
@@ -101,45 +97,24 @@ interface Rig {
   controller: ReplicaSetController;
   factory: InformerFactory;
   clock: FakeClock | undefined;
+  startInformers(): AbortSignal;
   start(): Promise<void>;
 }
 
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const ac of stops.splice(0)) ac.abort();
-});
+afterEach(abortFakeContexts);
 
 function rig(o: { clock?: FakeClock } = {}): Rig {
-  const client = new FailingClient();
-  const recorder = new FakeRecorder();
-  const factory = new InformerFactory(client, { log: silentLogger });
-  const ctx: ControllerContext = {
-    client,
-    informers: factory,
-    recorder: () => recorder as unknown as EventRecorder,
-    metrics: newRegistry(),
-    log: silentLogger,
-    clock: o.clock ?? {
-      now: () => Date.now(),
-      after: (ms, fn) => {
-        const t = setTimeout(fn, ms);
-        return () => clearTimeout(t);
-      },
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    },
-  };
+  const ctx = fakeControllerContext({ client: new FailingClient(), ...(o.clock ? { clock: o.clock } : {}) });
   const controller = new ReplicaSetController(ctx, REPLICA_SET_KIND);
   return {
-    client,
-    recorder,
+    client: ctx.client,
+    recorder: ctx.events,
     controller,
-    factory,
+    factory: ctx.informers,
     clock: o.clock,
+    startInformers: ctx.startInformers,
     async start() {
-      const ac = new AbortController();
-      stops.push(ac);
-      factory.start(ac.signal);
-      await factory.waitForSync(ac.signal);
+      await ctx.start();
     },
   };
 }
@@ -359,10 +334,7 @@ describe("ReplicaSetController", () => {
   test("run: the queue drives syncs from informer events; a deleted pod is replaced", async () => {
     const r = rig();
     r.client.seed(REPLICASETS, replicaSet("web", 2));
-    const ac = new AbortController();
-    stops.push(ac);
-    r.factory.start(ac.signal);
-    const done = r.controller.run(ac.signal, 2);
+    const done = r.controller.run(r.startInformers(), 2);
     const until = async (fn: () => Promise<boolean>) => {
       for (let i = 0; i < 500 && !(await fn()); i++) await new Promise((res) => setTimeout(res, 10));
       assert.ok(await fn());
@@ -371,7 +343,7 @@ describe("ReplicaSetController", () => {
     const [first] = await podsOf(r.client);
     await r.client.delete(PODS, "default", first?.metadata.name ?? "");
     await until(async () => (await podsOf(r.client)).length === 2 && r.client.actionsOf("create", PODS).length === 3);
-    ac.abort();
+    abortFakeContexts();
     await done;
   });
 });

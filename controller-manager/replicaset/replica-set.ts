@@ -20,6 +20,7 @@ import type { Pod, PodTemplateSpec } from "#pkg/api/types/core.js";
 import type { Informer, Tombstone } from "#pkg/cache/informer.js";
 import { objectOf } from "#pkg/cache/informer.js";
 import { NAMESPACE_INDEX } from "#pkg/cache/store.js";
+import { waitForCacheSync } from "#pkg/cache/wait-for-sync.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { EventRecorder } from "#pkg/controller/events.js";
 import { ControllerExpectations } from "#pkg/controller/expectations.js";
@@ -152,12 +153,7 @@ export class ReplicaSetController<T extends ReplicaSetLike = ReplicaSet> impleme
 
   async run(signal: AbortSignal, workers: number): Promise<void> {
     this.#log.info({ workers }, `starting ${this.name} controller`);
-    try {
-      await Promise.all([this.#rsInformer.waitForSync(signal), this.#podInformer.waitForSync(signal)]);
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
+    if (!(await waitForCacheSync(signal, this.#rsInformer, this.#podInformer))) return;
     await runWorkers(this.queue, workers, (key) => this.sync(key), signal, this.#log);
   }
 

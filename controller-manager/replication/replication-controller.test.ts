@@ -4,11 +4,8 @@ import { PODS, REPLICASETS, REPLICATIONCONTROLLERS } from "#pkg/api/resources.js
 import { metaTime } from "#pkg/api/time.js";
 import type { ReplicaSet } from "#pkg/api/types/apps.js";
 import type { Pod, ReplicationController } from "#pkg/api/types/core.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
 import type { EventRecorder } from "#pkg/controller/events.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import { FakeClient, FakeRecorder } from "#pkg/testing/index.js";
+import { abortFakeContexts, type FakeClient, FakeRecorder, fakeControllerContext } from "#pkg/testing/index.js";
 import { CONTROLLERS } from "../controllers.js";
 import { REPLICA_SET_KIND, ReplicaSetController, type ReplicaSetLike } from "../replicaset/replica-set.js";
 import { REPLICATION_CONTROLLER_KIND, replicationControllerSelector } from "./replication-controller.js";
@@ -50,45 +47,25 @@ function orphan(name: string, labels: Record<string, string>): Pod {
   };
 }
 
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const ac of stops.splice(0)) ac.abort();
-});
+afterEach(abortFakeContexts);
 
 /** One FakeClient and one InformerFactory shared by the controllers, as in the controller manager. */
 function rig() {
-  const client = new FakeClient();
-  const factory = new InformerFactory(client, { log: silentLogger });
   const recorders = new Map<string, FakeRecorder>();
-  const ctx = {
-    client,
-    informers: factory,
-    recorder: (component: string) => {
+  const ctx = fakeControllerContext({
+    recorder: (component) => {
       const r = recorders.get(component) ?? new FakeRecorder();
       recorders.set(component, r);
       return r as unknown as EventRecorder;
     },
-    metrics: newRegistry(),
-    log: silentLogger,
-    clock: {
-      now: () => Date.now(),
-      after: (ms: number, fn: () => void) => {
-        const t = setTimeout(fn, ms);
-        return () => clearTimeout(t);
-      },
-      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-    },
-  };
+  });
   return {
-    client,
-    factory,
+    client: ctx.client,
+    factory: ctx.informers,
     recorders,
     ctx,
     async start() {
-      const ac = new AbortController();
-      stops.push(ac);
-      factory.start(ac.signal);
-      await factory.waitForSync(ac.signal);
+      await ctx.start();
     },
   };
 }

@@ -3,13 +3,8 @@ import { afterEach, describe, test } from "node:test";
 import { NODES, PODS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { Node, Pod, Taint, Toleration } from "#pkg/api/types/core.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
-import type { EventRecorder } from "#pkg/controller/events.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
-import { FakeClient, FakeRecorder } from "#pkg/testing/index.js";
-import type { ControllerContext } from "../controller.js";
+import { abortFakeContexts, fakeControllerContext } from "#pkg/testing/index.js";
 import { evictionTime, TaintEvictionController } from "./taint-eviction.js";
 import { TimedWorkerQueue } from "./timed-workers.js";
 
@@ -79,10 +74,7 @@ test("TimedWorkerQueue: work runs at its time; done keys are not re-added until 
   assert.deepEqual(ran, ["now", "a"]);
 });
 
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const ac of stops.splice(0)) ac.abort();
-});
+afterEach(abortFakeContexts);
 
 function pod(name: string, node: string, tolerations: Toleration[] = []): Pod {
   return {
@@ -109,8 +101,8 @@ async function eventually(fn: () => boolean, what: string): Promise<void> {
 describe("taint eviction controller", () => {
   test("evicts untolerating pods at once, tolerating ones after tolerationSeconds, cancels when the taint goes", async () => {
     const clock = new FakeClock(T0);
-    const client = new FakeClient();
-    const recorder = new FakeRecorder();
+    const ctx = fakeControllerContext({ clock });
+    const { client, informers, events: recorder } = ctx;
     client.seed(NODES, node("n1"), node("n2"));
     client.seed(
       PODS,
@@ -120,21 +112,10 @@ describe("taint eviction controller", () => {
       pod("forever", "n1", [tolerate(UNREACHABLE.key)]),
       pod("elsewhere", "n2"),
     );
-    const informers = new InformerFactory(client, { log: silentLogger });
-    const ctx: ControllerContext = {
-      client,
-      informers,
-      recorder: () => recorder as unknown as EventRecorder,
-      metrics: newRegistry({ processMetrics: false }),
-      log: silentLogger,
-      clock,
-    };
     const c = new TaintEvictionController(ctx);
-    const ac = new AbortController();
-    stops.push(ac);
-    informers.start(ac.signal);
-    const running = c.run(ac.signal, 2);
-    await informers.waitForSync(ac.signal);
+    const signal = ctx.startInformers();
+    const running = c.run(signal, 2);
+    await informers.waitForSync(signal);
     const exists = (name: string) => client.object<Pod>(PODS, "default", name) !== undefined;
 
     // The node goes unreachable (timeAdded now).
@@ -180,7 +161,7 @@ describe("taint eviction controller", () => {
     assert.ok(exists("five"));
     assert.ok(exists("forever"));
     assert.ok(exists("elsewhere"));
-    ac.abort();
+    abortFakeContexts();
     await running;
   });
 });

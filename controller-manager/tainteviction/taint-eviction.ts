@@ -17,6 +17,7 @@ import { getMatchingTolerations } from "#pkg/api/taints.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { Node, Pod, Taint, Toleration } from "#pkg/api/types/core.js";
 import { type Informer, objectOf, type Tombstone } from "#pkg/cache/informer.js";
+import { waitForCacheSync } from "#pkg/cache/wait-for-sync.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { EventRecorder } from "#pkg/controller/events.js";
 import { updatePodCondition } from "#pkg/controller/pod-util.js";
@@ -130,12 +131,7 @@ export class TaintEvictionController implements Controller {
 
   async run(signal: AbortSignal, workers: number): Promise<void> {
     this.#log.info("starting taint eviction controller");
-    try {
-      await Promise.all([this.#nodes.waitForSync(signal), this.#pods.waitForSync(signal)]);
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
+    if (!(await waitForCacheSync(signal, this.#nodes, this.#pods))) return;
     try {
       // Node updates and pod updates have their own workers, so a flood of pod updates never
       // delays the evictions a new taint calls for (upstream prioritizes the node queue).

@@ -18,6 +18,7 @@ import { startControllerManager, type TestControllerManager } from "../harness/c
 import { BUSYBOX_IMAGE } from "../harness/images.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
 import { clusterContainers, docker } from "../harness/kubelet.js";
+import { type DeploymentOptions, deployment as newDeployment } from "../harness/objects.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
@@ -31,36 +32,15 @@ const CM_ARGS = [
   "--leader-elect-retry-period=500ms",
 ];
 
-function deployment(
-  name: string,
-  replicas: number,
-  o: { maxSurge?: number | string; maxUnavailable?: number | string; minReadySeconds?: number; deadline?: number } = {},
-): Deployment {
-  const labels = { app: name };
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: labels },
-      ...(o.minReadySeconds !== undefined ? { minReadySeconds: o.minReadySeconds } : {}),
-      ...(o.deadline !== undefined ? { progressDeadlineSeconds: o.deadline } : {}),
-      strategy: {
-        type: "RollingUpdate",
-        rollingUpdate: { maxSurge: o.maxSurge ?? "25%", maxUnavailable: o.maxUnavailable ?? "25%" },
-      },
-      template: {
-        metadata: { labels },
-        spec: {
-          // busybox's sleep as PID 1 ignores SIGTERM: a short grace keeps scale-downs quick.
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: "app", image: BUSYBOX_IMAGE, command: ["sleep", "3600"] }],
-        },
-      },
-    },
-  };
-}
+/** A Deployment of busybox sleeping in container "app". */
+const deployment = (name: string, replicas: number, o: DeploymentOptions = {}): Deployment =>
+  newDeployment(name, replicas, {
+    ...o,
+    container: "app",
+    image: BUSYBOX_IMAGE,
+    // busybox's sleep as PID 1 ignores SIGTERM: a short grace keeps scale-downs quick.
+    terminationGracePeriodSeconds: 1,
+  });
 
 const isActive = (p: Pod) =>
   !p.metadata?.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
@@ -313,7 +293,7 @@ describe("Deployments on two kubelets with two controller-managers", () => {
   });
 
   test("an image that cannot be pulled stops at ProgressDeadlineExceeded with the old pods serving", async () => {
-    await c.client.create(DEPLOYMENTS, NS, deployment("stuck", 2, { deadline: 8 }));
+    await c.client.create(DEPLOYMENTS, NS, deployment("stuck", 2, { progressDeadlineSeconds: 8 }));
     await waitRolledOut("stuck", 2);
     await kubectl.ok(["set", "image", "deployment/stuck", "app=kubeling.local/does-not-exist:1"]);
     const r = await kubectl.run(["rollout", "status", "deployment/stuck", "--timeout=90s"], { timeoutMs: 100_000 });

@@ -14,6 +14,7 @@ import { startCluster, type TestCluster } from "../harness/cluster.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { BUSYBOX_IMAGE } from "../harness/images.js";
 import { clusterContainers, startKubelet, type TestKubelet } from "../harness/kubelet.js";
+import { activePods, replicaSet as newReplicaSet } from "../harness/objects.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
@@ -23,27 +24,14 @@ const KUBELET_ARGS = ["--node-lease-duration-seconds=4", "--node-status-update-f
 // Containers start slowly on a 2-core box shared with other test runs.
 const SLOW_MS = 90_000;
 
-function replicaSet(name: string, replicas: number): ReplicaSet {
-  return {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          tolerations: [{ key: UNREACHABLE, operator: "Exists", effect: "NoExecute", tolerationSeconds: 2 }],
-          containers: [
-            { name: "main", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "3600"] },
-          ],
-        },
-      },
-    },
-  };
-}
+const replicaSet = (name: string, replicas: number): ReplicaSet =>
+  newReplicaSet(name, replicas, {
+    container: "main",
+    image: BUSYBOX_IMAGE,
+    imagePullPolicy: "IfNotPresent",
+    terminationGracePeriodSeconds: 1,
+    tolerations: [{ key: UNREACHABLE, operator: "Exists", effect: "NoExecute", tolerationSeconds: 2 }],
+  });
 
 const readyOf = (n: Node) => n.status?.conditions?.find((c) => c.type === "Ready")?.status;
 const unreachableTaints = (n: Node) => (n.spec?.taints ?? []).filter((t) => t.key === UNREACHABLE);
@@ -83,8 +71,7 @@ describe("node failure: a killed kubelet's pods move to the other node; restarte
   test("stop node-1's kubelet: Unknown, tainted, pods recreated on node-2; start it: stale containers gone, untainted", async () => {
     const c = cluster as TestCluster;
     const client = c.client;
-    const podsOf = async () =>
-      (await client.list(PODS, NS, { labelSelector: "app=web" })).items.filter((p) => !p.metadata.deletionTimestamp);
+    const podsOf = () => activePods(client, "web");
     const setUnschedulable = async (name: string, unschedulable: boolean) => {
       for (let i = 0; ; i++) {
         const n = await client.get(NODES, undefined, name);

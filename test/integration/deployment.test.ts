@@ -24,46 +24,18 @@ import {
 import { REPLICA_SET_KIND, ReplicaSetController } from "../../controller-manager/replicaset/replica-set.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
+import { type DeploymentOptions, deployment } from "../harness/objects.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
 const TIMEOUT_MS = 60_000;
 const HOLD_FINALIZER = "kubeling.io/test-hold";
 
-interface DeploymentOptions {
-  replicas: number;
-  image: string;
-  maxSurge?: number | string;
-  maxUnavailable?: number | string;
-  recreate?: boolean;
-  progressDeadlineSeconds?: number;
-  revisionHistoryLimit?: number;
-  finalizers?: string[];
-}
-
-function newDeployment(name: string, o: DeploymentOptions): Deployment {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas: o.replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, ...(o.finalizers ? { finalizers: o.finalizers } : {}) },
-        spec: { containers: [{ name: "c", image: o.image }] },
-      },
-      strategy: o.recreate
-        ? { type: "Recreate" }
-        : {
-            type: "RollingUpdate",
-            rollingUpdate: { maxSurge: o.maxSurge ?? "25%", maxUnavailable: o.maxUnavailable ?? "25%" },
-          },
-      ...(o.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: o.progressDeadlineSeconds } : {}),
-      ...(o.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: o.revisionHistoryLimit } : {}),
-    },
-  };
-}
+/** A Deployment of one container "c" running o.image with the image's own command. */
+const newDeployment = (
+  name: string,
+  { replicas, ...o }: DeploymentOptions & { replicas: number; image: string },
+): Deployment => deployment(name, replicas, { ...o, command: null });
 
 const imageOf = (x: { spec?: { template?: { spec?: { containers: { image?: string }[] } } } }) =>
   x.spec?.template?.spec?.containers[0]?.image;

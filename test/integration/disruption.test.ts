@@ -16,6 +16,7 @@ import { runCli } from "../e2e/cli-helpers.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
+import { node, pod, replicaSet, setPodRunningReady } from "../harness/objects.js";
 import { waitFor } from "../harness/wait.js";
 
 let srv: TestApiServer;
@@ -92,31 +93,18 @@ async function readyPod(
   app: string,
   o: { nodeName?: string; owner?: OwnerReference } = {},
 ): Promise<Pod> {
-  await srv.client.create(PODS, "default", {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, labels: { app }, ...(o.owner ? { ownerReferences: [o.owner] } : {}) },
-    spec: {
-      ...(o.nodeName ? { nodeName: o.nodeName } : {}),
-      terminationGracePeriodSeconds: 0,
-      containers: [{ name: "c", image: "busybox" }],
-    },
-  });
-  const cur = await srv.client.get(PODS, "default", name);
-  return srv.client.update(
+  const created = await srv.client.create(
     PODS,
     "default",
-    {
-      ...cur,
-      status: {
-        phase: "Running",
-        conditions: [
-          { type: "Ready", status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
-        ],
-      },
-    },
-    { subresource: "status" },
+    pod(name, {
+      app,
+      command: null,
+      terminationGracePeriodSeconds: 0,
+      ...(o.nodeName ? { nodeName: o.nodeName } : {}),
+      ...(o.owner ? { ownerReferences: [o.owner] } : {}),
+    }),
   );
+  return setPodRunningReady(srv.client, created);
 }
 
 function evict(name: string) {
@@ -193,18 +181,9 @@ describe("disruption controller and kubectl drain", () => {
   }
 
   test("status from a ReplicaSet's scale; eviction allowed, then refused; drain refused, then done", async () => {
-    await srv.client.create(NODES, undefined, { apiVersion: "v1", kind: "Node", metadata: { name: NODE } });
+    await srv.client.create(NODES, undefined, node(NODE));
     // A ReplicaSet nobody runs: it owns the pods and says how many there should be.
-    const rs = await srv.client.create(REPLICASETS, "default", {
-      apiVersion: "apps/v1",
-      kind: "ReplicaSet",
-      metadata: { name: "web" },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: { app: "web" } },
-        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
-      },
-    });
+    const rs = await srv.client.create(REPLICASETS, "default", replicaSet("web", 3, { command: null }));
     const owner: OwnerReference = {
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
@@ -301,8 +280,8 @@ describe("disruption controller and kubectl drain", () => {
     assert.match(out, /pod\/web-b evicted/);
     assert.match(out, /node\/drain-node drained/);
     assert.equal((await srv.client.list(PODS, "default", { fieldSelector: `spec.nodeName=${NODE}` })).items.length, 0);
-    const node = await srv.client.get(NODES, undefined, NODE);
-    assert.equal(node.spec?.unschedulable, true);
+    const drained = await srv.client.get(NODES, undefined, NODE);
+    assert.equal(drained.spec?.unschedulable, true);
 
     // And kubeling drain, given new pods there, evicts them while the budget allows.
     await readyPod("web-d", "web", { nodeName: NODE, owner });

@@ -24,6 +24,7 @@ import { GarbageCollector } from "../../controller-manager/garbagecollector/garb
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
+import { deployment, pod, podTemplate } from "../harness/objects.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "gc";
@@ -89,10 +90,7 @@ function secret(name: string, owners: OwnerReference[] = [], finalizers?: string
   };
 }
 
-const template = {
-  metadata: { labels: { app: "web" } },
-  spec: { containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }] },
-};
+const template = podTemplate("web");
 
 describe("garbage collector against a real API server", () => {
   before(async () => {
@@ -110,28 +108,22 @@ describe("garbage collector against a real API server", () => {
   });
 
   test("background: a three-level chain Deployment → ReplicaSet → Pod, and a ConfigMap owned by the Deployment", async () => {
-    const deploy = await c().create(DEPLOYMENTS, NS, {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "web" },
-      spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template },
-    });
+    const deploy = await c().create(DEPLOYMENTS, NS, deployment("web", 1, { namespace: NS }));
     const rs = await c().create(REPLICASETS, NS, {
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
       metadata: { name: "web-1", ownerReferences: [ownerRef(deploy, { controller: true, blockOwnerDeletion: true })] },
       spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template },
     });
-    await c().create(PODS, NS, {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: {
-        name: "web-1-a",
-        labels: { app: "web" },
+    await c().create(
+      PODS,
+      NS,
+      pod("web-1-a", {
+        namespace: NS,
+        app: "web",
         ownerReferences: [ownerRef(rs, { controller: true, blockOwnerDeletion: true })],
-      },
-      spec: template.spec,
-    });
+      }),
+    );
     await c().create(CONFIGMAPS, NS, configMap("web-config", [ownerRef(deploy)]));
 
     await c().delete(DEPLOYMENTS, NS, "web", { propagationPolicy: "Background" });

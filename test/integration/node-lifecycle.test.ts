@@ -17,6 +17,7 @@ import { PodGCController } from "../../controller-manager/podgc/gc-controller.js
 import { TaintEvictionController } from "../../controller-manager/tainteviction/taint-eviction.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
+import { node, pod, setPodRunningReady } from "../harness/objects.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
@@ -41,7 +42,7 @@ function readyStatus(): Node["status"] {
 }
 
 async function createNode(c: ApiClient, name: string): Promise<void> {
-  await c.create(NODES, undefined, { apiVersion: "v1", kind: "Node", metadata: { name }, status: readyStatus() });
+  await c.create(NODES, undefined, node(name, readyStatus()));
   const lease: Lease = {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
@@ -69,28 +70,10 @@ async function postReady(c: ApiClient, name: string): Promise<void> {
   }
 }
 
-async function createPod(c: ApiClient, name: string, node: string, tolerations?: Toleration[]): Promise<Pod> {
-  const pod = await c.create(PODS, NS, {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace: NS },
-    spec: { nodeName: node, containers: [{ name: "c", image: "busybox" }], ...(tolerations ? { tolerations } : {}) },
-  });
+async function createPod(c: ApiClient, name: string, nodeName: string, tolerations?: Toleration[]): Promise<Pod> {
+  const created = await c.create(PODS, NS, pod(name, { nodeName, command: null, tolerations }));
   // As its kubelet would: running and Ready.
-  const now = metaTime();
-  return c.update(
-    PODS,
-    NS,
-    {
-      ...pod,
-      status: {
-        ...pod.status,
-        phase: "Running",
-        conditions: [{ type: "Ready", status: "True", lastTransitionTime: now }],
-      },
-    },
-    { subresource: "status" },
-  );
+  return setPodRunningReady(c, created);
 }
 
 const readyOf = (n: Node) => n.status?.conditions?.find((c) => c.type === "Ready");
@@ -293,12 +276,7 @@ describe("node lifecycle, taint eviction and pod GC against a real API server", 
 
     // Five terminated pods, threshold 3: the two oldest go. The first is a second older than the rest.
     const terminated = async (name: string) => {
-      const p = await c.create(PODS, NS, {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { name, namespace: NS },
-        spec: { containers: [{ name: "c", image: "busybox" }], restartPolicy: "Never" },
-      });
+      const p = await c.create(PODS, NS, pod(name, { command: null, restartPolicy: "Never" }));
       await c.update(PODS, NS, { ...p, status: { ...p.status, phase: "Succeeded" } }, { subresource: "status" });
       return p;
     };

@@ -6,46 +6,15 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { EVENTS, PODS, REPLICASETS } from "#pkg/api/resources.js";
 import type { ReplicaSet } from "#pkg/api/types/apps.js";
-import type { Event, Pod } from "#pkg/api/types/core.js";
+import type { Event } from "#pkg/api/types/core.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { REPLICA_SET_KIND, ReplicaSetController } from "../../controller-manager/replicaset/replica-set.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
+import { activePods, pod, replicaSet, waitForPods } from "../harness/objects.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
-
-function replicaSet(name: string, replicas: number): ReplicaSet {
-  return {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }] },
-      },
-    },
-  };
-}
-
-/** The active (not terminating) pods with the app label. */
-async function podsOf(client: ApiClient, app: string): Promise<Pod[]> {
-  const list = await client.list(PODS, NS, { labelSelector: `app=${app}` });
-  return list.items.filter((p) => !p.metadata.deletionTimestamp);
-}
-
-async function waitCount(client: ApiClient, app: string, n: number): Promise<Pod[]> {
-  return waitFor(
-    async () => {
-      const pods = await podsOf(client, app);
-      return pods.length === n ? pods : undefined;
-    },
-    { timeoutMs: 20_000, message: `${n} pods of ${app}` },
-  );
-}
 
 async function waitStatus(client: ApiClient, name: string, ok: (rs: ReplicaSet) => boolean): Promise<ReplicaSet> {
   return waitFor(
@@ -77,7 +46,7 @@ describe("replicaset controller against a real API server", () => {
   test("creates owned pods, scales 3 -> 5 -> 1, and reports status", async () => {
     const c = client();
     const created = await c.create(REPLICASETS, NS, replicaSet("web", 3));
-    const pods = await waitCount(c, "web", 3);
+    const pods = await waitForPods(c, "web", 3);
     for (const p of pods) {
       assert.ok(p.metadata.name?.startsWith("web-"), p.metadata.name);
       assert.deepEqual(p.metadata.ownerReferences, [
@@ -98,12 +67,12 @@ describe("replicaset controller against a real API server", () => {
     assert.equal(rs.status?.readyReplicas ?? 0, 0);
 
     await c.patch(REPLICASETS, NS, "web", { spec: { replicas: 5 } }, "merge");
-    await waitCount(c, "web", 5);
+    await waitForPods(c, "web", 5);
     const scaled = await waitStatus(c, "web", (x) => x.status?.replicas === 5);
     assert.equal(scaled.status?.observedGeneration, scaled.metadata.generation);
 
     await c.patch(REPLICASETS, NS, "web", { spec: { replicas: 1 } }, "merge");
-    await waitCount(c, "web", 1);
+    await waitForPods(c, "web", 1);
     const down = await waitStatus(c, "web", (x) => x.status?.replicas === 1);
     assert.equal(down.status?.observedGeneration, down.metadata.generation);
     // Never more than asked for: no double creates on the way. Once the controller has settled
@@ -117,7 +86,7 @@ describe("replicaset controller against a real API server", () => {
       },
       { message: "the replicaset controller to settle" },
     );
-    assert.equal((await podsOf(c, "web")).length, 1);
+    assert.equal((await activePods(c, "web")).length, 1);
 
     // Events are written in the background: wait for both kinds.
     const events = await waitFor(
@@ -134,11 +103,11 @@ describe("replicaset controller against a real API server", () => {
   test("a deleted pod is replaced", async () => {
     const c = client();
     await c.create(REPLICASETS, NS, replicaSet("api", 2));
-    const [victim] = await waitCount(c, "api", 2);
+    const [victim] = await waitForPods(c, "api", 2);
     await c.delete(PODS, NS, victim?.metadata.name ?? "");
     const pods = await waitFor(
       async () => {
-        const ps = await podsOf(c, "api");
+        const ps = await activePods(c, "api");
         return ps.length === 2 && !ps.some((p) => p.metadata.name === victim?.metadata.name) ? ps : undefined;
       },
       { timeoutMs: 20_000, message: "the deleted pod replaced" },
@@ -148,14 +117,9 @@ describe("replicaset controller against a real API server", () => {
 
   test("adopts a matching orphan and releases a pod relabeled away", async () => {
     const c = client();
-    await c.create(PODS, NS, {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: "db-orphan", namespace: NS, labels: { app: "db" } },
-      spec: { containers: [{ name: "c", image: "busybox" }] },
-    });
+    await c.create(PODS, NS, pod("db-orphan", { app: "db", command: null }));
     const rs = await c.create(REPLICASETS, NS, replicaSet("db", 2));
-    const pods = await waitCount(c, "db", 2);
+    const pods = await waitForPods(c, "db", 2);
     const orphan = await waitFor(
       async () => {
         const p = await c.get(PODS, NS, "db-orphan");
@@ -175,7 +139,7 @@ describe("replicaset controller against a real API server", () => {
       },
       { timeoutMs: 20_000, message: "the relabeled pod released" },
     );
-    await waitCount(c, "db", 2);
+    await waitForPods(c, "db", 2);
     await waitStatus(c, "db", (x) => x.status?.replicas === 2);
   });
 });

@@ -9,47 +9,17 @@ import { isInvalid, type StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { EVENTS, PODS, REPLICATIONCONTROLLERS } from "#pkg/api/resources.js";
 import { TABLE_ACCEPT } from "#pkg/api/table.js";
-import type { Pod, ReplicationController } from "#pkg/api/types/core.js";
+import type { ReplicationController } from "#pkg/api/types/core.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import type { ReplicaSetController } from "../../controller-manager/replicaset/replica-set.js";
 import { newReplicationController } from "../../controller-manager/replication/replication-controller.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
+import { activePods, pod, replicationController as rc, waitForPods } from "../harness/objects.js";
 import { closeRawAgents, raw } from "../harness/raw-http.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
-
-/** An RC as users write them: no selector, no labels (both defaulted from the template). */
-function rc(name: string, replicas: number): ReplicationController {
-  return {
-    apiVersion: "v1",
-    kind: "ReplicationController",
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }] },
-      },
-    },
-  };
-}
-
-async function podsOf(client: ApiClient, app: string): Promise<Pod[]> {
-  const list = await client.list(PODS, NS, { labelSelector: `app=${app}` });
-  return list.items.filter((p) => !p.metadata.deletionTimestamp);
-}
-
-async function waitCount(client: ApiClient, app: string, n: number): Promise<Pod[]> {
-  return waitFor(
-    async () => {
-      const pods = await podsOf(client, app);
-      return pods.length === n ? pods : undefined;
-    },
-    { timeoutMs: 20_000, message: `${n} pods of ${app}` },
-  );
-}
 
 async function waitReplicas(client: ApiClient, name: string, n: number): Promise<ReplicationController> {
   return waitFor(
@@ -176,7 +146,7 @@ describe("the ReplicaSet controller's code over ReplicationControllers, against 
   test("creates owned pods, scales through the scale subresource 2 -> 4 -> 1, reports status and events", async () => {
     const c = client();
     const created = await c.create(REPLICATIONCONTROLLERS, NS, rc("web", 2));
-    const pods = await waitCount(c, "web", 2);
+    const pods = await waitForPods(c, "web", 2);
     for (const p of pods) {
       assert.ok(p.metadata.name?.startsWith("web-"), p.metadata.name);
       assert.deepEqual(p.metadata.ownerReferences, [
@@ -200,11 +170,11 @@ describe("the ReplicaSet controller's code over ReplicationControllers, against 
     assert.equal(scale.apiVersion, "autoscaling/v1");
     assert.equal(scale.spec.replicas, 4);
     assert.equal(scale.status.selector, "app=web");
-    await waitCount(c, "web", 4);
+    await waitForPods(c, "web", 4);
     await waitReplicas(c, "web", 4);
 
     await c.patch(REPLICATIONCONTROLLERS, NS, "web", { spec: { replicas: 1 } }, "merge", { subresource: "scale" });
-    await waitCount(c, "web", 1);
+    await waitForPods(c, "web", 1);
     await waitReplicas(c, "web", 1);
     // Settled (nothing queued, every create and delete observed): still exactly one.
     await waitFor(
@@ -216,7 +186,7 @@ describe("the ReplicaSet controller's code over ReplicationControllers, against 
       },
       { message: "the replicationcontroller controller to settle" },
     );
-    assert.equal((await podsOf(c, "web")).length, 1);
+    assert.equal((await activePods(c, "web")).length, 1);
 
     const events = await waitFor(
       async () => {
@@ -233,14 +203,9 @@ describe("the ReplicaSet controller's code over ReplicationControllers, against 
 
   test("adopts a matching orphan and releases a pod relabeled away", async () => {
     const c = client();
-    await c.create(PODS, NS, {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: "db-orphan", namespace: NS, labels: { app: "db" } },
-      spec: { containers: [{ name: "c", image: "busybox" }] },
-    });
+    await c.create(PODS, NS, pod("db-orphan", { app: "db", command: null }));
     const owner = await c.create(REPLICATIONCONTROLLERS, NS, rc("db", 2));
-    const pods = await waitCount(c, "db", 2);
+    const pods = await waitForPods(c, "db", 2);
     assert.ok(pods.some((p) => p.metadata.name === "db-orphan"));
     const adopted = await waitFor(
       async () => {
@@ -257,14 +222,14 @@ describe("the ReplicaSet controller's code over ReplicationControllers, against 
       timeoutMs: 20_000,
       message: "the relabeled pod released",
     });
-    await waitCount(c, "db", 2);
+    await waitForPods(c, "db", 2);
     await waitReplicas(c, "db", 2);
   });
 
   test("a changed selector (allowed for an RC) takes the pods it now matches", async () => {
     const c = client();
     await c.create(REPLICATIONCONTROLLERS, NS, rc("sel", 1));
-    await waitCount(c, "sel", 1);
+    await waitForPods(c, "sel", 1);
     await waitReplicas(c, "sel", 1);
     const cur = await c.get(REPLICATIONCONTROLLERS, NS, "sel");
     const next = structuredClone(cur);
