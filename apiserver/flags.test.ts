@@ -32,3 +32,26 @@ test("self-signed serving cert covers the API server's names", async () => {
   assert.ok(x.checkIP("127.0.0.1"));
   assert.ok(x.ca, "marked as a CA so clients can trust it as its own root");
 });
+
+test("parseFlags: authentication and etcd TLS flags, named as upstream's", () => {
+  const o = parseFlags([
+    "node",
+    "main",
+    "--etcd-servers=https://etcd:2379",
+    "--etcd-cafile=/pki/etcd/ca.crt",
+    "--etcd-certfile=/pki/apiserver-etcd-client.crt",
+    "--etcd-keyfile=/pki/apiserver-etcd-client.key",
+    "--client-ca-file=/pki/ca.crt",
+    "--anonymous-auth=false",
+  ]);
+  assert.equal(o.etcdCAFile, "/pki/etcd/ca.crt");
+  assert.equal(o.etcdCertFile, "/pki/apiserver-etcd-client.crt");
+  assert.equal(o.etcdKeyFile, "/pki/apiserver-etcd-client.key");
+  assert.equal(o.clientCAFile, "/pki/ca.crt");
+  assert.equal(o.anonymousAuth, false);
+  assert.equal(parseFlags(["node", "main"]).anonymousAuth, true, "upstream's default");
+  const help = buildCommand().helpInformation();
+  for (const f of ["--etcd-cafile", "--etcd-certfile", "--etcd-keyfile", "--client-ca-file", "--anonymous-auth"]) {
+    assert.ok(help.includes(f), `--help mentions ${f}`);
+  }
+});

@@ -18,6 +18,11 @@ import { ALL_ADMISSION_PLUGINS, DEFAULT_ADMISSION_PLUGINS, enabledAdmissionPlugi
 
 export interface ApiServerOptions {
   etcdServers: string[];
+  /** Upstream --etcd-cafile: verify etcd's serving certificate against this CA (https etcd servers). */
+  etcdCAFile?: string;
+  /** Upstream --etcd-certfile/--etcd-keyfile: the client certificate etcd's --client-cert-auth checks. */
+  etcdCertFile?: string;
+  etcdKeyFile?: string;
   etcdPrefix: string;
   bindAddress: string;
   /** The address the `default/kubernetes` Service's Endpoints point at (upstream --advertise-address). */
@@ -72,6 +77,9 @@ export function buildCommand(): Command {
         parse: listArg,
       }),
     )
+    .addOption(flag("--etcd-cafile <file>", "SSL Certificate Authority file used to secure etcd communication"))
+    .addOption(flag("--etcd-certfile <file>", "SSL certification file used to secure etcd communication"))
+    .addOption(flag("--etcd-keyfile <file>", "SSL key file used to secure etcd communication"))
     .addOption(flag("--etcd-prefix <prefix>", "key prefix of every object in etcd", { default: "/registry" }))
     .addOption(flag("--bind-address <ip>", "address to listen on", { default: "0.0.0.0" }))
     .addOption(
@@ -174,8 +182,18 @@ export function buildCommand(): Command {
 /** What commander hands back: ApiServerOptions but for the names that differ from the flags'. */
 type ParsedFlags = Omit<
   ApiServerOptions,
-  "serviceClusterIPRange" | "etcdCompactionIntervalMs" | "eventTTLSeconds" | "clientCAFile" | "admissionPlugins"
+  | "serviceClusterIPRange"
+  | "etcdCompactionIntervalMs"
+  | "eventTTLSeconds"
+  | "clientCAFile"
+  | "admissionPlugins"
+  | "etcdCAFile"
+  | "etcdCertFile"
+  | "etcdKeyFile"
 > & {
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
   clientCaFile?: string;
   enableAdmissionPlugins: string[];
   disableAdmissionPlugins: string[];
@@ -191,6 +209,14 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
   const o = cmd.opts<ParsedFlags>();
   if ((o.tlsCertFile === undefined) !== (o.tlsPrivateKeyFile === undefined)) {
     cmd.error("error: --tls-cert-file and --tls-private-key-file must be given together");
+  }
+  if ((o.etcdCertfile === undefined) !== (o.etcdKeyfile === undefined)) {
+    cmd.error("error: --etcd-certfile and --etcd-keyfile must be given together");
+  }
+  const httpsEtcd = o.etcdServers.some((u) => u.startsWith("https://"));
+  if (httpsEtcd && !o.etcdCafile) cmd.error("error: https --etcd-servers need --etcd-cafile");
+  if (!httpsEtcd && (o.etcdCafile || o.etcdCertfile)) {
+    cmd.error("error: --etcd-cafile/--etcd-certfile are for https --etcd-servers");
   }
   let admissionPlugins: string[] = [];
   try {
@@ -218,6 +244,9 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
   if (o.tlsPrivateKeyFile) options.tlsPrivateKeyFile = o.tlsPrivateKeyFile;
   if (o.tokenAuthFile) options.tokenAuthFile = o.tokenAuthFile;
   if (o.clientCaFile) options.clientCAFile = o.clientCaFile;
+  if (o.etcdCafile) options.etcdCAFile = o.etcdCafile;
+  if (o.etcdCertfile) options.etcdCertFile = o.etcdCertfile;
+  if (o.etcdKeyfile) options.etcdKeyFile = o.etcdKeyfile;
   if (o.writeKubeconfig) options.writeKubeconfig = o.writeKubeconfig;
   if (o.kubeconfigServer) options.kubeconfigServer = o.kubeconfigServer;
   return Object.freeze(options);

@@ -2,7 +2,7 @@
 // logger → storage (the API server is the one component without a client: it opens etcd) → serve
 // until the shutdown signal → drain (end watches, close the listener, close etcd).
 
-import { renameSync } from "node:fs";
+import { readFileSync, renameSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -14,11 +14,12 @@ import { aborted, shutdownSignal } from "#pkg/runtime/signals.js";
 import { type Authenticator, anonymousEnabled, UnionAuthenticator } from "./auth/authenticator.js";
 import { ensureTokenFile, loadTokenFile } from "./auth/tokens.js";
 import { X509Authenticator } from "./auth/x509.js";
-import { parseFlags } from "./flags.js";
+import { type ApiServerOptions, parseFlags } from "./flags.js";
 import { registerKubeletProxy } from "./kubelet-proxy.js";
 import { ApiMetrics } from "./metrics.js";
 import { Registry } from "./registry/registry.js";
 import { buildServer } from "./server.js";
+import type { EtcdTLS } from "./storage/etcd.js";
 import { loadServingCert } from "./tls.js";
 
 /** How long draining may take before the process exits anyway. */
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
 
   const registry = await Registry.open({
     etcdServers: opts.etcdServers,
+    ...(opts.etcdCAFile ? { etcdTLS: etcdTLS(opts) } : {}),
     prefix: opts.etcdPrefix,
     serviceClusterIPRange: opts.serviceClusterIPRange,
     compactionIntervalMs: opts.etcdCompactionIntervalMs,
@@ -124,6 +126,22 @@ async function main(): Promise<void> {
   }
   clearTimeout(force);
   process.exit(0);
+}
+
+/** The PEM contents of --etcd-cafile/--etcd-certfile/--etcd-keyfile. */
+function etcdTLS(opts: ApiServerOptions): EtcdTLS {
+  const read = (flag: string, path: string) => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch (err) {
+      throw new Error(`${flag} ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return {
+    ca: read("--etcd-cafile", opts.etcdCAFile as string),
+    ...(opts.etcdCertFile ? { cert: read("--etcd-certfile", opts.etcdCertFile) } : {}),
+    ...(opts.etcdKeyFile ? { key: read("--etcd-keyfile", opts.etcdKeyFile) } : {}),
+  };
 }
 
 /** Upstream's default: the bind address, or the first non-loopback IPv4 when bound to all. */

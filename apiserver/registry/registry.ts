@@ -10,7 +10,7 @@ import type { Logger } from "#pkg/runtime/log.js";
 import { exponentialBackoff } from "#pkg/runtime/wait.js";
 import type { AdmissionContext } from "../admission/context.js";
 import { DEFAULT_ADMISSION_PLUGINS, newAdmissionChain } from "../admission/plugins.js";
-import { EtcdStorage } from "../storage/etcd.js";
+import { EtcdStorage, type EtcdTLS } from "../storage/etcd.js";
 import type { Storage } from "../storage/interfaces.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
 import { DEFAULT_NAMESPACES, namespaceObject } from "./core/namespace/lifecycle.js";
@@ -22,6 +22,8 @@ import type { Strategy } from "./strategy.js";
 
 export interface RegistryOptions {
   etcdServers: string[];
+  /** TLS to etcd (--etcd-cafile/--etcd-certfile/--etcd-keyfile). */
+  etcdTLS?: EtcdTLS;
   /** etcd key prefix, e.g. "/registry". */
   prefix: string;
   /** Storage to use instead of etcd at etcdServers (tests: a MemoryStorage); the caller closes it. */
@@ -74,7 +76,14 @@ export class Registry {
     const resources = o.resources ?? BUILTIN_RESOURCES;
     const strategies = o.strategyFor ?? strategyFor;
     const eventTTL = o.eventTTLSeconds ?? 3600;
-    const storage = o.storage ?? new EtcdStorage({ endpoints: o.etcdServers, prefix: o.prefix, log });
+    const storage =
+      o.storage ??
+      new EtcdStorage({
+        endpoints: o.etcdServers,
+        prefix: o.prefix,
+        log,
+        ...(o.etcdTLS ? { tls: o.etcdTLS } : {}),
+      });
     try {
       await waitForEtcd(storage, o.connectTimeoutMs ?? 60_000, log, o.etcdServers);
       const watchCache = new WatchCache({ storage, resources, log, ...(o.watchCache ?? {}) });

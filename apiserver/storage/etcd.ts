@@ -46,8 +46,18 @@ function keyValueOf(kv: IKeyValue): KeyValue {
   return { key: kv.key.toString("utf8"), value: kv.value, modRev: Number(kv.mod_revision) };
 }
 
+/** TLS to etcd (upstream --etcd-cafile, --etcd-certfile, --etcd-keyfile), PEM contents. */
+export interface EtcdTLS {
+  /** The CA etcd's serving certificate chains to. */
+  ca: string;
+  /** The client certificate and key etcd's --client-cert-auth asks for. */
+  cert?: string;
+  key?: string;
+}
+
 export interface EtcdStorageOptions {
   endpoints: string[];
+  tls?: EtcdTLS;
   /** Key prefix, e.g. "/registry" (no trailing slash). */
   prefix: string;
   log: Logger;
@@ -65,8 +75,18 @@ export class EtcdStorage implements Storage {
     checkPrefix(o.prefix);
     this.prefix = o.prefix;
     this.log = o.log;
+    const tls = o.tls;
     this.client = new Etcd3({
       hosts: o.endpoints,
+      ...(tls
+        ? {
+            credentials: {
+              rootCertificate: Buffer.from(tls.ca),
+              ...(tls.cert ? { certChain: Buffer.from(tls.cert) } : {}),
+              ...(tls.key ? { privateKey: Buffer.from(tls.key) } : {}),
+            },
+          }
+        : {}),
       // Large unpaged ranges exceed grpc-js's 4 MiB default (PERF.md B1).
       grpcOptions: { "grpc.max_receive_message_length": -1, "grpc.max_send_message_length": -1 },
     });
