@@ -81,7 +81,15 @@ describe("aggregated discovery", () => {
     const doc = aggregatedDiscovery("apis", "v2beta1");
     assert.equal(doc.apiVersion, "apidiscovery.k8s.io/v2beta1");
     const names = doc.items.map((i) => i.metadata.name);
-    assert.deepEqual(names, ["apps", "batch", "policy", "coordination.k8s.io"]);
+    assert.deepEqual(names, [
+      "apps",
+      "authentication.k8s.io",
+      "authorization.k8s.io",
+      "batch",
+      "policy",
+      "rbac.authorization.k8s.io",
+      "coordination.k8s.io",
+    ]);
     const deploy = doc.items[0]!.versions[0]!.resources.find((r) => r.resource === "deployments")!;
     assert.deepEqual(deploy.responseKind, { group: "apps", version: "v1", kind: "Deployment" });
     assert.deepEqual(deploy.shortNames, ["deploy"]);
@@ -163,7 +171,16 @@ describe("legacy discovery", () => {
     );
     assert.equal(apiResourceList("apps", "v2"), undefined);
     // The whole table is covered.
-    const total = ["v1", "apps/v1", "batch/v1", "policy/v1", "coordination.k8s.io/v1"]
+    const total = [
+      "v1",
+      "apps/v1",
+      "authentication.k8s.io/v1",
+      "authorization.k8s.io/v1",
+      "batch/v1",
+      "policy/v1",
+      "rbac.authorization.k8s.io/v1",
+      "coordination.k8s.io/v1",
+    ]
       .map((gv) => (gv.includes("/") ? apiResourceList(gv.split("/")[0]!, "v1") : apiResourceList("", gv)))
       .reduce((n, l) => n + (l?.resources.filter((r) => !r.name.includes("/")).length ?? 0), 0);
     assert.equal(total, BUILTIN_RESOURCES.length);

@@ -15,6 +15,7 @@ import {
   portArg,
 } from "#pkg/runtime/flags.js";
 import { ALL_ADMISSION_PLUGINS, DEFAULT_ADMISSION_PLUGINS, enabledAdmissionPlugins } from "./admission/plugins.js";
+import { type AuthorizationMode, validateModes } from "./auth/authorizer/modes.js";
 
 export interface ApiServerOptions {
   etcdServers: string[];
@@ -44,6 +45,8 @@ export interface ApiServerOptions {
    * AlwaysAllow (auth/authenticator.ts anonymousEnabled).
    */
   anonymousAuth: boolean;
+  /** Upstream --authorization-mode, in order (system:masters is always allowed first). */
+  authorizationModes: AuthorizationMode[];
   serviceClusterIPRange: string;
   /** 0 disables compaction. */
   etcdCompactionIntervalMs: number;
@@ -112,6 +115,14 @@ export function buildCommand(): Command {
     )
     .addOption(
       flag(
+        "--authorization-mode <modes>",
+        "ordered comma-separated authorizers: AlwaysAllow, AlwaysDeny, Node, RBAC (system:masters is always allowed)",
+        // TODO(PKI): the default becomes Node,RBAC once every component runs with its own identity.
+        { default: ["AlwaysAllow"], defaultDescription: '"AlwaysAllow"', parse: listArg },
+      ),
+    )
+    .addOption(
+      flag(
         "--anonymous-auth [bool]",
         "requests without credentials are system:anonymous in system:unauthenticated (only while authorization is not AlwaysAllow)",
         { default: true, parse: boolArg },
@@ -175,13 +186,16 @@ export function buildCommand(): Command {
       "after",
       "\nAlways serves HTTPS. Every request needs credentials (a client certificate signed by --client-ca-file,\n" +
         "or a bearer token from the token file), except /healthz, /livez, /readyz and /version; /metrics needs\n" +
-        "them too, as upstream's does. Anonymous requests stay refused while authorization is AlwaysAllow.",
+        "them too, as upstream's does. Anonymous requests stay refused while authorization is AlwaysAllow; with\n" +
+        "RBAC they are system:anonymous and reach only what the bootstrap policy grants system:unauthenticated\n" +
+        "(those four paths), and /metrics needs a user allowed the /metrics URL (system:monitoring).",
     );
 }
 
 /** What commander hands back: ApiServerOptions but for the names that differ from the flags'. */
 type ParsedFlags = Omit<
   ApiServerOptions,
+  | "authorizationModes"
   | "serviceClusterIPRange"
   | "etcdCompactionIntervalMs"
   | "eventTTLSeconds"
@@ -191,6 +205,7 @@ type ParsedFlags = Omit<
   | "etcdCertFile"
   | "etcdKeyFile"
 > & {
+  authorizationMode: string[];
   etcdCafile?: string;
   etcdCertfile?: string;
   etcdKeyfile?: string;
@@ -224,7 +239,10 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
   } catch (err) {
     cmd.error(`error: ${(err as Error).message}`);
   }
+  const modeErrors = validateModes(o.authorizationMode);
+  if (modeErrors.length > 0) cmd.error(`error: ${modeErrors.join(", ")}`);
   const options: ApiServerOptions = {
+    authorizationModes: o.authorizationMode as AuthorizationMode[],
     etcdServers: o.etcdServers,
     etcdPrefix: o.etcdPrefix,
     bindAddress: o.bindAddress,

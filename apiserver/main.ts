@@ -1,22 +1,30 @@
 // kubeling-apiserver, in the shape of every component's main.ts (pkg/runtime/flags.ts): flags →
-// logger → storage (the API server is the one component without a client: it opens etcd) → serve
-// until the shutdown signal → drain (end watches, close the listener, close etcd).
+// logger → storage (the API server is the one component without a client: it opens etcd) → the
+// authorizer chain and the bootstrap RBAC policy → serve until the shutdown signal → drain (end
+// watches, close the listener, close etcd).
 
 import { readFileSync, renameSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
+import { PODS } from "#pkg/api/resources.js";
+import type { Pod } from "#pkg/api/types/index.js";
 import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
 import { runMain } from "#pkg/runtime/flags.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { aborted, shutdownSignal } from "#pkg/runtime/signals.js";
 import { type Authenticator, anonymousEnabled, UnionAuthenticator } from "./auth/authenticator.js";
+import { buildAuthorizerChain } from "./auth/authorizer/modes.js";
+import { NodeAuthorizer } from "./auth/node/node-authorizer.js";
+import { RbacAuthorizer } from "./auth/rbac/authorizer.js";
+import { nodeRules } from "./auth/rbac/bootstrap-policy.js";
 import { ensureTokenFile, loadTokenFile } from "./auth/tokens.js";
 import { X509Authenticator } from "./auth/x509.js";
 import { type ApiServerOptions, parseFlags } from "./flags.js";
 import { registerKubeletProxy } from "./kubelet-proxy.js";
 import { ApiMetrics } from "./metrics.js";
+import { reconcileBootstrapPolicy } from "./registry/rbac/reconcile.js";
 import { Registry } from "./registry/registry.js";
 import { buildServer } from "./server.js";
 import type { EtcdTLS } from "./storage/etcd.js";
@@ -52,9 +60,8 @@ async function main(): Promise<void> {
     authenticators.push(tokens);
     log.info({ tokenFile, tokens: tokens.size }, "loaded bearer tokens");
   }
-  // No --authorization-mode yet: every authenticated request is allowed (AlwaysAllow), so
-  // anonymous requests stay off (see anonymousEnabled).
-  const authorizationModes = ["AlwaysAllow"];
+  // Under AlwaysAllow anonymous requests stay off (see anonymousEnabled), as upstream.
+  const authorizationModes = opts.authorizationModes;
   const anonymous = anonymousEnabled(opts.anonymousAuth, authorizationModes);
   if (opts.anonymousAuth && !anonymous) {
     log.info({ authorizationModes }, "anonymous requests refused while authorization is AlwaysAllow");
@@ -77,10 +84,29 @@ async function main(): Promise<void> {
     log: log.child({ module: "registry" }),
   });
 
+  // The authorizer chain reads RBAC objects and pods from the registry's watch cache.
+  const chain = buildAuthorizerChain(authorizationModes, {
+    rbac: () => new RbacAuthorizer(registry.rbacResolver),
+    node: () =>
+      new NodeAuthorizer(
+        {
+          podsOnNode: (node) =>
+            registry.watchCache.for(PODS).list(undefined, (p) => (p as Pod).spec?.nodeName === node) as Pod[],
+        },
+        nodeRules(),
+      ),
+  });
+  registry.authorizer = chain.authorizer;
+  // The RBAC post-start hook, before listening: no request is authorized against a partial policy.
+  await reconcileBootstrapPolicy(registry, log.child({ module: "rbac-bootstrap" }));
+  log.info({ modes: authorizationModes, anonymous }, "authorization");
+
   const server = buildServer({
     registry,
     log,
     auth,
+    authorizer: chain.authorizer,
+    ruleResolver: chain.ruleResolver,
     tls: { cert: cert.cert, key: cert.key, ...(x509 ? { clientCA: x509.caPem } : {}) },
     metrics: new ApiMetrics(newRegistry()),
     maxRequestsInflight: opts.maxRequestsInflight,

@@ -11,9 +11,12 @@ describe("OpenAPI v3", () => {
     assert.deepEqual(Object.keys(index.paths).sort(), [
       "api/v1",
       "apis/apps/v1",
+      "apis/authentication.k8s.io/v1",
+      "apis/authorization.k8s.io/v1",
       "apis/batch/v1",
       "apis/coordination.k8s.io/v1",
       "apis/policy/v1",
+      "apis/rbac.authorization.k8s.io/v1",
     ]);
     assert.match(index.paths["apis/apps/v1"]!.serverRelativeURL, /^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);
   });

@@ -8,7 +8,7 @@
 // e.g. io.k8s.api.apps.v1.Deployment) are included for `kubectl explain`-style consumers.
 
 import { createHash } from "node:crypto";
-import { apiVersionOf, BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
+import { apiVersionOf, BUILTIN_RESOURCES, isCreateOnly, type ResourceInfo } from "#pkg/api/resources.js";
 import { schemaForKind } from "#pkg/api/types/schemas.js";
 import { groupVersions } from "./discovery.js";
 
@@ -90,6 +90,11 @@ function buildDocument(group: string, version: string, resources: readonly Resou
     const nameParam = param("name", "path", `name of the ${r.kind}`);
     const scope = r.namespaced ? `${base}/namespaces/{namespace}/${r.resource}` : `${base}/${r.resource}`;
     const scopeParams = r.namespaced ? [nsParam] : [];
+    if (isCreateOnly(r)) {
+      // The access reviews: a POST to the collection, nothing else.
+      paths[scope] = { post: op(r, "post", ref, { parameters: WRITE_PARAMS }), parameters: scopeParams };
+      continue;
+    }
     paths[scope] = {
       get: op(r, "list", undefined),
       post: op(r, "post", ref, { parameters: WRITE_PARAMS }),

@@ -3,9 +3,11 @@
 // drive it with app.inject); main.ts listens.
 //
 // Request flow: onRequest (authentication: client certificate, bearer token, anonymous; OPEN_PATHS
-// are served whoever asks) -> catch-all body parser (raw
-// Buffer, 3 MiB limit) -> handler (path -> target, decode by Content-Type, Store call) ->
-// JSON answer or Status. Every error goes through one error handler that answers a Status.
+// are served whoever asks; impersonation; authorization of the request's RequestInfo, 403 with
+// upstream's message) -> catch-all body parser (raw Buffer, 3 MiB limit) -> handler (path ->
+// target, decode by Content-Type, Store call) -> JSON answer or Status. Every error goes through
+// one error handler that answers a Status. WebSocket upgrades (watch, exec, port-forward) pass
+// the same authentication and authorization.
 
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
@@ -17,12 +19,18 @@ import type { Logger } from "#pkg/runtime/log.js";
 import { rejectUpgrade } from "#pkg/streaming/websocket.js";
 import type { RequestSink } from "./admission/attributes.js";
 import type { Authenticator, AuthRequest, UserInfo } from "./auth/authenticator.js";
+import type { Authorizer, RuleResolver } from "./auth/authorizer/authorizer.js";
+import { forbidden } from "./auth/authorizer/forbidden.js";
+import { attributesOf, requestInfo } from "./auth/authorizer/request-info.js";
+import { alwaysAllow } from "./auth/authorizer/union.js";
+import { distinctHeaders, hasImpersonation, impersonate } from "./auth/impersonation.js";
 import { PathResolver } from "./http/path.js";
 import { isWatch, listOptions, type Query } from "./http/query.js";
 import { JSON_TYPE, MAX_BODY_BYTES, toStatusError } from "./http/status.js";
 import type { KubeRequestInfo, RegistryView } from "./http/types.js";
 import { addWarningHeaders } from "./http/warnings.js";
 import { ApiMetrics } from "./metrics.js";
+import { Reviews } from "./registry/authorization/reviews.js";
 import { registerDiscoveryRoutes } from "./routes/discovery.js";
 import { makeResourceHandler, namedWatchOptions, verbOf } from "./routes/resources.js";
 import { OPEN_PATHS, registerSystemRoutes } from "./routes/system.js";
@@ -66,6 +74,10 @@ export interface ServerDeps {
    * request is allowed (unit tests only).
    */
   auth?: Authenticator;
+  /** The authorizer chain (--authorization-mode); absent: everything is allowed. */
+  authorizer?: Authorizer;
+  /** What SelfSubjectRulesReview lists; absent: everything (AlwaysAllow's rules). */
+  ruleResolver?: RuleResolver;
   /**
    * Serve TLS with this key pair (the process always does; app.inject tests need not). With
    * clientCA the server asks every client for a certificate and verifies it against that bundle
@@ -136,7 +148,9 @@ export function buildServer(deps: ServerDeps): ApiServer {
   const metrics = deps.metrics ?? new ApiMetrics();
   const resolver = new PathResolver(deps.resources ?? BUILTIN_RESOURCES);
   const watches = new WatchServer(log.child({ module: "watch" }), metrics);
-  const handleResource = makeResourceHandler({ registry: deps.registry, watches });
+  const authorizer = deps.authorizer ?? alwaysAllow;
+  const reviews = new Reviews({ authorizer, ruleResolver: deps.ruleResolver ?? alwaysAllow });
+  const handleResource = makeResourceHandler({ registry: deps.registry, watches, reviews });
   let shuttingDown = false;
 
   const app = Fastify({
@@ -180,12 +194,46 @@ export function buildServer(deps: ServerDeps): ApiServer {
     return false;
   };
 
+  /**
+   * The user a request acts as (authentication, then impersonation), or the StatusError to answer
+   * with. undefined: authentication is off, or an open path reached without valid credentials.
+   */
+  const identify = (req: AuthRequest & { url?: string | undefined }): UserInfo | undefined | StatusError => {
+    if (!deps.auth) return undefined;
+    const user = authenticate(req);
+    if (!user) return OPEN_PATHS.has(pathOf(req.url ?? "/")) ? undefined : unauthorized();
+    const headers = distinctHeaders(req);
+    if (!hasImpersonation(headers)) return user;
+    try {
+      return impersonate(user, headers, authorizer);
+    } catch (err) {
+      return toStatusError(err).error;
+    }
+  };
+
+  /** The authorization filter: undefined when allowed, else the 403 (or 500) to answer with. */
+  const authorize = (user: UserInfo | undefined, method: string, url: string): StatusError | undefined => {
+    if (!deps.authorizer || !user) return undefined;
+    const qs = url.indexOf("?");
+    const info = requestInfo(method, pathOf(url), new URLSearchParams(qs < 0 ? "" : url.slice(qs + 1)));
+    const attrs = attributesOf(user, info);
+    const r = deps.authorizer.authorize(attrs);
+    if (r.decision === "Allow") return undefined;
+    if (r.error) return new StatusError(500, "InternalError", `Internal error occurred: ${r.error}`);
+    return forbidden(attrs, r.reason);
+  };
+
   app.addHook("onRequest", (req, reply, done) => {
-    if (!deps.auth) return done();
-    const user = authenticate(req.raw);
-    if (user) req.user = user;
-    else if (!OPEN_PATHS.has(pathOf(req.url))) {
-      sendStatus(reply, unauthorized());
+    const user = identify(req.raw);
+    if (user instanceof StatusError) {
+      sendStatus(reply, user);
+      return;
+    }
+    req.user = user;
+    const denied = authorize(user, req.method, req.url);
+    if (denied) {
+      req.log.debug({ user: user?.name, method: req.method, url: req.url, reason: denied.message }, "forbidden");
+      sendStatus(reply, denied);
       return;
     }
     done();
@@ -300,9 +348,11 @@ export function buildServer(deps: ServerDeps): ApiServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
-      const user = authenticate(req);
-      if (user === false) return rejectUpgrade(socket, unauthorized());
       const url = req.url ?? "/";
+      const user = identify(req);
+      if (user instanceof StatusError) return rejectUpgrade(socket, user);
+      const denied = authorize(user, req.method ?? "GET", url);
+      if (denied) return rejectUpgrade(socket, denied);
       const target = resolver.resolve(pathOf(url));
       const qs = url.indexOf("?");
       const q = Object.fromEntries(new URLSearchParams(qs < 0 ? "" : url.slice(qs + 1))) as Query;
@@ -319,7 +369,7 @@ export function buildServer(deps: ServerDeps): ApiServer {
         watches.serveWebSocket(wss, req, socket, head, store, target.namespace, opts);
         return;
       }
-      for (const h of upgradeHandlers) if (h(req, socket, head, user || undefined)) return;
+      for (const h of upgradeHandlers) if (h(req, socket, head, user)) return;
       rejectUpgrade(socket, notFoundStatus());
     } catch (err) {
       rejectUpgrade(socket, toStatusError(err).error);

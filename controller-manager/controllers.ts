@@ -1,6 +1,7 @@
 // The controllers kubeling-controller-manager knows, by their --controllers name (upstream:
 // cmd/kube-controller-manager/app's NewControllerDescriptors), and the parsing of --controllers.
 
+import { newClusterRoleAggregationController } from "./clusterroleaggregation/clusterrole-aggregation-controller.js";
 import type { ControllerInit } from "./controller.js";
 import { newDeploymentController } from "./deployment/deployment-controller.js";
 import { newDisruptionController } from "./disruption/disruption.js";
@@ -14,6 +15,7 @@ import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-c
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
+  "clusterrole-aggregation": newClusterRoleAggregationController,
   deployment: newDeploymentController,
   disruption: newDisruptionController,
   garbagecollector: newGarbageCollector,

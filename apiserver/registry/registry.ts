@@ -4,17 +4,21 @@
 
 import { isAlreadyExists, isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
+import { BUILTIN_RESOURCES, CLUSTERROLES, isCreateOnly, type ResourceInfo, ROLES } from "#pkg/api/resources.js";
+import type { PolicyRule, Role } from "#pkg/api/types/rbac.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { exponentialBackoff } from "#pkg/runtime/wait.js";
 import type { AdmissionContext } from "../admission/context.js";
 import { DEFAULT_ADMISSION_PLUGINS, newAdmissionChain } from "../admission/plugins.js";
+import type { Authorizer } from "../auth/authorizer/authorizer.js";
+import { RuleResolver } from "../auth/rbac/resolver.js";
 import { EtcdStorage, type EtcdTLS } from "../storage/etcd.js";
 import type { Storage } from "../storage/interfaces.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
 import { DEFAULT_NAMESPACES, namespaceObject } from "./core/namespace/lifecycle.js";
 import { DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./core/service/allocator.js";
+import { rbacSourceFromCache } from "./rbac/source.js";
 import { restStorageFor } from "./rest.js";
 import { Store } from "./store.js";
 import { strategyFor } from "./strategies.js";
@@ -56,6 +60,13 @@ export class Registry {
   readonly storage: Storage;
   readonly watchCache: WatchCache;
   readonly allocator: ServiceAllocator;
+  /** The rules bound to a user, read from the watch cache (RBAC authorizer, escalation checks). */
+  readonly rbacResolver: RuleResolver;
+  /**
+   * The server's authorizer chain, which the RBAC kinds ask for `escalate` and `bind`; set by
+   * the API server once built (it reads this registry's cache). Unset: nobody holds those verbs.
+   */
+  authorizer: Authorizer | undefined;
   private readonly log: Logger;
   private closed = false;
   /** False when the storage was handed in by the caller (who closes it). */
@@ -68,12 +79,14 @@ export class Registry {
     this.storage = storage;
     this.watchCache = watchCache;
     this.allocator = allocator;
+    this.rbacResolver = new RuleResolver(rbacSourceFromCache(watchCache));
     this.log = log;
   }
 
   static async open(o: RegistryOptions): Promise<Registry> {
     const log = o.log.child({ module: "registry" });
-    const resources = o.resources ?? BUILTIN_RESOURCES;
+    // Create-only kinds (the access reviews) are answered, never stored: no store, no cache.
+    const resources = (o.resources ?? BUILTIN_RESOURCES).filter((r) => !isCreateOnly(r));
     const strategies = o.strategyFor ?? strategyFor;
     const eventTTL = o.eventTTLSeconds ?? 3600;
     const storage =
@@ -103,6 +116,18 @@ export class Registry {
         eventTTLSeconds: eventTTL,
         onNamespaceWrite: (rev: number) => {
           if (rev > reg.namespaceWriteRev) reg.namespaceWriteRev = rev;
+        },
+        rbac: {
+          resolver: reg.rbacResolver,
+          authorizer: () => reg.authorizer,
+          roleRules: async (ref: { kind: string; name: string }, ns: string): Promise<readonly PolicyRule[]> => {
+            const role = (
+              ref.kind === "Role"
+                ? await reg.store(ROLES).get(ns, ref.name)
+                : await reg.store(CLUSTERROLES).get(undefined, ref.name)
+            ) as Role;
+            return role.rules ?? [];
+          },
         },
       };
       for (const r of resources) {

@@ -1,12 +1,14 @@
 // What each kind's REST storage adds to the generic store (upstream: the NewStorage functions of
 // pkg/registry/<group>/<kind>/storage, wired by pkg/controlplane's storage providers): service
 // IP/port allocation, pods/binding, the scale subresource of every scalable kind, the events TTL,
-// and the namespace write tracking the registry's namespace lookups rely on.
+// the namespace write tracking the registry's namespace lookups rely on, and the RBAC kinds'
+// escalation checks.
 
 import type { ResourceInfo } from "#pkg/api/resources.js";
 import { BindingREST } from "./core/pod/binding.js";
 import type { ServiceAllocator } from "./core/service/allocator.js";
 import { serviceStorageHooks } from "./core/service/storage.js";
+import { bindingStorageHooks, type PolicyDeps, roleStorageHooks } from "./rbac/policybased.js";
 import { labelSelectorString, ScaleREST, setSelectorString } from "./scale.js";
 import type { StoreDeps } from "./store.js";
 
@@ -16,6 +18,8 @@ export interface RESTStorageDeps {
   eventTTLSeconds: number;
   /** Told the revision of every namespace write. */
   onNamespaceWrite: (rev: number) => void;
+  /** What the RBAC kinds' escalation checks read. */
+  rbac: PolicyDeps;
 }
 
 type KindStorage = Pick<StoreDeps, "hooks" | "scale" | "binding" | "ttlSeconds" | "onWrite">;
@@ -25,6 +29,12 @@ const byKind: Record<string, (d: RESTStorageDeps) => KindStorage> = {
   "/pods": () => ({ binding: (store) => new BindingREST(store) }),
   "/events": (d) => ({ ttlSeconds: d.eventTTLSeconds || undefined }),
   "/namespaces": (d) => ({ onWrite: d.onNamespaceWrite }),
+  "rbac.authorization.k8s.io/roles": (d) => ({ hooks: roleStorageHooks("roles", d.rbac) }),
+  "rbac.authorization.k8s.io/clusterroles": (d) => ({ hooks: roleStorageHooks("clusterroles", d.rbac) }),
+  "rbac.authorization.k8s.io/rolebindings": (d) => ({ hooks: bindingStorageHooks("rolebindings", d.rbac) }),
+  "rbac.authorization.k8s.io/clusterrolebindings": (d) => ({
+    hooks: bindingStorageHooks("clusterrolebindings", d.rbac),
+  }),
 };
 
 /** The kind-specific parts of r's store. */

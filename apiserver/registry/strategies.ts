@@ -25,6 +25,10 @@ import { secretStrategy } from "./core/secret/strategy.js";
 import { serviceStrategy } from "./core/service/strategy.js";
 import { serviceAccountStrategy } from "./core/serviceaccount/strategy.js";
 import { podDisruptionBudgetStrategy } from "./policy/poddisruptionbudget/strategy.js";
+import { clusterRoleStrategy } from "./rbac/clusterrole/strategy.js";
+import { clusterRoleBindingStrategy } from "./rbac/clusterrolebinding/strategy.js";
+import { roleStrategy } from "./rbac/role/strategy.js";
+import { roleBindingStrategy } from "./rbac/rolebinding/strategy.js";
 import type { Strategy } from "./strategy.js";
 
 export { formatAge } from "#pkg/api/duration.js";
@@ -63,12 +67,20 @@ const POLICY_STRATEGIES: Record<string, Factory> = {
   poddisruptionbudgets: podDisruptionBudgetStrategy as Factory,
 };
 
+const RBAC_STRATEGIES: Record<string, Factory> = {
+  roles: roleStrategy as Factory,
+  clusterroles: clusterRoleStrategy as Factory,
+  rolebindings: roleBindingStrategy as Factory,
+  clusterrolebindings: clusterRoleBindingStrategy as Factory,
+};
+
 const byGroup: Record<string, Record<string, Factory>> = {
   "": { pods: podStrategy as Factory, ...CORE_STRATEGIES },
   apps: APPS_STRATEGIES,
   batch: BATCH_STRATEGIES,
   policy: POLICY_STRATEGIES,
   "coordination.k8s.io": COORDINATION_STRATEGIES,
+  "rbac.authorization.k8s.io": RBAC_STRATEGIES,
 };
 
 /** The fallback: metadata-only semantics with Name/Age columns. */

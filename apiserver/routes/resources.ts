@@ -7,13 +7,14 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { badRequest, methodNotAllowed, StatusError } from "#pkg/api/errors.js";
 import type { KubeList, KubeObject, ListMeta } from "#pkg/api/meta.js";
-import { apiVersionOf, PODDISRUPTIONBUDGETS, type ResourceInfo } from "#pkg/api/resources.js";
+import { apiVersionOf, isCreateOnly, PODDISRUPTIONBUDGETS, type ResourceInfo } from "#pkg/api/resources.js";
 import { decodeObject, decodeOptional, decodePatch } from "../http/body.js";
 import { negotiate, tableContentType } from "../http/negotiate.js";
 import type { ApiTarget } from "../http/path.js";
 import { deleteOptions, isWatch, listOptions, type Query, type WriteParams, writeParams } from "../http/query.js";
 import { JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
+import type { Reviews } from "../registry/authorization/reviews.js";
 import { type Eviction, EvictionREST } from "../registry/core/pod/eviction.js";
 import { checkObject, objectOf } from "../registry/object-checks.js";
 import { unknownFields } from "../registry/strategies.js";
@@ -25,6 +26,8 @@ type ResourceTarget = Extract<ApiTarget, { type: "resource" }>;
 export interface ResourceHandlerDeps {
   registry: RegistryView;
   watches: WatchServer;
+  /** Answers the create-only review kinds (access reviews, SelfSubjectReview). */
+  reviews: Reviews;
 }
 
 /** send answers JSON; a Buffer keeps the Content-Type exactly as given (Fastify rewrites it for strings). */
@@ -119,7 +122,7 @@ function sendListOrTable(req: FastifyRequest, reply: FastifyReply, store: StoreV
 
 /** makeResourceHandler returns the handler for one resolved resource target. */
 export function makeResourceHandler(deps: ResourceHandlerDeps) {
-  const { registry, watches } = deps;
+  const { registry, watches, reviews } = deps;
   let eviction: EvictionREST | undefined;
   const evictions = (pods: StoreView) => {
     eviction ??= new EvictionREST({ pods, pdbs: registry.store(PODDISRUPTIONBUDGETS) });
@@ -313,8 +316,28 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     return send(reply, 200, object);
   }
 
+  /** A create-only kind: POST to the collection answers the review; nothing else exists. */
+  function review(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget): FastifyReply {
+    const r = t.resource;
+    if (req.method !== "POST" || t.name !== undefined) {
+      throw methodNotAllowed("the server does not allow this method on the requested resource");
+    }
+    if (r.namespaced && t.namespace === undefined) throw pathNotFound();
+    const wp = writeParams(req.query as Query);
+    const obj = checkObject(
+      decodeObject(req.body as Buffer | undefined, req.headers["content-type"], r.kind),
+      { apiVersion: apiVersionOf(r), kind: r.kind, namespaced: r.namespaced },
+      t.namespace,
+      undefined,
+    );
+    checkFields(r, obj, wp, req);
+    if (!req.user) throw badRequest("no user present on request");
+    return send(reply, 201, reviews.create(r.kind, obj, req.user, t.namespace));
+  }
+
   /** handle serves a request whose path resolved to a resource. */
   return async function handle(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget): Promise<FastifyReply> {
+    if (isCreateOnly(t.resource)) return review(req, reply, t);
     const store = registry.store(t.resource);
     switch (req.method) {
       case "GET":

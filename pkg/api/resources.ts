@@ -5,6 +5,8 @@
 
 import type { KubeObject } from "./meta.js";
 import type {
+  ClusterRole,
+  ClusterRoleBinding,
   ConfigMap,
   CronJob,
   DaemonSet,
@@ -13,16 +15,23 @@ import type {
   Event,
   Job,
   Lease,
+  LocalSubjectAccessReview,
   Namespace,
   Node,
   Pod,
   PodDisruptionBudget,
   ReplicaSet,
   ReplicationController,
+  Role,
+  RoleBinding,
   Secret,
+  SelfSubjectAccessReview,
+  SelfSubjectReview,
+  SelfSubjectRulesReview,
   Service,
   ServiceAccount,
   StatefulSet,
+  SubjectAccessReview,
 } from "./types/index.js";
 
 export interface Subresource {
@@ -190,6 +199,46 @@ export const PODDISRUPTIONBUDGETS = typed<PodDisruptionBudget>(
 );
 export const LEASES = typed<Lease>(resource("coordination.k8s.io", "v1", "Lease", "leases"));
 
+const RBAC = "rbac.authorization.k8s.io";
+export const CLUSTERROLEBINDINGS = typed<ClusterRoleBinding>(
+  resource(RBAC, "v1", "ClusterRoleBinding", "clusterrolebindings", { namespaced: false }),
+);
+export const CLUSTERROLES = typed<ClusterRole>(
+  resource(RBAC, "v1", "ClusterRole", "clusterroles", { namespaced: false }),
+);
+export const ROLEBINDINGS = typed<RoleBinding>(resource(RBAC, "v1", "RoleBinding", "rolebindings"));
+export const ROLES = typed<Role>(resource(RBAC, "v1", "Role", "roles"));
+
+// Create-only resources: questions answered at once and never stored (isCreateOnly).
+const CREATE_ONLY = { verbs: ["create"] };
+export const SELFSUBJECTREVIEWS = typed<SelfSubjectReview>(
+  resource("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", {
+    namespaced: false,
+    ...CREATE_ONLY,
+  }),
+);
+export const LOCALSUBJECTACCESSREVIEWS = typed<LocalSubjectAccessReview>(
+  resource("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", CREATE_ONLY),
+);
+export const SELFSUBJECTACCESSREVIEWS = typed<SelfSubjectAccessReview>(
+  resource("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", {
+    namespaced: false,
+    ...CREATE_ONLY,
+  }),
+);
+export const SELFSUBJECTRULESREVIEWS = typed<SelfSubjectRulesReview>(
+  resource("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", {
+    namespaced: false,
+    ...CREATE_ONLY,
+  }),
+);
+export const SUBJECTACCESSREVIEWS = typed<SubjectAccessReview>(
+  resource("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", {
+    namespaced: false,
+    ...CREATE_ONLY,
+  }),
+);
+
 /** Built-in resources, in discovery order (kubectl's `get all` follows this order). */
 export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   PODS,
@@ -206,11 +255,31 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   REPLICASETS,
   STATEFULSETS,
   DAEMONSETS,
+  SELFSUBJECTREVIEWS,
+  LOCALSUBJECTACCESSREVIEWS,
+  SELFSUBJECTACCESSREVIEWS,
+  SELFSUBJECTRULESREVIEWS,
+  SUBJECTACCESSREVIEWS,
   JOBS,
   CRONJOBS,
   PODDISRUPTIONBUDGETS,
+  CLUSTERROLEBINDINGS,
+  CLUSTERROLES,
+  ROLEBINDINGS,
+  ROLES,
   LEASES,
 ];
+
+/**
+ * A resource that only answers creates (the access reviews, SelfSubjectReview): nothing is
+ * stored, so it has no store, no watch cache and no object paths.
+ */
+export function isCreateOnly(r: Pick<ResourceInfo, "verbs">): boolean {
+  return !r.verbs.includes("get");
+}
+
+/** The resources kept in storage (every built-in but the create-only ones). */
+export const STORED_RESOURCES: readonly ResourceInfo[] = BUILTIN_RESOURCES.filter((r) => !isCreateOnly(r));
 
 export function apiVersionOf(r: Pick<ResourceInfo, "group" | "version">): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

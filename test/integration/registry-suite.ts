@@ -10,7 +10,7 @@ import { allocationValue } from "../../apiserver/registry/core/service/allocator
 import { Registry, type RegistryOptions } from "../../apiserver/registry/registry.js";
 import { isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, StatusError } from "../../pkg/api/errors.js";
 import type { KubeObject, WatchEvent } from "../../pkg/api/meta.js";
-import { BUILTIN_RESOURCES, type ResourceInfo, registry as resources } from "../../pkg/api/resources.js";
+import { type ResourceInfo, registry as resources, STORED_RESOURCES } from "../../pkg/api/resources.js";
 import { silentLogger } from "../../pkg/runtime/log.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -113,6 +113,17 @@ function sampleShared(r: ResourceInfo, name: string): KubeObject {
       return { ...base, spec: { holderIdentity: "me", leaseDurationSeconds: 15 } };
     case "poddisruptionbudgets":
       return { ...base, spec: { minAvailable: 1, selector } };
+    case "roles":
+      return { ...base, rules: [{ verbs: ["get"], apiGroups: [""], resources: ["pods"] }] };
+    case "clusterroles":
+      return { ...base, rules: [{ verbs: ["get"], nonResourceURLs: ["/healthz"] }] };
+    case "rolebindings":
+    case "clusterrolebindings":
+      return {
+        ...base,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "User", name: "jane" }],
+      };
     default:
       throw new Error(`no sample for ${r.resource}`);
   }
@@ -162,7 +173,7 @@ function registryTests(): void {
 
   test("CRUD through the Store for every built-in resource", async () => {
     const reg = await openRegistry();
-    for (const r of BUILTIN_RESOURCES) {
+    for (const r of STORED_RESOURCES) {
       const store = reg.store(r);
       const ns = r.namespaced ? "default" : undefined;
       const name = `crud-${r.singular}`;

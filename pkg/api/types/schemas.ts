@@ -3,6 +3,13 @@
 
 import type { TSchema } from "../schema/helpers.js";
 import { DaemonSetSchema, DeploymentSchema, ReplicaSetSchema, StatefulSetSchema } from "./apps.js";
+import { SelfSubjectReviewSchema } from "./authentication.js";
+import {
+  LocalSubjectAccessReviewSchema,
+  SelfSubjectAccessReviewSchema,
+  SelfSubjectRulesReviewSchema,
+  SubjectAccessReviewSchema,
+} from "./authorization.js";
 import { CronJobSchema, JobSchema } from "./batch.js";
 import { LeaseSchema } from "./coordination.js";
 import {
@@ -19,6 +26,7 @@ import {
   ServiceSchema,
 } from "./core.js";
 import { PodDisruptionBudgetSchema } from "./policy.js";
+import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
 
 export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "v1/Pod": PodSchema,
@@ -40,6 +48,15 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "batch/v1/CronJob": CronJobSchema,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudgetSchema,
   "coordination.k8s.io/v1/Lease": LeaseSchema,
+  "rbac.authorization.k8s.io/v1/Role": RoleSchema,
+  "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRoleSchema,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBindingSchema,
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ClusterRoleBindingSchema,
+  "authorization.k8s.io/v1/SubjectAccessReview": SubjectAccessReviewSchema,
+  "authorization.k8s.io/v1/LocalSubjectAccessReview": LocalSubjectAccessReviewSchema,
+  "authorization.k8s.io/v1/SelfSubjectAccessReview": SelfSubjectAccessReviewSchema,
+  "authorization.k8s.io/v1/SelfSubjectRulesReview": SelfSubjectRulesReviewSchema,
+  "authentication.k8s.io/v1/SelfSubjectReview": SelfSubjectReviewSchema,
 };
 
 /** The schema of a kind by apiVersion ("apps/v1", "v1") and kind, or undefined. */

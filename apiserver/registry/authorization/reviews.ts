@@ -1,0 +1,195 @@
+// The create-only review resources (upstream pkg/registry/authorization/{subjectaccessreview,
+// selfsubjectaccessreview,localsubjectaccessreview,selfsubjectrulesreview}/rest.go and
+// pkg/registry/authentication/selfsubjectreview): each create puts a question to the server's
+// authorizer (or authenticator) and answers the object back with its status; nothing is stored.
+
+import { badRequest, type FieldError, fieldInvalid, invalid } from "#pkg/api/errors.js";
+import type { KubeObject } from "#pkg/api/meta.js";
+import { metaTime } from "#pkg/api/time.js";
+import type {
+  NonResourceAttributes,
+  ResourceAttributes,
+  SelfSubjectAccessReviewSpec,
+  SubjectAccessReviewSpec,
+  SubjectAccessReviewStatus,
+  SubjectRulesReviewStatus,
+} from "#pkg/api/types/authorization.js";
+import type { Attributes, Authorizer, RuleResolver } from "../../auth/authorizer/authorizer.js";
+import type { UserInfo } from "../../auth/user.js";
+
+export interface ReviewDeps {
+  authorizer: Authorizer;
+  ruleResolver: RuleResolver;
+}
+
+/** upstream matchAllVersionIfEmpty. */
+const versionOrAll = (v: string | undefined) => (v ? v : "*");
+
+/** upstream authorizationutil.ResourceAttributesFrom / NonResourceAttributesFrom. */
+export function attributesFromSpec(
+  user: UserInfo,
+  spec: {
+    resourceAttributes?: ResourceAttributes | undefined;
+    nonResourceAttributes?: NonResourceAttributes | undefined;
+  },
+): Attributes {
+  const r = spec.resourceAttributes;
+  if (r) {
+    return {
+      user,
+      verb: r.verb ?? "",
+      resourceRequest: true,
+      path: "",
+      namespace: r.namespace ?? "",
+      apiGroup: r.group ?? "",
+      apiVersion: versionOrAll(r.version),
+      resource: r.resource ?? "",
+      subresource: r.subresource ?? "",
+      name: r.name ?? "",
+    };
+  }
+  const n = spec.nonResourceAttributes ?? {};
+  return {
+    user,
+    verb: n.verb ?? "",
+    resourceRequest: false,
+    path: n.path ?? "",
+    namespace: "",
+    apiGroup: "",
+    apiVersion: "",
+    resource: "",
+    subresource: "",
+    name: "",
+  };
+}
+
+/** upstream ValidateSelfSubjectAccessReviewSpec (the resource/non-resource exclusivity). */
+function validateAttributesChoice(spec: SelfSubjectAccessReviewSpec | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  if (spec?.resourceAttributes && spec.nonResourceAttributes) {
+    errs.push(
+      fieldInvalid(
+        "spec.nonResourceAttributes",
+        spec.nonResourceAttributes,
+        "cannot be specified in combination with resourceAttributes",
+      ),
+    );
+  }
+  if (!spec?.resourceAttributes && !spec?.nonResourceAttributes) {
+    errs.push(
+      fieldInvalid(
+        "spec.resourceAttributes",
+        spec?.nonResourceAttributes ?? null,
+        "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+      ),
+    );
+  }
+  return errs;
+}
+
+/** upstream: a review's metadata must be empty (but for a local review's namespace). */
+function validateEmptyMeta(obj: KubeObject, allowNamespace: boolean): FieldError[] {
+  const { managedFields: _m, namespace, ...rest } = obj.metadata;
+  const extra = Object.values(rest).some((v) => v !== undefined && v !== "");
+  if (extra || (!allowNamespace && namespace)) return [fieldInvalid("metadata", obj.metadata, "must be empty")];
+  return [];
+}
+
+function statusOf(authorizer: Authorizer, a: Attributes): SubjectAccessReviewStatus {
+  const r = authorizer.authorize(a);
+  const status: SubjectAccessReviewStatus = { allowed: r.decision === "Allow" };
+  if (r.decision === "Deny") status.denied = true;
+  if (r.reason) status.reason = r.reason;
+  if (r.error) status.evaluationError = r.error;
+  return status;
+}
+
+function subjectOf(spec: SubjectAccessReviewSpec): UserInfo {
+  const u: UserInfo = { name: spec.user ?? "", uid: spec.uid ?? "", groups: spec.groups ?? [] };
+  if (spec.extra) u.extra = spec.extra;
+  return u;
+}
+
+export class Reviews {
+  constructor(private readonly deps: ReviewDeps) {}
+
+  /** Answers a create of a review kind; obj has passed checkObject. */
+  create(kind: string, obj: KubeObject, user: UserInfo, namespace: string | undefined): KubeObject {
+    switch (kind) {
+      case "SelfSubjectAccessReview":
+        return this.selfSubjectAccessReview(obj, user);
+      case "SubjectAccessReview":
+        return this.subjectAccessReview(obj, false, namespace);
+      case "LocalSubjectAccessReview":
+        return this.subjectAccessReview(obj, true, namespace);
+      case "SelfSubjectRulesReview":
+        return this.selfSubjectRulesReview(obj, user);
+      case "SelfSubjectReview":
+        return selfSubjectReview(user);
+      default:
+        throw badRequest(`${kind} is not a review`);
+    }
+  }
+
+  private selfSubjectAccessReview(obj: KubeObject, user: UserInfo): KubeObject {
+    const spec = obj.spec as SelfSubjectAccessReviewSpec | undefined;
+    const errs = validateAttributesChoice(spec);
+    if (errs.length > 0) throw invalid("SelfSubjectAccessReview", "authorization.k8s.io", "", errs);
+    return { ...obj, status: statusOf(this.deps.authorizer, attributesFromSpec(user, spec ?? {})) };
+  }
+
+  private subjectAccessReview(obj: KubeObject, local: boolean, namespace: string | undefined): KubeObject {
+    const kind = local ? "LocalSubjectAccessReview" : "SubjectAccessReview";
+    const spec = (obj.spec ?? {}) as SubjectAccessReviewSpec;
+    const errs = [...validateAttributesChoice(spec), ...validateEmptyMeta(obj, local)];
+    if (!spec.user && (spec.groups ?? []).length === 0) {
+      errs.push(fieldInvalid("spec.user", spec.user ?? "", "at least one of user or group must be specified"));
+    }
+    if (local && spec.nonResourceAttributes) {
+      errs.push(
+        fieldInvalid("spec.nonResourceAttributes", spec.nonResourceAttributes, "disallowed on this kind of request"),
+      );
+    }
+    if (errs.length > 0) throw invalid(kind, "authorization.k8s.io", "", errs);
+    if (local) {
+      if (!namespace) throw badRequest(`namespace is required on this type: ${namespace ?? ""}`);
+      if ((spec.resourceAttributes?.namespace ?? "") !== namespace) {
+        throw badRequest(`spec.resourceAttributes.namespace must match namespace: ${namespace}`);
+      }
+    }
+    return { ...obj, status: statusOf(this.deps.authorizer, attributesFromSpec(subjectOf(spec), spec)) };
+  }
+
+  private selfSubjectRulesReview(obj: KubeObject, user: UserInfo): KubeObject {
+    const namespace = (obj.spec as { namespace?: string } | undefined)?.namespace ?? "";
+    if (!namespace) throw badRequest("no namespace on request");
+    const r = this.deps.ruleResolver.rulesFor(user, namespace);
+    const status: SubjectRulesReviewStatus = {
+      resourceRules: r.resourceRules.map((x) => {
+        const rule: SubjectRulesReviewStatus["resourceRules"][number] = { verbs: x.verbs };
+        if (x.apiGroups.length > 0) rule.apiGroups = x.apiGroups;
+        if (x.resources.length > 0) rule.resources = x.resources;
+        if (x.resourceNames.length > 0) rule.resourceNames = x.resourceNames;
+        return rule;
+      }),
+      nonResourceRules: r.nonResourceRules.map((x) => ({ verbs: x.verbs, nonResourceURLs: x.nonResourceURLs })),
+      incomplete: r.incomplete,
+    };
+    if (r.error) status.evaluationError = r.error;
+    return { ...obj, status };
+  }
+}
+
+/** upstream selfsubjectreview REST: the requester as authenticated. */
+export function selfSubjectReview(user: UserInfo): KubeObject {
+  const userInfo: Record<string, unknown> = { username: user.name };
+  if (user.uid) userInfo.uid = user.uid;
+  if (user.groups.length > 0) userInfo.groups = user.groups;
+  if (user.extra && Object.keys(user.extra).length > 0) userInfo.extra = user.extra;
+  return {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "SelfSubjectReview",
+    metadata: { creationTimestamp: metaTime() },
+    status: { userInfo },
+  };
+}
