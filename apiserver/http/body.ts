@@ -4,12 +4,14 @@
 //
 // Accepted: application/json, application/yaml, the four patch types, and NO Content-Type at
 // all (kubectl's `scale --current-replicas` PUTs /scale without one: treated as JSON).
-// Protobuf (application/vnd.kubernetes.protobuf) is refused with 415: kubeling's /version makes
-// the kubectl dispatcher pick 1.31, which writes JSON, and only 1.32+ `create <generator>` sends
-// protobuf (KUBECTL_WIRE 1.3).
+// Protobuf (application/vnd.kubernetes.protobuf) is refused with 415, but for the RBAC kinds
+// (protobuf.ts): kubeling's /version makes the kubectl dispatcher pick 1.31, which writes JSON,
+// and only 1.32+ `create <generator>` sends protobuf (KUBECTL_WIRE 1.3); the dispatcher falls
+// back to 1.32 for `create rolebinding --user=x`.
 
 import { parse as parseYaml } from "yaml";
 import { badRequest, type StatusError, unsupportedMediaType } from "#pkg/api/errors.js";
+import { decodeProtobuf } from "./protobuf.js";
 import type { PatchKind } from "./types.js";
 
 export const PROTOBUF = "application/vnd.kubernetes.protobuf";
@@ -79,7 +81,16 @@ export function decodeObject(raw: Buffer | string | undefined, contentType: stri
   const what = `the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind`;
   if (mt === "" || mt === "application/json") return parseJson(body, what);
   if (mt === "application/yaml" || mt === "application/x-yaml" || mt === "text/yaml") return parseYamlText(body, what);
-  if (mt === PROTOBUF) throw protobufRefused();
+  if (mt === PROTOBUF) {
+    let obj: unknown;
+    try {
+      obj = decodeProtobuf(typeof raw === "string" ? Buffer.from(raw, "binary") : (raw ?? Buffer.alloc(0)));
+    } catch (err) {
+      throw badRequest(`${what}: protobuf decode error: ${(err as Error).message}`);
+    }
+    if (obj === undefined) throw protobufRefused();
+    return obj;
+  }
   throw unsupportedMediaType(
     `the body of the request was in an unknown format (${mt}) - accepted media types include: ${WRITE_MEDIA}`,
   );
