@@ -28,8 +28,8 @@ COMPOSE+=(-p "${COMPOSE_PROJECT_NAME:-kubeling}" -f docker-compose.yml)
 if [[ "${1:-}" == "--ha" ]]; then
   shift
   export COMPOSE_PROFILES=ha
-  export ETCD_INITIAL_CLUSTER="etcd=http://etcd:2380,etcd-2=http://etcd-2:2380,etcd-3=http://etcd-3:2380"
-  export ETCD_SERVERS="http://etcd:2379,http://etcd-2:2379,http://etcd-3:2379"
+  export ETCD_INITIAL_CLUSTER="etcd=https://etcd:2380,etcd-2=https://etcd-2:2380,etcd-3=https://etcd-3:2380"
+  export ETCD_SERVERS="https://etcd:2379,https://etcd-2:2379,https://etcd-3:2379"
 fi
 
 cmd=${1:-}

@@ -6,17 +6,24 @@
 // .kubeling/etcd and the kubelets' in .kubeling/kubelet/<node> (--fresh wipes both), logs go to
 // .kubeling/logs/<component>.log, and the kubeconfig for kubectl and the CLI is written to
 // .kubeling/kubeconfig (--state-dir moves all of it elsewhere).
+// Security as kubeadm sets it up: the cluster PKI (pkg/pki/cluster.ts) is made on the first run
+// and kept after, in .kubeling/pki with a kubeconfig per identity beside it (admin.conf,
+// scheduler.conf, controller-manager.conf, kubelet-<node>.conf); every component runs under its
+// own client certificate, etcd serves only TLS with client certificates (the API server's), and
+// the kubeconfig for kubectl is the admin's (kubernetes-admin in system:masters).
 // Ctrl-C (or SIGTERM) stops everything it started: the kubelets, then the pods' containers and
 // the cluster's Docker network (by the label kubeling.io/cluster=<--cluster-name>, nothing else),
 // then the other components, etcd last. The cluster name is "kubeling-up", not compose's
 // "kubeling", so that stopping one never removes the other's pods.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
+import { Agent, request } from "undici";
+import { type ClusterPki, clusterPkiPaths, ensureClusterPki } from "#pkg/pki/cluster.js";
 import { pollUntil } from "#pkg/runtime/wait.js";
 // The test harness's Docker cleanup (kill apps, then sandboxes, wait, remove; retry the network):
 // the launcher tears its cluster down exactly as the tests tear theirs down.
@@ -162,12 +169,17 @@ async function waitUntil(what: string, r: Running, check: () => Promise<boolean>
   if (!ok) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${tail(r.name)}`);
 }
 
-async function httpOk(url: string): Promise<boolean> {
+/** httpsOk: a 200 from url, verifying the server against ca and presenting cert/key if given. */
+async function httpsOk(url: string, tls: { ca: string; cert?: string; key?: string }): Promise<boolean> {
+  const agent = new Agent({ connect: tls });
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    return res.ok;
+    const res = await request(url, { dispatcher: agent, signal: AbortSignal.timeout(1000) });
+    await res.body.dump();
+    return res.statusCode === 200;
   } catch {
     return false;
+  } finally {
+    await agent.close();
   }
 }
 
@@ -180,10 +192,25 @@ function dockerAvailable(): boolean {
   }
 }
 
-function startEtcd(o: Options, p: Record<string, number>): Running {
-  const client = `http://127.0.0.1:${p.etcd}`;
-  const peer = `http://127.0.0.1:${p.etcdPeer}`;
-  const flags = (dataDir: string, listenClient: string, listenPeer: string): string[] => [
+/**
+ * startEtcd: TLS only, with client certificates of etcd's own CA (kubeadm's etcd flags): the API
+ * server's certificate gets in, nothing else on the machine does.
+ */
+function startEtcd(o: Options, p: Record<string, number>, pki: ClusterPki): Running {
+  const client = `https://127.0.0.1:${p.etcd}`;
+  const peer = `https://127.0.0.1:${p.etcdPeer}`;
+  const tls = (dir: string, files: ClusterPki): string[] => [
+    `--cert-file=${join(dir, basename(files.etcdServerCert))}`,
+    `--key-file=${join(dir, basename(files.etcdServerKey))}`,
+    `--trusted-ca-file=${join(dir, basename(files.etcdCACert))}`,
+    "--client-cert-auth=true",
+    `--peer-cert-file=${join(dir, basename(files.etcdPeerCert))}`,
+    `--peer-key-file=${join(dir, basename(files.etcdPeerKey))}`,
+    `--peer-trusted-ca-file=${join(dir, basename(files.etcdCACert))}`,
+    "--peer-client-cert-auth=true",
+  ];
+  const flags = (dataDir: string, listenClient: string, listenPeer: string, pkiDir: string): string[] => [
+    ...tls(pkiDir, pki),
     "--name=kubeling",
     `--data-dir=${dataDir}`,
     `--listen-client-urls=${listenClient}`,
@@ -196,7 +223,7 @@ function startEtcd(o: Options, p: Record<string, number>): Running {
     "--logger=zap",
   ];
   if (existsSync(o.etcdBin)) {
-    return start("etcd", o.etcdBin, flags(join(STATE, "etcd"), client, peer));
+    return start("etcd", o.etcdBin, flags(join(STATE, "etcd"), client, peer, dirname(pki.etcdServerCert)));
   }
   if (!dockerAvailable()) {
     throw new Error(`no etcd: ${o.etcdBin} is missing (apt-get install etcd-server) and Docker does not answer`);
@@ -212,9 +239,10 @@ function startEtcd(o: Options, p: Record<string, number>): Running {
     `-p=127.0.0.1:${p.etcd}:2379`,
     `-p=127.0.0.1:${p.etcdPeer}:2380`,
     `-v=${join(STATE, "etcd")}:/etcd-data`,
+    `-v=${dirname(pki.etcdServerCert)}:/etc/etcd/pki:ro`,
     o.etcdImage,
     "/usr/local/bin/etcd",
-    ...flags("/etcd-data", "http://0.0.0.0:2379", "http://0.0.0.0:2380"),
+    ...flags("/etcd-data", "https://0.0.0.0:2379", "https://0.0.0.0:2380", "/etc/etcd/pki"),
   ]);
   r.container = container;
   return r;
@@ -292,12 +320,17 @@ async function main(): Promise<void> {
   KUBECONFIG = join(STATE, "kubeconfig");
   PORTS_FILE = join(STATE, "up-ports.json");
 
+  const kubeletNames = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
   if (o.fresh) {
     for (const d of ["etcd", "pki", "kubelet"]) rmSync(join(STATE, d), { recursive: true, force: true });
-    rmSync(KUBECONFIG, { force: true });
+    const old = clusterPkiPaths(STATE, kubeletNames).kubeconfigs;
+    for (const f of [old.admin, old.scheduler, old.controllerManager, old.kubeProxy, KUBECONFIG])
+      rmSync(f, { force: true });
+    for (const f of existsSync(STATE) ? readdirSync(STATE) : []) {
+      if (/^kubelet-.*\.conf$/.test(f)) rmSync(join(STATE, f), { force: true });
+    }
   }
   mkdirSync(LOGS, { recursive: true });
-  const kubeletNames = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
   const p = await ports([
     "etcd",
     "etcdPeer",
@@ -410,9 +443,21 @@ async function main(): Promise<void> {
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => void stop(sig));
 
   try {
-    const etcd = startEtcd(o, p);
+    // kubeadm's certs and kubeconfig phases; a second run keeps what still fits (a new port
+    // rewrites the kubeconfigs, --nodes=3 adds node-3's).
+    const apiURL = `https://127.0.0.1:${p.apiserver}`;
+    const pki = await ensureClusterPki({ dir: STATE, server: apiURL, nodes: kubeletNames });
+    say(`cluster PKI: ${dirname(pki.caCert)} (CA, serving and etcd certificates), kubeconfigs in ${STATE}`);
+    const read = (f: string) => readFileSync(f, "utf8");
+    const etcdClient = {
+      ca: read(pki.etcdCACert),
+      cert: read(pki.apiserverEtcdClientCert),
+      key: read(pki.apiserverEtcdClientKey),
+    };
+
+    const etcd = startEtcd(o, p, pki);
     running.push(etcd);
-    await waitUntil("etcd /health", etcd, () => httpOk(`http://127.0.0.1:${p.etcd}/health`), 30_000);
+    await waitUntil("etcd /health", etcd, () => httpsOk(`https://127.0.0.1:${p.etcd}/health`, etcdClient), 30_000);
 
     const apiMain = component("apiserver");
     if (!apiMain) throw new Error("apiserver/main.ts is missing");
@@ -420,24 +465,29 @@ async function main(): Promise<void> {
     const api = launch("apiserver", process.execPath, [
       ...TSX,
       apiMain,
-      `--etcd-servers=http://127.0.0.1:${p.etcd}`,
+      `--etcd-servers=https://127.0.0.1:${p.etcd}`,
+      `--etcd-cafile=${pki.etcdCACert}`,
+      `--etcd-certfile=${pki.apiserverEtcdClientCert}`,
+      `--etcd-keyfile=${pki.apiserverEtcdClientKey}`,
       "--bind-address=127.0.0.1",
       `--secure-port=${p.apiserver}`,
-      `--cert-dir=${join(STATE, "pki")}`,
-      `--write-kubeconfig=${KUBECONFIG}`,
-      `--kubeconfig-server=https://127.0.0.1:${p.apiserver}`,
+      `--tls-cert-file=${pki.apiserverCert}`,
+      `--tls-private-key-file=${pki.apiserverKey}`,
+      `--client-ca-file=${pki.caCert}`,
       `--log-level=${o.logLevel}`,
     ]);
-    // The kubeconfig is written once the server listens; /healthz needs no credentials.
-    await waitUntil("the API server to write its kubeconfig", api, async () => existsSync(KUBECONFIG), 60_000);
+    // /readyz needs no credentials and answers ok once etcd does; then the admin's kubeconfig
+    // becomes the user's (written only now: whoever waits for it finds a serving cluster).
+    await waitUntil("the API server /readyz", api, () => httpsOk(`${apiURL}/readyz`, { ca: read(pki.caCert) }), 60_000);
+    writeFileSync(KUBECONFIG, read(pki.kubeconfigs.admin), { mode: 0o600 });
 
-    const kc = `--kubeconfig=${KUBECONFIG}`;
+    const kc = (path: string | undefined) => `--kubeconfig=${path}`;
     const schedulerMain = component("scheduler");
     if (schedulerMain) {
       launch("scheduler", process.execPath, [
         ...TSX,
         schedulerMain,
-        kc,
+        kc(pki.kubeconfigs.scheduler),
         // Its /healthz and /metrics on a free loopback port, not upstream's 10259.
         "--bind-address=127.0.0.1",
         `--secure-port=${p.scheduler}`,
@@ -449,7 +499,7 @@ async function main(): Promise<void> {
       launch("controller-manager", process.execPath, [
         ...TSX,
         cmMain,
-        kc,
+        kc(pki.kubeconfigs.controllerManager),
         // As the scheduler's: a free loopback port, not upstream's 10257.
         "--bind-address=127.0.0.1",
         `--secure-port=${p.controllerManager}`,
@@ -471,7 +521,7 @@ async function main(): Promise<void> {
         launch(`kubelet-${node}`, process.execPath, [
           ...TSX,
           kubeletMain,
-          kc,
+          kc(pki.kubeconfigs.kubelets[node]),
           `--hostname-override=${node}`,
           `--cluster-name=${o.clusterName}`,
           // The API server reaches kubelets (logs, exec, port-forward) on loopback.
@@ -489,7 +539,7 @@ async function main(): Promise<void> {
     } else if (!kubeletMain) say("kubelet/main.ts not in the tree yet: no nodes");
 
     say("");
-    say(`kubeling is up: API server https://127.0.0.1:${p.apiserver}, etcd http://127.0.0.1:${p.etcd}`);
+    say(`kubeling is up: API server ${apiURL}, etcd https://127.0.0.1:${p.etcd} (client certificates only)`);
     say(`  export KUBECONFIG=${KUBECONFIG}`);
     say("  kubectl get ns        # or: node --conditions=source --import tsx cli/main.ts get ns");
     say(`  logs: ${LOGS}/   Ctrl-C stops everything, the pods' containers and network included`);

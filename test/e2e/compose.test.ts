@@ -1,7 +1,8 @@
 // The user's way in (README quick start): `bash scripts/compose.sh up -d` builds the kubeling
 // image and starts etcd, the API server, the scheduler, the controller manager and two kubelets in
 // Docker; the exported kubeconfig works for the real kubectl; a pod bound to node-1 runs as a
-// Docker container; the controller manager gives the default namespace its ServiceAccount. Everything gets a name of
+// Docker container; the controller manager gives the default namespace its ServiceAccount; etcd is
+// TLS-only and unpublished, and each component runs under its own identity. Everything gets a name of
 // its own (compose project, cluster network, image tag, API port, state dir), so the test runs
 // beside a user's cluster, and `compose.sh down -v` plus `docker rmi` remove what it made.
 
@@ -18,6 +19,8 @@ import { promisify } from "node:util";
 import { NODES, PODS, SERVICEACCOUNTS } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import { ApiClient } from "#pkg/client/client.js";
+import { loadKubeconfig, parseKubeconfig } from "#pkg/client/kubeconfig.js";
+import { certInfo } from "#pkg/pki/certs.js";
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -229,4 +232,59 @@ test("the controller manager gives every namespace its default ServiceAccount", 
     intervalMs: 500,
     message: "default/default ServiceAccount",
   });
+});
+
+/** The running container of a compose service of this project. */
+async function containerOf(service: string): Promise<string> {
+  const { stdout } = await run("docker", [
+    "ps",
+    "-q",
+    "--filter",
+    `label=com.docker.compose.project=${name}`,
+    "--filter",
+    `label=com.docker.compose.service=${service}`,
+  ]);
+  const id = stdout.trim().split("\n")[0];
+  assert.ok(id, `a running ${service} container`);
+  return id;
+}
+
+test("etcd publishes no port and, from the cluster network, answers no plain HTTP", async () => {
+  const etcd = await containerOf("etcd");
+  const { stdout: ports } = await run("docker", ["port", etcd]);
+  assert.equal(ports.trim(), "", "no published port");
+  const { stdout: bindings } = await run("docker", ["inspect", "--format", "{{json .HostConfig.PortBindings}}", etcd]);
+  assert.doesNotMatch(bindings, /HostPort/);
+  // Where pods live: the TCP port is reachable (nc exits 0), but etcd speaks only TLS to client
+  // certificates of its own CA, so a plain request gets no etcd answer.
+  const { stdout } = await run("docker", [
+    "run",
+    "--rm",
+    `--network=${name}`,
+    process.env.BUSYBOX_IMAGE ?? "kubeling.local/busybox:latest",
+    "sh",
+    "-c",
+    "printf 'GET /version HTTP/1.0\\r\\n\\r\\n' | nc etcd 2379; echo nc-exit=$?",
+  ]);
+  assert.match(stdout, /nc-exit=0/, "etcd is there on the network");
+  assert.doesNotMatch(stdout, /etcdserver/);
+});
+
+test("every component runs under its own client certificate, and sees no one else's", async () => {
+  const identity = async (service: string) => {
+    const c = await containerOf(service);
+    const { stdout: files } = await run("docker", ["exec", c, "ls", "/var/lib/kubeling"]);
+    assert.deepEqual(files.trim().split("\n"), ["kubeconfig"], `${service} holds only its kubeconfig`);
+    const { stdout } = await run("docker", ["exec", c, "cat", "/var/lib/kubeling/kubeconfig"]);
+    const config = parseKubeconfig(stdout, { source: service });
+    assert.equal(config.token, undefined);
+    const info = certInfo(config.certPem as string);
+    return [info.commonName, ...info.organizations].join(" ");
+  };
+  assert.equal(await identity("scheduler"), "system:kube-scheduler");
+  assert.equal(await identity("controller-manager"), "system:kube-controller-manager");
+  assert.equal(await identity("kubelet-1"), "system:node:node-1 system:nodes");
+  assert.equal(await identity("kubelet-2"), "system:node:node-2 system:nodes");
+  const admin = loadKubeconfig({ path: join(stateDir, "kubeconfig") });
+  assert.equal(certInfo(admin.certPem as string).commonName, "kubernetes-admin");
 });

@@ -3,6 +3,7 @@
 // process it started exits, and Docker holds no container and no network of that cluster.
 // Stopped two ways: SIGTERM (Ctrl-C, kill), and its parent process dying without passing a signal
 // on (npm answering SIGTERM by exiting; a terminal closing), with a SIGHUP during that stop.
+// Security as kubeadm's: each component under its own client certificate, etcd TLS-only.
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -14,6 +15,8 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { NODES, PODS } from "#pkg/api/resources.js";
 import { ApiClient } from "#pkg/client/client.js";
+import { loadKubeconfig } from "#pkg/client/kubeconfig.js";
+import { certInfo } from "#pkg/pki/certs.js";
 import { removeClusterObjects } from "../harness/cluster.js";
 import { BUSYBOX_IMAGE } from "../harness/images.js";
 import { docker } from "../harness/kubelet.js";
@@ -135,6 +138,41 @@ class UpRun {
     return started;
   }
 
+  /**
+   * assertIdentities: each component runs with a kubeconfig of its own identity (its client
+   * certificate's CN, read from the kubeconfig its command line names), and etcd answers only
+   * TLS with a client certificate.
+   */
+  async assertIdentities(): Promise<void> {
+    const pidOf = (name: string) => Number(new RegExp(`started ${name} \\(pid (\\d+)\\)`).exec(this.out)?.[1]);
+    const identity = (name: string) => {
+      const argv = readFileSync(`/proc/${pidOf(name)}/cmdline`, "utf8").split("\0");
+      const path = argv.find((a) => a.startsWith("--kubeconfig="))?.slice("--kubeconfig=".length);
+      assert.ok(path, `${name} has a --kubeconfig: ${argv.join(" ")}`);
+      const c = loadKubeconfig({ path });
+      assert.equal(c.token, undefined, `${name}: a client certificate, no token`);
+      const info = certInfo(c.certPem as string);
+      return [info.commonName, ...info.organizations].join(" ");
+    };
+    assert.equal(identity("scheduler"), "system:kube-scheduler");
+    assert.equal(identity("controller-manager"), "system:kube-controller-manager");
+    assert.equal(identity("kubelet-node-1"), "system:node:node-1 system:nodes");
+    const admin = loadKubeconfig({ path: join(this.state, "kubeconfig") });
+    assert.equal(certInfo(admin.certPem as string).commonName, "kubernetes-admin");
+
+    const ports = JSON.parse(readFileSync(join(this.state, "up-ports.json"), "utf8")) as { etcd: number };
+    const plain = await fetch(`http://127.0.0.1:${ports.etcd}/health`, { signal: AbortSignal.timeout(5000) }).then(
+      async (r) => r.text(),
+      (err: Error) => err.message,
+    );
+    assert.doesNotMatch(plain, /"health":"true"/, "etcd does not answer plain HTTP");
+    const noCert = await fetch(`https://127.0.0.1:${ports.etcd}/health`, { signal: AbortSignal.timeout(5000) }).then(
+      async (r) => r.text(),
+      (err: Error) => err.message,
+    );
+    assert.doesNotMatch(noCert, /"health":"true"/, "etcd does not answer without a client certificate");
+  }
+
   /** assertAllGone: the started processes exited, no container and no network of the cluster is left. */
   async assertAllGone(started: number[]): Promise<void> {
     for (const pid of started) assert.ok(!alive(pid), `pid ${pid} exited\n${this.failed()}`);
@@ -163,6 +201,7 @@ describe("npm run up", () => {
     const c = run.spawn(run.args());
     const exited = new Promise<number | null>((resolve) => c.once("exit", (code) => resolve(code)));
     const started = await run.untilPodRunning();
+    await run.assertIdentities();
 
     c.kill("SIGTERM");
     const code = await Promise.race([
