@@ -2,7 +2,8 @@
 // harness's cluster CA), driven by the real kubectl with client-certificate kubeconfigs: a
 // certificate the client CA signed gets in, one from another CA or an expired one gets kubectl's
 // "must be logged in" (401), and a request without credentials is refused (anonymous stays off
-// while authorization is AlwaysAllow).
+// while authorization is AlwaysAllow). Under RBAC: `kubectl auth whoami` shows the certificate's
+// CN and O, RBAC denies on that user, and a request without credentials is system:anonymous.
 
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -98,5 +99,48 @@ describe("x509 client certificates", () => {
     assert.equal((await raw(srv, "GET", "/healthz", { token: null })).status, 200);
     // The token file still authenticates beside the client CA.
     assert.equal((await raw(srv, "GET", "/api")).status, 200);
+  });
+});
+
+describe("x509 identities under RBAC, and anonymous requests", () => {
+  let srv: TestApiServer;
+  const kubectls: Kubectl[] = [];
+  before(async () => {
+    srv = await startApiServer({ extraArgs: ["--authorization-mode=RBAC"] });
+  });
+  after(async () => {
+    for (const k of kubectls) k.close();
+    await closeRawAgents();
+    await srv?.stop();
+  });
+  const as = async (name: string, groups: string[]): Promise<Kubectl> => {
+    const k = kubectlFor(await srv.kubeconfigFor({ name, groups }));
+    kubectls.push(k);
+    return k;
+  };
+
+  test("kubectl auth whoami shows the certificate's CN and O, and RBAC decides on that user", async () => {
+    const node = await as("system:node:node-1", ["system:nodes"]);
+    const who = (await node.ok(["auth", "whoami"])).trim().split("\n");
+    assert.match(who[1] ?? "", /^Username\s+system:node:node-1$/);
+    assert.match(who.find((l) => l.startsWith("Groups")) ?? "", /^Groups\s+\[system:nodes system:authenticated\]$/);
+
+    const jane = await as("jane", ["dev"]);
+    const denied = await jane.run(["get", "pods", "-n", "default"]);
+    assert.equal(denied.code, 1);
+    assert.match(
+      denied.stderr,
+      /Error from server \(Forbidden\): pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"/,
+    );
+  });
+
+  test("with an authorizer other than AlwaysAllow, a request without credentials is system:anonymous", async () => {
+    // The bootstrap policy lets anonymous reach the health and version endpoints only.
+    assert.equal((await raw(srv, "GET", "/version", { token: null })).status, 200);
+    const api = await raw(srv, "GET", "/api", { token: null });
+    assert.equal(api.status, 403);
+    assert.match(api.json.message, /User "system:anonymous" cannot get path "\/api"/);
+    // A bad credential is still 401, never anonymous.
+    assert.equal((await raw(srv, "GET", "/api", { token: "not-a-token" })).status, 401);
   });
 });
