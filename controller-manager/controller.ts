@@ -12,6 +12,7 @@ import type { Clock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import type { NodeLifecycleOptions } from "./nodelifecycle/node-lifecycle-controller.js";
 import type { PodGCOptions } from "./podgc/gc-controller.js";
+import type { ResourceQuotaOptions } from "./resourcequota/resource-quota-controller.js";
 
 export interface ControllerContext {
   client: ApiClient;
@@ -36,6 +37,8 @@ export interface ControllerOptions {
   nodeLifecycle?: NodeLifecycleOptions;
   /** --terminated-pod-gc-threshold. */
   podGC?: PodGCOptions;
+  /** --resource-quota-sync-period. */
+  resourceQuota?: ResourceQuotaOptions;
 }
 
 export interface Controller {

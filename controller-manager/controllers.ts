@@ -11,6 +11,7 @@ import { newNodeLifecycleController } from "./nodelifecycle/node-lifecycle-contr
 import { newPodGCController } from "./podgc/gc-controller.js";
 import { newReplicaSetController } from "./replicaset/replica-set.js";
 import { newReplicationController } from "./replication/replication-controller.js";
+import { newResourceQuotaController } from "./resourcequota/resource-quota-controller.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 
@@ -24,6 +25,7 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   podgc: newPodGCController,
   replicaset: newReplicaSetController,
   replicationcontroller: newReplicationController,
+  resourcequota: newResourceQuotaController,
   serviceaccount: newServiceAccountsController,
   "taint-eviction-controller": newTaintEvictionController,
 };
@@ -38,6 +40,7 @@ export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }
   namespace: { flag: "concurrent-namespace-syncs", default: 10 },
   replicaset: { flag: "concurrent-replicaset-syncs", default: 5 },
   replicationcontroller: { flag: "concurrent-rc-syncs", default: 5 },
+  resourcequota: { flag: "concurrent-resource-quota-syncs", default: 5 },
 };
 
 /** Controllers `*` leaves off (upstream: bootstrapsigner, tokencleaner); none here yet. */

@@ -38,6 +38,7 @@ import {
   DEFAULT_UNHEALTHY_ZONE_THRESHOLD,
 } from "./nodelifecycle/node-lifecycle-controller.js";
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from "./podgc/gc-controller.js";
+import { DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD_MS } from "./resourcequota/resource-quota-controller.js";
 
 interface Flags extends LeaderElectionFlags {
   kubeconfig?: string;
@@ -51,6 +52,7 @@ interface Flags extends LeaderElectionFlags {
   largeClusterSizeThreshold: number;
   unhealthyZoneThreshold: number;
   terminatedPodGcThreshold: number;
+  resourceQuotaSyncPeriod: number;
   bindAddress: string;
   securePort: number;
   logLevel: string;
@@ -142,6 +144,13 @@ function program() {
         "terminated pods kept before the oldest are deleted (0 keeps them all)",
         { default: DEFAULT_TERMINATED_POD_GC_THRESHOLD, parse: countArg },
       ),
+    )
+    .addOption(
+      flag(
+        "--resource-quota-sync-period <dur>",
+        "how often every ResourceQuota's usage is recomputed",
+        duration(DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD_MS, "5m0s"),
+      ),
     );
   addLeaderElectionFlags(cmd, { namespace: LEASE_NAMESPACE, name: LEASE_NAME, what: "running controllers" });
   return cmd
@@ -183,6 +192,7 @@ function controllerOptions(f: Flags): ControllerOptions {
       unhealthyZoneThreshold: f.unhealthyZoneThreshold,
     },
     podGC: { terminatedPodGCThreshold: f.terminatedPodGcThreshold },
+    resourceQuota: { resyncPeriodMs: f.resourceQuotaSyncPeriod },
   };
 }
 

@@ -12,6 +12,11 @@ export interface AdmissionContext {
   getNamespace(name: string): Promise<KubeObject | undefined>;
   /** The objects of r in namespace as the watch cache has them (may lag a write by milliseconds). */
   cached(r: ResourceInfo, namespace: string): KubeObject[];
+  /**
+   * The same once the watch cache has seen every write of r this server made (a LimitRange
+   * created a moment ago is there); writes through other API servers may still lag.
+   */
+  current(r: ResourceInfo, namespace: string): Promise<KubeObject[]>;
   /** The store of r (reads that must be current, and writes). */
   store(r: ResourceInfo): Store;
   log: Logger;

@@ -6,6 +6,7 @@
 import type { AdmissionPlugin } from "./chain.js";
 import { AdmissionChain } from "./chain.js";
 import type { AdmissionContext } from "./context.js";
+import { LIMIT_RANGER, newLimitRanger } from "./limitranger/admission.js";
 import { ALWAYS_ADMIT, ALWAYS_DENY, newAlwaysAdmit, newAlwaysDeny } from "./plugins/always.js";
 import { NAMESPACE_LIFECYCLE, newNamespaceLifecycle } from "./plugins/namespace-lifecycle.js";
 import {
@@ -17,6 +18,7 @@ import {
   SERVICE_ACCOUNT,
 } from "./plugins/pod-defaults.js";
 import { newPodSecurity, POD_SECURITY } from "./podsecurity/admission.js";
+import { newResourceQuotaAdmission, RESOURCE_QUOTA } from "./resourcequota/admission.js";
 
 export type PluginFactory = (ctx: AdmissionContext) => AdmissionPlugin;
 
@@ -31,10 +33,13 @@ interface PluginEntry {
 const ORDERED: readonly PluginEntry[] = [
   { name: ALWAYS_ADMIT, factory: newAlwaysAdmit, defaultOn: false },
   { name: NAMESPACE_LIFECYCLE, factory: newNamespaceLifecycle, defaultOn: true },
+  { name: LIMIT_RANGER, factory: newLimitRanger, defaultOn: true },
   { name: SERVICE_ACCOUNT, factory: newServiceAccountAdmission, defaultOn: true },
   { name: POD_SECURITY, factory: (ctx) => newPodSecurity(ctx), defaultOn: true },
   { name: PRIORITY, factory: newPriorityAdmission, defaultOn: true },
   { name: DEFAULT_TOLERATION_SECONDS, factory: newDefaultTolerationSeconds, defaultOn: true },
+  // Quota goes last but for AlwaysDeny: it charges what every other plugin let through.
+  { name: RESOURCE_QUOTA, factory: (ctx) => newResourceQuotaAdmission(ctx), defaultOn: true },
   { name: ALWAYS_DENY, factory: newAlwaysDeny, defaultOn: false },
 ];
 

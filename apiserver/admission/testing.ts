@@ -19,14 +19,14 @@ export function fakeContext(
 ): FakeContext {
   const namespaces = new Map((o.namespaces ?? []).map((n) => [n.metadata.name ?? "", n]));
   const objects = new Map(Object.entries(o.objects ?? {}));
+  const cachedOf = (r: ResourceInfo, namespace: string) =>
+    (objects.get(`${r.group}/${r.resource}`) ?? []).filter((x) => !r.namespaced || x.metadata.namespace === namespace);
   return {
     namespaces,
     objects,
     getNamespace: async (name) => namespaces.get(name),
-    cached: (r: ResourceInfo, namespace: string) =>
-      (objects.get(`${r.group}/${r.resource}`) ?? []).filter(
-        (x) => !r.namespaced || x.metadata.namespace === namespace,
-      ),
+    cached: (r: ResourceInfo, namespace: string) => cachedOf(r, namespace),
+    current: async (r: ResourceInfo, namespace: string) => cachedOf(r, namespace),
     store: (r) => {
       const s = o.stores?.[`${r.group}/${r.resource}`];
       if (!s) throw new Error(`no fake store for ${r.resource}`);

@@ -73,6 +73,8 @@ export class Registry {
   private ownsStorage = true;
   /** Revision of this server's last namespace write: the cache answers once it has seen it. */
   private namespaceWriteRev = 0;
+  /** Revision of this server's last write of each resource ("group/resource"). */
+  readonly writeRevs = new Map<string, number>();
   private repairTimer: NodeJS.Timeout | undefined;
 
   private constructor(storage: Storage, watchCache: WatchCache, allocator: ServiceAllocator, log: Logger) {
@@ -107,6 +109,10 @@ export class Registry {
       const admissionContext: AdmissionContext = {
         getNamespace: (name) => reg.getNamespace(name),
         cached: (r, namespace) => watchCache.for(r).list(r.namespaced ? namespace : undefined),
+        current: async (r, namespace) => {
+          await watchCache.waitFresh(reg.writeRevs.get(storeKey(r)) ?? 0);
+          return watchCache.for(r).list(r.namespaced ? namespace : undefined);
+        },
         store: (r) => reg.store(r),
         log: log.child({ module: "admission" }),
       };
@@ -131,17 +137,15 @@ export class Registry {
         },
       };
       for (const r of resources) {
+        const key = storeKey(r);
+        const kind = restStorageFor(r, restDeps);
+        const onWrite = (rev: number) => {
+          if (rev > (reg.writeRevs.get(key) ?? 0)) reg.writeRevs.set(key, rev);
+          kind.onWrite?.(rev);
+        };
         reg.stores.set(
-          storeKey(r),
-          new Store({
-            resource: r,
-            strategy: strategies(r),
-            storage,
-            watchCache,
-            admission,
-            ...restStorageFor(r, restDeps),
-            log,
-          }),
+          key,
+          new Store({ resource: r, strategy: strategies(r), storage, watchCache, admission, ...kind, onWrite, log }),
         );
       }
       await reg.ensureDefaultNamespaces();

@@ -17,10 +17,12 @@ import { leaseStrategy } from "./coordination/lease/strategy.js";
 import { configMapStrategy } from "./core/configmap/strategy.js";
 import { endpointsStrategy } from "./core/endpoints/strategy.js";
 import { eventStrategy } from "./core/event/strategy.js";
+import { limitRangeStrategy } from "./core/limitrange/strategy.js";
 import { namespaceStrategy } from "./core/namespace/strategy.js";
 import { nodeStrategy } from "./core/node/strategy.js";
 import { podStrategy } from "./core/pod/strategy.js";
 import { replicationControllerStrategy } from "./core/replicationcontroller/strategy.js";
+import { resourceQuotaStrategy } from "./core/resourcequota/strategy.js";
 import { secretStrategy } from "./core/secret/strategy.js";
 import { serviceStrategy } from "./core/service/strategy.js";
 import { serviceAccountStrategy } from "./core/serviceaccount/strategy.js";
@@ -45,6 +47,8 @@ const CORE_STRATEGIES: Record<string, Factory> = {
   events: eventStrategy as Factory,
   serviceaccounts: serviceAccountStrategy as Factory,
   replicationcontrollers: replicationControllerStrategy as Factory,
+  resourcequotas: resourceQuotaStrategy as Factory,
+  limitranges: limitRangeStrategy as Factory,
 };
 
 const APPS_STRATEGIES: Record<string, Factory> = {

@@ -15,6 +15,7 @@ import type {
   Event,
   Job,
   Lease,
+  LimitRange,
   LocalSubjectAccessReview,
   Namespace,
   Node,
@@ -22,6 +23,7 @@ import type {
   PodDisruptionBudget,
   ReplicaSet,
   ReplicationController,
+  ResourceQuota,
   Role,
   RoleBinding,
   Secret,
@@ -150,6 +152,15 @@ export const EVENTS = typed<Event>(resource("", "v1", "Event", "events", { short
 export const SERVICEACCOUNTS = typed<ServiceAccount>(
   resource("", "v1", "ServiceAccount", "serviceaccounts", { shortNames: ["sa"] }),
 );
+export const RESOURCEQUOTAS = typed<ResourceQuota>(
+  resource("", "v1", "ResourceQuota", "resourcequotas", {
+    shortNames: ["quota"],
+    subresources: [statusSub("", "v1", "ResourceQuota")],
+  }),
+);
+export const LIMITRANGES = typed<LimitRange>(
+  resource("", "v1", "LimitRange", "limitranges", { shortNames: ["limits"] }),
+);
 export const DEPLOYMENTS = typed<Deployment>(
   resource("apps", "v1", "Deployment", "deployments", {
     shortNames: ["deploy"],
@@ -251,6 +262,8 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   SECRETS,
   EVENTS,
   SERVICEACCOUNTS,
+  RESOURCEQUOTAS,
+  LIMITRANGES,
   DEPLOYMENTS,
   REPLICASETS,
   STATEFULSETS,

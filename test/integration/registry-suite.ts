@@ -124,6 +124,10 @@ function sampleShared(r: ResourceInfo, name: string): KubeObject {
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
         subjects: [{ kind: "User", name: "jane" }],
       };
+    case "resourcequotas":
+      return { ...base, spec: { hard: { "count/configmaps": "100" } } };
+    case "limitranges":
+      return { ...base, spec: { limits: [{ type: "Container", max: { cpu: "4" } }] } };
     default:
       throw new Error(`no sample for ${r.resource}`);
   }

@@ -380,6 +380,15 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
         eventsRule(),
       ],
     },
+    {
+      name: "resourcequota-controller",
+      rules: [
+        // Quota counts anything, so it reads everything.
+        res(["list", "watch"], ["*"], ["*"]),
+        res(["update"], [CORE], ["resourcequotas/status"]),
+        eventsRule(),
+      ],
+    },
     { name: "service-account-controller", rules: [res(["create"], [CORE], ["serviceaccounts"]), eventsRule()] },
     {
       name: "taint-eviction-controller",

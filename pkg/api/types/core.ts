@@ -779,3 +779,47 @@ export interface Event extends KubeObject, KindBody<typeof EventSchema> {}
 
 /** Free-form JSON escape hatch used by a few kinds' subresource bodies. */
 export const RawJsonSchema = AnyJson();
+
+// ---------------------------------------------------------------- resourcequota, limitrange
+
+export const ScopedResourceSelectorRequirementSchema = Obj({
+  scopeName: Str("Terminating, NotTerminating, BestEffort, NotBestEffort, PriorityClass or CrossNamespacePodAffinity"),
+  operator: Str("In, NotIn, Exists or DoesNotExist"),
+  values: Opt(List(Str())),
+});
+export type ScopedResourceSelectorRequirement = Static<typeof ScopedResourceSelectorRequirementSchema>;
+
+export const ResourceQuotaSpecSchema = Obj({
+  hard: Opt(MapOf(Quantity())),
+  scopes: Opt(List(Str())),
+  scopeSelector: Opt(Obj({ matchExpressions: Opt(List(ScopedResourceSelectorRequirementSchema)) })),
+});
+export type ResourceQuotaSpec = Static<typeof ResourceQuotaSpecSchema>;
+
+export const ResourceQuotaStatusSchema = Obj({
+  hard: Opt(MapOf(Quantity())),
+  used: Opt(MapOf(Quantity())),
+});
+export type ResourceQuotaStatus = Static<typeof ResourceQuotaStatusSchema>;
+
+export const ResourceQuotaSchema = KindSchema("ResourceQuota", {
+  spec: Opt(ResourceQuotaSpecSchema),
+  status: Opt(ResourceQuotaStatusSchema),
+});
+export interface ResourceQuota extends KubeObject, KindBody<typeof ResourceQuotaSchema> {}
+
+export const LimitRangeItemSchema = Obj({
+  type: Str("Pod, Container or PersistentVolumeClaim"),
+  max: Opt(MapOf(Quantity())),
+  min: Opt(MapOf(Quantity())),
+  default: Opt(MapOf(Quantity())),
+  defaultRequest: Opt(MapOf(Quantity())),
+  maxLimitRequestRatio: Opt(MapOf(Quantity())),
+});
+export type LimitRangeItem = Static<typeof LimitRangeItemSchema>;
+
+export const LimitRangeSpecSchema = Obj({ limits: List(LimitRangeItemSchema) });
+export type LimitRangeSpec = Static<typeof LimitRangeSpecSchema>;
+
+export const LimitRangeSchema = KindSchema("LimitRange", { spec: Opt(LimitRangeSpecSchema) });
+export interface LimitRange extends KubeObject, KindBody<typeof LimitRangeSchema> {}
