@@ -194,13 +194,25 @@ describe("bad input answers a Status and stores nothing", () => {
     assert.equal((await raw(srv, "DELETE", `${CM}/warned`)).status, 200);
   });
 
-  test("protobuf body -> 415 with a clear message", async () => {
+  test("protobuf body of a kind not decoded -> 415 with a clear message; a malformed envelope -> 400", async () => {
+    // k8s\0 + runtime.Unknown{typeMeta: {apiVersion: "v1", kind: "ConfigMap"}}: only the RBAC kinds are decoded.
+    const typeMeta = Buffer.concat([
+      Buffer.from([0x0a, 0x02]),
+      Buffer.from("v1"),
+      Buffer.from([0x12, 0x09]),
+      Buffer.from("ConfigMap"),
+    ]);
     const a = await raw(srv, "POST", CM, {
-      body: Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x02]),
+      body: Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, typeMeta.length]), typeMeta]),
       headers: { "content-type": "application/vnd.kubernetes.protobuf" },
     });
     assertStatus(a, 415, "UnsupportedMediaType");
     assert.match(a.json.message, /protobuf/);
+    const truncated = await raw(srv, "POST", CM, {
+      body: Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x02]),
+      headers: { "content-type": "application/vnd.kubernetes.protobuf" },
+    });
+    assertStatus(truncated, 400, "BadRequest");
     await assertNoConfigMaps();
   });
 
