@@ -61,6 +61,10 @@ export interface ApiServerOptions {
   maxMutatingRequestsInflight: number;
   /** The admission plugins to run, resolved from --enable-admission-plugins/--disable-admission-plugins. */
   admissionPlugins: string[];
+  /** Upstream --audit-log-path: where audit events go, one JSON line each ("-": stdout). */
+  auditLogPath?: string;
+  /** Upstream --audit-policy-file: the audit.k8s.io/v1 Policy; without it nothing is audited. */
+  auditPolicyFile?: string;
   logLevel: string;
 }
 
@@ -181,6 +185,18 @@ export function buildCommand(): Command {
         parse: listArg,
       }),
     )
+    .addOption(
+      flag(
+        "--audit-log-path <path>",
+        'write audit events here, one JSON audit.k8s.io/v1 Event a line ("-": standard out); needs --audit-policy-file',
+      ),
+    )
+    .addOption(
+      flag(
+        "--audit-policy-file <file>",
+        "the audit.k8s.io/v1 Policy (YAML or JSON) that decides what is audited, and at which level",
+      ),
+    )
     .addOption(flag("--log-level <level>", "pino log level (trace, debug, info, warn, error)", { default: "info" }))
     .addHelpText(
       "after",
@@ -267,5 +283,7 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
   if (o.etcdKeyfile) options.etcdKeyFile = o.etcdKeyfile;
   if (o.writeKubeconfig) options.writeKubeconfig = o.writeKubeconfig;
   if (o.kubeconfigServer) options.kubeconfigServer = o.kubeconfigServer;
+  if (o.auditLogPath) options.auditLogPath = o.auditLogPath;
+  if (o.auditPolicyFile) options.auditPolicyFile = o.auditPolicyFile;
   return Object.freeze(options);
 }

@@ -11,9 +11,11 @@ import { PODS } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
 import { runMain } from "#pkg/runtime/flags.js";
-import { createLogger } from "#pkg/runtime/log.js";
+import { createLogger, type Logger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { aborted, shutdownSignal } from "#pkg/runtime/signals.js";
+import { Auditor, LogBackend } from "./audit/audit.js";
+import { loadPolicyFile } from "./audit/policy.js";
 import { type Authenticator, anonymousEnabled, UnionAuthenticator } from "./auth/authenticator.js";
 import { buildAuthorizerChain } from "./auth/authorizer/modes.js";
 import { NodeAuthorizer } from "./auth/node/node-authorizer.js";
@@ -101,10 +103,13 @@ async function main(): Promise<void> {
   await reconcileBootstrapPolicy(registry, log.child({ module: "rbac-bootstrap" }));
   log.info({ modes: authorizationModes, anonymous }, "authorization");
 
+  const auditor = auditorFor(opts, log);
+
   const server = buildServer({
     registry,
     log,
     auth,
+    ...(auditor ? { auditor } : {}),
     authorizer: chain.authorizer,
     ruleResolver: chain.ruleResolver,
     tls: { cert: cert.cert, key: cert.key, ...(x509 ? { clientCA: x509.caPem } : {}) },
@@ -146,6 +151,7 @@ async function main(): Promise<void> {
   try {
     server.beginShutdown();
     await app.close();
+    await auditor?.close();
     await registry.close();
   } catch (err) {
     log.error({ err }, "error during shutdown");
@@ -178,6 +184,21 @@ function advertiseAddressFor(bindAddress: string): string {
     if (v4) return v4.address;
   }
   return "127.0.0.1";
+}
+
+/**
+ * The audit log of --audit-policy-file and --audit-log-path (upstream: no policy, no events; a
+ * policy that does not load stops the server).
+ */
+function auditorFor(opts: ApiServerOptions, log: Logger): Auditor | undefined {
+  if (!opts.auditPolicyFile) {
+    if (opts.auditLogPath) log.info("no audit policy file provided, no events will be recorded");
+    return undefined;
+  }
+  const policy = loadPolicyFile(opts.auditPolicyFile);
+  if (!opts.auditLogPath) return undefined;
+  log.info({ path: opts.auditLogPath, policy: opts.auditPolicyFile, rules: policy.rules.length }, "audit log");
+  return new Auditor(policy, new LogBackend(opts.auditLogPath));
 }
 
 runMain(main);

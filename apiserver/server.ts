@@ -3,11 +3,13 @@
 // drive it with app.inject); main.ts listens.
 //
 // Request flow: onRequest (authentication: client certificate, bearer token, anonymous; OPEN_PATHS
-// are served whoever asks; impersonation; authorization of the request's RequestInfo, 403 with
+// are served whoever asks; the audit record's RequestReceived event when --audit-policy-file
+// records the request; impersonation; authorization of the request's RequestInfo, 403 with
 // upstream's message) -> catch-all body parser (raw Buffer, 3 MiB limit) -> handler (path ->
 // target, decode by Content-Type, Store call) -> JSON answer or Status. Every error goes through
-// one error handler that answers a Status. WebSocket upgrades (watch, exec, port-forward) pass
-// the same authentication and authorization.
+// one error handler that answers a Status. onSend adds the Warning headers admission left; the
+// audit record's ResponseComplete event is written once the response is gone. WebSocket upgrades
+// (watch, exec, port-forward) pass the same authentication and authorization (not audited).
 
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
@@ -18,6 +20,7 @@ import { BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { rejectUpgrade } from "#pkg/streaming/websocket.js";
 import type { RequestSink } from "./admission/attributes.js";
+import type { Auditor, AuditRequest } from "./audit/audit.js";
 import type { Authenticator, AuthRequest, UserInfo } from "./auth/authenticator.js";
 import type { Authorizer, RuleResolver } from "./auth/authorizer/authorizer.js";
 import { forbidden } from "./auth/authorizer/forbidden.js";
@@ -44,6 +47,8 @@ declare module "fastify" {
     kube: KubeRequestInfo | null;
     /** The request's warnings (sent as Warning headers) and audit annotations. */
     sink: RequestSink;
+    /** The request's audit record, when the audit policy records it. */
+    audit: AuditRequest | undefined;
   }
 }
 
@@ -76,6 +81,8 @@ export interface ServerDeps {
   auth?: Authenticator;
   /** The authorizer chain (--authorization-mode); absent: everything is allowed. */
   authorizer?: Authorizer;
+  /** The audit log (--audit-policy-file, --audit-log-path); absent: nothing is audited. */
+  auditor?: Auditor;
   /** What SelfSubjectRulesReview lists; absent: everything (AlwaysAllow's rules). */
   ruleResolver?: RuleResolver;
   /**
@@ -169,6 +176,7 @@ export function buildServer(deps: ServerDeps): ApiServer {
   app.decorateRequest("user", undefined);
   app.decorateRequest("kube", null);
   app.decorateRequest("sink", undefined as unknown as RequestSink);
+  app.decorateRequest("audit", undefined);
   app.addHook("onRequest", (req, _reply, done) => {
     req.sink = { warnings: [], annotations: {} };
     done();
@@ -176,6 +184,7 @@ export function buildServer(deps: ServerDeps): ApiServer {
   // Warnings go out on every answer, errors included, as upstream's warning recorder does.
   app.addHook("onSend", (req, reply, payload, done) => {
     addWarningHeaders(reply, req.sink?.warnings ?? []);
+    req.audit?.response(payload, reply.getHeader("content-type")?.toString());
     done(null, payload);
   });
 
@@ -198,9 +207,13 @@ export function buildServer(deps: ServerDeps): ApiServer {
    * The user a request acts as (authentication, then impersonation), or the StatusError to answer
    * with. undefined: authentication is off, or an open path reached without valid credentials.
    */
-  const identify = (req: AuthRequest & { url?: string | undefined }): UserInfo | undefined | StatusError => {
+  const identify = (
+    req: AuthRequest & { url?: string | undefined },
+    seen?: { authenticated?: UserInfo },
+  ): UserInfo | undefined | StatusError => {
     if (!deps.auth) return undefined;
     const user = authenticate(req);
+    if (user && seen) seen.authenticated = user;
     if (!user) return OPEN_PATHS.has(pathOf(req.url ?? "/")) ? undefined : unauthorized();
     const headers = distinctHeaders(req);
     if (!hasImpersonation(headers)) return user;
@@ -211,26 +224,75 @@ export function buildServer(deps: ServerDeps): ApiServer {
     }
   };
 
-  /** The authorization filter: undefined when allowed, else the 403 (or 500) to answer with. */
-  const authorize = (user: UserInfo | undefined, method: string, url: string): StatusError | undefined => {
-    if (!deps.authorizer || !user) return undefined;
+  const requestInfoOf = (method: string, url: string) => {
     const qs = url.indexOf("?");
-    const info = requestInfo(method, pathOf(url), new URLSearchParams(qs < 0 ? "" : url.slice(qs + 1)));
-    const attrs = attributesOf(user, info);
+    return requestInfo(method, pathOf(url), new URLSearchParams(qs < 0 ? "" : url.slice(qs + 1)));
+  };
+
+  /**
+   * The authorization filter: undefined when allowed, else the 403 (or 500) to answer with. The
+   * decision goes into annotations (the audit event's), as upstream's authorization filter does.
+   */
+  const authorize = (
+    user: UserInfo | undefined,
+    method: string,
+    url: string,
+    annotations?: Record<string, string>,
+  ): StatusError | undefined => {
+    if (!deps.authorizer || !user) return undefined;
+    const attrs = attributesOf(user, requestInfoOf(method, url));
     const r = deps.authorizer.authorize(attrs);
+    if (annotations) {
+      annotations["authorization.k8s.io/decision"] = r.decision === "Allow" ? "allow" : "forbid";
+      if (r.reason) annotations["authorization.k8s.io/reason"] = r.reason;
+    }
     if (r.decision === "Allow") return undefined;
     if (r.error) return new StatusError(500, "InternalError", `Internal error occurred: ${r.error}`);
     return forbidden(attrs, r.reason);
   };
 
+  /** The request's audit record: RequestReceived now, ResponseComplete once the response is gone. */
+  const startAudit = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    authenticated: UserInfo | undefined,
+    user: UserInfo | undefined,
+  ) => {
+    if (!deps.auditor) return;
+    const a = deps.auditor.begin({
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      remoteAddress: req.socket?.remoteAddress,
+      user: authenticated,
+      impersonatedUser: user && authenticated && user !== authenticated ? user : undefined,
+      info: requestInfoOf(req.method, req.url),
+    });
+    if (!a) return;
+    req.audit = a;
+    reply.header("audit-id", a.auditID);
+    const complete = () =>
+      a.complete({
+        code: reply.raw.statusCode,
+        requestBody: req.body,
+        requestContentType: req.headers["content-type"],
+        annotations: req.sink.annotations,
+      });
+    // "finish" once the response is written, "close" if the client went first (complete() runs once).
+    reply.raw.once("finish", complete);
+    reply.raw.once("close", complete);
+  };
+
   app.addHook("onRequest", (req, reply, done) => {
-    const user = identify(req.raw);
+    const seen: { authenticated?: UserInfo } = {};
+    const user = identify(req.raw, seen);
+    startAudit(req, reply, seen.authenticated, user instanceof StatusError ? undefined : user);
     if (user instanceof StatusError) {
       sendStatus(reply, user);
       return;
     }
     req.user = user;
-    const denied = authorize(user, req.method, req.url);
+    const denied = authorize(user, req.method, req.url, req.sink.annotations);
     if (denied) {
       req.log.debug({ user: user?.name, method: req.method, url: req.url, reason: denied.message }, "forbidden");
       sendStatus(reply, denied);

@@ -242,8 +242,11 @@ export function newPodSecurity(ctx: AdmissionContext, o: PodSecurityOptions = {}
       policy.enforce.level === "privileged" &&
       policy.warn.level === "privileged" &&
       policy.audit.level === "privileged"
-    )
+    ) {
+      // upstream privilegedResponse: nothing to check, the policy still recorded.
+      a.addAnnotation(ENFORCE_POLICY_ANNOTATION, "privileged:latest");
       return;
+    }
     if (a.operation === "UPDATE" && a.oldObject && !isSignificantPodUpdate(pod, a.oldObject as Pod)) return;
     evaluatePod(a, policy, errors, pod.metadata, pod.spec ?? { containers: [] }, true);
   };
