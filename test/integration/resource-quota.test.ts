@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { isStatusError } from "#pkg/api/errors.js";
-import { EVENTS, LIMITRANGES, NAMESPACES, PODS, REPLICASETS, RESOURCEQUOTAS } from "#pkg/api/resources.js";
-import type { ReplicaSet } from "#pkg/api/types/apps.js";
+import { DEPLOYMENTS, EVENTS, LIMITRANGES, NAMESPACES, PODS, REPLICASETS, RESOURCEQUOTAS } from "#pkg/api/resources.js";
+import type { Deployment, ReplicaSet } from "#pkg/api/types/apps.js";
 import type { Event, LimitRange, Pod, ResourceQuota } from "#pkg/api/types/core.js";
+import { DeploymentController } from "../../controller-manager/deployment/deployment-controller.js";
 import { REPLICA_SET_KIND, ReplicaSetController } from "../../controller-manager/replicaset/replica-set.js";
 import { ResourceQuotaController } from "../../controller-manager/resourcequota/resource-quota-controller.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
@@ -19,13 +20,14 @@ import { waitFor } from "../harness/wait.js";
 
 let srv: TestApiServer;
 let kc: Kubectl;
-const running: RunningController<ResourceQuotaController | ReplicaSetController>[] = [];
+const running: RunningController<ResourceQuotaController | ReplicaSetController | DeploymentController>[] = [];
 
 before(async () => {
   srv = await startApiServer();
   kc = kubectlFor(srv.kubeconfigPath);
   running.push(runController(srv, (ctx) => new ResourceQuotaController(ctx)));
   running.push(runController(srv, (ctx) => new ReplicaSetController(ctx, REPLICA_SET_KIND)));
+  running.push(runController(srv, (ctx) => new DeploymentController(ctx)));
 });
 
 after(async () => {
@@ -108,6 +110,35 @@ describe("ResourceQuota", () => {
       timeoutMs: 30_000,
       message: "usage given back",
     });
+  });
+
+  test("a 3-replica Deployment stops at 2: FailedCreate on its ReplicaSet, ReplicaFailure on the Deployment", async () => {
+    await namespace("deploy-quota");
+    await quota("deploy-quota", "q", { pods: "2" });
+    await kc.ok(["-n", "deploy-quota", "create", "deployment", "web", "--image=busybox", "--replicas=3"]);
+    const failed = await waitFor(
+      async () => {
+        const events = (await srv.client.list(EVENTS, "deploy-quota")).items as Event[];
+        return events.find((e) => e.reason === "FailedCreate" && e.involvedObject.kind === "ReplicaSet");
+      },
+      { timeoutMs: 30_000, message: "a FailedCreate event of the Deployment's ReplicaSet" },
+    );
+    assert.match(
+      failed.message ?? "",
+      /^Error creating: pods "web-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2$/,
+    );
+    const d = await waitFor(
+      async () => {
+        const cur = (await srv.client.get(DEPLOYMENTS, "deploy-quota", "web")) as Deployment;
+        return cur.status?.conditions?.find((c) => c.type === "ReplicaFailure") ? cur : undefined;
+      },
+      { timeoutMs: 30_000, message: "the Deployment's ReplicaFailure condition" },
+    );
+    const cond = d.status?.conditions?.find((c) => c.type === "ReplicaFailure");
+    assert.equal(cond?.status, "True");
+    assert.equal(cond?.reason, "FailedCreate");
+    assert.match(cond?.message ?? "", /exceeded quota: q/);
+    assert.equal((await srv.client.list(PODS, "deploy-quota")).items.length, 2);
   });
 
   test("object counts of other kinds: count/deployments.apps", async () => {
