@@ -48,11 +48,24 @@ after(async () => {
   await server.close();
 });
 
-/** Moves fake time in small steps, letting each elector finish its HTTP round trip between steps. */
+/** Resolves the promise drive() waits on: a leadership callback ran, so its condition may hold now. */
+let progressed: () => void = () => {};
+function progress(): void {
+  progressed();
+}
+
+/**
+ * Moves fake time in small steps, letting each elector finish its HTTP round trip between steps:
+ * a step waits until every running elector sleeps on the clock again, or until a leadership
+ * callback reports progress (an elector that stops leading never sleeps again).
+ */
 async function drive(clock: FakeClock, sleepers: () => number, cond: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    await Promise.race([clock.waitForTimers(sleepers()), new Promise((r) => setTimeout(r, 500))]);
+    const next = new Promise<void>((r) => {
+      progressed = r;
+    });
+    await Promise.race([clock.waitForTimers(sleepers()), next]);
     if (cond()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await clock.advance(100);
@@ -79,9 +92,11 @@ test("two electors: one leads, the other follows; a partitioned leader steps dow
     onStartedLeading: (s) => {
       aLeading = s;
       log.push("a started");
+      progress();
     },
     onStoppedLeading: () => {
       log.push("a stopped");
+      progress();
     },
   });
   let active = 1;
@@ -99,9 +114,11 @@ test("two electors: one leads, the other follows; a partitioned leader steps dow
   const runB = b.run(acB.signal, {
     onStartedLeading: () => {
       log.push("b started");
+      progress();
     },
     onStoppedLeading: () => {
       log.push("b stopped");
+      progress();
     },
   });
   active = 2;
