@@ -326,7 +326,7 @@ export class Store {
     // Upstream defaults at decoding: mutating plugins see a defaulted object, before any name is generated.
     const requestName = obj.metadata.name ?? "";
     this.strategy.applyDefaults(obj);
-    await this.admit("CREATE", namespace, requestName, obj, undefined, ctx, "");
+    await this.admission("admit", "CREATE", namespace, requestName, obj, undefined, ctx, "");
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
     // Strategies mutate what they prepare: a retry with another generated name starts afresh.
     const pristine = generated ? clone(obj) : undefined;
@@ -335,7 +335,7 @@ export class Store {
       if (generated) obj.metadata.name = `${obj.metadata.generateName}${generateNameSuffix()}`;
       const name = obj.metadata.name ?? "";
       this.prepareCreate(obj);
-      await this.validateAdmission("CREATE", namespace, requestName, obj, undefined, ctx, "");
+      await this.admission("validate", "CREATE", namespace, requestName, obj, undefined, ctx, "");
       const txn = this.begin(ctx);
       try {
         await txn.beforeCreate?.(namespace, obj);
@@ -481,12 +481,12 @@ export class Store {
     if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) opts.gracePeriodSeconds = 0;
     const actx: RequestContext = { ...ctx, dryRun };
     // Upstream: mutating plugins see a delete without objects, validating ones the object it removes.
-    await this.admit("DELETE", namespace, name, undefined, undefined, actx, "");
+    await this.admission("admit", "DELETE", namespace, name, undefined, undefined, actx, "");
     const res = await this.storage.guaranteedUpdate(
       this.ref(namespace, name),
       async (cur) => {
         const c = cur as Stored;
-        await this.validateAdmission("DELETE", namespace, name, undefined, c.obj, actx, "");
+        await this.admission("validate", "DELETE", namespace, name, undefined, c.obj, actx, "");
         return this.decideDelete(c, opts);
       },
       { dryRun, suggestion: this.suggestion(namespace, name) },
@@ -678,8 +678,12 @@ export class Store {
     });
   }
 
-  /** The mutating half of the admission chain (upstream: the handlers' admit). */
-  private async admit(
+  /**
+   * Runs one half of the admission chain: "admit" the mutating plugins (upstream: the handlers'
+   * admit), "validate" the validating ones (the create/update/delete validation funcs the store calls).
+   */
+  private async admission(
+    phase: "admit" | "validate",
     operation: Operation,
     namespace: string | undefined,
     name: string,
@@ -690,22 +694,7 @@ export class Store {
   ): Promise<void> {
     const chain = this.deps.admission;
     if (!chain) return;
-    await chain.admit(this.attributes(operation, namespace, name, object, oldObject, ctx, subresource));
-  }
-
-  /** The validating half (upstream: the create/update/delete validation funcs the store calls). */
-  private async validateAdmission(
-    operation: Operation,
-    namespace: string | undefined,
-    name: string,
-    object: KubeObject | undefined,
-    oldObject: KubeObject | undefined,
-    ctx: RequestContext,
-    subresource: string,
-  ): Promise<void> {
-    const chain = this.deps.admission;
-    if (!chain) return;
-    await chain.validate(this.attributes(operation, namespace, name, object, oldObject, ctx, subresource));
+    await chain[phase](this.attributes(operation, namespace, name, object, oldObject, ctx, subresource));
   }
 
   /** An update or apply of a missing object that creates it. */
@@ -717,9 +706,9 @@ export class Store {
   ): Promise<void> {
     const name = obj.metadata.name ?? "";
     this.strategy.applyDefaults(obj);
-    await this.admit("CREATE", namespace, name, obj, undefined, ctx, "");
+    await this.admission("admit", "CREATE", namespace, name, obj, undefined, ctx, "");
     this.prepareCreate(obj);
-    await this.validateAdmission("CREATE", namespace, name, obj, undefined, ctx, "");
+    await this.admission("validate", "CREATE", namespace, name, obj, undefined, ctx, "");
     await txn.beforeCreate?.(namespace, obj);
   }
 
@@ -775,7 +764,7 @@ export class Store {
     meta.resourceVersion = String(cur.rev);
 
     this.strategy.applyDefaults(next);
-    await this.admit("UPDATE", namespace, requestName, next, old, adm.ctx, adm.subresource);
+    await this.admission("admit", "UPDATE", namespace, requestName, next, old, adm.ctx, adm.subresource);
     if (ctx.subresource === "status") {
       this.strategy.prepareForStatusUpdate(next, old);
     } else if (ctx.subresource === "finalize") {
@@ -794,7 +783,7 @@ export class Store {
       ...this.strategy.validateUpdate(next, old),
     ];
     if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, name, errs);
-    await this.validateAdmission("UPDATE", namespace, requestName, next, old, adm.ctx, adm.subresource);
+    await this.admission("validate", "UPDATE", namespace, requestName, next, old, adm.ctx, adm.subresource);
 
     if (next.metadata.deletionTimestamp !== undefined && this.finalizedDuringUpdate(next)) return DELETE;
     // A no-op update is detected by the storage (same bytes as stored) and not written.
