@@ -10,6 +10,7 @@
 
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "#pkg/api/defaults.js";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
+import { podConfigMapNames, podSecretNames } from "#pkg/api/pod-references.js";
 import { CONFIGMAPS, PODS, type ResourceType, SECRETS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { ConfigMap, Container, Pod, Secret, Service } from "#pkg/api/types/index.js";
@@ -41,7 +42,7 @@ import type { DNSOptions } from "./spec.js";
 import { StatsProvider, type Summary } from "./stats.js";
 import { StatusManager } from "./status-manager.js";
 import { VolumeError, VolumeManager } from "./volumes.js";
-import { configMapNames, secretNames, WatchBasedManager } from "./watch-manager.js";
+import { WatchBasedManager } from "./watch-manager.js";
 
 export interface KubeletOptions {
   client: ApiClient;
@@ -160,8 +161,8 @@ export class Kubelet {
         log: o.log.child({ module: resource.resource }),
         clock: this.clock,
       });
-    this.configMaps = manager(CONFIGMAPS, configMapNames);
-    this.secrets = manager(SECRETS, secretNames);
+    this.configMaps = manager(CONFIGMAPS, podConfigMapNames);
+    this.secrets = manager(SECRETS, podSecretNames);
     const objects = {
       configMap: (ns: string, name: string) => this.configMaps.get(ns, name),
       secret: (ns: string, name: string) => this.secrets.get(ns, name),

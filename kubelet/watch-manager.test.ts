@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { podConfigMapNames, podSecretNames } from "#pkg/api/pod-references.js";
 import { CONFIGMAPS } from "#pkg/api/resources.js";
 import type { ConfigMap, Pod } from "#pkg/api/types/index.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { FakeClient } from "#pkg/testing/index.js";
-import { configMapNames, secretNames, WatchBasedManager } from "./watch-manager.js";
+import { WatchBasedManager } from "./watch-manager.js";
 
 function pod(uid: string, cms: string[]): Pod {
   return {
@@ -28,7 +29,7 @@ test("WatchBasedManager: one watch per referenced object, shared by pods, stoppe
   const m = new WatchBasedManager<ConfigMap>({
     client,
     resource: CONFIGMAPS,
-    referencedNames: configMapNames,
+    referencedNames: podConfigMapNames,
     onChange: (uids) => woken.push(...uids),
     log: silentLogger,
     clock: new FakeClock(),
@@ -59,7 +60,7 @@ function manager(client: FakeClient, clock = new FakeClock()): WatchBasedManager
   return new WatchBasedManager<ConfigMap>({
     client,
     resource: CONFIGMAPS,
-    referencedNames: configMapNames,
+    referencedNames: podConfigMapNames,
     onChange: () => {},
     log: silentLogger,
     clock,
@@ -100,7 +101,7 @@ test("WatchBasedManager: a get() waiting for the first list fails as stopped on 
   assert.deepEqual(m.watched(), []);
 });
 
-test("configMapNames / secretNames: volumes, projections, env and envFrom of every container", () => {
+test("podConfigMapNames / podSecretNames: volumes, projections, env and envFrom of every container", () => {
   const p: Pod = {
     apiVersion: "v1",
     kind: "Pod",
@@ -123,6 +124,6 @@ test("configMapNames / secretNames: volumes, projections, env and envFrom of eve
       ],
     },
   };
-  assert.deepEqual([...configMapNames(p)].sort(), ["cm-env", "cm-proj", "cm-vol"]);
-  assert.deepEqual([...secretNames(p)].sort(), ["s-env", "s-init", "s-proj", "s-vol"]);
+  assert.deepEqual([...podConfigMapNames(p)].sort(), ["cm-env", "cm-proj", "cm-vol"]);
+  assert.deepEqual([...podSecretNames(p)].sort(), ["s-env", "s-init", "s-proj", "s-vol"]);
 });

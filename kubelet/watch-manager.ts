@@ -145,33 +145,3 @@ export class WatchBasedManager<T extends KubeObject> {
     this.items.delete(key);
   }
 }
-
-/** configMapNames: every ConfigMap a pod references (volumes, projections, env, envFrom). */
-export function configMapNames(pod: Pod): Set<string> {
-  const out = new Set<string>();
-  const add = (n: string | undefined) => n && out.add(n);
-  for (const v of pod.spec?.volumes ?? []) {
-    add(v.configMap?.name);
-    for (const s of v.projected?.sources ?? []) add(s.configMap?.name);
-  }
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-    for (const ef of c.envFrom ?? []) add(ef.configMapRef?.name);
-    for (const e of c.env ?? []) add(e.valueFrom?.configMapKeyRef?.name);
-  }
-  return out;
-}
-
-/** secretNames: every Secret a pod references (volumes, projections, env, envFrom). */
-export function secretNames(pod: Pod): Set<string> {
-  const out = new Set<string>();
-  const add = (n: string | undefined) => n && out.add(n);
-  for (const v of pod.spec?.volumes ?? []) {
-    add(v.secret?.secretName);
-    for (const s of v.projected?.sources ?? []) add(s.secret?.name);
-  }
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-    for (const ef of c.envFrom ?? []) add(ef.secretRef?.name);
-    for (const e of c.env ?? []) add(e.valueFrom?.secretKeyRef?.name);
-  }
-  return out;
-}
