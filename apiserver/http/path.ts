@@ -26,7 +26,8 @@ export type ApiTarget =
 
 const NOT_FOUND: ApiTarget = { type: "notFound" };
 
-function decode(seg: string): string {
+/** A path segment percent-decoded, or as it is when it does not decode. */
+export function decode(seg: string): string {
   if (!seg.includes("%")) return seg;
   try {
     return decodeURIComponent(seg);

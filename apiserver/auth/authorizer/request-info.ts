@@ -7,6 +7,7 @@
 
 import { parseFieldSelector } from "#pkg/api/fields.js";
 import { pathSegmentNameErrors } from "#pkg/api/validation.js";
+import { decode } from "../../http/path.js";
 import type { UserInfo } from "../user.js";
 import type { Attributes } from "./authorizer.js";
 
@@ -36,15 +37,6 @@ const GROUPLESS_PREFIXES = new Set(["api"]);
 function splitPath(path: string): string[] {
   const trimmed = path.replace(/^\/+|\/+$/g, "");
   return trimmed === "" ? [] : trimmed.split("/");
-}
-
-function decode(seg: string): string {
-  if (!seg.includes("%")) return seg;
-  try {
-    return decodeURIComponent(seg);
-  } catch {
-    return seg;
-  }
 }
 
 /** The value of metadata.name when the selector requires exactly that (upstream RequiresExactMatch). */
