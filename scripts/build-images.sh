@@ -5,6 +5,13 @@
 #   kubeling.local/pause:latest    pod sandbox: sleeps until SIGTERM, then exits 0
 #   kubeling.local/node:20         the host's node binary and the shared libraries it links (+ busybox)
 #   kubeling.local/etcd:3.4        Debian's etcd (etcd-server) and its libraries
+#   kubeling.local/kubectl:1.31    busybox plus one static kubectl (the host's versioned client, the
+#                                  minor the API server reports) at /usr/local/bin/kubectl, CMD kubectl;
+#                                  in a pod it runs in-cluster with no kubeconfig (mounted token,
+#                                  KUBERNETES_SERVICE_HOST/_PORT), as upstream's clients do
+#   kubeling.local/python:3        busybox plus the host's /usr/bin/python3, its libraries, the standard
+#                                  library and the Debian package python3-kubernetes (the official client)
+#                                  with its dependencies, so `config.load_incluster_config()` works in a pod
 # Every image carries the label kubeling.io/local=true and kubeling.io/input-hash=<sha256 of its inputs>;
 # an image whose hash matches is not rebuilt, so a second run takes well under a second.
 # Writes .kubeling/images.env (the image variables docker-compose.yml reads) for scripts/compose.sh.
@@ -19,6 +26,10 @@ FORCE=0
 BUSYBOX_BIN=${BUSYBOX_BIN:-/usr/bin/busybox}
 NODE_BIN=${NODE_BIN:-$(command -v node || true)}
 ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
+# kubectl's minor follows the API server's /version (v1.31), within the supported skew.
+KUBECTL_VERSION=${KUBECTL_VERSION:-1.31}
+KUBECTL_BIN=${KUBECTL_BIN:-/usr/lib/google-cloud-sdk/bin/kubectl.$KUBECTL_VERSION}
+PYTHON_BIN=${PYTHON_BIN:-/usr/bin/python3}
 SELF_HASH=$(sha256sum "$0" | cut -c1-16)
 
 log() { printf '[build-images] %s\n' "$*" >&2; }
@@ -148,10 +159,96 @@ build_etcd() {
   ENV_LINES+=("ETCD_IMAGE=$image")
 }
 
+build_kubectl() {
+  local image=kubeling.local/kubectl:$KUBECTL_VERSION hash root=$WORK/kubectl
+  [[ -x "$KUBECTL_BIN" ]] || { log "no $KUBECTL_BIN: skipping $image"; return; }
+  ldd_out=$(LC_ALL=C ldd "$KUBECTL_BIN" 2>&1 || true)
+  [[ "$ldd_out" == *"not a dynamic executable"* || "$ldd_out" == *"statically linked"* ]] ||
+    { log "$KUBECTL_BIN is not statically linked: skipping $image"; return; }
+  hash=$(hash_of "$BUSYBOX_BIN" "$KUBECTL_BIN")
+  if up_to_date "$image" "$hash"; then log "$image is up to date"; else
+    base_rootfs "$root"
+    install -m 0755 "$KUBECTL_BIN" "$root/usr/local/bin/kubectl"
+    # kubectl keeps its discovery cache under $HOME/.kube; any user may run the image.
+    mkdir -p "$root/root/.kube"
+    import "$image" "$hash" "$root" -c 'ENV HOME=/root' -c 'CMD ["kubectl"]'
+  fi
+  ENV_LINES+=("KUBECTL_IMAGE=$image")
+}
+
+# python_packages <package>: the Debian package and every installed python3-* package it depends
+# on, recursively (dpkg-query, not apt-cache: a second each on a loaded machine).
+python_packages() {
+  local todo=("$1") seen=" " p dep
+  while ((${#todo[@]})); do
+    p=${todo[0]}
+    todo=("${todo[@]:1}")
+    [[ "$seen" == *" $p "* ]] && continue
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q ' installed$' || continue
+    seen+="$p "
+    echo "$p"
+    # Depends and Pre-Depends: "a (>= 1), b:any | c" -> a b c
+    for dep in $(dpkg-query -W -f '${Depends}, ${Pre-Depends}' "$p" | tr ',|' '\n\n' | awk '{ sub(/:.*/, "", $1); print $1 }'); do
+      [[ "$dep" == python3-* ]] && todo+=("$dep")
+    done
+  done
+}
+
+build_python() {
+  local image=kubeling.local/python:3 hash root=$WORK/python py stdlib tag pkgs f so lib
+  [[ -x "$PYTHON_BIN" ]] || { log "no $PYTHON_BIN: skipping $image"; return; }
+  py=$(readlink -f "$PYTHON_BIN")
+  stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+  tag=$("$py" -c "import sys; print(sys.implementation.cache_tag)")
+  dpkg -s python3-kubernetes >/dev/null 2>&1 ||
+    { log "python3-kubernetes missing (apt-get install python3-kubernetes): skipping $image"; return; }
+  mapfile -t pkgs < <(python_packages python3-kubernetes)
+  # The input hash: the interpreter and the installed versions of every package copied.
+  hash=$(
+    {
+      hash_of "$BUSYBOX_BIN" "$py"
+      dpkg-query -W -f '${Package} ${Version}\n' "$(dpkg -S "$py" | cut -d: -f1)" "${pkgs[@]}"
+    } | sha256sum | cut -c1-32
+  )
+  if up_to_date "$image" "$hash"; then log "$image is up to date"; else
+    base_rootfs "$root"
+    copy_with_libs "$py" "$root" "$py"
+    ln -sf "$(basename "$py")" "$root/usr/bin/python3"
+    ln -sf python3 "$root/usr/bin/python"
+    # The standard library without what a client never imports (static libpython, tests, IDLE, Tk).
+    mkdir -p "$root$stdlib"
+    tar -C "$stdlib" -c --exclude='./config-*' --exclude='./test' --exclude='./idlelib' \
+      --exclude='./tkinter' --exclude='./turtledemo' --exclude='./lib2to3' --exclude='./ensurepip' \
+      --exclude='./pydoc_data' --exclude='./lib-dynload/_test*' --exclude='./lib-dynload/xx*' . |
+      tar -C "$root$stdlib" -x
+    # The client and its dependencies: the files their Debian packages install for Python.
+    # With their mtimes and the byte code py3compile made at install time (__pycache__, which dpkg
+    # does not list), so that importing the client does not compile 25 MB of Python in every pod.
+    dpkg -L "${pkgs[@]}" | grep -E '^/usr/lib/python3/dist-packages/.' | sort -u |
+      awk -v tag="$tag" '{ print } /\.py$/ { n = split($0, p, "/"); sub(/\.py$/, "", p[n]); p[n] = "__pycache__/" p[n] "." tag ".pyc"; out = p[1]; for (i = 2; i <= n; i++) out = out "/" p[i]; print out }' |
+      while read -r f; do [[ -f "$f" ]] && echo "${f#/}"; done >"$WORK/python-files"
+    tar -C / -c -T "$WORK/python-files" | tar -C "$root" -x
+    # Shared libraries the extension modules link (libssl for _ssl, libyaml for _yaml, ...).
+    while read -r so; do
+      while read -r lib; do
+        [[ -n "$lib" && -e "$lib" && ! -e "$root$lib" ]] || continue
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+      done < <(ldd "$so" 2>/dev/null | grep -oE '=> (/[^ ]+)' | cut -c4- | sort -u)
+    done < <(find "$root$stdlib" "$root/usr/lib/python3" -name '*.so' | sed "s|^$root||" | sort)
+    [[ -f /etc/ssl/certs/ca-certificates.crt ]] &&
+      install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+    import "$image" "$hash" "$root" -c 'ENV PYTHONDONTWRITEBYTECODE=1' -c 'CMD ["python3"]'
+  fi
+  ENV_LINES+=("PYTHON_IMAGE=$image")
+}
+
 build_busybox
 build_pause
 build_node
 build_etcd
+build_kubectl
+build_python
 
 mkdir -p .kubeling
 {

@@ -14,6 +14,10 @@ import { fileURLToPath } from "node:url";
 
 export const BUSYBOX_IMAGE = "kubeling.local/busybox:latest";
 export const PAUSE_IMAGE = "kubeling.local/pause:latest";
+/** A static kubectl on busybox (scripts/build-images.sh); in-cluster in a pod. */
+export const KUBECTL_IMAGE = "kubeling.local/kubectl:1.31";
+/** Debian's python3 with the official client (python3-kubernetes) on busybox (scripts/build-images.sh). */
+export const PYTHON_IMAGE = "kubeling.local/python:3";
 const BUSYBOX_BIN = "/usr/bin/busybox";
 
 function imageExists(name: string): boolean {
@@ -69,4 +73,24 @@ export function ensureLocalImages(): { busybox: string; pause: string } {
     }
   }
   return { busybox: BUSYBOX_IMAGE, pause: PAUSE_IMAGE };
+}
+
+/**
+ * ensureClientImages builds kubeling.local/kubectl and kubeling.local/python with
+ * scripts/build-images.sh if either is missing; throws (never skips) when they still are.
+ */
+export function ensureClientImages(): { kubectl: string; python: string } {
+  const want = [KUBECTL_IMAGE, PYTHON_IMAGE];
+  if (want.some((n) => !imageExists(n))) {
+    const script = join(dirname(fileURLToPath(import.meta.url)), "../../scripts/build-images.sh");
+    const r = spawnSync("bash", [script], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+  }
+  const missing = want.filter((n) => !imageExists(n));
+  if (missing.length > 0) {
+    throw new Error(
+      `scripts/build-images.sh did not build ${missing.join(", ")} (see its log: python3-kubernetes installed?)`,
+    );
+  }
+  return { kubectl: KUBECTL_IMAGE, python: PYTHON_IMAGE };
 }
