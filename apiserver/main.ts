@@ -18,6 +18,12 @@ import { Auditor, LogBackend } from "./audit/audit.js";
 import { loadPolicyFile } from "./audit/policy.js";
 import { type Authenticator, anonymousEnabled, UnionAuthenticator } from "./auth/authenticator.js";
 import { buildAuthorizerChain } from "./auth/authorizer/modes.js";
+import {
+  audienceAgnostic,
+  BearerAuthenticator,
+  type TokenAuthenticator,
+  UnionTokenAuthenticator,
+} from "./auth/bearer.js";
 import { NodeAuthorizer } from "./auth/node/node-authorizer.js";
 import { RbacAuthorizer } from "./auth/rbac/authorizer.js";
 import { nodeRules } from "./auth/rbac/bootstrap-policy.js";
@@ -58,10 +64,15 @@ async function main(): Promise<void> {
   const tokenFile =
     opts.tokenAuthFile ?? (x509 ? undefined : ensureTokenFile(undefined, join(opts.certDir, "tokens.csv")));
   const tokens = tokenFile ? loadTokenFile(tokenFile) : undefined;
+  // Bearer tokens: the token file, audience-agnostic as upstream's.
+  const apiAudiences: string[] = [];
+  const tokenAuthenticators: TokenAuthenticator[] = [];
   if (tokens) {
-    authenticators.push(tokens);
+    tokenAuthenticators.push(audienceAgnostic(apiAudiences, (t) => tokens.lookup(t)));
     log.info({ tokenFile, tokens: tokens.size }, "loaded bearer tokens");
   }
+  const bearer = new UnionTokenAuthenticator(tokenAuthenticators);
+  if (tokenAuthenticators.length > 0) authenticators.push(new BearerAuthenticator(bearer, apiAudiences));
   // Under AlwaysAllow anonymous requests stay off (see anonymousEnabled), as upstream.
   const authorizationModes = opts.authorizationModes;
   const anonymous = anonymousEnabled(opts.anonymousAuth, authorizationModes);
@@ -110,6 +121,7 @@ async function main(): Promise<void> {
     log,
     auth,
     ...(auditor ? { auditor } : {}),
+    tokens: { authenticator: bearer, apiAudiences },
     authorizer: chain.authorizer,
     ruleResolver: chain.ruleResolver,
     tls: { cert: cert.cert, key: cert.key, ...(x509 ? { clientCA: x509.caPem } : {}) },

@@ -26,6 +26,7 @@ import type { Authorizer, RuleResolver } from "./auth/authorizer/authorizer.js";
 import { forbidden } from "./auth/authorizer/forbidden.js";
 import { attributesOf, requestInfo } from "./auth/authorizer/request-info.js";
 import { alwaysAllow } from "./auth/authorizer/union.js";
+import type { TokenAuthenticator } from "./auth/bearer.js";
 import { distinctHeaders, hasImpersonation, impersonate } from "./auth/impersonation.js";
 import { PathResolver } from "./http/path.js";
 import { isWatch, listOptions, type Query } from "./http/query.js";
@@ -79,6 +80,11 @@ export interface ServerDeps {
    * request is allowed (unit tests only).
    */
   auth?: Authenticator;
+  /**
+   * The bearer-token authenticators (token file, ServiceAccount tokens) and --api-audiences, for
+   * TokenReview; absent: TokenReview authenticates nothing.
+   */
+  tokens?: { authenticator: TokenAuthenticator; apiAudiences: readonly string[] };
   /** The authorizer chain (--authorization-mode); absent: everything is allowed. */
   authorizer?: Authorizer;
   /** The audit log (--audit-policy-file, --audit-log-path); absent: nothing is audited. */
@@ -156,7 +162,11 @@ export function buildServer(deps: ServerDeps): ApiServer {
   const resolver = new PathResolver(deps.resources ?? BUILTIN_RESOURCES);
   const watches = new WatchServer(log.child({ module: "watch" }), metrics);
   const authorizer = deps.authorizer ?? alwaysAllow;
-  const reviews = new Reviews({ authorizer, ruleResolver: deps.ruleResolver ?? alwaysAllow });
+  const reviews = new Reviews({
+    authorizer,
+    ruleResolver: deps.ruleResolver ?? alwaysAllow,
+    ...(deps.tokens ? { tokens: deps.tokens.authenticator, apiAudiences: deps.tokens.apiAudiences } : {}),
+  });
   const handleResource = makeResourceHandler({ registry: deps.registry, watches, reviews });
   let shuttingDown = false;
 
@@ -194,9 +204,9 @@ export function buildServer(deps: ServerDeps): ApiServer {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
   /** The user, undefined when authentication is off, false for a 401. */
-  const authenticate = (req: AuthRequest): UserInfo | undefined | false => {
+  const authenticate = async (req: AuthRequest): Promise<UserInfo | undefined | false> => {
     if (!deps.auth) return undefined;
-    const r = deps.auth.authenticateRequest(req);
+    const r = await deps.auth.authenticateRequest(req);
     if (r && "user" in r) return r.user;
     // Upstream logs why at a low level and answers a bare 401: the reason is not the caller's business.
     if (r) log.debug({ reason: r.error }, "unable to authenticate the request");
@@ -207,12 +217,12 @@ export function buildServer(deps: ServerDeps): ApiServer {
    * The user a request acts as (authentication, then impersonation), or the StatusError to answer
    * with. undefined: authentication is off, or an open path reached without valid credentials.
    */
-  const identify = (
+  const identify = async (
     req: AuthRequest & { url?: string | undefined },
     seen?: { authenticated?: UserInfo },
-  ): UserInfo | undefined | StatusError => {
+  ): Promise<UserInfo | undefined | StatusError> => {
     if (!deps.auth) return undefined;
-    const user = authenticate(req);
+    const user = await authenticate(req);
     if (user && seen) seen.authenticated = user;
     if (!user) return OPEN_PATHS.has(pathOf(req.url ?? "/")) ? undefined : unauthorized();
     const headers = distinctHeaders(req);
@@ -283,22 +293,17 @@ export function buildServer(deps: ServerDeps): ApiServer {
     reply.raw.once("close", complete);
   };
 
-  app.addHook("onRequest", (req, reply, done) => {
+  app.addHook("onRequest", async (req, reply) => {
     const seen: { authenticated?: UserInfo } = {};
-    const user = identify(req.raw, seen);
+    const user = await identify(req.raw, seen);
     startAudit(req, reply, seen.authenticated, user instanceof StatusError ? undefined : user);
-    if (user instanceof StatusError) {
-      sendStatus(reply, user);
-      return;
-    }
+    if (user instanceof StatusError) return sendStatus(reply, user);
     req.user = user;
     const denied = authorize(user, req.method, req.url, req.sink.annotations);
     if (denied) {
       req.log.debug({ user: user?.name, method: req.method, url: req.url, reason: denied.message }, "forbidden");
-      sendStatus(reply, denied);
-      return;
+      return sendStatus(reply, denied);
     }
-    done();
   });
 
   // In-flight limits (upstream's max-in-flight filter). Requests are counted whether or not a
@@ -408,10 +413,10 @@ export function buildServer(deps: ServerDeps): ApiServer {
   // WebSocket upgrades: watches here, anything else (exec, port-forward) to registered handlers.
   const upgradeHandlers: UpgradeHandler[] = [];
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       const url = req.url ?? "/";
-      const user = identify(req);
+      const user = await identify(req);
       if (user instanceof StatusError) return rejectUpgrade(socket, user);
       const denied = authorize(user, req.method ?? "GET", url);
       if (denied) return rejectUpgrade(socket, denied);
@@ -437,7 +442,9 @@ export function buildServer(deps: ServerDeps): ApiServer {
       rejectUpgrade(socket, toStatusError(err).error);
     }
   };
-  (app.server as Server).on("upgrade", onUpgrade);
+  (app.server as Server).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void onUpgrade(req, socket, head);
+  });
 
   if (deps.registerKubeletProxy) {
     deps.registerKubeletProxy(app, {

@@ -5,13 +5,13 @@ import { parseTokenFile } from "./tokens.js";
 
 test("anonymous: only when nobody answered, never after an error", async () => {
   const union = new UnionAuthenticator([parseTokenFile("tok,bob,u1\n")], { anonymous: true });
-  assert.deepEqual(union.authenticateRequest({ headers: {}, socket: null }), {
+  assert.deepEqual(await union.authenticateRequest({ headers: {}, socket: null }), {
     user: { name: "system:anonymous", uid: "", groups: ["system:unauthenticated"] },
   });
-  assert.deepEqual(union.authenticateRequest({ headers: { authorization: "Bearer x" }, socket: null }), {
+  assert.deepEqual(await union.authenticateRequest({ headers: { authorization: "Bearer x" }, socket: null }), {
     error: "invalid bearer token",
   });
-  assert.deepEqual(union.authenticateRequest({ headers: { authorization: "Basic Ym9iOng=" }, socket: null }), {
+  assert.deepEqual(await union.authenticateRequest({ headers: { authorization: "Basic Ym9iOng=" }, socket: null }), {
     user: { name: "system:anonymous", uid: "", groups: ["system:unauthenticated"] },
   });
 });
@@ -23,19 +23,19 @@ test("anonymousEnabled: --anonymous-auth takes effect only with an authorizer ot
   assert.equal(anonymousEnabled(false, ["RBAC"]), false);
 });
 
-test("the union: first user wins, system:authenticated added once, errors only when nobody answered", () => {
+test("the union: first user wins, system:authenticated added once, errors only when nobody answered", async () => {
   const a = parseTokenFile('t1,alice,u1,"dev,system:authenticated"\n');
   const b = parseTokenFile("t2,bob,u2\n");
   const union = new UnionAuthenticator([a, b], { anonymous: false });
-  assert.deepEqual(union.authenticateRequest({ headers: { authorization: "Bearer t1" }, socket: null }), {
+  assert.deepEqual(await union.authenticateRequest({ headers: { authorization: "Bearer t1" }, socket: null }), {
     user: { name: "alice", uid: "u1", groups: ["dev", "system:authenticated"] },
   });
   // a answers an error (unknown token), b knows it: b's user.
-  assert.deepEqual(union.authenticateRequest({ headers: { authorization: "Bearer t2" }, socket: null }), {
+  assert.deepEqual(await union.authenticateRequest({ headers: { authorization: "Bearer t2" }, socket: null }), {
     user: { name: "bob", uid: "u2", groups: ["system:authenticated"] },
   });
-  assert.deepEqual(union.authenticateRequest({ headers: { authorization: "Bearer t3" }, socket: null }), {
+  assert.deepEqual(await union.authenticateRequest({ headers: { authorization: "Bearer t3" }, socket: null }), {
     error: "invalid bearer token, invalid bearer token",
   });
-  assert.equal(union.authenticateRequest({ headers: {}, socket: null }), undefined);
+  assert.equal(await union.authenticateRequest({ headers: {}, socket: null }), undefined);
 });

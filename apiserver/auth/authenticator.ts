@@ -19,7 +19,8 @@ export interface AuthRequest {
 export type AuthResponse = { user: UserInfo } | { error: string } | undefined;
 
 export interface Authenticator {
-  authenticateRequest(req: AuthRequest): AuthResponse;
+  /** Async for the authenticators that look objects up (ServiceAccount tokens). */
+  authenticateRequest(req: AuthRequest): AuthResponse | Promise<AuthResponse>;
 }
 
 export class UnionAuthenticator implements Authenticator {
@@ -35,10 +36,10 @@ export class UnionAuthenticator implements Authenticator {
     return this.#anonymous;
   }
 
-  authenticateRequest(req: AuthRequest): AuthResponse {
+  async authenticateRequest(req: AuthRequest): Promise<AuthResponse> {
     const errors: string[] = [];
     for (const a of this.#authenticators) {
-      const r = a.authenticateRequest(req);
+      const r = await a.authenticateRequest(req);
       if (r === undefined) continue;
       if ("user" in r) return { user: withAuthenticatedGroup(r.user) };
       errors.push(r.error);

@@ -30,6 +30,11 @@ export class TokenAuthenticator implements Authenticator {
     return this.tokens.get(token);
   }
 
+  /** lookup: the user of a token of the file. */
+  lookup(token: string): UserInfo | undefined {
+    return this.tokens.get(token.trim());
+  }
+
   /**
    * authenticateRequest: upstream's bearer-token request authenticator. No Authorization header,
    * or another scheme, is not ours; a bearer token the file does not hold is an error (401, never

@@ -22,8 +22,8 @@ before(async () => {
   const union = auth(x509);
   server = createServer(
     { cert: serving.cert, key: serving.key, ca: x509.caPem, requestCert: true, rejectUnauthorized: false },
-    (req, res) => {
-      const answer: AuthResponse = union.authenticateRequest({ headers: req.headers, socket: req.socket });
+    async (req, res) => {
+      const answer: AuthResponse = await union.authenticateRequest({ headers: req.headers, socket: req.socket });
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify(answer ?? null));
     },

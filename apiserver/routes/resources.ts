@@ -26,7 +26,7 @@ type ResourceTarget = Extract<ApiTarget, { type: "resource" }>;
 export interface ResourceHandlerDeps {
   registry: RegistryView;
   watches: WatchServer;
-  /** Answers the create-only review kinds (access reviews, SelfSubjectReview). */
+  /** Answers the create-only review kinds (access reviews, SelfSubjectReview, TokenReview). */
   reviews: Reviews;
 }
 
@@ -317,7 +317,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
   }
 
   /** A create-only kind: POST to the collection answers the review; nothing else exists. */
-  function review(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget): FastifyReply {
+  async function review(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget): Promise<FastifyReply> {
     const r = t.resource;
     if (req.method !== "POST" || t.name !== undefined) {
       throw methodNotAllowed("the server does not allow this method on the requested resource");
@@ -332,7 +332,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     );
     checkFields(r, obj, wp, req);
     if (!req.user) throw badRequest("no user present on request");
-    return send(reply, 201, reviews.create(r.kind, obj, req.user, t.namespace));
+    return send(reply, 201, await reviews.create(r.kind, obj, req.user, t.namespace));
   }
 
   /** handle serves a request whose path resolved to a resource. */

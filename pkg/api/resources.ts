@@ -34,6 +34,7 @@ import type {
   ServiceAccount,
   StatefulSet,
   SubjectAccessReview,
+  TokenReview,
 } from "./types/index.js";
 
 export interface Subresource {
@@ -228,6 +229,9 @@ export const SELFSUBJECTREVIEWS = typed<SelfSubjectReview>(
     ...CREATE_ONLY,
   }),
 );
+export const TOKENREVIEWS = typed<TokenReview>(
+  resource("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", { namespaced: false, ...CREATE_ONLY }),
+);
 export const LOCALSUBJECTACCESSREVIEWS = typed<LocalSubjectAccessReview>(
   resource("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", CREATE_ONLY),
 );
@@ -269,6 +273,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   STATEFULSETS,
   DAEMONSETS,
   SELFSUBJECTREVIEWS,
+  TOKENREVIEWS,
   LOCALSUBJECTACCESSREVIEWS,
   SELFSUBJECTACCESSREVIEWS,
   SELFSUBJECTRULESREVIEWS,

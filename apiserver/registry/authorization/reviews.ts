@@ -1,11 +1,12 @@
 // The create-only review resources (upstream pkg/registry/authorization/{subjectaccessreview,
 // selfsubjectaccessreview,localsubjectaccessreview,selfsubjectrulesreview}/rest.go and
-// pkg/registry/authentication/selfsubjectreview): each create puts a question to the server's
+// pkg/registry/authentication/{selfsubjectreview,tokenreview}): each create puts a question to the server's
 // authorizer (or authenticator) and answers the object back with its status; nothing is stored.
 
-import { badRequest, type FieldError, fieldInvalid, invalid } from "#pkg/api/errors.js";
+import { badRequest, type FieldError, fieldInvalid, invalid, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { metaTime } from "#pkg/api/time.js";
+import type { TokenReviewSpec, TokenReviewStatus, UserInfoStatus } from "#pkg/api/types/authentication.js";
 import type {
   NonResourceAttributes,
   ResourceAttributes,
@@ -15,11 +16,16 @@ import type {
   SubjectRulesReviewStatus,
 } from "#pkg/api/types/authorization.js";
 import type { Attributes, Authorizer, RuleResolver } from "../../auth/authorizer/authorizer.js";
-import type { UserInfo } from "../../auth/user.js";
+import { intersect, type TokenAuthenticator } from "../../auth/bearer.js";
+import { type UserInfo, withAuthenticatedGroup } from "../../auth/user.js";
 
 export interface ReviewDeps {
   authorizer: Authorizer;
   ruleResolver: RuleResolver;
+  /** What TokenReview asks: the server's bearer-token authenticators; absent: nothing is authenticated. */
+  tokens?: TokenAuthenticator;
+  /** --api-audiences: a TokenReview's audiences when its spec names none. */
+  apiAudiences?: readonly string[];
 }
 
 /** upstream matchAllVersionIfEmpty. */
@@ -114,8 +120,10 @@ export class Reviews {
   constructor(private readonly deps: ReviewDeps) {}
 
   /** Answers a create of a review kind; obj has passed checkObject. */
-  create(kind: string, obj: KubeObject, user: UserInfo, namespace: string | undefined): KubeObject {
+  async create(kind: string, obj: KubeObject, user: UserInfo, namespace: string | undefined): Promise<KubeObject> {
     switch (kind) {
+      case "TokenReview":
+        return this.tokenReview(obj);
       case "SelfSubjectAccessReview":
         return this.selfSubjectAccessReview(obj, user);
       case "SubjectAccessReview":
@@ -160,6 +168,39 @@ export class Reviews {
     return { ...obj, status: statusOf(this.deps.authorizer, attributesFromSpec(subjectOf(spec), spec)) };
   }
 
+  /**
+   * upstream pkg/registry/authentication/tokenreview: the token goes through the bearer-token
+   * authenticators with the review's audiences (default: the API audiences). A token that does
+   * not authenticate is an answer (authenticated false, the error), not a failed request.
+   */
+  private async tokenReview(obj: KubeObject): Promise<KubeObject> {
+    const spec = (obj.spec ?? {}) as TokenReviewSpec;
+    if (!spec.token) throw badRequest("token is required for TokenReview in authentication");
+    const status: TokenReviewStatus = { authenticated: false };
+    const review = { ...obj, status };
+    const tokens = this.deps.tokens;
+    if (!tokens) return review;
+    const specAuds = spec.audiences ?? [];
+    const auds = specAuds.length > 0 ? specAuds : (this.deps.apiAudiences ?? []);
+    const r = await tokens.authenticateToken(spec.token, auds.length > 0 ? auds : undefined);
+    if (r === undefined) {
+      status.error = "invalid bearer token";
+      return review;
+    }
+    if (!("user" in r)) {
+      status.error = r.error;
+      return review;
+    }
+    // upstream: an authenticator that answered none of the audiences asked for is a server bug.
+    if (auds.length > 0 && intersect(auds, r.audiences).length === 0) {
+      throw new StatusError(500, "InternalError", "Internal error occurred: error validating audiences");
+    }
+    status.authenticated = true;
+    status.user = userInfoStatus(withAuthenticatedGroup(r.user));
+    if (r.audiences.length > 0) status.audiences = r.audiences;
+    return review;
+  }
+
   private selfSubjectRulesReview(obj: KubeObject, user: UserInfo): KubeObject {
     const namespace = (obj.spec as { namespace?: string } | undefined)?.namespace ?? "";
     if (!namespace) throw badRequest("no namespace on request");
@@ -180,12 +221,18 @@ export class Reviews {
   }
 }
 
-/** upstream selfsubjectreview REST: the requester as authenticated. */
-export function selfSubjectReview(user: UserInfo): KubeObject {
-  const userInfo: Record<string, unknown> = { username: user.name };
+/** A user as authentication.k8s.io/v1 UserInfo. */
+function userInfoStatus(user: UserInfo): UserInfoStatus {
+  const userInfo: UserInfoStatus = { username: user.name };
   if (user.uid) userInfo.uid = user.uid;
   if (user.groups.length > 0) userInfo.groups = user.groups;
   if (user.extra && Object.keys(user.extra).length > 0) userInfo.extra = user.extra;
+  return userInfo;
+}
+
+/** upstream selfsubjectreview REST: the requester as authenticated. */
+export function selfSubjectReview(user: UserInfo): KubeObject {
+  const userInfo = userInfoStatus(user);
   return {
     apiVersion: "authentication.k8s.io/v1",
     kind: "SelfSubjectReview",

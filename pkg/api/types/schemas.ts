@@ -3,7 +3,7 @@
 
 import type { TSchema } from "../schema/helpers.js";
 import { DaemonSetSchema, DeploymentSchema, ReplicaSetSchema, StatefulSetSchema } from "./apps.js";
-import { SelfSubjectReviewSchema } from "./authentication.js";
+import { SelfSubjectReviewSchema, TokenRequestSchema, TokenReviewSchema } from "./authentication.js";
 import {
   LocalSubjectAccessReviewSchema,
   SelfSubjectAccessReviewSchema,
@@ -61,6 +61,8 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "authorization.k8s.io/v1/SelfSubjectAccessReview": SelfSubjectAccessReviewSchema,
   "authorization.k8s.io/v1/SelfSubjectRulesReview": SelfSubjectRulesReviewSchema,
   "authentication.k8s.io/v1/SelfSubjectReview": SelfSubjectReviewSchema,
+  "authentication.k8s.io/v1/TokenReview": TokenReviewSchema,
+  "authentication.k8s.io/v1/TokenRequest": TokenRequestSchema,
 };
 
 /** The schema of a kind by apiVersion ("apps/v1", "v1") and kind, or undefined. */
