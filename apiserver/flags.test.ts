@@ -12,12 +12,18 @@ test("parseFlags: upstream flag names and defaults", () => {
   assert.equal(o.bindAddress, "0.0.0.0");
   assert.equal(o.etcdCompactionIntervalMs, 300_000);
   assert.equal(o.serviceClusterIPRange, "10.96.0.0/12");
+  assert.equal(o.encryptionProviderConfig, undefined, "nothing is encrypted unless a configuration is given");
+  assert.equal(
+    parseFlags(["node", "main", "--encryption-provider-config=/etc/enc.yaml"]).encryptionProviderConfig,
+    "/etc/enc.yaml",
+  );
   const help = buildCommand().helpInformation();
   for (const f of [
     "--etcd-servers",
     "--token-auth-file",
     "--write-kubeconfig",
     "--cert-dir",
+    "--encryption-provider-config",
     "KUBELING_ETCD_SERVERS",
   ]) {
     assert.ok(help.includes(f), `--help mentions ${f}`);

@@ -25,6 +25,11 @@ export interface ApiServerOptions {
   etcdCertFile?: string;
   etcdKeyFile?: string;
   etcdPrefix: string;
+  /**
+   * Upstream --encryption-provider-config: an EncryptionConfiguration; the resources it names
+   * are encrypted in etcd (apiserver/storage/value/encryption-config.ts).
+   */
+  encryptionProviderConfig?: string;
   bindAddress: string;
   /** The address the `default/kubernetes` Service's Endpoints point at (upstream --advertise-address). */
   advertiseAddress?: string;
@@ -88,6 +93,12 @@ export function buildCommand(): Command {
     .addOption(flag("--etcd-certfile <file>", "SSL certification file used to secure etcd communication"))
     .addOption(flag("--etcd-keyfile <file>", "SSL key file used to secure etcd communication"))
     .addOption(flag("--etcd-prefix <prefix>", "key prefix of every object in etcd", { default: "/registry" }))
+    .addOption(
+      flag(
+        "--encryption-provider-config <file>",
+        "the file containing configuration for encryption providers to be used for storing secrets in etcd (an apiserver.config.k8s.io/v1 EncryptionConfiguration: aescbc, aesgcm, secretbox, identity)",
+      ),
+    )
     .addOption(flag("--bind-address <ip>", "address to listen on", { default: "0.0.0.0" }))
     .addOption(
       flag(
@@ -281,6 +292,7 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
   if (o.etcdCafile) options.etcdCAFile = o.etcdCafile;
   if (o.etcdCertfile) options.etcdCertFile = o.etcdCertfile;
   if (o.etcdKeyfile) options.etcdKeyFile = o.etcdKeyfile;
+  if (o.encryptionProviderConfig) options.encryptionProviderConfig = o.encryptionProviderConfig;
   if (o.writeKubeconfig) options.writeKubeconfig = o.writeKubeconfig;
   if (o.kubeconfigServer) options.kubeconfigServer = o.kubeconfigServer;
   if (o.auditLogPath) options.auditLogPath = o.auditLogPath;

@@ -36,6 +36,7 @@ import { reconcileBootstrapPolicy } from "./registry/rbac/reconcile.js";
 import { Registry } from "./registry/registry.js";
 import { buildServer } from "./server.js";
 import type { EtcdTLS } from "./storage/etcd.js";
+import { loadEncryptionConfig } from "./storage/value/encryption-config.js";
 import { loadServingCert } from "./tls.js";
 
 /** How long draining may take before the process exits anyway. */
@@ -45,6 +46,10 @@ async function main(): Promise<void> {
   const opts = parseFlags(process.argv);
   const log = createLogger("apiserver", opts.logLevel);
   const signal = shutdownSignal({ log });
+  // Before anything else: a bad configuration refuses to start, naming the file or the field.
+  const encryption = opts.encryptionProviderConfig ? loadEncryptionConfig(opts.encryptionProviderConfig) : undefined;
+  if (encryption)
+    log.info({ file: opts.encryptionProviderConfig, resources: encryption.resources }, "encryption at rest");
 
   const cert = await loadServingCert({
     certFile: opts.tlsCertFile,
@@ -90,6 +95,7 @@ async function main(): Promise<void> {
     etcdServers: opts.etcdServers,
     ...(opts.etcdCAFile ? { etcdTLS: etcdTLS(opts) } : {}),
     prefix: opts.etcdPrefix,
+    encryption,
     serviceClusterIPRange: opts.serviceClusterIPRange,
     compactionIntervalMs: opts.etcdCompactionIntervalMs,
     eventTTLSeconds: opts.eventTTLSeconds,

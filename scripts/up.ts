@@ -474,6 +474,7 @@ async function main(): Promise<void> {
       `--tls-cert-file=${pki.apiserverCert}`,
       `--tls-private-key-file=${pki.apiserverKey}`,
       `--client-ca-file=${pki.caCert}`,
+      `--encryption-provider-config=${pki.encryptionConfig}`,
       `--log-level=${o.logLevel}`,
     ]);
     // /readyz needs no credentials and answers ok once etcd does; then the admin's kubeconfig

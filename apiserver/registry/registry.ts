@@ -15,6 +15,7 @@ import type { Authorizer } from "../auth/authorizer/authorizer.js";
 import { RuleResolver } from "../auth/rbac/resolver.js";
 import { EtcdStorage, type EtcdTLS } from "../storage/etcd.js";
 import type { Storage } from "../storage/interfaces.js";
+import type { EncryptionConfig } from "../storage/value/encryption-config.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
 import { DEFAULT_NAMESPACES, namespaceObject } from "./core/namespace/lifecycle.js";
 import { DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./core/service/allocator.js";
@@ -32,6 +33,11 @@ export interface RegistryOptions {
   prefix: string;
   /** Storage to use instead of etcd at etcdServers (tests: a MemoryStorage); the caller closes it. */
   storage?: Storage;
+  /**
+   * Encryption at rest (--encryption-provider-config) of the etcd storage opened here; a storage
+   * handed in brings its own transformers.
+   */
+  encryption?: EncryptionConfig | undefined;
   /** --service-cluster-ip-range (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
   log: Logger;
@@ -98,7 +104,9 @@ export class Registry {
         prefix: o.prefix,
         log,
         ...(o.etcdTLS ? { tls: o.etcdTLS } : {}),
+        transformers: o.encryption?.keyTransformers(o.prefix, resources),
       });
+    if (o.storage && o.encryption) throw new Error("Registry.open: encryption is configured on the storage handed in");
     try {
       await waitForEtcd(storage, o.connectTimeoutMs ?? 60_000, log, o.etcdServers);
       const watchCache = new WatchCache({ storage, resources, log, ...(o.watchCache ?? {}) });

@@ -340,7 +340,9 @@ export class Store {
       try {
         await txn.beforeCreate?.(namespace, obj);
         if (ctx.dryRun) {
-          encodeObject(this.ref(namespace, name), obj);
+          const ref = this.ref(namespace, name);
+          const key = this.storage.key(ref);
+          encodeObject(ref, obj, { key, transformer: this.storage.transformerFor(key) }); // the size check
           await txn.revert();
           return obj;
         }

@@ -2,9 +2,10 @@
 // storages: values are the object's JSON without metadata.resourceVersion (the key's mod
 // revision is stamped on the way out), keys are `{prefix}/{resource}/[{namespace}/]{name}`.
 
-import { expired, type QualifiedResource, StatusError, tooLarge } from "#pkg/api/errors.js";
+import { expired, internalError, type QualifiedResource, StatusError, tooLarge } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import type { ObjectRef } from "./interfaces.js";
+import { isEncrypted, type Transformer } from "./value/transformer.js";
 
 /** etcd's default --max-request-bytes; upstream's per-object limit. */
 export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
@@ -79,20 +80,66 @@ export function compactedError(revision: number | undefined): StatusError {
   return expired(`too old resource version: ${revision ?? 0} (the etcd history has been compacted)`);
 }
 
-/** Serialises an object for storage: JSON without resourceVersion; 413 above the etcd limit. */
-export function encodeObject(ref: ObjectRef, obj: KubeObject): Buffer {
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
-  const buf = Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
-  if (buf.length > MAX_OBJECT_BYTES) {
-    const what = ref.r.group ? `${ref.r.resource}.${ref.r.group}` : ref.r.resource;
-    throw tooLarge(
-      `${what} "${ref.name}" is too large: ${buf.length} bytes exceeds the ${MAX_OBJECT_BYTES}-byte limit (etcdserver: request is too large)`,
-    );
-  }
-  return buf;
+/** Where a value is stored and what it goes through there (encryption at rest; none: plain JSON). */
+export interface ValueTarget {
+  key: string;
+  transformer: Transformer | undefined;
 }
 
-/** Decodes a stored value and stamps resourceVersion with the given revision. */
+/** An object's JSON as stored, before any transformer: without resourceVersion. */
+export function serializeObject(obj: KubeObject): Buffer {
+  const { resourceVersion: _rv, ...meta } = obj.metadata;
+  return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
+}
+
+function transformFailed(key: string, err: unknown): StatusError {
+  const why = err instanceof Error ? err.message : String(err);
+  return internalError(`Internal error occurred: unable to transform key ${JSON.stringify(key)}: ${why}`);
+}
+
+/** The bytes written for plain (an object's JSON): through the target's transformer; 413 above etcd's limit. */
+export function toStorage(ref: ObjectRef, plain: Buffer, target?: ValueTarget): Buffer {
+  let value = plain;
+  if (target?.transformer) {
+    try {
+      value = target.transformer.toStorage(plain, Buffer.from(target.key));
+    } catch (err) {
+      throw transformFailed(target.key, err);
+    }
+  }
+  // The limit is etcd's, so it counts what etcd gets: an encrypted value is a little longer.
+  if (value.length > MAX_OBJECT_BYTES) {
+    const what = ref.r.group ? `${ref.r.resource}.${ref.r.group}` : ref.r.resource;
+    throw tooLarge(
+      `${what} "${ref.name}" is too large: ${value.length} bytes exceeds the ${MAX_OBJECT_BYTES}-byte limit (etcdserver: request is too large)`,
+    );
+  }
+  return value;
+}
+
+/** Serialises an object for storage: JSON without resourceVersion, transformed; 413 above the etcd limit. */
+export function encodeObject(ref: ObjectRef, obj: KubeObject, target?: ValueTarget): Buffer {
+  return toStorage(ref, serializeObject(obj), target);
+}
+
+/**
+ * The JSON stored at key: the transformer undone, or, without one, checked not to be encrypted
+ * (upstream's identity transformer for resources the configuration does not name). 500 when
+ * the value cannot be read (a key the configuration no longer has), with upstream's message.
+ */
+export function fromStorage(key: string, value: Buffer, t: Transformer | undefined): { data: Buffer; stale: boolean } {
+  try {
+    if (t) return t.fromStorage(value, Buffer.from(key));
+  } catch (err) {
+    throw transformFailed(key, err);
+  }
+  // JSON starts with "{": one byte tells the usual case apart.
+  if (value[0] === 0x6b && isEncrypted(value))
+    throw transformFailed(key, new Error("identity transformer tried to read encrypted data"));
+  return { data: value, stale: false };
+}
+
+/** Decodes a stored value (plain JSON) and stamps resourceVersion with the given revision. */
 export function decodeObject(value: Buffer, rev: number): KubeObject {
   const obj = JSON.parse(value.toString("utf8")) as KubeObject;
   obj.metadata ??= {};

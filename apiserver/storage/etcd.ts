@@ -33,6 +33,7 @@ import {
   type UpdateResult,
 } from "./interfaces.js";
 import { type Commit, deleteVia, guaranteedUpdateLoop, type KeyValue, listPaged, storedOf } from "./kv.js";
+import { type KeyTransformers, NO_TRANSFORMERS, type Transformer } from "./value/transformer.js";
 
 export function isCompactedError(err: unknown): boolean {
   return err instanceof Error && /required revision has been compacted/.test(err.message);
@@ -61,12 +62,15 @@ export interface EtcdStorageOptions {
   /** Key prefix, e.g. "/registry" (no trailing slash). */
   prefix: string;
   log: Logger;
+  /** Encryption at rest (--encryption-provider-config), per resource; default: none. */
+  transformers?: KeyTransformers | undefined;
 }
 
 export class EtcdStorage implements Storage {
   readonly client: Etcd3;
   readonly prefix: string;
   private readonly log: Logger;
+  private readonly transformers: KeyTransformers;
   private compactTimer: NodeJS.Timeout | undefined;
   private lease: { id: Promise<string>; granted: number; ttl: number } | undefined;
   private lastCompactCandidate = 0;
@@ -75,6 +79,7 @@ export class EtcdStorage implements Storage {
     checkPrefix(o.prefix);
     this.prefix = o.prefix;
     this.log = o.log;
+    this.transformers = o.transformers ?? NO_TRANSFORMERS;
     const tls = o.tls;
     this.client = new Etcd3({
       hosts: o.endpoints,
@@ -108,6 +113,10 @@ export class EtcdStorage implements Storage {
     return Number(res.header.revision);
   }
 
+  transformerFor(key: string): Transformer | undefined {
+    return this.transformers.forKey(key);
+  }
+
   async healthy(): Promise<boolean> {
     try {
       await this.client.kv.range({ key: Buffer.from(`${this.prefix}/health`), count_only: true });
@@ -126,13 +135,14 @@ export class EtcdStorage implements Storage {
       throw this.translate(err, revision);
     }
     const kv = res.kvs[0];
-    return kv ? storedOf(keyValueOf(kv)) : undefined;
+    return kv ? storedOf(keyValueOf(kv), this.transformers.forKey(key.toString())) : undefined;
   }
 
   /** Stores a new object; 409 AlreadyExists when the key exists. One transaction. */
   async create(ref: ObjectRef, obj: KubeObject, opts: { ttlSeconds?: number | undefined } = {}): Promise<Stored> {
-    const key = Buffer.from(this.key(ref));
-    const value = encodeObject(ref, obj);
+    const k = this.key(ref);
+    const key = Buffer.from(k);
+    const value = encodeObject(ref, obj, { key: k, transformer: this.transformers.forKey(k) });
     const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
     const res = await this.txn({
       compare: [{ key, target: "Create", result: "Equal", create_revision: 0 }],
@@ -151,7 +161,9 @@ export class EtcdStorage implements Storage {
    * tryUpdate runs again.
    */
   guaranteedUpdate(ref: ObjectRef, tryUpdate: TryUpdate, opts: GuaranteedUpdateOptions = {}): Promise<UpdateResult> {
-    const key = Buffer.from(this.key(ref));
+    const k = this.key(ref);
+    const key = Buffer.from(k);
+    const transformer = this.transformers.forKey(k);
     const commit: Commit = async (current, write) => {
       let success: ITxnRequest["success"];
       if (write === DELETE) success = [{ request_delete_range: { key } }];
@@ -168,9 +180,9 @@ export class EtcdStorage implements Storage {
       });
       if (res.succeeded) return { succeeded: true, rev: Number(res.header.revision) };
       const kv = res.responses[0]?.response_range?.kvs[0];
-      return { succeeded: false, current: kv ? storedOf(keyValueOf(kv)) : undefined };
+      return { succeeded: false, current: kv ? storedOf(keyValueOf(kv), transformer) : undefined };
     };
-    return guaranteedUpdateLoop(ref, tryUpdate, opts, () => this.get(ref), commit);
+    return guaranteedUpdateLoop(ref, { key: k, transformer }, tryUpdate, opts, () => this.get(ref), commit);
   }
 
   delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<UpdateResult> {
@@ -182,25 +194,30 @@ export class EtcdStorage implements Storage {
    * page is full or the range ends, so a selective filter still returns `limit` items.
    */
   list(req: ListRequest): Promise<ListPage> {
-    return listPaged(req, prefixEnd(Buffer.from(req.prefix)), async ({ start, end, limit, revision }) => {
-      let res: IRangeResponse;
-      try {
-        res = await this.client.kv.range({
-          key: start,
-          range_end: end,
-          ...(limit ? { limit } : {}),
-          ...(revision ? { revision } : {}),
-        });
-      } catch (err) {
-        throw this.translate(err, revision);
-      }
-      return {
-        kvs: res.kvs.map(keyValueOf),
-        more: res.more,
-        count: Number(res.count),
-        rev: Number(res.header.revision),
-      };
-    });
+    return listPaged(
+      req,
+      prefixEnd(Buffer.from(req.prefix)),
+      async ({ start, end, limit, revision }) => {
+        let res: IRangeResponse;
+        try {
+          res = await this.client.kv.range({
+            key: start,
+            range_end: end,
+            ...(limit ? { limit } : {}),
+            ...(revision ? { revision } : {}),
+          });
+        } catch (err) {
+          throw this.translate(err, revision);
+        }
+        return {
+          kvs: res.kvs.map(keyValueOf),
+          more: res.more,
+          count: Number(res.count),
+          rev: Number(res.header.revision),
+        };
+      },
+      (key) => this.transformers.forKey(key),
+    );
   }
 
   watchPrefix(prefix: string, fromRev: number, handlers: PrefixWatchHandlers, log: Logger): PrefixWatcher {

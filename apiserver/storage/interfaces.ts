@@ -6,6 +6,7 @@
 import type { QualifiedResource } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import type { Transformer } from "./value/transformer.js";
 
 export const CONFLICT_MESSAGE =
   "the object has been modified; please apply your changes to the latest version and try again";
@@ -23,8 +24,13 @@ export interface Stored {
   rev: number;
   /** The key (set on list results). */
   key?: string;
-  /** The stored bytes (set on reads): an update encoding to the same bytes is a no-op. */
+  /** The stored JSON, decrypted (set on reads): an update encoding to the same bytes is a no-op. */
   raw?: Buffer;
+  /**
+   * Read with other than the provider or key that encrypts now (set on reads): the next update
+   * writes even when nothing changed, so a rewrite re-encrypts (upstream's key rotation).
+   */
+  stale?: boolean;
 }
 
 /** Returned by a guaranteedUpdate callback to delete the object in the same transaction. */
@@ -126,6 +132,8 @@ export interface Storage {
   listPrefix(r: QualifiedResource, namespace?: string): string;
   /** The current revision. */
   currentRevision(): Promise<number>;
+  /** Encryption at rest: what the value at key goes through (undefined: stored as plain JSON). */
+  transformerFor(key: string): Transformer | undefined;
   healthy(): Promise<boolean>;
 
   get(ref: ObjectRef, revision?: number): Promise<Stored | undefined>;

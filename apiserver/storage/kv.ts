@@ -5,7 +5,18 @@
 
 import { conflict, expired, isGone, notFound, StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import { CONTINUE_TOO_OLD, decodeContinue, decodeObject, encodeContinue, encodeObject, jsonEqual } from "./codec.js";
+import {
+  CONTINUE_TOO_OLD,
+  decodeContinue,
+  decodeObject,
+  encodeContinue,
+  encodeObject,
+  fromStorage,
+  jsonEqual,
+  serializeObject,
+  toStorage,
+  type ValueTarget,
+} from "./codec.js";
 import {
   CONFLICT_MESSAGE,
   DELETE,
@@ -19,6 +30,7 @@ import {
   type TryUpdate,
   type UpdateResult,
 } from "./interfaces.js";
+import type { Transformer } from "./value/transformer.js";
 
 /** One key as a range read returns it. */
 export interface KeyValue {
@@ -58,8 +70,12 @@ export type Commit = (
   write: Write,
 ) => Promise<{ succeeded: true; rev: number } | { succeeded: false; current: Stored | undefined }>;
 
-export function storedOf(kv: KeyValue): Stored {
-  return { obj: decodeObject(kv.value, kv.modRev), rev: kv.modRev, raw: kv.value };
+/** Decodes one read key; t is the transformer of its resource (encryption at rest). */
+export function storedOf(kv: KeyValue, t: Transformer | undefined): Stored {
+  const { data, stale } = fromStorage(kv.key, kv.value, t);
+  const stored: Stored = { obj: decodeObject(data, kv.modRev), rev: kv.modRev, raw: data };
+  if (stale) stored.stale = true;
+  return stored;
 }
 
 /**
@@ -70,6 +86,7 @@ export function storedOf(kv: KeyValue): Stored {
  */
 export async function guaranteedUpdateLoop(
   ref: ObjectRef,
+  target: ValueTarget,
   tryUpdate: TryUpdate,
   opts: GuaranteedUpdateOptions,
   get: () => Promise<Stored | undefined>,
@@ -116,7 +133,7 @@ export async function guaranteedUpdateLoop(
           deleted: true,
           written: false,
         };
-      encodeObject(ref, next); // the size check still applies
+      encodeObject(ref, next, target); // the size check still applies
       return { obj: next, rev: current?.rev ?? 0, created: !current, deleted: false, written: false };
     }
     let write: Write;
@@ -124,10 +141,11 @@ export async function guaranteedUpdateLoop(
       if (!current) throw notFound(ref.r, ref.name);
       write = DELETE;
     } else {
-      const value = encodeObject(ref, next);
+      const plain = serializeObject(next);
       // Same content as stored: nothing to write (upstream skips no-op updates too). Bytes first,
       // then structurally (a client may send the same object with its keys in another order).
-      if (current && (current.raw?.equals(value) || jsonEqual(next, current.obj))) {
+      // A stale value (an old key's) is written anyway: that is how a rewrite re-encrypts.
+      if (current && !current.stale && (current.raw?.equals(plain) || jsonEqual(next, current.obj))) {
         if (fromSuggestion) {
           fromSuggestion = false;
           current = await get();
@@ -135,7 +153,7 @@ export async function guaranteedUpdateLoop(
         }
         return { obj: current.obj, rev: current.rev, created: false, deleted: false, written: false };
       }
-      write = { value, ttlSeconds: opts.ttlSeconds };
+      write = { value: toStorage(ref, plain, target), ttlSeconds: opts.ttlSeconds };
     }
     const res = await commit(current, write);
     if (res.succeeded) {
@@ -178,6 +196,7 @@ export async function listPaged(
   req: ListRequest,
   end: Buffer,
   range: (r: RangeRequest) => Promise<RangeResult>,
+  transformerFor: (key: string) => Transformer | undefined,
 ): Promise<ListPage> {
   let start = Buffer.from(req.prefix);
   let revision = req.revision ?? 0;
@@ -203,7 +222,7 @@ export async function listPaged(
     for (let i = 0; i < kvs.length; i++) {
       const kv = kvs[i] as KeyValue;
       if (req.keyFilter && !req.keyFilter(kv.key)) continue;
-      const stored = storedOf(kv);
+      const stored = storedOf(kv, transformerFor(kv.key));
       stored.key = kv.key;
       if (req.filter && !req.filter(stored.obj)) continue;
       items.push(stored);

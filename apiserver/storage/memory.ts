@@ -31,6 +31,7 @@ import {
   type UpdateResult,
 } from "./interfaces.js";
 import { type Commit, deleteVia, guaranteedUpdateLoop, type KeyValue, listPaged, storedOf } from "./kv.js";
+import { type KeyTransformers, NO_TRANSFORMERS, type Transformer } from "./value/transformer.js";
 
 interface Version {
   modRev: number;
@@ -48,6 +49,8 @@ export interface MemoryStorageOptions {
    * resourceVersions before it are gone. Default 1, a fresh etcd.
    */
   revision?: number;
+  /** Encryption at rest, per resource (as EtcdStorage's); default: none. */
+  transformers?: KeyTransformers | undefined;
 }
 
 export class MemoryStorage implements Storage {
@@ -65,9 +68,11 @@ export class MemoryStorage implements Storage {
   private compactTimer: NodeJS.Timeout | undefined;
   private leaseSeq = 0;
   private closed = false;
+  private readonly transformers: KeyTransformers;
 
   constructor(o: MemoryStorageOptions = {}) {
     this.prefix = o.prefix ?? "/registry";
+    this.transformers = o.transformers ?? NO_TRANSFORMERS;
     checkPrefix(this.prefix);
     if (o.revision !== undefined && o.revision > 1) {
       this.rev = o.revision;
@@ -87,6 +92,10 @@ export class MemoryStorage implements Storage {
     return this.rev;
   }
 
+  transformerFor(key: string): Transformer | undefined {
+    return this.transformers.forKey(key);
+  }
+
   async healthy(): Promise<boolean> {
     return !this.closed;
   }
@@ -95,12 +104,12 @@ export class MemoryStorage implements Storage {
     const key = this.key(ref);
     this.checkRevision(revision);
     const v = this.versionAt(key, revision || this.rev);
-    return v ? storedOf(v) : undefined;
+    return v ? storedOf(v, this.transformers.forKey(key)) : undefined;
   }
 
   async create(ref: ObjectRef, obj: KubeObject, opts: { ttlSeconds?: number | undefined } = {}): Promise<Stored> {
     const key = this.key(ref);
-    const value = encodeObject(ref, obj);
+    const value = encodeObject(ref, obj, { key, transformer: this.transformers.forKey(key) });
     if (this.versionAt(key, this.rev)) throw alreadyExists(ref.r, ref.name);
     const rev = this.write(key, value, opts.ttlSeconds);
     obj.metadata.resourceVersion = String(rev);
@@ -109,14 +118,15 @@ export class MemoryStorage implements Storage {
 
   guaranteedUpdate(ref: ObjectRef, tryUpdate: TryUpdate, opts: GuaranteedUpdateOptions = {}): Promise<UpdateResult> {
     const key = this.key(ref);
+    const transformer = this.transformers.forKey(key);
     const commit: Commit = async (current, write) => {
       const now = this.versionAt(key, this.rev);
       if ((now?.modRev ?? 0) !== (current?.rev ?? 0))
-        return { succeeded: false, current: now ? storedOf(now) : undefined };
+        return { succeeded: false, current: now ? storedOf(now, transformer) : undefined };
       const rev = write === DELETE ? this.write(key, undefined) : this.write(key, write.value, write.ttlSeconds);
       return { succeeded: true, rev };
     };
-    return guaranteedUpdateLoop(ref, tryUpdate, opts, () => this.get(ref), commit);
+    return guaranteedUpdateLoop(ref, { key, transformer }, tryUpdate, opts, () => this.get(ref), commit);
   }
 
   delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<UpdateResult> {
@@ -124,21 +134,26 @@ export class MemoryStorage implements Storage {
   }
 
   list(req: ListRequest): Promise<ListPage> {
-    return listPaged(req, prefixEnd(Buffer.from(req.prefix)), async ({ start, end, limit, revision }) => {
-      this.checkRevision(revision);
-      const at = revision || this.rev;
-      const kvs: KeyValue[] = [];
-      let count = 0;
-      for (const key of [...this.keys.keys()].sort()) {
-        const k = Buffer.from(key);
-        if (Buffer.compare(k, start) < 0 || Buffer.compare(k, end) >= 0) continue;
-        const v = this.versionAt(key, at);
-        if (!v) continue;
-        count++;
-        if (!limit || kvs.length < limit) kvs.push(v);
-      }
-      return { kvs, more: count > kvs.length, count, rev: at };
-    });
+    return listPaged(
+      req,
+      prefixEnd(Buffer.from(req.prefix)),
+      async ({ start, end, limit, revision }) => {
+        this.checkRevision(revision);
+        const at = revision || this.rev;
+        const kvs: KeyValue[] = [];
+        let count = 0;
+        for (const key of [...this.keys.keys()].sort()) {
+          const k = Buffer.from(key);
+          if (Buffer.compare(k, start) < 0 || Buffer.compare(k, end) >= 0) continue;
+          const v = this.versionAt(key, at);
+          if (!v) continue;
+          count++;
+          if (!limit || kvs.length < limit) kvs.push(v);
+        }
+        return { kvs, more: count > kvs.length, count, rev: at };
+      },
+      (key) => this.transformers.forKey(key),
+    );
   }
 
   watchPrefix(prefix: string, fromRev: number, handlers: PrefixWatchHandlers, _log: Logger): PrefixWatcher {

@@ -9,7 +9,7 @@ import type { KubeObject, WatchEvent } from "#pkg/api/meta.js";
 import { apiVersionOf, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { pollUntil } from "#pkg/runtime/wait.js";
-import { decodeObject, tooLargeResourceVersion } from "./codec.js";
+import { decodeObject, fromStorage, tooLargeResourceVersion } from "./codec.js";
 import type { KeyEvent, PrefixWatcher, Storage, Stored } from "./interfaces.js";
 
 export type CacheEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -561,7 +561,9 @@ export class WatchCache {
       if (!where) continue;
       const { cache, objKey, namespace } = where;
       try {
-        cache.apply(ev.type, objKey, namespace, ev.value, ev.rev);
+        // Decrypted here, where a failure is logged and the event skipped, as an undecodable one is.
+        const value = ev.value && fromStorage(ev.key, ev.value, this.storage.transformerFor(ev.key)).data;
+        cache.apply(ev.type, objKey, namespace, value, ev.rev);
       } catch (err) {
         this.log.error({ err, key: ev.key }, "watch cache: cannot apply etcd event");
       }

@@ -1,7 +1,8 @@
 // kubeling pki init: the cluster PKI of pkg/pki/cluster.ts, as `kubeadm init phase certs all`
-// plus `kubeadm init phase kubeconfig all` make it, for the compose cluster's one-shot pki
-// service (scripts/up.ts and the test harness call ensureClusterPki themselves). Idempotent:
-// run on every start, it keeps what still fits and makes what is missing.
+// plus `kubeadm init phase kubeconfig all` make it, and the API server's EncryptionConfiguration,
+// for the compose cluster's one-shot pki service (scripts/up.ts and the test harness call
+// ensureClusterPki themselves). Idempotent: run on every start, it keeps what still fits and
+// makes what is missing.
 
 import { resolve } from "node:path";
 import { ensureClusterPki, exportComponent, isExportComponent } from "#pkg/pki/cluster.js";

@@ -7,6 +7,7 @@
 //   pki/apiserver-etcd-client.crt, .key         the API server's client certificate to etcd
 //   pki/etcd/ca.crt, .key                       etcd's own CA ("etcd-ca")
 //   pki/etcd/server.crt, .key, peer.crt, .key   etcd's serving and peer certificates
+//   pki/encryption-config.yaml                  --encryption-provider-config: Secrets encrypted at rest
 //   admin.conf                                  kubernetes-admin in system:masters
 //   scheduler.conf, controller-manager.conf, kube-proxy.conf
 //   kubelet-<node>.conf                         system:node:<node> in system:nodes, one per node
@@ -22,6 +23,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { dirname, join } from "node:path";
 import { parseKubeconfig, renderKubeconfig } from "../client/kubeconfig.js";
 import { type CertKey, type CertSpec, certInfo, keyMatches, newCA, newCert, signedBy } from "./certs.js";
+import { ensureEncryptionConfig } from "./encryption.js";
 
 export type { CertKey } from "./certs.js";
 
@@ -82,6 +84,8 @@ export interface ClusterPki {
   etcdServerKey: string;
   etcdPeerCert: string;
   etcdPeerKey: string;
+  /** The API server's EncryptionConfiguration (pkg/pki/encryption.ts), mode 0600. */
+  encryptionConfig: string;
   kubeconfigs: {
     admin: string;
     scheduler: string;
@@ -110,6 +114,7 @@ export function clusterPkiPaths(dir: string, nodes: readonly string[]): ClusterP
     etcdServerKey: join(pki, "etcd", "server.key"),
     etcdPeerCert: join(pki, "etcd", "peer.crt"),
     etcdPeerKey: join(pki, "etcd", "peer.key"),
+    encryptionConfig: join(pki, "encryption-config.yaml"),
     kubeconfigs: {
       admin: join(dir, "admin.conf"),
       scheduler: join(dir, "scheduler.conf"),
@@ -363,6 +368,8 @@ export async function ensureClusterPki(o: ClusterPkiOptions): Promise<ClusterPki
     p.apiserverEtcdClientKey,
     o,
   );
+
+  ensureEncryptionConfig(p.encryptionConfig, o.report);
 
   if (o.server) {
     const server = o.server;

@@ -59,6 +59,11 @@ export interface StartApiServerOptions {
    * look the same to clients. Default: a fresh one per server.
    */
   pkiDir?: string;
+  /**
+   * --encryption-provider-config: default the PKI's (Secrets encrypted with aescbc, as
+   * production's); a path for another; false for none (everything stored as plain JSON).
+   */
+  encryptionConfig?: string | false;
   extraArgs?: string[];
 }
 
@@ -123,6 +128,9 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     `--tls-cert-file=${pki.apiserverCert}`,
     `--tls-private-key-file=${pki.apiserverKey}`,
     `--client-ca-file=${pki.caCert}`,
+    ...(opts.encryptionConfig === false
+      ? []
+      : [`--encryption-provider-config=${opts.encryptionConfig ?? pki.encryptionConfig}`]),
     `--token-auth-file=${tokenFile}`,
     `--write-kubeconfig=${tokenKubeconfig}`,
     `--log-level=${process.env.KUBELING_TEST_LOG_LEVEL ?? (showLogs ? "debug" : "warn")}`,

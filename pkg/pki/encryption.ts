@@ -1,0 +1,42 @@
+// The API server's EncryptionConfiguration, made beside the cluster PKI on first start (kubeadm
+// leaves this to the admin; kubeling's clusters encrypt Secrets at rest by default): Secrets
+// with AES-CBC under a random 256-bit key named key1, identity after it so that Secrets stored
+// before encryption was on stay readable. An existing file is kept as it is (its keys decrypt
+// what is stored; a rotation is the admin's edit), only its mode is tightened.
+
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+export function encryptionConfigText(key: Buffer): string {
+  return `# Encryption at rest for kube-apiserver's --encryption-provider-config. The first provider
+# encrypts; every provider is tried to decrypt. Rotate by putting a new key first, restarting the
+# API server, rewriting every Secret, then removing the old key.
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources:
+      - secrets
+    providers:
+      - aescbc:
+          keys:
+            - name: key1
+              secret: ${key.toString("base64")}
+      - identity: {}
+`;
+}
+
+/** Writes the configuration at path unless it exists; returns whether it was written. */
+export function ensureEncryptionConfig(path: string, report: (line: string) => void = () => undefined): boolean {
+  if (existsSync(path)) {
+    chmodSync(path, 0o600);
+    report(`[encryption] using the existing ${path}`);
+    return false;
+  }
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, encryptionConfigText(randomBytes(32)), { mode: 0o600 });
+  renameSync(tmp, path);
+  report(`[encryption] wrote ${path} (Secrets encrypted at rest with aescbc, key key1)`);
+  return true;
+}
