@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { StatusError } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { BUILTIN_RESOURCES } from "#pkg/api/resources.js";
+import { encryptionConfigText } from "#pkg/pki/encryption.js";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { MAX_OBJECT_BYTES, serializeObject } from "./codec.js";
 import type { ObjectRef } from "./interfaces.js";
@@ -26,18 +27,10 @@ const secret = (name: string, password: string): KubeObject => ({
 });
 
 function secretsTransformer(keys: Array<[name: string, fill: number]>, identity = true): Transformer {
-  const list = keys.map(
-    ([name, fill]) =>
-      `            - name: ${name}\n              secret: ${Buffer.alloc(32, fill).toString("base64")}\n`,
+  const text = encryptionConfigText(
+    keys.map(([name, fill]) => ({ name, secret: Buffer.alloc(32, fill) })),
+    { identity },
   );
-  const text = `apiVersion: apiserver.config.k8s.io/v1
-kind: EncryptionConfiguration
-resources:
-  - resources: [secrets]
-    providers:
-      - aescbc:
-          keys:
-${list.join("")}${identity ? "      - identity: {}\n" : ""}`;
   return parseEncryptionConfig(text).transformerFor(SECRETS) as Transformer;
 }
 

@@ -8,7 +8,19 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
-export function encryptionConfigText(key: Buffer): string {
+export interface EncryptionKey {
+  name: string;
+  secret: Buffer;
+}
+
+/**
+ * encryptionConfigText: Secrets under aescbc with the given keys (the first encrypts), then
+ * identity unless told otherwise. pki init writes it with one random key; tests rotate with it.
+ */
+export function encryptionConfigText(keys: readonly EncryptionKey[], o: { identity?: boolean } = {}): string {
+  const keyLines = keys.map(
+    (k) => `            - name: ${k.name}\n              secret: ${k.secret.toString("base64")}\n`,
+  );
   return `# Encryption at rest for kube-apiserver's --encryption-provider-config. The first provider
 # encrypts; every provider is tried to decrypt. Rotate by putting a new key first, restarting the
 # API server, rewriting every Secret, then removing the old key.
@@ -20,10 +32,7 @@ resources:
     providers:
       - aescbc:
           keys:
-            - name: key1
-              secret: ${key.toString("base64")}
-      - identity: {}
-`;
+${keyLines.join("")}${o.identity === false ? "" : "      - identity: {}\n"}`;
 }
 
 /** Writes the configuration at path unless it exists; returns whether it was written. */
@@ -35,7 +44,7 @@ export function ensureEncryptionConfig(path: string, report: (line: string) => v
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, encryptionConfigText(randomBytes(32)), { mode: 0o600 });
+  writeFileSync(tmp, encryptionConfigText([{ name: "key1", secret: randomBytes(32) }]), { mode: 0o600 });
   renameSync(tmp, path);
   report(`[encryption] wrote ${path} (Secrets encrypted at rest with aescbc, key key1)`);
   return true;

@@ -15,6 +15,7 @@ import { Etcd3 } from "etcd3";
 import type { KubeObject } from "../../pkg/api/meta.js";
 import { CONFIGMAPS, SECRETS } from "../../pkg/api/resources.js";
 import type { Secret } from "../../pkg/api/types/index.js";
+import { encryptionConfigText } from "../../pkg/pki/encryption.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { startEtcd, type TestEtcd } from "../harness/etcd.js";
 
@@ -136,19 +137,10 @@ test("key rotation: the new key first, the old one second; old values read, upda
   const rotated = join(pkiDir, "rotated.yaml");
   writeFileSync(
     rotated,
-    `apiVersion: apiserver.config.k8s.io/v1
-kind: EncryptionConfiguration
-resources:
-  - resources: [secrets]
-    providers:
-      - aescbc:
-          keys:
-            - name: key2
-              secret: ${Buffer.alloc(32, 0x5a).toString("base64")}
-            - name: key1
-              secret: ${key1}
-      - identity: {}
-`,
+    encryptionConfigText([
+      { name: "key2", secret: Buffer.alloc(32, 0x5a) },
+      { name: "key1", secret: Buffer.from(key1, "base64") },
+    ]),
     { mode: 0o600 },
   );
   const api = await restart(rotated);
@@ -170,19 +162,7 @@ test("a bad configuration keeps the API server from starting, naming the field",
   await server?.stop();
   server = undefined;
   const bad = join(pkiDir, "bad.yaml");
-  writeFileSync(
-    bad,
-    `apiVersion: apiserver.config.k8s.io/v1
-kind: EncryptionConfiguration
-resources:
-  - resources: [secrets]
-    providers:
-      - aescbc:
-          keys:
-            - name: short
-              secret: ${Buffer.alloc(5).toString("base64")}
-`,
-  );
+  writeFileSync(bad, encryptionConfigText([{ name: "short", secret: Buffer.alloc(5) }], { identity: false }));
   await assert.rejects(
     startApiServer({ etcd: etcd.endpoint, prefix, pkiDir, encryptionConfig: bad }),
     (err: Error) =>
