@@ -18,12 +18,7 @@ import { Auditor, LogBackend } from "./audit/audit.js";
 import { loadPolicyFile } from "./audit/policy.js";
 import { type Authenticator, anonymousEnabled, UnionAuthenticator } from "./auth/authenticator.js";
 import { buildAuthorizerChain } from "./auth/authorizer/modes.js";
-import {
-  audienceAgnostic,
-  BearerAuthenticator,
-  type TokenAuthenticator,
-  UnionTokenAuthenticator,
-} from "./auth/bearer.js";
+import { BearerAuthenticator, type TokenAuthenticator, UnionTokenAuthenticator } from "./auth/bearer.js";
 import { NodeAuthorizer } from "./auth/node/node-authorizer.js";
 import { RbacAuthorizer } from "./auth/rbac/authorizer.js";
 import { nodeRules } from "./auth/rbac/bootstrap-policy.js";
@@ -73,7 +68,7 @@ async function main(): Promise<void> {
   const apiAudiences: string[] = [];
   const tokenAuthenticators: TokenAuthenticator[] = [];
   if (tokens) {
-    tokenAuthenticators.push(audienceAgnostic(apiAudiences, (t) => tokens.lookup(t)));
+    tokenAuthenticators.push(tokens.tokenAuthenticator(apiAudiences));
     log.info({ tokenFile, tokens: tokens.size }, "loaded bearer tokens");
   }
   const bearer = new UnionTokenAuthenticator(tokenAuthenticators);

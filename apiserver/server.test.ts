@@ -98,7 +98,7 @@ function server(calls: Call[], fail?: Error) {
   return buildServer({
     registry: fakeRegistry(calls, fail),
     log: silentLogger,
-    auth: parseTokenFile("tok,admin,admin\n"),
+    auth: parseTokenFile("tok,admin,admin\n").requestAuthenticator(),
   }).app;
 }
 
@@ -268,7 +268,7 @@ describe("buildServer", () => {
     const app = buildServer({
       registry,
       log: silentLogger,
-      auth: parseTokenFile("tok,admin,admin\n"),
+      auth: parseTokenFile("tok,admin,admin\n").requestAuthenticator(),
       maxRequestsInflight: 2,
     }).app;
     await app.ready();
@@ -296,7 +296,7 @@ describe("buildServer", () => {
     const app = buildServer({
       registry: fakeRegistry([]),
       log: silentLogger,
-      auth: parseTokenFile("tok,admin,admin\n"),
+      auth: parseTokenFile("tok,admin,admin\n").requestAuthenticator(),
       maxRequestsInflight: 10,
       maxMutatingRequestsInflight: 10,
     }).app;

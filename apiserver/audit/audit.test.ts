@@ -43,7 +43,7 @@ before(async () => {
   app = buildServer({
     registry,
     log: silentLogger,
-    auth: parseTokenFile('tok,alice,42,"dev"\n'),
+    auth: parseTokenFile('tok,alice,42,"dev"\n').requestAuthenticator(),
     auditor: new Auditor(policy, backend),
   }).app;
 });

@@ -4,7 +4,7 @@ import { anonymousEnabled, UnionAuthenticator } from "./authenticator.js";
 import { parseTokenFile } from "./tokens.js";
 
 test("anonymous: only when nobody answered, never after an error", async () => {
-  const union = new UnionAuthenticator([parseTokenFile("tok,bob,u1\n")], { anonymous: true });
+  const union = new UnionAuthenticator([parseTokenFile("tok,bob,u1\n").requestAuthenticator()], { anonymous: true });
   assert.deepEqual(await union.authenticateRequest({ headers: {}, socket: null }), {
     user: { name: "system:anonymous", uid: "", groups: ["system:unauthenticated"] },
   });
@@ -24,8 +24,8 @@ test("anonymousEnabled: --anonymous-auth takes effect only with an authorizer ot
 });
 
 test("the union: first user wins, system:authenticated added once, errors only when nobody answered", async () => {
-  const a = parseTokenFile('t1,alice,u1,"dev,system:authenticated"\n');
-  const b = parseTokenFile("t2,bob,u2\n");
+  const a = parseTokenFile('t1,alice,u1,"dev,system:authenticated"\n').requestAuthenticator();
+  const b = parseTokenFile("t2,bob,u2\n").requestAuthenticator();
   const union = new UnionAuthenticator([a, b], { anonymous: false });
   assert.deepEqual(await union.authenticateRequest({ headers: { authorization: "Bearer t1" }, socket: null }), {
     user: { name: "alice", uid: "u1", groups: ["dev", "system:authenticated"] },

@@ -4,13 +4,18 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Authenticator, AuthRequest, AuthResponse } from "./authenticator.js";
+import type { Authenticator } from "./authenticator.js";
+import { audienceAgnostic, BearerAuthenticator, type TokenAuthenticator } from "./bearer.js";
 import { parse as parseCsv } from "./csv.js";
 import type { UserInfo } from "./user.js";
 
 export type { UserInfo } from "./user.js";
 
-export class TokenAuthenticator implements Authenticator {
+/**
+ * The users of a token file. Requests reach it only through bearer.ts (the header's parse, the
+ * 401 for an unknown token, audiences), as every other token authenticator does.
+ */
+export class TokenFile {
   private readonly tokens: Map<string, UserInfo>;
   /** The first token of the file, in file order: what --write-kubeconfig uses. */
   readonly firstToken: string | undefined;
@@ -20,33 +25,19 @@ export class TokenAuthenticator implements Authenticator {
     this.firstToken = entries[0]?.token;
   }
 
-  /** authenticate returns the user for an Authorization header value, or undefined. */
-  authenticate(authorization: string | undefined): UserInfo | undefined {
-    if (!authorization) return undefined;
-    // RFC 7235: the scheme is case-insensitive; upstream also trims the token.
-    if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== "bearer ") return undefined;
-    const token = authorization.slice(7).trim();
-    if (!token) return undefined;
-    return this.tokens.get(token);
-  }
-
   /** lookup: the user of a token of the file. */
   lookup(token: string): UserInfo | undefined {
     return this.tokens.get(token.trim());
   }
 
-  /**
-   * authenticateRequest: upstream's bearer-token request authenticator. No Authorization header,
-   * or another scheme, is not ours; a bearer token the file does not hold is an error (401, never
-   * anonymous).
-   */
-  authenticateRequest(req: AuthRequest): AuthResponse {
-    const header = req.headers.authorization?.trim();
-    if (!header) return undefined;
-    const [scheme = "", token = ""] = header.split(" ", 2);
-    if (scheme.toLowerCase() !== "bearer" || !token) return undefined;
-    const user = this.tokens.get(token.trim());
-    return user ? { user } : { error: "invalid bearer token" };
+  /** As a token authenticator: audience-agnostic (valid for the API audiences only), as upstream's. */
+  tokenAuthenticator(apiAudiences: readonly string[]): TokenAuthenticator {
+    return audienceAgnostic(apiAudiences, (t) => this.lookup(t));
+  }
+
+  /** A request authenticator over the file alone (tests, and servers with no other tokens). */
+  requestAuthenticator(apiAudiences: readonly string[] = []): Authenticator {
+    return new BearerAuthenticator(this.tokenAuthenticator(apiAudiences), apiAudiences);
   }
 
   get size(): number {
@@ -55,7 +46,7 @@ export class TokenAuthenticator implements Authenticator {
 }
 
 /** parseTokenFile parses the CSV text; throws with the line number on a malformed line. */
-export function parseTokenFile(text: string, source = "token file"): TokenAuthenticator {
+export function parseTokenFile(text: string, source = "token file"): TokenFile {
   const entries: Array<{ token: string; user: UserInfo }> = [];
   const rows = parseCsv(text);
   rows.forEach((row, i) => {
@@ -78,10 +69,10 @@ export function parseTokenFile(text: string, source = "token file"): TokenAuthen
     });
   });
   if (entries.length === 0) throw new Error(`${source}: no tokens`);
-  return new TokenAuthenticator(entries);
+  return new TokenFile(entries);
 }
 
-export function loadTokenFile(path: string): TokenAuthenticator {
+export function loadTokenFile(path: string): TokenFile {
   return parseTokenFile(readFileSync(path, "utf8"), path);
 }
 

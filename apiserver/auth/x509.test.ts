@@ -13,7 +13,7 @@ let ca: CertKey;
 let server: Server;
 let url: string;
 const auth = (a: X509Authenticator) =>
-  new UnionAuthenticator([a, parseTokenFile("tok,bob,u1\n")], { anonymous: false });
+  new UnionAuthenticator([a, parseTokenFile("tok,bob,u1\n").requestAuthenticator()], { anonymous: false });
 
 before(async () => {
   ca = await newCA("kubernetes");
