@@ -9,7 +9,12 @@ test("parseFlags: upstream flag names and defaults", () => {
   assert.deepEqual(o.etcdServers, ["http://a:1", "http://b:2"]);
   assert.equal(o.etcdPrefix, "/registry");
   assert.equal(o.securePort, 0);
-  assert.equal(o.bindAddress, "0.0.0.0");
+  assert.deepEqual(o.bindAddresses, ["0.0.0.0"]);
+  assert.deepEqual(
+    parseFlags(["node", "main", "--bind-address=127.0.0.1, 10.213.64.1,127.0.0.1"]).bindAddresses,
+    ["127.0.0.1", "10.213.64.1"],
+    "kubeling: several addresses, each once",
+  );
   assert.equal(o.etcdCompactionIntervalMs, 300_000);
   assert.equal(o.serviceClusterIPRange, "10.96.0.0/12");
   assert.equal(o.encryptionProviderConfig, undefined, "nothing is encrypted unless a configuration is given");

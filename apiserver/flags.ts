@@ -3,7 +3,8 @@
 // environment variable (KUBELING_<FLAG_IN_UPPER_SNAKE>); precedence is flag > env > default.
 // --help lists both.
 
-import type { Command } from "commander";
+import { isIP } from "node:net";
+import { type Command, InvalidArgumentError } from "commander";
 import {
   boolArg,
   componentCommand,
@@ -30,7 +31,12 @@ export interface ApiServerOptions {
    * are encrypted in etcd (apiserver/storage/value/encryption-config.ts).
    */
   encryptionProviderConfig?: string;
-  bindAddress: string;
+  /**
+   * Upstream --bind-address, one address; kubeling takes a comma-separated list (served on the
+   * same port): a launcher on the host binds 127.0.0.1 and the pods network's gateway, so pods
+   * reach the API server while nothing else on the machine's networks does.
+   */
+  bindAddresses: string[];
   /** The address the `default/kubernetes` Service's Endpoints point at (upstream --advertise-address). */
   advertiseAddress?: string;
   securePort: number;
@@ -75,6 +81,16 @@ export interface ApiServerOptions {
 
 const DEFAULT_ETCD = "http://127.0.0.1:2379";
 
+/** bindAddressesArg: a comma-separated list of IP addresses, each once; 0.0.0.0 (or ::) only alone. */
+function bindAddressesArg(value: string): string[] {
+  const list = [...new Set(listArg(value))];
+  if (list.length === 0) throw new InvalidArgumentError("--bind-address wants at least one address");
+  for (const a of list) if (isIP(a) === 0) throw new InvalidArgumentError(`invalid IP address "${a}"`);
+  if (list.length > 1 && list.some((a) => a === "0.0.0.0" || a === "::"))
+    throw new InvalidArgumentError(`"0.0.0.0" and "::" already cover every address: give them alone`);
+  return list;
+}
+
 /** buildCommand declares the flags; exported so --help can be tested. */
 export function buildCommand(): Command {
   return componentCommand(
@@ -99,11 +115,17 @@ export function buildCommand(): Command {
         "the file containing configuration for encryption providers to be used for storing secrets in etcd (an apiserver.config.k8s.io/v1 EncryptionConfiguration: aescbc, aesgcm, secretbox, identity)",
       ),
     )
-    .addOption(flag("--bind-address <ip>", "address to listen on", { default: "0.0.0.0" }))
+    .addOption(
+      flag(
+        "--bind-address <ip,...>",
+        "address to listen on (kubeling: several, comma-separated, share --secure-port, e.g. 127.0.0.1 and the pods network's gateway)",
+        { default: ["0.0.0.0"], defaultDescription: '"0.0.0.0"', parse: bindAddressesArg },
+      ),
+    )
     .addOption(
       flag(
         "--advertise-address <ip>",
-        "address the kubernetes Service's Endpoints advertise (default: --bind-address, or the first non-loopback IPv4)",
+        "address the kubernetes Service's Endpoints advertise (default: the first non-loopback --bind-address, or the first non-loopback IPv4)",
       ),
     )
     .addOption(flag("--secure-port <port>", "HTTPS port (0 picks a free one)", { default: 6443, parse: portArg }))
@@ -222,6 +244,7 @@ export function buildCommand(): Command {
 /** What commander hands back: ApiServerOptions but for the names that differ from the flags'. */
 type ParsedFlags = Omit<
   ApiServerOptions,
+  | "bindAddresses"
   | "authorizationModes"
   | "serviceClusterIPRange"
   | "etcdCompactionIntervalMs"
@@ -232,6 +255,7 @@ type ParsedFlags = Omit<
   | "etcdCertFile"
   | "etcdKeyFile"
 > & {
+  bindAddress: string[];
   authorizationMode: string[];
   etcdCafile?: string;
   etcdCertfile?: string;
@@ -272,7 +296,7 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     authorizationModes: o.authorizationMode as AuthorizationMode[],
     etcdServers: o.etcdServers,
     etcdPrefix: o.etcdPrefix,
-    bindAddress: o.bindAddress,
+    bindAddresses: o.bindAddress,
     securePort: o.securePort,
     certDir: o.certDir,
     serviceClusterIPRange: o.serviceClusterIpRange,

@@ -26,6 +26,7 @@ import { ensureTokenFile, loadTokenFile } from "./auth/tokens.js";
 import { X509Authenticator } from "./auth/x509.js";
 import { type ApiServerOptions, parseFlags } from "./flags.js";
 import { registerKubeletProxy } from "./kubelet-proxy.js";
+import { type ExtraListener, listenAlso } from "./listen.js";
 import { ApiMetrics } from "./metrics.js";
 import { reconcileBootstrapPolicy } from "./registry/rbac/reconcile.js";
 import { Registry } from "./registry/registry.js";
@@ -33,6 +34,9 @@ import { buildServer } from "./server.js";
 import type { EtcdTLS } from "./storage/etcd.js";
 import { loadEncryptionConfig } from "./storage/value/encryption-config.js";
 import { loadServingCert } from "./tls.js";
+
+/** How often the kubernetes Service and its Endpoints are reconciled (upstream: 10 s). */
+const KUBERNETES_SERVICE_RECONCILE_MS = 10_000;
 
 /** How long draining may take before the process exits anyway. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
     certFile: opts.tlsCertFile,
     keyFile: opts.tlsPrivateKeyFile,
     certDir: opts.certDir,
-    sans: opts.bindAddress !== "0.0.0.0" ? [opts.bindAddress] : [],
+    sans: opts.bindAddresses.filter((a) => a !== "0.0.0.0" && a !== "::"),
     log,
   });
   const authenticators: Authenticator[] = [];
@@ -132,15 +136,34 @@ async function main(): Promise<void> {
     registerKubeletProxy: (app, ctx) => registerKubeletProxy(app, ctx),
   });
   const { app } = server;
+  const extraListeners: ExtraListener[] = [];
+  let reconcileTimer: NodeJS.Timeout | undefined;
 
   if (!signal.aborted) {
-    await app.listen({ host: opts.bindAddress, port: opts.securePort });
+    const [first = "0.0.0.0", ...more] = opts.bindAddresses;
+    await app.listen({ host: first, port: opts.securePort });
     const port = (app.server.address() as AddressInfo).port;
-    log.info({ address: opts.bindAddress, port }, "serving https");
+    // The other addresses on the same port (secure-port 0 picked it on the first one).
+    for (const address of more) extraListeners.push(await listenAlso(app.server, address, port));
+    log.info({ addresses: opts.bindAddresses, port }, "serving https");
 
-    // The in-cluster way to the API, as upstream: Service default/kubernetes on the range's first IP.
-    const advertise = opts.advertiseAddress ?? advertiseAddressFor(opts.bindAddress);
+    // The in-cluster way to the API, as upstream: Service default/kubernetes on the range's first
+    // IP, its Endpoints this server's advertise address; kept so every 10 s (upstream's bootstrap
+    // controller, EndpointReconcilerInterval), so a deleted or edited one comes back.
+    const advertise = opts.advertiseAddress ?? advertiseAddressFor(opts.bindAddresses);
     await registry.ensureKubernetesService({ address: advertise, port });
+    let reconciling = false;
+    reconcileTimer = setInterval(() => {
+      if (reconciling) return;
+      reconciling = true;
+      registry
+        .ensureKubernetesService({ address: advertise, port })
+        .catch((err: unknown) => log.warn({ err }, "reconciling the kubernetes service"))
+        .finally(() => {
+          reconciling = false;
+        });
+    }, KUBERNETES_SERVICE_RECONCILE_MS);
+    reconcileTimer.unref();
 
     if (opts.writeKubeconfig) {
       const token = tokens?.firstToken as string; // checked above; parseTokenFile refuses an empty file
@@ -162,7 +185,9 @@ async function main(): Promise<void> {
   }, DRAIN_TIMEOUT_MS);
   force.unref();
   try {
+    clearInterval(reconcileTimer);
     server.beginShutdown();
+    await Promise.all(extraListeners.map((l) => l.close()));
     await app.close();
     await auditor?.close();
     await registry.close();
@@ -189,9 +214,14 @@ function etcdTLS(opts: ApiServerOptions): EtcdTLS {
   };
 }
 
-/** Upstream's default: the bind address, or the first non-loopback IPv4 when bound to all. */
-function advertiseAddressFor(bindAddress: string): string {
-  if (bindAddress !== "0.0.0.0" && bindAddress !== "::") return bindAddress;
+/**
+ * Upstream's default: the bind address, or the first non-loopback IPv4 when bound to all; of
+ * several bind addresses the first that is not loopback (the one pods reach), else the first.
+ */
+function advertiseAddressFor(bindAddresses: readonly string[]): string {
+  const specific = bindAddresses.filter((a) => a !== "0.0.0.0" && a !== "::");
+  if (specific.length === bindAddresses.length && specific.length > 0)
+    return specific.find((a) => !a.startsWith("127.") && a !== "::1") ?? (specific[0] as string);
   for (const addrs of Object.values(networkInterfaces())) {
     const v4 = addrs?.find((a) => a.family === "IPv4" && !a.internal);
     if (v4) return v4.address;

@@ -11,6 +11,9 @@
 // scheduler.conf, controller-manager.conf, kubelet-<node>.conf); every component runs under its
 // own client certificate, etcd serves only TLS with client certificates (the API server's), and
 // the kubeconfig for kubectl is the admin's (kubernetes-admin in system:masters).
+// Sealed as upstream's: pods live on the cluster's Docker network (made here, before the API
+// server), and reach only the API server, which listens on that network's gateway beside
+// 127.0.0.1; etcd, the scheduler, the controller-manager and the kubelets listen on 127.0.0.1.
 // Ctrl-C (or SIGTERM) stops everything it started: the kubelets, then the pods' containers and
 // the cluster's Docker network (by the label kubeling.io/cluster=<--cluster-name>, nothing else),
 // then the other components, etcd last. The cluster name is "kubeling-up", not compose's
@@ -29,6 +32,7 @@ import { pollUntil } from "#pkg/runtime/wait.js";
 // the launcher tears its cluster down exactly as the tests tear theirs down.
 import { removeClusterObjects } from "../test/harness/cluster.js";
 import { docker } from "../test/harness/kubelet.js";
+import { ensurePodNetwork, type PodNetwork } from "../test/harness/network.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const TSX = ["--conditions=source", "--import", "tsx"];
@@ -341,8 +345,8 @@ async function main(): Promise<void> {
   ]);
 
   const running: Running[] = [];
-  /** Set once a kubelet was started: the pods' containers and the network are ours to remove. */
-  let kubeletsStarted = false;
+  /** Set once the pods network was made (kubelets follow): the pods' containers and the network are ours to remove. */
+  let networkMade = false;
   /** The one stop: every way to stop (signals, parent gone, start-up failure, a core component exiting) awaits it. */
   let stopping: Promise<void> | undefined;
   /** launch starts a component, unless a stop began meanwhile (stopAll would not see it). */
@@ -387,7 +391,7 @@ async function main(): Promise<void> {
     const isKubelet = (r: Running) => r.name.startsWith("kubelet-");
     // Kubelets first (none may restart a container while they are removed), then their pods.
     await Promise.all(running.filter(isKubelet).map(stopOne));
-    if (kubeletsStarted) {
+    if (networkMade) {
       try {
         await removeClusterObjects(o.clusterName);
         say(`removed the pods' containers and the network of cluster ${o.clusterName}`);
@@ -443,10 +447,29 @@ async function main(): Promise<void> {
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => void stop(sig));
 
   try {
+    const kubeletMain = component("kubelet");
+    // The pods' Docker network before the API server, which listens on its gateway (the host's
+    // address on it) beside 127.0.0.1: pods reach the API server, and nothing else, since etcd,
+    // the scheduler, the controller-manager and the kubelets listen on 127.0.0.1 only.
+    let podNetwork: PodNetwork | undefined;
+    if (kubeletMain && o.nodes > 0) {
+      if (!dockerAvailable()) throw new Error("kubelets need the Docker engine, and `docker info` fails");
+      await refuseComposeCluster(o.clusterName);
+      if (stopping) throw new StopRequested();
+      networkMade = true;
+      podNetwork = await ensurePodNetwork(o.clusterName);
+      say(`pods network ${podNetwork.name}: ${podNetwork.subnet}, the API server on its gateway ${podNetwork.gateway}`);
+    }
+
     // kubeadm's certs and kubeconfig phases; a second run keeps what still fits (a new port
-    // rewrites the kubeconfigs, --nodes=3 adds node-3's).
+    // rewrites the kubeconfigs, --nodes=3 adds node-3's, a new pods network the serving certificate).
     const apiURL = `https://127.0.0.1:${p.apiserver}`;
-    const pki = await ensureClusterPki({ dir: STATE, server: apiURL, nodes: kubeletNames });
+    const pki = await ensureClusterPki({
+      dir: STATE,
+      server: apiURL,
+      nodes: kubeletNames,
+      ...(podNetwork ? { apiserverSANs: [podNetwork.gateway] } : {}),
+    });
     say(`cluster PKI: ${dirname(pki.caCert)} (CA, serving and etcd certificates), kubeconfigs in ${STATE}`);
     const read = (f: string) => readFileSync(f, "utf8");
     const etcdClient = {
@@ -469,7 +492,9 @@ async function main(): Promise<void> {
       `--etcd-cafile=${pki.etcdCACert}`,
       `--etcd-certfile=${pki.apiserverEtcdClientCert}`,
       `--etcd-keyfile=${pki.apiserverEtcdClientKey}`,
-      "--bind-address=127.0.0.1",
+      `--bind-address=${["127.0.0.1", ...(podNetwork ? [podNetwork.gateway] : [])].join(",")}`,
+      // The Endpoints default/kubernetes, which the kubelets put in KUBERNETES_SERVICE_HOST.
+      ...(podNetwork ? [`--advertise-address=${podNetwork.gateway}`] : []),
       `--secure-port=${p.apiserver}`,
       `--tls-cert-file=${pki.apiserverCert}`,
       `--tls-private-key-file=${pki.apiserverKey}`,
@@ -507,17 +532,13 @@ async function main(): Promise<void> {
         `--log-level=${o.logLevel}`,
       ]);
     } else say("controller-manager/main.ts not in the tree yet: not started");
-    const kubeletMain = component("kubelet");
     if (kubeletMain && o.nodes > 0) {
-      if (!dockerAvailable()) throw new Error("kubelets need the Docker engine, and `docker info` fails");
-      await refuseComposeCluster(o.clusterName);
       // No registry here: the sandbox and test images come from scripts/build-images.sh (fast when built).
       if (o.pauseImage.startsWith("kubeling.local/")) {
         say("building local images (scripts/build-images.sh)");
         execFileSync("bash", [join(ROOT, "scripts", "build-images.sh")], { stdio: ["ignore", "ignore", "inherit"] });
       }
       if (stopping) throw new StopRequested();
-      kubeletsStarted = true;
       for (const node of kubeletNames) {
         launch(`kubelet-${node}`, process.execPath, [
           ...TSX,
@@ -541,6 +562,10 @@ async function main(): Promise<void> {
 
     say("");
     say(`kubeling is up: API server ${apiURL}, etcd https://127.0.0.1:${p.etcd} (client certificates only)`);
+    if (podNetwork)
+      say(
+        `  pods reach the API server at https://${podNetwork.gateway}:${p.apiserver} (KUBERNETES_SERVICE_HOST/_PORT)`,
+      );
     say(`  export KUBECONFIG=${KUBECONFIG}`);
     say("  kubectl get ns        # or: node --conditions=source --import tsx cli/main.ts get ns");
     say(`  logs: ${LOGS}/   Ctrl-C stops everything, the pods' containers and network included`);

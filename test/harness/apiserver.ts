@@ -64,6 +64,11 @@ export interface StartApiServerOptions {
    * production's); a path for another; false for none (everything stored as plain JSON).
    */
   encryptionConfig?: string | false;
+  /**
+   * --bind-address (default 127.0.0.1 only); every address is also in the serving certificate's
+   * SANs. startCluster adds its pods network's gateway, where pods reach the server.
+   */
+  bindAddresses?: string[];
   extraArgs?: string[];
 }
 
@@ -101,13 +106,16 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
   const tokenFile = join(dir, "tokens.csv");
   await writeFile(tokenFile, `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
   // Certificates only: the kubeconfigs are written once the server's port is known.
-  const pki = await ensureClusterPki({ dir: opts.pkiDir ?? join(dir, "cluster"), nodes: [] }).catch(
-    async (err: unknown) => {
-      await rm(dir, { recursive: true, force: true });
-      if (usesShared) await releaseSharedEtcd();
-      throw err;
-    },
-  );
+  const bindAddresses = opts.bindAddresses ?? ["127.0.0.1"];
+  const pki = await ensureClusterPki({
+    dir: opts.pkiDir ?? join(dir, "cluster"),
+    nodes: [],
+    apiserverSANs: bindAddresses,
+  }).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    if (usesShared) await releaseSharedEtcd();
+    throw err;
+  });
   const ca = readCA(pki);
   const caPem = ca.cert;
   // The server writes this one (a token) once it listens: it tells the harness the URL.
@@ -122,7 +130,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     join(ROOT, "apiserver", "main.ts"),
     `--etcd-servers=${etcd}`,
     `--etcd-prefix=${prefix}`,
-    "--bind-address=127.0.0.1",
+    `--bind-address=${bindAddresses.join(",")}`,
     "--secure-port=0",
     `--cert-dir=${join(dir, "pki")}`,
     `--tls-cert-file=${pki.apiserverCert}`,

@@ -1,6 +1,8 @@
 // A whole kubeling cluster as real processes for e2e tests and benchmarks: the API server
 // (harness apiserver.ts, or one the caller already runs), the scheduler (scheduler/main.ts) and
 // N kubelets (harness kubelet.ts) on the real Docker engine under one unique --cluster-name.
+// Sealed as upstream's: the pods' Docker network (network.ts) is made first, the API server
+// listens on its gateway and on 127.0.0.1, everything else on 127.0.0.1 only.
 // stop() ends the processes it started, then removes the cluster's containers, network and
 // kubelet root dirs by the cluster label (cleanupCluster). KUBELING_TEST_LOGS=1 shows the
 // scheduler's logs as well.
@@ -13,6 +15,7 @@ import { NODES_GROUP, nodeUser, SCHEDULER_USER } from "#pkg/pki/cluster.js";
 import { type StartApiServerOptions, startApiServer, type TestApiServer } from "./apiserver.js";
 import { ensureLocalImages } from "./images.js";
 import { cleanupCluster, docker, killAndWait, startKubelet, type TestKubelet } from "./kubelet.js";
+import { ensurePodNetwork, type PodNetwork } from "./network.js";
 
 export { killAndWait };
 
@@ -55,6 +58,11 @@ export interface ClusterNodeSpec {
   labels?: Record<string, string>;
   /** --register-with-taints, e.g. ["dedicated=special:NoSchedule"] */
   taints?: string[];
+  /**
+   * The kubelet listens on the pods network's gateway (its node address), where pods reach it as
+   * they reach upstream's; default 127.0.0.1, out of their reach.
+   */
+  onPodNetwork?: boolean;
   extraArgs?: string[];
 }
 
@@ -63,7 +71,10 @@ export interface StartClusterOptions {
   clusterName?: string;
   /** Kubelets to start; default node-1 and node-2. */
   nodes?: Array<string | ClusterNodeSpec>;
-  /** Use this API server (not stopped by stop()); default: start one. */
+  /**
+   * Use this API server (not stopped by stop()); default: start one, listening on 127.0.0.1 and
+   * on the pods network's gateway (where pods reach it: KUBERNETES_SERVICE_HOST).
+   */
   api?: TestApiServer;
   apiserver?: StartApiServerOptions;
   schedulerArgs?: string[];
@@ -73,6 +84,8 @@ export interface StartClusterOptions {
 
 export interface TestCluster {
   clusterName: string;
+  /** The Docker network of the cluster's pods (made before the API server, removed by stop()). */
+  podNetwork: PodNetwork;
   api: TestApiServer;
   client: ApiClient;
   kubeconfigPath: string;
@@ -147,7 +160,12 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
   };
 
   try {
-    api ??= await startApiServer(o.apiserver);
+    // The pods network first: the API server listens on its gateway too.
+    const podNetwork = await ensurePodNetwork(clusterName);
+    api ??= await startApiServer({
+      ...o.apiserver,
+      bindAddresses: o.apiserver?.bindAddresses ?? ["127.0.0.1", podNetwork.gateway],
+    });
     const a = api;
     // Kubelets and the scheduler start in parallel (each is a tsx process; startup is mostly
     // compile time). allSettled, so that a failure stops only after every start has finished.
@@ -163,6 +181,7 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
           kubeconfigPath: await a.kubeconfigFor({ name: nodeUser(s.name), groups: [NODES_GROUP] }),
           nodeName: s.name,
           clusterName,
+          ...(s.onPodNetwork ? { address: podNetwork.gateway } : {}),
           extraArgs: [
             ...(s.labels
               ? [
@@ -191,6 +210,7 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
     );
     return {
       clusterName,
+      podNetwork,
       api: a,
       client: a.client,
       kubeconfigPath: a.kubeconfigPath,

@@ -32,6 +32,12 @@ export interface StartKubeletOptions {
   nodeName: string;
   clusterName: string;
   pauseImage?: string;
+  /**
+   * --address and --node-ip: where the kubelet listens and the API server reaches it. Default
+   * 127.0.0.1, where no pod reaches it; a pods network's gateway puts it where upstream's is, on
+   * the node's address, reachable from pods.
+   */
+  address?: string;
   extraArgs?: string[];
 }
 
@@ -42,6 +48,7 @@ export function rootDirOf(cluster: string, node: string): string {
 
 export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet> {
   const port = await freePort();
+  const address = o.address ?? "127.0.0.1";
   const proc = startComponent("kubeling-kubelet", "kubelet/main.ts", [
     `--kubeconfig=${o.kubeconfigPath}`,
     `--hostname-override=${o.nodeName}`,
@@ -50,8 +57,8 @@ export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet>
     // Tests start many kubelets on one host: no upstream healthz port (10248) for any of them.
     "--healthz-port=0",
     `--root-dir=${rootDirOf(o.clusterName, o.nodeName)}`,
-    "--address=127.0.0.1",
-    "--node-ip=127.0.0.1",
+    `--address=${address}`,
+    `--node-ip=${address}`,
     `--pod-infra-container-image=${o.pauseImage ?? "kubeling.local/pause:latest"}`,
     ...(o.extraArgs ?? []),
   ]);
@@ -63,7 +70,7 @@ export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet>
     kill: () => proc.end("SIGKILL"),
   };
   try {
-    await proc.waitHealthy(port, "/healthz", 30_000);
+    await proc.waitHealthy(port, "/healthz", 30_000, address);
   } catch (err) {
     await k.kill();
     throw err;

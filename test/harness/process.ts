@@ -17,8 +17,8 @@ export interface ComponentProcess {
   exited(): string | undefined;
   /** Sends sig (SIGKILL after 10 s) and waits for the exit; a no-op once exited. */
   end(sig: NodeJS.Signals): Promise<void>;
-  /** Polls http://127.0.0.1:<port><path> until 2xx; fails at once if the process exits. */
-  waitHealthy(port: number, path: string, timeoutMs: number): Promise<void>;
+  /** Polls http://<host, default 127.0.0.1>:<port><path> until 2xx; fails at once if the process exits. */
+  waitHealthy(port: number, path: string, timeoutMs: number, host?: string): Promise<void>;
 }
 
 export function startComponent(name: string, main: string, args: string[]): ComponentProcess {
@@ -50,11 +50,11 @@ export function startComponent(name: string, main: string, args: string[]): Comp
     await exitPromise;
     clearTimeout(killer);
   };
-  const waitHealthy = async (port: number, path: string, timeoutMs: number): Promise<void> => {
+  const waitHealthy = async (port: number, path: string, timeoutMs: number, host = "127.0.0.1"): Promise<void> => {
     await waitFor(
       async () => {
         if (exited !== undefined) throw new Error(`${name} exited (${exited}): ${out.trim()}`);
-        const res = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
+        const res = await fetch(`http://${host}:${port}${path}`).catch(() => undefined);
         return res?.ok === true;
       },
       { timeoutMs, intervalMs: 100, message: `${name} ${path}` },
