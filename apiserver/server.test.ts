@@ -79,6 +79,9 @@ function fakeRegistry(calls: Call[], fail?: Error): RegistryView {
           record("patchScale", [ns, name, kind, p, ctx]);
           return obj(r, name, ns);
         },
+        async admitSubresourceCreate(ns, name, sub, kind, o, ctx) {
+          record("admitSubresourceCreate", [ns, name, sub, kind, o, ctx]);
+        },
         async bind(ns, name, b, ctx) {
           record("bind", [ns, name, b, ctx]);
           return {
@@ -122,14 +125,27 @@ describe("buildServer", () => {
     });
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(res.json().status, "Success");
-    // The pod is read, the budgets of its namespace listed (none), the pod marked
-    // DisruptionTarget through its status, then deleted.
+    // Admission sees the Eviction first; then the pod is read, the budgets of its namespace
+    // listed (none), the pod marked DisruptionTarget through its status, then deleted.
     assert.deepEqual(
       calls.map((c) => `${c.method} ${c.resource}`),
-      ["get pods", "list poddisruptionbudgets", "get pods", "update pods", "delete pods"],
+      [
+        "admitSubresourceCreate pods",
+        "get pods",
+        "list poddisruptionbudgets",
+        "get pods",
+        "update pods",
+        "delete pods",
+      ],
     );
-    assert.equal((calls[3]?.args[3] as { subresource?: string } | undefined)?.subresource, "status");
-    assert.deepEqual(calls[4]?.args.slice(0, 3), ["ns1", "p1", { gracePeriodSeconds: 5 }]);
+    assert.deepEqual(calls[0]?.args.slice(0, 4), [
+      "ns1",
+      "p1",
+      "eviction",
+      { group: "policy", version: "v1", kind: "Eviction" },
+    ]);
+    assert.equal((calls[4]?.args[3] as { subresource?: string } | undefined)?.subresource, "status");
+    assert.deepEqual(calls[5]?.args.slice(0, 3), ["ns1", "p1", { gracePeriodSeconds: 5 }]);
     await app.close();
   });
 

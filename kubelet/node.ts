@@ -164,7 +164,7 @@ export class NodeManager {
     };
   }
 
-  /** register creates the Node (or adopts an existing one, refreshing labels and taints). */
+  /** register creates the Node (or adopts an existing one, refreshing its labels). */
   async register(): Promise<Node> {
     const labels = {
       "kubernetes.io/hostname": this.o.nodeName,
@@ -189,12 +189,12 @@ export class NodeManager {
       if (!isAlreadyExists(err))
         throw new Error(`registering node ${this.o.nodeName}: ${(err as Error).message}`, { cause: err });
     }
-    // Existing node: upstream reconciles a few labels; we make sure ours are present.
+    // Existing node: upstream reconciles a few labels; we make sure ours are present. Its taints
+    // stay as they are (--register-with-taints is for registration only, and NodeRestriction
+    // refuses a kubelet's change of its own taints).
     for (let i = 0; ; i++) {
       const cur = await this.o.client.get(NODES, undefined, this.o.nodeName);
       const merged = { ...cur, metadata: { ...cur.metadata, labels: { ...(cur.metadata.labels ?? {}), ...labels } } };
-      if (this.o.taints.length > 0 && !cur.spec?.taints?.length)
-        merged.spec = { ...(cur.spec ?? {}), taints: this.o.taints };
       try {
         await this.o.client.update(NODES, undefined, merged);
         break;

@@ -7,6 +7,7 @@ import type { AdmissionPlugin } from "./chain.js";
 import { AdmissionChain } from "./chain.js";
 import type { AdmissionContext } from "./context.js";
 import { LIMIT_RANGER, newLimitRanger } from "./limitranger/admission.js";
+import { NODE_RESTRICTION, newNodeRestriction } from "./noderestriction/admission.js";
 import { ALWAYS_ADMIT, ALWAYS_DENY, newAlwaysAdmit, newAlwaysDeny } from "./plugins/always.js";
 import { NAMESPACE_LIFECYCLE, newNamespaceLifecycle } from "./plugins/namespace-lifecycle.js";
 import {
@@ -35,6 +36,9 @@ const ORDERED: readonly PluginEntry[] = [
   { name: NAMESPACE_LIFECYCLE, factory: newNamespaceLifecycle, defaultOn: true },
   { name: LIMIT_RANGER, factory: newLimitRanger, defaultOn: true },
   { name: SERVICE_ACCOUNT, factory: newServiceAccountAdmission, defaultOn: true },
+  // Off by default in upstream's kube-apiserver, but every kubeadm cluster enables it
+  // (--enable-admission-plugins=NodeRestriction), and kubeling's default is Node,RBAC.
+  { name: NODE_RESTRICTION, factory: newNodeRestriction, defaultOn: true },
   { name: POD_SECURITY, factory: (ctx) => newPodSecurity(ctx), defaultOn: true },
   { name: PRIORITY, factory: newPriorityAdmission, defaultOn: true },
   { name: DEFAULT_TOLERATION_SECONDS, factory: newDefaultTolerationSeconds, defaultOn: true },

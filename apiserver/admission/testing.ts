@@ -4,6 +4,7 @@
 import type { KubeObject } from "#pkg/api/meta.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
 import { silentLogger } from "#pkg/runtime/log.js";
+import type { UserInfo } from "../auth/user.js";
 import type { Store } from "../registry/store.js";
 import { type Attributes, newAttributes, type Operation, type RequestSink } from "./attributes.js";
 import type { AdmissionContext } from "./context.js";
@@ -51,20 +52,24 @@ export function attrs(
     oldObject?: KubeObject;
     subresource?: string;
     dryRun?: boolean;
+    /** Default: alice in system:authenticated. */
+    userInfo?: UserInfo;
+    /** Default: r's own kind (a subresource's body has its own, e.g. policy/v1 Eviction). */
+    kind?: { group: string; version: string; kind: string };
   } = {},
 ): { a: Attributes; sink: RequestSink } {
   const sink: RequestSink = { warnings: [], annotations: {} };
   const a = newAttributes({
     operation: op,
     resource: { group: r.group, version: r.version, resource: r.resource },
-    kind: { group: r.group, version: r.version, kind: r.kind },
+    kind: o.kind ?? { group: r.group, version: r.version, kind: r.kind },
     subresource: o.subresource,
     namespace: o.namespace,
     name: o.name ?? o.object?.metadata.name ?? "",
     object: o.object,
     oldObject: o.oldObject,
     dryRun: o.dryRun,
-    userInfo: { name: "alice", uid: "1", groups: ["system:authenticated"] },
+    userInfo: o.userInfo ?? { name: "alice", uid: "1", groups: ["system:authenticated"] },
     sink,
   });
   return { a, sink };

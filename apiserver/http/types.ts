@@ -57,6 +57,18 @@ export interface StoreView {
   updateScale(ns: string, name: string, scale: KubeObject, ctx: RequestContext): Promise<KubeObject>;
   patchScale(ns: string, name: string, kind: PatchKind, patch: unknown, ctx: RequestContext): Promise<KubeObject>;
   bind(ns: string, name: string, binding: KubeObject, ctx: RequestContext): Promise<KubeObject>;
+  /**
+   * Runs the admission chain for a create of subresource on ns/name whose body is obj, a kind
+   * of its own (pods/eviction's Eviction, serviceaccounts/token's TokenRequest).
+   */
+  admitSubresourceCreate(
+    ns: string | undefined,
+    name: string,
+    subresource: string,
+    kind: { group: string; version: string; kind: string },
+    obj: KubeObject,
+    ctx: RequestContext,
+  ): Promise<void>;
 }
 
 export interface RegistryView {

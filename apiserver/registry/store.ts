@@ -39,7 +39,13 @@ import {
   validateObjectMetaUpdate,
 } from "#pkg/api/validation.js";
 import type { Logger } from "#pkg/runtime/log.js";
-import { type Attributes, newAttributes, type Operation, type RequestSink } from "../admission/attributes.js";
+import {
+  type Attributes,
+  type GroupVersionKind,
+  newAttributes,
+  type Operation,
+  type RequestSink,
+} from "../admission/attributes.js";
 import type { AdmissionChain } from "../admission/chain.js";
 import type { UserInfo } from "../auth/user.js";
 import { applyPatch, applyServerSide } from "../patch/index.js";
@@ -556,9 +562,31 @@ export class Store {
 
   async bind(ns: string, name: string, binding: KubeObject, ctx: RequestContext): Promise<KubeObject> {
     if (!this.binding) throw badRequest(`${this.resource.resource} have no binding subresource`);
+    await this.admitSubresourceCreate(ns, name, "binding", { group: "", version: "v1", kind: "Binding" }, binding, ctx);
     const res = await this.binding.create(ns, name, binding, ctx);
     this.log.debug({ namespace: ns, name }, "bound");
     return res;
+  }
+
+  /**
+   * Admission of a create on a subresource of ns/name (upstream: the create handler's admit, then
+   * the createValidation the subresource's REST storage calls first): pods/binding,
+   * pods/eviction, serviceaccounts/token. obj is the subresource's own object (a Binding, an
+   * Eviction, a TokenRequest) of the given kind; the object it acts on is stored under this store.
+   */
+  async admitSubresourceCreate(
+    ns: string | undefined,
+    name: string,
+    subresource: string,
+    kind: GroupVersionKind,
+    obj: KubeObject,
+    ctx: RequestContext,
+  ): Promise<void> {
+    const chain = this.deps.admission;
+    if (!chain) return;
+    const a = this.attributes("CREATE", this.nsOf(ns), name, obj, undefined, ctx, subresource, kind);
+    await chain.admit(a);
+    await chain.validate(a);
   }
 
   // ------------------------------------------------------------------ for subresource storages
@@ -663,13 +691,14 @@ export class Store {
     oldObject: KubeObject | undefined,
     ctx: RequestContext,
     subresource: string,
+    kind?: GroupVersionKind,
   ): Attributes {
     const r = this.resource;
     return newAttributes({
       operation,
       resource: { group: r.group, version: r.version, resource: r.resource },
       subresource,
-      kind: { group: r.group, version: r.version, kind: r.kind },
+      kind: kind ?? { group: r.group, version: r.version, kind: r.kind },
       namespace,
       name,
       object,

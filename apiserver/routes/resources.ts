@@ -23,6 +23,8 @@ import type { WatchServer } from "./watch.js";
 
 type ResourceTarget = Extract<ApiTarget, { type: "resource" }>;
 
+const EVICTION_KIND = { group: "policy", version: "v1", kind: "Eviction" };
+
 export interface ResourceHandlerDeps {
   registry: RegistryView;
   watches: WatchServer;
@@ -211,7 +213,9 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
           undefined,
         ) as Eviction;
         const options = deleteOptions(ev.deleteOptions ?? undefined, {});
-        const result = await evictions(store).create(ns, t.name, ev, options, ctxOf(req, wp));
+        const ctx = ctxOf(req, wp);
+        await store.admitSubresourceCreate(ns, t.name, "eviction", EVICTION_KIND, ev, ctx);
+        const result = await evictions(store).create(ns, t.name, ev, options, ctx);
         return send(reply, result.code, result);
       }
       default:

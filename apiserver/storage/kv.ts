@@ -3,7 +3,7 @@
 // primitives (a compare-and-swap commit, a range read), so the two cannot drift apart in the
 // semantics clients see (no-op updates, suggestions, dry runs, continue tokens).
 
-import { conflict, expired, isGone, notFound, StatusError } from "#pkg/api/errors.js";
+import { conflict, expired, isGone, notFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import {
   CONTINUE_TOO_OLD,
@@ -101,8 +101,9 @@ export async function guaranteedUpdateLoop(
     try {
       next = await tryUpdate(current);
     } catch (err) {
-      // A cached copy may be stale: confirm a precondition failure against storage before failing.
-      if (fromSuggestion && err instanceof StatusError && err.code === 409) {
+      // A cached copy may be stale: confirm any refusal (a precondition, admission deciding on the
+      // old object, validation) against storage before failing, as upstream's GuaranteedUpdate.
+      if (fromSuggestion) {
         fromSuggestion = false;
         current = await get();
         continue;

@@ -134,7 +134,8 @@ export function newResourceQuotaAdmission(ctx: AdmissionContext, now: () => numb
     name: RESOURCE_QUOTA,
     handles: (op: Operation) => op === "CREATE" || op === "UPDATE",
     async validate(a) {
-      if (a.namespace === "" || !a.object) return;
+      // upstream: sub-resource actions (status, binding, eviction, ...) are never charged.
+      if (a.subresource !== "" || a.namespace === "" || !a.object) return;
       const e = evaluatorFor(a.resource);
       if (!e?.handles(a.operation, a.subresource)) return;
       // Nothing to do where no quota exists (the common case, without waiting for anything).
