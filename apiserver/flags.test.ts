@@ -35,6 +35,44 @@ test("parseFlags: upstream flag names and defaults", () => {
   }
 });
 
+test("service account flags: upstream's names, repeatable issuers and key files, audiences default to the issuers", () => {
+  const d = parseFlags(["node", "main"]);
+  assert.deepEqual(d.serviceAccountIssuers, ["https://kubernetes.default.svc.cluster.local"]);
+  assert.deepEqual(d.apiAudiences, ["https://kubernetes.default.svc.cluster.local"]);
+  assert.deepEqual(d.serviceAccountKeyFiles, []);
+  assert.equal(d.serviceAccountSigningKeyFile, undefined, "generated in --cert-dir");
+  assert.equal(d.serviceAccountMaxTokenExpirationSeconds, 0);
+  assert.equal(d.serviceAccountExtendTokenExpiration, true);
+  const o = parseFlags([
+    "node",
+    "main",
+    "--service-account-issuer=https://a",
+    "--service-account-issuer=https://b",
+    "--service-account-signing-key-file=/k/sa.key",
+    "--service-account-key-file=/k/sa.pub",
+    "--service-account-key-file=/k/old.pub",
+    "--service-account-max-token-expiration=24h",
+    "--service-account-extend-token-expiration=false",
+    "--service-account-jwks-uri=https://a/keys",
+  ]);
+  assert.deepEqual(o.serviceAccountIssuers, ["https://a", "https://b"]);
+  assert.deepEqual(o.apiAudiences, ["https://a", "https://b"]);
+  assert.deepEqual(o.serviceAccountKeyFiles, ["/k/sa.pub", "/k/old.pub"]);
+  assert.equal(o.serviceAccountSigningKeyFile, "/k/sa.key");
+  assert.equal(o.serviceAccountMaxTokenExpirationSeconds, 86400);
+  assert.equal(o.serviceAccountExtendTokenExpiration, false);
+  assert.equal(o.serviceAccountJWKSURI, "https://a/keys");
+  assert.deepEqual(parseFlags(["node", "main", "--api-audiences=x,y", "--api-audiences=z"]).apiAudiences, [
+    "x",
+    "y",
+    "z",
+  ]);
+  const help = buildCommand().helpInformation();
+  for (const f of ["--service-account-issuer", "--service-account-signing-key-file", "--api-audiences"]) {
+    assert.ok(help.includes(f), `--help mentions ${f}`);
+  }
+});
+
 test("self-signed serving cert covers the API server's names", async () => {
   const { cert } = await generateSelfSigned(["localhost", "127.0.0.1", "kubernetes.default.svc"]);
   const x = new X509Certificate(cert);

@@ -14,6 +14,7 @@ import {
   flag,
   listArg,
   portArg,
+  repeatedFlag,
 } from "#pkg/runtime/flags.js";
 import { ALL_ADMISSION_PLUGINS, DEFAULT_ADMISSION_PLUGINS, enabledAdmissionPlugins } from "./admission/plugins.js";
 import { type AuthorizationMode, validateModes } from "./auth/authorizer/modes.js";
@@ -56,6 +57,27 @@ export interface ApiServerOptions {
    * AlwaysAllow (auth/authenticator.ts anonymousEnabled).
    */
   anonymousAuth: boolean;
+  /**
+   * Upstream --service-account-issuer: the first is the iss of the tokens this server issues,
+   * every one is accepted. Default (kubeling; upstream requires the flag) kubeadm's
+   * https://kubernetes.default.svc.cluster.local.
+   */
+  serviceAccountIssuers: string[];
+  /**
+   * Upstream --service-account-signing-key-file: the private key tokens are signed with. Absent
+   * (kubeling), one is generated in certDir (sa.key) on first start and kept.
+   */
+  serviceAccountSigningKeyFile?: string;
+  /** Upstream --service-account-key-file: the keys tokens are verified with; none: the signing key's. */
+  serviceAccountKeyFiles: string[];
+  /** Upstream --service-account-jwks-uri: the discovery document's jwks_uri. */
+  serviceAccountJWKSURI?: string;
+  /** Upstream --service-account-max-token-expiration in seconds; 0: no cap. */
+  serviceAccountMaxTokenExpirationSeconds: number;
+  /** Upstream --service-account-extend-token-expiration (default true). */
+  serviceAccountExtendTokenExpiration: boolean;
+  /** Upstream --api-audiences; default: the issuers. */
+  apiAudiences: string[];
   /** Upstream --authorization-mode, in order (system:masters is always allowed first). */
   authorizationModes: AuthorizationMode[];
   serviceClusterIPRange: string;
@@ -80,6 +102,27 @@ export interface ApiServerOptions {
 }
 
 const DEFAULT_ETCD = "http://127.0.0.1:2379";
+/** kubeadm's --service-account-issuer. */
+export const DEFAULT_ISSUER = "https://kubernetes.default.svc.cluster.local";
+/** Upstream's bounds of --service-account-max-token-expiration. */
+const MAX_EXPIRATION_BOUNDS_SECONDS = [60 * 60, 2 ** 32] as const;
+
+/** upstream's checks of --service-account-issuer: a URL when it has a colon, never empty. */
+function issuerErrors(issuers: readonly string[]): string[] {
+  const errs: string[] = [];
+  for (const iss of issuers) {
+    if (iss === "") errs.push("service-account-issuer should not be an empty string");
+    else if (iss.includes(":")) {
+      try {
+        new URL(iss);
+      } catch {
+        errs.push(`service-account-issuer contained a ':' but was not a valid URL: ${iss}`);
+      }
+    }
+  }
+  if (new Set(issuers).size !== issuers.length) errs.push("service-account-issuer contains duplicate values");
+  return errs;
+}
 
 /** bindAddressesArg: a comma-separated list of IP addresses, each once; 0.0.0.0 (or ::) only alone. */
 function bindAddressesArg(value: string): string[] {
@@ -148,6 +191,52 @@ export function buildCommand(): Command {
       flag(
         "--client-ca-file <file>",
         "PEM CA bundle: a client certificate it signed authenticates its subject CN as the user, O as the groups",
+      ),
+    )
+    .addOption(
+      repeatedFlag(
+        "--service-account-issuer <url>",
+        "identifier of the service account token issuer (the iss claim); repeat the flag to accept more issuers, the first issues",
+        { defaultDescription: `"${DEFAULT_ISSUER}"` },
+      ),
+    )
+    .addOption(
+      flag(
+        "--service-account-signing-key-file <file>",
+        "PEM private key (RSA or ECDSA) service account tokens are signed with (default: sa.key generated in --cert-dir)",
+      ),
+    )
+    .addOption(
+      repeatedFlag(
+        "--service-account-key-file <file>",
+        "PEM public or private keys (RSA or ECDSA; a file may hold several, the flag may repeat) that verify service account tokens (default: the signing key)",
+      ),
+    )
+    .addOption(
+      flag(
+        "--service-account-jwks-uri <url>",
+        "jwks_uri of the discovery document at /.well-known/openid-configuration (default: https://<advertise address>:<port>/openid/v1/jwks)",
+      ),
+    )
+    .addOption(
+      flag(
+        "--service-account-max-token-expiration <duration>",
+        "the longest validity of a token a TokenRequest gets; longer requests are shortened (0: no limit)",
+        { default: 0, defaultDescription: "0", parse: durationArg },
+      ),
+    )
+    .addOption(
+      flag(
+        "--service-account-extend-token-expiration [bool]",
+        "extend a kubelet's pod-bound 1h7s token to a year, flagged stale after the hour, as upstream's safe rollout",
+        { default: true, parse: boolArg },
+      ),
+    )
+    .addOption(
+      repeatedFlag(
+        "--api-audiences <audiences>",
+        "identifiers of the API: tokens used against it must be bound to one of them (default: the service account issuers)",
+        { split: listArg },
       ),
     )
     .addOption(
@@ -254,7 +343,19 @@ type ParsedFlags = Omit<
   | "etcdCAFile"
   | "etcdCertFile"
   | "etcdKeyFile"
+  | "serviceAccountIssuers"
+  | "serviceAccountKeyFiles"
+  | "serviceAccountJWKSURI"
+  | "serviceAccountMaxTokenExpirationSeconds"
+  | "serviceAccountExtendTokenExpiration"
+  | "apiAudiences"
 > & {
+  serviceAccountIssuer?: string[];
+  serviceAccountKeyFile?: string[];
+  serviceAccountJwksUri?: string;
+  serviceAccountMaxTokenExpiration: number;
+  serviceAccountExtendTokenExpiration: boolean;
+  apiAudiences?: string[];
   bindAddress: string[];
   authorizationMode: string[];
   etcdCafile?: string;
@@ -292,6 +393,19 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
   }
   const modeErrors = validateModes(o.authorizationMode);
   if (modeErrors.length > 0) cmd.error(`error: ${modeErrors.join(", ")}`);
+  const issuers = o.serviceAccountIssuer ?? [DEFAULT_ISSUER];
+  const issuerErrs = issuerErrors(issuers);
+  if (issuerErrs.length > 0) cmd.error(`error: ${issuerErrs.join(", ")}`);
+  const maxExpiration = Math.floor(o.serviceAccountMaxTokenExpiration / 1000);
+  const [lo, hi] = MAX_EXPIRATION_BOUNDS_SECONDS;
+  if (maxExpiration !== 0 && (maxExpiration < lo || maxExpiration > hi)) {
+    cmd.error("error: service-account-max-token-expiration is out of range, must be between 1 hour and 2^32 seconds");
+  }
+  if ((o.serviceAccountKeyFile ?? []).length > 0 && !o.serviceAccountSigningKeyFile) {
+    cmd.error(
+      "error: --service-account-key-file needs --service-account-signing-key-file (the generated key verifies only its own tokens)",
+    );
+  }
   const options: ApiServerOptions = {
     authorizationModes: o.authorizationMode as AuthorizationMode[],
     etcdServers: o.etcdServers,
@@ -307,7 +421,14 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     admissionPlugins,
     logLevel: o.logLevel,
     anonymousAuth: o.anonymousAuth,
+    serviceAccountIssuers: issuers,
+    serviceAccountKeyFiles: o.serviceAccountKeyFile ?? [],
+    serviceAccountMaxTokenExpirationSeconds: maxExpiration,
+    serviceAccountExtendTokenExpiration: o.serviceAccountExtendTokenExpiration,
+    apiAudiences: o.apiAudiences && o.apiAudiences.length > 0 ? o.apiAudiences : [...issuers],
   };
+  if (o.serviceAccountSigningKeyFile) options.serviceAccountSigningKeyFile = o.serviceAccountSigningKeyFile;
+  if (o.serviceAccountJwksUri) options.serviceAccountJWKSURI = o.serviceAccountJwksUri;
   if (o.advertiseAddress) options.advertiseAddress = o.advertiseAddress;
   if (o.tlsCertFile) options.tlsCertFile = o.tlsCertFile;
   if (o.tlsPrivateKeyFile) options.tlsPrivateKeyFile = o.tlsPrivateKeyFile;

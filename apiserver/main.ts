@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { PODS } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
+import { ensureServiceAccountKey } from "#pkg/pki/sa-key.js";
 import { runMain } from "#pkg/runtime/flags.js";
 import { createLogger, type Logger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
@@ -22,12 +23,18 @@ import { BearerAuthenticator, type TokenAuthenticator, UnionTokenAuthenticator }
 import { NodeAuthorizer } from "./auth/node/node-authorizer.js";
 import { RbacAuthorizer } from "./auth/rbac/authorizer.js";
 import { nodeRules } from "./auth/rbac/bootstrap-policy.js";
+import { EXPIRATION_EXTENSION_SECONDS } from "./auth/serviceaccount/claims.js";
+import { serviceAccountTokenGetter } from "./auth/serviceaccount/getter.js";
+import { JWTTokenGenerator, ServiceAccountTokenAuthenticator } from "./auth/serviceaccount/jwt.js";
+import { PublicKeys, readPublicKeys, readSigningKey, type SigningKey } from "./auth/serviceaccount/keys.js";
+import { joinHostPort, type OpenIDMetadata, openIDMetadata } from "./auth/serviceaccount/openid.js";
 import { ensureTokenFile, loadTokenFile } from "./auth/tokens.js";
 import { X509Authenticator } from "./auth/x509.js";
 import { type ApiServerOptions, parseFlags } from "./flags.js";
 import { registerKubeletProxy } from "./kubelet-proxy.js";
 import { type ExtraListener, listenAlso } from "./listen.js";
 import { ApiMetrics } from "./metrics.js";
+import { TokenREST } from "./registry/core/serviceaccount/token.js";
 import { reconcileBootstrapPolicy } from "./registry/rbac/reconcile.js";
 import { Registry } from "./registry/registry.js";
 import { buildServer } from "./server.js";
@@ -68,22 +75,14 @@ async function main(): Promise<void> {
   const tokenFile =
     opts.tokenAuthFile ?? (x509 ? undefined : ensureTokenFile(undefined, join(opts.certDir, "tokens.csv")));
   const tokens = tokenFile ? loadTokenFile(tokenFile) : undefined;
-  // Bearer tokens: the token file, audience-agnostic as upstream's.
-  const apiAudiences: string[] = [];
-  const tokenAuthenticators: TokenAuthenticator[] = [];
-  if (tokens) {
-    tokenAuthenticators.push(tokens.tokenAuthenticator(apiAudiences));
-    log.info({ tokenFile, tokens: tokens.size }, "loaded bearer tokens");
-  }
-  const bearer = new UnionTokenAuthenticator(tokenAuthenticators);
-  if (tokenAuthenticators.length > 0) authenticators.push(new BearerAuthenticator(bearer, apiAudiences));
+  const apiAudiences = opts.apiAudiences;
+  const serviceAccounts = serviceAccountKeys(opts, log);
   // Under AlwaysAllow anonymous requests stay off (see anonymousEnabled), as upstream.
   const authorizationModes = opts.authorizationModes;
   const anonymous = anonymousEnabled(opts.anonymousAuth, authorizationModes);
   if (opts.anonymousAuth && !anonymous) {
     log.info({ authorizationModes }, "anonymous requests refused while authorization is AlwaysAllow");
   }
-  const auth = new UnionAuthenticator(authenticators, { anonymous });
   if (opts.writeKubeconfig && !tokens?.firstToken) {
     throw new Error(
       "--write-kubeconfig writes a bearer token: it needs --token-auth-file when --client-ca-file is set",
@@ -101,6 +100,46 @@ async function main(): Promise<void> {
     admissionPlugins: opts.admissionPlugins,
     log: log.child({ module: "registry" }),
   });
+
+  // Bearer tokens (upstream's order): the token file, audience-agnostic as upstream's, then
+  // ServiceAccount tokens, checked against this server's own cache and storage.
+  const tokenAuthenticators: TokenAuthenticator[] = [];
+  if (tokens) {
+    tokenAuthenticators.push(tokens.tokenAuthenticator(apiAudiences));
+    log.info({ tokenFile, tokens: tokens.size }, "loaded bearer tokens");
+  }
+  tokenAuthenticators.push(
+    new ServiceAccountTokenAuthenticator({
+      issuers: opts.serviceAccountIssuers,
+      keys: serviceAccounts.verify,
+      implicitAudiences: apiAudiences,
+      getter: serviceAccountTokenGetter({
+        cached: (r, namespace, name) => registry.watchCache.for(r).get(r.namespaced ? namespace : undefined, name)?.obj,
+        store: (r) => registry.store(r),
+      }),
+    }),
+  );
+  const bearer = new UnionTokenAuthenticator(tokenAuthenticators);
+  authenticators.push(new BearerAuthenticator(bearer, apiAudiences));
+  const auth = new UnionAuthenticator(authenticators, { anonymous });
+  const tokenRequest = new TokenREST({
+    generator: new JWTTokenGenerator(opts.serviceAccountIssuers[0] as string, serviceAccounts.signing),
+    audiences: apiAudiences,
+    maxExpirationSeconds: opts.serviceAccountMaxTokenExpirationSeconds,
+    extendExpiration: opts.serviceAccountExtendTokenExpiration,
+    // An extended token lives a year, or the max expiration when that is shorter (upstream).
+    maxExtendedExpirationSeconds:
+      opts.serviceAccountMaxTokenExpirationSeconds > 0 &&
+      opts.serviceAccountMaxTokenExpirationSeconds < EXPIRATION_EXTENSION_SECONDS
+        ? opts.serviceAccountMaxTokenExpirationSeconds
+        : EXPIRATION_EXTENSION_SECONDS,
+    store: (r) => registry.store(r),
+  });
+  log.info(
+    { issuers: opts.serviceAccountIssuers, apiAudiences, keys: serviceAccounts.verify.all.length },
+    "service account tokens",
+  );
+  let issuerDiscovery: OpenIDMetadata | undefined;
 
   // The authorizer chain reads RBAC objects and pods from the registry's watch cache.
   const chain = buildAuthorizerChain(authorizationModes, {
@@ -127,6 +166,8 @@ async function main(): Promise<void> {
     auth,
     ...(auditor ? { auditor } : {}),
     tokens: { authenticator: bearer, apiAudiences },
+    tokenRequest,
+    issuerDiscovery: () => issuerDiscovery,
     authorizer: chain.authorizer,
     ruleResolver: chain.ruleResolver,
     tls: { cert: cert.cert, key: cert.key, ...(x509 ? { clientCA: x509.caPem } : {}) },
@@ -151,6 +192,7 @@ async function main(): Promise<void> {
     // IP, its Endpoints this server's advertise address; kept so every 10 s (upstream's bootstrap
     // controller, EndpointReconcilerInterval), so a deleted or edited one comes back.
     const advertise = opts.advertiseAddress ?? advertiseAddressFor(opts.bindAddresses);
+    issuerDiscovery = issuerDiscoveryFor(opts, joinHostPort(advertise, port), serviceAccounts.verify, log);
     await registry.ensureKubernetesService({ address: advertise, port });
     let reconciling = false;
     reconcileTimer = setInterval(() => {
@@ -196,6 +238,42 @@ async function main(): Promise<void> {
   }
   clearTimeout(force);
   process.exit(0);
+}
+
+/**
+ * The signing key (--service-account-signing-key-file, or sa.key generated in --cert-dir and
+ * kept) and the verification keys (--service-account-key-file, default the signing key's).
+ */
+function serviceAccountKeys(opts: ApiServerOptions, log: Logger): { signing: SigningKey; verify: PublicKeys } {
+  let file = opts.serviceAccountSigningKeyFile;
+  if (!file) {
+    file = join(opts.certDir, "sa.key");
+    ensureServiceAccountKey(file, join(opts.certDir, "sa.pub"), (line) => log.info(line));
+  }
+  const signing = readSigningKey(file);
+  const verify =
+    opts.serviceAccountKeyFiles.length > 0 ? opts.serviceAccountKeyFiles.flatMap((f) => readPublicKeys(f)) : [signing];
+  return { signing, verify: new PublicKeys(verify) };
+}
+
+/** The issuer's discovery documents, or undefined (logged) when the issuer cannot be discovered, as upstream. */
+function issuerDiscoveryFor(
+  opts: ApiServerOptions,
+  externalAddress: string,
+  keys: PublicKeys,
+  log: Logger,
+): OpenIDMetadata | undefined {
+  try {
+    return openIDMetadata({
+      issuer: opts.serviceAccountIssuers[0] as string,
+      jwksURI: opts.serviceAccountJWKSURI,
+      externalAddress,
+      keys: keys.all,
+    });
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, "service account issuer discovery is not served");
+    return undefined;
+  }
 }
 
 /** The PEM contents of --etcd-cafile/--etcd-certfile/--etcd-keyfile. */

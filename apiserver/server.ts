@@ -28,6 +28,7 @@ import { attributesOf, requestInfo } from "./auth/authorizer/request-info.js";
 import { alwaysAllow } from "./auth/authorizer/union.js";
 import type { TokenAuthenticator } from "./auth/bearer.js";
 import { distinctHeaders, hasImpersonation, impersonate } from "./auth/impersonation.js";
+import type { OpenIDMetadata } from "./auth/serviceaccount/openid.js";
 import { PathResolver } from "./http/path.js";
 import { isWatch, listOptions, type Query } from "./http/query.js";
 import { JSON_TYPE, MAX_BODY_BYTES, toStatusError } from "./http/status.js";
@@ -35,7 +36,9 @@ import type { KubeRequestInfo, RegistryView } from "./http/types.js";
 import { addWarningHeaders } from "./http/warnings.js";
 import { ApiMetrics } from "./metrics.js";
 import { Reviews } from "./registry/authorization/reviews.js";
+import type { TokenREST } from "./registry/core/serviceaccount/token.js";
 import { registerDiscoveryRoutes } from "./routes/discovery.js";
+import { registerOpenIDRoutes } from "./routes/openid.js";
 import { makeResourceHandler, namedWatchOptions, verbOf } from "./routes/resources.js";
 import { OPEN_PATHS, registerSystemRoutes } from "./routes/system.js";
 import { WatchServer } from "./routes/watch.js";
@@ -85,6 +88,13 @@ export interface ServerDeps {
    * TokenReview; absent: TokenReview authenticates nothing.
    */
   tokens?: { authenticator: TokenAuthenticator; apiAudiences: readonly string[] };
+  /** serviceaccounts/{name}/token (TokenRequest); absent: that subresource answers 404. */
+  tokenRequest?: TokenREST;
+  /**
+   * The service account issuer's discovery documents (/.well-known/openid-configuration,
+   * /openid/v1/jwks); absent, or answering undefined: 404.
+   */
+  issuerDiscovery?: () => OpenIDMetadata | undefined;
   /** The authorizer chain (--authorization-mode); absent: everything is allowed. */
   authorizer?: Authorizer;
   /** The audit log (--audit-policy-file, --audit-log-path); absent: nothing is audited. */
@@ -167,7 +177,12 @@ export function buildServer(deps: ServerDeps): ApiServer {
     ruleResolver: deps.ruleResolver ?? alwaysAllow,
     ...(deps.tokens ? { tokens: deps.tokens.authenticator, apiAudiences: deps.tokens.apiAudiences } : {}),
   });
-  const handleResource = makeResourceHandler({ registry: deps.registry, watches, reviews });
+  const handleResource = makeResourceHandler({
+    registry: deps.registry,
+    watches,
+    reviews,
+    tokenRequest: deps.tokenRequest,
+  });
   let shuttingDown = false;
 
   const app = Fastify({
@@ -385,6 +400,7 @@ export function buildServer(deps: ServerDeps): ApiServer {
 
   registerSystemRoutes(app, { registry: deps.registry, metrics, isShuttingDown: () => shuttingDown });
   registerDiscoveryRoutes(app, { resources: deps.resources ?? BUILTIN_RESOURCES });
+  registerOpenIDRoutes(app, deps.issuerDiscovery ?? (() => undefined), (reply) => sendStatus(reply, notFoundStatus()));
 
   const resourceRoute = async (req: FastifyRequest, reply: FastifyReply) => {
     const target = resolver.resolve(pathOf(req.url));

@@ -500,6 +500,10 @@ async function main(): Promise<void> {
       `--tls-private-key-file=${pki.apiserverKey}`,
       `--client-ca-file=${pki.caCert}`,
       `--encryption-provider-config=${pki.encryptionConfig}`,
+      // ServiceAccount tokens, as kubeadm: signed with sa.key, verified with sa.pub.
+      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      `--service-account-key-file=${pki.serviceAccountPub}`,
       `--log-level=${o.logLevel}`,
     ]);
     // /readyz needs no credentials and answers ok once etcd does; then the admin's kubeconfig

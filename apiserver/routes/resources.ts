@@ -16,6 +16,7 @@ import { JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
 import type { Reviews } from "../registry/authorization/reviews.js";
 import { type Eviction, EvictionREST } from "../registry/core/pod/eviction.js";
+import type { TokenREST } from "../registry/core/serviceaccount/token.js";
 import { checkObject, objectOf } from "../registry/object-checks.js";
 import { unknownFields } from "../registry/strategies.js";
 import { parseIncludeObject, type TableOptions, toTable } from "../tables.js";
@@ -30,6 +31,8 @@ export interface ResourceHandlerDeps {
   watches: WatchServer;
   /** Answers the create-only review kinds (access reviews, SelfSubjectReview, TokenReview). */
   reviews: Reviews;
+  /** serviceaccounts/{name}/token; absent: that subresource is not served (404). */
+  tokenRequest?: TokenREST | undefined;
 }
 
 /** send answers JSON; a Buffer keeps the Content-Type exactly as given (Fastify rewrites it for strings). */
@@ -124,7 +127,7 @@ function sendListOrTable(req: FastifyRequest, reply: FastifyReply, store: StoreV
 
 /** makeResourceHandler returns the handler for one resolved resource target. */
 export function makeResourceHandler(deps: ResourceHandlerDeps) {
-  const { registry, watches, reviews } = deps;
+  const { registry, watches, reviews, tokenRequest } = deps;
   let eviction: EvictionREST | undefined;
   const evictions = (pods: StoreView) => {
     eviction ??= new EvictionREST({ pods, pdbs: registry.store(PODDISRUPTIONBUDGETS) });
@@ -217,6 +220,15 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
         await store.admitSubresourceCreate(ns, t.name, "eviction", EVICTION_KIND, ev, ctx);
         const result = await evictions(store).create(ns, t.name, ev, options, ctx);
         return send(reply, result.code, result);
+      }
+      case "token": {
+        if (!tokenRequest) throw pathNotFound();
+        requireVerb(r, "create", "token");
+        const body = objectOf(
+          decodeObject(req.body as Buffer | undefined, req.headers["content-type"], "TokenRequest"),
+          "TokenRequest",
+        );
+        return send(reply, 201, await tokenRequest.create(ns, t.name, body, req.sink));
       }
       default:
         throw methodNotAllowed(

@@ -151,7 +151,11 @@ export const CONFIGMAPS = typed<ConfigMap>(resource("", "v1", "ConfigMap", "conf
 export const SECRETS = typed<Secret>(resource("", "v1", "Secret", "secrets"));
 export const EVENTS = typed<Event>(resource("", "v1", "Event", "events", { shortNames: ["ev"] }));
 export const SERVICEACCOUNTS = typed<ServiceAccount>(
-  resource("", "v1", "ServiceAccount", "serviceaccounts", { shortNames: ["sa"] }),
+  resource("", "v1", "ServiceAccount", "serviceaccounts", {
+    shortNames: ["sa"],
+    // TokenRequest: a signed token for the ServiceAccount (apiserver/registry/core/serviceaccount/token.ts).
+    subresources: [sub("token", "authentication.k8s.io", "v1", "TokenRequest", ["create"])],
+  }),
 );
 export const RESOURCEQUOTAS = typed<ResourceQuota>(
   resource("", "v1", "ResourceQuota", "resourcequotas", {

@@ -53,6 +53,8 @@ test("kubeadm's layout: CA, serving certificate, etcd's own CA, a kubeconfig per
   assert.equal(certInfo(ca).commonName, "kubernetes");
   assert.equal(statSync(p.caKey).mode & 0o777, 0o600);
   assert.equal(statSync(p.encryptionConfig).mode & 0o777, 0o600, "the encryption key is a secret too");
+  assert.equal(statSync(p.serviceAccountKey).mode & 0o777, 0o600, "so is the token signing key");
+  assert.match(readFileSync(p.serviceAccountPub, "utf8"), /^-----BEGIN PUBLIC KEY-----/);
 
   const serving = certInfo(readFileSync(p.apiserverCert, "utf8"));
   assert.equal(serving.commonName, "kube-apiserver");
@@ -123,10 +125,12 @@ test("a second start keeps what fits and remakes only what does not", async () =
     node1: snapshot(p.kubeconfigs.kubelets["node-1"] as string),
     etcd: snapshot(p.etcdServerCert),
     encryption: snapshot(p.encryptionConfig),
+    sa: snapshot(p.serviceAccountKey),
   };
   const again = await ensureClusterPki(base(dir));
   assert.equal(snapshot(again.caCert), before.ca);
   assert.equal(snapshot(again.encryptionConfig), before.encryption, "the key that encrypted what is stored is kept");
+  assert.equal(snapshot(again.serviceAccountKey), before.sa, "tokens already issued stay valid");
   assert.equal(snapshot(again.apiserverCert), before.serving);
   assert.equal(snapshot(again.kubeconfigs.admin), before.admin);
 

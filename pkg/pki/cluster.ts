@@ -7,6 +7,7 @@
 //   pki/apiserver-etcd-client.crt, .key         the API server's client certificate to etcd
 //   pki/etcd/ca.crt, .key                       etcd's own CA ("etcd-ca")
 //   pki/etcd/server.crt, .key, peer.crt, .key   etcd's serving and peer certificates
+//   pki/sa.key, sa.pub                          the ServiceAccount token signing key pair (RSA 2048)
 //   pki/encryption-config.yaml                  --encryption-provider-config: Secrets encrypted at rest
 //   admin.conf                                  kubernetes-admin in system:masters
 //   scheduler.conf, controller-manager.conf, kube-proxy.conf
@@ -24,6 +25,7 @@ import { dirname, join } from "node:path";
 import { parseKubeconfig, renderKubeconfig } from "../client/kubeconfig.js";
 import { type CertKey, type CertSpec, certInfo, keyMatches, newCA, newCert, signedBy } from "./certs.js";
 import { ensureEncryptionConfig } from "./encryption.js";
+import { ensureServiceAccountKey } from "./sa-key.js";
 
 export type { CertKey } from "./certs.js";
 
@@ -86,6 +88,9 @@ export interface ClusterPki {
   etcdPeerKey: string;
   /** The API server's EncryptionConfiguration (pkg/pki/encryption.ts), mode 0600. */
   encryptionConfig: string;
+  /** --service-account-signing-key-file (mode 0600) and --service-account-key-file (pkg/pki/sa-key.ts). */
+  serviceAccountKey: string;
+  serviceAccountPub: string;
   kubeconfigs: {
     admin: string;
     scheduler: string;
@@ -115,6 +120,8 @@ export function clusterPkiPaths(dir: string, nodes: readonly string[]): ClusterP
     etcdPeerCert: join(pki, "etcd", "peer.crt"),
     etcdPeerKey: join(pki, "etcd", "peer.key"),
     encryptionConfig: join(pki, "encryption-config.yaml"),
+    serviceAccountKey: join(pki, "sa.key"),
+    serviceAccountPub: join(pki, "sa.pub"),
     kubeconfigs: {
       admin: join(dir, "admin.conf"),
       scheduler: join(dir, "scheduler.conf"),
@@ -369,6 +376,7 @@ export async function ensureClusterPki(o: ClusterPkiOptions): Promise<ClusterPki
     o,
   );
 
+  ensureServiceAccountKey(p.serviceAccountKey, p.serviceAccountPub, o.report);
   ensureEncryptionConfig(p.encryptionConfig, o.report);
 
   if (o.server) {

@@ -65,6 +65,24 @@ export function flag<T = string>(flags: string, description: string, o: FlagOpti
   return option;
 }
 
+/**
+ * repeatedFlag declares a flag that may be given several times, its values kept in order
+ * (upstream's stringArray; with `split: listArg` a stringSlice, where each value may also be a
+ * comma-separated list). Unset, it is undefined: the caller knows its default. Its environment
+ * variable holds one value, parsed the same way.
+ */
+export function repeatedFlag(
+  flags: string,
+  description: string,
+  o: { env?: string | false; split?: (value: string) => string[]; defaultDescription?: string } = {},
+): Option {
+  const option = flag(flags, description, o.env === undefined ? {} : { env: o.env });
+  const split = o.split ?? ((v: string) => [v]);
+  option.argParser((v: string, previous: string[] | undefined) => [...(previous ?? []), ...split(v)]);
+  if (o.defaultDescription) option.defaultValueDescription = o.defaultDescription;
+  return option;
+}
+
 /** ComponentCommand names the variable of each flag added without one: its prefix + the flag. */
 class ComponentCommand extends Command {
   readonly #envPrefix: string;

@@ -1,7 +1,8 @@
 // A real kubeling-apiserver process for integration and e2e tests, set up as production's: a
 // cluster PKI of its own (pkg/pki/cluster.ts: serving certificate, --client-ca-file), the admin's
 // client-certificate kubeconfig usable by kubectl and by our CLI, kubeconfigFor() for any other
-// identity (a kubelet's system:node:<name>), and an ApiClient; also a random bearer token (for
+// identity (a kubelet's system:node:<name>), ServiceAccount token signing with the PKI's sa.key
+// (issuer SERVICE_ACCOUNT_ISSUER, as kubeadm's), and an ApiClient; also a random bearer token (for
 // raw requests), and a unique etcd prefix on a shared (or given) etcd. stop() kills the process
 // and removes its temp files; the shared etcd stops when the last server using it stops.
 //
@@ -74,6 +75,9 @@ export interface StartApiServerOptions {
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
+/** kubeadm's --service-account-issuer, which every harness API server has (and so its API audience). */
+export const SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
+
 let shared: { etcd: Promise<TestEtcd>; users: number } | undefined;
 
 async function acquireSharedEtcd(): Promise<TestEtcd> {
@@ -139,6 +143,12 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     ...(opts.encryptionConfig === false
       ? []
       : [`--encryption-provider-config=${opts.encryptionConfig ?? pki.encryptionConfig}`]),
+    // ServiceAccount tokens as kubeadm sets them up (a test's own --service-account-issuer replaces this one).
+    ...((opts.extraArgs ?? []).some((a) => a.startsWith("--service-account-issuer"))
+      ? []
+      : [`--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`]),
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    `--service-account-key-file=${pki.serviceAccountPub}`,
     `--token-auth-file=${tokenFile}`,
     `--write-kubeconfig=${tokenKubeconfig}`,
     `--log-level=${process.env.KUBELING_TEST_LOG_LEVEL ?? (showLogs ? "debug" : "warn")}`,

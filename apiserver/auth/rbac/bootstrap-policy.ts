@@ -9,6 +9,7 @@ import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from "#pkg/
 import { AUTO_UPDATE_ANNOTATION, RBAC_GROUP } from "#pkg/api/types/rbac.js";
 import {
   ALL_AUTHENTICATED,
+  ALL_SERVICE_ACCOUNTS_GROUP,
   ALL_UNAUTHENTICATED,
   KUBE_CONTROLLER_MANAGER,
   KUBE_PROXY,
@@ -436,6 +437,18 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     clusterRole("system:public-info-viewer", [
       urls(["get"], ["/livez", "/readyz", "/healthz", "/version", "/version/"]),
     ]),
+    // Service account issuer discovery (upstream: bound to every ServiceAccount only).
+    clusterRole("system:service-account-issuer-discovery", [
+      urls(
+        ["get"],
+        [
+          "/.well-known/openid-configuration",
+          "/.well-known/openid-configuration/",
+          "/openid/v1/jwks",
+          "/openid/v1/jwks/",
+        ],
+      ),
+    ]),
     clusterRole("admin", [], { aggregate: AGGREGATE_TO_ADMIN }),
     clusterRole("edit", [], { labels: { [AGGREGATE_TO_ADMIN]: "true" }, aggregate: AGGREGATE_TO_EDIT }),
     clusterRole("view", [], { labels: { [AGGREGATE_TO_EDIT]: "true" }, aggregate: AGGREGATE_TO_VIEW }),
@@ -480,6 +493,7 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterBinding("system:discovery", [group(ALL_AUTHENTICATED)]),
     clusterBinding("system:basic-user", [group(ALL_AUTHENTICATED)]),
     clusterBinding("system:public-info-viewer", [group(ALL_AUTHENTICATED), group(ALL_UNAUTHENTICATED)]),
+    clusterBinding("system:service-account-issuer-discovery", [group(ALL_SERVICE_ACCOUNTS_GROUP)]),
     clusterBinding("system:node-proxier", [user(KUBE_PROXY)]),
     clusterBinding("system:kube-controller-manager", [user(KUBE_CONTROLLER_MANAGER)]),
     clusterBinding("system:kube-dns", [serviceAccount("kube-system", "kube-dns")]),

@@ -145,6 +145,23 @@ describe("the RBAC authorizer", () => {
     // Kubelets get nothing from RBAC: the system:node binding has no subjects (the Node authorizer serves them).
     const kubelet: UserInfo = { name: "system:node:n1", uid: "", groups: ["system:nodes", "system:authenticated"] };
     assert.equal(policy.authorize({ ...res("get", "nodes", { name: "n1" }), user: kubelet }).decision, "NoOpinion");
+    // Service account issuer discovery: every ServiceAccount, nobody else (upstream's binding).
+    const sa: UserInfo = {
+      name: "system:serviceaccount:ns:a",
+      uid: "u",
+      groups: ["system:serviceaccounts", "system:serviceaccounts:ns", "system:authenticated"],
+    };
+    for (const path of ["/.well-known/openid-configuration", "/openid/v1/jwks"]) {
+      assert.equal(policy.authorize({ ...url("get", path), user: sa }).decision, "Allow", path);
+      assert.equal(policy.authorize({ ...url("get", path), user: jane }).decision, "NoOpinion", path);
+      assert.equal(policy.authorize({ ...url("get", path), user: anon }).decision, "NoOpinion", path);
+    }
+    // TokenRequest: edit (and so admin) may, view may not.
+    const edit = bootstrapClusterRoles().find((r) => r.metadata.name === "system:aggregate-to-edit");
+    assert.ok(
+      edit?.rules?.some((r) => r.verbs.includes("create") && r.resources?.includes("serviceaccounts/token")),
+      "edit creates serviceaccounts/token",
+    );
   });
 });
 
