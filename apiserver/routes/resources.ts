@@ -25,6 +25,7 @@ import type { WatchServer } from "./watch.js";
 type ResourceTarget = Extract<ApiTarget, { type: "resource" }>;
 
 const EVICTION_KIND = { group: "policy", version: "v1", kind: "Eviction" };
+const TOKEN_REQUEST_KIND = { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" };
 
 export interface ResourceHandlerDeps {
   registry: RegistryView;
@@ -228,7 +229,12 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
           decodeObject(req.body as Buffer | undefined, req.headers["content-type"], "TokenRequest"),
           "TokenRequest",
         );
-        return send(reply, 201, await tokenRequest.create(ns, t.name, body, req.sink));
+        const ctx = ctxOf(req, wp);
+        const created = await tokenRequest.create(ns, t.name, body, {
+          sink: req.sink,
+          admit: (tr) => store.admitSubresourceCreate(ns, t.name as string, "token", TOKEN_REQUEST_KIND, tr, ctx),
+        });
+        return send(reply, 201, created);
       }
       default:
         throw methodNotAllowed(

@@ -335,6 +335,43 @@ describe("kubectl create token", () => {
     assert.equal(body.json.reason, "Unauthorized");
   });
 
+  test("a kubelet gets tokens only for its own pods' ServiceAccounts, bound to the pod (Node authorizer, NodeRestriction)", async () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "on-n1", namespace: NS },
+      spec: { serviceAccountName: "robot", nodeName: "n1", containers: [{ name: "c", image: "busybox" }] },
+    };
+    await admin.ok(["create", "-f", "-"], { input: JSON.stringify(pod) });
+    try {
+      const uid = (await admin.ok(["get", "pod", "on-n1", "-n", NS, "-o", "jsonpath={.metadata.uid}"])).trim();
+      const asNode = async (node: string) => {
+        const k = kubectlFor(await srv.kubeconfigFor({ name: `system:node:${node}`, groups: ["system:nodes"] }));
+        kubectls.push(k);
+        return k;
+      };
+      const n1 = await asNode("n1");
+      const bound = ["--bound-object-kind=Pod", "--bound-object-name=on-n1", `--bound-object-uid=${uid}`];
+      const token = (await n1.ok(["create", "token", "robot", "-n", NS, ...bound])).trim();
+      // The pod's node goes into the claims (its Node object does not exist here: the name only).
+      assert.deepEqual(claimsOf(token)["kubernetes.io"]?.node, { name: "n1", uid: "" });
+      const who = JSON.parse(await kubectlWithToken(token).ok(["auth", "whoami", "-o", "json"]));
+      assert.deepEqual(who.status.userInfo.extra["authentication.kubernetes.io/node-name"], ["n1"]);
+      const unbound = await n1.run(["create", "token", "robot", "-n", NS]);
+      assert.match(unbound.stderr, /node requested token not bound to a pod/);
+      const n2 = await (await asNode("n2")).run(["create", "token", "robot", "-n", NS, ...bound]);
+      assert.notEqual(n2.code, 0);
+      assert.match(
+        n2.stderr,
+        new RegExp(
+          `User "system:node:n2" cannot create resource "serviceaccounts/token" in API group "" in the namespace "${NS}"`,
+        ),
+      );
+    } finally {
+      await admin.ok(["delete", "pod", "on-n1", "-n", NS, "--grace-period=0", "--force"]);
+    }
+  });
+
   test("deleting and recreating the ServiceAccount invalidates its old tokens", async () => {
     await admin.ok(["create", "serviceaccount", "phoenix", "-n", NS]);
     const old = await createToken("phoenix");

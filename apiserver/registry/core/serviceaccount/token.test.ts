@@ -83,13 +83,16 @@ describe("TokenRequest", () => {
   test("defaults: the API audiences, an hour; answered back with the token, nothing stored", async () => {
     const { rest } = setup();
     const sink: RequestSink = { warnings: [], annotations: {} };
+    const admitted: TokenRequest[] = [];
     // What client-go sends: Go's nulls.
     const r = await rest.create(
       "ns",
       "robot",
       body({ audiences: null, expirationSeconds: null, boundObjectRef: null }, { creationTimestamp: null }),
-      sink,
+      { sink, admit: async (tr) => void admitted.push(tr) },
     );
+    assert.equal(admitted.length, 1, "admission saw the defaulted request");
+    assert.deepEqual(admitted[0]?.spec, { audiences: [ISSUER], expirationSeconds: 3600 });
     assert.equal(r.kind, "TokenRequest");
     assert.equal(r.apiVersion, "authentication.k8s.io/v1");
     assert.deepEqual(r.metadata, { name: "robot", namespace: "ns", creationTimestamp: "2026-03-01T12:00:00Z" });
@@ -187,7 +190,7 @@ describe("TokenRequest", () => {
   test("--service-account-max-token-expiration shortens, with a warning", async () => {
     const { rest } = setup({ maxExpirationSeconds: 7200 });
     const sink: RequestSink = { warnings: [], annotations: {} };
-    const r = await rest.create("ns", "robot", body({ expirationSeconds: 86400 }), sink);
+    const r = await rest.create("ns", "robot", body({ expirationSeconds: 86400 }), { sink });
     assert.equal(r.spec?.expirationSeconds, 7200);
     assert.equal(claimsOf(r).exp, T + 7200);
     assert.deepEqual(sink.warnings, ["requested expiration of 86400 seconds shortened to 7200 seconds"]);

@@ -117,8 +117,18 @@ export class TokenREST {
     this.audiences = new Set(o.audiences);
   }
 
-  /** upstream TokenREST.Create for the ServiceAccount namespace/name; body has passed objectOf. */
-  async create(namespace: string, name: string, body: KubeObject, sink?: RequestSink): Promise<TokenRequest> {
+  /**
+   * upstream TokenREST.Create for the ServiceAccount namespace/name; body has passed objectOf.
+   * admit runs the admission chain on the defaulted, statically valid request (upstream's
+   * createValidation: NodeRestriction narrows a kubelet's requests there).
+   */
+  async create(
+    namespace: string,
+    name: string,
+    body: KubeObject,
+    o: { sink?: RequestSink | undefined; admit?: (req: TokenRequest) => Promise<void> } = {},
+  ): Promise<TokenRequest> {
+    const sink = o.sink;
     const req = requestOf(body);
     const spec = req.spec as NonNullable<TokenRequest["spec"]> & { audiences: string[]; expirationSeconds: number };
     if (req.metadata.name && req.metadata.name !== name) {
@@ -146,6 +156,7 @@ export class TokenREST {
 
     const errs = validateTokenRequest(spec.expirationSeconds);
     if (errs.length > 0) throw invalid(KIND, GROUP, "", errs);
+    await o.admit?.(structuredClone(req));
 
     const bound = spec.boundObjectRef ? await this.bound(namespace, name, spec.boundObjectRef) : {};
 
