@@ -99,6 +99,7 @@ test("parseFlags: authentication and etcd TLS flags, named as upstream's", () =>
   assert.equal(o.clientCAFile, "/pki/ca.crt");
   assert.equal(o.anonymousAuth, false);
   assert.equal(parseFlags(["node", "main"]).anonymousAuth, true, "upstream's default");
+  assert.deepEqual(parseFlags(["node", "main"]).authorizationModes, ["Node", "RBAC"], "kubeadm's default");
   const help = buildCommand().helpInformation();
   for (const f of ["--etcd-cafile", "--etcd-certfile", "--etcd-keyfile", "--client-ca-file", "--anonymous-auth"]) {
     assert.ok(help.includes(f), `--help mentions ${f}`);

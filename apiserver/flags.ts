@@ -243,14 +243,14 @@ export function buildCommand(): Command {
       flag(
         "--authorization-mode <modes>",
         "ordered comma-separated authorizers: AlwaysAllow, AlwaysDeny, Node, RBAC (system:masters is always allowed)",
-        // TODO(PKI): the default becomes Node,RBAC once every component runs with its own identity.
-        { default: ["AlwaysAllow"], defaultDescription: '"AlwaysAllow"', parse: listArg },
+        // kubeadm's default, and upstream's recommended one: every component has its own identity.
+        { default: ["Node", "RBAC"], defaultDescription: '"Node,RBAC"', parse: listArg },
       ),
     )
     .addOption(
       flag(
         "--anonymous-auth [bool]",
-        "requests without credentials are system:anonymous in system:unauthenticated (only while authorization is not AlwaysAllow)",
+        "requests without credentials are system:anonymous in system:unauthenticated (ignored under AlwaysAllow alone); the bootstrap RBAC policy lets them reach /healthz, /livez, /readyz and /version only",
         { default: true, parse: boolArg },
       ),
     )
@@ -322,11 +322,11 @@ export function buildCommand(): Command {
     .addOption(flag("--log-level <level>", "pino log level (trace, debug, info, warn, error)", { default: "info" }))
     .addHelpText(
       "after",
-      "\nAlways serves HTTPS. Every request needs credentials (a client certificate signed by --client-ca-file,\n" +
-        "or a bearer token from the token file), except /healthz, /livez, /readyz and /version; /metrics needs\n" +
-        "them too, as upstream's does. Anonymous requests stay refused while authorization is AlwaysAllow; with\n" +
-        "RBAC they are system:anonymous and reach only what the bootstrap policy grants system:unauthenticated\n" +
-        "(those four paths), and /metrics needs a user allowed the /metrics URL (system:monitoring).",
+      "\nAlways serves HTTPS. Requests authenticate by a client certificate signed by --client-ca-file or a\n" +
+        "bearer token from the token file; without either they are system:anonymous, which the bootstrap RBAC\n" +
+        "policy lets reach only /healthz, /livez, /readyz and /version (system:public-info-viewer). /metrics\n" +
+        "needs a user allowed the /metrics URL (system:monitoring). With --authorization-mode=AlwaysAllow\n" +
+        "anonymous requests are refused (401) but for those four paths, as upstream.",
     );
 }
 

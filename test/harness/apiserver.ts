@@ -1,9 +1,12 @@
 // A real kubeling-apiserver process for integration and e2e tests, set up as production's: a
-// cluster PKI of its own (pkg/pki/cluster.ts: serving certificate, --client-ca-file), the admin's
-// client-certificate kubeconfig usable by kubectl and by our CLI, kubeconfigFor() for any other
-// identity (a kubelet's system:node:<name>), ServiceAccount token signing with the PKI's sa.key
-// (issuer SERVICE_ACCOUNT_ISSUER, as kubeadm's), and an ApiClient; also a random bearer token (for
-// raw requests), and a unique etcd prefix on a shared (or given) etcd. stop() kills the process
+// cluster PKI of its own (pkg/pki/cluster.ts: serving certificate, --client-ca-file), the
+// server's default authorization (Node,RBAC; a test of AlwaysAllow passes it in extraArgs), the
+// admin's client-certificate kubeconfig (kubernetes-admin in system:masters, allowed everything)
+// usable by kubectl and by our CLI, kubeconfigFor() for any other identity (a kubelet's
+// system:node:<name>, a user RBAC decides on), ServiceAccount token signing with the PKI's sa.key
+// (issuer SERVICE_ACCOUNT_ISSUER, as kubeadm's), and an ApiClient; also a random bearer token
+// (admin in system:masters, for raw requests), and a unique etcd prefix on a shared (or given)
+// etcd. stop() kills the process
 // and removes its temp files; the shared etcd stops when the last server using it stops.
 //
 // Set KUBELING_TEST_LOGS=1 to see the server's logs (LOG level from KUBELING_TEST_LOG_LEVEL).

@@ -236,7 +236,7 @@ describe("WebSocket watch", () => {
     assert.equal((await raw(srv, "DELETE", `${CM}/ws-watched`)).status, 200);
   });
 
-  test("an upgrade without a token is refused with 401", async () => {
+  test("an upgrade without a token is system:anonymous's, refused with 403", async () => {
     const url = `${srv.url.replace(/^https/, "wss")}${CM}?watch=true`;
     const ws = new WebSocket(url, { ca: srv.caPem });
     const code = await new Promise<number>((resolve, reject) => {
@@ -244,7 +244,7 @@ describe("WebSocket watch", () => {
       ws.once("open", () => reject(new Error("upgrade without a token was accepted")));
       ws.once("error", () => undefined);
     });
-    assert.equal(code, 401);
+    assert.equal(code, 403);
     ws.terminate();
   });
 });

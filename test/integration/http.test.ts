@@ -69,8 +69,13 @@ after(async () => {
 });
 
 describe("authentication", () => {
-  test("no token -> 401 Status", async () => {
-    assertStatus(await raw(srv, "GET", "/api/v1/namespaces", { token: null }), 401, "Unauthorized");
+  test("no token -> system:anonymous, 403 Status (the default authorization mode is Node,RBAC)", async () => {
+    const r = await raw(srv, "GET", "/api/v1/namespaces", { token: null });
+    assertStatus(r, 403, "Forbidden");
+    assert.equal(
+      r.json.message,
+      'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope',
+    );
   });
 
   test("bad token -> 401 Status", async () => {
@@ -88,7 +93,9 @@ describe("authentication", () => {
     assert.equal(v.json.major, "1");
     assert.equal(v.json.minor, "31");
     assert.match(v.json.gitVersion, /^v1\.31\.0\+kubeling/);
-    assertStatus(await raw(srv, "GET", "/metrics", { token: null }), 401, "Unauthorized");
+    const anon = await raw(srv, "GET", "/metrics", { token: null });
+    assertStatus(anon, 403, "Forbidden");
+    assert.equal(anon.json.message, 'forbidden: User "system:anonymous" cannot get path "/metrics"');
     assert.equal((await raw(srv, "GET", CM)).status, 200);
     const m = await raw(srv, "GET", "/metrics");
     assert.equal(m.status, 200);
