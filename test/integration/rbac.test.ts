@@ -1,14 +1,17 @@
-// RBAC end to end against a real API server started with --authorization-mode=RBAC and a token
-// file of several users, driven by the real kubectl as each of them: the bootstrap policy, the
-// aggregated view/edit/admin roles (the clusterrole-aggregation controller runs in-process),
-// denials with upstream's messages, `auth can-i` (also --list and --as), `auth whoami`,
-// `create role|clusterrole|rolebinding|clusterrolebinding`, escalation prevention on roles and
-// bindings, anonymous requests and impersonation.
+// RBAC end to end against a real API server in its default authorization mode (Node,RBAC),
+// driven by the real kubectl as several users, each with a client-certificate kubeconfig (CN the
+// user, O its groups): the bootstrap policy, the aggregated view/edit/admin roles (the
+// clusterrole-aggregation controller runs in-process), denials with upstream's messages,
+// `auth can-i` (also --list and --as), `auth whoami`, `create role|clusterrole|rolebinding|
+// clusterrolebinding`, escalation prevention on roles and bindings (a binding of edit needs edit
+// held, or bind), anonymous requests and impersonation.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { CLUSTERROLES } from "#pkg/api/resources.js";
 import type { ClusterRole } from "#pkg/api/types/rbac.js";
+import { parseKubeconfig } from "#pkg/client/kubeconfig.js";
 import { ClusterRoleAggregationController } from "../../controller-manager/clusterroleaggregation/clusterrole-aggregation-controller.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type RunningController, runController } from "../harness/controllers.js";
@@ -44,12 +47,19 @@ const IDENTITIES = [
   { name: "binder", groups: ["binders"] },
   { name: "writer", groups: ["writers"] },
   { name: "alice", groups: ["devs"] },
+  { name: "editor", groups: ["editors"] },
+  { name: "lead", groups: ["leads"] },
 ];
+/** Each user's kubeconfig path. */
+const kubeconfigs: Record<string, string> = {};
 
 before(async () => {
-  srv = await startApiServer({ extraArgs: ["--authorization-mode=RBAC"] });
+  srv = await startApiServer();
   admin = kubectlFor(srv.kubeconfigPath);
-  for (const u of IDENTITIES) as[u.name] = kubectlFor(await srv.kubeconfigFor(u));
+  for (const u of IDENTITIES) {
+    kubeconfigs[u.name] = await srv.kubeconfigFor(u);
+    as[u.name] = kubectlFor(kubeconfigs[u.name] as string);
+  }
   aggregation = runController(srv, (ctx) => new ClusterRoleAggregationController(ctx));
   await admin.ok(["create", "namespace", "team"]);
 });
@@ -276,6 +286,67 @@ describe("escalation prevention", () => {
     await canI("alice", ["list", "pods", "-n", "team"], "yes");
   });
 
+  test("a user who may create RoleBindings and holds edit may bind edit", async () => {
+    await admin.ok([
+      "create",
+      "rolebinding",
+      "editor-manager",
+      "-n",
+      "team",
+      "--role=binding-manager",
+      "--group=editors",
+    ]);
+    await admin.ok(["create", "rolebinding", "editor-edit", "-n", "team", "--clusterrole=edit", "--group=editors"]);
+    await canI("editor", ["create", "configmaps", "-n", "team"], "yes");
+    assert.match(
+      await (as.editor as Kubectl).ok([
+        "create",
+        "rolebinding",
+        "editor-gives-edit",
+        "-n",
+        "team",
+        "--clusterrole=edit",
+        "--user=carol",
+      ]),
+      /rolebinding.rbac.authorization.k8s.io\/editor-gives-edit created/,
+    );
+    // Held in team only: where editor may create bindings but holds no edit, binding edit is an escalation.
+    await admin.ok(["create", "namespace", "elsewhere"]);
+    await admin.ok([
+      "create",
+      "role",
+      "binding-manager",
+      "-n",
+      "elsewhere",
+      "--verb=get,list,create",
+      "--resource=rolebindings.rbac.authorization.k8s.io",
+    ]);
+    await admin.ok([
+      "create",
+      "rolebinding",
+      "editor-manager",
+      "-n",
+      "elsewhere",
+      "--role=binding-manager",
+      "--group=editors",
+    ]);
+    await canI("editor", ["create", "rolebindings", "-n", "elsewhere"], "yes");
+    const r = await (as.editor as Kubectl).run([
+      "create",
+      "rolebinding",
+      "editor-gives-edit",
+      "-n",
+      "elsewhere",
+      "--clusterrole=edit",
+      "--user=carol",
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /rolebindings\.rbac\.authorization\.k8s\.io "editor-gives-edit" is forbidden: user "editor" \(groups=\["editors" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:/,
+    );
+  });
+
   test("the bind verb on the role lets it bind edit after all", async () => {
     await admin.ok([
       "create",
@@ -416,5 +487,114 @@ describe("kubectl create for the RBAC kinds and aggregation", () => {
       '{"roleRef":{"name":"edit"}}',
     ]);
     assert.match(ref.stderr, /roleRef: Invalid value: .*cannot change roleRef/);
+  });
+});
+
+describe("the real kubectl with a client-certificate kubeconfig", () => {
+  const lead = () => as.lead as Kubectl;
+
+  before(async () => {
+    // lead manages RBAC objects and holds view everywhere; nothing else.
+    await admin.ok([
+      "create",
+      "clusterrole",
+      "rbac-manager",
+      "--verb=create,get,list",
+      "--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,clusterrolebindings.rbac.authorization.k8s.io",
+    ]);
+    await admin.ok(["create", "clusterrolebinding", "lead-rbac", "--clusterrole=rbac-manager", "--group=leads"]);
+    await admin.ok(["create", "clusterrolebinding", "lead-view", "--clusterrole=view", "--group=leads"]);
+    await canI("lead", ["create", "clusterrolebindings"], "yes");
+    await canI("lead", ["list", "pods", "-A"], "yes");
+  });
+
+  test("the kubeconfig holds a client certificate and no token; auth whoami shows its CN and O", async () => {
+    const config = parseKubeconfig(readFileSync(kubeconfigs.lead as string, "utf8"), { source: "lead" });
+    assert.ok(config.certPem && config.keyPem, "a client certificate");
+    assert.equal(config.token, undefined);
+    const who = rows(await lead().ok(["auth", "whoami"]));
+    assert.deepEqual(who[1], ["Username", "lead"]);
+    assert.deepEqual(
+      who.find((r) => r[0] === "Groups"),
+      ["Groups", "[leads system:authenticated]"],
+    );
+    const json = JSON.parse(await lead().ok(["auth", "whoami", "-o", "json"])) as {
+      kind: string;
+      status: { userInfo: { username: string; groups: string[] } };
+    };
+    assert.equal(json.kind, "SelfSubjectReview");
+    assert.deepEqual(json.status.userInfo.groups, ["leads", "system:authenticated"]);
+  });
+
+  test("auth can-i: yes (exit 0) for what RBAC grants, no (exit 1) for the rest", async () => {
+    for (const [args, want, code] of [
+      [["create", "rolebindings", "-n", "team"], "yes", 0],
+      [["list", "pods", "--all-namespaces"], "yes", 0],
+      [["get", "clusterroles"], "no", 1],
+      [["delete", "pods", "-n", "team"], "no", 1],
+      [["get", "secrets", "-n", "team"], "no", 1],
+      [["get", "/version"], "yes", 0],
+    ] as const) {
+      const r = await lead().run(["auth", "can-i", ...args]);
+      assert.deepEqual([r.stdout.trim(), r.code], [want, code], args.join(" "));
+    }
+    const quiet = await lead().run(["auth", "can-i", "delete", "pods", "-n", "team", "--quiet"]);
+    assert.deepEqual([quiet.stdout, quiet.code], ["", 1]);
+  });
+
+  test("create role: within what the user holds (view's pods), refused beyond it", async () => {
+    assert.match(
+      await lead().ok(["create", "role", "pod-reader", "-n", "team", "--verb=get,list", "--resource=pods"]),
+      /^role.rbac.authorization.k8s.io\/pod-reader created$/m,
+    );
+    const more = await lead().run(["create", "role", "pod-killer", "-n", "team", "--verb=delete", "--resource=pods"]);
+    assert.equal(more.code, 1);
+    assert.match(
+      more.stderr,
+      /roles\.rbac\.authorization\.k8s\.io "pod-killer" is forbidden: user "lead" \(groups=\["leads" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["pods"\], Verbs:\["delete"\]\}/,
+    );
+  });
+
+  test("create rolebinding: of a role the user holds", async () => {
+    await waitFor(async () => (await lead().run(["get", "role", "pod-reader", "-n", "team"])).code === 0, {
+      timeoutMs: 10_000,
+      message: "role pod-reader visible to lead",
+    });
+    assert.match(
+      await lead().ok(["create", "rolebinding", "bob-reads-pods", "-n", "team", "--role=pod-reader", "--user=bob"]),
+      /^rolebinding.rbac.authorization.k8s.io\/bob-reads-pods created$/m,
+    );
+    const bob = kubectlFor(await srv.kubeconfigFor({ name: "bob" }));
+    try {
+      await waitFor(
+        async () => (await bob.run(["auth", "can-i", "list", "pods", "-n", "team"])).stdout.trim() === "yes",
+        {
+          timeoutMs: 10_000,
+          message: "bob may list pods in team",
+        },
+      );
+      assert.equal((await bob.run(["auth", "can-i", "list", "pods", "-n", "default"])).stdout.trim(), "no");
+    } finally {
+      bob.close();
+    }
+  });
+
+  test("create clusterrolebinding: view (held cluster-wide) yes, edit (not held) with upstream's message", async () => {
+    assert.match(
+      await lead().ok(["create", "clusterrolebinding", "auditors-view", "--clusterrole=view", "--group=auditors"]),
+      /^clusterrolebinding.rbac.authorization.k8s.io\/auditors-view created$/m,
+    );
+    const edit = await lead().run([
+      "create",
+      "clusterrolebinding",
+      "auditors-edit",
+      "--clusterrole=edit",
+      "--group=auditors",
+    ]);
+    assert.equal(edit.code, 1);
+    assert.match(
+      edit.stderr,
+      /^error: failed to create clusterrolebinding: clusterrolebindings\.rbac\.authorization\.k8s\.io "auditors-edit" is forbidden: user "lead" \(groups=\["leads" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n/,
+    );
   });
 });
