@@ -18,6 +18,7 @@ import {
 } from "#pkg/runtime/flags.js";
 import { ALL_ADMISSION_PLUGINS, DEFAULT_ADMISSION_PLUGINS, enabledAdmissionPlugins } from "./admission/plugins.js";
 import { type AuthorizationMode, validateModes } from "./auth/authorizer/modes.js";
+import { DEFAULT_NODE_PORT_RANGE, parsePortRange } from "./registry/core/service/allocator.js";
 
 export interface ApiServerOptions {
   etcdServers: string[];
@@ -81,6 +82,8 @@ export interface ApiServerOptions {
   /** Upstream --authorization-mode, in order (system:masters is always allowed first). */
   authorizationModes: AuthorizationMode[];
   serviceClusterIPRange: string;
+  /** Upstream --service-node-port-range ("30000-32767"). */
+  serviceNodePortRange: string;
   /** 0 disables compaction. */
   etcdCompactionIntervalMs: number;
   /** How long Events live (upstream --event-ttl, 1h). */
@@ -132,6 +135,16 @@ function bindAddressesArg(value: string): string[] {
   if (list.length > 1 && list.some((a) => a === "0.0.0.0" || a === "::"))
     throw new InvalidArgumentError(`"0.0.0.0" and "::" already cover every address: give them alone`);
   return list;
+}
+
+/** portRangeArg: a node port range as upstream parses it ("30000-32767", "30000+2767"). */
+function portRangeArg(value: string): string {
+  try {
+    parsePortRange(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
 }
 
 /** buildCommand declares the flags; exported so --help can be tested. */
@@ -260,6 +273,13 @@ export function buildCommand(): Command {
       }),
     )
     .addOption(
+      flag(
+        "--service-node-port-range <range>",
+        "the port range reserved for NodePort services (inclusive on both ends; e.g. '30000-32767')",
+        { default: DEFAULT_NODE_PORT_RANGE, parse: portRangeArg },
+      ),
+    )
+    .addOption(
       flag("--etcd-compaction-interval <duration>", "how often etcd history is compacted (0 disables)", {
         default: 5 * 60_000,
         defaultDescription: "5m",
@@ -336,6 +356,7 @@ type ParsedFlags = Omit<
   | "bindAddresses"
   | "authorizationModes"
   | "serviceClusterIPRange"
+  | "serviceNodePortRange"
   | "etcdCompactionIntervalMs"
   | "eventTTLSeconds"
   | "clientCAFile"
@@ -365,6 +386,7 @@ type ParsedFlags = Omit<
   enableAdmissionPlugins: string[];
   disableAdmissionPlugins: string[];
   serviceClusterIpRange: string;
+  serviceNodePortRange: string;
   etcdCompactionInterval: number;
   eventTtl: number;
 };
@@ -414,6 +436,7 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     securePort: o.securePort,
     certDir: o.certDir,
     serviceClusterIPRange: o.serviceClusterIpRange,
+    serviceNodePortRange: o.serviceNodePortRange,
     etcdCompactionIntervalMs: o.etcdCompactionInterval,
     eventTTLSeconds: Math.max(1, Math.round(o.eventTtl / 1000)),
     maxRequestsInflight: o.maxRequestsInflight,

@@ -95,6 +95,7 @@ async function main(): Promise<void> {
     prefix: opts.etcdPrefix,
     encryption,
     serviceClusterIPRange: opts.serviceClusterIPRange,
+    serviceNodePortRange: opts.serviceNodePortRange,
     compactionIntervalMs: opts.etcdCompactionIntervalMs,
     eventTTLSeconds: opts.eventTTLSeconds,
     admissionPlugins: opts.admissionPlugins,

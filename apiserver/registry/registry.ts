@@ -18,7 +18,7 @@ import type { Storage } from "../storage/interfaces.js";
 import type { EncryptionConfig } from "../storage/value/encryption-config.js";
 import { WatchCache, type WatchCacheOptions } from "../storage/watch-cache.js";
 import { DEFAULT_NAMESPACES, namespaceObject } from "./core/namespace/lifecycle.js";
-import { DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./core/service/allocator.js";
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, ServiceAllocator } from "./core/service/allocator.js";
 import { rbacSourceFromCache } from "./rbac/source.js";
 import { restStorageFor } from "./rest.js";
 import { Store } from "./store.js";
@@ -40,6 +40,8 @@ export interface RegistryOptions {
   encryption?: EncryptionConfig | undefined;
   /** --service-cluster-ip-range (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  serviceNodePortRange?: string;
   log: Logger;
   /** Per-kind strategies; default: apiserver/registry/kinds strategyFor. */
   strategyFor?: (r: ResourceInfo) => Strategy;
@@ -111,7 +113,10 @@ export class Registry {
       await waitForEtcd(storage, o.connectTimeoutMs ?? 60_000, log, o.etcdServers);
       const watchCache = new WatchCache({ storage, resources, log, ...(o.watchCache ?? {}) });
       await watchCache.start();
-      const allocator = new ServiceAllocator(storage, o.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR);
+      const allocator = new ServiceAllocator(storage, {
+        cidr: o.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR,
+        nodePortRange: o.serviceNodePortRange ?? DEFAULT_NODE_PORT_RANGE,
+      });
       const reg = new Registry(storage, watchCache, allocator, log);
       reg.ownsStorage = o.storage === undefined;
       const admissionContext: AdmissionContext = {

@@ -469,7 +469,7 @@ describe("Service", () => {
     const u = update("services", next, obj);
     assert.deepEqual(
       u.errors.map((e) => e.message),
-      ['Invalid value: "10.96.0.11": may not change once set'],
+      ['Invalid value: []string{"10.96.0.11"}: may not change once set'],
     );
     // an update that leaves clusterIP out keeps the allocated one
     const omitted = structuredClone(obj);

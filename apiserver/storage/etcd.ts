@@ -269,6 +269,11 @@ export class EtcdStorage implements Storage {
     return res.succeeded;
   }
 
+  async rawExists(key: string): Promise<boolean> {
+    const res = await this.client.kv.range({ key: Buffer.from(key), count_only: true });
+    return Number(res.count) > 0;
+  }
+
   /** Raw keys under a prefix (allocation bookkeeping). */
   async rawList(prefix: string): Promise<Array<{ key: string; value: string }>> {
     const key = Buffer.from(prefix);

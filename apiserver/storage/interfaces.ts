@@ -159,6 +159,8 @@ export interface Storage {
   /** Deletes a raw key only while it still holds value (no race with a re-allocation). */
   deleteKeyIfValue(key: string, value: string): Promise<boolean>;
   rawList(prefix: string): Promise<Array<{ key: string; value: string }>>;
+  /** Whether a raw key exists (dry-run allocations check without taking). */
+  rawExists(key: string): Promise<boolean>;
 
   /** Drops history up to revision: reads, continues and watches from before it answer 410. */
   compact(revision: number): Promise<void>;

@@ -179,6 +179,10 @@ export class MemoryStorage implements Storage {
     return true;
   }
 
+  async rawExists(key: string): Promise<boolean> {
+    return this.versionAt(key, this.rev) !== undefined;
+  }
+
   async rawList(prefix: string): Promise<Array<{ key: string; value: string }>> {
     const out: Array<{ key: string; value: string }> = [];
     for (const key of [...this.keys.keys()].sort()) {

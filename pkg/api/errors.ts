@@ -202,8 +202,25 @@ export interface FieldError {
   message: string;
 }
 
+const GO_LITERAL: unique symbol = Symbol("kubeling.goLiteral");
+
+/** A value that upstream's field errors print with Go's %#v (a slice: `[]string{"a", "b"}`). */
+export interface GoLiteral {
+  readonly [GO_LITERAL]: string;
+}
+
+/** goSlice: strings as Go prints a slice of them, `[]string{"10.0.0.1"}` (type: the element type). */
+export function goSlice(values: readonly string[], type = "string"): GoLiteral {
+  return { [GO_LITERAL]: `[]${type}{${values.map((v) => JSON.stringify(v)).join(", ")}}` };
+}
+
+function renderValue(value: unknown): string {
+  if (typeof value === "object" && value !== null && GO_LITERAL in value) return (value as GoLiteral)[GO_LITERAL];
+  return JSON.stringify(value);
+}
+
 export function fieldInvalid(field: string, value: unknown, detail: string): FieldError {
-  return { field, type: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(value)}: ${detail}` };
+  return { field, type: "FieldValueInvalid", message: `Invalid value: ${renderValue(value)}: ${detail}` };
 }
 
 export function fieldRequired(field: string, detail = ""): FieldError {

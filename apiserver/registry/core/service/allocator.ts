@@ -4,13 +4,12 @@
 // service; releasing deletes the key. Two API servers can never hand out the same IP.
 
 import { randomInt } from "node:crypto";
-import { type FieldError, fieldInvalid, invalid } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import type { Storage } from "../../../storage/interfaces.js";
 
 export const DEFAULT_SERVICE_CIDR = "10.96.0.0/12";
-export const NODE_PORT_MIN = 30000;
-export const NODE_PORT_MAX = 32767;
+/** --service-node-port-range's default, as upstream's. */
+export const DEFAULT_NODE_PORT_RANGE = "30000-32767";
 
 export interface Cidr {
   /** Network address as an unsigned 32-bit number. */
@@ -48,6 +47,34 @@ export function parseCidr(text: string): Cidr {
   return { base: network, bits, size, text: `${numberToIp(network)}/${bits}` };
 }
 
+/** A range of node ports, both ends included. */
+export interface PortRange {
+  base: number;
+  size: number;
+}
+
+export function portRangeText(r: PortRange): string {
+  return `${r.base}-${r.base + r.size - 1}`;
+}
+
+/**
+ * parsePortRange: upstream's utilnet.ParsePortRange: "30000-32767", "30000+2767" (base plus
+ * offset) or a single port.
+ */
+export function parsePortRange(text: string): PortRange {
+  const bad = (why: string) => new Error(`unable to parse port range: ${text}: ${why}`);
+  const t = text.trim();
+  if (t === "") throw bad("empty string");
+  const m = /^(\d+)(?:([-+])(\d+))?$/.exec(t);
+  if (!m) throw bad("want <low>-<high> or <base>+<offset>");
+  const low = Number(m[1]);
+  const other = m[3] === undefined ? undefined : Number(m[3]);
+  const high = other === undefined ? low : m[2] === "+" ? low + other : other;
+  if (low < 1 || high > 65535) throw bad("ports must be between 1 and 65535");
+  if (high < low) throw bad("end port is less than start port");
+  return { base: low, size: high - low + 1 };
+}
+
 /** Why an IP cannot be used, or undefined when it lies in the allocatable part of the range. */
 export function ipOutOfRange(cidr: Cidr, ip: string): boolean {
   const n = ipToNumber(ip);
@@ -83,20 +110,40 @@ export interface RepairResult {
   restoredPorts: number[];
 }
 
-function qualifiedInvalid(name: string, errs: FieldError[]) {
-  return invalid("Service", "", name, errs);
+/**
+ * AllocationError: why an allocator refused, in upstream's words (ipallocator's and
+ * portallocator's ErrAllocated, ErrNotInRange, ErrFull); the service storage puts them into
+ * field errors as upstream's REST does.
+ */
+export class AllocationError extends Error {
+  constructor(
+    readonly reason: "allocated" | "notInRange" | "full",
+    message: string,
+  ) {
+    super(message);
+    this.name = "AllocationError";
+  }
+}
+
+export interface ServiceAllocatorOptions {
+  /** --service-cluster-ip-range (default 10.96.0.0/12). */
+  cidr?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  nodePortRange?: string;
 }
 
 export class ServiceAllocator {
   readonly cidr: Cidr;
+  readonly nodePorts: PortRange;
   private readonly ipPrefix: string;
   private readonly portPrefix: string;
 
   constructor(
     private readonly storage: Storage,
-    cidr: string = DEFAULT_SERVICE_CIDR,
+    o: ServiceAllocatorOptions = {},
   ) {
-    this.cidr = parseCidr(cidr);
+    this.cidr = parseCidr(o.cidr ?? DEFAULT_SERVICE_CIDR);
+    this.nodePorts = parsePortRange(o.nodePortRange ?? DEFAULT_NODE_PORT_RANGE);
     this.ipPrefix = `${storage.prefix}/ipallocations/`;
     this.portPrefix = `${storage.prefix}/nodeportallocations/`;
   }
@@ -107,45 +154,45 @@ export class ServiceAllocator {
   }
 
   /**
-   * Allocates `requested` (422 if outside the range or taken) or a random free IP (never the
-   * reserved first one). `owner` ("ns/name") is stored for repair and debugging.
+   * Allocates `requested`, or a random free IP (never the reserved first one) when it is
+   * undefined; `owner` ("ns/name") is stored for repair and debugging. Throws AllocationError.
+   * A dry run checks without keeping anything.
    */
-  async allocateIP(ownerName: string, serviceName: string, requested?: string): Promise<string> {
-    const owner = allocationValue(ownerName);
-    if (requested) {
-      const field = "spec.clusterIPs";
+  async allocateIP(owner: string, requested?: string, o: { dryRun?: boolean } = {}): Promise<string> {
+    const value = allocationValue(owner);
+    if (requested !== undefined) {
       if (ipOutOfRange(this.cidr, requested))
-        throw qualifiedInvalid(serviceName, [
-          fieldInvalid(
-            field,
-            [requested],
-            `failed to allocate IP ${requested}: provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.cidr.text}`,
-          ),
-        ]);
-      if (!(await this.storage.createKeyIfAbsent(this.ipPrefix + requested, owner)))
-        throw qualifiedInvalid(serviceName, [
-          fieldInvalid(field, [requested], `failed to allocate IP ${requested}: provided IP is already allocated`),
-        ]);
+        throw new AllocationError(
+          "notInRange",
+          `the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.cidr.text}`,
+        );
+      const key = this.ipPrefix + requested;
+      if (o.dryRun ? await this.storage.rawExists(key) : !(await this.storage.createKeyIfAbsent(key, value)))
+        throw new AllocationError("allocated", "provided IP is already allocated");
       return requested;
     }
     // Usable offsets: 2 .. size-2 (network, the reserved .1 and broadcast excluded).
     const first = 2;
     const last = this.cidr.size - 2;
-    if (last < first) throw qualifiedInvalid(serviceName, [fieldInvalid("spec.clusterIPs", [], "range is too small")]);
-    for (let i = 0; i < 32; i++) {
-      const ip = numberToIp(this.cidr.base + randomInt(first, last + 1));
-      if (await this.storage.createKeyIfAbsent(this.ipPrefix + ip, owner)) return ip;
+    const tryIP = async (ip: string) =>
+      o.dryRun
+        ? !(await this.storage.rawExists(this.ipPrefix + ip))
+        : this.storage.createKeyIfAbsent(this.ipPrefix + ip, value);
+    if (last >= first) {
+      for (let i = 0; i < 32; i++) {
+        const ip = numberToIp(this.cidr.base + randomInt(first, last + 1));
+        if (await tryIP(ip)) return ip;
+      }
+      // Crowded range: scan for a hole.
+      const taken = new Set(
+        (await this.storage.rawList(this.ipPrefix)).map((kv) => kv.key.slice(this.ipPrefix.length)),
+      );
+      for (let off = first; off <= last; off++) {
+        const ip = numberToIp(this.cidr.base + off);
+        if (!taken.has(ip) && (await tryIP(ip))) return ip;
+      }
     }
-    // Crowded range: scan for a hole.
-    const taken = new Set((await this.storage.rawList(this.ipPrefix)).map((kv) => kv.key.slice(this.ipPrefix.length)));
-    for (let off = first; off <= last; off++) {
-      const ip = numberToIp(this.cidr.base + off);
-      if (taken.has(ip)) continue;
-      if (await this.storage.createKeyIfAbsent(this.ipPrefix + ip, owner)) return ip;
-    }
-    throw qualifiedInvalid(serviceName, [
-      fieldInvalid("spec.clusterIPs", [], `failed to allocate a serviceIP: range is full (${this.cidr.text})`),
-    ]);
+    throw new AllocationError("full", "range is full");
   }
 
   async releaseIP(ip: string | undefined): Promise<void> {
@@ -153,34 +200,34 @@ export class ServiceAllocator {
     await this.storage.deleteKey(this.ipPrefix + ip);
   }
 
-  /** Allocates a node port: the requested one (422 if out of range or taken) or a random free one. */
-  async allocateNodePort(ownerName: string, serviceName: string, field: string, requested?: number): Promise<number> {
-    const owner = allocationValue(ownerName);
-    if (requested) {
-      if (!Number.isInteger(requested) || requested < NODE_PORT_MIN || requested > NODE_PORT_MAX)
-        throw qualifiedInvalid(serviceName, [
-          fieldInvalid(
-            field,
-            requested,
-            `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`,
-          ),
-        ]);
-      if (!(await this.storage.createKeyIfAbsent(this.portPrefix + requested, owner)))
-        throw qualifiedInvalid(serviceName, [fieldInvalid(field, requested, "provided port is already allocated")]);
+  /** Allocates a node port: `requested`, or a random free one when undefined. Throws AllocationError. */
+  async allocateNodePort(owner: string, requested?: number, o: { dryRun?: boolean } = {}): Promise<number> {
+    const value = allocationValue(owner);
+    const { base, size } = this.nodePorts;
+    const tryPort = async (port: number) =>
+      o.dryRun
+        ? !(await this.storage.rawExists(this.portPrefix + port))
+        : this.storage.createKeyIfAbsent(this.portPrefix + port, value);
+    if (requested !== undefined) {
+      if (!Number.isInteger(requested) || requested < base || requested >= base + size)
+        throw new AllocationError(
+          "notInRange",
+          `provided port is not in the valid range. The range of valid ports is ${portRangeText(this.nodePorts)}`,
+        );
+      if (!(await tryPort(requested))) throw new AllocationError("allocated", "provided port is already allocated");
       return requested;
     }
     for (let i = 0; i < 32; i++) {
-      const port = randomInt(NODE_PORT_MIN, NODE_PORT_MAX + 1);
-      if (await this.storage.createKeyIfAbsent(this.portPrefix + port, owner)) return port;
+      const port = randomInt(base, base + size);
+      if (await tryPort(port)) return port;
     }
     const taken = new Set(
       (await this.storage.rawList(this.portPrefix)).map((kv) => kv.key.slice(this.portPrefix.length)),
     );
-    for (let port = NODE_PORT_MIN; port <= NODE_PORT_MAX; port++) {
-      if (taken.has(String(port))) continue;
-      if (await this.storage.createKeyIfAbsent(this.portPrefix + port, owner)) return port;
+    for (let port = base; port < base + size; port++) {
+      if (!taken.has(String(port)) && (await tryPort(port))) return port;
     }
-    throw qualifiedInvalid(serviceName, [fieldInvalid(field, 0, "range is full")]);
+    throw new AllocationError("full", "range is full");
   }
 
   async releaseNodePort(port: number | undefined): Promise<void> {
@@ -244,7 +291,11 @@ export class ServiceAllocator {
       )
         result.restoredIPs.push(ip);
     for (const [port, owner] of usedPorts)
-      if (await this.storage.createKeyIfAbsent(this.portPrefix + port, allocationValue(owner, now)))
+      if (
+        port >= this.nodePorts.base &&
+        port < this.nodePorts.base + this.nodePorts.size &&
+        (await this.storage.createKeyIfAbsent(this.portPrefix + port, allocationValue(owner, now)))
+      )
         result.restoredPorts.push(port);
     return result;
   }
