@@ -39,6 +39,8 @@ export interface ControllerOptions {
   podGC?: PodGCOptions;
   /** --resource-quota-sync-period. */
   resourceQuota?: ResourceQuotaOptions;
+  /** --root-ca-file's contents: the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA). */
+  rootCA?: string;
 }
 
 export interface Controller {

@@ -12,6 +12,7 @@ import { newPodGCController } from "./podgc/gc-controller.js";
 import { newReplicaSetController } from "./replicaset/replica-set.js";
 import { newReplicationController } from "./replication/replication-controller.js";
 import { newResourceQuotaController } from "./resourcequota/resource-quota-controller.js";
+import { newRootCACertPublisher } from "./rootcacertpublisher/publisher.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 
@@ -26,6 +27,7 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   replicaset: newReplicaSetController,
   replicationcontroller: newReplicationController,
   resourcequota: newResourceQuotaController,
+  "root-ca-certificate-publisher-controller": newRootCACertPublisher,
   serviceaccount: newServiceAccountsController,
   "taint-eviction-controller": newTaintEvictionController,
 };

@@ -1,11 +1,13 @@
 // kubeling-controller-manager: the controllers that make the cluster's state converge, as
 // kube-controller-manager (the table in controllers.ts: deployment, replicaset, replicationcontroller,
-// garbagecollector, namespace, nodelifecycle, taint eviction, podgc, disruption, serviceaccount).
+// garbagecollector, namespace, nodelifecycle, taint eviction, podgc, disruption, serviceaccount,
+// root-ca-certificate-publisher-controller, ...).
 // Flags keep upstream's names; each is also read from
 // KUBELING_CONTROLLER_MANAGER_<FLAG> (pkg/runtime/flags.ts), LOG_LEVEL for --log-level. The shape of
 // scheduler/main.ts: flags → logger → client → ControllerManagerApp → run until the shutdown
 // signal → drain. Exits 1 when it loses the leader lease (as upstream), 0 on SIGTERM/SIGINT.
 
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ApiClient } from "#pkg/client/client.js";
 import {
@@ -53,6 +55,7 @@ interface Flags extends LeaderElectionFlags {
   unhealthyZoneThreshold: number;
   terminatedPodGcThreshold: number;
   resourceQuotaSyncPeriod: number;
+  rootCaFile?: string;
   bindAddress: string;
   securePort: number;
   logLevel: string;
@@ -151,6 +154,12 @@ function program() {
         "how often every ResourceQuota's usage is recomputed",
         duration(DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD_MS, "5m0s"),
       ),
+    )
+    .addOption(
+      flag(
+        "--root-ca-file <path>",
+        "the CA bundle published to every namespace as the ConfigMap kube-root-ca.crt (default: the kubeconfig's certificate-authority)",
+      ),
     );
   addLeaderElectionFlags(cmd, { namespace: LEASE_NAMESPACE, name: LEASE_NAME, what: "running controllers" });
   return cmd
@@ -193,6 +202,7 @@ function controllerOptions(f: Flags): ControllerOptions {
     },
     podGC: { terminatedPodGCThreshold: f.terminatedPodGcThreshold },
     resourceQuota: { resyncPeriodMs: f.resourceQuotaSyncPeriod },
+    ...(f.rootCaFile ? { rootCA: readFileSync(f.rootCaFile, "utf8") } : {}),
   };
 }
 

@@ -1,13 +1,14 @@
 // syncPod against FakeRuntime, with pkg/testing's fakes: FakeClient for the API calls the kubelet
-// makes (pod status updates, the final pod delete, ConfigMap/Secret watches), FakeInformer for
+// makes (pod status updates, the final pod delete, ConfigMap/Secret watches, TokenRequests), FakeInformer for
 // the pods and Services, FakeRecorder for the Events.
 
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { CONFIGMAPS, PODS } from "#pkg/api/resources.js";
+import type { KubeObject } from "#pkg/api/meta.js";
+import { CONFIGMAPS, PODS, type ResourceType, SERVICEACCOUNTS } from "#pkg/api/resources.js";
 import type { ConfigMap, Pod, Service } from "#pkg/api/types/index.js";
 import { InformerFactory } from "#pkg/cache/factory.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
@@ -17,6 +18,25 @@ import { waitFor } from "../test/harness/wait.js";
 import { Kubelet } from "./kubelet.js";
 import { FakeRuntime } from "./runtime/fake.js";
 import { hashContainer } from "./spec.js";
+import type { TokenRequest } from "./token-manager.js";
+
+/** FakeClient answering TokenRequests (serviceaccounts/<name>/token) as the API server does. */
+class TokenClient extends FakeClient {
+  override async create<T extends KubeObject = KubeObject>(
+    r: ResourceType<T>,
+    ns: string | undefined,
+    obj: object,
+    opts: Parameters<FakeClient["create"]>[3] = {},
+  ): Promise<T> {
+    const out = await super.create(r, ns, obj, opts);
+    if (r.resource !== "serviceaccounts" || opts.subresource !== "token") return out;
+    const status = {
+      token: `token-for-${opts.name}`,
+      expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString(),
+    };
+    return { ...out, status } as T;
+  }
+}
 
 /** Every waiting reason the kubelet wrote into a pod's status, in order. */
 function reasons(client: FakeClient, name: string): string[] {
@@ -47,7 +67,7 @@ describe("Kubelet.syncPod (fake runtime)", () => {
     const runtime = new FakeRuntime();
     runtime.images.add("img:1");
     runtime.images.add("pause");
-    const client = new FakeClient();
+    const client = new TokenClient();
     const informer = new FakeInformer<Pod>();
     const events = new FakeRecorder();
     const kubelet = new Kubelet({
@@ -235,11 +255,17 @@ describe("Kubelet.syncPod (fake runtime)", () => {
     assert.equal(client.actionsOf("watch", CONFIGMAPS).length, 1, "one watch for the one ConfigMap");
   });
 
-  test("a serviceAccountToken projection writes no (empty) token file and asks no TokenRequest", async () => {
-    const { runtime, pods, sync } = setup();
+  test("a serviceAccountToken projection: a token requested for the pod as the node, written into the volume", async () => {
+    const { runtime, client, pods, sync } = setup();
     pods.add(
       pod("tok", {
-        volumes: [{ name: "kube-api-access", projected: { sources: [{ serviceAccountToken: { path: "token" } }] } }],
+        serviceAccountName: "robot",
+        volumes: [
+          {
+            name: "kube-api-access",
+            projected: { sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 3607 } }] },
+          },
+        ],
         containers: [
           { name: "c", image: "img:1", volumeMounts: [{ name: "kube-api-access", mountPath: "/var/run/secrets" }] },
         ],
@@ -247,7 +273,20 @@ describe("Kubelet.syncPod (fake runtime)", () => {
     );
     await sync("uid-tok");
     assert.ok((await runtime.list()).some((c) => c.type === "app" && c.state === "running"));
-    assert.equal(existsSync(join(root, "pods", "uid-tok", "volumes", "kube-api-access", "token")), false);
+    const [req] = client.actionsOf("create", SERVICEACCOUNTS);
+    assert.ok(req, "a TokenRequest");
+    assert.equal(req.subresource, "token");
+    assert.equal(req.name, "robot");
+    assert.equal(req.namespace, "default");
+    assert.deepEqual((req.object as unknown as TokenRequest).spec, {
+      audiences: [],
+      expirationSeconds: 3607,
+      boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "tok", uid: "uid-tok" },
+    });
+    const file = join(root, "pods", "uid-tok", "volumes", "kube-api-access", "token");
+    assert.equal(readFileSync(file, "utf8"), "token-for-robot");
+    await sync("uid-tok");
+    assert.equal(client.actionsOf("create", SERVICEACCOUNTS).length, 1, "the token is cached between syncs");
   });
 
   test("a pod the API no longer has: its containers are removed", async () => {

@@ -41,6 +41,7 @@ import type { EventSink } from "./sources.js";
 import type { DNSOptions } from "./spec.js";
 import { StatsProvider, type Summary } from "./stats.js";
 import { StatusManager } from "./status-manager.js";
+import { TokenManager } from "./token-manager.js";
 import { VolumeError, VolumeManager } from "./volumes.js";
 import { WatchBasedManager } from "./watch-manager.js";
 
@@ -169,6 +170,11 @@ export class Kubelet {
     };
     this.volumes = new VolumeManager({
       rootDir: o.rootDir,
+      tokens: new TokenManager({
+        request: TokenManager.requester(o.client),
+        log: o.log.child({ module: "token" }),
+        clock: this.clock,
+      }),
       log: o.log.child({ module: "volumes" }),
       clock: this.clock,
       ...objects,

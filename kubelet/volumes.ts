@@ -1,6 +1,7 @@
 // VolumeManager: a pod's volumes as host directories under <root-dir>/pods/<uid>/volumes/<name>,
 // bind-mounted into its containers. emptyDir is a directory; hostPath is the host path itself;
-// configMap, secret, downwardAPI and projected volumes are written with upstream's atomic-writer
+// configMap, secret, downwardAPI and projected volumes (bound ServiceAccount tokens from the
+// TokenManager included) are written with upstream's atomic-writer
 // layout (a timestamped data dir, a "..data" symlink swapped with rename, and per-key symlinks
 // into it), so a container sees a changed ConfigMap all at once. setup() is idempotent and is
 // called on every syncPod, which is how mounted files follow ConfigMap/Secret updates; the
@@ -12,10 +13,12 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
+import { podServiceAccountName } from "#pkg/api/pod-references.js";
 import type { ConfigMap, Pod, Secret, Volume } from "#pkg/api/types/index.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { fieldRefValue } from "./spec.js";
+import type { TokenManager } from "./token-manager.js";
 
 /** A file to project into a volume: relative path, content, mode. */
 interface Projected {
@@ -32,6 +35,8 @@ export interface VolumeManagerOptions {
   /** ConfigMaps and Secrets of a namespace by name; undefined when they do not exist. */
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** Bound ServiceAccount tokens for serviceAccountToken projections. */
+  tokens: TokenManager;
   clock?: Clock;
 }
 
@@ -91,7 +96,7 @@ export class VolumeManager {
   /** cleanup removes everything the pod had on disk. */
   async cleanup(uid: string): Promise<void> {
     for (const k of this.written.keys()) if (k.startsWith(`${uid}/`)) this.written.delete(k);
-    this.warnedToken.delete(uid);
+    this.o.tokens.forgetPod(uid);
     this.mountedByPod.delete(uid);
     await rm(this.podDir(uid), { recursive: true, force: true });
   }
@@ -210,27 +215,27 @@ export class VolumeManager {
           if (!s && !src.secret.optional) throw new VolumeError(`secret "${name}" not found`);
           out.push(...keyed(secretData(s), src.secret.items, mode, `Secret ${ns}/${name}`, !!src.secret.optional));
         } else if (src.downwardAPI) out.push(...downward(src.downwardAPI.items, mode));
-        else if (src.serviceAccountToken) this.noTokenRequest(pod, src.serviceAccountToken.path);
+        else if (src.serviceAccountToken) {
+          const t = src.serviceAccountToken;
+          const token = await this.o.tokens
+            .token(
+              {
+                namespace: ns,
+                name: pod.metadata.name ?? "",
+                uid: pod.metadata.uid ?? "",
+                serviceAccountName: podServiceAccountName(pod),
+              },
+              t,
+            )
+            .catch((err: unknown) => {
+              throw new VolumeError(`volume "${v.name}": ${(err as Error).message}`);
+            });
+          out.push({ path: t.path, data: Buffer.from(token), mode });
+        }
       }
       return out;
     }
     return undefined;
-  }
-
-  private readonly warnedToken = new Set<string>();
-
-  /**
-   * The API server does not serve TokenRequest yet: a serviceAccountToken projection is left out
-   * (no file rather than an empty one), once logged per pod.
-   */
-  private noTokenRequest(pod: Pod, path: string): void {
-    const uid = pod.metadata.uid ?? "";
-    if (this.warnedToken.has(uid)) return;
-    this.warnedToken.add(uid);
-    this.o.log.info(
-      { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, path },
-      "serviceAccountToken projection skipped: no TokenRequest API",
-    );
   }
 
   /** atomicWrite: upstream's AtomicWriter layout; a no-op when the content did not change. */

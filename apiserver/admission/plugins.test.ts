@@ -48,10 +48,17 @@ describe("--enable-admission-plugins / --disable-admission-plugins", () => {
 });
 
 describe("the default plugins", () => {
-  const ctx = fakeContext({ namespaces: [namespace("ns"), namespace("gone", {}, "Terminating")] });
+  const ctx = fakeContext({
+    namespaces: [namespace("ns"), namespace("gone", {}, "Terminating")],
+    objects: {
+      "/serviceaccounts": [
+        { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "ns" } },
+      ],
+    },
+  });
   const chain = newAdmissionChain(ctx);
 
-  test("a new pod gets its ServiceAccount, priority and default tolerations", async () => {
+  test("a new pod gets its ServiceAccount and token volume, priority and default tolerations", async () => {
     const pod: Pod = {
       apiVersion: "v1",
       kind: "Pod",
@@ -68,6 +75,7 @@ describe("the default plugins", () => {
     await chain.validate(a);
     assert.equal(pod.spec?.serviceAccountName, "default");
     assert.equal(pod.spec?.serviceAccount, "default");
+    assert.match(pod.spec?.volumes?.[0]?.name ?? "", /^kube-api-access-[a-z0-9]{5}$/);
     assert.equal(pod.spec?.priority, 0);
     assert.equal(pod.spec?.preemptionPolicy, "PreemptLowerPriority");
     assert.deepEqual(

@@ -14,10 +14,9 @@ import {
   DEFAULT_TOLERATION_SECONDS,
   newDefaultTolerationSeconds,
   newPriorityAdmission,
-  newServiceAccountAdmission,
   PRIORITY,
-  SERVICE_ACCOUNT,
 } from "./plugins/pod-defaults.js";
+import { newServiceAccountAdmission, SERVICE_ACCOUNT } from "./plugins/service-account.js";
 import { newPodSecurity, POD_SECURITY } from "./podsecurity/admission.js";
 import { newResourceQuotaAdmission, RESOURCE_QUOTA } from "./resourcequota/admission.js";
 
@@ -35,7 +34,7 @@ const ORDERED: readonly PluginEntry[] = [
   { name: ALWAYS_ADMIT, factory: newAlwaysAdmit, defaultOn: false },
   { name: NAMESPACE_LIFECYCLE, factory: newNamespaceLifecycle, defaultOn: true },
   { name: LIMIT_RANGER, factory: newLimitRanger, defaultOn: true },
-  { name: SERVICE_ACCOUNT, factory: newServiceAccountAdmission, defaultOn: true },
+  { name: SERVICE_ACCOUNT, factory: (ctx) => newServiceAccountAdmission(ctx), defaultOn: true },
   // Off by default in upstream's kube-apiserver, but every kubeadm cluster enables it
   // (--enable-admission-plugins=NodeRestriction), and kubeling's default is Node,RBAC.
   { name: NODE_RESTRICTION, factory: newNodeRestriction, defaultOn: true },

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { silentLogger } from "#pkg/runtime/log.js";
+import { enabledAdmissionPlugins } from "../admission/plugins.js";
 import { parseTokenFile } from "../auth/tokens.js";
 import { Registry } from "../registry/registry.js";
 import { buildServer } from "../server.js";
@@ -39,6 +40,8 @@ before(async () => {
     storage,
     log: silentLogger,
     compactionIntervalMs: 0,
+    // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager).
+    admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount"]),
   });
   app = buildServer({
     registry,

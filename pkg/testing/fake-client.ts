@@ -157,8 +157,19 @@ export class FakeClient extends ApiClient {
     const namespace = r.namespaced ? (ns ?? o.metadata.namespace) : undefined;
     o.metadata = { ...o.metadata, ...(namespace ? { namespace } : {}) };
     if (!o.metadata.name && o.metadata.generateName) o.metadata.name = `${o.metadata.generateName}${this.#rv + 1}`;
+    if (opts.subresource) {
+      // pods/<name>/binding, serviceaccounts/<name>/token...: the parent's name is in the URL.
+      this.#record({
+        verb: "create",
+        resource: resourceId(r),
+        namespace,
+        name: opts.name ?? o.metadata.name,
+        subresource: opts.subresource,
+        object: o,
+      });
+      return structuredClone(o) as T;
+    }
     this.#record({ verb: "create", resource: resourceId(r), namespace, name: o.metadata.name, object: o });
-    if (opts.subresource) return structuredClone(o) as T;
     const name = o.metadata.name ?? "";
     if (this.#objects.has(this.#key(r, namespace, name))) throw alreadyExists(r, name);
     o.metadata.uid ??= `uid-${name}-${this.#rv + 1}`;

@@ -73,6 +73,13 @@ export interface StartApiServerOptions {
    * SANs. startCluster adds its pods network's gateway, where pods reach the server.
    */
   bindAddresses?: string[];
+  /**
+   * ServiceAccount admission, on in production. Off by default here, as in many of upstream's
+   * integration tests: a pod then needs no ServiceAccount and gets no token volume, so tests that
+   * run no controller-manager (which makes the "default" accounts and kube-root-ca.crt) can
+   * create pods. On: pods run as upstream's, with the kube-api-access volume.
+   */
+  serviceAccounts?: boolean;
   extraArgs?: string[];
 }
 
@@ -155,6 +162,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     `--token-auth-file=${tokenFile}`,
     `--write-kubeconfig=${tokenKubeconfig}`,
     `--log-level=${process.env.KUBELING_TEST_LOG_LEVEL ?? (showLogs ? "debug" : "warn")}`,
+    ...(opts.serviceAccounts ? [] : ["--disable-admission-plugins=ServiceAccount"]),
     ...(opts.extraArgs ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { enabledAdmissionPlugins } from "../../apiserver/admission/plugins.js";
 import { allocationValue } from "../../apiserver/registry/core/service/allocator.js";
 import { Registry, type RegistryOptions } from "../../apiserver/registry/registry.js";
 import { isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, StatusError } from "../../pkg/api/errors.js";
@@ -44,6 +45,8 @@ async function openRegistry(extra: Partial<Parameters<typeof Registry.open>[0]> 
     serviceClusterIPRange: "10.96.0.0/12",
     log: silentLogger,
     compactionIntervalMs: 0,
+    // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager).
+    admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount"]),
     ...extra,
   });
   opened.push(reg);
@@ -167,6 +170,8 @@ function registryTests(): void {
       prefix: reg.storage.prefix,
       log: silentLogger,
       compactionIntervalMs: 0,
+      // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager).
+      admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount"]),
     });
     opened.push(again);
     const ns2 = await again.store(namespaces).get(undefined, "default");
@@ -852,6 +857,8 @@ function registryTests(): void {
       serviceClusterIPRange: "10.100.0.0/24",
       log: silentLogger,
       compactionIntervalMs: 0,
+      // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager).
+      admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount"]),
     });
     opened.push(other);
     const both = await Promise.all(

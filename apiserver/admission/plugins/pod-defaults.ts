@@ -1,7 +1,5 @@
-// The mutating plugins that fill in a new pod (upstream plugin/pkg/admission/serviceaccount,
-// priority and defaulttolerationseconds), in the subset kubeling needs:
-// - ServiceAccount: spec.serviceAccountName defaults to "default" (the token volume is not
-//   mounted here);
+// The mutating plugins that fill in a new pod (upstream plugin/pkg/admission/priority and
+// defaulttolerationseconds), in the subset kubeling needs; ServiceAccount is service-account.ts:
 // - Priority: a pod without priorityClassName gets priority 0 and PreemptLowerPriority (no
 //   PriorityClass objects are served, so there is no global default class to look up);
 // - DefaultTolerationSeconds: pods tolerate a not-ready or unreachable node for 300 s.
@@ -10,7 +8,6 @@ import type { Pod, Toleration } from "#pkg/api/types/core.js";
 import type { Attributes, Operation } from "../attributes.js";
 import type { AdmissionPlugin } from "../chain.js";
 
-export const SERVICE_ACCOUNT = "ServiceAccount";
 export const PRIORITY = "Priority";
 export const DEFAULT_TOLERATION_SECONDS = "DefaultTolerationSeconds";
 
@@ -23,19 +20,6 @@ export function createdPod(a: Attributes): Pod | undefined {
 }
 
 const createOnly = (op: Operation) => op === "CREATE";
-
-export function newServiceAccountAdmission(): AdmissionPlugin {
-  return {
-    name: SERVICE_ACCOUNT,
-    handles: createOnly,
-    async admit(a) {
-      const spec = createdPod(a)?.spec;
-      if (!spec) return;
-      if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || "default";
-      spec.serviceAccount = spec.serviceAccountName;
-    },
-  };
-}
 
 export function newPriorityAdmission(): AdmissionPlugin {
   return {

@@ -390,6 +390,10 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
         eventsRule(),
       ],
     },
+    {
+      name: "root-ca-cert-publisher",
+      rules: [res(["create", "update"], [CORE], ["configmaps"]), eventsRule()],
+    },
     { name: "service-account-controller", rules: [res(["create"], [CORE], ["serviceaccounts"]), eventsRule()] },
     {
       name: "taint-eviction-controller",

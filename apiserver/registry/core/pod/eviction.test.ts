@@ -9,6 +9,7 @@ import { PODDISRUPTIONBUDGETS, PODS } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/core.js";
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from "#pkg/api/types/policy.js";
 import { silentLogger } from "#pkg/runtime/log.js";
+import { enabledAdmissionPlugins } from "../../../admission/plugins.js";
 import { MemoryStorage } from "../../../storage/memory.js";
 import { Registry } from "../../registry.js";
 import type { Store } from "../../store.js";
@@ -32,6 +33,8 @@ before(async () => {
     serviceClusterIPRange: "10.96.0.0/12",
     log: silentLogger,
     compactionIntervalMs: 0,
+    // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager).
+    admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount"]),
   });
   pods = reg.store(PODS);
   pdbs = reg.store(PODDISRUPTIONBUDGETS);
