@@ -1,7 +1,8 @@
 // The user's way in (README quick start): `bash scripts/compose.sh up -d` builds the kubeling
 // image and starts etcd, the API server, the scheduler, the controller manager and two kubelets in
 // Docker; the exported kubeconfig works for the real kubectl; a pod bound to node-1 runs as a
-// Docker container; the controller manager gives the default namespace its ServiceAccount; etcd is
+// Docker container; the controller manager gives the default namespace its ServiceAccount, whose
+// `kubectl create token` authenticates (the pki service's sa.key, kubeadm's issuer); etcd is
 // TLS-only and unpublished, and each component runs under its own identity. Everything gets a name of
 // its own (compose project, cluster network, image tag, API port, state dir), so the test runs
 // beside a user's cluster, and `compose.sh down -v` plus `docker rmi` remove what it made.
@@ -232,6 +233,28 @@ test("the controller manager gives every namespace its default ServiceAccount", 
     intervalMs: 500,
     message: "default/default ServiceAccount",
   });
+});
+
+test("kubectl create token: the default ServiceAccount's token, signed with the pki's sa.key, authenticates", async () => {
+  const kubectl = (args: string[]) =>
+    run(KUBECTL, ["--kubeconfig", join(stateDir, "kubeconfig"), ...args], { env: { ...process.env, HOME: stateDir } });
+  const token = (await kubectl(["create", "token", "default"])).stdout.trim();
+  const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
+  assert.equal(claims.iss, "https://kubernetes.default.svc.cluster.local");
+  assert.equal(claims.sub, "system:serviceaccount:default:default");
+  const review = JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } });
+  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
+    const child = execFile(
+      KUBECTL,
+      ["--kubeconfig", join(stateDir, "kubeconfig"), "create", "--validate=false", "-f", "-", "-o", "json"],
+      { env: { ...process.env, HOME: stateDir } },
+      (err, out) => (err ? reject(err) : resolve({ stdout: out })),
+    );
+    child.stdin?.end(review);
+  });
+  const status = JSON.parse(stdout).status;
+  assert.equal(status.authenticated, true, stdout);
+  assert.equal(status.user.username, "system:serviceaccount:default:default");
 });
 
 /** The running container of a compose service of this project. */
