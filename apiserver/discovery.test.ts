@@ -89,6 +89,7 @@ describe("aggregated discovery", () => {
       "policy",
       "rbac.authorization.k8s.io",
       "coordination.k8s.io",
+      "discovery.k8s.io",
     ]);
     const deploy = doc.items[0]!.versions[0]!.resources.find((r) => r.resource === "deployments")!;
     assert.deepEqual(deploy.responseKind, { group: "apps", version: "v1", kind: "Deployment" });
@@ -180,6 +181,7 @@ describe("legacy discovery", () => {
       "policy/v1",
       "rbac.authorization.k8s.io/v1",
       "coordination.k8s.io/v1",
+      "discovery.k8s.io/v1",
     ]
       .map((gv) => (gv.includes("/") ? apiResourceList(gv.split("/")[0]!, "v1") : apiResourceList("", gv)))
       .reduce((n, l) => n + (l?.resources.filter((r) => !r.name.includes("/")).length ?? 0), 0);

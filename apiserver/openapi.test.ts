@@ -15,6 +15,7 @@ describe("OpenAPI v3", () => {
       "apis/authorization.k8s.io/v1",
       "apis/batch/v1",
       "apis/coordination.k8s.io/v1",
+      "apis/discovery.k8s.io/v1",
       "apis/policy/v1",
       "apis/rbac.authorization.k8s.io/v1",
     ]);

@@ -2,9 +2,18 @@
 // cluster's housekeeping (default namespaces, periodic compaction). The HTTP layer asks it for
 // the Store of a resource and for etcd health.
 
+import { isIP } from "node:net";
 import { isAlreadyExists, isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import { BUILTIN_RESOURCES, CLUSTERROLES, isCreateOnly, type ResourceInfo, ROLES } from "#pkg/api/resources.js";
+import {
+  BUILTIN_RESOURCES,
+  CLUSTERROLES,
+  ENDPOINTSLICES,
+  isCreateOnly,
+  type ResourceInfo,
+  ROLES,
+} from "#pkg/api/resources.js";
+import { type EndpointSlice, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR } from "#pkg/api/types/discovery.js";
 import type { PolicyRule, Role } from "#pkg/api/types/rbac.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Logger } from "#pkg/runtime/log.js";
@@ -210,8 +219,9 @@ export class Registry {
 
   /**
    * The `kubernetes` Service in `default` (first IP of the service range, port 443) and its
-   * Endpoints pointing at this API server, as upstream's bootstrap controller keeps them.
-   * Idempotent; the Endpoints are corrected when the address or port changed.
+   * Endpoints and EndpointSlice pointing at this API server, as upstream's bootstrap controller
+   * and endpoint reconciler keep them. Idempotent; both are corrected when the address or port
+   * changed.
    */
   async ensureKubernetesService(o: { address: string; port: number }): Promise<void> {
     const services = this.store({ group: "", resource: "services" });
@@ -244,12 +254,57 @@ export class Registry {
       }
     }
     const subsets = [{ addresses: [{ ip: o.address }], ports: [{ name: "https", port: o.port, protocol: "TCP" }] }];
+    // The mirroring controller leaves these Endpoints alone: the slice below is the server's own.
+    const epLabels = { [LABEL_SKIP_MIRROR]: "true" };
     const existing = await getOrUndefined(endpoints);
     if (!existing) {
       try {
         await endpoints.create(
           "default",
-          { apiVersion: "v1", kind: "Endpoints", metadata: { name: "kubernetes", labels }, subsets },
+          { apiVersion: "v1", kind: "Endpoints", metadata: { name: "kubernetes", labels: epLabels }, subsets },
+          {},
+        );
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    } else if (
+      JSON.stringify(existing.subsets) !== JSON.stringify(subsets) ||
+      existing.metadata.labels?.[LABEL_SKIP_MIRROR] !== "true"
+    ) {
+      const next = structuredClone(existing);
+      next.metadata.labels = { ...next.metadata.labels, ...epLabels };
+      await endpoints.update("default", "kubernetes", { ...next, subsets }, {});
+    }
+    await this.ensureKubernetesEndpointSlice(o);
+  }
+
+  /**
+   * The EndpointSlice `default/kubernetes` beside those Endpoints (upstream's EndpointsAdapter:
+   * named like the service, only the kubernetes.io/service-name label, one ready IPv4 endpoint).
+   */
+  private async ensureKubernetesEndpointSlice(o: { address: string; port: number }): Promise<void> {
+    if (!this.stores.has(storeKey(ENDPOINTSLICES))) return;
+    const slices = this.store(ENDPOINTSLICES);
+    const want = {
+      addressType: isIP(o.address) === 6 ? "IPv6" : "IPv4",
+      endpoints: [{ addresses: [o.address], conditions: { ready: true } }],
+      ports: [{ name: "https", port: o.port, protocol: "TCP" }],
+    };
+    const labels = { [LABEL_SERVICE_NAME]: "kubernetes" };
+    const existing = (await slices.get("default", "kubernetes").catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    })) as EndpointSlice | undefined;
+    if (!existing) {
+      try {
+        await slices.create(
+          "default",
+          {
+            apiVersion: "discovery.k8s.io/v1",
+            kind: "EndpointSlice",
+            metadata: { name: "kubernetes", labels },
+            ...want,
+          },
           {},
         );
       } catch (err) {
@@ -257,8 +312,21 @@ export class Registry {
       }
       return;
     }
-    if (JSON.stringify(existing.subsets) === JSON.stringify(subsets)) return;
-    await endpoints.update("default", "kubernetes", { ...structuredClone(existing), subsets }, {});
+    const have = { addressType: existing.addressType, endpoints: existing.endpoints, ports: existing.ports };
+    if (
+      JSON.stringify(have) === JSON.stringify(want) &&
+      existing.metadata.labels?.[LABEL_SERVICE_NAME] === "kubernetes"
+    )
+      return;
+    // A changed address type cannot be updated in place: replace the slice.
+    if (existing.addressType !== want.addressType) {
+      await slices.delete("default", "kubernetes", {}, {});
+      await this.ensureKubernetesEndpointSlice(o);
+      return;
+    }
+    const next = { ...structuredClone(existing), ...want };
+    next.metadata.labels = { ...next.metadata.labels, ...labels };
+    await slices.update("default", "kubernetes", next, {});
   }
 
   /** Frees leaked service IPs/ports and re-records missing ones; never throws. */

@@ -26,6 +26,7 @@ import { resourceQuotaStrategy } from "./core/resourcequota/strategy.js";
 import { secretStrategy } from "./core/secret/strategy.js";
 import { serviceStrategy } from "./core/service/strategy.js";
 import { serviceAccountStrategy } from "./core/serviceaccount/strategy.js";
+import { endpointSliceStrategy } from "./discovery/endpointslice/strategy.js";
 import { podDisruptionBudgetStrategy } from "./policy/poddisruptionbudget/strategy.js";
 import { clusterRoleStrategy } from "./rbac/clusterrole/strategy.js";
 import { clusterRoleBindingStrategy } from "./rbac/clusterrolebinding/strategy.js";
@@ -84,6 +85,7 @@ const byGroup: Record<string, Record<string, Factory>> = {
   batch: BATCH_STRATEGIES,
   policy: POLICY_STRATEGIES,
   "coordination.k8s.io": COORDINATION_STRATEGIES,
+  "discovery.k8s.io": { endpointslices: endpointSliceStrategy as Factory },
   "rbac.authorization.k8s.io": RBAC_STRATEGIES,
 };
 

@@ -11,6 +11,7 @@ import type {
   CronJob,
   DaemonSet,
   Deployment,
+  EndpointSlice,
   Endpoints,
   Event,
   Job,
@@ -214,6 +215,9 @@ export const PODDISRUPTIONBUDGETS = typed<PodDisruptionBudget>(
   }),
 );
 export const LEASES = typed<Lease>(resource("coordination.k8s.io", "v1", "Lease", "leases"));
+export const ENDPOINTSLICES = typed<EndpointSlice>(
+  resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
+);
 
 const RBAC = "rbac.authorization.k8s.io";
 export const CLUSTERROLEBINDINGS = typed<ClusterRoleBinding>(
@@ -290,6 +294,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   ROLEBINDINGS,
   ROLES,
   LEASES,
+  ENDPOINTSLICES,
 ];
 
 /**

@@ -2,6 +2,7 @@
 // pkg/api/validation/objectmeta.go): name and label syntax, object metadata, ports, quantities.
 // Messages match upstream's text so kubectl users see familiar errors.
 
+import { isIP } from "node:net";
 import { type FieldError, fieldForbidden, fieldInvalid, fieldRequired } from "./errors.js";
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, type ObjectMeta } from "./meta.js";
 import { isValidQuantity, parseQuantityExact, QUANTITY_FORMAT_MESSAGE } from "./quantity.js";
@@ -335,6 +336,50 @@ export function validateIntOrStringPort(port: unknown, path: string): FieldError
 }
 
 export const PROTOCOLS = ["SCTP", "TCP", "UDP"] as const;
+
+export const INVALID_IP_ERROR = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
+
+/** An IPv4 address as a 32-bit number, or undefined. */
+function ipv4Number(ip: string): number | undefined {
+  if (isIP(ip) !== 4) return undefined;
+  return ip.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+/**
+ * upstream ValidateEndpointIP / ValidateNonSpecialIP: addresses that never name a pod, node or
+ * external IP (unspecified, loopback, link-local, link-local multicast). ip must be valid.
+ * allowLoopback is kubeling's one difference, for Endpoints and EndpointSlices: a single-host
+ * cluster's API server advertises 127.0.0.1 in `default/kubernetes` (upstream refuses that
+ * address, and with it such a cluster).
+ */
+export function validateNonSpecialIP(ip: string, path: string, o: { allowLoopback?: boolean } = {}): FieldError[] {
+  const n = ipv4Number(ip);
+  const lower = ip.toLowerCase();
+  if (n === 0 || lower === "::") return [fieldInvalid(path, ip, "may not be unspecified (0.0.0.0, ::)")];
+  if (!o.allowLoopback && ((n !== undefined && n >>> 24 === 127) || lower === "::1"))
+    return [fieldInvalid(path, ip, "may not be in the loopback range (127.0.0.0/8, ::1/128)")];
+  if ((n !== undefined && n >>> 16 === (169 << 8) + 254) || /^fe[89ab]/.test(lower))
+    return [fieldInvalid(path, ip, "may not be in the link-local range (169.254.0.0/16, fe80::/10)")];
+  if ((n !== undefined && n >>> 8 === 224 << 16) || lower.startsWith("ff02:"))
+    return [fieldInvalid(path, ip, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)")];
+  return [];
+}
+
+/** upstream validation.IsFullyQualifiedDomainName (a trailing dot allowed). */
+export function validateFullyQualifiedDomainName(name: string, path: string): FieldError[] {
+  if (!name) return [fieldRequired(path)];
+  const n = name.endsWith(".") ? name.slice(0, -1) : name;
+  const sub = dns1123SubdomainErrors(n);
+  if (sub.length > 0) return [fieldInvalid(path, n, sub.join(","))];
+  const labels = n.split(".");
+  if (labels.length < 2)
+    return [fieldInvalid(path, n, "should be a domain with at least two segments separated by dots")];
+  for (const label of labels) {
+    const errs = dns1123LabelErrors(label);
+    if (errs.length > 0) return [fieldInvalid(path, label, errs.join(","))];
+  }
+  return [];
+}
 
 export function validateNonNegative(value: unknown, path: string): FieldError[] {
   if (value === undefined) return [];

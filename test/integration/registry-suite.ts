@@ -114,6 +114,13 @@ function sampleShared(r: ResourceInfo, name: string): KubeObject {
       };
     case "leases":
       return { ...base, spec: { holderIdentity: "me", leaseDurationSeconds: 15 } };
+    case "endpointslices":
+      return {
+        ...base,
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["10.1.2.3"], conditions: { ready: true } }],
+        ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+      };
     case "poddisruptionbudgets":
       return { ...base, spec: { minAvailable: 1, selector } };
     case "roles":
@@ -799,6 +806,19 @@ function registryTests(): void {
     };
     assert.equal(ep.subsets[0]?.addresses[0]?.ip, "127.0.0.2");
     assert.equal(ep.subsets[0]?.ports[0]?.port, 7443);
+    assert.equal(ep.metadata.labels?.["endpointslice.kubernetes.io/skip-mirror"], "true");
+    const slice = (await reg.store(R("endpointslices")).get("default", "kubernetes")) as KubeObject & {
+      addressType: string;
+      endpoints: Array<{ addresses: string[]; conditions: { ready: boolean } }>;
+      ports: Array<{ name: string; port: number; protocol: string }>;
+    };
+    assert.deepEqual(slice.metadata.labels, { "kubernetes.io/service-name": "kubernetes" });
+    assert.equal(slice.addressType, "IPv4");
+    assert.deepEqual(slice.endpoints, [{ addresses: ["127.0.0.2"], conditions: { ready: true } }]);
+    assert.deepEqual(slice.ports, [{ name: "https", port: 7443, protocol: "TCP" }]);
+    const rv = slice.metadata.resourceVersion;
+    await reg.ensureKubernetesService({ address: "127.0.0.2", port: 7443 });
+    assert.equal((await reg.store(R("endpointslices")).get("default", "kubernetes")).metadata.resourceVersion, rv);
   });
 
   test("events expire after the event TTL (etcd lease)", async () => {

@@ -6,6 +6,7 @@ export * from "./authorization.js";
 export * from "./batch.js";
 export * from "./coordination.js";
 export * from "./core.js";
+export * from "./discovery.js";
 export * from "./meta.js";
 export * from "./policy.js";
 export * from "./rbac.js";

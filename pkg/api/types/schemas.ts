@@ -27,6 +27,7 @@ import {
   ServiceAccountSchema,
   ServiceSchema,
 } from "./core.js";
+import { EndpointSliceSchema } from "./discovery.js";
 import { PodDisruptionBudgetSchema } from "./policy.js";
 import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
 
@@ -52,6 +53,7 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "batch/v1/CronJob": CronJobSchema,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudgetSchema,
   "coordination.k8s.io/v1/Lease": LeaseSchema,
+  "discovery.k8s.io/v1/EndpointSlice": EndpointSliceSchema,
   "rbac.authorization.k8s.io/v1/Role": RoleSchema,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRoleSchema,
   "rbac.authorization.k8s.io/v1/RoleBinding": RoleBindingSchema,

@@ -16,16 +16,17 @@ import {
   dns1123LabelErrors,
   dns1123SubdomainErrors,
   fieldDuplicate,
+  INVALID_IP_ERROR,
   nameIsDNS1035Label,
   PROTOCOLS,
   qualifiedNameErrors,
   validateIntOrStringPort,
   validateLabels,
+  validateNonSpecialIP,
   validatePortNumber,
 } from "#pkg/api/validation.js";
 import { age, ageCol, clone, col, formatLabels, makeStrategy, nameCol } from "../../common.js";
 import type { Strategy } from "../../strategy.js";
-import { ipToNumber } from "./allocator.js";
 import { externallyAccessible, needsClusterIP, needsHealthCheckNodePort, usesNodePorts } from "./helpers.js";
 
 const SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"] as const;
@@ -34,7 +35,6 @@ const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"
 const TRAFFIC_POLICIES = ["Cluster", "Local"] as const;
 /** upstream core.MaxClientIPServiceAffinitySeconds. */
 const MAX_CLIENT_IP_AFFINITY_SECONDS = 86400;
-const INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
 
 /** upstream SetDefaults_Service (core/v1). */
 export function defaultService(svc: Service): void {
@@ -136,21 +136,6 @@ export function dropTypeDependentFields(svc: Service, old: Service): void {
   if (spec.type !== "LoadBalancer" && svc.status?.loadBalancer) svc.status.loadBalancer = {};
 }
 
-/** upstream ValidateNonSpecialIP: addresses that never name a node or service. */
-function nonSpecialIPErrors(ip: string, path: string): FieldError[] {
-  const n = ipToNumber(ip);
-  const v6 = isIP(ip) === 6;
-  const lower = ip.toLowerCase();
-  if ((n === 0 && !v6) || lower === "::") return [fieldInvalid(path, ip, "may not be unspecified (0.0.0.0, ::)")];
-  if ((n !== undefined && n >>> 24 === 127) || lower === "::1")
-    return [fieldInvalid(path, ip, "may not be in the loopback range (127.0.0.0/8, ::1/128)")];
-  if ((n !== undefined && n >>> 16 === (169 << 8) + 254) || /^fe[89ab]/.test(lower))
-    return [fieldInvalid(path, ip, "may not be in the link-local range (169.254.0.0/16, fe80::/10)")];
-  if ((n !== undefined && n >>> 8 === 224 << 16) || lower.startsWith("ff02:"))
-    return [fieldInvalid(path, ip, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)")];
-  return [];
-}
-
 /** upstream ValidateServiceClusterIPsRelatedFields: clusterIP, clusterIPs, ipFamilies, ipFamilyPolicy agree. */
 export function validateClusterIPsRelatedFields(spec: ServiceSpec): FieldError[] {
   const errs: FieldError[] = [];
@@ -182,7 +167,7 @@ export function validateClusterIPsRelatedFields(spec: ServiceSpec): FieldError[]
     }
     if (isIP(ip) === 0) {
       badIPs = true;
-      errs.push(fieldInvalid(`spec.clusterIPs[${i}]`, ip, INVALID_IP));
+      errs.push(fieldInvalid(`spec.clusterIPs[${i}]`, ip, INVALID_IP_ERROR));
     }
   });
   if (clusterIPs.length > 2)
@@ -284,8 +269,8 @@ export function validateService(svc: Service): FieldError[] {
   errs.push(...validateClusterIPsRelatedFields(spec));
   (spec.externalIPs ?? []).forEach((ip, i) => {
     const path = `spec.externalIPs[${i}]`;
-    if (isIP(ip) === 0) errs.push(fieldInvalid(path, ip, INVALID_IP));
-    else errs.push(...nonSpecialIPErrors(ip, path));
+    if (isIP(ip) === 0) errs.push(fieldInvalid(path, ip, INVALID_IP_ERROR));
+    else errs.push(...validateNonSpecialIP(ip, path));
   });
   if (!type) errs.push(fieldRequired("spec.type"));
   else if (!(SERVICE_TYPES as readonly string[]).includes(type))
