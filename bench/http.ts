@@ -1,13 +1,16 @@
-// A deliberately thin HTTPS client for benchmarks: undici Pool, bearer token, the API server's CA,
-// bodies read as text. pkg/client's ApiClient does more per call (typed errors, decoding); here we
-// want the figures to show the server, not the client.
+// A deliberately thin HTTPS client for benchmarks: undici Pool, a bearer token or a client
+// certificate, the API server's CA, bodies read as text. pkg/client's ApiClient does more per call
+// (typed errors, decoding); here we want the figures to show the server, not the client.
 
 import { Pool } from "undici";
 
 export interface BenchTarget {
   url: string;
+  /** Sent as a bearer token unless clientCert is given. */
   token: string;
   caPem: string;
+  /** A client certificate to authenticate with instead of the token (PEM). */
+  clientCert?: { cert: string; key: string };
 }
 
 export interface BenchResponse {
@@ -26,12 +29,14 @@ export class BenchHttp {
     this.pool = new Pool(target.url, {
       connections,
       pipelining: 1,
-      connect: { ca: target.caPem },
+      connect: { ca: target.caPem, ...(target.clientCert ?? {}) },
       // Watches stream for as long as the benchmark runs.
       bodyTimeout: 0,
       headersTimeout: 30_000,
     });
-    this.headers = { authorization: `Bearer ${target.token}`, accept: "application/json" };
+    this.headers = target.clientCert
+      ? { accept: "application/json" }
+      : { authorization: `Bearer ${target.token}`, accept: "application/json" };
   }
 
   async request(method: string, path: string, body?: unknown): Promise<BenchResponse> {

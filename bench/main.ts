@@ -15,6 +15,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { startApiServer, type TestApiServer } from "../test/harness/apiserver.js";
 import { startEtcd, type TestEtcd } from "../test/harness/etcd.js";
 import { benchApi } from "./api.js";
+import { runAuthzBench } from "./authz.js";
 import { runDeploymentBench } from "./deployments.js";
 import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
@@ -63,6 +64,9 @@ const SUITES: Record<string, Suite> = {
     rows.push(...(await benchWatch({ target, watchers: ctx.opts.watchers, writes: ctx.opts.writes })));
     return rows;
   },
+  // Two API servers of their own on the shared etcd: AlwaysAllow and Node,RBAC, side by side.
+  authz: async (ctx) =>
+    runAuthzBench({ etcd: (await ctx.etcd()).endpoint, durationMs: ctx.opts.durationMs, log: ctx.log }),
   scheduler: async (ctx) => (await runSchedulerBench({ target: await ctx.apiserver(), log: ctx.log })).rows,
   // Its own API server (on the shared etcd) + scheduler + two kubelets: no simulated nodes from other suites.
   pods: async (ctx) => (await runPodStartupBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log })).rows,
@@ -88,7 +92,7 @@ function etcdVersion(): string {
 
 async function main(): Promise<void> {
   const cmd = new Command("bench")
-    .description("kubeling benchmarks: raw etcd, API server requests, watch fan-out")
+    .description("kubeling benchmarks: raw etcd, API server requests, watch fan-out, authorization's cost, ...")
     .option("--only <suites>", `comma-separated subset of: ${Object.keys(SUITES).join(", ")}`)
     .option("--duration <ms>", "length of each throughput run", positiveInt, 3000)
     .option("--watchers <n>", "watchers in the fan-out run", positiveInt, 500)

@@ -175,6 +175,11 @@ export class ResourceCache {
   private readonly objects = new Map<string, Stored>();
   private readonly byNamespace = new Map<string, Map<string, Stored>>();
   private sortedKeys: string[] | undefined;
+  /**
+   * Each namespace's names, sorted, until one comes or goes: RBAC reads a namespace's
+   * RoleBindings on every request, and sorting them each time cost more than the walk itself.
+   */
+  private readonly sortedNames = new Map<string, string[]>();
   private history: HistoryEntry[] = [];
   private historyHead = 0;
   /** Every event after this revision is in the history. */
@@ -215,7 +220,11 @@ export class ResourceCache {
     if (namespace !== undefined && this.r.namespaced) {
       const m = this.byNamespace.get(namespace);
       if (!m) return out;
-      const names = [...m.keys()].sort();
+      let names = this.sortedNames.get(namespace);
+      if (!names) {
+        names = [...m.keys()].sort();
+        this.sortedNames.set(namespace, names);
+      }
       for (const n of names) {
         const s = m.get(n) as Stored;
         if (!filter || filter(s.obj)) out.push(s.obj);
@@ -234,6 +243,7 @@ export class ResourceCache {
   reset(items: Map<string, Stored>, rev: number): void {
     this.objects.clear();
     this.byNamespace.clear();
+    this.sortedNames.clear();
     this.sortedKeys = undefined;
     for (const [k, s] of items) this.put(k, s);
     this.history = [];
@@ -350,7 +360,9 @@ export class ResourceCache {
         m = new Map();
         this.byNamespace.set(ns, m);
       }
-      m.set(s.obj.metadata.name ?? "", s);
+      const name = s.obj.metadata.name ?? "";
+      if (!m.has(name)) this.sortedNames.delete(ns);
+      m.set(name, s);
     }
   }
 
@@ -359,6 +371,7 @@ export class ResourceCache {
     this.sortedKeys = undefined;
     if (namespace !== undefined) {
       const m = this.byNamespace.get(namespace);
+      this.sortedNames.delete(namespace);
       if (m) {
         m.delete(key.slice(namespace.length + 1));
         if (m.size === 0) this.byNamespace.delete(namespace);

@@ -62,7 +62,10 @@ function firstApplying(
   subjects: readonly Subject[] | undefined,
   namespace: string,
 ): Subject | undefined {
-  return (subjects ?? []).find((s) => appliesToUser(user, s, namespace));
+  // A plain loop: this runs for every binding on every request (no closure per call).
+  if (!subjects) return undefined;
+  for (const s of subjects) if (appliesToUser(user, s, namespace)) return s;
+  return undefined;
 }
 
 /** Messages as the listers' NotFound errors: `clusterrole.rbac.authorization.k8s.io "x" not found`. */
