@@ -18,6 +18,7 @@ import {
 } from "#pkg/runtime/flags.js";
 import { ALL_ADMISSION_PLUGINS, DEFAULT_ADMISSION_PLUGINS, enabledAdmissionPlugins } from "./admission/plugins.js";
 import { type AuthorizationMode, validateModes } from "./auth/authorizer/modes.js";
+import { DEFAULT_KUBELET_ADDRESS_TYPES, KUBELET_ADDRESS_TYPES, type KubeletClientOptions } from "./kubelet-client.js";
 import { DEFAULT_NODE_PORT_RANGE, parsePortRange } from "./registry/core/service/allocator.js";
 
 export interface ApiServerOptions {
@@ -97,6 +98,8 @@ export interface ApiServerOptions {
   maxMutatingRequestsInflight: number;
   /** The admission plugins to run, resolved from --enable-admission-plugins/--disable-admission-plugins. */
   admissionPlugins: string[];
+  /** The API server's side of the kubelet's port: apiserver/kubelet-client.ts. */
+  kubeletClient: KubeletClientOptions;
   /** Upstream --audit-log-path: where audit events go, one JSON line each ("-": stdout). */
   auditLogPath?: string;
   /** Upstream --audit-policy-file: the audit.k8s.io/v1 Policy; without it nothing is audited. */
@@ -125,6 +128,16 @@ function issuerErrors(issuers: readonly string[]): string[] {
   }
   if (new Set(issuers).size !== issuers.length) errs.push("service-account-issuer contains duplicate values");
   return errs;
+}
+
+/** addressTypesArg: upstream's --kubelet-preferred-address-types values, each once. */
+function addressTypesArg(value: string): string[] {
+  const list = [...new Set(listArg(value))];
+  for (const t of list)
+    if (!KUBELET_ADDRESS_TYPES.includes(t))
+      throw new InvalidArgumentError(`unknown address type "${t}" (want ${KUBELET_ADDRESS_TYPES.join(", ")})`);
+  if (list.length === 0) throw new InvalidArgumentError("--kubelet-preferred-address-types wants at least one type");
+  return list;
 }
 
 /** bindAddressesArg: a comma-separated list of IP addresses, each once; 0.0.0.0 (or ::) only alone. */
@@ -268,6 +281,30 @@ export function buildCommand(): Command {
       ),
     )
     .addOption(
+      flag(
+        "--kubelet-client-certificate <file>",
+        "client certificate the API server presents to kubelets (kubeadm: apiserver-kubelet-client.crt)",
+      ),
+    )
+    .addOption(flag("--kubelet-client-key <file>", "private key of --kubelet-client-certificate"))
+    .addOption(
+      flag(
+        "--kubelet-certificate-authority <file>",
+        "CA bundle kubelets' serving certificates are verified against (none: not verified, as upstream)",
+      ),
+    )
+    .addOption(
+      flag(
+        "--kubelet-preferred-address-types <types>",
+        "the Node address types tried, in order, to reach a kubelet (kubeadm's order)",
+        {
+          default: DEFAULT_KUBELET_ADDRESS_TYPES,
+          defaultDescription: DEFAULT_KUBELET_ADDRESS_TYPES.join(","),
+          parse: addressTypesArg,
+        },
+      ),
+    )
+    .addOption(
       flag("--service-cluster-ip-range <cidr>", "CIDR Service ClusterIPs are allocated from", {
         default: "10.96.0.0/12",
       }),
@@ -370,6 +407,7 @@ type ParsedFlags = Omit<
   | "serviceAccountMaxTokenExpirationSeconds"
   | "serviceAccountExtendTokenExpiration"
   | "apiAudiences"
+  | "kubeletClient"
 > & {
   serviceAccountIssuer?: string[];
   serviceAccountKeyFile?: string[];
@@ -379,6 +417,10 @@ type ParsedFlags = Omit<
   apiAudiences?: string[];
   bindAddress: string[];
   authorizationMode: string[];
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  kubeletCertificateAuthority?: string;
+  kubeletPreferredAddressTypes: string[];
   etcdCafile?: string;
   etcdCertfile?: string;
   etcdKeyfile?: string;
@@ -412,6 +454,9 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     admissionPlugins = enabledAdmissionPlugins(o.enableAdmissionPlugins, o.disableAdmissionPlugins);
   } catch (err) {
     cmd.error(`error: ${(err as Error).message}`);
+  }
+  if ((o.kubeletClientCertificate === undefined) !== (o.kubeletClientKey === undefined)) {
+    cmd.error("error: --kubelet-client-certificate and --kubelet-client-key must be given together");
   }
   const modeErrors = validateModes(o.authorizationMode);
   if (modeErrors.length > 0) cmd.error(`error: ${modeErrors.join(", ")}`);
@@ -449,6 +494,12 @@ export function parseFlags(argv: readonly string[]): ApiServerOptions {
     serviceAccountMaxTokenExpirationSeconds: maxExpiration,
     serviceAccountExtendTokenExpiration: o.serviceAccountExtendTokenExpiration,
     apiAudiences: o.apiAudiences && o.apiAudiences.length > 0 ? o.apiAudiences : [...issuers],
+    kubeletClient: {
+      preferredAddressTypes: o.kubeletPreferredAddressTypes,
+      ...(o.kubeletClientCertificate ? { certFile: o.kubeletClientCertificate } : {}),
+      ...(o.kubeletClientKey ? { keyFile: o.kubeletClientKey } : {}),
+      ...(o.kubeletCertificateAuthority ? { caFile: o.kubeletCertificateAuthority } : {}),
+    },
   };
   if (o.serviceAccountSigningKeyFile) options.serviceAccountSigningKeyFile = o.serviceAccountSigningKeyFile;
   if (o.serviceAccountJwksUri) options.serviceAccountJWKSURI = o.serviceAccountJwksUri;

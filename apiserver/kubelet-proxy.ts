@@ -1,8 +1,9 @@
 // Kubelet proxy: pods/{name}/log, pods/{name}/exec and pods/{name}/portforward are served by the
 // kubelet of the pod's node (upstream: pkg/registry/core/pod/rest/{log,subresources}.go). The
-// API server authenticates the request, finds the node's kubelet (InternalIP +
-// daemonEndpoints.kubeletEndpoint.Port, plain HTTP, see kubelet/server.ts) and pipes bytes:
-// a chunked HTTP stream for logs, WebSocket frames both ways for exec and port-forward.
+// API server authenticates the request, finds the node's kubelet (its preferred address +
+// daemonEndpoints.kubeletEndpoint.Port, HTTPS with the API server's kubelet-client certificate:
+// kubelet-client.ts) and pipes bytes: a chunked HTTP stream for logs, WebSocket frames both ways
+// for exec and port-forward.
 // Mount: buildServer({ ..., registerKubeletProxy }) — its dependency on the server is the small
 // KubeletProxyContext (a registry view, a logger, addUpgradeHandler).
 
@@ -17,6 +18,7 @@ import type { Node, Pod } from "#pkg/api/types/index.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { EXEC_PROTOCOLS, PORT_FORWARD_WEBSOCKET_PROTOCOL } from "#pkg/streaming/protocols.js";
 import { dialWebSocket, rejectUpgrade, WebSocketUpgrader } from "#pkg/streaming/websocket.js";
+import type { KubeletClient } from "./kubelet-client.js";
 
 /** The one thing the proxy needs from the API server besides routes and upgrades. */
 export interface KubeletProxyLookup {
@@ -44,19 +46,11 @@ export function lookupFromRegistry(ctx: KubeletProxyContextLike): KubeletProxyLo
   };
 }
 
-/** kubeletBase: "http://<InternalIP>:<port>" of the node that runs the pod. */
-export async function kubeletBase(lookup: KubeletProxyLookup, pod: Pod): Promise<string> {
+/** kubeletBase: "https://<address>:<port>" of the kubelet of the node that runs the pod. */
+export async function kubeletBase(lookup: KubeletProxyLookup, kubelets: KubeletClient, pod: Pod): Promise<string> {
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
-  const node = await lookup.getNode(nodeName);
-  const addrs = node.status?.addresses ?? [];
-  const host =
-    addrs.find((a) => a.type === "InternalIP")?.address ??
-    addrs.find((a) => a.type === "ExternalIP")?.address ??
-    addrs.find((a) => a.type === "Hostname")?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  if (!host || !port) throw new StatusError(503, "ServiceUnavailable", `node ${nodeName} has no kubelet endpoint`);
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return kubelets.baseURL(await lookup.getNode(nodeName));
 }
 
 /** containerName: the one named, else the default-container annotation, else the only container. */
@@ -91,13 +85,17 @@ const LOG_PARAMS = ["follow", "previous", "tailLines", "timestamps", "sinceSecon
 export function registerKubeletProxy(
   app: FastifyInstance,
   ctx: KubeletProxyContextLike,
+  kubelets: KubeletClient,
   lookup: KubeletProxyLookup = lookupFromRegistry(ctx),
 ): void {
   const log = ctx.log;
   const upgrader = new WebSocketUpgrader();
   app.addHook("onClose", (_i, done) => {
     upgrader.terminateAll();
-    done();
+    kubelets.close().then(
+      () => done(),
+      () => done(),
+    );
   });
 
   app.get(
@@ -112,7 +110,7 @@ export function registerKubeletProxy(
       const { namespace, name } = req.params;
       const pod = await lookup.getPod(namespace, name);
       const container = containerName(pod, req.query.container);
-      const base = await kubeletBase(lookup, pod);
+      const base = await kubeletBase(lookup, kubelets, pod);
       const qs = new URLSearchParams();
       for (const p of LOG_PARAMS) {
         const v = req.query[p];
@@ -122,7 +120,12 @@ export function registerKubeletProxy(
       const abort = new AbortController();
       let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await request(url, { signal: abort.signal, headersTimeout: 30_000, bodyTimeout: 0 });
+        res = await request(url, {
+          dispatcher: kubelets.dispatcher,
+          signal: abort.signal,
+          headersTimeout: 30_000,
+          bodyTimeout: 0,
+        });
       } catch (err) {
         throw new StatusError(500, "InternalError", `error dialing backend: ${(err as Error).message}`);
       }
@@ -151,7 +154,7 @@ export function registerKubeletProxy(
     void (async () => {
       if (sub === "attach") throw badRequest("attach is not supported by kubeling");
       const pod = await lookup.getPod(ns, name);
-      const base = (await kubeletBase(lookup, pod)).replace(/^http/, "ws");
+      const base = (await kubeletBase(lookup, kubelets, pod)).replace(/^https/, "wss");
       let target: string;
       if (sub === "exec") {
         const container = containerName(pod, url.searchParams.get("container") ?? undefined);
@@ -167,7 +170,7 @@ export function registerKubeletProxy(
       // goes without one (the kubelet's portForward endpoint always speaks SPDY/3.1).
       let upstream: WebSocket;
       try {
-        upstream = (await dialWebSocket(target, sub === "exec" ? [protocol] : [])).ws;
+        upstream = (await dialWebSocket(target, sub === "exec" ? [protocol] : [], kubelets.tls)).ws;
       } catch (err) {
         throw dialError(err);
       }

@@ -31,6 +31,7 @@ import { joinHostPort, type OpenIDMetadata, openIDMetadata } from "./auth/servic
 import { ensureTokenFile, loadTokenFile } from "./auth/tokens.js";
 import { X509Authenticator } from "./auth/x509.js";
 import { type ApiServerOptions, parseFlags } from "./flags.js";
+import { KubeletClient } from "./kubelet-client.js";
 import { registerKubeletProxy } from "./kubelet-proxy.js";
 import { type ExtraListener, listenAlso } from "./listen.js";
 import { ApiMetrics } from "./metrics.js";
@@ -64,6 +65,16 @@ async function main(): Promise<void> {
     sans: opts.bindAddresses.filter((a) => a !== "0.0.0.0" && a !== "::"),
     log,
   });
+  // How logs, exec and port-forward reach kubelets: HTTPS with the kubelet-client certificate.
+  const kubelets = KubeletClient.fromOptions(opts.kubeletClient);
+  log.info(
+    {
+      clientCertificate: opts.kubeletClient.certFile,
+      certificateAuthority: opts.kubeletClient.caFile ?? "(kubelet serving certificates not verified)",
+      preferredAddressTypes: opts.kubeletClient.preferredAddressTypes,
+    },
+    "kubelet client",
+  );
   const authenticators: Authenticator[] = [];
   const x509 = opts.clientCAFile ? X509Authenticator.fromFile(opts.clientCAFile) : undefined;
   if (x509) {
@@ -175,7 +186,7 @@ async function main(): Promise<void> {
     metrics: new ApiMetrics(newRegistry()),
     maxRequestsInflight: opts.maxRequestsInflight,
     maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight,
-    registerKubeletProxy: (app, ctx) => registerKubeletProxy(app, ctx),
+    registerKubeletProxy: (app, ctx) => registerKubeletProxy(app, ctx, kubelets),
   });
   const { app } = server;
   const extraListeners: ExtraListener[] = [];

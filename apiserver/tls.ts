@@ -3,11 +3,10 @@
 // certificate generated into --cert-dir on first start and reused on later starts (so that
 // kubeconfigs written earlier keep working across restarts).
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { newSelfSigned } from "#pkg/pki/certs.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { loadServingCert as loadPairOrSelfSigned } from "#pkg/server/serving.js";
 
 export interface ServingCert {
   cert: string;
@@ -41,7 +40,11 @@ export async function generateSelfSigned(sans: readonly string[]): Promise<{ cer
   return newSelfSigned({ commonName: "kubeling-apiserver", altNames: sans });
 }
 
-/** loadServingCert reads --tls-cert-file/--tls-private-key-file, or generates/reuses a cert in certDir. */
+/**
+ * loadServingCert reads --tls-cert-file/--tls-private-key-file, or generates/reuses a
+ * self-signed apiserver.crt/.key in certDir (pkg/server/serving.ts, shared with the other
+ * components' secure ports).
+ */
 export async function loadServingCert(o: {
   certFile?: string | undefined;
   keyFile?: string | undefined;
@@ -49,25 +52,14 @@ export async function loadServingCert(o: {
   sans?: readonly string[];
   log: Logger;
 }): Promise<ServingCert> {
-  if (o.certFile && o.keyFile) {
-    const cert = readFileSync(o.certFile, "utf8");
-    return { cert, key: readFileSync(o.keyFile, "utf8"), caPem: cert };
-  }
-  const certPath = join(o.certDir, "apiserver.crt");
-  const keyPath = join(o.certDir, "apiserver.key");
-  if (existsSync(certPath) && existsSync(keyPath)) {
-    o.log.info({ certPath }, "reusing self-signed serving certificate");
-    const cert = readFileSync(certPath, "utf8");
-    return { cert, key: readFileSync(keyPath, "utf8"), caPem: cert };
-  }
-  mkdirSync(o.certDir, { recursive: true, mode: 0o700 });
-  const sans = defaultSANs(o.sans);
-  const { cert, key } = await generateSelfSigned(sans);
-  // Write-then-rename so a crash never leaves a half-written pair that later starts would reuse.
-  writeFileSync(`${keyPath}.tmp`, key, { mode: 0o600 });
-  writeFileSync(`${certPath}.tmp`, cert, { mode: 0o644 });
-  renameSync(`${keyPath}.tmp`, keyPath);
-  renameSync(`${certPath}.tmp`, certPath);
-  o.log.info({ certPath, sans }, "generated self-signed serving certificate");
+  const { cert, key } = await loadPairOrSelfSigned({
+    certFile: o.certFile,
+    keyFile: o.keyFile,
+    certDir: o.certDir,
+    pairName: "apiserver",
+    commonName: "kubeling-apiserver",
+    sans: defaultSANs(o.sans),
+    log: o.log,
+  });
   return { cert, key, caPem: cert };
 }

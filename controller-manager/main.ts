@@ -21,14 +21,13 @@ import {
   flag,
   listArg,
   nonNegativeNumberArg,
-  portArg,
   positiveDurationArg,
   runMain,
 } from "#pkg/runtime/flags.js";
-import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
+import { addDelegatedServingFlags, DelegatedServer, type DelegatedServingFlags } from "#pkg/server/delegated.js";
 import { PrometheusWorkQueueMetricsProvider, setWorkQueueMetricsProvider } from "#pkg/workqueue/metrics.js";
 import { ControllerManagerApp, LEASE_NAME, LEASE_NAMESPACE } from "./app.js";
 import type { ControllerOptions } from "./controller.js";
@@ -42,7 +41,7 @@ import {
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from "./podgc/gc-controller.js";
 import { DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD_MS } from "./resourcequota/resource-quota-controller.js";
 
-interface Flags extends LeaderElectionFlags {
+interface Flags extends LeaderElectionFlags, DelegatedServingFlags {
   kubeconfig?: string;
   controllers: string[];
   concurrentSyncs: number;
@@ -56,8 +55,6 @@ interface Flags extends LeaderElectionFlags {
   terminatedPodGcThreshold: number;
   resourceQuotaSyncPeriod: number;
   rootCaFile?: string;
-  bindAddress: string;
-  securePort: number;
   logLevel: string;
 }
 
@@ -162,14 +159,8 @@ function program() {
       ),
     );
   addLeaderElectionFlags(cmd, { namespace: LEASE_NAMESPACE, name: LEASE_NAME, what: "running controllers" });
+  addDelegatedServingFlags(cmd, { port: 10257 });
   return cmd
-    .addOption(flag("--bind-address <ip>", "address for /healthz, /readyz and /metrics", { default: "0.0.0.0" }))
-    .addOption(
-      flag("--secure-port <port>", "port for /healthz, /readyz and /metrics (plain HTTP here; 0 = any)", {
-        default: 10257,
-        parse: portArg,
-      }),
-    )
     .addOption(flag("--log-level <level>", "pino level", { env: "LOG_LEVEL", default: "info" }))
     .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_FORMAT=json.\n");
 }
@@ -235,7 +226,15 @@ async function main(): Promise<void> {
     registry,
     log,
   });
-  const health = new HealthServer({ registry, readyz: { informers: () => app.hasSynced() || "not synced" } });
+  // The secure port: HTTPS, /metrics for users allowed `get /metrics` (pkg/server/delegated.ts).
+  const health = await DelegatedServer.create({
+    flags: f,
+    client,
+    clientFor: (path) => ApiClient.fromKubeconfig({ path }),
+    pairName: "kube-controller-manager",
+    health: { registry, readyz: { informers: () => app.hasSynced() || "not synced" } },
+    log,
+  });
   const port = await health.listen(f.securePort, f.bindAddress);
   log.info(
     { port, address: f.bindAddress, controllers, leaderElect: f.leaderElect, identity: app.identity },

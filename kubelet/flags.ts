@@ -6,7 +6,18 @@
 
 import { hostname } from "node:os";
 import { type Command, InvalidArgumentError } from "commander";
-import { componentCommand, countArg, flag, listArg, portArg, positiveDurationArg } from "#pkg/runtime/flags.js";
+import {
+  boolArg,
+  componentCommand,
+  countArg,
+  durationArg,
+  flag,
+  listArg,
+  portArg,
+  positiveDurationArg,
+} from "#pkg/runtime/flags.js";
+import { KUBELET_TOKEN_CACHE_TTL_MS } from "#pkg/server/authentication.js";
+import { KUBELET_AUTHORIZED_TTL_MS, KUBELET_UNAUTHORIZED_TTL_MS } from "#pkg/server/authorization.js";
 
 export interface KubeletFlags {
   kubeconfig?: string;
@@ -14,7 +25,22 @@ export interface KubeletFlags {
   nodeIp?: string;
   address: string;
   port: number;
-  /** Upstream's healthz endpoint (/healthz, and here /livez /readyz /metrics too); 0 disables it. */
+  /** The serving certificate of the kubelet's port (else a self-signed kubelet.crt in certDir). */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** Where the self-signed pair is kept (default: <root-dir>/pki). */
+  certDir?: string;
+  /** Client certificates signed by these CAs authenticate (the API server's kubelet-client one). */
+  clientCaFile?: string;
+  anonymousAuth: boolean;
+  /** Bearer tokens authenticate through the API server's TokenReview. */
+  authenticationTokenWebhook: boolean;
+  authenticationTokenWebhookCacheTtl: number;
+  /** Webhook (SubjectAccessReview) or AlwaysAllow. */
+  authorizationMode: "Webhook" | "AlwaysAllow";
+  authorizationWebhookCacheAuthorizedTtl: number;
+  authorizationWebhookCacheUnauthorizedTtl: number;
+  /** Upstream's healthz endpoint (/healthz, and here /livez /readyz too; never /metrics); 0 disables it. */
   healthzPort: number;
   healthzBindAddress: string;
   clusterName: string;
@@ -62,18 +88,71 @@ export function buildCommand(): Command {
     )
     .addOption(flag("--node-ip <ip>", "InternalIP of the node (default: the first non-loopback IPv4)"))
     .addOption(
-      flag(
-        "--address <ip>",
-        "address the kubelet server binds; plain HTTP, no auth of its own: only the API server should reach it",
-        { default: "0.0.0.0" },
-      ),
+      flag("--address <ip>", "address the kubelet's HTTPS server binds (every request authenticated and authorized)", {
+        default: "0.0.0.0",
+      }),
     )
     .addOption(flag("--port <port>", "kubelet server port", { default: 10250, parse: portArg }))
     .addOption(
-      flag("--healthz-port <port>", "port of the healthz endpoint (/healthz /livez /readyz /metrics); 0 disables it", {
-        default: 10248,
-        parse: portArg,
+      flag(
+        "--tls-cert-file <file>",
+        "PEM serving certificate of --port (default: a self-signed kubelet.crt in --cert-dir, made once)",
+      ),
+    )
+    .addOption(flag("--tls-private-key-file <file>", "PEM private key of --tls-cert-file"))
+    .addOption(flag("--cert-dir <dir>", "where the self-signed serving certificate is kept (default: <root-dir>/pki)"))
+    .addOption(
+      flag(
+        "--client-ca-file <file>",
+        "client certificates signed by these CAs authenticate (CN user, O groups): the API server's kubelet-client certificate",
+      ),
+    )
+    .addOption(
+      flag("--anonymous-auth [bool]", "requests without credentials are system:anonymous (kubeadm: false)", {
+        default: false,
+        parse: boolArg,
       }),
+    )
+    .addOption(
+      flag("--authentication-token-webhook [bool]", "bearer tokens authenticate through the API server's TokenReview", {
+        default: true,
+        parse: boolArg,
+      }),
+    )
+    .addOption(
+      flag("--authentication-token-webhook-cache-ttl <duration>", "how long TokenReview answers are cached", {
+        default: KUBELET_TOKEN_CACHE_TTL_MS,
+        defaultDescription: "2m0s",
+        parse: durationArg,
+      }),
+    )
+    .addOption(
+      flag(
+        "--authorization-mode <mode>",
+        "Webhook: every request is a SubjectAccessReview on nodes/<subresource> of this node; AlwaysAllow: any authenticated caller may",
+        { default: "Webhook", choices: ["Webhook", "AlwaysAllow"] },
+      ),
+    )
+    .addOption(
+      flag(
+        "--authorization-webhook-cache-authorized-ttl <duration>",
+        "how long allowed SubjectAccessReview answers are cached",
+        { default: KUBELET_AUTHORIZED_TTL_MS, defaultDescription: "5m0s", parse: durationArg },
+      ),
+    )
+    .addOption(
+      flag(
+        "--authorization-webhook-cache-unauthorized-ttl <duration>",
+        "how long denied SubjectAccessReview answers are cached",
+        { default: KUBELET_UNAUTHORIZED_TTL_MS, defaultDescription: "30s", parse: durationArg },
+      ),
+    )
+    .addOption(
+      flag(
+        "--healthz-port <port>",
+        "port of the plain-HTTP healthz endpoint (/healthz /livez /readyz, no credentials); 0 disables it",
+        { default: 10248, parse: portArg },
+      ),
     )
     .addOption(flag("--healthz-bind-address <ip>", "address of the healthz endpoint", { default: "127.0.0.1" }))
     .addOption(flag("--cluster-name <name>", "Docker network and label kubeling.io/cluster", { default: "kubeling" }))
@@ -126,5 +205,8 @@ export function buildCommand(): Command {
 export function parseFlags(argv: readonly string[]): KubeletFlags {
   const cmd = buildCommand();
   cmd.parse(argv as string[]);
-  return cmd.opts<KubeletFlags>();
+  const f = cmd.opts<KubeletFlags>();
+  if ((f.tlsCertFile === undefined) !== (f.tlsPrivateKeyFile === undefined))
+    cmd.error("error: --tls-cert-file and --tls-private-key-file must be given together");
+  return f;
 }

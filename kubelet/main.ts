@@ -1,8 +1,10 @@
 // kubeling-kubelet: registers a Node, runs the pods bound to it as Docker containers, and serves
-// logs/exec/port-forward for the API server's proxy. In the shape of every component's main.ts
+// logs/exec/port-forward for the API server's proxy, over HTTPS to authenticated and authorized
+// callers only (kubelet/server.ts, kubelet/auth.ts). In the shape of every component's main.ts
 // (pkg/runtime/flags.ts): flags → logger → client → informers → run until the shutdown signal →
 // drain.
 
+import { join } from "node:path";
 import { PODS, SERVICES } from "#pkg/api/resources.js";
 import { InformerFactory } from "#pkg/cache/factory.js";
 import { ApiClient } from "#pkg/client/client.js";
@@ -12,11 +14,15 @@ import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
+import { DelegatingAuthenticator, TokenReviewAuthenticator } from "#pkg/server/authentication.js";
+import { SubjectAccessReviewAuthorizer } from "#pkg/server/authorization.js";
+import { loadServingCert } from "#pkg/server/serving.js";
+import { X509Authenticator } from "#pkg/server/x509.js";
 import { parseFlags } from "./flags.js";
 import { Kubelet } from "./kubelet.js";
 import { defaultNodeIP, NodeManager, parseNodeLabels, parseTaints } from "./node.js";
 import { DockerRuntime } from "./runtime/docker.js";
-import { KubeletServer } from "./server.js";
+import { ALWAYS_ALLOW, KubeletServer } from "./server.js";
 
 async function main(): Promise<void> {
   // 1. Flags.
@@ -30,6 +36,7 @@ async function main(): Promise<void> {
   const runtime = new DockerRuntime({ clusterName: f.clusterName, nodeName, log });
   const nodeIP = f.nodeIp ?? defaultNodeIP();
   const metrics = newRegistry();
+  const rootDir = f.rootDir ?? `/var/lib/kubeling/kubelet/${nodeName}`;
 
   // 4. Informers, one factory for the process: the pods bound to this node, every Service.
   // (ConfigMaps and Secrets are watched one by one, as pods reference them: kubelet/watch-manager.ts.)
@@ -49,20 +56,63 @@ async function main(): Promise<void> {
     crashLoopBackoffMaxMs: f.backoffMax,
     imagePullBackoffBaseMs: f.imagePullBackoffBase,
     imagePullBackoffMaxMs: f.backoffMax,
-    rootDir: f.rootDir ?? `/var/lib/kubeling/kubelet/${nodeName}`,
+    rootDir,
     dns: { clusterDNS: f.clusterDns, clusterDomain: f.clusterDomain },
     registry: metrics,
   });
   // The pod informer synced: the kubelet knows what it should run.
-  const health = { registry: metrics, readyz: { pods: () => kubelet.pods.hasSynced() || "not synced" } };
-  const server = new KubeletServer({ kubelet, runtime, log, health });
+  const readyz = { pods: () => kubelet.pods.hasSynced() || "not synced" };
+  // The kubelet's port: HTTPS, every request authenticated and authorized (kubelet/auth.ts).
+  const cert = await loadServingCert({
+    certFile: f.tlsCertFile,
+    keyFile: f.tlsPrivateKeyFile,
+    certDir: f.certDir ?? join(rootDir, "pki"),
+    pairName: "kubelet",
+    commonName: `${nodeName}@${Math.floor(Date.now() / 1000)}`,
+    sans: [nodeName, nodeIP, "localhost", "127.0.0.1", f.address],
+    log,
+  });
+  const x509 = f.clientCaFile ? X509Authenticator.fromFile(f.clientCaFile) : undefined;
+  const tokens = f.authenticationTokenWebhook
+    ? new TokenReviewAuthenticator(client, { ttlMs: f.authenticationTokenWebhookCacheTtl })
+    : undefined;
+  const authorizer =
+    f.authorizationMode === "AlwaysAllow"
+      ? ALWAYS_ALLOW
+      : new SubjectAccessReviewAuthorizer(client, {
+          authorizedTtlMs: f.authorizationWebhookCacheAuthorizedTtl,
+          unauthorizedTtlMs: f.authorizationWebhookCacheUnauthorizedTtl,
+        });
+  const server = new KubeletServer({
+    kubelet,
+    runtime,
+    log,
+    nodeName,
+    tls: { cert, clientCA: x509?.caPem },
+    authenticator: new DelegatingAuthenticator([x509, tokens], { anonymous: f.anonymousAuth }),
+    authorizer,
+    health: { registry: metrics, readyz },
+  });
   const port = await server.listen(f.port, f.address);
-  log.info({ port, address: f.address, nodeIP, clusterName: f.clusterName }, "kubelet server listening (plain HTTP)");
-  // Upstream's healthz endpoint, loopback only by default; 0 disables it.
-  const healthz = f.healthzPort > 0 ? new HealthServer(health) : undefined;
+  log.info(
+    {
+      port,
+      address: f.address,
+      nodeIP,
+      clusterName: f.clusterName,
+      clientCAFile: f.clientCaFile,
+      anonymousAuth: f.anonymousAuth,
+      tokenWebhook: f.authenticationTokenWebhook,
+      authorizationMode: f.authorizationMode,
+    },
+    "kubelet server listening (HTTPS)",
+  );
+  // Upstream's healthz endpoint, plain HTTP without credentials, loopback by default; 0 disables it.
+  // Not /metrics: those need credentials on --port.
+  const healthz = f.healthzPort > 0 ? new HealthServer({ readyz }) : undefined;
   if (healthz) {
     const p = await healthz.listen(f.healthzPort, f.healthzBindAddress);
-    log.info({ port: p, address: f.healthzBindAddress }, "serving /healthz /livez /readyz /metrics");
+    log.info({ port: p, address: f.healthzBindAddress }, "serving /healthz /livez /readyz");
   }
 
   const node = new NodeManager({

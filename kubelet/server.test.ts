@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { Agent, request } from "undici";
 import { isNotFound, StatusError } from "#pkg/api/errors.js";
 import type { Pod } from "#pkg/api/types/index.js";
+import { type CertKey, newCA, newCert } from "#pkg/pki/certs.js";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { Counter, newRegistry } from "#pkg/runtime/metrics.js";
+import { DelegatingAuthenticator, type RequestAuthenticator, type UserInfo } from "#pkg/server/authentication.js";
+import type { Attributes, RequestAuthorizer } from "#pkg/server/authorization.js";
+import { X509Authenticator } from "#pkg/server/x509.js";
 import { Channel, frame, parseFrame, STREAM_PROTOCOL_V5 } from "#pkg/streaming/protocols.js";
 import { dialWebSocket } from "#pkg/streaming/websocket.js";
 import { FakeRuntime } from "./runtime/fake.js";
@@ -57,26 +62,85 @@ const view: KubeletView = {
   summary: async () => ({}),
 };
 
+// The kubelet's port as in production: HTTPS with a serving certificate of a test CA, client
+// certificates of that CA, tokens through a fake TokenReview (admin may do anything, viewer may
+// read nodes/metrics only), every request authorized as a SubjectAccessReview would be.
+const TOKENS: Record<string, UserInfo> = {
+  admin: { name: "admin", uid: "", groups: ["system:masters"] },
+  viewer: { name: "system:serviceaccount:ns:sa", uid: "", groups: ["system:serviceaccounts"] },
+};
+const tokens: RequestAuthenticator = {
+  authenticateRequest(req) {
+    const h = req.headers.authorization;
+    if (!h?.startsWith("Bearer ")) return undefined;
+    const u = TOKENS[h.slice(7)];
+    return u ? { user: u } : { error: "invalid bearer token" };
+  },
+};
+const asked: Attributes[] = [];
+const authorizer: RequestAuthorizer = {
+  authorize(a) {
+    asked.push(a);
+    if (a.user.name === "kube-apiserver-kubelet-client" || a.user.groups.includes("system:masters"))
+      return { decision: "Allow", reason: "" };
+    if (a.user.name === "system:serviceaccount:ns:sa" && a.subresource === "metrics")
+      return { decision: "Allow", reason: "" };
+    return { decision: "NoOpinion", reason: "" };
+  },
+};
+
 describe("KubeletServer errors and exec", () => {
   const registry = newRegistry({ processMetrics: false });
   new Counter({ name: "kubelet_test_total", help: "Test.", registers: [registry] }).inc();
   let synced = false;
-  const server = new KubeletServer({
-    kubelet: view,
-    runtime: new EchoRuntime(),
-    log: silentLogger,
-    health: { registry, readyz: { pods: () => synced || "not synced" } },
-  });
+  let server: KubeletServer;
+  let ca: CertKey;
   let base: string;
+  let agent: Agent;
+  /** GET with the admin token unless told otherwise. */
+  const get = async (path: string, o: { token?: string | null; dispatcher?: Agent } = {}) => {
+    const token = o.token === undefined ? "admin" : o.token;
+    const res = await request(`https://${base}${path}`, {
+      dispatcher: o.dispatcher ?? agent,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    return { status: res.statusCode, type: String(res.headers["content-type"]), body: await res.body.text() };
+  };
+  const dial = (path: string, protocols: string[], token: string | null = "admin") =>
+    dialWebSocket(`wss://${base}${path}`, protocols, {
+      ca: ca.cert,
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
   before(async () => {
+    ca = await newCA("kubernetes");
+    const serving = await newCert(ca, {
+      commonName: "node-1",
+      usages: ["serverAuth"],
+      altNames: ["127.0.0.1", "node-1"],
+    });
+    const x509 = new X509Authenticator(ca.cert);
+    server = new KubeletServer({
+      kubelet: view,
+      runtime: new EchoRuntime(),
+      log: silentLogger,
+      nodeName: "node-1",
+      tls: { cert: serving, clientCA: ca.cert },
+      authenticator: new DelegatingAuthenticator([x509, tokens], { anonymous: false }),
+      authorizer,
+      health: { registry, readyz: { pods: () => synced || "not synced" } },
+    });
     base = `127.0.0.1:${await server.listen(0, "127.0.0.1")}`;
+    agent = new Agent({ connect: { ca: ca.cert } });
   });
-  after(() => server.close());
+  after(async () => {
+    await agent?.close();
+    await server?.close();
+  });
 
   it("serves /healthz, /livez, /readyz (the pods synced) and /metrics", async () => {
     const answer = async (path: string): Promise<[number, string]> => {
-      const r = await fetch(`http://${base}${path}`);
-      return [r.status, await r.text()];
+      const r = await get(path);
+      return [r.status, r.body];
     };
     assert.deepEqual(await answer("/healthz"), [200, "ok"]);
     assert.deepEqual(await answer("/livez"), [200, "ok"]);
@@ -86,10 +150,72 @@ describe("KubeletServer errors and exec", () => {
     assert.match((await answer("/metrics"))[1], /^kubelet_test_total 1$/m);
   });
 
+  it("answers 401 without credentials or with a bad token, /healthz included", async () => {
+    for (const path of ["/healthz", "/metrics", "/containerLogs/default/web/c"]) {
+      assert.deepEqual(await get(path, { token: null }), {
+        status: 401,
+        type: "text/plain; charset=utf-8",
+        body: "Unauthorized",
+      });
+    }
+    assert.equal((await get("/healthz", { token: "forged" })).status, 401);
+    await assert.rejects(
+      dial("/exec/default/web/c?command=sh", [STREAM_PROTOCOL_V5], null),
+      (err: unknown) => err instanceof StatusError && err.code === 401 && /Unauthorized/.test(err.message),
+    );
+  });
+
+  it("answers 403 with upstream's message to a caller without the node subresource", async () => {
+    asked.length = 0;
+    const r = await get("/containerLogs/default/web/c", { token: "viewer" });
+    assert.equal(r.status, 403);
+    assert.equal(
+      r.body,
+      "Forbidden (user=system:serviceaccount:ns:sa, verb=get, resource=nodes, subresource(s)=[proxy])\n",
+    );
+    assert.deepEqual(
+      asked.map((a) => [a.verb, a.resource, a.subresource, a.name, a.apiVersion, a.resourceRequest]),
+      [["get", "nodes", "proxy", "node-1", "v1", true]],
+    );
+    // /healthz asks for nodes/healthz first, then nodes/proxy (KubeletFineGrainedAuthz).
+    assert.match((await get("/healthz", { token: "viewer" })).body, /subresource\(s\)=\[healthz proxy\]/);
+    // nodes/metrics is what the viewer holds.
+    assert.equal((await get("/metrics", { token: "viewer" })).status, 200);
+    await assert.rejects(
+      dial("/exec/default/web/c?command=sh", [STREAM_PROTOCOL_V5], "viewer"),
+      (err: unknown) =>
+        err instanceof StatusError && err.code === 403 && /subresource\(s\)=\[proxy\]/.test(err.message),
+    );
+  });
+
+  it("authenticates the API server by its kubelet-client certificate", async () => {
+    const client = await newCert(ca, {
+      commonName: "kube-apiserver-kubelet-client",
+      organizations: ["kubeadm:cluster-admins"],
+      usages: ["clientAuth"],
+    });
+    const withCert = new Agent({ connect: { ca: ca.cert, cert: client.cert, key: client.key } });
+    try {
+      assert.deepEqual((await get("/healthz", { token: null, dispatcher: withCert })).body, "ok");
+    } finally {
+      await withCert.close();
+    }
+    const { ws } = await dialWebSocket(
+      `wss://${base}/exec/default/web/c?command=cat&stdin=true`,
+      [STREAM_PROTOCOL_V5],
+      {
+        ca: ca.cert,
+        cert: client.cert,
+        key: client.key,
+      },
+    );
+    ws.close();
+  });
+
   it("answers errors with a Status body", async () => {
-    const res = await fetch(`http://${base}/containerLogs/default/missing/c`);
+    const res = await get("/containerLogs/default/missing/c");
     assert.equal(res.status, 404);
-    assert.deepEqual(await res.json(), {
+    assert.deepEqual(JSON.parse(res.body), {
       kind: "Status",
       apiVersion: "v1",
       metadata: {},
@@ -98,26 +224,23 @@ describe("KubeletServer errors and exec", () => {
       reason: "NotFound",
       code: 404,
     });
-    const bad = await fetch(`http://${base}/containerLogs/default/web/nope`);
+    const bad = await get("/containerLogs/default/web/nope");
     assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { message: string }).message, "container nope is not valid for pod web");
+    assert.equal((JSON.parse(bad.body) as { message: string }).message, "container nope is not valid for pod web");
   });
 
   it("refuses an exec upgrade with the Status of what is wrong", async () => {
-    await assert.rejects(
-      dialWebSocket(`ws://${base}/exec/default/missing/c?command=sh`, [STREAM_PROTOCOL_V5]),
-      (err: unknown) => isNotFound(err),
+    await assert.rejects(dial("/exec/default/missing/c?command=sh", [STREAM_PROTOCOL_V5]), (err: unknown) =>
+      isNotFound(err),
     );
     await assert.rejects(
-      dialWebSocket(`ws://${base}/exec/default/web/c?command=sh`, ["v1.channel.k8s.io"]),
+      dial("/exec/default/web/c?command=sh", ["v1.channel.k8s.io"]),
       (err: unknown) => err instanceof StatusError && err.code === 400 && /unsupported subprotocols/.test(err.message),
     );
   });
 
   it("runs an exec over v5.channel.k8s.io: stdin, stdout, CLOSE, and the exit code on the status channel", async () => {
-    const { ws, protocol } = await dialWebSocket(`ws://${base}/exec/default/web/c?command=cat&stdin=true&stdout=true`, [
-      STREAM_PROTOCOL_V5,
-    ]);
+    const { ws, protocol } = await dial("/exec/default/web/c?command=cat&stdin=true&stdout=true", [STREAM_PROTOCOL_V5]);
     assert.equal(protocol, STREAM_PROTOCOL_V5);
     const got: Array<[number, string]> = [];
     const closed = new Promise<void>((resolve) => ws.on("close", () => resolve()));

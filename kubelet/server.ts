@@ -1,20 +1,26 @@
-// The kubelet's own server (upstream: pkg/kubelet/server). Plain HTTP on --address:--port:
-// the API server proxies log/exec/portforward here, so, as upstream, this port must only be
-// reachable by the API server (bind it to a private address; there is no auth of its own).
+// The kubelet's own server (upstream: pkg/kubelet/server). HTTPS only on --address:--port, with
+// the serving certificate of --tls-cert-file (or a self-signed one), and every request
+// authenticated and authorized before it is served (kubelet/auth.ts): the API server comes with
+// its kubelet-client certificate, anyone else with a token the API server vouches for and a
+// grant on nodes/proxy (nodes/stats, nodes/metrics, nodes/log...). There is no read-only port.
 //   GET /healthz /livez /readyz (pods synced) /metrics   pkg/runtime/health-server.ts's healthHandler
 //   GET /stats/summary   CPU/memory per pod and container (upstream Summary API shape)
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&previous&timestamps&sinceSeconds
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   WebSocket v5/v4.channel.k8s.io
 //   GET /portForward/{ns}/{pod}                                         WebSocket SPDY/3.1+portforward.k8s.io
+// Refusals are upstream's plain-text answers: 401 "Unauthorized", 403 "Forbidden (user=...,
+// verb=..., resource=nodes, subresource(s)=[proxy])".
 
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { badRequest, isStatusError, StatusError } from "#pkg/api/errors.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { type HealthHandlerOptions, healthHandler, type RequestHandler } from "#pkg/runtime/health-server.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import type { RequestAuthenticator } from "#pkg/server/authentication.js";
+import type { RequestAuthorizer } from "#pkg/server/authorization.js";
+import { SecureServer, type ServingCert } from "#pkg/server/serving.js";
 import {
   Channel,
   EXEC_PROTOCOLS,
@@ -24,6 +30,7 @@ import {
   STREAM_PROTOCOL_V5,
 } from "#pkg/streaming/protocols.js";
 import { asBuffer, rejectUpgrade, WebSocketUpgrader } from "#pkg/streaming/websocket.js";
+import { authorizationErrorText, forbiddenText, nodeRequestAttributes } from "./auth.js";
 import { servePortForward } from "./portforward.js";
 import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
 
@@ -33,6 +40,15 @@ export interface KubeletView {
   containerFor(pod: Pod, container: string, previous?: boolean): Promise<ContainerInfo | undefined>;
   podIP(pod: Pod): Promise<string | undefined>;
   summary(): Promise<object>;
+}
+
+/** The --authorization-mode=AlwaysAllow authorizer. */
+export const ALWAYS_ALLOW: RequestAuthorizer = { authorize: () => ({ decision: "Allow", reason: "" }) };
+
+/** A refusal of the auth filter: upstream's plain-text answer. */
+interface Refusal {
+  code: number;
+  text: string;
 }
 
 function sendError(res: http.ServerResponse, err: unknown): void {
@@ -45,18 +61,39 @@ function sendError(res: http.ServerResponse, err: unknown): void {
   res.end(JSON.stringify(e.toStatus()));
 }
 
+function sendRefusal(res: http.ServerResponse, r: Refusal): void {
+  res.writeHead(r.code, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(r.text) });
+  res.end(r.text);
+}
+
+/** The refusal of an upgrade (exec, port-forward) as an HTTP answer on the raw socket. */
+function refuseUpgrade(socket: Duplex, r: Refusal): void {
+  const reason = r.code === 401 ? "Unauthorized" : r.code === 403 ? "Forbidden" : "Internal Server Error";
+  socket.end(
+    `HTTP/1.1 ${r.code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(r.text)}\r\nConnection: close\r\n\r\n${r.text}`,
+  );
+}
+
 const bool = (v: string | null) => v === "true" || v === "1";
 
 export interface KubeletServerOptions {
   kubelet: KubeletView;
   runtime: Runtime;
   log: Logger;
-  /** /healthz /livez /readyz /metrics: the process's registry and checks (the healthz port serves the same). */
+  /** The Node the kubelet runs: the name every request is authorized against. */
+  nodeName: string;
+  /** The serving certificate, and the CA bundle client certificates are verified against. */
+  tls: { cert: ServingCert; clientCA?: string | undefined };
+  /** Who the caller is (x509, TokenReview, anonymous) and whether it may (Webhook or AlwaysAllow). */
+  authenticator: RequestAuthenticator;
+  authorizer: RequestAuthorizer;
+  /** /healthz /livez /readyz /metrics: the process's registry and checks. */
   health: HealthHandlerOptions;
 }
 
 export class KubeletServer {
-  readonly server: http.Server;
+  readonly #secure: SecureServer;
   private readonly upgrader = new WebSocketUpgrader();
   private readonly log: Logger;
   private readonly health: RequestHandler;
@@ -64,26 +101,59 @@ export class KubeletServer {
   constructor(private readonly o: KubeletServerOptions) {
     this.log = o.log.child({ module: "server" });
     this.health = healthHandler(o.health);
-    this.server = http.createServer((req, res) => {
-      this.handle(req, res).catch((err) => sendError(res, err));
-    });
-    this.server.on("upgrade", (req, socket, head) => {
-      this.upgrade(req, socket, head).catch((err) => rejectUpgrade(socket, err));
+    this.#secure = new SecureServer({
+      cert: o.tls.cert,
+      clientCA: o.tls.clientCA,
+      handler: (req, res) => {
+        this.admitted(req)
+          .then((refusal) => {
+            if (refusal) return sendRefusal(res, refusal);
+            return this.handle(req, res);
+          })
+          .catch((err) => sendError(res, err));
+      },
+      upgrade: (req, socket, head) => {
+        this.admitted(req)
+          .then((refusal) => {
+            if (refusal) return refuseUpgrade(socket, refusal);
+            return this.upgrade(req, socket, head);
+          })
+          .catch((err) => rejectUpgrade(socket, err));
+      },
     });
   }
 
   async listen(port: number, host = "0.0.0.0"): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    return (this.server.address() as AddressInfo).port;
+    return this.#secure.listen(port, host);
   }
 
   async close(): Promise<void> {
     this.upgrader.terminateAll();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.#secure.close();
+  }
+
+  /** upstream InstallAuthFilter: undefined when the request may go on, else the answer it gets. */
+  private async admitted(req: http.IncomingMessage): Promise<Refusal | undefined> {
+    const authn = await this.o.authenticator.authenticateRequest({ headers: req.headers, socket: req.socket });
+    if (!authn || !("user" in authn)) {
+      if (authn) this.log.info({ err: authn.error }, "Unable to authenticate the request due to an error");
+      return { code: 401, text: "Unauthorized" };
+    }
+    const path = new URL(req.url ?? "/", "https://kubelet").pathname;
+    const attrs = nodeRequestAttributes(authn.user, req.method ?? "", path, this.o.nodeName);
+    for (const a of attrs) {
+      const d = await this.o.authorizer.authorize(a);
+      if (d.error) {
+        this.log.error(
+          { err: d.error, user: a.user.name, verb: a.verb, subresource: a.subresource },
+          "Authorization error",
+        );
+        return { code: 500, text: authorizationErrorText(a) };
+      }
+      if (d.decision === "Allow") return undefined;
+    }
+    this.log.debug({ user: authn.user.name, path, subresources: attrs.map((a) => a.subresource) }, "Forbidden");
+    return { code: 403, text: forbiddenText(attrs) };
   }
 
   private pod(ns: string, name: string): Pod {

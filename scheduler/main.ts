@@ -12,18 +12,16 @@ import {
   leaderElectionConfig,
 } from "#pkg/controller/leader-config.js";
 import { componentCommand, flag, portArg, runMain } from "#pkg/runtime/flags.js";
-import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
+import { addDelegatedServingFlags, DelegatedServer, type DelegatedServingFlags } from "#pkg/server/delegated.js";
 import { LEASE_NAME, LEASE_NAMESPACE, SchedulerApp } from "./app.js";
 import { DEFAULT_SCHEDULER_NAME } from "./scheduler.js";
 
-interface Flags extends LeaderElectionFlags {
+interface Flags extends LeaderElectionFlags, DelegatedServingFlags {
   kubeconfig?: string;
   schedulerName: string;
-  bindAddress: string;
-  securePort: number;
   port?: number;
   logLevel: string;
 }
@@ -41,17 +39,11 @@ function program() {
       }),
     );
   addLeaderElectionFlags(cmd, { namespace: LEASE_NAMESPACE, name: LEASE_NAME, what: "scheduling" });
+  addDelegatedServingFlags(cmd, { port: 10259 });
   return cmd
     .addOption(
       flag("--scheduler-name <name>", "schedule pods whose spec.schedulerName is this", {
         default: DEFAULT_SCHEDULER_NAME,
-      }),
-    )
-    .addOption(flag("--bind-address <ip>", "address for /healthz, /readyz and /metrics", { default: "0.0.0.0" }))
-    .addOption(
-      flag("--secure-port <port>", "port for /healthz, /readyz and /metrics (plain HTTP here; 0 = any)", {
-        default: 10259,
-        parse: portArg,
       }),
     )
     .addOption(flag("--port <port>", "alias of --secure-port", { env: false, parse: portArg }))
@@ -72,7 +64,15 @@ async function main(): Promise<void> {
     registry,
     log,
   });
-  const health = new HealthServer({ registry, readyz: { informers: () => app.hasSynced() || "not synced" } });
+  // The secure port: HTTPS, /metrics for users allowed `get /metrics` (pkg/server/delegated.ts).
+  const health = await DelegatedServer.create({
+    flags: f,
+    client,
+    clientFor: (path) => ApiClient.fromKubeconfig({ path }),
+    pairName: "kube-scheduler",
+    health: { registry, readyz: { informers: () => app.hasSynced() || "not synced" } },
+    log,
+  });
   const port = await health.listen(f.port ?? f.securePort, f.bindAddress);
   log.info(
     {

@@ -14,6 +14,8 @@
 // Sealed as upstream's: pods live on the cluster's Docker network (made here, before the API
 // server), and reach only the API server, which listens on that network's gateway beside
 // 127.0.0.1; etcd, the scheduler, the controller-manager and the kubelets listen on 127.0.0.1.
+// The kubelets serve HTTPS only, to the API server's kubelet-client certificate and to tokens
+// allowed nodes/proxy; the scheduler's and controller-manager's /metrics need `get /metrics`.
 // Ctrl-C (or SIGTERM) stops everything it started: the kubelets, then the pods' containers and
 // the cluster's Docker network (by the label kubeling.io/cluster=<--cluster-name>, nothing else),
 // then the other components, etcd last. The cluster name is "kubeling-up", not compose's
@@ -342,6 +344,7 @@ async function main(): Promise<void> {
     "scheduler",
     "controllerManager",
     ...kubeletNames.map((n) => `kubelet-${n}`),
+    ...kubeletNames.map((n) => `kubelet-healthz-${n}`),
   ]);
 
   const running: Running[] = [];
@@ -504,6 +507,11 @@ async function main(): Promise<void> {
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       `--service-account-key-file=${pki.serviceAccountPub}`,
+      // Logs, exec and port-forward reach the kubelets over HTTPS as kubeadm's API server does:
+      // its kubelet-client certificate, their serving certificates checked against the cluster CA.
+      `--kubelet-client-certificate=${pki.apiserverKubeletClientCert}`,
+      `--kubelet-client-key=${pki.apiserverKubeletClientKey}`,
+      `--kubelet-certificate-authority=${pki.caCert}`,
       `--log-level=${o.logLevel}`,
     ]);
     // /readyz needs no credentials and answers ok once etcd does; then the admin's kubeconfig
@@ -518,9 +526,11 @@ async function main(): Promise<void> {
         ...TSX,
         schedulerMain,
         kc(pki.kubeconfigs.scheduler),
-        // Its /healthz and /metrics on a free loopback port, not upstream's 10259.
+        // Its secure port (/healthz, and /metrics for users allowed `get /metrics`) on a free
+        // loopback port, not upstream's 10259; client certificates of the cluster CA authenticate.
         "--bind-address=127.0.0.1",
         `--secure-port=${p.scheduler}`,
+        `--client-ca-file=${pki.caCert}`,
         `--log-level=${o.logLevel}`,
       ]);
     } else say("scheduler/main.ts not in the tree yet: not started");
@@ -533,6 +543,7 @@ async function main(): Promise<void> {
         // As the scheduler's: a free loopback port, not upstream's 10257.
         "--bind-address=127.0.0.1",
         `--secure-port=${p.controllerManager}`,
+        `--client-ca-file=${pki.caCert}`,
         `--log-level=${o.logLevel}`,
       ]);
     } else say("controller-manager/main.ts not in the tree yet: not started");
@@ -550,12 +561,17 @@ async function main(): Promise<void> {
           kc(pki.kubeconfigs.kubelets[node]),
           `--hostname-override=${node}`,
           `--cluster-name=${o.clusterName}`,
-          // The API server reaches kubelets (logs, exec, port-forward) on loopback.
+          // The API server reaches kubelets (logs, exec, port-forward) on loopback, over HTTPS with
+          // the serving certificate the cluster CA signed for the node; the API server's
+          // kubelet-client certificate authenticates, everyone else needs a token and nodes/proxy.
           "--address=127.0.0.1",
           "--node-ip=127.0.0.1",
           `--port=${p[`kubelet-${node}`]}`,
-          // Several kubelets on one host: upstream's healthz port (10248) off; --port serves /healthz.
-          "--healthz-port=0",
+          `--tls-cert-file=${pki.kubeletServing[node]?.cert}`,
+          `--tls-private-key-file=${pki.kubeletServing[node]?.key}`,
+          `--client-ca-file=${pki.caCert}`,
+          // Several kubelets on one host: each its own plain-HTTP /healthz port, not upstream's 10248.
+          `--healthz-port=${p[`kubelet-healthz-${node}`]}`,
           `--pod-infra-container-image=${o.pauseImage}`,
           // In the state dir, so two launchers (or a launcher and the tests) never share one.
           `--root-dir=${join(STATE, "kubelet", node)}`,

@@ -4,6 +4,7 @@
 // reads `Authorization: Bearer <token>` and asks the union with the API audiences (--api-audiences);
 // TokenReview asks the same union with the review's audiences.
 
+import { bearerToken } from "#pkg/server/authentication.js";
 import type { Authenticator, AuthRequest, AuthResponse } from "./authenticator.js";
 import type { UserInfo } from "./user.js";
 
@@ -66,15 +67,8 @@ export class UnionTokenAuthenticator implements TokenAuthenticator {
   }
 }
 
-/** The token of `Authorization: Bearer <token>` (upstream's parse), or undefined. */
-export function bearerToken(authorization: string | undefined): string | undefined {
-  const header = authorization?.trim();
-  if (!header) return undefined;
-  const parts = header.split(" ");
-  if (parts.length < 2 || parts[0]?.toLowerCase() !== "bearer") return undefined;
-  const token = parts[1] ?? "";
-  return token.length > 0 ? token : undefined;
-}
+/** The token of `Authorization: Bearer <token>` (upstream's parse; shared with the delegated servers). */
+export { bearerToken };
 
 /**
  * upstream bearertoken.Authenticator: no bearer header is not ours; a token nobody knows is the

@@ -190,6 +190,30 @@ test("node names must be DNS-1123 subdomains; certificates only without a server
   assert.deepEqual(certInfo(c.certPem as string).organizations, ["dev"]);
 });
 
+test("a serving certificate per kubelet, signed by the cluster CA, for its name and addresses", async () => {
+  const p = await ensureClusterPki({ ...base(freshDir()), kubeletSANs: ["172.18.0.1"] });
+  const ca = readFileSync(p.caCert, "utf8");
+  const pair = p.kubeletServing["node-1"] as { cert: string; key: string };
+  const cert = readFileSync(pair.cert, "utf8");
+  assert.ok(signedBy(cert, ca));
+  const info = certInfo(cert);
+  assert.equal(info.commonName, "system:node:node-1");
+  assert.deepEqual(info.organizations, ["system:nodes"]);
+  assert.deepEqual(info.usages, ["serverAuth"]);
+  assert.deepEqual(info.dnsNames.sort(), ["localhost", "node-1"]);
+  assert.deepEqual(info.ips.sort(), ["127.0.0.1", "172.18.0.1"]);
+  assert.equal(statSync(pair.key).mode & 0o777, 0o600);
+  // Kept on the next run, made again for a new address.
+  const again = await ensureClusterPki({ ...base(p.dir), kubeletSANs: ["172.18.0.1"] });
+  assert.equal(readFileSync((again.kubeletServing["node-1"] as { cert: string }).cert, "utf8"), cert);
+  const moved = await ensureClusterPki({ ...base(p.dir), kubeletSANs: ["172.19.0.1"] });
+  assert.ok(
+    certInfo(readFileSync((moved.kubeletServing["node-1"] as { cert: string }).cert, "utf8")).ips.includes(
+      "172.19.0.1",
+    ),
+  );
+});
+
 test("exportComponent copies one component's files only", async () => {
   const dir = freshDir();
   const p = await ensureClusterPki(base(dir));
@@ -199,8 +223,20 @@ test("exportComponent copies one component's files only", async () => {
     ["etcd/ca.crt", "etcd/server.crt", "etcd/server.key", "etcd/peer.crt", "etcd/peer.key"],
   );
   assert.equal(statSync(join(out, "etcd", "server.key")).mode & 0o777, 0o600);
-  const [kc] = exportComponent(p, "kubelet:node-2", join(out, "node-2"));
-  assert.equal(certInfo(loadKubeconfig({ path: kc as string }).certPem as string).commonName, "system:node:node-2");
+  const kubelet = exportComponent(p, "kubelet:node-2", join(out, "node-2"));
+  assert.deepEqual(
+    kubelet.map((f) => f.slice(out.length + 1)),
+    ["node-2/kubeconfig", "node-2/ca.crt", "node-2/kubelet.crt", "node-2/kubelet.key"],
+  );
+  assert.equal(
+    certInfo(loadKubeconfig({ path: kubelet[0] as string }).certPem as string).commonName,
+    "system:node:node-2",
+  );
+  assert.equal(statSync(join(out, "node-2", "kubelet.key")).mode & 0o777, 0o600);
+  assert.deepEqual(
+    exportComponent(p, "scheduler", join(out, "scheduler")).map((f) => f.slice(out.length + 1)),
+    ["scheduler/kubeconfig", "scheduler/ca.crt"],
+  );
   assert.throws(() => exportComponent(p, "kubelet:node-9", out), /no kubeconfig for kubelet:node-9/);
   assert.throws(() => exportComponent(p, "apiserver", out), /unknown component "apiserver"/);
   assert.ok(isExportComponent("scheduler") && !isExportComponent("x"));

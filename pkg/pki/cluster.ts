@@ -5,6 +5,8 @@
 //   pki/apiserver.crt, .key                     the API server's serving certificate
 //   pki/apiserver-kubelet-client.crt, .key      the API server's client certificate to kubelets
 //   pki/apiserver-etcd-client.crt, .key         the API server's client certificate to etcd
+//   pki/kubelets/<node>.crt, .key               a kubelet's serving certificate (the API server's
+//                                               --kubelet-certificate-authority verifies it)
 //   pki/etcd/ca.crt, .key                       etcd's own CA ("etcd-ca")
 //   pki/etcd/server.crt, .key, peer.crt, .key   etcd's serving and peer certificates
 //   pki/sa.key, sa.pub                          the ServiceAccount token signing key pair (RSA 2048)
@@ -62,6 +64,11 @@ export interface ClusterPkiOptions {
   serviceClusterIPRange?: string;
   /** Cluster DNS domain (default cluster.local). */
   dnsDomain?: string;
+  /**
+   * Addresses every kubelet is reached at (its --node-ip), beside the node's name, localhost and
+   * 127.0.0.1, for the kubelets' serving certificates.
+   */
+  kubeletSANs?: readonly string[];
   /** Host names of the etcd members (beside localhost and 127.0.0.1) for etcd's certificates. */
   etcdSANs?: readonly string[];
   /** The clock (tests). */
@@ -91,6 +98,8 @@ export interface ClusterPki {
   /** --service-account-signing-key-file (mode 0600) and --service-account-key-file (pkg/pki/sa-key.ts). */
   serviceAccountKey: string;
   serviceAccountPub: string;
+  /** Each kubelet's serving certificate and key (--tls-cert-file/--tls-private-key-file), by node name. */
+  kubeletServing: Record<string, { cert: string; key: string }>;
   kubeconfigs: {
     admin: string;
     scheduler: string;
@@ -122,6 +131,9 @@ export function clusterPkiPaths(dir: string, nodes: readonly string[]): ClusterP
     encryptionConfig: join(pki, "encryption-config.yaml"),
     serviceAccountKey: join(pki, "sa.key"),
     serviceAccountPub: join(pki, "sa.pub"),
+    kubeletServing: Object.fromEntries(
+      nodes.map((n) => [n, { cert: join(pki, "kubelets", `${n}.crt`), key: join(pki, "kubelets", `${n}.key`) }]),
+    ),
     kubeconfigs: {
       admin: join(dir, "admin.conf"),
       scheduler: join(dir, "scheduler.conf"),
@@ -162,6 +174,29 @@ export function apiserverAltNames(
       ...(o.apiserverSANs ?? []),
     ]),
   ];
+}
+
+/** A kubelet's serving certificate: its node name, loopback, and where it is reached. */
+export function kubeletServingSpec(node: string, sans: readonly string[] = []): CertSpec {
+  return {
+    commonName: nodeUser(node),
+    organizations: [NODES_GROUP],
+    usages: ["serverAuth"],
+    altNames: [...new Set([node, "localhost", "127.0.0.1", ...sans])],
+  };
+}
+
+/** writeKubeletServingCert signs a kubelet's serving certificate with the CA (a harness's kubelets). */
+export async function writeKubeletServingCert(o: {
+  ca: CertKey;
+  node: string;
+  sans?: readonly string[];
+  certPath: string;
+  keyPath: string;
+}): Promise<void> {
+  const pair = await newCert(o.ca, kubeletServingSpec(o.node, o.sans));
+  writeAtomic(o.keyPath, pair.key, 0o600);
+  writeAtomic(o.certPath, pair.cert, 0o644);
 }
 
 function writeAtomic(path: string, text: string, mode: number): void {
@@ -349,6 +384,11 @@ export async function ensureClusterPki(o: ClusterPkiOptions): Promise<ClusterPki
     o,
   );
 
+  for (const node of o.nodes) {
+    const pair = p.kubeletServing[node] as { cert: string; key: string };
+    await ensureCert(ca, kubeletServingSpec(node, o.kubeletSANs), pair.cert, pair.key, o);
+  }
+
   // etcd has a CA of its own, as kubeadm's: a certificate the cluster CA signed (a kubelet's, an
   // admin's) must not open etcd.
   const etcdCA = await loadOrCreateCA("etcd", "etcd-ca", p.etcdCACert, join(o.dir, "pki", "etcd", "ca.key"), o);
@@ -408,7 +448,9 @@ export function readCA(p: Pick<ClusterPki, "caCert" | "caKey">): CertKey {
  * exportComponent copies what one component needs, and nothing else, into dir: so that each
  * container mounts only its own credentials (compose has no per-file mounts of a volume).
  *   etcd                                       ca.crt, server.crt/.key, peer.crt/.key
- *   admin | scheduler | controller-manager | kube-proxy | kubelet:<node>   kubeconfig
+ *   scheduler | controller-manager             kubeconfig, ca.crt (the secure port's --client-ca-file)
+ *   kubelet:<node>                             kubeconfig, ca.crt, kubelet.crt/.key (its serving pair)
+ *   admin | kube-proxy                         kubeconfig
  */
 export function isExportComponent(component: string): boolean {
   return (
@@ -432,11 +474,20 @@ export function exportComponent(p: ClusterPki, component: string, dir: string): 
       [p.etcdPeerKey, "peer.key", 0o600],
     );
   } else if (component === "admin") kubeconfig(p.kubeconfigs.admin);
-  else if (component === "scheduler") kubeconfig(p.kubeconfigs.scheduler);
-  else if (component === "controller-manager") kubeconfig(p.kubeconfigs.controllerManager);
-  else if (component === "kube-proxy") kubeconfig(p.kubeconfigs.kubeProxy);
-  else if (component.startsWith("kubelet:")) kubeconfig(p.kubeconfigs.kubelets[component.slice("kubelet:".length)]);
-  else
+  else if (component === "scheduler") {
+    kubeconfig(p.kubeconfigs.scheduler);
+    files.push([p.caCert, "ca.crt", 0o644]);
+  } else if (component === "controller-manager") {
+    kubeconfig(p.kubeconfigs.controllerManager);
+    files.push([p.caCert, "ca.crt", 0o644]);
+  } else if (component === "kube-proxy") kubeconfig(p.kubeconfigs.kubeProxy);
+  else if (component.startsWith("kubelet:")) {
+    const node = component.slice("kubelet:".length);
+    kubeconfig(p.kubeconfigs.kubelets[node]);
+    const serving = p.kubeletServing[node];
+    if (!serving) throw new Error(`no serving certificate for ${component}`);
+    files.push([p.caCert, "ca.crt", 0o644], [serving.cert, "kubelet.crt", 0o644], [serving.key, "kubelet.key", 0o600]);
+  } else
     throw new Error(
       `unknown component ${JSON.stringify(component)}: want etcd, admin, scheduler, controller-manager, kube-proxy or kubelet:<node>`,
     );

@@ -1,8 +1,10 @@
 // The small HTTP server every component but the API server exposes (upstream: the scheduler's and
 // controller-manager's --secure-port, the kubelet's healthz port, kube-proxy's 10256/10249):
 // /healthz and /livez (the process is up and its checks pass), /readyz (ready to do its work, e.g.
-// informers synced), /metrics (the process's prom-client registry).
-// Plain HTTP: it carries no secrets and only reports on this process.
+// informers synced), /metrics (the process's prom-client registry). healthHandler is served
+// behind authentication and authorization by the secure ports (pkg/server/delegated.ts, the
+// kubelet's 10250); the plain-HTTP HealthServer is the kubelet's healthz port, given no registry:
+// it reports whether the process is up and nothing else (/metrics needs credentials, as upstream).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +14,8 @@ import type { Registry } from "prom-client";
 export type HealthCheck = () => boolean | string;
 
 export interface HealthHandlerOptions {
-  registry: Registry;
+  /** Served on /metrics; without one there is no /metrics. */
+  registry?: Registry;
   /** Checked by /healthz and /livez; all must pass. */
   livez?: Record<string, HealthCheck>;
   /** Checked by /readyz (after the livez checks). */
@@ -74,12 +77,15 @@ export function healthHandler(o: HealthHandlerOptions): RequestHandler {
         else send(req, res, 503, `not ready: ${failed.join("; ")}`);
         return true;
       }
-      case "/metrics":
-        o.registry.metrics().then(
-          (text) => send(req, res, 200, text, o.registry.contentType),
+      case "/metrics": {
+        const registry = o.registry;
+        if (!registry) return false;
+        registry.metrics().then(
+          (text) => send(req, res, 200, text, registry.contentType),
           (err: unknown) => send(req, res, 500, `metrics: ${err instanceof Error ? err.message : String(err)}`),
         );
         return true;
+      }
       default:
         return false;
     }

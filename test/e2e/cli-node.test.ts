@@ -39,7 +39,7 @@ describe("kubeling CLI with a kubelet: nodes, logs, exec, port-forward, drain", 
     ensureLocalImages();
     api = await startApiServer();
     kc = ["--kubeconfig", api.kubeconfigPath];
-    kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, nodeName, clusterName: cluster });
+    kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, pki: api.pki, nodeName, clusterName: cluster });
     await waitFor(
       async () => {
         const n = await api.client.get<Node>(NODES, undefined, nodeName);

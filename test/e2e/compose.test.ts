@@ -297,7 +297,11 @@ test("every component runs under its own client certificate, and sees no one els
   const identity = async (service: string) => {
     const c = await containerOf(service);
     const { stdout: files } = await run("docker", ["exec", c, "ls", "/var/lib/kubeling"]);
-    assert.deepEqual(files.trim().split("\n"), ["kubeconfig"], `${service} holds only its kubeconfig`);
+    // Its kubeconfig, the CA's certificate (--client-ca-file), a kubelet its serving pair: no other key.
+    const own = service.startsWith("kubelet-")
+      ? ["ca.crt", "kubeconfig", "kubelet.crt", "kubelet.key"]
+      : ["ca.crt", "kubeconfig"];
+    assert.deepEqual(files.trim().split("\n"), own, `${service} holds only its own credentials`);
     const { stdout } = await run("docker", ["exec", c, "cat", "/var/lib/kubeling/kubeconfig"]);
     const config = parseKubeconfig(stdout, { source: service });
     assert.equal(config.token, undefined);

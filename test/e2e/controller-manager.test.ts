@@ -35,9 +35,12 @@ async function leading(p: TestControllerManager): Promise<boolean> {
 
 describe("kubeling-controller-manager process", () => {
   let server: TestApiServer;
+  /** The secure port's /metrics wants credentials: the API server's admin token (system:masters). */
+  let credentials: { token: string };
   const procs: TestControllerManager[] = [];
   before(async () => {
     server = await startApiServer();
+    credentials = { token: server.token };
   });
   after(async () => {
     await Promise.all(procs.map((p) => p.stop()));
@@ -70,8 +73,8 @@ describe("kubeling-controller-manager process", () => {
 
   test("two replicas: one leads and keeps every namespace's default ServiceAccount; the other takes over", async () => {
     const client = server.client;
-    const a = await startControllerManager({ kubeconfigPath: server.kubeconfigPath, extraArgs: LE });
-    const b = await startControllerManager({ kubeconfigPath: server.kubeconfigPath, extraArgs: LE });
+    const a = await startControllerManager({ kubeconfigPath: server.kubeconfigPath, credentials, extraArgs: LE });
+    const b = await startControllerManager({ kubeconfigPath: server.kubeconfigPath, credentials, extraArgs: LE });
     procs.push(a, b);
     const leader = await waitFor(
       async () => {
@@ -126,6 +129,7 @@ describe("kubeling-controller-manager process", () => {
   test("--leader-elect=false runs the controllers at once; SIGTERM exits 0", async () => {
     const p = await startControllerManager({
       kubeconfigPath: server.kubeconfigPath,
+      credentials,
       extraArgs: ["--leader-elect=false", "--concurrent-syncs=1"],
     });
     procs.push(p);

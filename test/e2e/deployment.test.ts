@@ -130,7 +130,14 @@ describe("Deployments on two kubelets with two controller-managers", () => {
     const image = await docker.getImage(BUSYBOX_IMAGE).inspect();
     await docker.getImage(image.Id).tag({ repo: "kubeling.local/busybox", tag: "e2e-v2" });
     for (let i = 0; i < 2; i++) {
-      cms.push(await startControllerManager({ kubeconfigPath: c.kubeconfigPath, extraArgs: CM_ARGS }));
+      // get("/metrics") with the API server's admin token (system:masters): the secure port asks for one.
+      cms.push(
+        await startControllerManager({
+          kubeconfigPath: c.kubeconfigPath,
+          credentials: { token: c.api.token },
+          extraArgs: CM_ARGS,
+        }),
+      );
     }
     await leader();
     kubectl = kubectlFor(c.kubeconfigPath);

@@ -45,7 +45,12 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
     await docker.ping();
     ensureLocalImages();
     api = await startApiServer();
-    kubelet = await startKubelet({ kubeconfigPath: api.kubeconfigPath, nodeName: "node-1", clusterName: cluster });
+    kubelet = await startKubelet({
+      kubeconfigPath: api.kubeconfigPath,
+      pki: api.pki,
+      nodeName: "node-1",
+      clusterName: cluster,
+    });
     const pod: Pod = {
       apiVersion: "v1",
       kind: "Pod",

@@ -147,6 +147,7 @@ describe("node failure: a killed kubelet's pods move to the other node; restarte
     // The kubelet comes back: the evicted pods' containers go, node-1 is Ready and untainted.
     restarted = await startKubelet({
       kubeconfigPath: c.kubeconfigPath,
+      pki: c.api.pki,
       nodeName: "node-1",
       clusterName: c.clusterName,
       extraArgs: KUBELET_ARGS,

@@ -10,6 +10,7 @@ import { EVENTS, NODES, PODS } from "#pkg/api/resources.js";
 import type { Event, Node, Pod } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { httpsGet } from "../harness/https.js";
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -24,7 +25,8 @@ interface Proc {
   stop(): Promise<number | null>;
 }
 
-async function startScheduler(kubeconfig: string, args: string[]): Promise<Proc> {
+/** The secure port's /metrics wants credentials: the test API server's admin token. */
+async function startScheduler(kubeconfig: string, token: string, args: string[]): Promise<Proc> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -39,8 +41,8 @@ async function startScheduler(kubeconfig: string, args: string[]): Promise<Proc>
   child.stderr?.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const get = async (path: string) => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: r.status, body: await r.text() };
+    const r = await httpsGet(`https://127.0.0.1:${port}${path}`, { token });
+    return { status: r.status, body: r.body };
   };
   return {
     port,
@@ -116,8 +118,8 @@ describe("kubeling-scheduler process", () => {
       "--leader-elect-renew-deadline=3s",
       "--leader-elect-retry-period=1s",
     ];
-    const a = await startScheduler(server.kubeconfigPath, ["--leader-elect=true", ...le]);
-    const b = await startScheduler(server.kubeconfigPath, ["--leader-elect", ...le]);
+    const a = await startScheduler(server.kubeconfigPath, server.token, ["--leader-elect=true", ...le]);
+    const b = await startScheduler(server.kubeconfigPath, server.token, ["--leader-elect", ...le]);
     procs.push(a, b);
     for (const p of [a, b]) {
       await waitFor(async () => (await p.get("/healthz")).body === "ok", { timeoutMs: 30_000, message: "healthz" });
@@ -168,7 +170,7 @@ describe("kubeling-scheduler process", () => {
   test("--scheduler-name picks only its own pods", async () => {
     const client = server.client;
     await createPod(client, "custom-1", "custom-scheduler");
-    const custom = await startScheduler(server.kubeconfigPath, [
+    const custom = await startScheduler(server.kubeconfigPath, server.token, [
       "--scheduler-name=custom-scheduler",
       "--leader-elect=false",
     ]);

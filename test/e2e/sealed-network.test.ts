@@ -4,7 +4,8 @@
 // pods network, where an anonymous GET /version over https answers with a serving certificate
 // that covers that address; etcd, the scheduler and the controller-manager, which listen on the
 // host's 127.0.0.1 only, cannot be reached at any address of the host; the kubelet, listening on
-// its node address (the pods network's gateway) as upstream's does, answers.
+// its node address (the pods network's gateway) as upstream's does, answers over TLS, and 401
+// to a request without credentials.
 
 import assert from "node:assert/strict";
 import { networkInterfaces } from "node:os";
@@ -162,12 +163,25 @@ describe("a sealed data plane: what a pod can reach", () => {
     }
   });
 
-  test("the kubelet's port, on its node address, answers", async () => {
+  test("the kubelet's port, on its node address, answers over TLS and only to credentials: 401 without", async () => {
     const kubelet = c.kubelets[0];
     assert.ok(kubelet);
-    const r = await sh(
-      `printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc -w 2 ${c.podNetwork.gateway} ${kubelet.port}`,
-    );
-    assert.match(r.out, /^HTTP\/1\.1 200/, r.out);
+    // Its serving certificate is the cluster CA's, for the node address; no credentials: 401.
+    const r = await execIn(container, [
+      "python3",
+      "-c",
+      [
+        "import ssl, sys, urllib.request, urllib.error",
+        "ctx = ssl.create_default_context(cafile='/ca/ca.crt')",
+        "try:",
+        "    urllib.request.urlopen(sys.argv[1], context=ctx, timeout=10)",
+        "    print('200')",
+        "except urllib.error.HTTPError as e:",
+        "    print(e.code, e.read().decode())",
+      ].join("\n"),
+      `https://${c.podNetwork.gateway}:${kubelet.port}/containerLogs/${NS}/prober/c`,
+    ]);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.out.trim(), "401 Unauthorized");
   });
 });

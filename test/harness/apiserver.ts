@@ -150,6 +150,12 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     `--tls-cert-file=${pki.apiserverCert}`,
     `--tls-private-key-file=${pki.apiserverKey}`,
     `--client-ca-file=${pki.caCert}`,
+    // Kubelets as kubeadm's API server reaches them: its kubelet-client certificate (in
+    // system:masters), their serving certificates verified against the cluster CA (the harness's
+    // kubelets get theirs signed by it: kubelet.ts).
+    `--kubelet-client-certificate=${pki.apiserverKubeletClientCert}`,
+    `--kubelet-client-key=${pki.apiserverKubeletClientKey}`,
+    `--kubelet-certificate-authority=${pki.caCert}`,
     ...(opts.encryptionConfig === false
       ? []
       : [`--encryption-provider-config=${opts.encryptionConfig ?? pki.encryptionConfig}`]),

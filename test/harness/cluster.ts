@@ -13,6 +13,7 @@ import type { Node } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { NODES_GROUP, nodeUser, SCHEDULER_USER } from "#pkg/pki/cluster.js";
 import { type StartApiServerOptions, startApiServer, type TestApiServer } from "./apiserver.js";
+import { type HttpsAnswer, type HttpsCredentials, httpsGet } from "./https.js";
 import { ensureLocalImages } from "./images.js";
 import { cleanupCluster, docker, killAndWait, startKubelet, type TestKubelet } from "./kubelet.js";
 import { ensurePodNetwork, type PodNetwork } from "./network.js";
@@ -26,6 +27,8 @@ import { waitFor } from "./wait.js";
 export interface TestScheduler {
   port: number;
   pid: number;
+  /** GET https://127.0.0.1:<port><path> (the secure port) with these credentials (default: none, anonymous). */
+  get(path: string, credentials?: HttpsCredentials): Promise<HttpsAnswer>;
   /** Recent output, for assertion messages. */
   output(): string;
   /** SIGTERM, SIGKILL after 10 s; waits for the exit. */
@@ -33,23 +36,31 @@ export interface TestScheduler {
 }
 
 /** startScheduler starts scheduler/main.ts against a kubeconfig and waits for its /readyz (informers synced). */
-export async function startScheduler(o: { kubeconfigPath: string; extraArgs?: string[] }): Promise<TestScheduler> {
+export async function startScheduler(o: {
+  kubeconfigPath: string;
+  /** --client-ca-file of the secure port. */
+  clientCAFile?: string;
+  extraArgs?: string[];
+}): Promise<TestScheduler> {
   const port = await freePort();
   const proc = startComponent("kubeling-scheduler", "scheduler/main.ts", [
     `--kubeconfig=${o.kubeconfigPath}`,
     "--bind-address=127.0.0.1",
     `--secure-port=${port}`,
+    ...(o.clientCAFile ? [`--client-ca-file=${o.clientCAFile}`] : []),
     ...(o.extraArgs ?? []),
   ]);
   const stop = () => proc.end("SIGTERM");
   try {
     // Leader election on a fresh Lease plus the informers' first list: seconds on a busy box.
-    await proc.waitHealthy(port, "/readyz", 60_000);
+    await proc.waitHealthy(port, "/readyz", 60_000, "127.0.0.1", "https");
   } catch (err) {
     await stop();
     throw err;
   }
-  return { port, pid: proc.child.pid as number, output: proc.output, stop };
+  const get = (path: string, credentials: HttpsCredentials = {}) =>
+    httpsGet(`https://127.0.0.1:${port}${path}`, credentials);
+  return { port, pid: proc.child.pid as number, get, output: proc.output, stop };
 }
 
 export interface ClusterNodeSpec {
@@ -175,10 +186,13 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
         ? Promise.resolve(undefined)
         : a
             .kubeconfigFor({ name: SCHEDULER_USER })
-            .then((kubeconfigPath) => startScheduler({ kubeconfigPath, extraArgs: o.schedulerArgs ?? [] })),
+            .then((kubeconfigPath) =>
+              startScheduler({ kubeconfigPath, clientCAFile: a.pki.caCert, extraArgs: o.schedulerArgs ?? [] }),
+            ),
       ...specs.map(async (s) =>
         startKubelet({
           kubeconfigPath: await a.kubeconfigFor({ name: nodeUser(s.name), groups: [NODES_GROUP] }),
+          pki: a.pki,
           nodeName: s.name,
           clusterName,
           ...(s.onPodNetwork ? { address: podNetwork.gateway } : {}),

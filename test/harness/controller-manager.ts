@@ -1,14 +1,19 @@
 // kubeling-controller-manager (controller-manager/main.ts) as a real process against a kubeconfig,
-// beside the scheduler's starter in cluster.ts: health port on loopback, JSON logs kept.
+// beside the scheduler's starter in cluster.ts: its secure port (HTTPS, delegated authentication
+// and authorization, pkg/server/delegated.ts) on loopback, JSON logs kept.
 
+import { type HttpsCredentials, httpsGet } from "./https.js";
 import { freePort } from "./ports.js";
 import { type ComponentProcess, startComponent } from "./process.js";
 
 export interface TestControllerManager {
   port: number;
   proc: ComponentProcess;
-  /** GET http://127.0.0.1:<port><path>. */
-  get(path: string): Promise<{ status: number; body: string }>;
+  /**
+   * GET https://127.0.0.1:<port><path> with the credentials given (default: the start's
+   * `credentials`; {} for anonymous). /metrics needs a user allowed `get /metrics`.
+   */
+  get(path: string, credentials?: HttpsCredentials): Promise<{ status: number; body: string }>;
   /** SIGTERM (SIGKILL after 10 s); resolves with the exit code or signal. */
   stop(): Promise<string | undefined>;
 }
@@ -16,6 +21,10 @@ export interface TestControllerManager {
 /** Starts it and waits for /healthz (not /readyz: a standby is ready at once, a leader once synced). */
 export async function startControllerManager(o: {
   kubeconfigPath: string;
+  /** --client-ca-file: client certificates signed by it authenticate on the secure port. */
+  clientCAFile?: string;
+  /** What get() presents by default (e.g. the test API server's admin token). */
+  credentials?: HttpsCredentials;
   extraArgs?: string[];
 }): Promise<TestControllerManager> {
   const port = await freePort();
@@ -23,6 +32,7 @@ export async function startControllerManager(o: {
     `--kubeconfig=${o.kubeconfigPath}`,
     "--bind-address=127.0.0.1",
     `--secure-port=${port}`,
+    ...(o.clientCAFile ? [`--client-ca-file=${o.clientCAFile}`] : []),
     ...(o.extraArgs ?? []),
   ]);
   const stop = async () => {
@@ -30,14 +40,14 @@ export async function startControllerManager(o: {
     return proc.exited();
   };
   try {
-    await proc.waitHealthy(port, "/healthz", 60_000);
+    await proc.waitHealthy(port, "/healthz", 60_000, "127.0.0.1", "https");
   } catch (err) {
     await stop();
     throw err;
   }
-  const get = async (path: string) => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: r.status, body: await r.text() };
+  const get = async (path: string, credentials = o.credentials ?? {}) => {
+    const r = await httpsGet(`https://127.0.0.1:${port}${path}`, credentials);
+    return { status: r.status, body: r.body };
   };
   return { port, proc, get, stop };
 }

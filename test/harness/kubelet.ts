@@ -10,6 +10,8 @@ import { isNotFound } from "#pkg/api/errors.js";
 import { PODS } from "#pkg/api/resources.js";
 import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
+import { type ClusterPki, readCA, writeKubeletServingCert } from "#pkg/pki/cluster.js";
+import { type HttpsAnswer, type HttpsCredentials, httpsGet } from "./https.js";
 import { freePort } from "./ports.js";
 import { startComponent } from "./process.js";
 import { waitFor } from "./wait.js";
@@ -18,7 +20,17 @@ const docker = new Docker();
 
 export interface TestKubelet {
   nodeName: string;
+  /** The kubelet's HTTPS port (every request authenticated and authorized). */
   port: number;
+  /** Its plain-HTTP healthz port on 127.0.0.1 (/healthz without credentials). */
+  healthzPort: number;
+  /** Where the kubelet listens (--address). */
+  address: string;
+  /**
+   * GET https://<address>:<port><path>, its serving certificate verified against the cluster CA,
+   * with these credentials (default: none).
+   */
+  get(path: string, credentials?: HttpsCredentials): Promise<HttpsAnswer>;
   /** Recent output, for assertion messages. */
   output(): string;
   /** SIGTERM and wait (the kubelet leaves its containers running, as upstream does). */
@@ -29,6 +41,12 @@ export interface TestKubelet {
 
 export interface StartKubeletOptions {
   kubeconfigPath: string;
+  /**
+   * The cluster PKI (a TestApiServer's): its CA signs the kubelet's serving certificate (which
+   * the harness API server verifies, --kubelet-certificate-authority) and is the kubelet's
+   * --client-ca-file (the API server's kubelet-client certificate authenticates).
+   */
+  pki: Pick<ClusterPki, "caCert" | "caKey">;
   nodeName: string;
   clusterName: string;
   pauseImage?: string;
@@ -48,14 +66,30 @@ export function rootDirOf(cluster: string, node: string): string {
 
 export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet> {
   const port = await freePort();
+  const healthzPort = await freePort();
   const address = o.address ?? "127.0.0.1";
+  // The serving pair beside the root dir (cleanupCluster removes both), for the name and address.
+  const pkiDir = `${rootDirOf(o.clusterName, o.nodeName)}-pki`;
+  const serving = { cert: join(pkiDir, "kubelet.crt"), key: join(pkiDir, "kubelet.key") };
+  const ca = readCA(o.pki);
+  await writeKubeletServingCert({
+    ca,
+    node: o.nodeName,
+    sans: [address],
+    certPath: serving.cert,
+    keyPath: serving.key,
+  });
   const proc = startComponent("kubeling-kubelet", "kubelet/main.ts", [
     `--kubeconfig=${o.kubeconfigPath}`,
     `--hostname-override=${o.nodeName}`,
     `--cluster-name=${o.clusterName}`,
     `--port=${port}`,
-    // Tests start many kubelets on one host: no upstream healthz port (10248) for any of them.
-    "--healthz-port=0",
+    `--tls-cert-file=${serving.cert}`,
+    `--tls-private-key-file=${serving.key}`,
+    `--client-ca-file=${o.pki.caCert}`,
+    // Tests start many kubelets on one host: a free healthz port each, on loopback.
+    `--healthz-port=${healthzPort}`,
+    "--healthz-bind-address=127.0.0.1",
     `--root-dir=${rootDirOf(o.clusterName, o.nodeName)}`,
     `--address=${address}`,
     `--node-ip=${address}`,
@@ -65,12 +99,19 @@ export async function startKubelet(o: StartKubeletOptions): Promise<TestKubelet>
   const k: TestKubelet = {
     nodeName: o.nodeName,
     port,
+    healthzPort,
+    address,
+    get: (path, credentials = {}) =>
+      httpsGet(`https://${address.includes(":") ? `[${address}]` : address}:${port}${path}`, {
+        ...credentials,
+        ca: ca.cert,
+      }),
     output: proc.output,
     stop: () => proc.end("SIGTERM"),
     kill: () => proc.end("SIGKILL"),
   };
   try {
-    await proc.waitHealthy(port, "/healthz", 30_000, address);
+    await proc.waitHealthy(healthzPort, "/healthz", 30_000);
   } catch (err) {
     await k.kill();
     throw err;

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { httpsGet } from "./https.js";
 import { waitFor } from "./wait.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -17,8 +18,11 @@ export interface ComponentProcess {
   exited(): string | undefined;
   /** Sends sig (SIGKILL after 10 s) and waits for the exit; a no-op once exited. */
   end(sig: NodeJS.Signals): Promise<void>;
-  /** Polls http://<host, default 127.0.0.1>:<port><path> until 2xx; fails at once if the process exits. */
-  waitHealthy(port: number, path: string, timeoutMs: number, host?: string): Promise<void>;
+  /**
+   * Polls <scheme, default http>://<host, default 127.0.0.1>:<port><path> until 2xx; fails at once
+   * if the process exits. https does not check the serving certificate and sends no credentials.
+   */
+  waitHealthy(port: number, path: string, timeoutMs: number, host?: string, scheme?: "http" | "https"): Promise<void>;
 }
 
 export function startComponent(name: string, main: string, args: string[]): ComponentProcess {
@@ -50,11 +54,22 @@ export function startComponent(name: string, main: string, args: string[]): Comp
     await exitPromise;
     clearTimeout(killer);
   };
-  const waitHealthy = async (port: number, path: string, timeoutMs: number, host = "127.0.0.1"): Promise<void> => {
+  const waitHealthy = async (
+    port: number,
+    path: string,
+    timeoutMs: number,
+    host = "127.0.0.1",
+    scheme: "http" | "https" = "http",
+  ): Promise<void> => {
     await waitFor(
       async () => {
         if (exited !== undefined) throw new Error(`${name} exited (${exited}): ${out.trim()}`);
-        const res = await fetch(`http://${host}:${port}${path}`).catch(() => undefined);
+        const url = `${scheme}://${host}:${port}${path}`;
+        if (scheme === "https") {
+          const res = await httpsGet(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+          return res !== undefined && res.status >= 200 && res.status < 300;
+        }
+        const res = await fetch(url).catch(() => undefined);
         return res?.ok === true;
       },
       { timeoutMs, intervalMs: 100, message: `${name} ${path}` },

@@ -42,6 +42,7 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
     api = await startApiServer();
     kubelet = await startKubelet({
       kubeconfigPath: api.kubeconfigPath,
+      pki: api.pki,
       nodeName: "node-1",
       clusterName: cluster,
       extraArgs: ["--cluster-dns=10.96.0.10", "--cluster-domain=cluster.local"],

@@ -52,6 +52,7 @@ describe("kubelet (real API server, real Docker)", () => {
     api = await startApiServer();
     kubelet = await startKubelet({
       kubeconfigPath: api.kubeconfigPath,
+      pki: api.pki,
       nodeName: "node-1",
       clusterName: cluster,
       extraArgs: ["--crashloop-backoff-base=1s", "--image-pull-backoff-base=1s", "--backoff-max=8s"],
@@ -155,7 +156,9 @@ describe("kubelet (real API server, real Docker)", () => {
   });
 
   test("the kubelet serves /stats/summary (cgroup CPU and memory) and /metrics", async () => {
-    const summary = (await (await fetch(`http://127.0.0.1:${kubelet.port}/stats/summary`)).json()) as {
+    // The kubelet's port wants credentials: the API server's admin token, reviewed by the API server.
+    const creds = { token: api.token };
+    const summary = JSON.parse((await kubelet.get("/stats/summary", creds)).body) as {
       node: { nodeName: string; memory: { workingSetBytes: number } };
       pods: {
         podRef: { name: string };
@@ -175,7 +178,7 @@ describe("kubelet (real API server, real Docker)", () => {
       assert.ok(c.memory.workingSetBytes > 0, JSON.stringify(c));
       assert.ok(Number.isInteger(c.cpu.usageNanoCores));
     }
-    const metrics = await (await fetch(`http://127.0.0.1:${kubelet.port}/metrics`)).text();
+    const metrics = (await kubelet.get("/metrics", creds)).body;
     assert.match(metrics, /^kubelet_running_pods [1-9]\d*$/m);
     assert.match(metrics, /^kubelet_container_starts_total [1-9]\d*$/m);
   });
@@ -333,6 +336,7 @@ describe("kubelet (real API server, real Docker)", () => {
     await kubelet.kill();
     kubelet = await startKubelet({
       kubeconfigPath: api.kubeconfigPath,
+      pki: api.pki,
       nodeName: "node-1",
       clusterName: cluster,
       extraArgs: ["--crashloop-backoff-base=1s", "--image-pull-backoff-base=1s", "--backoff-max=8s"],
@@ -352,7 +356,7 @@ describe("kubelet (real API server, real Docker)", () => {
     // "Nothing restarts" is observed over three PLEG relists after adoption (each would wake the
     // pod on any container change), counted from the kubelet's own metrics.
     const relists = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${kubelet.port}/metrics`)).text();
+      const text = (await kubelet.get("/metrics", { token: api.token })).body;
       return Number(/^kubelet_pleg_relists_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
     };
     const relistsBefore = await relists();
@@ -414,7 +418,12 @@ describe("kubelet (real API server, real Docker)", () => {
   });
 
   test("two kubelets on one engine each run only their own pods", async () => {
-    kubelet2 = await startKubelet({ kubeconfigPath: api.kubeconfigPath, nodeName: "node-2", clusterName: cluster });
+    kubelet2 = await startKubelet({
+      kubeconfigPath: api.kubeconfigPath,
+      pki: api.pki,
+      nodeName: "node-2",
+      clusterName: cluster,
+    });
     await api.client.create(
       PODS,
       "default",
