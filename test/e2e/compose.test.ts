@@ -2,7 +2,8 @@
 // image and starts etcd, the API server, the scheduler, the controller manager and two kubelets in
 // Docker; the exported kubeconfig works for the real kubectl; a pod bound to node-1 runs as a
 // Docker container; the controller manager gives the default namespace its ServiceAccount, whose
-// `kubectl create token` authenticates (the pki service's sa.key, kubeadm's issuer); etcd is
+// `kubectl create token` authenticates (the pki service's sa.key, kubeadm's issuer); kubectl exec
+// reaches a pod through its kubelet's TLS port, at the kubelet's name; etcd is
 // TLS-only and unpublished, and each component runs under its own identity. Everything gets a name of
 // its own (compose project, cluster network, image tag, API port, state dir), so the test runs
 // beside a user's cluster, and `compose.sh down -v` plus `docker rmi` remove what it made.
@@ -224,6 +225,15 @@ test("the scheduler places a pod without nodeName, and its kubelet runs it", asy
     { timeoutMs: 90_000, intervalMs: 500, message: "pod placed scheduled and Running" },
   );
   assert.ok(["node-1", "node-2"].includes(running.spec?.nodeName ?? ""), `bound to ${running.spec?.nodeName}`);
+});
+
+test("kubectl exec reaches the pod's kubelet over TLS, by its name (the kubelet-client certificate)", async () => {
+  const { stdout } = await run(
+    KUBECTL,
+    ["--kubeconfig", join(stateDir, "kubeconfig"), "exec", "placed", "--", "sh", "-c", "echo exec-ok"],
+    { env: { ...process.env, HOME: stateDir } },
+  );
+  assert.equal(stdout.trim(), "exec-ok");
 });
 
 test("the controller manager gives every namespace its default ServiceAccount", async () => {
