@@ -10,6 +10,7 @@ import type { ApiClient } from "#pkg/client/client.js";
 import type { EventRecorder } from "#pkg/controller/events.js";
 import type { Clock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import type { EndpointsControllerOptions } from "./endpoint/endpoints-controller.js";
 import type { NodeLifecycleOptions } from "./nodelifecycle/node-lifecycle-controller.js";
 import type { PodGCOptions } from "./podgc/gc-controller.js";
 import type { ResourceQuotaOptions } from "./resourcequota/resource-quota-controller.js";
@@ -33,6 +34,8 @@ export interface ControllerContext {
  * of KubeControllerManagerConfiguration), one optional field per controller.
  */
 export interface ControllerOptions {
+  /** --endpoint-updates-batch-period. */
+  endpoint?: EndpointsControllerOptions;
   /** --node-monitor-period, --node-monitor-grace-period, --node-startup-grace-period, --node-eviction-rate, ... */
   nodeLifecycle?: NodeLifecycleOptions;
   /** --terminated-pod-gc-threshold. */

@@ -38,3 +38,10 @@ test("the table: the garbage collector, on by default", () => {
   assert.ok(CONTROLLERS.garbagecollector);
   assert.ok(enabledControllers(["*"]).includes("garbagecollector"));
 });
+
+test("the table: the endpoints controllers under upstream's names, the old one an alias", () => {
+  assert.ok(CONTROLLERS["endpoints-controller"]);
+  assert.ok(enabledControllers(["*"]).includes("endpoints-controller"));
+  assert.deepEqual(enabledControllers(["endpoint"], ["a", "endpoints-controller"]), ["endpoints-controller"]);
+  assert.deepEqual(enabledControllers(["*", "-endpoint"], ["a", "endpoints-controller"]), ["a"]);
+});

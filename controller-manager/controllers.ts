@@ -5,6 +5,7 @@ import { newClusterRoleAggregationController } from "./clusterroleaggregation/cl
 import type { ControllerInit } from "./controller.js";
 import { newDeploymentController } from "./deployment/deployment-controller.js";
 import { newDisruptionController } from "./disruption/disruption.js";
+import { newEndpointsController } from "./endpoint/endpoints-controller.js";
 import { newGarbageCollector } from "./garbagecollector/garbage-collector.js";
 import { newNamespaceController } from "./namespace/namespace-controller.js";
 import { newNodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
@@ -20,6 +21,7 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   "clusterrole-aggregation": newClusterRoleAggregationController,
   deployment: newDeploymentController,
   disruption: newDisruptionController,
+  "endpoints-controller": newEndpointsController,
   garbagecollector: newGarbageCollector,
   namespace: newNamespaceController,
   nodelifecycle: newNodeLifecycleController,
@@ -38,6 +40,7 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
  */
 export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }> = {
   deployment: { flag: "concurrent-deployment-syncs", default: 5 },
+  "endpoints-controller": { flag: "concurrent-endpoint-syncs", default: 5 },
   garbagecollector: { flag: "concurrent-gc-syncs", default: 20 },
   namespace: { flag: "concurrent-namespace-syncs", default: 10 },
   replicaset: { flag: "concurrent-replicaset-syncs", default: 5 },
@@ -45,19 +48,34 @@ export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }
   resourcequota: { flag: "concurrent-resource-quota-syncs", default: 5 },
 };
 
+/**
+ * Upstream's older --controllers names still accepted for a controller (cmd/kube-controller-manager
+ * names.go's aliases), by alias.
+ */
+export const CONTROLLER_ALIASES: Record<string, string> = {
+  endpoint: "endpoints-controller",
+};
+
 /** Controllers `*` leaves off (upstream: bootstrapsigner, tokencleaner); none here yet. */
 export const DISABLED_BY_DEFAULT: ReadonlySet<string> = new Set();
 
 /**
  * enabledControllers: the names --controllers turns on, in the table's order, as upstream's
- * IsControllerEnabled: `foo` enables foo, `-foo` disables it (either wins over `*`), and `*` enables
+ * IsControllerEnabled (an alias stands for its controller): `foo` enables foo, `-foo` disables it (either wins over `*`), and `*` enables
  * every controller not disabled by default. A name not in `known` is an error listing them.
  */
 export function enabledControllers(
   flags: readonly string[],
   known: readonly string[] = Object.keys(CONTROLLERS),
   disabledByDefault: ReadonlySet<string> = DISABLED_BY_DEFAULT,
+  aliases: Record<string, string> = CONTROLLER_ALIASES,
 ): string[] {
+  flags = flags.map((f) => {
+    const neg = f.startsWith("-");
+    const name = neg ? f.slice(1) : f;
+    const canonical = aliases[name];
+    return canonical ? `${neg ? "-" : ""}${canonical}` : f;
+  });
   for (const f of flags) {
     if (f === "*") continue;
     const name = f.startsWith("-") ? f.slice(1) : f;

@@ -18,6 +18,7 @@ import {
 import {
   componentCommand,
   countArg,
+  durationArg,
   flag,
   listArg,
   nonNegativeNumberArg,
@@ -54,6 +55,7 @@ interface Flags extends LeaderElectionFlags, DelegatedServingFlags {
   unhealthyZoneThreshold: number;
   terminatedPodGcThreshold: number;
   resourceQuotaSyncPeriod: number;
+  endpointUpdatesBatchPeriod: number;
   rootCaFile?: string;
   logLevel: string;
 }
@@ -154,6 +156,13 @@ function program() {
     )
     .addOption(
       flag(
+        "--endpoint-updates-batch-period <dur>",
+        "how long pod changes wait to be folded into one Endpoints update (0: at once)",
+        { default: 0, defaultDescription: "0s", parse: durationArg },
+      ),
+    )
+    .addOption(
+      flag(
         "--root-ca-file <path>",
         "the CA bundle published to every namespace as the ConfigMap kube-root-ca.crt (default: the kubeconfig's certificate-authority)",
       ),
@@ -193,6 +202,7 @@ function controllerOptions(f: Flags): ControllerOptions {
     },
     podGC: { terminatedPodGCThreshold: f.terminatedPodGcThreshold },
     resourceQuota: { resyncPeriodMs: f.resourceQuotaSyncPeriod },
+    endpoint: { batchPeriodMs: f.endpointUpdatesBatchPeriod },
     ...(f.rootCaFile ? { rootCA: readFileSync(f.rootCaFile, "utf8") } : {}),
   };
 }

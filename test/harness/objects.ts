@@ -161,13 +161,25 @@ export function pod(name: string, o: PodOptions = {}): Pod {
   };
 }
 
-/** What a kubelet writes of a pod it started: Running, and Ready since now. */
-export function setPodRunningReady(client: ApiClient, p: Pod): Promise<Pod> {
-  const ready: PodCondition = { type: "Ready", status: "True", lastTransitionTime: metaTime() };
+/**
+ * What a kubelet writes of a pod it started: Running, and Ready since now (o.ready false: not
+ * Ready since now), with o.podIP as its IP when given.
+ */
+export function setPodRunningReady(
+  client: ApiClient,
+  p: Pod,
+  o: { podIP?: string; ready?: boolean } = {},
+): Promise<Pod> {
+  const ready: PodCondition = {
+    type: "Ready",
+    status: o.ready === false ? "False" : "True",
+    lastTransitionTime: metaTime(),
+  };
+  const ip = o.podIP ? { podIP: o.podIP, podIPs: [{ ip: o.podIP }] } : {};
   return client.update(
     PODS,
     p.metadata.namespace,
-    { ...p, status: { ...p.status, phase: "Running", conditions: [ready] } },
+    { ...p, status: { ...p.status, ...ip, phase: "Running", conditions: [ready] } },
     { subresource: "status" },
   );
 }

@@ -332,6 +332,35 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
       ],
     },
     {
+      name: "endpoint-controller",
+      rules: [
+        res(["get", "list", "watch"], [CORE], ["services", "pods"]),
+        res(["get", "list", "create", "update", "delete"], [CORE], ["endpoints"]),
+        res(["create"], [CORE], ["endpoints/restricted"]),
+        eventsRule(),
+      ],
+    },
+    {
+      name: "endpointslice-controller",
+      rules: [
+        res(["get", "list", "watch"], [CORE], ["services", "pods", "nodes"]),
+        // Slices are owned by their Service with blockOwnerDeletion, which needs this.
+        res(["update"], [CORE], ["services/finalizers"]),
+        res(["get", "list", "create", "update", "delete"], [DISCOVERY], ["endpointslices"]),
+        eventsRule(),
+      ],
+    },
+    {
+      name: "endpointslicemirroring-controller",
+      rules: [
+        res(["get", "list", "watch"], [CORE], ["services", "endpoints"]),
+        res(["update"], [CORE], ["services/finalizers"]),
+        res(["update"], [CORE], ["endpoints/finalizers"]),
+        res(["get", "list", "create", "update", "delete"], [DISCOVERY], ["endpointslices"]),
+        eventsRule(),
+      ],
+    },
+    {
       name: "generic-garbage-collector",
       rules: [res(["get", "list", "watch", "patch", "update", "delete"], ["*"], ["*"]), eventsRule()],
     },
