@@ -87,6 +87,12 @@ describe("DnsServer", () => {
       metadata: { name: "web", namespace: "default" },
       spec: { clusterIP: "10.96.0.10", ports: [{ name: "http", port: 80 }] },
     });
+    services.add({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "ext", namespace: "default" },
+      spec: { type: "ExternalName", externalName: "example.com" },
+    });
     // A headless service with more addresses than fit 512 bytes.
     services.add({
       apiVersion: "v1",
@@ -176,6 +182,14 @@ describe("DnsServer", () => {
     assert.equal(edns.answers?.length, 60);
     const tcp = await queryTcp(port, "many.default.svc.cluster.local", "A");
     assert.equal(tcp.answers?.length, 60);
+  });
+
+  test("an ExternalName's CNAME comes with its target's records, as CoreDNS answers", async () => {
+    const r = await queryUdp(port, "ext.default.svc.cluster.local", "A");
+    assert.deepEqual(
+      r.answers?.map((a) => `${a.type} ${"data" in a ? a.data : ""}`),
+      ["CNAME example.com", "A 192.0.2.1"],
+    );
   });
 
   test("an upstream that does not answer is SERVFAIL", async () => {

@@ -188,7 +188,34 @@ export class DnsServer {
     const soa = [this.#o.records.soa()];
     if (resolution.kind === "nxdomain") return this.#reply(q, "NXDOMAIN", [], [], soa, true, proto);
     if (resolution.kind === "nodata") return this.#reply(q, "NOERROR", [], [], soa, true, proto);
-    return this.#reply(q, "NOERROR", resolution.answers, resolution.additionals, [], true, proto);
+    const chased = await this.#chase(resolution.answers, type, proto);
+    return this.#reply(q, "NOERROR", [...resolution.answers, ...chased], resolution.additionals, [], true, proto);
+  }
+
+  /**
+   * An ExternalName's CNAME answered for another type: the target's records too, as CoreDNS
+   * adds them (a stub resolver such as glibc's does not follow a CNAME by itself).
+   */
+  async #chase(answers: dns.Answer[], type: string, proto: "udp" | "tcp"): Promise<dns.Answer[]> {
+    const cname = answers.length === 1 && answers[0]?.type === "CNAME" ? answers[0] : undefined;
+    if (!cname || type === "CNAME" || !KNOWN_TYPES.has(type)) return [];
+    const target = String(cname.data);
+    const inZone = this.#o.records.resolve(target, type as RecordType);
+    if (inZone.kind === "answer") return inZone.answers.filter((a) => a.type !== "CNAME");
+    if (inZone.kind !== "forward" || !this.#o.forwarder) return [];
+    const query = dns.encode({
+      type: "query",
+      id: Math.floor(Math.random() * 65536),
+      flags: dns.RECURSION_DESIRED,
+      questions: [{ type: type as dns.RecordType, name: target }],
+    });
+    const out = await this.#o.forwarder.forward(query, `${target.toLowerCase()}|${type}|IN`, proto);
+    if (!out) return [];
+    try {
+      return dns.decode(out).answers ?? [];
+    } catch {
+      return [];
+    }
   }
 
   #reply(

@@ -186,11 +186,15 @@ export function buildCommand(): Command {
       ),
     )
     .addOption(
-      flag("--cluster-dns <ip,...>", "cluster DNS server(s) for dnsPolicy ClusterFirst pods", {
-        default: [],
-        defaultDescription: "none",
-        parse: listArg,
-      }),
+      flag(
+        "--cluster-dns <ip,...>",
+        "cluster DNS server(s) for dnsPolicy ClusterFirst pods (default: the ClusterIP of the Service kube-system/kube-dns, when it exists)",
+        {
+          default: [],
+          defaultDescription: "none",
+          parse: listArg,
+        },
+      ),
     )
     .addOption(flag("--cluster-domain <domain>", "the cluster's DNS domain", { default: "cluster.local" }))
     .addOption(

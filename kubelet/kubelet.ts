@@ -45,6 +45,9 @@ import { TokenManager } from "./token-manager.js";
 import { VolumeError, VolumeManager } from "./volumes.js";
 import { WatchBasedManager } from "./watch-manager.js";
 
+/** The Service kubeling-dns keeps (dns/publish.ts): its ClusterIP is the default --cluster-dns. */
+const CLUSTER_DNS_SERVICE = "kube-system/kube-dns";
+
 export interface KubeletOptions {
   client: ApiClient;
   /** The process's InformerFactory; run() starts it and waits for its informers to sync. */
@@ -206,6 +209,11 @@ export class Kubelet {
       nodeIP: o.nodeIP,
       podInfraImage: o.podInfraImage,
       ...(o.dns ? { dns: o.dns } : {}),
+      discoverClusterDNS: async () => {
+        if (!o.services.hasSynced()) await o.services.waitForSync(this.signal);
+        const ip = o.services.get(CLUSTER_DNS_SERVICE)?.spec?.clusterIP;
+        return ip && ip !== "None" ? ip : undefined;
+      },
       crashLoopBackoffBaseMs: o.crashLoopBackoffBaseMs ?? 10_000,
       crashLoopBackoffMaxMs: o.crashLoopBackoffMaxMs ?? 300_000,
       imagePullBackoffBaseMs: o.imagePullBackoffBaseMs ?? 10_000,

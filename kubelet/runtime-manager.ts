@@ -5,7 +5,7 @@
 // (ErrImagePull, CrashLoopBackOff, CreateContainerConfigError, ...) for the pod's status.
 
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "#pkg/api/defaults.js";
 import type { Container, Pod, PodSpec } from "#pkg/api/types/index.js";
@@ -24,6 +24,9 @@ import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
 import type { EventSink } from "./sources.js";
 import { type DNSOptions, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
 import type { VolumeManager } from "./volumes.js";
+
+/** The pod's resolv.conf in its directory (writeResolvConf). */
+const RESOLV_CONF = "resolv.conf";
 
 const CONFIG_ERROR_RETRY_MS = 10_000;
 
@@ -48,6 +51,11 @@ export interface RuntimeManagerOptions {
   nodeIP: string;
   podInfraImage: string;
   dns?: DNSOptions;
+  /**
+   * Without --cluster-dns: the cluster DNS Service's ClusterIP (kube-system/kube-dns, which
+   * kubeling-dns keeps), if there is one, read when a sandbox starts.
+   */
+  discoverClusterDNS?: () => Promise<string | undefined>;
   crashLoopBackoffBaseMs: number;
   crashLoopBackoffMaxMs: number;
   imagePullBackoffBaseMs: number;
@@ -56,7 +64,7 @@ export interface RuntimeManagerOptions {
   maxParallelStarts: number;
   envSources: EnvSources;
   /** The host paths of the pod's mounted volumes. */
-  volumes: Pick<VolumeManager, "mounted">;
+  volumes: Pick<VolumeManager, "mounted" | "podDir">;
   /** A fresh runtime list of one pod's containers (the PLEG's). */
   podContainers: (uid: string) => Promise<ContainerInfo[]>;
 }
@@ -161,6 +169,8 @@ export class RuntimeManager {
           hostIP: p.hostIP,
         })),
     );
+    const dns = spec.hostNetwork ? undefined : podDNS(pod, await this.dnsOptions());
+    if (dns) await this.writeResolvConf(uid, dns);
     await this.starts.run(() =>
       this.o.runtime.runSandbox({
         podUid: uid,
@@ -172,9 +182,7 @@ export class RuntimeManager {
         portBindings: ports,
         terminationGraceSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
         // Docker refuses DNS settings in the host's network namespace.
-        dns: spec.hostNetwork
-          ? undefined
-          : podDNS(pod, this.o.dns ?? { clusterDNS: [], clusterDomain: "cluster.local" }),
+        dns,
         hostNetwork: spec.hostNetwork === true,
         extraHosts: (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
       }),
@@ -215,9 +223,36 @@ export class RuntimeManager {
   }
 
   /** binds: Docker bind specs for a container's volumeMounts; throws on an unknown volume. */
+  /** --cluster-dns and --cluster-domain, the cluster DNS Service's IP standing in for an empty --cluster-dns. */
+  private async dnsOptions(): Promise<DNSOptions> {
+    const o = this.o.dns ?? { clusterDNS: [], clusterDomain: "cluster.local" };
+    if (o.clusterDNS.length > 0 || !this.o.discoverClusterDNS) return o;
+    const ip = await this.o.discoverClusterDNS();
+    return ip ? { ...o, clusterDNS: [ip] } : o;
+  }
+
+  /**
+   * The pod's resolv.conf, written into its directory and bind-mounted over every container's
+   * /etc/resolv.conf (as upstream's runtimes hand the sandbox's file to its containers), so that
+   * pods see the cluster's nameserver itself, not Docker's embedded 127.0.0.11 in front of it.
+   */
+  private async writeResolvConf(uid: string, dns: { servers: string[]; searches: string[]; options: string[] }) {
+    const lines = [
+      ...dns.servers.map((s) => `nameserver ${s}`),
+      ...(dns.searches.length ? [`search ${dns.searches.join(" ")}`] : []),
+      ...(dns.options.length ? [`options ${dns.options.join(" ")}`] : []),
+    ];
+    const dir = this.o.volumes.podDir(uid);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, RESOLV_CONF), `${lines.join("\n")}\n`, { mode: 0o644 });
+  }
+
   private async binds(pod: Pod, c: Container): Promise<string[]> {
-    const vols = this.o.volumes.mounted(pod.metadata.uid ?? "");
+    const uid = pod.metadata.uid ?? "";
+    const vols = this.o.volumes.mounted(uid);
     const out: string[] = [];
+    const resolvConf = join(this.o.volumes.podDir(uid), RESOLV_CONF);
+    if (!pod.spec?.hostNetwork && existsSync(resolvConf)) out.push(`${resolvConf}:/etc/resolv.conf`);
     for (const m of c.volumeMounts ?? []) {
       const host = vols.get(m.name);
       if (!host) throw new Error(`volume "${m.name}" of container ${c.name} is not a volume of the pod`);

@@ -1,7 +1,7 @@
 // `npm run up`: the contributor's loop. Starts a whole kubeling cluster as child processes on this
 // machine, from the TypeScript sources (no build step):
 //   etcd (the local /usr/bin/etcd, or the etcd image through Docker when there is no binary),
-//   the API server, and whichever of scheduler / controller-manager / kubelets exist in the tree.
+//   the API server, and whichever of scheduler / controller-manager / DNS / kubelets exist in the tree.
 // Ports are free ones (reused from the last run when still free), etcd data stays in
 // .kubeling/etcd and the kubelets' in .kubeling/kubelet/<node> (--fresh wipes both), logs go to
 // .kubeling/logs/<component>.log, and the kubeconfig for kubectl and the CLI is written to
@@ -12,8 +12,9 @@
 // own client certificate, etcd serves only TLS with client certificates (the API server's), and
 // the kubeconfig for kubectl is the admin's (kubernetes-admin in system:masters).
 // Sealed as upstream's: pods live on the cluster's Docker network (made here, before the API
-// server), and reach only the API server, which listens on that network's gateway beside
-// 127.0.0.1; etcd, the scheduler, the controller-manager and the kubelets listen on 127.0.0.1.
+// server), and reach only the API server and the cluster DNS, which listen on that network's
+// gateway (beside 127.0.0.1 for the API server; DNS on port 53 when run as root, the kubelets'
+// --cluster-dns); etcd, the scheduler, the controller-manager and the kubelets listen on 127.0.0.1.
 // The kubelets serve HTTPS only, to the API server's kubelet-client certificate and to tokens
 // allowed nodes/proxy; the scheduler's and controller-manager's /metrics need `get /metrics`.
 // Ctrl-C (or SIGTERM) stops everything it started: the kubelets, then the pods' containers and
@@ -330,7 +331,7 @@ async function main(): Promise<void> {
   if (o.fresh) {
     for (const d of ["etcd", "pki", "kubelet"]) rmSync(join(STATE, d), { recursive: true, force: true });
     const old = clusterPkiPaths(STATE, kubeletNames).kubeconfigs;
-    for (const f of [old.admin, old.scheduler, old.controllerManager, old.kubeProxy, KUBECONFIG])
+    for (const f of [old.admin, old.scheduler, old.controllerManager, old.kubeProxy, old.kubeDns, KUBECONFIG])
       rmSync(f, { force: true });
     for (const f of existsSync(STATE) ? readdirSync(STATE) : []) {
       if (/^kubelet-.*\.conf$/.test(f)) rmSync(join(STATE, f), { force: true });
@@ -343,6 +344,7 @@ async function main(): Promise<void> {
     "apiserver",
     "scheduler",
     "controllerManager",
+    "dns",
     ...kubeletNames.map((n) => `kubelet-${n}`),
     ...kubeletNames.map((n) => `kubelet-healthz-${n}`),
   ]);
@@ -547,6 +549,22 @@ async function main(): Promise<void> {
         `--log-level=${o.logLevel}`,
       ]);
     } else say("controller-manager/main.ts not in the tree yet: not started");
+    // The cluster DNS on port 53 of the pods network's gateway (where the pods' resolv.conf
+    // points: --cluster-dns below); port 53 needs root.
+    const dnsMain = component("dns");
+    const dnsAddress = podNetwork && dnsMain && process.getuid?.() === 0 ? podNetwork.gateway : undefined;
+    if (dnsMain && dnsAddress) {
+      launch("dns", process.execPath, [
+        ...TSX,
+        dnsMain,
+        kc(pki.kubeconfigs.kubeDns),
+        `--dns-bind-address=${dnsAddress}`,
+        "--dns-port=53",
+        "--bind-address=127.0.0.1",
+        `--secure-port=${p.dns}`,
+        `--log-level=${o.logLevel}`,
+      ]);
+    } else if (dnsMain && podNetwork) say("not root: no cluster DNS (it answers on port 53)");
     if (kubeletMain && o.nodes > 0) {
       // No registry here: the sandbox and test images come from scripts/build-images.sh (fast when built).
       if (o.pauseImage.startsWith("kubeling.local/")) {
@@ -573,6 +591,7 @@ async function main(): Promise<void> {
           // Several kubelets on one host: each its own plain-HTTP /healthz port, not upstream's 10248.
           `--healthz-port=${p[`kubelet-healthz-${node}`]}`,
           `--pod-infra-container-image=${o.pauseImage}`,
+          ...(dnsAddress ? [`--cluster-dns=${dnsAddress}`] : []),
           // In the state dir, so two launchers (or a launcher and the tests) never share one.
           `--root-dir=${join(STATE, "kubelet", node)}`,
           `--log-level=${o.logLevel}`,

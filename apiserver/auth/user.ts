@@ -19,6 +19,8 @@ export const ANONYMOUS = "system:anonymous";
 export const KUBE_PROXY = "system:kube-proxy";
 export const KUBE_CONTROLLER_MANAGER = "system:kube-controller-manager";
 export const KUBE_SCHEDULER = "system:kube-scheduler";
+/** kubeling-dns's own identity (upstream's DNS runs as the ServiceAccount kube-system/kube-dns). */
+export const KUBE_DNS = "system:kube-dns";
 export const NODE_USER_PREFIX = "system:node:";
 
 export const SERVICE_ACCOUNT_USERNAME_PREFIX = "system:serviceaccount:";

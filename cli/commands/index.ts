@@ -372,7 +372,7 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--service-dns-domain <domain>", "the cluster's DNS domain", "cluster.local")
     .option(
       "--export <component=dir>",
-      "also copy one component's files (etcd, admin, scheduler, controller-manager, kube-proxy, kubelet:<node>) into dir (repeatable)",
+      "also copy one component's files (etcd, admin, scheduler, controller-manager, kube-proxy, kube-dns, kubelet:<node>) into dir (repeatable)",
       collect,
       [],
     )

@@ -27,7 +27,7 @@ export async function runPkiInit(ctx: CliContext, o: PkiInitOptions): Promise<nu
     const component = e.slice(0, eq);
     if (!isExportComponent(component)) {
       throw new CliError(
-        `error: --export: unknown component "${component}" (etcd, admin, scheduler, controller-manager, kube-proxy, kubelet:<node>)`,
+        `error: --export: unknown component "${component}" (etcd, admin, scheduler, controller-manager, kube-proxy, kube-dns, kubelet:<node>)`,
       );
     }
     return { component, dir: e.slice(eq + 1) };

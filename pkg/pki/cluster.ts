@@ -12,7 +12,7 @@
 //   pki/sa.key, sa.pub                          the ServiceAccount token signing key pair (RSA 2048)
 //   pki/encryption-config.yaml                  --encryption-provider-config: Secrets encrypted at rest
 //   admin.conf                                  kubernetes-admin in system:masters
-//   scheduler.conf, controller-manager.conf, kube-proxy.conf
+//   scheduler.conf, controller-manager.conf, kube-proxy.conf, kube-dns.conf
 //   kubelet-<node>.conf                         system:node:<node> in system:nodes, one per node
 //
 // every kubeconfig embedding its client certificate, key and the CA. ensureClusterPki is
@@ -40,6 +40,7 @@ export const ADMIN_USER = "kubernetes-admin";
 export const SCHEDULER_USER = "system:kube-scheduler";
 export const CONTROLLER_MANAGER_USER = "system:kube-controller-manager";
 export const KUBE_PROXY_USER = "system:kube-proxy";
+export const KUBE_DNS_USER = "system:kube-dns";
 export const nodeUser = (node: string): string => `system:node:${node}`;
 
 export interface ClusterPkiOptions {
@@ -105,6 +106,7 @@ export interface ClusterPki {
     scheduler: string;
     controllerManager: string;
     kubeProxy: string;
+    kubeDns: string;
     /** By node name. */
     kubelets: Record<string, string>;
   };
@@ -139,6 +141,7 @@ export function clusterPkiPaths(dir: string, nodes: readonly string[]): ClusterP
       scheduler: join(dir, "scheduler.conf"),
       controllerManager: join(dir, "controller-manager.conf"),
       kubeProxy: join(dir, "kube-proxy.conf"),
+      kubeDns: join(dir, "kube-dns.conf"),
       kubelets: Object.fromEntries(nodes.map((n) => [n, join(dir, `kubelet-${n}.conf`)])),
     },
   };
@@ -426,6 +429,7 @@ export async function ensureClusterPki(o: ClusterPkiOptions): Promise<ClusterPki
     await ensureKubeconfig(ca, k.scheduler, server, { name: SCHEDULER_USER, groups: [] }, o);
     await ensureKubeconfig(ca, k.controllerManager, server, { name: CONTROLLER_MANAGER_USER, groups: [] }, o);
     await ensureKubeconfig(ca, k.kubeProxy, server, { name: KUBE_PROXY_USER, groups: [] }, o);
+    await ensureKubeconfig(ca, k.kubeDns, server, { name: KUBE_DNS_USER, groups: [] }, o);
     for (const node of o.nodes) {
       await ensureKubeconfig(
         ca,
@@ -450,11 +454,11 @@ export function readCA(p: Pick<ClusterPki, "caCert" | "caKey">): CertKey {
  *   etcd                                       ca.crt, server.crt/.key, peer.crt/.key
  *   scheduler | controller-manager             kubeconfig, ca.crt (the secure port's --client-ca-file)
  *   kubelet:<node>                             kubeconfig, ca.crt, kubelet.crt/.key (its serving pair)
- *   admin | kube-proxy                         kubeconfig
+ *   admin | kube-proxy | kube-dns              kubeconfig
  */
 export function isExportComponent(component: string): boolean {
   return (
-    ["etcd", "admin", "scheduler", "controller-manager", "kube-proxy"].includes(component) ||
+    ["etcd", "admin", "scheduler", "controller-manager", "kube-proxy", "kube-dns"].includes(component) ||
     /^kubelet:[a-z0-9]/.test(component)
   );
 }
@@ -481,6 +485,7 @@ export function exportComponent(p: ClusterPki, component: string, dir: string): 
     kubeconfig(p.kubeconfigs.controllerManager);
     files.push([p.caCert, "ca.crt", 0o644]);
   } else if (component === "kube-proxy") kubeconfig(p.kubeconfigs.kubeProxy);
+  else if (component === "kube-dns") kubeconfig(p.kubeconfigs.kubeDns);
   else if (component.startsWith("kubelet:")) {
     const node = component.slice("kubelet:".length);
     kubeconfig(p.kubeconfigs.kubelets[node]);
@@ -489,7 +494,7 @@ export function exportComponent(p: ClusterPki, component: string, dir: string): 
     files.push([p.caCert, "ca.crt", 0o644], [serving.cert, "kubelet.crt", 0o644], [serving.key, "kubelet.key", 0o600]);
   } else
     throw new Error(
-      `unknown component ${JSON.stringify(component)}: want etcd, admin, scheduler, controller-manager, kube-proxy or kubelet:<node>`,
+      `unknown component ${JSON.stringify(component)}: want etcd, admin, scheduler, controller-manager, kube-proxy, kube-dns or kubelet:<node>`,
     );
   return files.map(([from, to, mode]) => {
     const dest = join(dir, to);

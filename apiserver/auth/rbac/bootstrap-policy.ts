@@ -12,11 +12,15 @@ import {
   ALL_SERVICE_ACCOUNTS_GROUP,
   ALL_UNAUTHENTICATED,
   KUBE_CONTROLLER_MANAGER,
+  KUBE_DNS,
   KUBE_PROXY,
   KUBE_SCHEDULER,
   MONITORING_GROUP,
   SYSTEM_PRIVILEGED_GROUP,
 } from "../user.js";
+
+/** kubeling-dns's right to keep kube-system/kube-dns (dns/publish.ts). */
+export const KUBE_DNS_PUBLISHER_ROLE = "kubeling:kube-dns-publisher";
 
 const READ = ["get", "list", "watch"];
 const WRITE = ["create", "update", "patch", "delete", "deletecollection"];
@@ -514,6 +518,13 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     clusterRole("system:kube-controller-manager", kubeControllerManagerRules()),
     clusterRole("system:kube-scheduler", kubeSchedulerRules()),
     clusterRole("system:kube-dns", [res(["list", "watch"], [CORE], ["endpoints", "services"])]),
+    // kubeling-dns keeps the kube-dns Service and Endpoints itself (kubeadm creates them once).
+    // create cannot be narrowed to a name; reads and writes are.
+    clusterRole(KUBE_DNS_PUBLISHER_ROLE, [
+      res(["create"], [CORE], ["services", "endpoints"]),
+      res(["get", "update", "patch"], [CORE], ["services"], ["kube-dns"]),
+      res(["get", "update", "patch"], [CORE], ["endpoints"], ["kube-dns"]),
+    ]),
     ...controllerRoles().map((c) => clusterRole(`${CONTROLLER_ROLE_PREFIX}${c.name}`, c.rules)),
   ];
 }
@@ -529,7 +540,10 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterBinding("system:service-account-issuer-discovery", [group(ALL_SERVICE_ACCOUNTS_GROUP)]),
     clusterBinding("system:node-proxier", [user(KUBE_PROXY)]),
     clusterBinding("system:kube-controller-manager", [user(KUBE_CONTROLLER_MANAGER)]),
-    clusterBinding("system:kube-dns", [serviceAccount("kube-system", "kube-dns")]),
+    // Upstream's DNS runs in a pod as kube-system/kube-dns; kubeling-dns runs on the host under
+    // its own certificate, so that user is a subject too.
+    clusterBinding("system:kube-dns", [serviceAccount("kube-system", "kube-dns"), user(KUBE_DNS)]),
+    clusterBinding(KUBE_DNS_PUBLISHER_ROLE, [user(KUBE_DNS)]),
     clusterBinding("system:kube-scheduler", [user(KUBE_SCHEDULER)]),
     // Deprecated since the Node authorizer (1.7): kept without subjects, as upstream, so that
     // kubelets get their permissions from the Node authorizer only.
