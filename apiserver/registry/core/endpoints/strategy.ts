@@ -70,7 +70,9 @@ function validateEndpoints(ep: Endpoints): FieldError[] {
     if (!ss.addresses?.length && !ss.notReadyAddresses?.length)
       errs.push(fieldRequired(p, "must specify `addresses` or `notReadyAddresses`"));
     for (const kind of ["addresses", "notReadyAddresses"] as const)
-      (ss[kind] ?? []).forEach((a, j) => errs.push(...validateAddress(a, `${p}.${kind}[${j}]`)));
+      (ss[kind] ?? []).forEach((a, j) => {
+        errs.push(...validateAddress(a, `${p}.${kind}[${j}]`));
+      });
     const ports = ss.ports ?? [];
     ports.forEach((port, j) => {
       const pp = `${p}.ports[${j}]`;

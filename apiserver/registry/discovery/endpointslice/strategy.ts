@@ -74,7 +74,9 @@ function validateEndpoints(slice: EndpointSlice): FieldError[] {
     const addrs = ep.addresses ?? [];
     if (addrs.length === 0) errs.push(fieldRequired(`${p}.addresses`, "must contain at least 1 address"));
     else if (addrs.length > MAX_ADDRESSES) errs.push(tooMany(`${p}.addresses`, addrs.length, MAX_ADDRESSES));
-    addrs.forEach((a, j) => errs.push(...validateAddress(slice.addressType, a, `${p}.addresses[${j}]`)));
+    addrs.forEach((a, j) => {
+      errs.push(...validateAddress(slice.addressType, a, `${p}.addresses[${j}]`));
+    });
     if (ep.nodeName !== undefined)
       for (const m of dns1123SubdomainErrors(ep.nodeName)) errs.push(fieldInvalid(`${p}.nodeName`, ep.nodeName, m));
     const topology = ep.deprecatedTopology ?? {};
