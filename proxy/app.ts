@@ -1,10 +1,12 @@
-// ProxyApp: kubeling-proxy's wiring. Informers on Services, their endpoints and this node; every
+// ProxyApp: kubeling-proxy's wiring. Informers on Services, EndpointSlices (by their
+// kubernetes.io/service-name label) and this node; every
 // change only asks the BoundedFrequencyRunner for a sync (level-triggered), and the sync builds
 // the whole desired state from the stores (model.ts buildState), hands it to the proxier
 // (iptables or userspace) and then lets the host load balancer publish what is open.
 
-import { ENDPOINTS, NODES, SERVICES } from "#pkg/api/resources.js";
-import type { Endpoints, Node, Service } from "#pkg/api/types/index.js";
+import { ENDPOINTSLICES, NODES, SERVICES } from "#pkg/api/resources.js";
+import { type EndpointSlice, LABEL_SERVICE_NAME } from "#pkg/api/types/discovery.js";
+import type { Node, Service } from "#pkg/api/types/index.js";
 import { InformerFactory } from "#pkg/cache/factory.js";
 import type { Informer } from "#pkg/cache/informer.js";
 import type { ApiClient } from "#pkg/client/client.js";
@@ -16,7 +18,6 @@ import { defaultNodeIP } from "./host.js";
 import { LoadBalancerStatusWriter } from "./loadbalancer.js";
 import { type BuiltState, buildState, type ProxyState } from "./model.js";
 import { BoundedFrequencyRunner } from "./runner.js";
-import { type EndpointSliceView, slicesOfEndpoints } from "./slices.js";
 
 /** What either proxier does with a state. */
 export interface Proxier {
@@ -53,7 +54,7 @@ export class ProxyApp {
   readonly #clock: Clock;
   readonly #factory: InformerFactory;
   readonly #services: Informer<Service>;
-  readonly #endpoints: Informer<Endpoints>;
+  readonly #slices: Informer<EndpointSlice>;
   readonly #nodes: Informer<Node>;
   readonly #runner: BoundedFrequencyRunner;
   readonly #lb: LoadBalancerStatusWriter;
@@ -71,8 +72,11 @@ export class ProxyApp {
     this.#clock = o.clock ?? realClock;
     this.#factory = new InformerFactory(o.client, { log: o.log });
     this.#services = this.#factory.informer(SERVICES);
-    this.#endpoints = this.#factory.informer(ENDPOINTS);
-    this.#endpoints.addIndex(SERVICE_INDEX, (ep) => [`${ep.metadata.namespace}/${ep.metadata.name}`]);
+    this.#slices = this.#factory.informer(ENDPOINTSLICES);
+    this.#slices.addIndex(SERVICE_INDEX, (s) => {
+      const svc = s.metadata.labels?.[LABEL_SERVICE_NAME];
+      return svc ? [`${s.metadata.namespace}/${svc}`] : [];
+    });
     this.#nodes = this.#factory.informer(NODES, { fieldSelector: `metadata.name=${o.hostname}` });
     this.#lb = new LoadBalancerStatusWriter({ client: o.client, log: o.log });
     this.#runner = new BoundedFrequencyRunner({
@@ -107,7 +111,7 @@ export class ProxyApp {
       registers: [r],
     });
     const changed = () => this.#runner.run();
-    for (const inf of [this.#services, this.#endpoints, this.#nodes] as Array<Informer<Service | Endpoints | Node>>) {
+    for (const inf of [this.#services, this.#slices, this.#nodes] as Array<Informer<Service | EndpointSlice | Node>>) {
       inf.on("add", changed);
       inf.on("update", changed);
       inf.on("delete", changed);
@@ -144,8 +148,8 @@ export class ProxyApp {
     return new Promise((resolve) => this.#waiters.push({ n, resolve }));
   }
 
-  #slicesOf = (namespace: string, name: string): EndpointSliceView[] =>
-    this.#endpoints.byIndex(SERVICE_INDEX, `${namespace}/${name}`).flatMap(slicesOfEndpoints);
+  #slicesOf = (namespace: string, name: string): EndpointSlice[] =>
+    this.#slices.byIndex(SERVICE_INDEX, `${namespace}/${name}`);
 
   #nodeIP(): string {
     if (this.#o.nodeIP) return this.#o.nodeIP;
@@ -162,6 +166,7 @@ export class ProxyApp {
       services,
       slicesOf: this.#slicesOf,
       serviceCIDRs: this.#o.serviceCIDRs,
+      hostAddresses: [...new Set(["127.0.0.1", this.#nodeIP()])],
       skipped: (name, reason) => skipped.push(`${name}: ${reason}`),
     });
     if (skipped.length > 0) log.warn({ skipped }, "service ports not programmed");

@@ -10,6 +10,7 @@
 
 import os from "node:os";
 import { ApiClient } from "#pkg/client/client.js";
+import { loadKubeconfig } from "#pkg/client/kubeconfig.js";
 import {
   boolArg,
   componentCommand,
@@ -23,6 +24,13 @@ import { HealthServer } from "#pkg/runtime/health-server.js";
 import { createLogger, type Logger } from "#pkg/runtime/log.js";
 import { newRegistry } from "#pkg/runtime/metrics.js";
 import { shutdownSignal } from "#pkg/runtime/signals.js";
+import { DELEGATED_TOKEN_CACHE_TTL_MS } from "#pkg/server/authentication.js";
+import {
+  DEFAULT_ALWAYS_ALLOW_PATHS,
+  DELEGATED_AUTHORIZED_TTL_MS,
+  DELEGATED_UNAUTHORIZED_TTL_MS,
+} from "#pkg/server/authorization.js";
+import { DelegatedServer } from "#pkg/server/delegated.js";
 import { type Proxier, ProxyApp } from "./app.js";
 import { defaultNodeIP, ExecHostNetwork, hostIPv4Addresses, isRoot } from "./host.js";
 import { chainNames, DEFAULT_CLUSTER_NAME } from "./iptables/chains.js";
@@ -33,6 +41,7 @@ import { UserspaceProxier } from "./userspace/proxier.js";
 
 interface Flags {
   kubeconfig?: string;
+  master?: string;
   proxyMode?: string;
   hostnameOverride?: string;
   clusterName: string;
@@ -46,6 +55,8 @@ interface Flags {
   udpTimeout: number;
   healthzBindAddress: string;
   metricsBindAddress: string;
+  clientCaFile?: string;
+  certDir?: string;
   cleanup: boolean;
   logLevel: string;
 }
@@ -70,6 +81,7 @@ function program() {
         env: false,
       }),
     )
+    .addOption(flag("--master <url>", "the API server's address, instead of the kubeconfig's (upstream's --master)"))
     .addOption(
       flag(
         "--proxy-mode <mode>",
@@ -143,9 +155,25 @@ function program() {
       }),
     )
     .addOption(
-      flag("--metrics-bind-address <ip:port>", "address of /metrics, /healthz and /readyz (0 as port: any free one)", {
-        default: "127.0.0.1:10249",
-      }),
+      flag(
+        "--metrics-bind-address <ip:port>",
+        "HTTPS address of /metrics (users allowed `get /metrics`), /healthz and /readyz (0 as port: any free one)",
+        {
+          default: "127.0.0.1:10249",
+        },
+      ),
+    )
+    .addOption(
+      flag(
+        "--client-ca-file <file>",
+        "the metrics port's client certificates signed by these CAs authenticate (CN user, O groups); tokens go through TokenReview",
+      ),
+    )
+    .addOption(
+      flag(
+        "--cert-dir <dir>",
+        "where the metrics port's self-signed serving certificate is kept (none: made at each start)",
+      ),
     )
     .addOption(
       flag("--cleanup [bool]", "remove this cluster's chains, jumps and service-range route, then exit", {
@@ -174,10 +202,15 @@ async function main(): Promise<void> {
   const log = createLogger("kube-proxy", f.logLevel);
   if (f.cleanup) return cleanup(f, log);
 
-  const root = isRoot();
+  // iptables rights: root, and the binaries there (an image without Debian's iptables has none).
+  const probe = new ExecIptables();
+  const iptablesVersion = isRoot() ? await probe.version().catch(() => undefined) : undefined;
+  const root = iptablesVersion !== undefined;
   const mode = f.proxyMode ?? (root && process.platform === "linux" ? "iptables" : "userspace");
   if (mode === "iptables" && !root)
-    throw new Error("--proxy-mode=iptables needs root (CAP_NET_ADMIN); use --proxy-mode=userspace");
+    throw new Error(
+      "--proxy-mode=iptables needs root (CAP_NET_ADMIN) and iptables (Debian: apt-get install iptables); use --proxy-mode=userspace",
+    );
   const hostname = (f.hostnameOverride ?? os.hostname()).toLowerCase();
   const nodeIP = f.bindAddress !== "0.0.0.0" ? f.bindAddress : undefined;
   const chains = chainNames(f.clusterName);
@@ -187,8 +220,8 @@ async function main(): Promise<void> {
 
   let proxier: Proxier;
   if (mode === "iptables") {
-    const iptables = new ExecIptables();
-    log.info({ version: await iptables.version() }, "iptables");
+    const iptables = probe;
+    log.info({ version: iptablesVersion }, "iptables");
     proxier = new IptablesProxier({
       iptables,
       host: new ExecHostNetwork(),
@@ -225,10 +258,15 @@ async function main(): Promise<void> {
       udpIdleTimeoutMs: f.udpTimeout,
     });
     if (!root)
-      log.warn("userspace mode without root: node ports and LoadBalancer ports only, cluster IPs are not served");
+      log.warn(
+        "userspace mode without iptables rights (root and the iptables binaries): node ports and LoadBalancer ports only, cluster IPs are not served",
+      );
   }
 
-  const client = ApiClient.fromKubeconfig({ ...(f.kubeconfig ? { path: f.kubeconfig } : {}) });
+  const config = loadKubeconfig({ ...(f.kubeconfig ? { path: f.kubeconfig } : {}) });
+  const client = new ApiClient(f.master ? { ...config, server: f.master.replace(/\/+$/, "") } : config, {
+    userAgent: "kubeling-proxy",
+  });
   const registry = newRegistry();
   const app = new ProxyApp({
     client,
@@ -255,9 +293,27 @@ async function main(): Promise<void> {
       return true;
     },
   });
-  const metrics = new HealthServer({ registry, livez, readyz: { synced: () => app.hasSynced() || "no sync yet" } });
-  const h = hostPortArg(f.healthzBindAddress);
   const m = hostPortArg(f.metricsBindAddress);
+  // /metrics as the scheduler's and controller-manager's: HTTPS, delegated authentication and
+  // authorization (pkg/server/delegated.ts), so only users allowed `get /metrics` read it.
+  const metrics = await DelegatedServer.create({
+    flags: {
+      bindAddress: m.host,
+      securePort: m.port,
+      ...(f.certDir ? { certDir: f.certDir } : {}),
+      ...(f.clientCaFile ? { clientCaFile: f.clientCaFile } : {}),
+      authenticationTokenWebhookCacheTtl: DELEGATED_TOKEN_CACHE_TTL_MS,
+      authorizationWebhookCacheAuthorizedTtl: DELEGATED_AUTHORIZED_TTL_MS,
+      authorizationWebhookCacheUnauthorizedTtl: DELEGATED_UNAUTHORIZED_TTL_MS,
+      authorizationAlwaysAllowPaths: DEFAULT_ALWAYS_ALLOW_PATHS,
+    },
+    client,
+    clientFor: (path) => ApiClient.fromKubeconfig({ path }),
+    pairName: "kube-proxy",
+    health: { registry, livez, readyz: { synced: () => app.hasSynced() || "no sync yet" } },
+    log,
+  });
+  const h = hostPortArg(f.healthzBindAddress);
   const healthzPort = await healthz.listen(h.port, h.host);
   const metricsPort = await metrics.listen(m.port, m.host);
   log.info(

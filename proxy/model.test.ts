@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Endpoints, Service } from "#pkg/api/types/index.js";
+import type { Service } from "#pkg/api/types/index.js";
 import { buildState, cidrContains, servicePorts } from "./model.js";
-import { slicesOfEndpoints } from "./slices.js";
 
 function svc(name: string, spec: NonNullable<Service["spec"]>, created = "2026-01-01T00:00:00Z"): Service {
   return {
@@ -26,19 +25,7 @@ describe("model", () => {
     assert.equal(p?.nodePort, 30001);
   });
 
-  it("Endpoints become slices: addresses ready, notReadyAddresses not; ports matched by name", () => {
-    const ep: Endpoints = {
-      apiVersion: "v1",
-      kind: "Endpoints",
-      metadata: { namespace: "default", name: "web" },
-      subsets: [
-        {
-          addresses: [{ ip: "10.1.0.1" }, { ip: "10.1.0.2", nodeName: "node-2" }],
-          notReadyAddresses: [{ ip: "10.1.0.3" }],
-          ports: [{ name: "http", port: 8080 }],
-        },
-      ],
-    };
+  it("slices: ports matched by name and protocol, readiness from conditions, an address once", () => {
     const state = buildState({
       services: [
         svc("web", {
@@ -49,7 +36,22 @@ describe("model", () => {
           ],
         }),
       ],
-      slicesOf: () => slicesOfEndpoints(ep),
+      slicesOf: () => [
+        {
+          addressType: "IPv4",
+          endpoints: [
+            { addresses: ["10.1.0.2"], nodeName: "node-2" },
+            { addresses: ["10.1.0.1"], conditions: { ready: true } },
+            { addresses: ["10.1.0.3"], conditions: { ready: false } },
+          ],
+          ports: [
+            { name: "http", port: 8080, protocol: "TCP" },
+            { name: "other", port: 8081, protocol: "UDP" },
+          ],
+        },
+        { addressType: "IPv4", endpoints: [{ addresses: ["10.1.0.1"] }], ports: [{ name: "http", port: 8080 }] },
+        { addressType: "IPv6", endpoints: [{ addresses: ["fd00::1"] }], ports: [{ name: "http", port: 8080 }] },
+      ],
     });
     const http = state.services.find((s) => s.svc.portName === "http");
     assert.deepEqual(

@@ -11,9 +11,6 @@ export type Protocol = "TCP" | "UDP" | "SCTP";
 /** Upstream's default sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;
 
-/** LABEL_SERVICE_NAME: the label naming the Service an EndpointSlice belongs to. */
-export const LABEL_SERVICE_NAME = "kubernetes.io/service-name";
-
 /** ServicePortInfo: one port of a Service, as the proxiers program it. */
 export interface ServicePortInfo {
   /** Upstream's ServicePortName.String(): "ns/name:port", or "ns/name" for an unnamed port. */
@@ -63,6 +60,8 @@ export interface ServiceEntry {
 /** ProxyState: the whole desired state of one sync, service ports sorted by name then protocol. */
 export interface ProxyState {
   readonly services: readonly ServiceEntry[];
+  /** Where host LoadBalancer services open their ports: 127.0.0.1 and the node's address. */
+  readonly hostAddresses?: readonly string[];
 }
 
 export function endpointString(ep: Pick<EndpointInfo, "ip" | "port">): string {
@@ -202,6 +201,8 @@ export interface BuildStateOptions {
   slicesOf: (namespace: string, name: string) => readonly EndpointSliceView[];
   /** ClusterIPs outside these CIDRs are not programmed (traffic to them would leave the machine). */
   serviceCIDRs?: readonly string[];
+  /** ProxyState.hostAddresses. */
+  hostAddresses?: readonly string[];
   /** Reports a service port skipped and why (logged once per sync by the caller). */
   skipped?: (name: string, reason: string) => void;
 }
@@ -249,7 +250,11 @@ export function buildState(o: BuildStateOptions): BuiltState {
   entries.sort((a, b) =>
     a.svc.name < b.svc.name ? -1 : a.svc.name > b.svc.name ? 1 : a.svc.protocol < b.svc.protocol ? -1 : 1,
   );
-  return { services: entries, hostLoadBalancers: hostLB };
+  return {
+    services: entries,
+    hostLoadBalancers: hostLB,
+    ...(o.hostAddresses ? { hostAddresses: o.hostAddresses } : {}),
+  };
 }
 
 /** cidrContains: whether the IPv4 CIDR holds ip. */

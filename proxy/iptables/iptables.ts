@@ -28,13 +28,13 @@ export class IptablesError extends Error {
 
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => {
       out += d;
     });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
       err += d;
     });
     child.on("error", (e) => reject(new IptablesError(`${cmd}: ${e.message}`, "")));
@@ -42,7 +42,11 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
       if (code === 0) resolve(out);
       else reject(new IptablesError(`${cmd} ${args.join(" ")} exited ${code}: ${err.trim()}`, err));
     });
-    child.stdin.end(input ?? "");
+    if (child.stdin) {
+      // A command that fails early closes its stdin: its exit status tells what happened.
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(input);
+    }
   });
 }
 

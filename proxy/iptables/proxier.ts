@@ -8,6 +8,7 @@ import type { Logger } from "#pkg/runtime/log.js";
 import type { HostNetwork } from "../host.js";
 import type { ProxyState } from "../model.js";
 import { type ChainNames, topLevelChains } from "./chains.js";
+import { runConntrack, staleFlowDeletions, type UdpEndpoints, udpEndpoints } from "./conntrack.js";
 import { BUILTIN_CHAINS, type Iptables, parseSave, reachableChains, type SavedTable, type Table } from "./iptables.js";
 import { generateRules, type JumpRule, jumpRules, type RuleConfig } from "./rules.js";
 
@@ -94,12 +95,16 @@ export interface IptablesProxierOptions {
   rules: RuleConfig;
   serviceCIDRs: readonly string[];
   log: Logger;
+  /** Deletes conntrack entries (default: the conntrack tool). */
+  conntrack?: (args: string[]) => Promise<boolean>;
 }
 
 export class IptablesProxier {
   readonly mode = "iptables";
   readonly #o: IptablesProxierOptions;
   #prepared = false;
+  #udp: UdpEndpoints = new Map();
+  #conntrackMissing = false;
 
   constructor(o: IptablesProxierOptions) {
     this.#o = o;
@@ -145,7 +150,24 @@ export class IptablesProxier {
       ...stale,
     ]);
     await o.iptables.restore(filterText + natText);
+    await this.#cleanStaleUdp(state);
     return { ruleCount: generated.ruleCount };
+  }
+
+  /** After the rules changed: UDP flows still pointing at endpoints that left (conntrack.ts). */
+  async #cleanStaleUdp(state: ProxyState): Promise<void> {
+    const cur = udpEndpoints(state, this.#o.rules.hostname);
+    const deletions = staleFlowDeletions(this.#udp, cur);
+    this.#udp = cur;
+    if (this.#conntrackMissing) return;
+    const run = this.#o.conntrack ?? runConntrack;
+    for (const args of deletions) {
+      if (!(await run(args))) {
+        this.#conntrackMissing = true;
+        this.#o.log.warn("no conntrack tool (Debian: conntrack): stale UDP flows are not cleared");
+        return;
+      }
+    }
   }
 
   async cleanup(): Promise<void> {

@@ -34,7 +34,7 @@ export interface RuleConfig {
   masqueradeAll?: boolean;
   /** --nodeport-addresses CIDRs; empty: every local address. */
   nodePortAddresses?: readonly string[];
-  /** Addresses where host LoadBalancer services are opened besides their ingress IPs (127.0.0.1, the node IP). */
+  /** Where host LoadBalancer services are opened besides their ingress IPs, unless the state says (ProxyState.hostAddresses). */
   hostAddresses?: readonly string[];
   /** MASQUERADE --random-fully (iptables ≥ 1.6.2, as upstream checks). */
   randomFully?: boolean;
@@ -191,7 +191,8 @@ export function generateRules(
     cfg.randomFully && "--random-fully",
   );
 
-  for (const { svc, endpoints } of state.services) writeServicePort(svc, endpoints, cfg, filter, nat);
+  const hostAddresses = state.hostAddresses ?? cfg.hostAddresses ?? [];
+  for (const { svc, endpoints } of state.services) writeServicePort(svc, endpoints, cfg, hostAddresses, filter, nat);
 
   // Node ports last, as upstream: a more specific cluster IP or LB rule matches first.
   const npComment = comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
@@ -236,6 +237,7 @@ function writeServicePort(
   svc: ServicePortInfo,
   all: readonly EndpointInfo[],
   cfg: RuleConfig,
+  hostAddresses: readonly string[],
   filter: TableBuilder,
   nat: TableBuilder,
 ): void {
@@ -256,7 +258,7 @@ function writeServicePort(
   // External destinations: node port, LB ingress IPs (plus the host's own addresses for a
   // LoadBalancer kubeling-proxy serves itself), external IPs.
   const lbIPs = [...svc.loadBalancerIPs];
-  if (svc.hostLoadBalancer) for (const a of cfg.hostAddresses ?? []) if (!lbIPs.includes(a)) lbIPs.push(a);
+  if (svc.hostLoadBalancer) for (const a of hostAddresses) if (!lbIPs.includes(a)) lbIPs.push(a);
   const externallyAccessible = svc.nodePort > 0 || lbIPs.length > 0 || svc.externalIPs.length > 0;
   const usesClusterChain = clusterEps.length > 0 && (!svc.internalPolicyLocal || externallyAccessible);
   const usesLocalChain = localEps.length > 0 && (svc.internalPolicyLocal || svc.externalPolicyLocal);

@@ -144,7 +144,7 @@ export class UserspaceProxier {
       if (e.svc.hostLoadBalancer) {
         const svcKey = `${e.svc.namespace}/${e.svc.service}`;
         let ok = lbPorts.get(svcKey) ?? true;
-        for (const a of o.hostAddresses)
+        for (const a of state.hostAddresses ?? o.hostAddresses)
           ok =
             (await this.#ensure(
               this.#listeners,

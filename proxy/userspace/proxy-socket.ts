@@ -31,7 +31,7 @@ const CONNECT_TIMEOUT_MS = [250, 500, 1000, 2000];
 function connectTo(ep: string, timeoutMs: number): Promise<net.Socket> {
   const { host, port } = splitHostPort(ep);
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port, noDelay: true });
+    const s = net.connect({ host, port, noDelay: true, allowHalfOpen: true });
     const timer = setTimeout(() => s.destroy(new Error(`connect ${ep}: timed out after ${timeoutMs} ms`)), timeoutMs);
     s.once("connect", () => {
       clearTimeout(timer);
@@ -53,7 +53,9 @@ export async function listenTCP(o: {
   log: Logger;
 }): Promise<ProxySocket> {
   const open = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (client) => {
+  // Half-open both ways: a client that shuts down its sending side (nc, HTTP/1.0 clients) still
+  // gets the answer; each side's FIN is passed on by pipe(), the sockets close when both ended.
+  const server = net.createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (client) => {
     open.add(client);
     client.once("close", () => open.delete(client));
     client.on("error", () => client.destroy());

@@ -11,12 +11,14 @@ import { randomUUID } from "node:crypto";
 import { NODES } from "#pkg/api/resources.js";
 import type { Node } from "#pkg/api/types/index.js";
 import type { ApiClient } from "#pkg/client/client.js";
-import { NODES_GROUP, nodeUser, SCHEDULER_USER } from "#pkg/pki/cluster.js";
+import { KUBE_PROXY_USER, NODES_GROUP, nodeUser, SCHEDULER_USER } from "#pkg/pki/cluster.js";
 import { type StartApiServerOptions, startApiServer, type TestApiServer } from "./apiserver.js";
 import { type HttpsAnswer, type HttpsCredentials, httpsGet } from "./https.js";
 import { ensureLocalImages } from "./images.js";
 import { cleanupCluster, docker, killAndWait, startKubelet, type TestKubelet } from "./kubelet.js";
 import { ensurePodNetwork, type PodNetwork } from "./network.js";
+import { type ProxyMode, startProxy, type TestProxy } from "./proxy.js";
+import { claimServiceSlot, type ServiceSlot } from "./service-slots.js";
 
 export { killAndWait };
 
@@ -91,6 +93,14 @@ export interface StartClusterOptions {
   schedulerArgs?: string[];
   /** Start no scheduler (pods need spec.nodeName then). */
   noScheduler?: boolean;
+  /**
+   * Run kubeling-proxy (as node-1's) in this mode: the cluster then takes a service slot of its own
+   * (service-slots.ts: its Service range and node ports, given to the API server and the proxy),
+   * and stop() runs the proxy's --cleanup.
+   */
+  proxy?: { mode: ProxyMode; extraArgs?: string[] };
+  /** Take a service slot without starting a proxy (a test that starts its own). */
+  serviceSlot?: boolean;
 }
 
 export interface TestCluster {
@@ -102,6 +112,9 @@ export interface TestCluster {
   kubeconfigPath: string;
   scheduler?: TestScheduler;
   kubelets: TestKubelet[];
+  proxy?: TestProxy;
+  /** The Service range and node ports of a cluster with a proxy. */
+  serviceSlot?: ServiceSlot;
   /** Logs of every process it started, for assertion messages (tail of each). */
   logs(): string;
   stop(): Promise<void>;
@@ -159,23 +172,33 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
   const ownsApi = o.api === undefined;
   let api: TestApiServer | undefined = o.api;
   let scheduler: TestScheduler | undefined;
+  let proxy: TestProxy | undefined;
+  let slot: ServiceSlot | undefined;
   const kubelets: TestKubelet[] = [];
   let stopped = false;
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await Promise.allSettled([scheduler?.stop(), ...kubelets.map((k) => k.stop())]);
+    await Promise.allSettled([scheduler?.stop(), proxy?.stop(), ...kubelets.map((k) => k.stop())]);
     await removeClusterObjects(clusterName);
     if (ownsApi) await api?.stop();
+    await slot?.release();
   };
 
   try {
+    if (o.proxy || o.serviceSlot) slot = await claimServiceSlot();
     // The pods network first: the API server listens on its gateway too.
-    const podNetwork = await ensurePodNetwork(clusterName);
+    const podNetwork = await ensurePodNetwork(clusterName, slot ? { serviceClusterIPRange: slot.serviceCIDR } : {});
     api ??= await startApiServer({
       ...o.apiserver,
       bindAddresses: o.apiserver?.bindAddresses ?? ["127.0.0.1", podNetwork.gateway],
+      extraArgs: [
+        ...(o.apiserver?.extraArgs ?? []),
+        ...(slot
+          ? [`--service-cluster-ip-range=${slot.serviceCIDR}`, `--service-node-port-range=${slot.nodePortRange}`]
+          : []),
+      ],
     });
     const a = api;
     // Kubelets and the scheduler start in parallel (each is a tsx process; startup is mostly
@@ -215,6 +238,19 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
     for (const k of ks) if (k.status === "fulfilled") kubelets.push(k.value as TestKubelet);
     const failed = started.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
+    if (o.proxy && slot) {
+      proxy = await startProxy({
+        kubeconfigPath: await a.kubeconfigFor({ name: KUBE_PROXY_USER }),
+        clusterName,
+        mode: o.proxy.mode,
+        serviceCIDR: slot.serviceCIDR,
+        clusterCIDR: podNetwork.subnet,
+        hostname: specs[0]?.name ?? "node-1",
+        clientCAFile: a.pki.caCert,
+        credentials: { token: a.token },
+        ...(o.proxy.extraArgs ? { extraArgs: o.proxy.extraArgs } : {}),
+      });
+    }
     await waitFor(
       async () => {
         const list = await a.client.list<Node>(NODES, undefined);
@@ -230,9 +266,12 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
       kubeconfigPath: a.kubeconfigPath,
       ...(scheduler ? { scheduler } : {}),
       kubelets: [...kubelets],
+      ...(proxy ? { proxy } : {}),
+      ...(slot ? { serviceSlot: slot } : {}),
       logs: () =>
         [
           ...(scheduler ? [`--- scheduler ---\n${scheduler.output().slice(-4000)}`] : []),
+          ...(proxy ? [`--- proxy ---\n${proxy.output().slice(-4000)}`] : []),
           ...kubelets.map((k) => `--- kubelet ${k.nodeName} ---\n${k.output().slice(-4000)}`),
         ].join("\n"),
       stop,

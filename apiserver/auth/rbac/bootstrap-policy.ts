@@ -506,6 +506,13 @@ export function bootstrapClusterRoles(): ClusterRole[] {
       eventsRule(),
       res(["list", "watch"], [DISCOVERY], ["endpointslices"]),
     ]),
+    // kubeling's: kubeling-proxy is also the host's load balancer (proxy/loadbalancer.ts), the
+    // part of a cloud provider's service controller that writes status.loadBalancer.ingress.
+    clusterRole("system:kubeling:load-balancer", [
+      res(["get", "list", "watch"], [CORE], ["services"]),
+      res(["patch", "update"], [CORE], ["services/status"]),
+      eventsRule(),
+    ]),
     clusterRole("system:kubelet-api-admin", [
       res(READ, [CORE], ["nodes"]),
       res(["proxy"], [CORE], ["nodes"]),
@@ -539,6 +546,11 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterBinding("system:public-info-viewer", [group(ALL_AUTHENTICATED), group(ALL_UNAUTHENTICATED)]),
     clusterBinding("system:service-account-issuer-discovery", [group(ALL_SERVICE_ACCOUNTS_GROUP)]),
     clusterBinding("system:node-proxier", [user(KUBE_PROXY)]),
+    clusterBinding("system:kubeling:load-balancer", [user(KUBE_PROXY)]),
+    // kubeling-proxy's /metrics is behind delegated authentication and authorization, as the
+    // scheduler's: it asks TokenReviews and SubjectAccessReviews (upstream's kube-proxy serves
+    // its metrics unauthenticated on loopback).
+    clusterBinding("system:auth-delegator", [user(KUBE_PROXY)], "system:kubeling:kube-proxy-auth-delegator"),
     clusterBinding("system:kube-controller-manager", [user(KUBE_CONTROLLER_MANAGER)]),
     // Upstream's DNS runs in a pod as kube-system/kube-dns; kubeling-dns runs on the host under
     // its own certificate, so that user is a subject too.
