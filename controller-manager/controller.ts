@@ -11,6 +11,8 @@ import type { EventRecorder } from "#pkg/controller/events.js";
 import type { Clock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import type { EndpointsControllerOptions } from "./endpoint/endpoints-controller.js";
+import type { EndpointSliceControllerOptions } from "./endpointslice/endpointslice-controller.js";
+import type { MirroringControllerOptions } from "./endpointslicemirroring/mirroring-controller.js";
 import type { NodeLifecycleOptions } from "./nodelifecycle/node-lifecycle-controller.js";
 import type { PodGCOptions } from "./podgc/gc-controller.js";
 import type { ResourceQuotaOptions } from "./resourcequota/resource-quota-controller.js";
@@ -36,6 +38,10 @@ export interface ControllerContext {
 export interface ControllerOptions {
   /** --endpoint-updates-batch-period. */
   endpoint?: EndpointsControllerOptions;
+  /** --max-endpoints-per-slice, --endpointslice-updates-batch-period. */
+  endpointSlice?: EndpointSliceControllerOptions;
+  /** --mirroring-max-endpoints-per-subset. */
+  endpointSliceMirroring?: MirroringControllerOptions;
   /** --node-monitor-period, --node-monitor-grace-period, --node-startup-grace-period, --node-eviction-rate, ... */
   nodeLifecycle?: NodeLifecycleOptions;
   /** --terminated-pod-gc-threshold. */

@@ -6,6 +6,8 @@ import type { ControllerInit } from "./controller.js";
 import { newDeploymentController } from "./deployment/deployment-controller.js";
 import { newDisruptionController } from "./disruption/disruption.js";
 import { newEndpointsController } from "./endpoint/endpoints-controller.js";
+import { newEndpointSliceController } from "./endpointslice/endpointslice-controller.js";
+import { newEndpointSliceMirroringController } from "./endpointslicemirroring/mirroring-controller.js";
 import { newGarbageCollector } from "./garbagecollector/garbage-collector.js";
 import { newNamespaceController } from "./namespace/namespace-controller.js";
 import { newNodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
@@ -22,6 +24,8 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   deployment: newDeploymentController,
   disruption: newDisruptionController,
   "endpoints-controller": newEndpointsController,
+  "endpointslice-controller": newEndpointSliceController,
+  "endpointslice-mirroring-controller": newEndpointSliceMirroringController,
   garbagecollector: newGarbageCollector,
   namespace: newNamespaceController,
   nodelifecycle: newNodeLifecycleController,
@@ -41,6 +45,8 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
 export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }> = {
   deployment: { flag: "concurrent-deployment-syncs", default: 5 },
   "endpoints-controller": { flag: "concurrent-endpoint-syncs", default: 5 },
+  "endpointslice-controller": { flag: "concurrent-service-endpoint-syncs", default: 5 },
+  "endpointslice-mirroring-controller": { flag: "mirroring-concurrent-service-endpoint-syncs", default: 5 },
   garbagecollector: { flag: "concurrent-gc-syncs", default: 20 },
   namespace: { flag: "concurrent-namespace-syncs", default: 10 },
   replicaset: { flag: "concurrent-replicaset-syncs", default: 5 },
@@ -54,6 +60,8 @@ export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }
  */
 export const CONTROLLER_ALIASES: Record<string, string> = {
   endpoint: "endpoints-controller",
+  endpointslice: "endpointslice-controller",
+  endpointslicemirroring: "endpointslice-mirroring-controller",
 };
 
 /** Controllers `*` leaves off (upstream: bootstrapsigner, tokencleaner); none here yet. */

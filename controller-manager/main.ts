@@ -8,7 +8,7 @@
 // signal → drain. Exits 1 when it loses the leader lease (as upstream), 0 on SIGTERM/SIGINT.
 
 import { readFileSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { ApiClient } from "#pkg/client/client.js";
 import {
   addLeaderElectionFlags,
@@ -56,6 +56,9 @@ interface Flags extends LeaderElectionFlags, DelegatedServingFlags {
   terminatedPodGcThreshold: number;
   resourceQuotaSyncPeriod: number;
   endpointUpdatesBatchPeriod: number;
+  endpointsliceUpdatesBatchPeriod: number;
+  maxEndpointsPerSlice: number;
+  mirroringMaxEndpointsPerSubset: number;
   rootCaFile?: string;
   logLevel: string;
 }
@@ -163,6 +166,30 @@ function program() {
     )
     .addOption(
       flag(
+        "--endpointslice-updates-batch-period <dur>",
+        "how long pod changes wait to be folded into one EndpointSlice update (0: at once)",
+        { default: 0, defaultDescription: "0s", parse: durationArg },
+      ),
+    )
+    .addOption(
+      flag(
+        "--max-endpoints-per-slice <n>",
+        "the most endpoints the EndpointSlice controller puts in one slice (1-1000)",
+        {
+          default: 100,
+          parse: sliceSizeArg,
+        },
+      ),
+    )
+    .addOption(
+      flag(
+        "--mirroring-max-endpoints-per-subset <n>",
+        "the most addresses of one Endpoints subset mirrored into a slice (1-1000)",
+        { default: 1000, parse: sliceSizeArg },
+      ),
+    )
+    .addOption(
+      flag(
         "--root-ca-file <path>",
         "the CA bundle published to every namespace as the ConfigMap kube-root-ca.crt (default: the kubeconfig's certificate-authority)",
       ),
@@ -172,6 +199,13 @@ function program() {
   return cmd
     .addOption(flag("--log-level <level>", "pino level", { env: "LOG_LEVEL", default: "info" }))
     .addHelpText("after", "\nEnvironment: KUBECONFIG (kubeconfig path), LOG_FORMAT=json.\n");
+}
+
+/** An endpoints-per-slice count: 1 to 1000, as upstream validates it. */
+function sliceSizeArg(value: string): number {
+  const n = countArg(value);
+  if (n < 1 || n > 1000) throw new InvalidArgumentError("must be between 1 and 1000");
+  return n;
 }
 
 const duration = (ms: number, shown: string) => ({
@@ -203,6 +237,8 @@ function controllerOptions(f: Flags): ControllerOptions {
     podGC: { terminatedPodGCThreshold: f.terminatedPodGcThreshold },
     resourceQuota: { resyncPeriodMs: f.resourceQuotaSyncPeriod },
     endpoint: { batchPeriodMs: f.endpointUpdatesBatchPeriod },
+    endpointSlice: { batchPeriodMs: f.endpointsliceUpdatesBatchPeriod, maxEndpointsPerSlice: f.maxEndpointsPerSlice },
+    endpointSliceMirroring: { maxEndpointsPerSubset: f.mirroringMaxEndpointsPerSubset },
     ...(f.rootCaFile ? { rootCA: readFileSync(f.rootCaFile, "utf8") } : {}),
   };
 }

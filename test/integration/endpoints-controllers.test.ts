@@ -6,13 +6,14 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ENDPOINTS, PODS, SERVICES } from "#pkg/api/resources.js";
+import { ENDPOINTS, ENDPOINTSLICES, NODES, PODS, SERVICES } from "#pkg/api/resources.js";
 import type { Endpoints, Pod, Service } from "#pkg/api/types/core.js";
+import type { EndpointSlice } from "#pkg/api/types/discovery.js";
 import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
-import { pod as podOf, setPodRunningReady } from "../harness/objects.js";
+import { node, pod as podOf, setPodRunningReady } from "../harness/objects.js";
 import { watchUntil } from "../harness/watch.js";
 
 const NS = "default";
@@ -63,9 +64,14 @@ async function endpointsBecome(name: string, want: { ready: string[]; notReady: 
 
 before(async () => {
   srv = await startApiServer();
+  // The slices' controller leaves out pods whose Node does not exist.
+  await srv.client.create(NODES, undefined, node("node-1"));
   cm = await startControllerManager({
     kubeconfigPath: await srv.kubeconfigFor({ name: CONTROLLER_MANAGER_USER }),
-    extraArgs: ["--leader-elect=false", "--controllers=endpoints-controller"],
+    extraArgs: [
+      "--leader-elect=false",
+      "--controllers=endpoints-controller,endpointslice-controller,endpointslice-mirroring-controller,garbagecollector",
+    ],
   });
   kc = kubectlFor(srv.kubeconfigPath);
 });
@@ -168,5 +174,151 @@ describe("the Endpoints controller", () => {
     const [head, row] = out.trim().split("\n");
     assert.match(head ?? "", /^NAME\s+ENDPOINTS\s+AGE$/);
     assert.match(row ?? "", /^web2\s+10\.244\.2\.1:8080\s+\S+$/);
+  });
+});
+
+/** The endpoints of a Service's slices (by the controller given) as "ip:port ready/serving/terminating". */
+function sliceEndpoints(slices: readonly EndpointSlice[]): string[] {
+  return slices
+    .flatMap((s) =>
+      s.endpoints.map((e) => {
+        const c = e.conditions ?? {};
+        return `${e.addresses[0]}:${s.ports?.[0]?.port} ${c.ready ? "R" : "-"}${c.serving ? "S" : "-"}${c.terminating ? "T" : "-"}`;
+      }),
+    )
+    .sort();
+}
+
+async function slicesBecome(service: string, want: string[], o: { timeoutMs?: number; managedBy?: string } = {}) {
+  const start = Date.now();
+  const managedBy = o.managedBy ?? "endpointslice-controller.k8s.io";
+  const slices = await watchUntil(
+    srv.client,
+    ENDPOINTSLICES,
+    NS,
+    (ss) => JSON.stringify(sliceEndpoints(ss)) === JSON.stringify([...want].sort()),
+    {
+      labelSelector: `kubernetes.io/service-name=${service},endpointslice.kubernetes.io/managed-by=${managedBy}`,
+      timeoutMs: o.timeoutMs ?? 10_000,
+      message: `slices of ${service}: ${JSON.stringify(want)}`,
+    },
+  );
+  return { slices, ms: Date.now() - start };
+}
+
+describe("the EndpointSlice controllers", () => {
+  test("a Service's slice: <svc>-<random>, its labels and owner, ready/serving/terminating per pod", async () => {
+    await srv.client.create<Service>(SERVICES, NS, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "shop", labels: { tier: "back" } },
+      spec: { selector: { app: "shop" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+    });
+    await startPod("shop-a", 8080, "10.244.3.1", true, "shop");
+    await startPod("shop-b", 8080, "10.244.3.2", false, "shop");
+    const { slices } = await slicesBecome("shop", ["10.244.3.1:8080 RS-", "10.244.3.2:8080 ---"]);
+    const [s] = slices;
+    assert.match(s?.metadata.name ?? "", /^shop-[a-z0-9]{5}$/);
+    assert.deepEqual(s?.metadata.labels, {
+      tier: "back",
+      "kubernetes.io/service-name": "shop",
+      "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+    });
+    const svc = await srv.client.get<Service>(SERVICES, NS, "shop");
+    assert.deepEqual(
+      s?.metadata.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]),
+      [["Service", "shop", svc.metadata.uid, true]],
+    );
+    assert.equal(s?.endpoints.find((e) => e.addresses[0] === "10.244.3.1")?.nodeName, "node-1");
+    assert.equal(s?.endpoints.find((e) => e.addresses[0] === "10.244.3.1")?.targetRef?.name, "shop-a");
+    // A terminating pod stays as serving (its readiness) and terminating, not ready.
+    await srv.client.delete(PODS, NS, "shop-a", { gracePeriodSeconds: 30 });
+    await slicesBecome("shop", ["10.244.3.1:8080 -ST", "10.244.3.2:8080 ---"]);
+  });
+
+  test("slices follow a readiness change within a second, both ways", async () => {
+    await setReady("shop-b", true);
+    const up = await slicesBecome("shop", ["10.244.3.1:8080 -ST", "10.244.3.2:8080 RS-"], { timeoutMs: 1000 });
+    await setReady("shop-b", false);
+    const down = await slicesBecome("shop", ["10.244.3.1:8080 -ST", "10.244.3.2:8080 ---"], { timeoutMs: 1000 });
+    assert.ok(up.ms < 1000 && down.ms < 1000, `${up.ms} ms, ${down.ms} ms`);
+  });
+
+  test("120 pods: two slices of at most 100; the Service deleted, its slices go with it", async () => {
+    await srv.client.create<Service>(SERVICES, NS, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "big" },
+      spec: { selector: { app: "big" }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    const ips = Array.from({ length: 120 }, (_, i) => `10.245.${Math.floor(i / 100)}.${(i % 100) + 1}`);
+    await Promise.all(ips.map((ip, i) => startPod(`big-${i}`, 8080, ip, true, "big")));
+    const { slices } = await slicesBecome(
+      "big",
+      ips.map((ip) => `${ip}:8080 RS-`),
+      { timeoutMs: 30_000 },
+    );
+    assert.deepEqual(
+      slices.map((s) => s.endpoints.length).sort((a, b) => a - b),
+      [20, 100],
+    );
+    await srv.client.delete(SERVICES, NS, "big");
+    await slicesBecome("big", [], { timeoutMs: 30_000 });
+    await watchUntil(srv.client, ENDPOINTSLICES, NS, (ss) => ss.length === 0, {
+      labelSelector: "kubernetes.io/service-name=big",
+      timeoutMs: 30_000,
+      message: "big's slices collected",
+    });
+  });
+
+  test("a selector-less Service's Endpoints are mirrored; the API server's kubernetes ones are not", async () => {
+    await srv.client.create<Service>(SERVICES, NS, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "db" },
+      spec: { ports: [{ name: "pg", port: 5432 }] },
+    });
+    await srv.client.create<Endpoints>(ENDPOINTS, NS, {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: "db", labels: { team: "data" } },
+      subsets: [
+        {
+          addresses: [{ ip: "192.0.2.10" }],
+          notReadyAddresses: [{ ip: "192.0.2.11" }],
+          ports: [{ name: "pg", port: 5432 }],
+        },
+      ],
+    });
+    const managedBy = "endpointslicemirroring-controller.k8s.io";
+    const { slices } = await slicesBecome("db", ["192.0.2.10:5432 R--", "192.0.2.11:5432 ---"], { managedBy });
+    assert.match(slices[0]?.metadata.name ?? "", /^db-/);
+    assert.equal(slices[0]?.metadata.labels?.team, "data");
+    assert.deepEqual(
+      slices[0]?.metadata.ownerReferences?.map((r) => [r.kind, r.name]),
+      [["Endpoints", "db"]],
+    );
+    await srv.client.patch(
+      ENDPOINTS,
+      NS,
+      "db",
+      { subsets: [{ addresses: [{ ip: "192.0.2.12" }], ports: [{ name: "pg", port: 5432 }] }] },
+      "merge",
+    );
+    await slicesBecome("db", ["192.0.2.12:5432 R--"], { managedBy });
+    const kube = await srv.client.list<EndpointSlice>(ENDPOINTSLICES, NS, {
+      labelSelector: "kubernetes.io/service-name=kubernetes",
+    });
+    assert.deepEqual(
+      kube.items.map((s) => [s.metadata.name, s.metadata.labels?.["endpointslice.kubernetes.io/managed-by"]]),
+      [["kubernetes", undefined]],
+    );
+  });
+
+  test("kubectl get endpointslices -l kubernetes.io/service-name=shop", async () => {
+    const out = await kc.ok(["get", "endpointslices", "-l", "kubernetes.io/service-name=shop"]);
+    const [head, row] = out.trim().split("\n");
+    assert.match(head ?? "", /^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$/);
+    assert.match(row ?? "", /^shop-[a-z0-9]{5}\s+IPv4\s+8080\s+10\.244\.3\.\d,10\.244\.3\.\d\s+\S+$/);
   });
 });
