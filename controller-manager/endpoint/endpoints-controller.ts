@@ -218,7 +218,7 @@ export class EndpointsController implements Controller {
     if (svc.spec?.type === "ExternalName" || !hasSelector(svc)) return;
 
     const pods = podsForService(this.#pods, svc);
-    const triggerTime = this.#tracker.compute(svc, pods);
+    const { time: triggerTime, restore } = this.#tracker.compute(svc, pods);
     const { subsets, ready } = subsetsForService(svc, pods);
     const current = this.#endpoints.get(key);
     const create = !current?.metadata.resourceVersion;
@@ -261,6 +261,7 @@ export class EndpointsController implements Controller {
       if (create) await this.#client.create(ENDPOINTS, namespace, next);
       else await this.#client.update(ENDPOINTS, namespace, next);
     } catch (err) {
+      restore();
       // A terminating namespace refuses new content: nothing to retry.
       if (create && (err as StatusError).details?.causes?.some((c) => c.reason === "NamespaceTerminating")) return;
       // A cache behind the server (a conflict, or Endpoints it has not seen yet): retried, without

@@ -165,7 +165,7 @@ export class EndpointSliceController implements Controller {
       );
     if (this.#tracker.staleSlices(namespace, name, existing)) throw new StaleInformerCache();
     // Computed on every sync, so that a no-op sync still moves the tracker's state on.
-    const triggerTime = this.#triggers.compute(svc, pods);
+    const { time: triggerTime, restore } = this.#triggers.compute(svc, pods);
     const changes = reconcile({
       svc,
       pods,
@@ -176,6 +176,7 @@ export class EndpointSliceController implements Controller {
     try {
       await this.#finalize(svc, changes, triggerTime);
     } catch (err) {
+      restore();
       this.#recorder.event(
         svc,
         "Warning",

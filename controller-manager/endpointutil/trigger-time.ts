@@ -26,11 +26,21 @@ export class TriggerTimeTracker {
 
   /**
    * compute: the trigger time (ms since the epoch) for the Service's endpoints given the pods it
-   * selects now, or undefined when nothing that counts changed. Records the state for next time.
+   * selects now, or undefined when nothing that counts changed. Records the state for next time;
+   * restore() puts the previous state back, for a sync whose write failed (so that its retry
+   * still reports the change, where upstream's would clear the annotation).
    */
-  compute(svc: Service, pods: readonly Pod[]): number | undefined {
+  compute(svc: Service, pods: readonly Pod[]): { time: number | undefined; restore: () => void } {
     const key = `${svc.metadata.namespace ?? ""}/${svc.metadata.name ?? ""}`;
     const state = this.#states.get(key);
+    const restore = () => {
+      if (state) this.#states.set(key, state);
+      else this.#states.delete(key);
+    };
+    return { time: this.#computeFrom(key, state, svc, pods), restore };
+  }
+
+  #computeFrom(key: string, state: State | undefined, svc: Service, pods: readonly Pod[]): number | undefined {
     let min: number | undefined;
     const podTimes = new Map<string, number>();
     for (const pod of pods) {

