@@ -6,7 +6,7 @@
 #     the kubeling image is built from the host's node_modules/ and dist/, so `up` runs
 #     `npm ci` (when node_modules/ is missing) and `npm run build` first;
 #   - `down` also removes the pod containers the kubelets started (label kubeling.io/cluster),
-#     which compose does not know about, so that the cluster network can go too; `down -v` also
+#     which compose does not know about, so that the pods network can go too; `down -v` also
 #     removes the kubelets' pod volume directories (/var/lib/kubeling-kubelet/<cluster>).
 # KUBELING_NPM_BUILD=0 skips that `npm run build` (dist/ is already current).
 #   --ha   three etcd members (compose profile "ha") instead of one; start it on fresh volumes.

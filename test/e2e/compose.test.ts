@@ -4,9 +4,12 @@
 // Docker container; the controller manager gives the default namespace its ServiceAccount, whose
 // `kubectl create token` authenticates (the pki service's sa.key, kubeadm's issuer); kubectl exec
 // reaches a pod through its kubelet's TLS port, at the kubelet's name; etcd is
-// TLS-only and unpublished, and each component runs under its own identity. Everything gets a name of
-// its own (compose project, cluster network, image tag, API port, state dir), so the test runs
-// beside a user's cluster, and `compose.sh down -v` plus `docker rmi` remove what it made.
+// TLS-only and unpublished, and each component runs under its own identity; from inside a pod (on the
+// pods network) the API server answers at KUBERNETES_SERVICE_HOST:_PORT with a certificate for that
+// address, while etcd, the scheduler and the controller-manager (control-plane network only) cannot
+// be reached. Everything gets a name of its own (compose project, pods network and its subnet, image
+// tag, API port, state dir), so the test runs beside a user's cluster, and `compose.sh down -v` plus
+// `docker rmi` remove what it made.
 
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
@@ -18,11 +21,12 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { NODES, PODS, SERVICEACCOUNTS } from "#pkg/api/resources.js";
+import { CONFIGMAPS, ENDPOINTS, NODES, PODS, SERVICEACCOUNTS, SERVICES } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { loadKubeconfig, parseKubeconfig } from "#pkg/client/kubeconfig.js";
 import { certInfo } from "#pkg/pki/certs.js";
+import { cidrsOverlap } from "../harness/network.js";
 import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -32,6 +36,31 @@ const KUBECTL = process.env.KUBECTL ?? "/usr/bin/kubectl";
 
 const id = randomBytes(4).toString("hex");
 const name = `kl-compose-${id}`;
+const PYTHON = process.env.PYTHON_IMAGE ?? "kubeling.local/python:3";
+/** The pods network's /24 and the fixed addresses on it (set in before()). */
+let podNet: { subnet: string; ipRange: string; apiserver: string; dns: string };
+
+/** A /24 for the pods network that overlaps no Docker network of this host, nor the Service range. */
+async function freePodSubnet(): Promise<typeof podNet> {
+  const { stdout: ids } = await run("docker", ["network", "ls", "-q"]);
+  const { stdout } = await run("docker", [
+    "network",
+    "inspect",
+    "--format",
+    "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+    ...ids.trim().split("\n").filter(Boolean),
+  ]);
+  const taken = stdout.split(/\s+/).filter((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s));
+  taken.push("10.96.0.0/12");
+  for (let i = 0; i < 100; i++) {
+    const [a = 0, b = 0] = randomBytes(2);
+    const prefix = `10.${200 + (a % 50)}.${b}`;
+    const subnet = `${prefix}.0/24`;
+    if (taken.some((t) => cidrsOverlap(t, subnet))) continue;
+    return { subnet, ipRange: `${prefix}.128/25`, apiserver: `${prefix}.2`, dns: `${prefix}.3` };
+  }
+  throw new Error(`no free /24 in 10.200.0.0-10.249.255.0 beside ${taken.join(" ")}`);
+}
 let stateDir: string;
 let env: NodeJS.ProcessEnv;
 let client: ApiClient | undefined;
@@ -91,6 +120,7 @@ before(async () => {
   if (!v2 && !v1)
     throw new Error("neither `docker compose` nor `docker-compose` is installed (Debian: docker-compose)");
   stateDir = await mkdtemp(join(tmpdir(), "kubeling-compose-"));
+  podNet = await freePodSubnet();
   env = {
     ...process.env,
     COMPOSE_PROJECT_NAME: name,
@@ -98,6 +128,10 @@ before(async () => {
     KUBELING_IMAGE: `kubeling:${name}`,
     KUBELING_API_PORT: String(await freePort()),
     KUBELING_STATE_DIR: stateDir,
+    KUBELING_POD_SUBNET: podNet.subnet,
+    KUBELING_POD_IP_RANGE: podNet.ipRange,
+    KUBELING_APISERVER_POD_ADDRESS: podNet.apiserver,
+    KUBELING_DNS_POD_ADDRESS: podNet.dns,
     // .ci/run compiled dist/ just before the tests; a developer's stale dist/ is rebuilt.
     KUBELING_NPM_BUILD: distIsCurrent() ? "0" : "1",
   };
@@ -282,25 +316,129 @@ async function containerOf(service: string): Promise<string> {
   return id;
 }
 
-test("etcd publishes no port and, from the cluster network, answers no plain HTTP", async () => {
+test("etcd publishes no port", async () => {
   const etcd = await containerOf("etcd");
   const { stdout: ports } = await run("docker", ["port", etcd]);
   assert.equal(ports.trim(), "", "no published port");
   const { stdout: bindings } = await run("docker", ["inspect", "--format", "{{json .HostConfig.PortBindings}}", etcd]);
   assert.doesNotMatch(bindings, /HostPort/);
-  // Where pods live: the TCP port is reachable (nc exits 0), but etcd speaks only TLS to client
-  // certificates of its own CA, so a plain request gets no etcd answer.
-  const { stdout } = await run("docker", [
-    "run",
-    "--rm",
-    `--network=${name}`,
-    process.env.BUSYBOX_IMAGE ?? "kubeling.local/busybox:latest",
-    "sh",
-    "-c",
-    "printf 'GET /version HTTP/1.0\\r\\n\\r\\n' | nc etcd 2379; echo nc-exit=$?",
+});
+
+/** The Docker networks a container is on, by name, with its address on each. */
+async function addressesOf(container: string): Promise<Record<string, string>> {
+  const { stdout } = await run("docker", ["inspect", "--format", "{{json .NetworkSettings.Networks}}", container]);
+  const nets = JSON.parse(stdout) as Record<string, { IPAddress: string }>;
+  return Object.fromEntries(Object.entries(nets).map(([n, v]) => [n, v.IPAddress]));
+}
+
+test("the networks: etcd, the scheduler and the controller-manager on the control plane only", async () => {
+  const controlPlane = `${name}_control-plane`;
+  const on = async (service: string) => Object.keys(await addressesOf(await containerOf(service))).sort();
+  for (const service of ["etcd", "scheduler", "controller-manager"])
+    assert.deepEqual(await on(service), [controlPlane], service);
+  for (const service of ["apiserver", "dns", "kubelet-1", "kubelet-2"])
+    assert.deepEqual(await on(service), [controlPlane, name].sort(), service);
+  assert.equal((await addressesOf(await containerOf("apiserver")))[name], podNet.apiserver);
+  assert.equal((await addressesOf(await containerOf("dns")))[name], podNet.dns);
+  const { stdout } = await run("docker", ["network", "inspect", "--format", "{{json .Labels}}", name]);
+  assert.equal(JSON.parse(stdout)["kubeling.io/cluster"], name);
+});
+
+test("from a pod: the API server at KUBERNETES_SERVICE_HOST:_PORT, and neither etcd nor the scheduler nor the controller-manager", async () => {
+  const c = client!;
+  const ep = await c.get(ENDPOINTS, "default", "kubernetes");
+  assert.deepEqual(ep.subsets, [
+    { addresses: [{ ip: podNet.apiserver }], ports: [{ name: "https", port: 6443, protocol: "TCP" }] },
   ]);
-  assert.match(stdout, /nc-exit=0/, "etcd is there on the network");
-  assert.doesNotMatch(stdout, /etcdserver/);
+  // The cluster CA in the pod, to verify the API server's certificate at its pods-network address.
+  const caPem = loadKubeconfig({ path: join(stateDir, "kubeconfig") }).caPem as string;
+  await c.create(CONFIGMAPS, "default", {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "cluster-ca" },
+    data: { "ca.crt": caPem },
+  });
+  await c.create(PODS, "default", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "prober", namespace: "default" },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: "c",
+          // Python's urllib for https, busybox's nc and timeout.
+          image: PYTHON,
+          imagePullPolicy: "IfNotPresent",
+          command: ["sleep", "3600"],
+          volumeMounts: [{ name: "ca", mountPath: "/ca" }],
+        },
+      ],
+      volumes: [{ name: "ca", configMap: { name: "cluster-ca" } }],
+    },
+  });
+  await waitFor(
+    async () => {
+      const p = await c.get<Pod>(PODS, "default", "prober");
+      return p.status?.phase === "Running" ? p : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, message: "pod prober Running" },
+  );
+  const exec = async (script: string) =>
+    (
+      await run(KUBECTL, ["--kubeconfig", join(stateDir, "kubeconfig"), "exec", "prober", "--", "sh", "-c", script], {
+        env: { ...process.env, HOME: stateDir },
+      })
+    ).stdout;
+  const env = await exec("echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT");
+  assert.equal(env.trim(), `${podNet.apiserver}:6443`);
+  // No credentials: system:anonymous, whom the bootstrap policy lets read /version.
+  const version = await exec(
+    [
+      'python3 -c "import os, ssl, urllib.request',
+      "ctx = ssl.create_default_context(cafile='/ca/ca.crt')",
+      "url = 'https://%s:%s/version' % (os.environ['KUBERNETES_SERVICE_HOST'], os.environ['KUBERNETES_SERVICE_PORT'])",
+      'print(urllib.request.urlopen(url, context=ctx, timeout=10).read().decode())"',
+    ].join("\n"),
+  );
+  assert.match(JSON.parse(version).gitVersion, /^v1\./);
+  // The cluster DNS on the pods network is the pod's nameserver, and it answers.
+  assert.match(
+    await exec("cat /etc/resolv.conf"),
+    new RegExp(`^nameserver ${podNet.dns.replaceAll(".", "\\.")}$`, "m"),
+  );
+  const svc = await c.get(SERVICES, "default", "kubernetes");
+  const resolved = await exec(
+    `python3 -c "import socket; print(socket.gethostbyname('kubernetes.default.svc.cluster.local'))"`,
+  );
+  assert.equal(resolved.trim(), svc.spec?.clusterIP);
+  // Their addresses on the control-plane network, where pods have no route.
+  const controlPlane = `${name}_control-plane`;
+  const targets: Array<[string, string, number]> = [
+    ["etcd", (await addressesOf(await containerOf("etcd")))[controlPlane] ?? "", 2379],
+    ["scheduler", (await addressesOf(await containerOf("scheduler")))[controlPlane] ?? "", 10259],
+    ["controller-manager", (await addressesOf(await containerOf("controller-manager")))[controlPlane] ?? "", 10257],
+  ];
+  // They are there on the control plane (the API server's container dials them), so the pod's
+  // failures below are the networks', not wrong addresses.
+  const apiserver = await containerOf("apiserver");
+  for (const [service, ip, port] of targets) {
+    const dial = `require('net').connect(${port}, '${ip}').on('connect', () => process.exit(0)).on('error', () => process.exit(1))`;
+    await run("docker", ["exec", apiserver, "node", "-e", dial]).catch((err: unknown) => {
+      assert.fail(`${service} at ${ip}:${port} from the control plane: ${err}`);
+    });
+  }
+  const probe = (h: string, p: number) =>
+    `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc -w 2 ${h} ${p} >/dev/null 2>&1; echo "${h}:${p} rc=$?"`;
+  const out = await exec([probe(podNet.apiserver, 6443), ...targets.map(([, ip, port]) => probe(ip, port))].join("; "));
+  const rc = new Map([...out.matchAll(/^(\S+) rc=(\d+)$/gm)].map((m) => [m[1] as string, Number(m[2])]));
+  assert.equal(rc.get(`${podNet.apiserver}:6443`), 0, `the API server is reachable: ${out}`);
+  for (const [service, ip, port] of targets)
+    assert.notEqual(
+      rc.get(`${ip}:${port}`) ?? 0,
+      0,
+      `${service} at ${ip}:${port} must not be reachable from a pod: ${out}`,
+    );
 });
 
 test("every component runs under its own client certificate, and sees no one else's", async () => {
