@@ -17,6 +17,7 @@ import { startEtcd, type TestEtcd } from "../test/harness/etcd.js";
 import { benchApi } from "./api.js";
 import { runAuthzBench } from "./authz.js";
 import { runDeploymentBench } from "./deployments.js";
+import { runDnsBench } from "./dns.js";
 import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
 import { runPodStartupBench } from "./pods.js";
@@ -67,6 +68,8 @@ const SUITES: Record<string, Suite> = {
   // Two API servers of their own on the shared etcd: AlwaysAllow and Node,RBAC, side by side.
   authz: async (ctx) =>
     runAuthzBench({ etcd: (await ctx.etcd()).endpoint, durationMs: ctx.opts.durationMs, log: ctx.log }),
+  // kubeling-dns on loopback against the shared API server, beside a fixed-answer floor.
+  dns: async (ctx) => runDnsBench({ api: await ctx.apiserver(), durationMs: ctx.opts.durationMs, log: ctx.log }),
   scheduler: async (ctx) => (await runSchedulerBench({ target: await ctx.apiserver(), log: ctx.log })).rows,
   // Its own API server (on the shared etcd) + scheduler + two kubelets: no simulated nodes from other suites.
   pods: async (ctx) => (await runPodStartupBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log })).rows,

@@ -250,7 +250,7 @@ export class ClusterRecords {
 function dedupe(answers: Answer[]): Answer[] {
   const seen = new Set<string>();
   return answers.filter((a) => {
-    const k = JSON.stringify(a);
+    const k = a.type === "A" ? `A ${a.name} ${a.data}` : JSON.stringify(a);
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
