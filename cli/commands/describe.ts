@@ -4,11 +4,10 @@
 
 import { isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
-import { ENDPOINTS, LEASES, PODS, REPLICASETS, type ResourceInfo } from "#pkg/api/resources.js";
+import { ENDPOINTS, ENDPOINTSLICES, LEASES, PODS, REPLICASETS, type ResourceInfo } from "#pkg/api/resources.js";
 import type {
   ConfigMap,
   Deployment,
-  Endpoints,
   Lease,
   Namespace,
   Node,
@@ -118,13 +117,15 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
       describeNamespace(w, obj as Namespace);
       break;
     case "/services": {
-      let eps: Endpoints | undefined;
+      // kubectl 1.3x reads the Service's EndpointSlices, and Endpoints where slices are not served.
+      const name = obj.metadata.name ?? "";
       try {
-        eps = await client.get(ENDPOINTS, ns, obj.metadata.name ?? "");
+        const slices = await client.list(ENDPOINTSLICES, ns, { labelSelector: `kubernetes.io/service-name=${name}` });
+        describeService(w, obj as Service, { slices: slices.items });
       } catch {
-        eps = undefined;
+        const eps = await client.get(ENDPOINTS, ns, name).catch(() => undefined);
+        describeService(w, obj as Service, { endpoints: eps });
       }
-      describeService(w, obj as Service, eps);
       break;
     }
     default:

@@ -1,5 +1,6 @@
 // kubeling run / expose / cluster-info, as kubectl builds their objects and prints them.
 
+import type { KubeObject } from "#pkg/api/meta.js";
 import { PODS, SERVICES } from "#pkg/api/resources.js";
 import type { Service } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
@@ -62,53 +63,112 @@ export interface ExposeOptions {
   targetPort?: string;
   type?: string;
   name?: string;
-  protocol: string;
+  /** kubectl's default is none: each port's protocol comes from the object, else TCP. */
+  protocol?: string;
+  selector?: string;
+  labels?: string;
+  clusterIp?: string;
+  externalIp?: string;
+  sessionAffinity?: string;
+  loadBalancerIp?: string;
   dryRun?: string | boolean;
 }
 
-/** kubeling expose TYPE NAME --port=P: a Service selecting the workload's pods. */
+interface PortLike {
+  containerPort?: number;
+  port?: number;
+  protocol?: string;
+}
+
+/** kubectl's CanBeExposed: the kinds `expose` takes. */
+const EXPOSABLE = new Set(["pods", "services", "replicationcontrollers", "deployments", "replicasets"]);
+
+/** kubectl's MapBasedSelectorForObject: the object's selector as an equality map. */
+function selectorForObject(resource: string, kind: string, obj: KubeObject): Record<string, string> {
+  const spec = (obj as { spec?: Record<string, unknown> }).spec ?? {};
+  if (resource === "pods") {
+    const labels = obj.metadata.labels ?? {};
+    if (Object.keys(labels).length === 0) throw new CliError(`error: the pod has no labels and cannot be exposed`);
+    return labels;
+  }
+  if (resource === "services" || resource === "replicationcontrollers") {
+    const sel = (spec.selector ?? {}) as Record<string, string>;
+    if (Object.keys(sel).length === 0)
+      throw new CliError(
+        `error: the ${resource === "services" ? "service" : "replication controller"} has no pod selector set`,
+      );
+    return sel;
+  }
+  const sel = spec.selector as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined;
+  if (sel?.matchExpressions?.length)
+    throw new CliError(
+      `error: couldn't convert expressions - "${JSON.stringify(sel.matchExpressions)}" to map-based selector format`,
+    );
+  const labels = sel?.matchLabels ?? {};
+  if (Object.keys(labels).length === 0)
+    throw new CliError(
+      `error: couldn't retrieve selectors via --selector flag or introspection: the ${kind} has no selector`,
+    );
+  return labels;
+}
+
+/** kubectl's PortsForObject and ProtocolsForObject: the object's ports, in order, with their protocols. */
+function portsForObject(resource: string, obj: KubeObject): PortLike[] {
+  const spec = (obj as { spec?: Record<string, unknown> }).spec ?? {};
+  if (resource === "services")
+    return ((spec.ports ?? []) as PortLike[]).map((p) => ({ port: p.port, protocol: p.protocol }));
+  const podSpec =
+    (resource === "pods" ? spec : (spec.template as { spec?: Record<string, unknown> } | undefined)?.spec) ?? {};
+  const containers = (podSpec.containers ?? []) as Array<{ ports?: PortLike[] }>;
+  return containers.flatMap((c) => c.ports ?? []).map((p) => ({ port: p.containerPort, protocol: p.protocol }));
+}
+
+/**
+ * kubeling expose TYPE NAME: a Service selecting the pods of a pod, service, replication
+ * controller, deployment or replica set (kubectl expose): the object's selector (or --selector),
+ * its labels (or --labels), --port or else every port the object names (several are named
+ * port-1, port-2, ...), each port's protocol from the object unless --protocol, --target-port
+ * for every port or else the port itself, and --type, --cluster-ip, --external-ip,
+ * --session-affinity, --load-balancer-ip; the Service is named after the object unless --name.
+ */
 export async function runExpose(ctx: CliContext, args: string[], o: ExposeOptions): Promise<number> {
   const reqs = parseTypeArgs(args);
   const req = reqs[0];
   const name = req?.names[0];
   if (!req || name === undefined) throw new CliError("error: expose requires a resource, as TYPE NAME or TYPE/NAME");
+  if (!EXPOSABLE.has(req.r.resource)) throw new CliError(`error: cannot expose a ${req.r.kind}`);
   const obj = await ctx.client.get(req.r, ctx.namespace, name);
-  const spec = (obj.spec ?? {}) as {
-    selector?: { matchLabels?: Record<string, string> } | Record<string, string>;
-    template?: { spec?: { containers?: Array<{ ports?: Array<{ containerPort: number }> }> } };
-    containers?: Array<{ ports?: Array<{ containerPort: number }> }>;
-  };
-  let selector: Record<string, string> | undefined;
-  if (req.r.resource === "pods") selector = obj.metadata.labels;
-  else if (req.r.resource === "services") selector = spec.selector as Record<string, string> | undefined;
-  else {
-    const sel = spec.selector as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined;
-    if (sel?.matchExpressions?.length) {
-      throw new CliError(
-        `error: couldn't convert expressions - "${JSON.stringify(sel.matchExpressions)}" to map-based selector format`,
-      );
-    }
-    selector = sel?.matchLabels;
-  }
-  if (!selector || Object.keys(selector).length === 0) {
-    throw new CliError(
-      `error: couldn't retrieve selectors via --selector flag or introspection: the ${req.r.kind} has no selector`,
-    );
-  }
-  const containers = req.r.resource === "pods" ? spec.containers : spec.template?.spec?.containers;
-  const firstPort = containers?.flatMap((c) => c.ports ?? [])[0]?.containerPort;
-  const port = o.port ? Number(o.port) : firstPort;
-  if (!port) throw new CliError("error: couldn't find port via --port flag or introspection");
-  const targetPort = o.targetPort ? (/^\d+$/.test(o.targetPort) ? Number(o.targetPort) : o.targetPort) : port;
-  const svcName = o.name ?? name;
+  const selector = o.selector ? parseLabels(o.selector, {}) : selectorForObject(req.r.resource, req.r.kind, obj);
+  const headless = o.clusterIp === "None";
+  const known = portsForObject(req.r.resource, obj).filter((p) => p.port);
+  const ports = o.port ? o.port.split(",").map((p) => p.trim()) : known.map((p) => String(p.port));
+  if (ports.length === 0 && !headless) throw new CliError("error: couldn't find port via --port flag or introspection");
+  const protocols = new Map<string, string>();
+  for (const p of known) if (!protocols.has(String(p.port))) protocols.set(String(p.port), p.protocol ?? "TCP");
+  const servicePorts = ports.map((p, i) => {
+    if (!/^\d+$/.test(p)) throw new CliError(`error: strconv.Atoi: parsing ${JSON.stringify(p)}: invalid syntax`);
+    const port = Number(p);
+    const targetPort = o.targetPort ? (/^\d+$/.test(o.targetPort) ? Number(o.targetPort) : o.targetPort) : port;
+    return {
+      ...(ports.length > 1 ? { name: `port-${i + 1}` } : {}),
+      port,
+      protocol: o.protocol || protocols.get(p) || "TCP",
+      targetPort,
+    };
+  });
+  const labels = o.labels ? parseLabels(o.labels, {}) : obj.metadata.labels;
   const svc: Service = {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: svcName, ...(obj.metadata.labels ? { labels: obj.metadata.labels } : {}) },
+    metadata: { name: o.name ?? name, ...(labels && Object.keys(labels).length ? { labels } : {}) },
     spec: {
-      ports: [{ port, protocol: o.protocol, targetPort }],
+      ports: servicePorts,
       selector,
       ...(o.type ? { type: o.type } : {}),
+      ...(o.clusterIp ? { clusterIP: o.clusterIp } : {}),
+      ...(o.externalIp ? { externalIPs: o.externalIp.split(",") } : {}),
+      ...(o.sessionAffinity ? { sessionAffinity: o.sessionAffinity } : {}),
+      ...(o.loadBalancerIp ? { loadBalancerIP: o.loadBalancerIp } : {}),
     },
   };
   await createAndReport(ctx, SERVICES, ctx.namespace, svc, {

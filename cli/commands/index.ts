@@ -161,13 +161,19 @@ export function registerCommands(program: Command, ctx: GetContext): void {
 
   program
     .command("expose")
-    .description("Take a deployment, replica set, pod or service and expose it as a new Service")
+    .description("Take a replication controller, service, deployment or pod and expose it as a new Kubernetes service")
     .argument("<resource...>", "TYPE NAME or TYPE/NAME")
     .option("--port <port>", "the port that the service should serve on")
     .option("--target-port <port>", "name or number of the port on the container")
     .option("--type <type>", "ClusterIP, NodePort, LoadBalancer or ExternalName")
     .option("--name <name>", "the name of the new service")
-    .option("--protocol <protocol>", "the network protocol", "TCP")
+    .option("--protocol <protocol>", "the network protocol (default: the object's ports', else TCP)")
+    .option("--selector <selector>", "a label selector (equality only) instead of the object's")
+    .option("-l, --labels <labels>", "labels to apply to the service instead of the object's")
+    .option("--cluster-ip <ip>", "ClusterIP to be assigned to the service; None for a headless service")
+    .option("--external-ip <ips>", "additional external IP addresses (comma separated)")
+    .option("--session-affinity <affinity>", "None or ClientIP")
+    .option("--load-balancer-ip <ip>", "IP to assign to the LoadBalancer")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
     .action(async (args: string[], o: ExposeOptions) => done(await runExpose(ctx(), args, o)));
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Deployment, Event, Node, Pod, ReplicaSet, ReplicationController } from "#pkg/api/types/index.js";
 import { describeEvents } from "./events.js";
+import { describeService, formatEndpointSlices } from "./misc.js";
 import { describeNode } from "./node.js";
 import { describePod } from "./pod.js";
 import { describePodDisruptionBudget } from "./policy.js";
@@ -198,5 +199,66 @@ describe("describe poddisruptionbudget", () => {
         "",
       ].join("\n"),
     );
+  });
+});
+
+describe("describeService", () => {
+  const svc = {
+    metadata: { name: "web", namespace: "default", labels: { app: "web" } },
+    spec: {
+      selector: { app: "web" },
+      type: "NodePort",
+      ipFamilyPolicy: "SingleStack",
+      ipFamilies: ["IPv4"],
+      clusterIP: "10.96.0.20",
+      clusterIPs: ["10.96.0.20"],
+      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", nodePort: 30080 }],
+      sessionAffinity: "None",
+      externalTrafficPolicy: "Cluster",
+      internalTrafficPolicy: "Cluster",
+    },
+  } as unknown as import("#pkg/api/types/index.js").Service;
+  const slice = (ips: Array<[string, boolean]>) =>
+    ({
+      addressType: "IPv4",
+      endpoints: ips.map(([ip, ready]) => ({ addresses: [ip], conditions: { ready } })),
+      ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+    }) as unknown as import("#pkg/api/types/index.js").EndpointSlice;
+
+  test("kubectl's fields; the endpoints of the port's slices, three then '+ N more...'", () => {
+    const w = new PrefixWriter();
+    describeService(w, svc, {
+      slices: [
+        slice([
+          ["10.244.0.1", true],
+          ["10.244.0.2", false],
+          ["10.244.0.3", true],
+        ]),
+        slice([
+          ["10.244.0.4", true],
+          ["10.244.0.5", true],
+        ]),
+      ],
+    });
+    const lines = w.toString().split("\n");
+    assert.ok(lines.includes("Selector:                 app=web"), w.toString());
+    assert.ok(lines.includes("Port:                     http  80/TCP"));
+    assert.ok(lines.includes("TargetPort:               http/TCP"));
+    assert.ok(lines.includes("NodePort:                 http  30080/TCP"));
+    assert.ok(lines.includes("Endpoints:                10.244.0.1:8080,10.244.0.2:8080,10.244.0.3:8080 + 2 more..."));
+    assert.ok(lines.includes("External Traffic Policy:  Cluster"));
+    assert.ok(lines.includes("Internal Traffic Policy:  Cluster"));
+  });
+
+  test("no slices: <none>; from Endpoints where slices are not served", () => {
+    assert.equal(formatEndpointSlices([], "http"), "<none>");
+    const w = new PrefixWriter();
+    describeService(w, svc, {
+      endpoints: {
+        metadata: { name: "web" },
+        subsets: [{ addresses: [{ ip: "10.244.0.9" }], ports: [{ name: "http", port: 8080, protocol: "TCP" }] }],
+      } as unknown as import("#pkg/api/types/index.js").Endpoints,
+    });
+    assert.match(w.toString(), /Endpoints:\s+10\.244\.0\.9:8080\n/);
   });
 });

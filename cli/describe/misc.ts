@@ -1,6 +1,6 @@
 // describe configmap / secret / service / namespace, after kubectl's describers.
 
-import type { ConfigMap, Endpoints, Namespace, Secret, Service } from "#pkg/api/types/index.js";
+import type { ConfigMap, EndpointSlice, Endpoints, Namespace, Secret, Service } from "#pkg/api/types/index.js";
 import { annotationsMultiline, labelsMultiline, type PrefixWriter } from "./writer.js";
 
 function header(
@@ -35,33 +35,90 @@ export function describeSecret(w: PrefixWriter, s: Secret): void {
   }
 }
 
-export function describeService(w: PrefixWriter, svc: Service, endpoints: Endpoints | undefined): void {
+/**
+ * kubectl's formatEndpointSlices for one service port (name): up to three "ip:port" (ip alone
+ * for a port-less headless slice), then " + N more..."; "<none>" without slices. Every endpoint
+ * counts, ready or not, as in kubectl 1.31/1.32 (later kubectls list only ready ones).
+ */
+export function formatEndpointSlices(slices: readonly EndpointSlice[], portName: string | undefined): string {
+  if (slices.length === 0) return "<none>";
+  const list: string[] = [];
+  const max = 3;
+  let more = false;
+  let count = 0;
+  const add = (entry: string) => {
+    if (list.length === max) more = true;
+    if (!more) list.push(entry);
+    count++;
+  };
+  for (const s of slices) {
+    const ready = (s.endpoints ?? []).filter((e) => e.addresses?.length);
+    if (!s.ports?.length) {
+      for (const e of ready) add(e.addresses[0] as string);
+      continue;
+    }
+    for (const port of s.ports)
+      if (portName === undefined || (port.name ?? "") === portName)
+        for (const e of ready) {
+          const ip = e.addresses[0] as string;
+          add(`${ip.includes(":") ? `[${ip}]` : ip}:${port.port}`);
+        }
+  }
+  const ret = list.join(",");
+  return more ? `${ret} + ${count - max} more...` : ret;
+}
+
+/** The same from Endpoints (kubectl's fallback where EndpointSlices are not served). */
+function endpointsAsSlices(ep: Endpoints | undefined): EndpointSlice[] {
+  return (ep?.subsets ?? []).map((ss) => ({
+    addressType: "IPv4",
+    endpoints: (ss.addresses ?? []).map((a) => ({ addresses: [a.ip], conditions: { ready: true } })),
+    ports: (ss.ports ?? []).map((p) => ({ name: p.name ?? "", port: p.port, protocol: p.protocol ?? "TCP" })),
+  })) as EndpointSlice[];
+}
+
+/** kubectl describe service (describeService), the endpoints from the Service's EndpointSlices. */
+export function describeService(
+  w: PrefixWriter,
+  svc: Service,
+  endpoints: { slices: readonly EndpointSlice[] } | { endpoints: Endpoints | undefined },
+): void {
   header(w, svc.metadata);
-  const spec = svc.spec;
-  const sel = Object.entries(spec?.selector ?? {})
+  const spec = svc.spec ?? {};
+  const slices = "slices" in endpoints ? endpoints.slices : endpointsAsSlices(endpoints.endpoints);
+  const sel = Object.entries(spec.selector ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
-  w.write(0, `Selector:\t${sel || "<none>"}\n`);
-  w.write(0, `Type:\t${spec?.type ?? "ClusterIP"}\n`);
-  if (spec?.ipFamilyPolicy) w.write(0, `IP Family Policy:\t${spec.ipFamilyPolicy}\n`);
-  if (spec?.ipFamilies?.length) w.write(0, `IP Families:\t${spec.ipFamilies.join(",")}\n`);
-  w.write(0, `IP:\t${spec?.clusterIP ?? ""}\n`);
-  w.write(0, `IPs:\t${(spec?.clusterIPs ?? (spec?.clusterIP ? [spec.clusterIP] : [])).join(",") || "<none>"}\n`);
-  for (const p of spec?.ports ?? []) {
+  w.write(0, `Selector:\t${sel}\n`);
+  w.write(0, `Type:\t${spec.type ?? ""}\n`);
+  if (spec.ipFamilyPolicy) w.write(0, `IP Family Policy:\t${spec.ipFamilyPolicy}\n`);
+  w.write(0, `IP Families:\t${spec.ipFamilies?.length ? spec.ipFamilies.join(",") : "<none>"}\n`);
+  w.write(0, `IP:\t${spec.clusterIP ?? ""}\n`);
+  w.write(0, `IPs:\t${spec.clusterIPs?.length ? spec.clusterIPs.join(",") : "<none>"}\n`);
+  if (spec.externalIPs?.length) w.write(0, `External IPs:\t${spec.externalIPs.join(",")}\n`);
+  if (spec.loadBalancerIP) w.write(0, `IP:\t${spec.loadBalancerIP}\n`);
+  if (spec.externalName) w.write(0, `External Name:\t${spec.externalName}\n`);
+  const ingress = svc.status?.loadBalancer?.ingress ?? [];
+  if (ingress.length > 0)
+    w.write(
+      0,
+      `LoadBalancer Ingress:\t${ingress.map((i) => `${i.ip || i.hostname || ""}${i.ipMode ? ` (${i.ipMode})` : ""}`).join(", ")}\n`,
+    );
+  for (const p of spec.ports ?? []) {
+    const name = p.name || "<unset>";
     const proto = p.protocol ?? "TCP";
-    w.write(0, `Port:\t${p.name || "<unset>"}\t${p.port}/${proto}\n`);
+    w.write(0, `Port:\t${name}\t${p.port}/${proto}\n`);
     w.write(0, `TargetPort:\t${String(p.targetPort ?? p.port)}/${proto}\n`);
-    if (p.nodePort) w.write(0, `NodePort:\t${p.name || "<unset>"}\t${p.nodePort}/${proto}\n`);
-    const eps: string[] = [];
-    for (const ss of endpoints?.subsets ?? []) {
-      const port = ss.ports?.find((ep) => (ep.name ?? "") === (p.name ?? "")) ?? ss.ports?.[0];
-      if (!port) continue;
-      for (const a of ss.addresses ?? []) eps.push(`${a.ip}:${port.port}`);
-    }
-    w.write(0, `Endpoints:\t${eps.join(",") || "<none>"}\n`);
+    if (p.nodePort) w.write(0, `NodePort:\t${name}\t${p.nodePort}/${proto}\n`);
+    w.write(0, `Endpoints:\t${formatEndpointSlices(slices, p.name ?? "")}\n`);
   }
-  w.write(0, `Session Affinity:\t${spec?.sessionAffinity ?? "None"}\n`);
+  w.write(0, `Session Affinity:\t${spec.sessionAffinity ?? ""}\n`);
+  if (spec.externalTrafficPolicy) w.write(0, `External Traffic Policy:\t${spec.externalTrafficPolicy}\n`);
+  if (spec.internalTrafficPolicy) w.write(0, `Internal Traffic Policy:\t${spec.internalTrafficPolicy}\n`);
+  if (spec.healthCheckNodePort) w.write(0, `HealthCheck NodePort:\t${spec.healthCheckNodePort}\n`);
+  if (spec.loadBalancerSourceRanges?.length)
+    w.write(0, `LoadBalancer Source Ranges:\t${spec.loadBalancerSourceRanges.join(",")}\n`);
 }
 
 export function describeNamespace(w: PrefixWriter, ns: Namespace): void {

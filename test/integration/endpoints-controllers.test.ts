@@ -6,14 +6,15 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ENDPOINTS, ENDPOINTSLICES, NODES, PODS, SERVICES } from "#pkg/api/resources.js";
+import { DEPLOYMENTS, ENDPOINTS, ENDPOINTSLICES, NODES, PODS, SERVICES } from "#pkg/api/resources.js";
 import type { Endpoints, Pod, Service } from "#pkg/api/types/core.js";
 import type { EndpointSlice } from "#pkg/api/types/discovery.js";
 import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
+import { runCli } from "../e2e/cli-helpers.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
-import { node, pod as podOf, setPodRunningReady } from "../harness/objects.js";
+import { deployment, node, pod as podOf, setPodRunningReady } from "../harness/objects.js";
 import { watchUntil } from "../harness/watch.js";
 
 const NS = "default";
@@ -323,5 +324,98 @@ describe("the EndpointSlice controllers", () => {
     const [head, row] = out.trim().split("\n");
     assert.match(head ?? "", /^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$/);
     assert.match(row ?? "", /^shop-[a-z0-9]{5}\s+IPv4\s+8080\s+10\.244\.3\.\d,10\.244\.3\.\d\s+\S+$/);
+  });
+});
+
+/** Ages ("5s", "2m10s") vary between two runs: they compare as AGE. */
+const normalizeAges = (out: string) => out.replace(/(?<=\s)\d+[smhd](\d+[smh])?(?=\s|$)/g, "AGE");
+
+describe("the CLI and the real kubectl", () => {
+  const kubeling = (args: string[]) => runCli(["--kubeconfig", srv.kubeconfigPath, ...args]);
+
+  before(async () => {
+    // A Deployment object (no deployment controller runs) and pods of it, started by hand.
+    const d = deployment("cli", 2);
+    d.metadata.labels = { app: "cli" };
+    const c = d.spec?.template.spec?.containers[0];
+    if (c) c.ports = [{ name: "http", containerPort: 8080, protocol: "TCP" }];
+    await srv.client.create(DEPLOYMENTS, NS, d);
+    await startPod("cli-a", 8080, "10.244.4.1", true, "cli");
+    await startPod("cli-b", 8080, "10.244.4.2", false, "cli");
+  });
+
+  test("kubectl expose and kubeling expose make the same Service", async () => {
+    assert.equal(
+      await kc.ok(["expose", "deployment", "cli", "--port=80", "--target-port=http", "--type=NodePort"]),
+      "service/cli exposed\n",
+    );
+    const r = await kubeling([
+      "expose",
+      "deployment",
+      "cli",
+      "--port=80",
+      "--target-port=http",
+      "--type=NodePort",
+      "--name=cli2",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "service/cli2 exposed\n");
+    const a = await srv.client.get<Service>(SERVICES, NS, "cli");
+    const b = await srv.client.get<Service>(SERVICES, NS, "cli2");
+    const shape = (s: Service) => ({
+      labels: s.metadata.labels,
+      selector: s.spec?.selector,
+      type: s.spec?.type,
+      ports: s.spec?.ports?.map((p) => ({ ...p, nodePort: p.nodePort ? "set" : undefined })),
+    });
+    assert.deepEqual(shape(b), shape(a));
+    assert.deepEqual(a.spec?.selector, { app: "cli" });
+    assert.deepEqual(a.spec?.ports?.[0] && { port: a.spec.ports[0].port, targetPort: a.spec.ports[0].targetPort }, {
+      port: 80,
+      targetPort: "http",
+    });
+    // A pod (its labels, its container ports) and a service (its selector) expose too.
+    const pod = await kubeling(["expose", "pod", "cli-a", "--name=cli-pod"]);
+    assert.equal(pod.code, 0, pod.stderr);
+    const fromPod = await srv.client.get<Service>(SERVICES, NS, "cli-pod");
+    assert.deepEqual(fromPod.spec?.selector, { app: "cli" });
+    assert.deepEqual(
+      fromPod.spec?.ports?.map((p) => [p.port, p.targetPort, p.protocol]),
+      [[8080, 8080, "TCP"]],
+    );
+    const kpod = await kc.ok(["expose", "pod", "cli-a", "--name=cli-kpod"]);
+    assert.equal(kpod, "service/cli-kpod exposed\n");
+    const fromKPod = await srv.client.get<Service>(SERVICES, NS, "cli-kpod");
+    assert.deepEqual(fromKPod.spec?.ports, fromPod.spec?.ports);
+    const svc = await kubeling(["expose", "service", "cli", "--name=cli-svc", "--port=8081", "--target-port=8080"]);
+    assert.equal(svc.code, 0, svc.stderr);
+    assert.deepEqual((await srv.client.get<Service>(SERVICES, NS, "cli-svc")).spec?.selector, { app: "cli" });
+  });
+
+  test("get svc,ep,endpointslices: the same tables from kubectl and kubeling", async () => {
+    await endpointsBecome("cli", { ready: ["10.244.4.1:8080"], notReady: ["10.244.4.2:8080"] });
+    await slicesBecome("cli", ["10.244.4.1:8080 RS-", "10.244.4.2:8080 ---"]);
+    const args = ["get", "svc,ep,endpointslices", "-l", "app=cli"];
+    const k = await kc.ok(args);
+    const r = await kubeling(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(k, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/m);
+    assert.match(k, /^service\/cli\s+NodePort\s+10\.\S+\s+<none>\s+80:\d+\/TCP\s/m);
+    assert.match(k, /^endpoints\/cli\s+10\.244\.4\.1:8080\s/m);
+    assert.match(
+      k,
+      /^endpointslice\.discovery\.k8s\.io\/cli-[a-z0-9]{5}\s+IPv4\s+8080\s+10\.244\.4\.\d,10\.244\.4\.\d\s/m,
+    );
+    assert.equal(normalizeAges(r.stdout), normalizeAges(k));
+  });
+
+  test("describe svc: kubectl's and kubeling's agree, endpoints from the slices", async () => {
+    const k = await kc.ok(["describe", "svc", "cli"]);
+    // kubectl 1.31/1.32 lists not-ready endpoints too.
+    assert.match(k, /^Endpoints:\s+10\.244\.4\.1:8080,10\.244\.4\.2:8080$/m);
+    assert.match(k, /^NodePort:\s+<unset>\s+\d+\/TCP$/m);
+    const r = await kubeling(["describe", "svc", "cli"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, k);
   });
 });
