@@ -38,7 +38,8 @@ class Resolver {
   }
 
   query(name: string): Promise<number> {
-    const id = (this.#id = (this.#id + 1) & 0xffff);
+    this.#id = (this.#id + 1) & 0xffff;
+    const id = this.#id;
     const msg = dns.encode({ type: "query", id, flags: dns.RECURSION_DESIRED, questions: [{ type: "A", name }] });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
