@@ -15,7 +15,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import dgram from "node:dgram";
-import http from "node:http";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { isNotFound } from "#pkg/api/errors.js";
@@ -31,6 +30,7 @@ import { startCluster, type TestCluster } from "../harness/cluster.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { clusterContainers, execIn } from "../harness/kubelet.js";
 import { type ProxyMode, runProxyCleanup, startProxy, type TestProxy } from "../harness/proxy.js";
+import { isReady, spread } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
@@ -87,41 +87,6 @@ const WEB_PORTS = [
   { name: "http", port: 80, targetPort: 8080, protocol: "TCP" },
   { name: "dns", port: 53, targetPort: 5353, protocol: "UDP" },
 ];
-
-const isReady = (p: Pod) =>
-  !p.metadata.deletionTimestamp &&
-  (p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false);
-
-/** One GET on a new connection (no keep-alive: each request is balanced anew); the body. */
-function get(host: string, port: number, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host, port, path: "/", agent: false, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (d: string) => {
-        body += d;
-      });
-      res.on("end", () => resolve(body));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${host}:${port} timed out`)));
-    req.on("error", reject);
-  });
-}
-
-/** n GETs, a few at a time; the count of answers per body. */
-async function spread(host: string, port: number, n: number): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < n) {
-        next++;
-        const body = await get(host, port);
-        counts.set(body, (counts.get(body) ?? 0) + 1);
-      }
-    }),
-  );
-  return counts;
-}
 
 /** One UDP datagram, the reply's text. */
 function udpAsk(host: string, port: number, timeoutMs = 2000): Promise<string> {
@@ -397,7 +362,15 @@ describe("Services through kubeling-proxy", { timeout: 600_000 }, () => {
         );
         assert.equal(ingress.ip, "127.0.0.1", "the node's address (the harness's kubelets report 127.0.0.1)");
         assert.equal(ingress.ipMode, "VIP");
-        const counts = await spread("127.0.0.1", port, 300);
+        // The ingress comes with the first sync of web-lb, which may precede its slice (the
+        // controller writes it meanwhile): refused until the endpoints are there.
+        const counts = await waitFor(
+          async () => {
+            const m = await spread("127.0.0.1", port, 300);
+            return m.size === 3 ? m : undefined;
+          },
+          { timeoutMs: 10_000, intervalMs: 100, message: "all 3 pods answer on the LoadBalancer port" },
+        );
         assert.deepEqual(new Set(counts.keys()), names(pods));
         await c.client.delete(SERVICES, NS, "web-lb");
         await waitFor(() => refused("127.0.0.1", port), {
