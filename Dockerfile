@@ -1,4 +1,4 @@
-# kubeling: one image for every component (apiserver, scheduler, controller-manager, kubelet, CLI);
+# kubeling: one image for every component (apiserver, scheduler, controller-manager, kubelet, proxy, CLI);
 # docker-compose.yml picks the process with `command:`.
 #
 # Two ways to get the dependencies and the compiled JavaScript:
@@ -20,6 +20,9 @@ RUN set -e; \
         exit 1; \
       fi; \
     else \
+      # kubeling-proxy's iptables mode: Debian's iptables (nf_tables) and iproute2.
+      (apt-get update && apt-get install -y --no-install-recommends iptables iproute2 && rm -rf /var/lib/apt/lists/*) \
+        || echo "no iptables in the image: kubeling-proxy runs in userspace mode" >&2; \
       rm -rf node_modules dist; \
       npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund; \
       npm run build; \

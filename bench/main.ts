@@ -21,6 +21,7 @@ import { runDnsBench } from "./dns.js";
 import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
 import { runPodStartupBench } from "./pods.js";
+import { runProxyBench } from "./proxy.js";
 import { runSchedulerBench } from "./scheduler.js";
 import { type BenchRow, formatTable } from "./stats.js";
 import { benchWatch } from "./watch.js";
@@ -75,6 +76,9 @@ const SUITES: Record<string, Suite> = {
   pods: async (ctx) => (await runPodStartupBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log })).rows,
   // Its own cluster again, plus kubeling-controller-manager.
   deployments: async (ctx) => runDeploymentBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log }),
+  // Its own cluster with a service slot; kubeling-proxy in each mode (root: it programs the host).
+  proxy: async (ctx) =>
+    runProxyBench({ etcd: (await ctx.etcd()).endpoint, durationMs: ctx.opts.durationMs, log: ctx.log }),
 };
 
 function positiveInt(v: string): number {

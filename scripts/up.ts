@@ -1,7 +1,8 @@
 // `npm run up`: the contributor's loop. Starts a whole kubeling cluster as child processes on this
 // machine, from the TypeScript sources (no build step):
 //   etcd (the local /usr/bin/etcd, or the etcd image through Docker when there is no binary),
-//   the API server, and whichever of scheduler / controller-manager / DNS / kubelets exist in the tree.
+//   the API server, and whichever of scheduler / controller-manager / DNS / kubelets / kube-proxy
+//   exist in the tree (kube-proxy in iptables mode as root, else userspace).
 // Ports are free ones (reused from the last run when still free), etcd data stays in
 // .kubeling/etcd and the kubelets' in .kubeling/kubelet/<node> (--fresh wipes both), logs go to
 // .kubeling/logs/<component>.log, and the kubeconfig for kubectl and the CLI is written to
@@ -277,6 +278,10 @@ class StopRequested extends Error {
   }
 }
 
+function isRoot(): boolean {
+  return typeof process.getuid === "function" && process.getuid() === 0;
+}
+
 function component(name: string): string | undefined {
   const main = join(ROOT, name, "main.ts");
   return existsSync(main) ? main : undefined;
@@ -345,6 +350,8 @@ async function main(): Promise<void> {
     "scheduler",
     "controllerManager",
     "dns",
+    "proxyHealthz",
+    "proxyMetrics",
     ...kubeletNames.map((n) => `kubelet-${n}`),
     ...kubeletNames.map((n) => `kubelet-healthz-${n}`),
   ]);
@@ -405,6 +412,19 @@ async function main(): Promise<void> {
       }
     }
     for (const r of [...running].reverse()) if (!isKubelet(r)) await stopOne(r);
+    // kube-proxy leaves its rules when it stops (as upstream's, for restarts): the launcher's
+    // cluster is gone, so are its chains, jumps and the service range's route.
+    const proxyMain = component("proxy");
+    if (proxyMain && running.some((r) => r.name === "proxy") && isRoot()) {
+      try {
+        execFileSync(process.execPath, [...TSX, proxyMain, "--cleanup", `--cluster-name=${o.clusterName}`], {
+          stdio: "ignore",
+        });
+        say(`removed kube-proxy's chains of cluster ${o.clusterName}`);
+      } catch {
+        say("kubeling-proxy --cleanup failed");
+      }
+    }
   };
   // Last resort if this process dies by an uncaught error: children run in their own process
   // groups and would outlive it.
@@ -598,6 +618,24 @@ async function main(): Promise<void> {
         ]);
       }
     } else if (!kubeletMain) say("kubelet/main.ts not in the tree yet: no nodes");
+    const proxyMain = component("proxy");
+    if (proxyMain && podNetwork) {
+      // One kube-proxy for the host (every node's pods share its network namespace), as node-1's.
+      // As root: iptables mode, upstream's chains (this cluster's own, by its name); else
+      // userspace: node ports and LoadBalancer ports as Node listeners, no cluster IPs.
+      launch("proxy", process.execPath, [
+        ...TSX,
+        proxyMain,
+        kc(pki.kubeconfigs.kubeProxy),
+        `--proxy-mode=${isRoot() ? "iptables" : "userspace"}`,
+        `--cluster-name=${o.clusterName}`,
+        `--hostname-override=${kubeletNames[0] ?? "node-1"}`,
+        `--cluster-cidr=${podNetwork.subnet}`,
+        `--healthz-bind-address=127.0.0.1:${p.proxyHealthz}`,
+        `--metrics-bind-address=127.0.0.1:${p.proxyMetrics}`,
+        `--log-level=${o.logLevel}`,
+      ]);
+    }
 
     say("");
     say(`kubeling is up: API server ${apiURL}, etcd https://127.0.0.1:${p.etcd} (client certificates only)`);

@@ -21,8 +21,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { CONFIGMAPS, ENDPOINTS, NODES, PODS, SERVICEACCOUNTS, SERVICES } from "#pkg/api/resources.js";
-import type { Node, Pod } from "#pkg/api/types/index.js";
+import { CONFIGMAPS, ENDPOINTS, ENDPOINTSLICES, NODES, PODS, SERVICEACCOUNTS, SERVICES } from "#pkg/api/resources.js";
+import type { Node, Pod, Service } from "#pkg/api/types/index.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { loadKubeconfig, parseKubeconfig } from "#pkg/client/kubeconfig.js";
 import { certInfo } from "#pkg/pki/certs.js";
@@ -127,6 +127,9 @@ before(async () => {
     KUBELING_CLUSTER_NAME: name,
     KUBELING_IMAGE: `kubeling:${name}`,
     KUBELING_API_PORT: String(await freePort()),
+    // kube-proxy shares the host's network: free ports, beside a user's cluster.
+    KUBELING_PROXY_HEALTHZ_BIND_ADDRESS: "127.0.0.1:0",
+    KUBELING_PROXY_METRICS_BIND_ADDRESS: "127.0.0.1:0",
     KUBELING_STATE_DIR: stateDir,
     KUBELING_POD_SUBNET: podNet.subnet,
     KUBELING_POD_IP_RANGE: podNet.ipRange,
@@ -462,4 +465,71 @@ test("every component runs under its own client certificate, and sees no one els
   assert.equal(await identity("kubelet-2"), "system:node:node-2 system:nodes");
   const admin = loadKubeconfig({ path: join(stateDir, "kubeconfig") });
   assert.equal(certInfo(admin.certPem as string).commonName, "kubernetes-admin");
+});
+
+test("kube-proxy runs in the host's network as system:kube-proxy: a NodePort answers on 127.0.0.1, published nowhere", async () => {
+  const c = client as ApiClient;
+  const proxy = await containerOf("proxy");
+  const { stdout: mode } = await run("docker", ["inspect", "-f", "{{.HostConfig.NetworkMode}}", proxy]);
+  assert.equal(mode.trim(), "host");
+  const { stdout: kubeconfig } = await run("docker", ["exec", proxy, "cat", "/var/lib/kubeling/kubeconfig"]);
+  const config = parseKubeconfig(kubeconfig, { source: "proxy" });
+  assert.equal(certInfo(config.certPem as string).commonName, "system:kube-proxy");
+  // The local node image (scripts/build-images.sh) as a web server; the Service's node port is
+  // opened on the host by the proxy (userspace listeners, or iptables rules when the image has them).
+  await c.create(PODS, "default", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web", namespace: "default", labels: { app: "web" } },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        {
+          name: "web",
+          image: "kubeling.local/node:20",
+          imagePullPolicy: "IfNotPresent",
+          command: ["node", "-e", "require('http').createServer((q, s) => s.end('hello from web')).listen(8080)"],
+          readinessProbe: { httpGet: { path: "/", port: 8080 }, periodSeconds: 1 },
+        },
+      ],
+    },
+  });
+  const svc = await c.create<Service>(SERVICES, "default", {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "web", namespace: "default" },
+    // No selector: the test writes the slice (whatever the controller-manager runs).
+    spec: { type: "NodePort", ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+  });
+  const pod = await waitFor(
+    async () => {
+      const p = await c.get<Pod>(PODS, "default", "web");
+      return p.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True") && p.status.podIP
+        ? p
+        : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, message: "pod web Ready" },
+  );
+  await c.create(ENDPOINTSLICES, "default", {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: "web-1", namespace: "default", labels: { "kubernetes.io/service-name": "web" } },
+    addressType: "IPv4",
+    endpoints: [{ addresses: [pod.status?.podIP as string], conditions: { ready: true } }],
+    ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+  });
+  const nodePort = svc.spec?.ports?.[0]?.nodePort as number;
+  const body = await waitFor(
+    async () => {
+      const r = await fetch(`http://127.0.0.1:${nodePort}/`, { signal: AbortSignal.timeout(2000) });
+      return r.ok ? await r.text() : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500, message: `web on 127.0.0.1:${nodePort}` },
+  ).catch(async (err: Error) => {
+    const { stdout, stderr } = await run("docker", ["logs", "--tail", "30", proxy]);
+    throw new Error(`${err.message}\n--- proxy ---\n${stdout}${stderr}`);
+  });
+  assert.equal(body, "hello from web");
+  await c.delete(SERVICES, "default", "web");
+  await c.delete(PODS, "default", "web");
 });

@@ -3,10 +3,11 @@
 // process it started exits, and Docker holds no container and no network of that cluster.
 // Stopped two ways: SIGTERM (Ctrl-C, kill), and its parent process dying without passing a signal
 // on (npm answering SIGTERM by exiting; a terminal closing), with a SIGHUP during that stop.
-// Security as kubeadm's: each component under its own client certificate, etcd TLS-only.
+// Security as kubeadm's: each component under its own client certificate, etcd TLS-only. As root
+// the launcher's kube-proxy runs in iptables mode, and leaves no chain of the cluster behind.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import { NODES, PODS } from "#pkg/api/resources.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { loadKubeconfig } from "#pkg/client/kubeconfig.js";
 import { certInfo } from "#pkg/pki/certs.js";
+import { chainNames } from "../../proxy/iptables/chains.js";
 import { removeClusterObjects } from "../harness/cluster.js";
 import { BUSYBOX_IMAGE } from "../harness/images.js";
 import { docker } from "../harness/kubelet.js";
@@ -178,6 +180,15 @@ class UpRun {
     for (const pid of started) assert.ok(!alive(pid), `pid ${pid} exited\n${this.failed()}`);
     assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [this.label] } }), [], this.failed());
     assert.deepEqual(await docker.listNetworks({ filters: { label: [this.label] } }), [], this.failed());
+    // kube-proxy (iptables mode as root) leaves no chain of the cluster: the launcher ran --cleanup.
+    if (process.getuid?.() === 0) {
+      const { suffix } = chainNames(this.cluster);
+      for (const table of ["nat", "filter"])
+        assert.ok(
+          !execFileSync("iptables-save", ["-t", table], { encoding: "utf8" }).includes(suffix),
+          `no ${table} chain of cluster ${this.cluster} left\n${this.failed()}`,
+        );
+    }
   }
 
   async cleanup(): Promise<void> {
