@@ -5,18 +5,10 @@
 // answered with an error: a wrong certificate or an unknown token is a 401, not anonymous.
 // Every authenticated user but anonymous is also in system:authenticated.
 
-import type { IncomingHttpHeaders } from "node:http";
-import { anonymousUser, type UserInfo, withAuthenticatedGroup } from "./user.js";
+import type { AuthRequest, AuthResponse } from "#pkg/server/authentication.js";
+import { anonymousUser, withAuthenticatedGroup } from "./user.js";
 
-export type { UserInfo } from "./user.js";
-
-/** What authenticators look at: the headers and the connection (its TLS peer certificate). */
-export interface AuthRequest {
-  headers: IncomingHttpHeaders;
-  socket: unknown;
-}
-
-export type AuthResponse = { user: UserInfo } | { error: string } | undefined;
+export type { AuthRequest, AuthResponse, UserInfo } from "#pkg/server/authentication.js";
 
 export interface Authenticator {
   /** Async for the authenticators that look objects up (ServiceAccount tokens). */

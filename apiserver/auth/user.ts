@@ -2,20 +2,21 @@
 // the user every authenticator produces, and the well-known names and groups the bootstrap
 // policy and the authorizers speak of.
 
-export interface UserInfo {
-  name: string;
-  uid: string;
-  groups: string[];
-  /** Extra attributes (impersonation's Impersonate-Extra-*, a token's claims). */
-  extra?: Record<string, string[]>;
-}
+import type { UserInfo } from "#pkg/server/authentication.js";
+
+// The user, anonymous and the authenticated group are the same for every kubeling server.
+export {
+  ALL_AUTHENTICATED,
+  ALL_UNAUTHENTICATED,
+  ANONYMOUS,
+  anonymousUser,
+  type UserInfo,
+  withAuthenticatedGroup,
+} from "#pkg/server/authentication.js";
 
 export const SYSTEM_PRIVILEGED_GROUP = "system:masters";
 export const NODES_GROUP = "system:nodes";
 export const MONITORING_GROUP = "system:monitoring";
-export const ALL_UNAUTHENTICATED = "system:unauthenticated";
-export const ALL_AUTHENTICATED = "system:authenticated";
-export const ANONYMOUS = "system:anonymous";
 export const KUBE_PROXY = "system:kube-proxy";
 export const KUBE_CONTROLLER_MANAGER = "system:kube-controller-manager";
 export const KUBE_SCHEDULER = "system:kube-scheduler";
@@ -25,21 +26,6 @@ export const NODE_USER_PREFIX = "system:node:";
 
 export const SERVICE_ACCOUNT_USERNAME_PREFIX = "system:serviceaccount:";
 export const ALL_SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts";
-
-/** The anonymous user (upstream's anonymous authenticator). */
-export function anonymousUser(): UserInfo {
-  return { name: ANONYMOUS, uid: "", groups: [ALL_UNAUTHENTICATED] };
-}
-
-/**
- * upstream AuthenticatedGroupAdder: every authenticated user is in system:authenticated, unless
- * it is anonymous or already in it (or in system:unauthenticated).
- */
-export function withAuthenticatedGroup(u: UserInfo): UserInfo {
-  if (u.name === ANONYMOUS) return u;
-  if (u.groups.includes(ALL_AUTHENTICATED) || u.groups.includes(ALL_UNAUTHENTICATED)) return u;
-  return { ...u, groups: [...u.groups, ALL_AUTHENTICATED] };
-}
 
 export function serviceAccountUsername(namespace: string, name: string): string {
   return `${SERVICE_ACCOUNT_USERNAME_PREFIX}${namespace}:${name}`;

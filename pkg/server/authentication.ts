@@ -1,5 +1,5 @@
 // Request authentication for kubeling's servers (upstream k8s.io/apiserver/pkg/authentication):
-// the shapes every authenticator shares (the API server's, apiserver/auth/, has the same ones),
+// the shapes every authenticator shares (the API server's apiserver/auth/ re-exports them),
 // and the delegated authenticator of the servers that are not the API server — the kubelet's
 // 10250, the scheduler's and controller-manager's secure ports (upstream
 // authenticatorfactory.DelegatingAuthenticatorConfig): a client certificate signed by

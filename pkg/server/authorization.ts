@@ -14,7 +14,7 @@ import type { Clock } from "../runtime/clock.js";
 import type { UserInfo } from "./authentication.js";
 import { TtlCache } from "./ttl-cache.js";
 
-/** upstream authorizer.Attributes (the same shape as the API server's, apiserver/auth/authorizer). */
+/** upstream authorizer.Attributes (the API server's apiserver/auth/authorizer re-exports it). */
 export interface Attributes {
   user: UserInfo;
   /** Kube verb (get, create, ...) of a resource request; the lower-case HTTP method of a non-resource one. */

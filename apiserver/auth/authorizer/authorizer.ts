@@ -3,33 +3,11 @@
 // reason), and what a rule resolver lists (SelfSubjectRulesReview). Authorizers are synchronous:
 // they read informer-like caches, never storage.
 
-import type { UserInfo } from "../user.js";
+import type { UserInfo } from "#pkg/server/authentication.js";
+import type { Attributes, AuthorizationResult } from "#pkg/server/authorization.js";
 
-/** upstream authorizer.Attributes (AttributesRecord). */
-export interface Attributes {
-  user: UserInfo;
-  /** Kube verb (get, list, watch, create, update, patch, delete, deletecollection, bind...) or lower-case HTTP method. */
-  verb: string;
-  /** True for /api and /apis object paths; false for /healthz, /version, discovery... */
-  resourceRequest: boolean;
-  /** The URL path (non-resource requests). */
-  path: string;
-  namespace: string;
-  apiGroup: string;
-  apiVersion: string;
-  resource: string;
-  subresource: string;
-  name: string;
-}
-
-export type Decision = "Allow" | "Deny" | "NoOpinion";
-
-export interface AuthorizationResult {
-  decision: Decision;
-  reason: string;
-  /** An error met while deciding (upstream's third return value). */
-  error?: string;
-}
+// What a request asks for and what an authorizer answers are the same for every kubeling server.
+export type { Attributes, AuthorizationResult, Decision } from "#pkg/server/authorization.js";
 
 export interface Authorizer {
   authorize(a: Attributes): AuthorizationResult;
