@@ -15,7 +15,7 @@ import { isAlreadyExists, isConflict, isNotFound, type StatusError } from "#pkg/
 import { keyOf, splitKey } from "#pkg/api/keys.js";
 import { ENDPOINTS, PODS, SERVICES } from "#pkg/api/resources.js";
 import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service } from "#pkg/api/types/core.js";
-import type { Informer, Tombstone } from "#pkg/cache/informer.js";
+import type { Informer } from "#pkg/cache/informer.js";
 import { objectOf } from "#pkg/cache/informer.js";
 import { waitForCacheSync } from "#pkg/cache/wait-for-sync.js";
 import type { ApiClient } from "#pkg/client/client.js";
@@ -31,11 +31,10 @@ import {
   isPodReady,
   podHostnameForService,
   podIPForFamily,
-  podServiceMemberships,
   podsForService,
   serviceIPFamily,
-  servicesToUpdateOnPodChange,
   shouldPodBeInEndpoints,
+  watchServicePods,
 } from "../endpointutil/util.js";
 import { repackSubsets } from "./repack.js";
 
@@ -163,13 +162,11 @@ export class EndpointsController implements Controller {
     this.#pods = ctx.informers.informer(PODS);
     this.#endpoints = ctx.informers.informer(ENDPOINTS);
 
-    this.#services.on("add", (svc) => this.queue.add(keyOf(svc)));
-    this.#services.on("update", (_old, svc) => this.queue.add(keyOf(svc)));
-    this.#services.on("delete", (svc) => this.queue.add(keyOf(objectOf(svc))));
-    this.#pods.on("add", (pod) => this.#enqueueAll(podServiceMemberships(this.#services, pod)));
-    this.#pods.on("update", (old, cur) => this.#enqueueAll(servicesToUpdateOnPodChange(this.#services, old, cur)));
-    this.#pods.on("delete", (pod: Pod | Tombstone<Pod>) =>
-      this.#enqueueAll(podServiceMemberships(this.#services, objectOf(pod))),
+    watchServicePods(
+      this.#services,
+      this.#pods,
+      (k) => this.queue.add(k),
+      (keys) => this.#enqueueAll(keys),
     );
     // Endpoints deleted under a Service that still wants them are made again.
     this.#endpoints.on("delete", (ep) => {

@@ -26,12 +26,7 @@ import type { Logger } from "#pkg/runtime/log.js";
 import { WorkQueue } from "#pkg/workqueue/queue.js";
 import type { Controller, ControllerContext } from "../controller.js";
 import { formatTriggerTime, LAST_CHANGE_TRIGGER_TIME, TriggerTimeTracker } from "../endpointutil/trigger-time.js";
-import {
-  hasSelector,
-  podServiceMemberships,
-  podsForService,
-  servicesToUpdateOnPodChange,
-} from "../endpointutil/util.js";
+import { hasSelector, podServiceMemberships, podsForService, watchServicePods } from "../endpointutil/util.js";
 import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, reconcile } from "./reconciler.js";
 import { EndpointSliceTracker, StaleInformerCache } from "./tracker.js";
 
@@ -85,13 +80,11 @@ export class EndpointSliceController implements Controller {
     this.#nodes = ctx.informers.informer(NODES);
     this.#slices = ctx.informers.informer(ENDPOINTSLICES);
 
-    this.#services.on("add", (svc) => this.queue.add(keyOf(svc)));
-    this.#services.on("update", (_old, svc) => this.queue.add(keyOf(svc)));
-    this.#services.on("delete", (svc) => this.queue.add(keyOf(objectOf(svc))));
-    this.#pods.on("add", (pod) => this.#enqueueAll(podServiceMemberships(this.#services, pod)));
-    this.#pods.on("update", (old, cur) => this.#enqueueAll(servicesToUpdateOnPodChange(this.#services, old, cur)));
-    this.#pods.on("delete", (pod: Pod | Tombstone<Pod>) =>
-      this.#enqueueAll(podServiceMemberships(this.#services, objectOf(pod))),
+    watchServicePods(
+      this.#services,
+      this.#pods,
+      (k) => this.queue.add(k),
+      (keys) => this.#enqueueAll(keys),
     );
     // A node that appears lets its pods in (pods on unknown nodes are left out).
     this.#nodes.on("add", (node) => {

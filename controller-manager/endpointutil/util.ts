@@ -8,7 +8,7 @@ import { isIP } from "node:net";
 import { keyOf } from "#pkg/api/keys.js";
 import { selectorFromSet } from "#pkg/api/labels.js";
 import type { Pod, Service, ServicePort } from "#pkg/api/types/core.js";
-import type { InformerView } from "#pkg/cache/informer.js";
+import { type InformerView, objectOf } from "#pkg/cache/informer.js";
 import { NAMESPACE_INDEX } from "#pkg/cache/store.js";
 import { isPodReady } from "#pkg/controller/pod-util.js";
 
@@ -124,6 +124,25 @@ export function servicesToUpdateOnPodChange(services: InformerView<Service>, old
   for (const k of before) if (!now.has(k)) out.add(k);
   for (const k of now) if (!before.has(k)) out.add(k);
   return out;
+}
+
+/**
+ * watchServicePods: the handlers both endpoint controllers put on the Service and Pod informers
+ * (upstream's addService/updateService/deleteService and addPod/updatePod/deletePod): a Service
+ * event enqueues that Service, a pod event the Services it concerns.
+ */
+export function watchServicePods(
+  services: InformerView<Service>,
+  pods: InformerView<Pod>,
+  enqueue: (key: string) => void,
+  enqueueAll: (keys: Set<string>) => void,
+): void {
+  services.on("add", (svc) => enqueue(keyOf(svc)));
+  services.on("update", (_old, svc) => enqueue(keyOf(svc)));
+  services.on("delete", (svc) => enqueue(keyOf(objectOf(svc))));
+  pods.on("add", (pod) => enqueueAll(podServiceMemberships(services, pod)));
+  pods.on("update", (old, cur) => enqueueAll(servicesToUpdateOnPodChange(services, old, cur)));
+  pods.on("delete", (pod) => enqueueAll(podServiceMemberships(services, objectOf(pod))));
 }
 
 /** The pod's hostname for this Service's DNS records (set when its subdomain is the Service). */
