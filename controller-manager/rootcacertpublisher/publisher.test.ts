@@ -2,14 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CONFIGMAPS, NAMESPACES } from "#pkg/api/resources.js";
 import type { ConfigMap, Namespace } from "#pkg/api/types/index.js";
-import { InformerFactory } from "#pkg/cache/factory.js";
-import { EventRecorder } from "#pkg/controller/events.js";
-import { realClock } from "#pkg/runtime/clock.js";
-import { silentLogger } from "#pkg/runtime/log.js";
-import { newRegistry } from "#pkg/runtime/metrics.js";
+import { abortFakeContexts, fakeControllerContext } from "#pkg/testing/controller-context.js";
 import { FakeClient } from "#pkg/testing/fake-client.js";
 import { waitFor } from "../../test/harness/wait.js";
-import type { ControllerContext } from "../controller.js";
 import { ROOT_CA_CONFIGMAP, RootCACertPublisher } from "./publisher.js";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -18,25 +13,16 @@ function namespace(name: string, phase = "Active"): Namespace {
   return { apiVersion: "v1", kind: "Namespace", metadata: { name }, status: { phase } };
 }
 
+/** The publisher on real informers over a FakeClient (pkg/testing's context), running until the test's end. */
 async function start(client: FakeClient) {
-  const informers = new InformerFactory(client);
-  const ctx: ControllerContext = {
-    client,
-    informers,
-    recorder: (component) => new EventRecorder(client, { component }),
-    metrics: newRegistry({ processMetrics: false }),
-    log: silentLogger,
-    clock: realClock,
-  };
+  const ctx = fakeControllerContext({ client });
   const c = new RootCACertPublisher(ctx, { rootCA: CA });
-  const ac = new AbortController();
-  informers.start(ac.signal);
-  await informers.waitForSync();
-  const running = c.run(ac.signal, 2);
+  const signal = await ctx.start();
+  const running = c.run(signal, 2);
   return async () => {
-    ac.abort();
+    abortFakeContexts();
     await running;
-    await informers.stopped();
+    await ctx.informers.stopped();
   };
 }
 
