@@ -311,6 +311,17 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
       rules: [res(["escalate", "get", "list", "watch", "update", "patch"], [RBAC_GROUP], ["clusterroles"])],
     },
     {
+      name: "cronjob-controller",
+      rules: [
+        res(["get", "list", "watch", "update"], [BATCH], ["cronjobs"]),
+        res(["get", "list", "watch", "create", "update", "delete", "patch"], [BATCH], ["jobs"]),
+        res(["update"], [BATCH], ["cronjobs/status"]),
+        res(["update"], [BATCH], ["cronjobs/finalizers"]),
+        res(["list", "delete"], [CORE], ["pods"]),
+        eventsRule(),
+      ],
+    },
+    {
       name: "deployment-controller",
       rules: [
         res(["get", "list", "watch", "update"], [EXTENSIONS, APPS], ["deployments"]),
@@ -367,6 +378,16 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
     {
       name: "generic-garbage-collector",
       rules: [res(["get", "list", "watch", "patch", "update", "delete"], ["*"], ["*"]), eventsRule()],
+    },
+    {
+      name: "job-controller",
+      rules: [
+        res(["get", "list", "watch", "update", "patch"], [BATCH], ["jobs"]),
+        res(["update", "patch"], [BATCH], ["jobs/status"]),
+        res(["update", "patch"], [BATCH], ["jobs/finalizers"]),
+        res(["list", "watch", "create", "delete", "patch"], [CORE], ["pods"]),
+        eventsRule(),
+      ],
     },
     {
       name: "namespace-controller",
@@ -435,6 +456,10 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
         res(["list", "get", "delete"], [CORE], ["pods"]),
         eventsRule(),
       ],
+    },
+    {
+      name: "ttl-after-finished-controller",
+      rules: [res(["get", "list", "watch", "delete"], [BATCH], ["jobs"]), eventsRule()],
     },
   ];
 }

@@ -79,3 +79,25 @@ export type CronJobStatus = Static<typeof CronJobStatusSchema>;
 
 export const CronJobSchema = KindSchema("CronJob", { spec: Opt(CronJobSpecSchema), status: Opt(CronJobStatusSchema) });
 export interface CronJob extends KubeObject, KindBody<typeof CronJobSchema> {}
+
+/** spec.podFailurePolicy (k8s.io/api/batch/v1 PodFailurePolicy), kept as JSON by the schema. */
+export interface PodFailurePolicy {
+  rules: PodFailurePolicyRule[];
+}
+export interface PodFailurePolicyRule {
+  /** FailJob, FailIndex, Ignore or Count. */
+  action: string;
+  onExitCodes?: { containerName?: string; operator: string; values: number[] };
+  onPodConditions?: Array<{ type: string; status?: string }>;
+}
+
+/** Finalizer the Job controller keeps on its pods until their outcome is counted. */
+export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
+/** Annotation (and label) carrying an Indexed Job pod's completion index. */
+export const JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
+/** Annotation a CronJob puts on the Jobs it creates: their scheduled time (RFC 3339, in the CronJob's zone). */
+export const CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp";
+export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
+export const LEGACY_JOB_NAME_LABEL = "job-name";
+export const CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid";
+export const LEGACY_CONTROLLER_UID_LABEL = "controller-uid";

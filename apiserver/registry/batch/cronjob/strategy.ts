@@ -1,5 +1,6 @@
 // batch/v1 CronJob (upstream pkg/registry/batch/cronjob/strategy.go, pkg/apis/batch/validation, printers.go).
 
+import { cronScheduleError, isKnownTimeZone } from "#pkg/api/cron.js";
 import { formatAge } from "#pkg/api/duration.js";
 import { type FieldError, fieldInvalid, fieldNotSupported, fieldRequired } from "#pkg/api/errors.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
@@ -19,20 +20,37 @@ import {
 import type { Strategy } from "../../strategy.js";
 import { nonNegative, validateJobSpec } from "../job/strategy.js";
 
-const CRON_MACROS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
-const CRON_FIELD = /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?)*$/;
-
-/** A standard 5-field cron schedule or a macro (optionally "TZ=.../CRON_TZ=..." prefixed, which upstream rejects). */
-export function cronScheduleErrors(schedule: string): string[] {
-  const s = schedule.trim();
-  if (s.startsWith("TZ=") || s.startsWith("CRON_TZ=")) {
-    return ["cannot use TZ or CRON_TZ in schedule, use timeZone field instead"];
+/**
+ * upstream validateScheduleFormat: robfig's ParseStandard message, and TZ=/CRON_TZ= in the
+ * schedule refused unless the stored object already had it (then not together with timeZone).
+ */
+export function cronScheduleErrors(schedule: string, o: { allowTZ?: boolean; timeZone?: string } = {}): string[] {
+  const errs: string[] = [];
+  const parseErr = cronScheduleError(schedule);
+  if (parseErr !== undefined) errs.push(parseErr);
+  if (o.allowTZ && schedule.includes("TZ") && o.timeZone !== undefined) {
+    errs.push("cannot use both timeZone field and TZ or CRON_TZ in schedule");
+  } else if (!o.allowTZ && schedule.includes("TZ")) {
+    errs.push("cannot use TZ or CRON_TZ in schedule, use timeZone field instead");
   }
-  if (CRON_MACROS.includes(s) || s.startsWith("@every ")) return [];
-  const fields = s.split(/\s+/);
-  if (fields.length !== 5)
-    return [`unparseable schedule: expected exactly 5 fields, found ${fields.length}: ${JSON.stringify(s)}`];
-  if (!fields.every((f) => CRON_FIELD.test(f))) return [`unparseable schedule: ${JSON.stringify(s)}`];
+  return errs;
+}
+
+const TIME_ZONE_PART = /^[A-Za-z.\-_0-9+]{1,14}$/;
+
+/** upstream validateTimeZone. */
+export function timeZoneErrors(tz: string | undefined): string[] {
+  if (tz === undefined) return [];
+  if (tz.length === 0) return ["timeZone must be nil or non-empty string"];
+  for (const part of tz.split("/")) {
+    if (part === "." || part === ".." || part.startsWith("-") || !TIME_ZONE_PART.test(part)) {
+      return [`unknown time zone ${tz}`];
+    }
+  }
+  if (tz.toLowerCase() === "local") {
+    return ["timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"];
+  }
+  if (!isKnownTimeZone(tz)) return [`unknown time zone ${tz}`];
   return [];
 }
 
@@ -54,22 +72,38 @@ function defaultCronJob(cj: CronJob): void {
   }
 }
 
-function validateCronJob(cj: CronJob): FieldError[] {
+function validateCronJob(cj: CronJob, old?: CronJob): FieldError[] {
   const errs: FieldError[] = [];
   const name = cj.metadata.name ?? "";
   if (name.length > 52) errs.push(fieldInvalid("metadata.name", name, "must be no more than 52 characters"));
   const spec = cj.spec;
   if (!spec) return [...errs, fieldRequired("spec")];
+  const allowTZ = old?.spec?.schedule?.includes("TZ") ?? false;
   if (!spec.schedule) errs.push(fieldRequired("spec.schedule"));
-  else for (const m of cronScheduleErrors(spec.schedule)) errs.push(fieldInvalid("spec.schedule", spec.schedule, m));
-  if (spec.concurrencyPolicy !== undefined && !["Allow", "Forbid", "Replace"].includes(spec.concurrencyPolicy)) {
+  else {
+    const o = { allowTZ, ...(spec.timeZone !== undefined ? { timeZone: spec.timeZone } : {}) };
+    for (const m of cronScheduleErrors(spec.schedule, o)) errs.push(fieldInvalid("spec.schedule", spec.schedule, m));
+  }
+  for (const m of timeZoneErrors(spec.timeZone)) errs.push(fieldInvalid("spec.timeZone", spec.timeZone, m));
+  if (!spec.concurrencyPolicy) errs.push(fieldRequired("spec.concurrencyPolicy"));
+  else if (!["Allow", "Forbid", "Replace"].includes(spec.concurrencyPolicy)) {
     errs.push(fieldNotSupported("spec.concurrencyPolicy", spec.concurrencyPolicy, ["Allow", "Forbid", "Replace"]));
   }
   errs.push(...nonNegative(spec.startingDeadlineSeconds, "spec.startingDeadlineSeconds"));
   errs.push(...nonNegative(spec.successfulJobsHistoryLimit, "spec.successfulJobsHistoryLimit"));
   errs.push(...nonNegative(spec.failedJobsHistoryLimit, "spec.failedJobsHistoryLimit"));
   if (!spec.jobTemplate) errs.push(fieldRequired("spec.jobTemplate"));
-  else errs.push(...validateJobSpec(spec.jobTemplate.spec, "spec.jobTemplate.spec"));
+  else {
+    const js = spec.jobTemplate.spec;
+    errs.push(...validateJobSpec(js, "spec.jobTemplate.spec"));
+    // A CronJob's Jobs always get a generated selector (upstream ValidateJobTemplateSpec).
+    if (js?.selector !== undefined) {
+      errs.push(fieldInvalid("spec.jobTemplate.spec.selector", js.selector, "`selector` will be auto-generated"));
+    }
+    if (js?.manualSelector === true) {
+      errs.push(fieldNotSupported("spec.jobTemplate.spec.manualSelector", true, ["nil", "false"]));
+    }
+  }
   return errs;
 }
 
@@ -79,7 +113,7 @@ export function cronJobStrategy(r: ResourceInfo): Strategy<CronJob> {
     {
       applyDefaults: defaultCronJob,
       validate: validateCronJob,
-      validateUpdate: validateCronJob,
+      validateUpdate: (cj, old) => validateCronJob(cj, old),
       columns: [
         nameCol(),
         col("Schedule", "string", "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."),

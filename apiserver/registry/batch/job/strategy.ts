@@ -1,10 +1,19 @@
 // batch/v1 Job (upstream pkg/registry/batch/job/strategy.go, pkg/apis/batch/v1/defaults.go, pkg/apis/batch/validation, printers.go).
 
 import { humanDuration } from "#pkg/api/duration.js";
-import { type FieldError, fieldInvalid, fieldNotSupported, fieldRequired } from "#pkg/api/errors.js";
+import { type FieldError, fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired } from "#pkg/api/errors.js";
+import { selectorFromLabelSelector } from "#pkg/api/labels.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
-import type { Job, JobSpec } from "#pkg/api/types/batch.js";
-import { fieldImmutable } from "#pkg/api/validation.js";
+import {
+  CONTROLLER_UID_LABEL,
+  JOB_NAME_LABEL,
+  type Job,
+  type JobSpec,
+  LEGACY_CONTROLLER_UID_LABEL,
+  LEGACY_JOB_NAME_LABEL,
+  type PodFailurePolicy,
+} from "#pkg/api/types/batch.js";
+import { fieldDuplicate, fieldImmutable, isDNS1123Label } from "#pkg/api/validation.js";
 import { defaultTemplate, validateSelectorAndTemplate } from "../../apps/template.js";
 import {
   age,
@@ -21,10 +30,12 @@ import {
 } from "../../common.js";
 import type { Strategy } from "../../strategy.js";
 
-export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
-export const LEGACY_JOB_NAME_LABEL = "job-name";
-export const CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid";
-export const LEGACY_CONTROLLER_UID_LABEL = "controller-uid";
+export {
+  CONTROLLER_UID_LABEL,
+  JOB_NAME_LABEL,
+  LEGACY_CONTROLLER_UID_LABEL,
+  LEGACY_JOB_NAME_LABEL,
+} from "#pkg/api/types/batch.js";
 
 export function defaultJobSpec(spec: JobSpec | undefined): void {
   if (!spec || typeof spec !== "object") return;
@@ -63,9 +74,122 @@ export function nonNegative(v: unknown, path: string): FieldError[] {
     : [fieldInvalid(path, v, "must be greater than or equal to 0")];
 }
 
+/** upstream ValidateHasLabel. */
+function hasLabel(labels: Record<string, string> | undefined, path: string, key: string, want: string): FieldError[] {
+  const got = labels?.[key];
+  if (got === undefined) return [fieldRequired(`${path}.labels[${key}]`, `must be '${want}'`)];
+  if (got !== want) return [fieldInvalid(`${path}.labels[${key}]`, labels, `must be '${want}'`)];
+  return [];
+}
+
+/**
+ * upstream ValidateGeneratedSelector: a Job whose selector the server generated must carry the
+ * generated labels on its template, and its selector must pick exactly them.
+ */
+export function validateGeneratedSelector(job: Job): FieldError[] {
+  const spec = job.spec;
+  if (!spec || spec.manualSelector === true || !spec.selector) return [];
+  const errs: FieldError[] = [];
+  const uid = job.metadata.uid ?? "";
+  const name = job.metadata.name ?? "";
+  if (!uid) errs.push(fieldRequired("metadata.uid"));
+  const labels = spec.template?.metadata?.labels;
+  errs.push(...hasLabel(labels, "spec.template.metadata", CONTROLLER_UID_LABEL, uid));
+  errs.push(...hasLabel(labels, "spec.template.metadata", JOB_NAME_LABEL, name));
+  errs.push(...hasLabel(labels, "spec.template.metadata", LEGACY_CONTROLLER_UID_LABEL, uid));
+  errs.push(...hasLabel(labels, "spec.template.metadata", LEGACY_JOB_NAME_LABEL, name));
+  try {
+    const expected = { [CONTROLLER_UID_LABEL]: uid, [JOB_NAME_LABEL]: name };
+    if (!selectorFromLabelSelector(spec.selector).matches(expected)) {
+      errs.push(fieldInvalid("spec.selector", spec.selector, "`selector` not auto-generated"));
+    }
+  } catch {
+    // an invalid selector is reported by validateJobSpec
+  }
+  return errs;
+}
+
+const POD_FAILURE_ACTIONS = ["Count", "FailIndex", "FailJob", "Ignore"];
+const MAX_POD_FAILURE_POLICY_RULES = 20;
+const MAX_EXIT_CODE_VALUES = 255;
+const MAX_POD_CONDITIONS = 20;
+
+/** upstream validatePodFailurePolicy (rules, actions, exit codes, pod conditions). */
+function validatePodFailurePolicy(spec: JobSpec, path: string): FieldError[] {
+  const policy = spec.podFailurePolicy as PodFailurePolicy | undefined;
+  if (policy === undefined || policy === null) return [];
+  const errs: FieldError[] = [];
+  const rules = Array.isArray(policy.rules) ? policy.rules : [];
+  if (rules.length > MAX_POD_FAILURE_POLICY_RULES) {
+    errs.push(fieldInvalid(`${path}.rules`, rules.length, `must have at most ${MAX_POD_FAILURE_POLICY_RULES} items`));
+  }
+  const containers = new Set(
+    [...(spec.template?.spec?.containers ?? []), ...(spec.template?.spec?.initContainers ?? [])].map((c) => c.name),
+  );
+  rules.forEach((rule, i) => {
+    const rp = `${path}.rules[${i}]`;
+    if (!rule.action) errs.push(fieldRequired(`${rp}.action`));
+    else if (!POD_FAILURE_ACTIONS.includes(rule.action)) {
+      errs.push(fieldNotSupported(`${rp}.action`, rule.action, POD_FAILURE_ACTIONS));
+    } else if (rule.action === "FailIndex" && spec.backoffLimitPerIndex === undefined) {
+      errs.push(fieldForbidden(`${rp}.action`, "requires the backoffLimitPerIndex to be set"));
+    }
+    const codes = rule.onExitCodes;
+    const conds = rule.onPodConditions;
+    if (codes && conds) {
+      errs.push(fieldInvalid(rp, "", "specifying both OnExitCodes and OnPodConditions is not supported"));
+    } else if (!codes && !conds) {
+      errs.push(fieldInvalid(rp, "", "specifying one of OnExitCodes and OnPodConditions is required"));
+    }
+    if (codes) {
+      const cp = `${rp}.onExitCodes`;
+      if (codes.containerName !== undefined && !containers.has(codes.containerName)) {
+        errs.push(
+          fieldInvalid(
+            `${cp}.containerName`,
+            codes.containerName,
+            "must be one of the container or initContainer names in the pod template",
+          ),
+        );
+      }
+      if (!["In", "NotIn"].includes(codes.operator)) {
+        errs.push(fieldNotSupported(`${cp}.operator`, codes.operator, ["In", "NotIn"]));
+      }
+      const values = Array.isArray(codes.values) ? codes.values : [];
+      if (values.length === 0) errs.push(fieldInvalid(`${cp}.values`, values, "at least one value is required"));
+      if (values.length > MAX_EXIT_CODE_VALUES) {
+        errs.push(fieldInvalid(`${cp}.values`, values.length, `must have at most ${MAX_EXIT_CODE_VALUES} items`));
+      }
+      const seen = new Set<number>();
+      values.forEach((v, j) => {
+        const vp = `${cp}.values[${j}]`;
+        if (seen.has(v)) errs.push(fieldDuplicate(vp, v));
+        if (v === 0 && codes.operator === "In") errs.push(fieldInvalid(vp, v, "must not be 0 for the In operator"));
+        if (j > 0 && v < (values[j - 1] ?? 0)) errs.push(fieldInvalid(vp, v, "must be ordered"));
+        seen.add(v);
+      });
+    }
+    if (conds) {
+      if (conds.length > MAX_POD_CONDITIONS) {
+        errs.push(fieldInvalid(`${rp}.onPodConditions`, conds.length, `must have at most ${MAX_POD_CONDITIONS} items`));
+      }
+      conds.forEach((c, j) => {
+        const p = `${rp}.onPodConditions[${j}]`;
+        const status = c.status ?? "True";
+        if (!["True", "False", "Unknown"].includes(status)) {
+          errs.push(fieldNotSupported(`${p}.status`, status, ["True", "False", "Unknown"]));
+        }
+        if (!c.type) errs.push(fieldRequired(`${p}.type`));
+      });
+    }
+  });
+  return errs;
+}
+
 export function validateJobSpec(spec: JobSpec | undefined, path: string): FieldError[] {
   if (!spec) return [fieldRequired(path)];
-  const errs = validateSelectorAndTemplate(spec.selector, spec.template, {
+  // A CronJob's job template has no selector of its own (it is generated per Job): only a Job's is checked.
+  const errs = validateSelectorAndTemplate(path === "spec" ? spec.selector : undefined, spec.template, {
     kindName: "job",
     restartPolicies: ["OnFailure", "Never"],
     selectorRequired: path === "spec",
@@ -86,6 +210,41 @@ export function validateJobSpec(spec: JobSpec | undefined, path: string): FieldE
   }
   if (spec.completionMode === "Indexed" && spec.completions === undefined) {
     errs.push(fieldRequired(`${path}.completions`, "when completion mode is Indexed"));
+  }
+  if (spec.podFailurePolicy !== undefined && spec.podFailurePolicy !== null) {
+    errs.push(...validatePodFailurePolicy(spec, `${path}.podFailurePolicy`));
+    const rp = spec.template?.spec?.restartPolicy;
+    if (rp !== undefined && rp !== "Never") {
+      errs.push(
+        fieldInvalid(
+          `${path}.template.spec.restartPolicy`,
+          rp,
+          'only "Never" is supported when podFailurePolicy is specified',
+        ),
+      );
+    }
+  }
+  return errs;
+}
+
+/**
+ * upstream ValidateJob past the spec: the generated selector, and an Indexed Job's largest pod
+ * hostname (<name>-<completions-1>) a DNS label.
+ */
+function validateJob(job: Job): FieldError[] {
+  const errs = [...validateGeneratedSelector(job), ...validateJobSpec(job.spec, "spec")];
+  const spec = job.spec;
+  if (spec?.completionMode === "Indexed" && (spec.completions ?? 0) > 0) {
+    const host = `${job.metadata.name ?? ""}-${(spec.completions ?? 1) - 1}`;
+    if (!isDNS1123Label(host)) {
+      errs.push(
+        fieldInvalid(
+          "metadata.name",
+          job.metadata.name ?? "",
+          `will not able to create pod with invalid DNS label: ${host}`,
+        ),
+      );
+    }
   }
   return errs;
 }
@@ -134,7 +293,7 @@ export function jobStrategy(r: ResourceInfo): Strategy<Job> {
         if (tl && Object.keys(job.metadata.labels ?? {}).length === 0) job.metadata.labels = clone(tl);
       },
       prepareForCreate: generateJobSelector,
-      validate: (job) => validateJobSpec(job.spec, "spec"),
+      validate: validateJob,
       validateUpdate: validateJobUpdate,
       selectableFields: (job) => ({ "status.successful": String(job.status?.succeeded ?? 0) }),
       columns: [
