@@ -8,6 +8,15 @@ import { SilentExit } from "../errors.js";
 import { runApiResources } from "./apiresources.js";
 import { runApply, runCreate } from "./apply.js";
 import { runConfig } from "./config.js";
+import {
+  type ConfigSources,
+  type CreateConfigOptions,
+  type DockerRegistryOptions,
+  runCreateConfigMap,
+  runCreateSecretDockerRegistry,
+  runCreateSecretGeneric,
+  runCreateSecretTLS,
+} from "./createconfig.js";
 import { runDelete } from "./delete.js";
 import { runDescribe } from "./describe.js";
 import { type EventsOptions, runEvents } from "./events.js";
@@ -144,6 +153,69 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .argument("<name>")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
     .action(async (name: string, o: { dryRun?: string | boolean }) => done(await runCreateNamespace(ctx(), name, o)));
+
+  create
+    .command("configmap")
+    .alias("cm")
+    .description("Create a config map from a local file, directory or literal value")
+    .argument("<name>")
+    .option(
+      "--from-file <[key=]source>",
+      "a file (key: its base name, or the given key) or a directory (each regular file)",
+      collect,
+      [],
+    )
+    .option("--from-literal <key=value>", "a key and literal value to insert (repeatable)", collect, [])
+    .option("--from-env-file <file>", "a file of key=val lines (i.e. a Docker .env file)", collect, [])
+    .option("--append-hash", "append a hash of the configmap to its name")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, o: ConfigSources & CreateConfigOptions) =>
+      done(await runCreateConfigMap(ctx(), name, o)),
+    );
+  const secret = create.command("secret").description("Create a secret (generic, tls or docker-registry)");
+  secret
+    .command("generic")
+    .description("Create a secret from a local file, directory, or literal value")
+    .argument("<name>")
+    .option(
+      "--from-file <[key=]source>",
+      "a file (key: its base name, or the given key) or a directory (each regular file)",
+      collect,
+      [],
+    )
+    .option("--from-literal <key=value>", "a key and literal value to insert (repeatable)", collect, [])
+    .option("--from-env-file <file>", "a file of key=val lines", collect, [])
+    .option("--type <type>", "the type of secret to create")
+    .option("--append-hash", "append a hash of the secret to its name")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, o: ConfigSources & CreateConfigOptions & { type?: string }) =>
+      done(await runCreateSecretGeneric(ctx(), name, o)),
+    );
+  secret
+    .command("tls")
+    .description("Create a TLS secret from the given public/private key pair")
+    .argument("<name>")
+    .option("--cert <path>", "path to PEM encoded public key certificate")
+    .option("--key <path>", "path to private key associated with given certificate")
+    .option("--append-hash", "append a hash of the secret to its name")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, o: { cert?: string; key?: string } & CreateConfigOptions) =>
+      done(await runCreateSecretTLS(ctx(), name, o)),
+    );
+  secret
+    .command("docker-registry")
+    .description("Create a secret for use with a Docker registry")
+    .argument("<name>")
+    .option("--docker-server <server>", "server location for Docker registry", "https://index.docker.io/v1/")
+    .option("--docker-username <user>", "username for Docker registry authentication")
+    .option("--docker-password <password>", "password for Docker registry authentication")
+    .option("--docker-email <email>", "email for Docker registry")
+    .option("--from-file <[key=]source>", "key files (e.g. .dockerconfigjson=path/to/config.json)", collect, [])
+    .option("--append-hash", "append a hash of the secret to its name")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, o: DockerRegistryOptions & CreateConfigOptions) =>
+      done(await runCreateSecretDockerRegistry(ctx(), name, o)),
+    );
 
   program
     .command("run")

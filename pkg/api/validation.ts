@@ -422,6 +422,30 @@ export function envVarNameErrors(name: string): string[] {
   return ENV_VAR_RE.test(name) ? [] : [ENV_VAR_NAME_ERROR];
 }
 
+const CONFIG_KEY_FMT = "[-._a-zA-Z0-9]+";
+const CONFIG_KEY_RE = new RegExp(`^${CONFIG_KEY_FMT}$`);
+export const CONFIG_KEY_ERROR = regexError(
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+  CONFIG_KEY_FMT,
+  "key.name",
+  "KEY_NAME",
+  "key-name",
+);
+
+/** upstream hasChDirPrefix: a key that would name the directory itself or its parent. */
+export function chDirPrefixErrors(value: string): string[] {
+  if (value === "." || value === "..") return [`must not be '${value}'`];
+  return value.startsWith("..") ? ["must not start with '..'"] : [];
+}
+
+/** upstream IsConfigMapKey: a ConfigMap's or Secret's data key (also a file name in a volume). */
+export function configMapKeyErrors(key: string): string[] {
+  const errs: string[] = [];
+  if (key.length > DNS1123_SUBDOMAIN_MAX) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX));
+  if (!CONFIG_KEY_RE.test(key)) errs.push(CONFIG_KEY_ERROR);
+  return [...errs, ...chDirPrefixErrors(key)];
+}
+
 // ---------------------------------------------------------------- metav1.Condition lists
 
 const CONDITION_REASON_FMT = "[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?";

@@ -1,21 +1,14 @@
 import { type FieldError, fieldForbidden, fieldInvalid } from "#pkg/api/errors.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
 import type { ConfigMap, Secret } from "#pkg/api/types/core.js";
+import { configMapKeyErrors } from "#pkg/api/validation.js";
 import { age, ageCol, col, deepEqual, makeStrategy, nameCol } from "../../common.js";
 import type { Strategy } from "../../strategy.js";
 
-const CONFIG_KEY_FMT = "[-._a-zA-Z0-9]+";
-const CONFIG_KEY_ERROR = `a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '${CONFIG_KEY_FMT}')`;
-const CONFIG_KEY_RE = new RegExp(`^${CONFIG_KEY_FMT}$`);
 export const MAX_DATA_BYTES = 1024 * 1024;
 
 export function configKeyErrors(key: string, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  if (key.length > 253) errs.push(fieldInvalid(path, key, "must be no more than 253 characters"));
-  if (!CONFIG_KEY_RE.test(key)) errs.push(fieldInvalid(path, key, CONFIG_KEY_ERROR));
-  if (key === "." || key === "..") errs.push(fieldInvalid(path, key, `must not be '${key}'`));
-  else if (key.startsWith("..")) errs.push(fieldInvalid(path, key, "must not start with '..'"));
-  return errs;
+  return configMapKeyErrors(key).map((msg) => fieldInvalid(path, key, msg));
 }
 
 export const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
