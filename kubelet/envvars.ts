@@ -3,19 +3,12 @@
 // with ConfigMap and Secret values read through the kubelet's sources (watched, never fetched
 // per sync).
 
-import type { ConfigMap, Container, Endpoints, EnvVar, Pod, Secret, Service } from "#pkg/api/types/index.js";
-import type { Clock } from "#pkg/runtime/clock.js";
+import type { ConfigMap, Container, EnvVar, Pod, Secret, Service } from "#pkg/api/types/index.js";
 import { buildEnv } from "./spec.js";
 
 export interface EnvSources {
   /** The Services of a namespace. */
   services(namespace: string): Service[] | Promise<Service[]>;
-  /**
-   * The Endpoints default/kubernetes (the API server's advertise address and port), undefined
-   * when there are none. Given, the master service's variables point there instead of at the
-   * Service's ClusterIP: until kube-proxy serves ClusterIPs (issue 9), nothing answers on it.
-   */
-  masterEndpoints?(): Promise<Endpoints | undefined>;
   /** undefined when the object does not exist. */
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
@@ -31,70 +24,13 @@ const MASTER_SERVICE = { namespace: "default", name: "kubernetes" };
 export async function serviceEnvFor(pod: Pod, sources: EnvSources): Promise<[string, string][]> {
   const ns = pod.metadata.namespace ?? "default";
   const isMaster = (s: Service) => ns === MASTER_SERVICE.namespace && s.metadata.name === MASTER_SERVICE.name;
-  const master = async (): Promise<Service[]> => {
-    const ep = await sources.masterEndpoints?.();
-    const direct = ep ? endpointsAsService(ep) : undefined;
-    if (direct) return [direct];
-    return (await sources.services(MASTER_SERVICE.namespace)).filter((s) => s.metadata.name === MASTER_SERVICE.name);
-  };
+  // The master service as it is: its cluster IP and port 443, which kube-proxy carries to the API
+  // server (the Endpoints default/kubernetes), as upstream's kubelet gives every pod.
+  const master = async (): Promise<Service[]> =>
+    (await sources.services(MASTER_SERVICE.namespace)).filter((s) => s.metadata.name === MASTER_SERVICE.name);
   if (pod.spec?.enableServiceLinks === false) return serviceEnv(await master());
   const own = (await sources.services(ns)).filter((s) => !isMaster(s));
   return serviceEnv([...(await master()), ...own]);
-}
-
-/**
- * endpointsAsService: the master service as its Endpoints' first address and ports, so that
- * KUBERNETES_SERVICE_HOST/_PORT and the KUBERNETES_PORT_* variables name the API server itself;
- * undefined when the Endpoints hold no address or no port.
- */
-export function endpointsAsService(ep: Endpoints): Service | undefined {
-  const subset = ep.subsets?.find((s) => (s.addresses?.length ?? 0) > 0 && (s.ports?.length ?? 0) > 0);
-  const ip = subset?.addresses?.[0]?.ip;
-  if (!subset || !ip) return undefined;
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: ep.metadata.name ?? MASTER_SERVICE.name, namespace: MASTER_SERVICE.namespace },
-    spec: {
-      clusterIP: ip,
-      ports: (subset.ports ?? []).map((p) => ({
-        ...(p.name ? { name: p.name } : {}),
-        port: p.port,
-        protocol: p.protocol ?? "TCP",
-      })),
-    },
-  };
-}
-
-/**
- * MasterEndpoints: default/kubernetes's Endpoints read with GET (upstream's system:node role may
- * get endpoints, not list or watch them), at most once every maxAgeMs; concurrent callers share
- * one request. A missing object is undefined; another failure is thrown (the container start
- * fails and is retried, as upstream's kubelet refuses env vars from services it has not read).
- */
-export class MasterEndpoints {
-  #value: { ep: Endpoints | undefined; at: number } | undefined;
-  #inflight: Promise<Endpoints | undefined> | undefined;
-
-  constructor(
-    private readonly fetch: () => Promise<Endpoints | undefined>,
-    private readonly clock: Clock,
-    private readonly maxAgeMs = 10_000,
-  ) {}
-
-  get(): Promise<Endpoints | undefined> {
-    const v = this.#value;
-    if (v && this.clock.now() - v.at < this.maxAgeMs) return Promise.resolve(v.ep);
-    this.#inflight ??= this.fetch()
-      .then((ep) => {
-        this.#value = { ep, at: this.clock.now() };
-        return ep;
-      })
-      .finally(() => {
-        this.#inflight = undefined;
-      });
-    return this.#inflight;
-  }
 }
 
 function secretValue(s: Secret | undefined, key: string): string | undefined {

@@ -11,7 +11,7 @@
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "#pkg/api/defaults.js";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { podConfigMapNames, podSecretNames } from "#pkg/api/pod-references.js";
-import { CONFIGMAPS, ENDPOINTS, PODS, type ResourceType, SECRETS } from "#pkg/api/resources.js";
+import { CONFIGMAPS, PODS, type ResourceType, SECRETS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { ConfigMap, Container, Pod, Secret, Service } from "#pkg/api/types/index.js";
 import type { InformerFactory } from "#pkg/cache/factory.js";
@@ -22,7 +22,7 @@ import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { Registry } from "#pkg/runtime/metrics.js";
 import { aborted } from "#pkg/runtime/signals.js";
-import { type EnvSources, MasterEndpoints } from "./envvars.js";
+import type { EnvSources } from "./envvars.js";
 import { KubeletMetrics } from "./metrics.js";
 import { Pleg } from "./pleg.js";
 import {
@@ -182,16 +182,7 @@ export class Kubelet {
       clock: this.clock,
       ...objects,
     });
-    const master = new MasterEndpoints(async () => {
-      try {
-        return await o.client.get(ENDPOINTS, "default", "kubernetes");
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    }, this.clock);
     const envSources: EnvSources = {
-      masterEndpoints: () => master.get(),
       services: async (ns) => {
         // Service variables are fixed at container start: never build them from a cache not yet filled.
         if (!o.services.hasSynced()) await o.services.waitForSync(this.signal);

@@ -3,7 +3,9 @@
 # because no container registry is reachable on our machines (DESIGN 7):
 #   kubeling.local/busybox:latest  Debian's busybox-static plus a symlink per applet (CMD sh)
 #   kubeling.local/pause:latest    pod sandbox: sleeps until SIGTERM, then exits 0
-#   kubeling.local/node:20         the host's node binary and the shared libraries it links (+ busybox)
+#   kubeling.local/node:20         the host's node binary and the shared libraries it links (+ busybox),
+#                                  and, when the host has them, Debian's iptables (nft), iproute2's ip and
+#                                  conntrack, so that kubeling-proxy in this image runs in iptables mode
 #   kubeling.local/etcd:3.4        Debian's etcd (etcd-server) and its libraries
 #   kubeling.local/kubectl:1.31    busybox plus one static kubectl (the host's versioned client, the
 #                                  minor the API server reports) at /usr/local/bin/kubectl, CMD kubectl;
@@ -30,6 +32,12 @@ ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
 KUBECTL_VERSION=${KUBECTL_VERSION:-1.31}
 KUBECTL_BIN=${KUBECTL_BIN:-/usr/lib/google-cloud-sdk/bin/kubectl.$KUBECTL_VERSION}
 PYTHON_BIN=${PYTHON_BIN:-/usr/bin/python3}
+# kubeling-proxy's iptables mode (apt-get install iptables iproute2 conntrack): iptables-nft's
+# multi-call binary, its extension modules (dlopened from XTABLES_DIR), ip and conntrack.
+XTABLES_BIN=${XTABLES_BIN:-/usr/sbin/xtables-nft-multi}
+XTABLES_DIR=${XTABLES_DIR:-/usr/lib/x86_64-linux-gnu/xtables}
+IP_BIN=${IP_BIN:-/usr/sbin/ip}
+CONNTRACK_BIN=${CONNTRACK_BIN:-/usr/sbin/conntrack}
 SELF_HASH=$(sha256sum "$0" | cut -c1-16)
 
 log() { printf '[build-images] %s\n' "$*" >&2; }
@@ -131,11 +139,29 @@ build_node() {
   [[ -n "$NODE_BIN" && -x "$NODE_BIN" ]] || { log "no node binary: skipping $image"; return; }
   version=$("$NODE_BIN" --version)
   [[ "$version" == v20.* ]] || log "warning: host node is $version, tagging it as $image anyway"
-  hash=$(hash_of "$BUSYBOX_BIN" "$(readlink -f "$NODE_BIN")")
+  local net=() f
+  if [[ -x "$XTABLES_BIN" && -d "$XTABLES_DIR" && -x "$IP_BIN" && -x "$CONNTRACK_BIN" ]]; then
+    net=("$XTABLES_BIN" "$IP_BIN" "$CONNTRACK_BIN" "$XTABLES_DIR"/*.so)
+  else
+    log "no iptables/ip/conntrack on this host (apt-get install iptables iproute2 conntrack): $image gets none, kubeling-proxy in it runs in userspace mode"
+  fi
+  hash=$(hash_of "$BUSYBOX_BIN" "$(readlink -f "$NODE_BIN")" "${net[@]}")
   if up_to_date "$image" "$hash"; then log "$image is up to date"; else
     base_rootfs "$root"
     copy_with_libs "$NODE_BIN" "$root" /usr/local/bin/node
     ln -sf ../local/bin/node "$root/usr/bin/node"
+    if ((${#net[@]})); then
+      copy_with_libs "$XTABLES_BIN" "$root" /usr/sbin/xtables-nft-multi
+      for f in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+        ln -sf xtables-nft-multi "$root/usr/sbin/$f"
+      done
+      copy_with_libs "$IP_BIN" "$root" /usr/sbin/ip
+      copy_with_libs "$CONNTRACK_BIN" "$root" /usr/sbin/conntrack
+      for f in "$XTABLES_DIR"/*.so; do copy_with_libs "$f" "$root" "$f"; done
+      # Protocol names (-p tcp) and the xtables lock's directory.
+      [[ -f /etc/protocols ]] && install -m 0644 /etc/protocols "$root/etc/protocols"
+      mkdir -p "$root/run"
+    fi
     if [[ -d /etc/ssl/certs ]]; then
       mkdir -p "$root/etc/ssl"
       cp -rL /etc/ssl/certs "$root/etc/ssl/certs" 2>/dev/null || true

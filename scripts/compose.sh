@@ -7,7 +7,8 @@
 #     `npm ci` (when node_modules/ is missing) and `npm run build` first;
 #   - `down` also removes the pod containers the kubelets started (label kubeling.io/cluster),
 #     which compose does not know about, so that the pods network can go too; `down -v` also
-#     removes the kubelets' pod volume directories (/var/lib/kubeling-kubelet/<cluster>).
+#     removes the kubelets' pod volume directories (/var/lib/kubeling-kubelet/<cluster>); and it
+#     runs kube-proxy's --cleanup, so no chain or route of the cluster stays on the host.
 # KUBELING_NPM_BUILD=0 skips that `npm run build` (dist/ is already current).
 #   --ha   three etcd members (compose profile "ha") instead of one; start it on fresh volumes.
 #
@@ -77,6 +78,13 @@ elif [[ "$cmd" == down ]]; then
     echo "removing $(wc -w <<<"$pods") pod container(s) of cluster $cluster"
     # shellcheck disable=SC2086
     docker rm -f $pods >/dev/null
+  fi
+  # kube-proxy leaves its rules when it stops, as upstream's: --cleanup takes the cluster's chains
+  # and its service range's route off the host (it ran in the host's network).
+  if docker image inspect "${KUBELING_IMAGE:-kubeling:dev}" >/dev/null 2>&1; then
+    "${COMPOSE[@]}" run --rm --no-deps -T proxy node bin/kubeling-proxy.js --cleanup \
+      --cluster-name="$cluster" --service-cluster-ip-range="${KUBELING_SERVICE_CIDR:-10.96.0.0/12}" >/dev/null ||
+      echo "compose.sh: kubeling-proxy --cleanup failed; see: iptables-save | grep $cluster" >&2
   fi
   "${COMPOSE[@]}" "$@"
   # -v: the kubelets' pod volume directories on the host go too (see --root-dir in docker-compose.yml).

@@ -5,11 +5,13 @@
 // `kubectl create token` authenticates (the pki service's sa.key, kubeadm's issuer); kubectl exec
 // reaches a pod through its kubelet's TLS port, at the kubelet's name; etcd is
 // TLS-only and unpublished, and each component runs under its own identity; from inside a pod (on the
-// pods network) the API server answers at KUBERNETES_SERVICE_HOST:_PORT with a certificate for that
-// address, while etcd, the scheduler and the controller-manager (control-plane network only) cannot
+// pods network) the API server answers at KUBERNETES_SERVICE_HOST:_PORT, the `kubernetes` Service's
+// cluster IP that kube-proxy (iptables mode, in the host's network) carries to it, with a certificate
+// for that address, while etcd, the scheduler and the controller-manager (control-plane network only) cannot
 // be reached. Everything gets a name of its own (compose project, pods network and its subnet, image
-// tag, API port, state dir), so the test runs beside a user's cluster, and `compose.sh down -v` plus
-// `docker rmi` remove what it made.
+// tag, API port, state dir, and a service slot: cluster IPs and node ports), so the test runs beside
+// a user's cluster, and `compose.sh down -v` (kube-proxy's --cleanup included) plus `docker rmi`
+// remove what it made.
 
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
@@ -26,8 +28,10 @@ import type { Node, Pod, Service } from "#pkg/api/types/index.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { loadKubeconfig, parseKubeconfig } from "#pkg/client/kubeconfig.js";
 import { certInfo } from "#pkg/pki/certs.js";
+import { chainNames } from "../../proxy/iptables/chains.js";
 import { cidrsOverlap } from "../harness/network.js";
 import { freePort } from "../harness/ports.js";
+import { claimServiceSlot, type ServiceSlot } from "../harness/service-slots.js";
 import { waitFor } from "../harness/wait.js";
 
 const run = promisify(execFile);
@@ -65,6 +69,8 @@ let stateDir: string;
 let env: NodeJS.ProcessEnv;
 let client: ApiClient | undefined;
 let upStarted = false;
+/** The Service range and node ports of this cluster's kube-proxy, which programs the host. */
+let slot: ServiceSlot | undefined;
 
 /** compose runs scripts/compose.sh with the test's environment; rejects with its output on failure. */
 function compose(args: string[], timeoutMs: number): Promise<string> {
@@ -121,6 +127,7 @@ before(async () => {
     throw new Error("neither `docker compose` nor `docker-compose` is installed (Debian: docker-compose)");
   stateDir = await mkdtemp(join(tmpdir(), "kubeling-compose-"));
   podNet = await freePodSubnet();
+  slot = await claimServiceSlot();
   env = {
     ...process.env,
     COMPOSE_PROJECT_NAME: name,
@@ -135,6 +142,8 @@ before(async () => {
     KUBELING_POD_IP_RANGE: podNet.ipRange,
     KUBELING_APISERVER_POD_ADDRESS: podNet.apiserver,
     KUBELING_DNS_POD_ADDRESS: podNet.dns,
+    KUBELING_SERVICE_CIDR: slot.serviceCIDR,
+    KUBELING_NODE_PORT_RANGE: slot.nodePortRange,
     // .ci/run compiled dist/ just before the tests; a developer's stale dist/ is rebuilt.
     KUBELING_NPM_BUILD: distIsCurrent() ? "0" : "1",
   };
@@ -152,6 +161,13 @@ after(async () => {
     await run("docker", ["rmi", "-f", `kubeling:${name}`]).catch(() => undefined);
   }
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await slot?.release();
+  // kube-proxy ran in iptables mode in the host's network: `down` ran its --cleanup.
+  const { suffix } = chainNames(name);
+  for (const table of ["nat", "filter"]) {
+    const { stdout } = await run("iptables-save", ["-t", table]);
+    assert.ok(!stdout.includes(suffix), `no ${table} chain of cluster ${name} is left on the host`);
+  }
   assert.equal(
     existsSync(`/var/lib/kubeling-kubelet/${name}`),
     false,
@@ -347,13 +363,13 @@ test("the networks: etcd, the scheduler and the controller-manager on the contro
   assert.equal(JSON.parse(stdout)["kubeling.io/cluster"], name);
 });
 
-test("from a pod: the API server at KUBERNETES_SERVICE_HOST:_PORT, and neither etcd nor the scheduler nor the controller-manager", async () => {
+test("from a pod: the API server at KUBERNETES_SERVICE_HOST:_PORT (the kubernetes Service), and neither etcd nor the scheduler nor the controller-manager", async () => {
   const c = client!;
   const ep = await c.get(ENDPOINTS, "default", "kubernetes");
   assert.deepEqual(ep.subsets, [
     { addresses: [{ ip: podNet.apiserver }], ports: [{ name: "https", port: 6443, protocol: "TCP" }] },
   ]);
-  // The cluster CA in the pod, to verify the API server's certificate at its pods-network address.
+  // The cluster CA in the pod, to verify the API server's certificate at the kubernetes Service's cluster IP.
   const caPem = loadKubeconfig({ path: join(stateDir, "kubeconfig") }).caPem as string;
   await c.create(CONFIGMAPS, "default", {
     apiVersion: "v1",
@@ -394,7 +410,7 @@ test("from a pod: the API server at KUBERNETES_SERVICE_HOST:_PORT, and neither e
       })
     ).stdout;
   const env = await exec("echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT");
-  assert.equal(env.trim(), `${podNet.apiserver}:6443`);
+  assert.equal(env.trim(), `${slot?.firstIP}:443`, "the kubernetes Service's cluster IP and port");
   // No credentials: system:anonymous, whom the bootstrap policy lets read /version.
   const version = await exec(
     [

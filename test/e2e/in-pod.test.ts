@@ -65,6 +65,8 @@ describe("in-cluster clients run as their ServiceAccount", () => {
     c = await startCluster({
       nodes: ["node-1"],
       apiserver: { serviceAccounts: true, extraArgs: ["--authorization-mode=Node,RBAC"] },
+      // In-cluster clients dial the `kubernetes` Service's cluster IP, as upstream's.
+      proxy: { mode: "iptables" },
     });
     cm = await startControllerManager({
       kubeconfigPath: await c.api.kubeconfigFor({ name: CONTROLLER_MANAGER_USER }),

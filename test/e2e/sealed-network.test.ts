@@ -1,8 +1,9 @@
 // A sealed data plane (issue 8), on real Docker, from inside a pod of a harness cluster run as
-// `npm run up` runs one (--authorization-mode=Node,RBAC): the pod's KUBERNETES_SERVICE_HOST/_PORT
-// (and upstream's KUBERNETES_PORT_* variables) name the API server's advertise address on the
-// pods network, where an anonymous GET /version over https answers with a serving certificate
-// that covers that address; etcd, the scheduler and the controller-manager, which listen on the
+// `npm run up` runs one (--authorization-mode=Node,RBAC, kube-proxy in iptables mode): the pod's
+// KUBERNETES_SERVICE_HOST/_PORT (and upstream's KUBERNETES_PORT_* variables) name the `kubernetes`
+// Service's cluster IP and port 443, which kube-proxy carries to the API server's advertise address
+// on the pods network (the Endpoints default/kubernetes), where an anonymous GET /version over
+// https answers with a serving certificate that covers the cluster IP; etcd, the scheduler and the controller-manager, which listen on the
 // host's 127.0.0.1 only, cannot be reached at any address of the host; the kubelet, listening on
 // its node address (the pods network's gateway) as upstream's does, answers over TLS, and 401
 // to a request without credentials.
@@ -42,6 +43,7 @@ describe("a sealed data plane: what a pod can reach", () => {
     c = await startCluster({
       nodes: [{ name: "node-1", onPodNetwork: true }],
       apiserver: { extraArgs: ["--authorization-mode=Node,RBAC"] },
+      proxy: { mode: "iptables" },
     });
     cm = await startControllerManager({
       kubeconfigPath: await c.api.kubeconfigFor({ name: CONTROLLER_MANAGER_USER }),
@@ -106,16 +108,17 @@ describe("a sealed data plane: what a pod can reach", () => {
         .filter((l) => l.startsWith("KUBERNETES_"))
         .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     );
-    const gw = c.podNetwork.gateway;
+    const ip = c.serviceSlot?.firstIP;
+    assert.ok(ip, "the cluster has a service slot");
     assert.deepEqual(env, {
-      KUBERNETES_SERVICE_HOST: gw,
-      KUBERNETES_SERVICE_PORT: String(apiPort),
-      KUBERNETES_SERVICE_PORT_HTTPS: String(apiPort),
-      KUBERNETES_PORT: `tcp://${gw}:${apiPort}`,
-      [`KUBERNETES_PORT_${apiPort}_TCP`]: `tcp://${gw}:${apiPort}`,
-      [`KUBERNETES_PORT_${apiPort}_TCP_PROTO`]: "tcp",
-      [`KUBERNETES_PORT_${apiPort}_TCP_PORT`]: String(apiPort),
-      [`KUBERNETES_PORT_${apiPort}_TCP_ADDR`]: gw,
+      KUBERNETES_SERVICE_HOST: ip,
+      KUBERNETES_SERVICE_PORT: "443",
+      KUBERNETES_SERVICE_PORT_HTTPS: "443",
+      KUBERNETES_PORT: `tcp://${ip}:443`,
+      KUBERNETES_PORT_443_TCP: `tcp://${ip}:443`,
+      KUBERNETES_PORT_443_TCP_PROTO: "tcp",
+      KUBERNETES_PORT_443_TCP_PORT: "443",
+      KUBERNETES_PORT_443_TCP_ADDR: ip,
     });
   });
 

@@ -80,6 +80,11 @@ export interface StartApiServerOptions {
    * create pods. On: pods run as upstream's, with the kube-api-access volume.
    */
   serviceAccounts?: boolean;
+  /**
+   * --service-cluster-ip-range (default the server's, 10.96.0.0/12); its first address, the
+   * `kubernetes` Service's cluster IP that pods dial, is a SAN of the serving certificate.
+   */
+  serviceClusterIPRange?: string;
   extraArgs?: string[];
 }
 
@@ -125,6 +130,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     dir: opts.pkiDir ?? join(dir, "cluster"),
     nodes: [],
     apiserverSANs: bindAddresses,
+    ...(opts.serviceClusterIPRange ? { serviceClusterIPRange: opts.serviceClusterIPRange } : {}),
   }).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
     if (usesShared) await releaseSharedEtcd();
@@ -163,6 +169,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     ...((opts.extraArgs ?? []).some((a) => a.startsWith("--service-account-issuer"))
       ? []
       : [`--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`]),
+    ...(opts.serviceClusterIPRange ? [`--service-cluster-ip-range=${opts.serviceClusterIPRange}`] : []),
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     `--service-account-key-file=${pki.serviceAccountPub}`,
     `--token-auth-file=${tokenFile}`,

@@ -86,7 +86,8 @@ export interface StartClusterOptions {
   nodes?: Array<string | ClusterNodeSpec>;
   /**
    * Use this API server (not stopped by stop()); default: start one, listening on 127.0.0.1 and
-   * on the pods network's gateway (where pods reach it: KUBERNETES_SERVICE_HOST).
+   * on the pods network's gateway (its advertise address, behind the `kubernetes` Service's cluster
+   * IP, the pods' KUBERNETES_SERVICE_HOST: pods that call the API server need `proxy`).
    */
   api?: TestApiServer;
   apiserver?: StartApiServerOptions;
@@ -193,11 +194,10 @@ export async function startCluster(o: StartClusterOptions = {}): Promise<TestClu
     api ??= await startApiServer({
       ...o.apiserver,
       bindAddresses: o.apiserver?.bindAddresses ?? ["127.0.0.1", podNetwork.gateway],
+      ...(slot ? { serviceClusterIPRange: slot.serviceCIDR } : {}),
       extraArgs: [
         ...(o.apiserver?.extraArgs ?? []),
-        ...(slot
-          ? [`--service-cluster-ip-range=${slot.serviceCIDR}`, `--service-node-port-range=${slot.nodePortRange}`]
-          : []),
+        ...(slot ? [`--service-node-port-range=${slot.nodePortRange}`] : []),
       ],
     });
     const a = api;
