@@ -19,7 +19,7 @@ export interface HostNetwork {
   removeLocalRoute(cidr: string): Promise<boolean>;
   /** Whether the local table routes cidr to lo now. */
   hasLocalRoute(cidr: string): Promise<boolean>;
-  /** Writes /proc/sys/<path> (e.g. "net/ipv4/conf/all/route_localnet"). */
+  /** Writes /proc/sys/<path> (e.g. "net/ipv4/conf/all/route_localnet") unless it holds value already. */
   setSysctl(path: string, value: string): Promise<void>;
   getSysctl(path: string): Promise<string>;
 }
@@ -41,6 +41,12 @@ function ip(args: string[]): Promise<{ code: number; out: string; err: string }>
 }
 
 export class ExecHostNetwork implements HostNetwork {
+  /**
+   * procSys: where the host's /proc/sys is (--proc-sys-dir): a container sees its own read-only
+   * /proc/sys, so one in the host's network mounts the host's elsewhere, writable.
+   */
+  constructor(private readonly procSys = "/proc/sys") {}
+
   async ensureLocalRoute(cidr: string): Promise<void> {
     const r = await ip(["route", "replace", "local", cidr, "dev", "lo", "table", "local"]);
     if (r.code !== 0) throw new Error(`ip route replace local ${cidr} dev lo table local: ${r.err.trim()}`);
@@ -58,11 +64,13 @@ export class ExecHostNetwork implements HostNetwork {
   }
 
   async setSysctl(path: string, value: string): Promise<void> {
-    await writeFile(`/proc/sys/${path}`, value);
+    // Unchanged values are not written: a read-only /proc/sys that already holds them is fine.
+    if ((await this.getSysctl(path).catch(() => undefined)) === value) return;
+    await writeFile(`${this.procSys}/${path}`, value);
   }
 
   async getSysctl(path: string): Promise<string> {
-    return (await readFile(`/proc/sys/${path}`, "utf8")).trim();
+    return (await readFile(`${this.procSys}/${path}`, "utf8")).trim();
   }
 }
 

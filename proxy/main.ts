@@ -58,6 +58,7 @@ interface Flags {
   clientCaFile?: string;
   certDir?: string;
   cleanup: boolean;
+  procSysDir: string;
   logLevel: string;
 }
 
@@ -102,6 +103,13 @@ function program() {
         "--service-cluster-ip-range <cidrs>",
         "the API server's Service range: routed to lo before any rule, so it never leaves the machine; cluster IPs outside it are not served",
         { default: ["10.96.0.0/12"], defaultDescription: "10.96.0.0/12", parse: listArg },
+      ),
+    )
+    .addOption(
+      flag(
+        "--proc-sys-dir <dir>",
+        "the host's /proc/sys, where the sysctls iptables mode needs are set (a container in the host's network, whose own /proc/sys is read-only, mounts the host's elsewhere)",
+        { default: "/proc/sys" },
       ),
     )
     .addOption(
@@ -192,7 +200,7 @@ async function cleanup(f: Flags, log: Logger): Promise<void> {
   if (!isRoot()) throw new Error("--cleanup needs root (it removes iptables chains and a route)");
   const chains = chainNames(f.clusterName);
   const removed = await cleanupChains(new ExecIptables(), chains);
-  const host = new ExecHostNetwork();
+  const host = new ExecHostNetwork(f.procSysDir);
   for (const cidr of f.serviceClusterIpRange) await host.removeLocalRoute(cidr);
   log.info({ clusterName: f.clusterName, removed, routes: f.serviceClusterIpRange }, "cleaned up");
 }
@@ -224,7 +232,7 @@ async function main(): Promise<void> {
     log.info({ version: iptablesVersion }, "iptables");
     proxier = new IptablesProxier({
       iptables,
-      host: new ExecHostNetwork(),
+      host: new ExecHostNetwork(f.procSysDir),
       serviceCIDRs: f.serviceClusterIpRange,
       log,
       rules: {
@@ -246,7 +254,7 @@ async function main(): Promise<void> {
         ? {
             iptables: {
               iptables: new ExecIptables(),
-              host: new ExecHostNetwork(),
+              host: new ExecHostNetwork(f.procSysDir),
               chains,
               serviceCIDRs: f.serviceClusterIpRange,
             },
