@@ -90,6 +90,7 @@ describe("aggregated discovery", () => {
       "rbac.authorization.k8s.io",
       "coordination.k8s.io",
       "discovery.k8s.io",
+      "storage.k8s.io",
     ]);
     const deploy = doc.items[0]!.versions[0]!.resources.find((r) => r.resource === "deployments")!;
     assert.deepEqual(deploy.responseKind, { group: "apps", version: "v1", kind: "Deployment" });
@@ -182,6 +183,7 @@ describe("legacy discovery", () => {
       "rbac.authorization.k8s.io/v1",
       "coordination.k8s.io/v1",
       "discovery.k8s.io/v1",
+      "storage.k8s.io/v1",
     ]
       .map((gv) => (gv.includes("/") ? apiResourceList(gv.split("/")[0]!, "v1") : apiResourceList("", gv)))
       .reduce((n, l) => n + (l?.resources.filter((r) => !r.name.includes("/")).length ?? 0), 0);

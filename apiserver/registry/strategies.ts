@@ -20,6 +20,8 @@ import { eventStrategy } from "./core/event/strategy.js";
 import { limitRangeStrategy } from "./core/limitrange/strategy.js";
 import { namespaceStrategy } from "./core/namespace/strategy.js";
 import { nodeStrategy } from "./core/node/strategy.js";
+import { persistentVolumeStrategy } from "./core/persistentvolume/strategy.js";
+import { persistentVolumeClaimStrategy } from "./core/persistentvolumeclaim/strategy.js";
 import { podStrategy } from "./core/pod/strategy.js";
 import { replicationControllerStrategy } from "./core/replicationcontroller/strategy.js";
 import { resourceQuotaStrategy } from "./core/resourcequota/strategy.js";
@@ -32,6 +34,7 @@ import { clusterRoleStrategy } from "./rbac/clusterrole/strategy.js";
 import { clusterRoleBindingStrategy } from "./rbac/clusterrolebinding/strategy.js";
 import { roleStrategy } from "./rbac/role/strategy.js";
 import { roleBindingStrategy } from "./rbac/rolebinding/strategy.js";
+import { storageClassStrategy } from "./storage/storageclass/strategy.js";
 import type { Strategy } from "./strategy.js";
 
 export { formatAge } from "#pkg/api/duration.js";
@@ -50,6 +53,8 @@ const CORE_STRATEGIES: Record<string, Factory> = {
   replicationcontrollers: replicationControllerStrategy as Factory,
   resourcequotas: resourceQuotaStrategy as Factory,
   limitranges: limitRangeStrategy as Factory,
+  persistentvolumes: persistentVolumeStrategy as Factory,
+  persistentvolumeclaims: persistentVolumeClaimStrategy as Factory,
 };
 
 const APPS_STRATEGIES: Record<string, Factory> = {
@@ -87,6 +92,7 @@ const byGroup: Record<string, Record<string, Factory>> = {
   "coordination.k8s.io": COORDINATION_STRATEGIES,
   "discovery.k8s.io": { endpointslices: endpointSliceStrategy as Factory },
   "rbac.authorization.k8s.io": RBAC_STRATEGIES,
+  "storage.k8s.io": { storageclasses: storageClassStrategy as Factory },
 };
 
 /** The fallback: metadata-only semantics with Name/Age columns. */

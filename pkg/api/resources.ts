@@ -20,6 +20,8 @@ import type {
   LocalSubjectAccessReview,
   Namespace,
   Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
   Pod,
   PodDisruptionBudget,
   ReplicaSet,
@@ -34,6 +36,7 @@ import type {
   Service,
   ServiceAccount,
   StatefulSet,
+  StorageClass,
   SubjectAccessReview,
   TokenReview,
 } from "./types/index.js";
@@ -167,6 +170,19 @@ export const RESOURCEQUOTAS = typed<ResourceQuota>(
 export const LIMITRANGES = typed<LimitRange>(
   resource("", "v1", "LimitRange", "limitranges", { shortNames: ["limits"] }),
 );
+export const PERSISTENTVOLUMES = typed<PersistentVolume>(
+  resource("", "v1", "PersistentVolume", "persistentvolumes", {
+    namespaced: false,
+    shortNames: ["pv"],
+    subresources: [statusSub("", "v1", "PersistentVolume")],
+  }),
+);
+export const PERSISTENTVOLUMECLAIMS = typed<PersistentVolumeClaim>(
+  resource("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", {
+    shortNames: ["pvc"],
+    subresources: [statusSub("", "v1", "PersistentVolumeClaim")],
+  }),
+);
 export const DEPLOYMENTS = typed<Deployment>(
   resource("apps", "v1", "Deployment", "deployments", {
     shortNames: ["deploy"],
@@ -217,6 +233,10 @@ export const PODDISRUPTIONBUDGETS = typed<PodDisruptionBudget>(
 export const LEASES = typed<Lease>(resource("coordination.k8s.io", "v1", "Lease", "leases"));
 export const ENDPOINTSLICES = typed<EndpointSlice>(
   resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
+);
+
+export const STORAGECLASSES = typed<StorageClass>(
+  resource("storage.k8s.io", "v1", "StorageClass", "storageclasses", { namespaced: false, shortNames: ["sc"] }),
 );
 
 const RBAC = "rbac.authorization.k8s.io";
@@ -276,6 +296,8 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   SERVICEACCOUNTS,
   RESOURCEQUOTAS,
   LIMITRANGES,
+  PERSISTENTVOLUMES,
+  PERSISTENTVOLUMECLAIMS,
   DEPLOYMENTS,
   REPLICASETS,
   STATEFULSETS,
@@ -295,6 +317,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   ROLES,
   LEASES,
   ENDPOINTSLICES,
+  STORAGECLASSES,
 ];
 
 /**

@@ -138,6 +138,15 @@ function sampleShared(r: ResourceInfo, name: string): KubeObject {
       return { ...base, spec: { hard: { "count/configmaps": "100" } } };
     case "limitranges":
       return { ...base, spec: { limits: [{ type: "Container", max: { cpu: "4" } }] } };
+    case "persistentvolumes":
+      return {
+        ...base,
+        spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/pv" } },
+      };
+    case "persistentvolumeclaims":
+      return { ...base, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } };
+    case "storageclasses":
+      return { ...base, provisioner: "example.com/sc" };
     default:
       throw new Error(`no sample for ${r.resource}`);
   }

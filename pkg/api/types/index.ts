@@ -11,3 +11,4 @@ export * from "./meta.js";
 export * from "./policy.js";
 export * from "./rbac.js";
 export * from "./schemas.js";
+export * from "./storage.js";

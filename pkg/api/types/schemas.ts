@@ -30,6 +30,7 @@ import {
 import { EndpointSliceSchema } from "./discovery.js";
 import { PodDisruptionBudgetSchema } from "./policy.js";
 import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
+import { PersistentVolumeClaimSchema, PersistentVolumeSchema, StorageClassSchema } from "./storage.js";
 
 export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "v1/Pod": PodSchema,
@@ -45,6 +46,8 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "v1/ReplicationController": ReplicationControllerSchema,
   "v1/ResourceQuota": ResourceQuotaSchema,
   "v1/LimitRange": LimitRangeSchema,
+  "v1/PersistentVolume": PersistentVolumeSchema,
+  "v1/PersistentVolumeClaim": PersistentVolumeClaimSchema,
   "apps/v1/Deployment": DeploymentSchema,
   "apps/v1/ReplicaSet": ReplicaSetSchema,
   "apps/v1/StatefulSet": StatefulSetSchema,
@@ -54,6 +57,7 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "policy/v1/PodDisruptionBudget": PodDisruptionBudgetSchema,
   "coordination.k8s.io/v1/Lease": LeaseSchema,
   "discovery.k8s.io/v1/EndpointSlice": EndpointSliceSchema,
+  "storage.k8s.io/v1/StorageClass": StorageClassSchema,
   "rbac.authorization.k8s.io/v1/Role": RoleSchema,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRoleSchema,
   "rbac.authorization.k8s.io/v1/RoleBinding": RoleBindingSchema,

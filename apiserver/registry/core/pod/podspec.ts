@@ -287,7 +287,7 @@ export function validateTolerations(ts: Toleration[] | undefined, path: string):
   return errs;
 }
 
-function validateNodeSelectorTerm(
+export function validateNodeSelectorTerm(
   term: { matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined,
   path: string,
 ): FieldError[] {

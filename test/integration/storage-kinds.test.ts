@@ -1,0 +1,213 @@
+// The storage kinds (core/v1 PersistentVolume and PersistentVolumeClaim, storage.k8s.io/v1
+// StorageClass) as the real kubectl sees them, against a real API server and etcd: discovery,
+// create from YAML with upstream's defaults, upstream's table columns, validation refused with
+// 422 and nothing stored.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { isNotFound, StatusError } from "#pkg/api/errors.js";
+import { PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, STORAGECLASSES } from "#pkg/api/resources.js";
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "#pkg/api/types/storage.js";
+import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
+
+let srv: TestApiServer;
+let kc: Kubectl;
+
+const rows = (out: string) =>
+  out
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s{2,}/));
+
+const PV = `apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: pv-kinds
+spec:
+  capacity:
+    storage: 2048Mi
+  accessModes: [ReadWriteOnce]
+  storageClassName: manual
+  hostPath:
+    path: /tmp/pv-kinds
+`;
+const PVC = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: claim-kinds
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: manual
+  resources:
+    requests:
+      storage: 1Gi
+`;
+const SC = `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: sc-kinds
+provisioner: example.com/kinds
+`;
+
+before(async () => {
+  srv = await startApiServer();
+  kc = kubectlFor(srv.kubeconfigPath);
+});
+
+after(async () => {
+  kc?.close();
+  await srv?.stop();
+});
+
+describe("storage kinds", () => {
+  test("kubectl api-resources lists pv, pvc and sc", async () => {
+    const all = rows(await kc.ok(["api-resources"]));
+    assert.deepEqual(
+      all.find((r) => r[0] === "persistentvolumes"),
+      ["persistentvolumes", "pv", "v1", "false", "PersistentVolume"],
+    );
+    assert.deepEqual(
+      all.find((r) => r[0] === "persistentvolumeclaims"),
+      ["persistentvolumeclaims", "pvc", "v1", "true", "PersistentVolumeClaim"],
+    );
+    assert.deepEqual(
+      all.find((r) => r[0] === "storageclasses"),
+      ["storageclasses", "sc", "storage.k8s.io/v1", "false", "StorageClass"],
+    );
+  });
+
+  test("create from YAML: upstream's defaults and columns", async () => {
+    assert.match(await kc.ok(["apply", "-f", "-"], { input: PV }), /persistentvolume\/pv-kinds created/);
+    assert.match(await kc.ok(["apply", "-f", "-"], { input: PVC }), /persistentvolumeclaim\/claim-kinds created/);
+    assert.match(await kc.ok(["apply", "-f", "-"], { input: SC }), /storageclass\.storage\.k8s\.io\/sc-kinds created/);
+    const pv = await srv.client.get<PersistentVolume>(PERSISTENTVOLUMES, undefined, "pv-kinds");
+    assert.equal(pv.spec?.persistentVolumeReclaimPolicy, "Retain");
+    assert.equal(pv.spec?.volumeMode, "Filesystem");
+    assert.deepEqual(pv.spec?.capacity, { storage: "2Gi" });
+    assert.equal(pv.status?.phase, "Pending");
+    const pvc = await srv.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, "default", "claim-kinds");
+    assert.equal(pvc.spec?.volumeMode, "Filesystem");
+    assert.equal(pvc.status?.phase, "Pending");
+    const sc = await srv.client.get<StorageClass>(STORAGECLASSES, undefined, "sc-kinds");
+    assert.equal(sc.reclaimPolicy, "Delete");
+    assert.equal(sc.volumeBindingMode, "Immediate");
+
+    const pvc1 = rows(await kc.ok(["get", "pvc"]));
+    assert.deepEqual(pvc1[0], [
+      "NAME",
+      "STATUS",
+      "VOLUME",
+      "CAPACITY",
+      "ACCESS MODES",
+      "STORAGECLASS",
+      "VOLUMEATTRIBUTESCLASS",
+      "AGE",
+    ]);
+    assert.deepEqual(pvc1[1]?.slice(0, 4), ["claim-kinds", "Pending", "manual", "<unset>"]);
+    const both = (await kc.ok(["get", "pv,sc"])).trim().split("\n\n");
+    const pvRows = rows(both[0] ?? "");
+    assert.deepEqual(pvRows[0], [
+      "NAME",
+      "CAPACITY",
+      "ACCESS MODES",
+      "RECLAIM POLICY",
+      "STATUS",
+      "CLAIM",
+      "STORAGECLASS",
+      "VOLUMEATTRIBUTESCLASS",
+      "REASON",
+      "AGE",
+    ]);
+    assert.deepEqual(pvRows[1]?.slice(0, 7), [
+      "persistentvolume/pv-kinds",
+      "2Gi",
+      "RWO",
+      "Retain",
+      "Pending",
+      "manual",
+      "<unset>",
+    ]);
+    const scRows = rows(both[1] ?? "");
+    assert.deepEqual(scRows[0], [
+      "NAME",
+      "PROVISIONER",
+      "RECLAIMPOLICY",
+      "VOLUMEBINDINGMODE",
+      "ALLOWVOLUMEEXPANSION",
+      "AGE",
+    ]);
+    assert.deepEqual(scRows[1]?.slice(0, 5), [
+      "storageclass.storage.k8s.io/sc-kinds",
+      "example.com/kinds",
+      "Delete",
+      "Immediate",
+      "false",
+    ]);
+    const wide = rows(await kc.ok(["get", "pv", "pv-kinds", "-o", "wide"]));
+    assert.equal(wide[0]?.at(-1), "VOLUMEMODE");
+    assert.equal(wide[1]?.at(-1), "Filesystem");
+  });
+
+  test("invalid objects are refused with 422 and nothing is stored", async () => {
+    const r = await kc.run(["apply", "-f", "-"], {
+      input: PV.replace("pv-kinds", "pv-bad").replace("storage: 2048Mi", "storage: 0").replace("[ReadWriteOnce]", "[]"),
+    });
+    assert.notEqual(r.code, 0);
+    assert.equal(
+      r.stderr,
+      'The PersistentVolume "pv-bad" is invalid: \n* spec.accessModes: Required value\n* spec.capacity[storage]: Invalid value: "0": must be greater than zero\n',
+    );
+    await assert.rejects(srv.client.get(PERSISTENTVOLUMES, undefined, "pv-bad"), isNotFound);
+    const c = await kc.run(["create", "-f", "-"], {
+      input: PVC.replace("claim-kinds", "claim-bad").replace("storage: 1Gi", "storage: 1Gb"),
+    });
+    assert.notEqual(c.code, 0);
+    await assert.rejects(srv.client.get(PERSISTENTVOLUMECLAIMS, "default", "claim-bad"), isNotFound);
+    const s = await kc.run(["create", "-f", "-"], {
+      input: SC.replace("sc-kinds", "sc-bad").replace("provisioner: example.com/kinds", 'provisioner: ""'),
+    });
+    assert.notEqual(s.code, 0);
+    assert.match(s.stderr, /The StorageClass "sc-bad" is invalid: provisioner: Required value/);
+    await assert.rejects(srv.client.get(STORAGECLASSES, undefined, "sc-bad"), isNotFound);
+    // The 422 Status with field causes.
+    const raw = await srv.client
+      .create(STORAGECLASSES, undefined, {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: "sc-bad" },
+        provisioner: "x.io/y",
+        reclaimPolicy: "Recycle",
+      } as StorageClass)
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    assert.ok(raw instanceof StatusError);
+    assert.equal(raw.code, 422);
+    assert.equal(raw.reason, "Invalid");
+    assert.deepEqual(
+      raw.details?.causes?.map((x) => x.field),
+      ["reclaimPolicy"],
+    );
+  });
+
+  test("a class's parameters are immutable; a PV's source is too", async () => {
+    const u = await kc.run(["patch", "sc", "sc-kinds", "--type=merge", "-p", '{"parameters":{"a":"b"}}']);
+    assert.notEqual(u.code, 0);
+    assert.match(u.stderr, /parameters: Forbidden: updates to parameters are forbidden\./);
+    const p = await kc.run([
+      "patch",
+      "pv",
+      "pv-kinds",
+      "--type=merge",
+      "-p",
+      '{"spec":{"hostPath":{"path":"/tmp/other"}}}',
+    ]);
+    assert.notEqual(p.code, 0);
+    assert.match(p.stderr, /spec\.persistentvolumesource is immutable after creation/);
+    await kc.ok(["delete", "pv", "pv-kinds"]);
+    await kc.ok(["delete", "pvc", "claim-kinds"]);
+    await kc.ok(["delete", "sc", "sc-kinds"]);
+  });
+});
