@@ -19,6 +19,14 @@ import {
 import { newServiceAccountAdmission, SERVICE_ACCOUNT } from "./plugins/service-account.js";
 import { newPodSecurity, POD_SECURITY } from "./podsecurity/admission.js";
 import { newResourceQuotaAdmission, RESOURCE_QUOTA } from "./resourcequota/admission.js";
+import {
+  DEFAULT_STORAGE_CLASS,
+  newDefaultStorageClass,
+  newPersistentVolumeClaimResize,
+  newStorageObjectInUseProtection,
+  PERSISTENT_VOLUME_CLAIM_RESIZE,
+  STORAGE_OBJECT_IN_USE_PROTECTION,
+} from "./storage/admission.js";
 
 export type PluginFactory = (ctx: AdmissionContext) => AdmissionPlugin;
 
@@ -41,6 +49,9 @@ const ORDERED: readonly PluginEntry[] = [
   { name: POD_SECURITY, factory: (ctx) => newPodSecurity(ctx), defaultOn: true },
   { name: PRIORITY, factory: newPriorityAdmission, defaultOn: true },
   { name: DEFAULT_TOLERATION_SECONDS, factory: newDefaultTolerationSeconds, defaultOn: true },
+  { name: DEFAULT_STORAGE_CLASS, factory: (ctx) => newDefaultStorageClass(ctx), defaultOn: true },
+  { name: STORAGE_OBJECT_IN_USE_PROTECTION, factory: newStorageObjectInUseProtection, defaultOn: true },
+  { name: PERSISTENT_VOLUME_CLAIM_RESIZE, factory: (ctx) => newPersistentVolumeClaimResize(ctx), defaultOn: true },
   // Quota goes last but for AlwaysDeny: it charges what every other plugin let through.
   { name: RESOURCE_QUOTA, factory: (ctx) => newResourceQuotaAdmission(ctx), defaultOn: true },
   { name: ALWAYS_DENY, factory: newAlwaysDeny, defaultOn: false },

@@ -45,8 +45,9 @@ async function openRegistry(extra: Partial<Parameters<typeof Registry.open>[0]> 
     serviceClusterIPRange: "10.96.0.0/12",
     log: silentLogger,
     compactionIntervalMs: 0,
-    // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager).
-    admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount"]),
+    // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager),
+    // and nothing would remove the storage protection finalizers.
+    admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount", "StorageObjectInUseProtection"]),
     ...extra,
   });
   opened.push(reg);
@@ -186,8 +187,9 @@ function registryTests(): void {
       prefix: reg.storage.prefix,
       log: silentLogger,
       compactionIntervalMs: 0,
-      // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager).
-      admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount"]),
+      // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager),
+      // and nothing would remove the storage protection finalizers.
+      admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount", "StorageObjectInUseProtection"]),
     });
     opened.push(again);
     const ns2 = await again.store(namespaces).get(undefined, "default");
@@ -886,8 +888,9 @@ function registryTests(): void {
       serviceClusterIPRange: "10.100.0.0/24",
       log: silentLogger,
       compactionIntervalMs: 0,
-      // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager).
-      admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount"]),
+      // Pods here run as no ServiceAccount: nothing makes the accounts (no controller-manager),
+      // and nothing would remove the storage protection finalizers.
+      admissionPlugins: enabledAdmissionPlugins([], ["ServiceAccount", "StorageObjectInUseProtection"]),
     });
     opened.push(other);
     const both = await Promise.all(

@@ -206,8 +206,90 @@ describe("storage kinds", () => {
     ]);
     assert.notEqual(p.code, 0);
     assert.match(p.stderr, /spec\.persistentvolumesource is immutable after creation/);
-    await kc.ok(["delete", "pv", "pv-kinds"]);
-    await kc.ok(["delete", "pvc", "claim-kinds"]);
-    await kc.ok(["delete", "sc", "sc-kinds"]);
+  });
+
+  test("admission: the protection finalizers, the default class, resizing by allowVolumeExpansion", async () => {
+    const pv = await srv.client.get<PersistentVolume>(PERSISTENTVOLUMES, undefined, "pv-kinds");
+    assert.deepEqual(pv.metadata.finalizers, ["kubernetes.io/pv-protection"]);
+    const pvc = await srv.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, "default", "claim-kinds");
+    assert.deepEqual(pvc.metadata.finalizers, ["kubernetes.io/pvc-protection"]);
+
+    // The newest class annotated default is a claim's class when it names none ("" names none too).
+    await kc.ok(["apply", "-f", "-"], {
+      input: `${SC.replace("sc-kinds", "fast").replace("example.com/kinds", "example.com/fast")}allowVolumeExpansion: true
+---
+${SC.replace("sc-kinds", "standard").replace("example.com/kinds", "example.com/std").replace("metadata:\n", 'metadata:\n  annotations:\n    storageclass.kubernetes.io/is-default-class: "true"\n')}`,
+    });
+    assert.match(
+      await kc.ok(["get", "sc", "standard"]),
+      /\nstandard \(default\)\s+example\.com\/std\s+Delete\s+Immediate\s+false\s/,
+    );
+    const noClass = PVC.replace("claim-kinds", "claim-default").replace("  storageClassName: manual\n", "");
+    await kc.ok(["create", "-f", "-"], { input: noClass });
+    const got = await srv.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, "default", "claim-default");
+    assert.equal(got.spec?.storageClassName, "standard");
+    await kc.ok(["create", "-f", "-"], {
+      input: PVC.replace("claim-kinds", "claim-none").replace("storageClassName: manual", 'storageClassName: ""'),
+    });
+    const none = await srv.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, "default", "claim-none");
+    assert.equal(none.spec?.storageClassName, "");
+
+    // Growing: refused while Pending (spec immutable), then by class once Bound, allowed by "fast".
+    const grow = (name: string) =>
+      kc.run(["patch", "pvc", name, "--type=merge", "-p", '{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}']);
+    const pending = await grow("claim-kinds");
+    assert.notEqual(pending.code, 0);
+    assert.match(
+      pending.stderr,
+      /spec: Forbidden: spec is immutable after creation except resources\.requests and volumeAttributesClassName for bound claims/,
+    );
+    const bind = (name: string) =>
+      kc.ok(["patch", "pvc", name, "--subresource=status", "--type=merge", "-p", '{"status":{"phase":"Bound"}}']);
+    await bind("claim-kinds");
+    const byClass = await grow("claim-kinds");
+    assert.notEqual(byClass.code, 0);
+    assert.equal(
+      byClass.stderr.trim(),
+      'Error from server (Forbidden): persistentvolumeclaims "claim-kinds" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
+    );
+    await kc.ok(["create", "-f", "-"], { input: PVC.replace("claim-kinds", "claim-fast").replace("manual", "fast") });
+    await bind("claim-fast");
+    assert.match(await kc.ok(["get", "pvc", "claim-fast", "-o", "jsonpath={.status.phase}"]), /^Bound$/);
+    await kc.ok([
+      "patch",
+      "pvc",
+      "claim-fast",
+      "--type=merge",
+      "-p",
+      '{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}',
+    ]);
+    const fast = await srv.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, "default", "claim-fast");
+    assert.equal(fast.spec?.resources?.requests?.storage, "3Gi");
+    const shrink = await kc.run([
+      "patch",
+      "pvc",
+      "claim-fast",
+      "--type=merge",
+      "-p",
+      '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}',
+    ]);
+    assert.notEqual(shrink.code, 0);
+    assert.match(
+      shrink.stderr,
+      /spec\.resources\.requests\.storage: Forbidden: field can not be less than previous value/,
+    );
+
+    // Deleting leaves them Terminating until the finalizer goes (no protection controller here).
+    await kc.ok(["delete", "pvc", "claim-kinds", "claim-default", "claim-none", "claim-fast", "--wait=false"]);
+    await kc.ok(["delete", "pv", "pv-kinds", "--wait=false"]);
+    const table = rows(await kc.ok(["get", "pvc", "claim-kinds"]));
+    assert.equal(table[1]?.[1], "Terminating");
+    assert.equal(rows(await kc.ok(["get", "pv", "pv-kinds"]))[1]?.[4], "Terminating");
+    for (const name of ["claim-kinds", "claim-default", "claim-none", "claim-fast"])
+      await kc.ok(["patch", "pvc", name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+    await kc.ok(["patch", "pv", "pv-kinds", "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+    await assert.rejects(srv.client.get(PERSISTENTVOLUMES, undefined, "pv-kinds"), isNotFound);
+    await assert.rejects(srv.client.get(PERSISTENTVOLUMECLAIMS, "default", "claim-kinds"), isNotFound);
+    await kc.ok(["delete", "sc", "sc-kinds", "fast", "standard"]);
   });
 });
