@@ -30,7 +30,7 @@ import type { TokenAuthenticator } from "./auth/bearer.js";
 import { distinctHeaders, hasImpersonation, impersonate } from "./auth/impersonation.js";
 import type { OpenIDMetadata } from "./auth/serviceaccount/openid.js";
 import { PathResolver } from "./http/path.js";
-import { isWatch, listOptions, type Query } from "./http/query.js";
+import { isWatch, lenientBool, listOptions, type Query } from "./http/query.js";
 import { JSON_TYPE, MAX_BODY_BYTES, toStatusError } from "./http/status.js";
 import type { KubeRequestInfo, RegistryView } from "./http/types.js";
 import { addWarningHeaders } from "./http/warnings.js";
@@ -150,7 +150,7 @@ function sendStatus(reply: FastifyReply, err: StatusError): FastifyReply {
 function isLongRunning(req: FastifyRequest): boolean {
   if (req.method !== "GET") return false;
   const q = req.query as Query;
-  if (q.watch === "true" || q.watch === "1" || q.follow === "true") return true;
+  if (lenientBool(q, "watch") || lenientBool(q, "follow")) return true;
   return req.url.includes("/watch/") || /\/(exec|attach|portforward|proxy)(\?|$)/.test(req.url);
 }
 

@@ -239,6 +239,27 @@ describe("KubeletServer errors and exec", () => {
     );
   });
 
+  it("reads exec's boolean parameters as strconv.ParseBool: the Python client's stdin=True opens stdin; stdin=yes is a 400", async () => {
+    const { ws } = await dial("/exec/default/web/c?command=cat&stdin=True&stdout=True&tty=False", [STREAM_PROTOCOL_V5]);
+    const got: string[] = [];
+    const closed = new Promise<void>((resolve) => ws.on("close", () => resolve()));
+    ws.on("message", (m: Buffer) => {
+      const f = parseFrame(m);
+      if (f?.channel === Channel.Stdout) got.push(f.payload.toString());
+    });
+    ws.send(frame(Channel.Stdin, "from python"));
+    ws.send(frame(Channel.Close, Buffer.from([Channel.Stdin])));
+    await closed;
+    assert.deepEqual(got, ["from python"]);
+    await assert.rejects(
+      dial("/exec/default/web/c?command=cat&stdin=yes", [STREAM_PROTOCOL_V5]),
+      (err: unknown) =>
+        err instanceof StatusError &&
+        err.code === 400 &&
+        err.message === 'invalid value for stdin: "yes" (must be true or false)',
+    );
+  });
+
   it("runs an exec over v5.channel.k8s.io: stdin, stdout, CLOSE, and the exit code on the status channel", async () => {
     const { ws, protocol } = await dial("/exec/default/web/c?command=cat&stdin=true&stdout=true", [STREAM_PROTOCOL_V5]);
     assert.equal(protocol, STREAM_PROTOCOL_V5);

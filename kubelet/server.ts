@@ -15,6 +15,7 @@ import type http from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { badRequest, isStatusError, StatusError } from "#pkg/api/errors.js";
+import { parseBool } from "#pkg/api/strconv.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { type HealthHandlerOptions, healthHandler, type RequestHandler } from "#pkg/runtime/health-server.js";
 import type { Logger } from "#pkg/runtime/log.js";
@@ -75,7 +76,21 @@ function refuseUpgrade(socket: Duplex, r: Refusal): void {
   );
 }
 
-const bool = (v: string | null) => v === "true" || v === "1";
+/**
+ * bool: whether any of the named boolean parameters is set, in strconv.ParseBool's spellings (the
+ * Python client sends `stdout=True`), a bare `?tty` true; another value is a 400, never read as false.
+ */
+function bool(q: URLSearchParams, ...names: string[]): boolean {
+  let on = false;
+  for (const n of names) {
+    const v = q.get(n);
+    if (v === null) continue;
+    const b = v === "" ? true : parseBool(v);
+    if (b === undefined) throw badRequest(`invalid value for ${n}: "${v}" (must be true or false)`);
+    on ||= b;
+  }
+  return on;
+}
 
 export interface KubeletServerOptions {
   kubelet: KubeletView;
@@ -188,14 +203,14 @@ export class KubeletServer {
       const [, ns = "", name = "", cname = ""] = parts;
       const q = url.searchParams;
       const pod = this.pod(ns, name);
-      const c = await this.container(pod, cname, bool(q.get("previous")));
+      const c = await this.container(pod, cname, bool(q, "previous"));
       const tail = q.get("tailLines");
       const since = q.get("sinceSeconds");
-      const follow = bool(q.get("follow")) && !bool(q.get("previous"));
+      const follow = bool(q, "follow") && !bool(q, "previous");
       const abort = new AbortController();
       const stream = await this.o.runtime.logs(c.id, {
         follow,
-        timestamps: bool(q.get("timestamps")),
+        timestamps: bool(q, "timestamps"),
         ...(tail !== null && Number(tail) >= 0 ? { tailLines: Number(tail) } : {}),
         ...(since !== null && Number(since) > 0 ? { sinceSeconds: Number(since) } : {}),
         signal: abort.signal,
@@ -223,14 +238,15 @@ export class KubeletServer {
       const q = url.searchParams;
       const cmd = q.getAll("command");
       if (cmd.length === 0) throw badRequest("you must specify at least 1 command");
+      const streams = {
+        stdin: bool(q, "stdin", "input"),
+        stdout: q.get("stdout") === null && q.get("output") === null ? true : bool(q, "stdout", "output"),
+        stderr: bool(q, "stderr", "error"),
+        tty: bool(q, "tty"),
+      };
       const protocol = this.upgrader.negotiate(req, EXEC_PROTOCOLS, { required: true });
       this.upgrader.accept(req, socket, head, (ws) => {
-        void this.exec(ws, protocol === STREAM_PROTOCOL_V5, c.id, cmd, {
-          stdin: bool(q.get("stdin")) || bool(q.get("input")),
-          stdout: q.get("stdout") === null ? true : bool(q.get("stdout")) || bool(q.get("output")),
-          stderr: bool(q.get("stderr")) || bool(q.get("error")),
-          tty: bool(q.get("tty")),
-        });
+        void this.exec(ws, protocol === STREAM_PROTOCOL_V5, c.id, cmd, streams);
       });
       return;
     }

@@ -4,6 +4,7 @@
 
 import { badRequest, type FieldError, fieldInvalid, fieldNotSupported, invalid } from "#pkg/api/errors.js";
 import type { DeleteOptions, ListOptions, PropagationPolicy } from "#pkg/api/meta.js";
+import { parseBool } from "#pkg/api/strconv.js";
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -14,12 +15,23 @@ export function one(q: Query, key: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** bool: a boolean parameter in strconv.ParseBool's spellings (`watch=True` from the Python client); a bare `?watch` is true. */
 export function bool(q: Query, key: string): boolean | undefined {
   const v = one(q, key);
   if (v === undefined) return undefined;
-  if (v === "true" || v === "1" || v === "") return true;
-  if (v === "false" || v === "0") return false;
-  throw badRequest(`invalid value for ${key}: "${v}" (must be true or false)`);
+  if (v === "") return true;
+  const b = parseBool(v);
+  if (b === undefined) throw badRequest(`invalid value for ${key}: "${v}" (must be true or false)`);
+  return b;
+}
+
+/** lenientBool: bool() for code that must not throw (classifying a request), undefined for a bad value. */
+export function lenientBool(q: Query, key: string): boolean | undefined {
+  try {
+    return bool(q, key);
+  } catch {
+    return undefined;
+  }
 }
 
 function int(q: Query, key: string, min: number): number | undefined {

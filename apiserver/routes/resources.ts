@@ -11,7 +11,15 @@ import { apiVersionOf, isCreateOnly, PODDISRUPTIONBUDGETS, type ResourceInfo } f
 import { decodeObject, decodeOptional, decodePatch } from "../http/body.js";
 import { negotiate, tableContentType } from "../http/negotiate.js";
 import type { ApiTarget } from "../http/path.js";
-import { deleteOptions, isWatch, listOptions, type Query, type WriteParams, writeParams } from "../http/query.js";
+import {
+  deleteOptions,
+  isWatch,
+  lenientBool,
+  listOptions,
+  type Query,
+  type WriteParams,
+  writeParams,
+} from "../http/query.js";
 import { JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
 import type { Reviews } from "../registry/authorization/reviews.js";
@@ -389,7 +397,7 @@ export function namedWatchOptions(q: Query, name: string) {
 export function verbOf(method: string, t: ResourceTarget, q: Query): string {
   switch (method) {
     case "GET":
-      if (t.watchPath || (t.subresource === undefined && (q.watch === "true" || q.watch === "1"))) return "WATCH";
+      if (t.watchPath || (t.subresource === undefined && lenientBool(q, "watch") === true)) return "WATCH";
       return t.name === undefined ? "LIST" : "GET";
     case "DELETE":
       return t.name === undefined ? "DELETECOLLECTION" : "DELETE";
