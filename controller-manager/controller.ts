@@ -13,6 +13,7 @@ import type { Logger } from "#pkg/runtime/log.js";
 import type { EndpointsControllerOptions } from "./endpoint/endpoints-controller.js";
 import type { EndpointSliceControllerOptions } from "./endpointslice/endpointslice-controller.js";
 import type { MirroringControllerOptions } from "./endpointslicemirroring/mirroring-controller.js";
+import type { JobControllerOptions } from "./job/job-controller.js";
 import type { NodeLifecycleOptions } from "./nodelifecycle/node-lifecycle-controller.js";
 import type { PodGCOptions } from "./podgc/gc-controller.js";
 import type { ResourceQuotaOptions } from "./resourcequota/resource-quota-controller.js";
@@ -40,6 +41,8 @@ export interface ControllerOptions {
   endpoint?: EndpointsControllerOptions;
   /** --max-endpoints-per-slice, --endpointslice-updates-batch-period. */
   endpointSlice?: EndpointSliceControllerOptions;
+  /** --job-pod-failure-backoff (kubeling's: upstream's base of 10 s is fixed). */
+  job?: JobControllerOptions;
   /** --mirroring-max-endpoints-per-subset. */
   endpointSliceMirroring?: MirroringControllerOptions;
   /** --node-monitor-period, --node-monitor-grace-period, --node-startup-grace-period, --node-eviction-rate, ... */

@@ -3,12 +3,14 @@
 
 import { newClusterRoleAggregationController } from "./clusterroleaggregation/clusterrole-aggregation-controller.js";
 import type { ControllerInit } from "./controller.js";
+import { newCronJobController } from "./cronjob/cronjob-controller.js";
 import { newDeploymentController } from "./deployment/deployment-controller.js";
 import { newDisruptionController } from "./disruption/disruption.js";
 import { newEndpointsController } from "./endpoint/endpoints-controller.js";
 import { newEndpointSliceController } from "./endpointslice/endpointslice-controller.js";
 import { newEndpointSliceMirroringController } from "./endpointslicemirroring/mirroring-controller.js";
 import { newGarbageCollector } from "./garbagecollector/garbage-collector.js";
+import { newJobController } from "./job/job-controller.js";
 import { newNamespaceController } from "./namespace/namespace-controller.js";
 import { newNodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
 import { newPodGCController } from "./podgc/gc-controller.js";
@@ -18,15 +20,18 @@ import { newResourceQuotaController } from "./resourcequota/resource-quota-contr
 import { newRootCACertPublisher } from "./rootcacertpublisher/publisher.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
+import { newTTLAfterFinishedController } from "./ttlafterfinished/ttl-after-finished-controller.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
   "clusterrole-aggregation": newClusterRoleAggregationController,
+  "cronjob-controller": newCronJobController,
   deployment: newDeploymentController,
   disruption: newDisruptionController,
   "endpoints-controller": newEndpointsController,
   "endpointslice-controller": newEndpointSliceController,
   "endpointslice-mirroring-controller": newEndpointSliceMirroringController,
   garbagecollector: newGarbageCollector,
+  "job-controller": newJobController,
   namespace: newNamespaceController,
   nodelifecycle: newNodeLifecycleController,
   podgc: newPodGCController,
@@ -36,6 +41,7 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   "root-ca-certificate-publisher-controller": newRootCACertPublisher,
   serviceaccount: newServiceAccountsController,
   "taint-eviction-controller": newTaintEvictionController,
+  "ttl-after-finished-controller": newTTLAfterFinishedController,
 };
 
 /**
@@ -43,15 +49,18 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
  * with their defaults; a controller not listed runs --concurrent-syncs workers.
  */
 export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }> = {
+  "cronjob-controller": { flag: "concurrent-cron-job-syncs", default: 5 },
   deployment: { flag: "concurrent-deployment-syncs", default: 5 },
   "endpoints-controller": { flag: "concurrent-endpoint-syncs", default: 5 },
   "endpointslice-controller": { flag: "concurrent-service-endpoint-syncs", default: 5 },
   "endpointslice-mirroring-controller": { flag: "mirroring-concurrent-service-endpoint-syncs", default: 5 },
   garbagecollector: { flag: "concurrent-gc-syncs", default: 20 },
+  "job-controller": { flag: "concurrent-job-syncs", default: 5 },
   namespace: { flag: "concurrent-namespace-syncs", default: 10 },
   replicaset: { flag: "concurrent-replicaset-syncs", default: 5 },
   replicationcontroller: { flag: "concurrent-rc-syncs", default: 5 },
   resourcequota: { flag: "concurrent-resource-quota-syncs", default: 5 },
+  "ttl-after-finished-controller": { flag: "concurrent-ttl-after-finished-syncs", default: 5 },
 };
 
 /**
@@ -59,6 +68,9 @@ export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }
  * names.go's aliases), by alias.
  */
 export const CONTROLLER_ALIASES: Record<string, string> = {
+  cronjob: "cronjob-controller",
+  job: "job-controller",
+  "ttl-after-finished": "ttl-after-finished-controller",
   endpoint: "endpoints-controller",
   endpointslice: "endpointslice-controller",
   endpointslicemirroring: "endpointslice-mirroring-controller",

@@ -33,6 +33,7 @@ import { PrometheusWorkQueueMetricsProvider, setWorkQueueMetricsProvider } from 
 import { ControllerManagerApp, LEASE_NAME, LEASE_NAMESPACE } from "./app.js";
 import type { ControllerOptions } from "./controller.js";
 import { CONCURRENCY_FLAGS, CONTROLLERS, enabledControllers } from "./controllers.js";
+import { DEFAULT_POD_FAILURE_BACKOFF_MS } from "./job/backoff.js";
 import {
   DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD,
   DEFAULT_NODE_EVICTION_RATE,
@@ -59,6 +60,7 @@ interface Flags extends LeaderElectionFlags, DelegatedServingFlags {
   endpointsliceUpdatesBatchPeriod: number;
   maxEndpointsPerSlice: number;
   mirroringMaxEndpointsPerSubset: number;
+  jobPodFailureBackoff: number;
   rootCaFile?: string;
   logLevel: string;
 }
@@ -190,6 +192,13 @@ function program() {
     )
     .addOption(
       flag(
+        "--job-pod-failure-backoff <dur>",
+        "kubeling's: the Job controller's first wait before replacing a failed pod, doubled per failure up to 6m (upstream's is a fixed 10s)",
+        duration(DEFAULT_POD_FAILURE_BACKOFF_MS, "10s"),
+      ),
+    )
+    .addOption(
+      flag(
         "--root-ca-file <path>",
         "the CA bundle published to every namespace as the ConfigMap kube-root-ca.crt (default: the kubeconfig's certificate-authority)",
       ),
@@ -239,6 +248,7 @@ function controllerOptions(f: Flags): ControllerOptions {
     endpoint: { batchPeriodMs: f.endpointUpdatesBatchPeriod },
     endpointSlice: { batchPeriodMs: f.endpointsliceUpdatesBatchPeriod, maxEndpointsPerSlice: f.maxEndpointsPerSlice },
     endpointSliceMirroring: { maxEndpointsPerSubset: f.mirroringMaxEndpointsPerSubset },
+    job: { podFailureBackoffMs: f.jobPodFailureBackoff },
     ...(f.rootCaFile ? { rootCA: readFileSync(f.rootCaFile, "utf8") } : {}),
   };
 }

@@ -47,7 +47,12 @@ export function defaultJobSpec(spec: JobSpec | undefined): void {
   spec.backoffLimit ??= spec.backoffLimitPerIndex !== undefined ? 2147483647 : 6;
   spec.completionMode ??= "NonIndexed";
   spec.suspend ??= false;
-  spec.podReplacementPolicy ??= "TerminatingOrFailed";
+  // With a podFailurePolicy only failed pods are replaced (upstream SetDefaults_Job).
+  spec.podReplacementPolicy ??= spec.podFailurePolicy ? "Failed" : "TerminatingOrFailed";
+  const policy = spec.podFailurePolicy as PodFailurePolicy | undefined;
+  for (const rule of Array.isArray(policy?.rules) ? policy.rules : []) {
+    for (const c of Array.isArray(rule?.onPodConditions) ? rule.onPodConditions : []) c.status ??= "True";
+  }
   defaultTemplate(spec.template);
 }
 
