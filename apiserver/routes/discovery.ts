@@ -17,7 +17,7 @@ import {
   negotiateDiscovery,
 } from "../discovery.js";
 import { JSON_TYPE } from "../http/status.js";
-import { openApiV3Document, openApiV3Index } from "../openapi.js";
+import { OPENAPI_V2_PROTOBUF_TYPE, openApiV2Document, openApiV3Document, openApiV3Index } from "../openapi.js";
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
@@ -85,9 +85,15 @@ export function registerDiscoveryRoutes(app: FastifyInstance, deps: { resources:
     if ((req.query as { hash?: string }).hash === d.hash) reply.header("cache-control", "public, immutable");
     return sendJson(reply, d.body);
   });
-  // Upstream serves v2 too; kubectl tolerates its absence when v3 is there (KUBECTL_WIRE 1.9).
-  app.get("/openapi/v2", () => {
-    throw notFound();
+  // v2 without definitions (openApiV2Document): what kubectl needs to validate a v1 List.
+  const v2 = { protobuf: openApiV2Document("protobuf"), json: openApiV2Document("json") };
+  // upstream's handler: protobuf for a protobuf Accept without JSON, typed with the dotted form
+  // of the media type (Go's mime parser, in kubectl, refuses the "@" of the requested one).
+  const wantsProtobuf = (accept = "") => accept.includes("protobuf") && !accept.includes("application/json");
+  app.get("/openapi/v2", (req, reply) => {
+    reply.header("vary", "Accept");
+    if (wantsProtobuf(req.headers.accept)) return sendJson(reply, v2.protobuf, OPENAPI_V2_PROTOBUF_TYPE);
+    return sendJson(reply, v2.json);
   });
 
   app.get("/api/:version", (req, reply) => {

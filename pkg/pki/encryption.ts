@@ -14,10 +14,14 @@ export interface EncryptionKey {
 }
 
 /**
- * encryptionConfigText: Secrets under aescbc with the given keys (the first encrypts), then
- * identity unless told otherwise. pki init writes it with one random key; tests rotate with it.
+ * encryptionConfigText: Secrets under aescbc (or another provider) with the given keys (the first
+ * encrypts), then identity unless told otherwise. pki init writes it with one random key; tests
+ * rotate with it.
  */
-export function encryptionConfigText(keys: readonly EncryptionKey[], o: { identity?: boolean } = {}): string {
+export function encryptionConfigText(
+  keys: readonly EncryptionKey[],
+  o: { identity?: boolean; provider?: "aescbc" | "aesgcm" | "secretbox" } = {},
+): string {
   const keyLines = keys.map(
     (k) => `            - name: ${k.name}\n              secret: ${k.secret.toString("base64")}\n`,
   );
@@ -30,7 +34,7 @@ resources:
   - resources:
       - secrets
     providers:
-      - aescbc:
+      - ${o.provider ?? "aescbc"}:
           keys:
 ${keyLines.join("")}${o.identity === false ? "" : "      - identity: {}\n"}`;
 }

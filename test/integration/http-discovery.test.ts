@@ -98,7 +98,7 @@ describe("legacy discovery", () => {
 });
 
 describe("openapi", () => {
-  test("/openapi/v3 index and a group-version document with a patch operation; /openapi/v2 is 404", async () => {
+  test("/openapi/v3 index and a group-version document with a patch operation; /openapi/v2 without definitions", async () => {
     const index = await raw(srv, "GET", "/openapi/v3?timeout=32s");
     assert.equal(index.status, 200);
     assert.ok(index.json.paths["api/v1"], "api/v1 in the index");
@@ -115,8 +115,12 @@ describe("openapi", () => {
     const v2 = await raw(srv, "GET", "/openapi/v2?timeout=32s", {
       headers: { accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" },
     });
-    assert.equal(v2.status, 404);
-    assert.equal(v2.json.kind, "Status");
+    // gnostic's Document{swagger: "2.0", info: {title, version}} in protobuf, nothing else.
+    assert.equal(v2.status, 200);
+    assert.equal(v2.headers["content-type"], "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+    assert.equal(v2.text.slice(0, 5), "\n\u00032.0");
+    const v2json = await raw(srv, "GET", "/openapi/v2", { headers: { accept: "application/json" } });
+    assert.deepEqual(v2json.json, { swagger: "2.0", info: { title: "Kubernetes", version: "v1.31.0" }, paths: {} });
   });
 });
 
