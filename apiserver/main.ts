@@ -7,8 +7,8 @@ import { readFileSync, renameSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import { PODS } from "#pkg/api/resources.js";
-import type { Pod } from "#pkg/api/types/index.js";
+import { PERSISTENTVOLUMECLAIMS, PODS } from "#pkg/api/resources.js";
+import type { PersistentVolumeClaim, Pod } from "#pkg/api/types/index.js";
 import { writeKubeconfig } from "#pkg/client/kubeconfig.js";
 import { ensureServiceAccountKey } from "#pkg/pki/sa-key.js";
 import { runMain } from "#pkg/runtime/flags.js";
@@ -161,6 +161,12 @@ async function main(): Promise<void> {
         {
           podsOnNode: (node) =>
             registry.watchCache.for(PODS).list(undefined, (p) => (p as Pod).spec?.nodeName === node) as Pod[],
+          claimVolumeName: (namespace, name) =>
+            (
+              registry.watchCache.for(PERSISTENTVOLUMECLAIMS).get(namespace, name)?.obj as
+                | PersistentVolumeClaim
+                | undefined
+            )?.spec?.volumeName,
         },
         nodeRules(),
       ),

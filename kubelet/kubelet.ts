@@ -11,7 +11,14 @@
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "#pkg/api/defaults.js";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { podConfigMapNames, podSecretNames } from "#pkg/api/pod-references.js";
-import { CONFIGMAPS, PODS, type ResourceType, SECRETS } from "#pkg/api/resources.js";
+import {
+  CONFIGMAPS,
+  PERSISTENTVOLUMECLAIMS,
+  PERSISTENTVOLUMES,
+  PODS,
+  type ResourceType,
+  SECRETS,
+} from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
 import type { ConfigMap, Container, Pod, Secret, Service } from "#pkg/api/types/index.js";
 import type { InformerFactory } from "#pkg/cache/factory.js";
@@ -42,7 +49,7 @@ import type { DNSOptions } from "./spec.js";
 import { StatsProvider, type Summary } from "./stats.js";
 import { StatusManager } from "./status-manager.js";
 import { TokenManager } from "./token-manager.js";
-import { VolumeError, VolumeManager } from "./volumes.js";
+import { PodVolumesError, VolumeError, VolumeManager } from "./volumes.js";
 import { WatchBasedManager } from "./watch-manager.js";
 
 /** The Service kubeling-dns keeps (dns/publish.ts): its ClusterIP is the default --cluster-dns. */
@@ -82,7 +89,9 @@ export interface KubeletOptions {
 const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
 /** A finished pod, or one past its deadline, is looked at again this rarely. */
 const IDLE_RESYNC_MS = 60_000;
-const VOLUME_RETRY_MS = 2000;
+/** A pod whose volumes cannot be set up yet (a claim not bound) is retried with this backoff. */
+const VOLUME_RETRY_MS = 1000;
+const VOLUME_RETRY_MAX_MS = 8000;
 
 export class Kubelet {
   readonly pods: InformerView<Pod>;
@@ -106,6 +115,8 @@ export class Kubelet {
   private readonly terminating = new Set<string>();
   /** Pods this process has synced at least once (to log adoption after a restart). */
   private readonly seen = new Set<string>();
+  /** uid → the next wait after a failed volume setup (doubling up to VOLUME_RETRY_MAX_MS). */
+  private readonly volumeRetry = new Map<string, number>();
 
   constructor(private readonly o: KubeletOptions) {
     this.log = o.log;
@@ -171,7 +182,18 @@ export class Kubelet {
       configMap: (ns: string, name: string) => this.configMaps.get(ns, name),
       secret: (ns: string, name: string) => this.secrets.get(ns, name),
     };
+    // Claims and their PVs are read with GETs (the Node authorizer allows no list/watch of them).
+    const getOrUndefined = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await get();
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    };
     this.volumes = new VolumeManager({
+      claim: (ns, name) => getOrUndefined(() => o.client.get(PERSISTENTVOLUMECLAIMS, ns, name)),
+      persistentVolume: (name) => getOrUndefined(() => o.client.get(PERSISTENTVOLUMES, undefined, name)),
       rootDir: o.rootDir,
       tokens: new TokenManager({
         request: TokenManager.requester(o.client),
@@ -329,7 +351,12 @@ export class Kubelet {
 
     // 2. Volumes.
     const volumesOk = !!sandbox && (await this.setupVolumes(pod, podIP, log));
-    if (sandbox && !volumesOk) want(VOLUME_RETRY_MS);
+    if (sandbox && !volumesOk) {
+      // Backoff: a claim not bound yet is looked at again soon, but not in a hot loop.
+      const wait = this.volumeRetry.get(uid) ?? VOLUME_RETRY_MS;
+      this.volumeRetry.set(uid, Math.min(wait * 2, VOLUME_RETRY_MAX_MS));
+      want(wait);
+    } else if (volumesOk) this.volumeRetry.delete(uid);
 
     if (sandbox && volumesOk) {
       // 3. Init containers, in order, each to completion.
@@ -380,7 +407,15 @@ export class Kubelet {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (!(err instanceof VolumeError)) log.warn({ err }, "volume setup failed");
-      this.events.event(pod, "Warning", "FailedMount", `MountVolume.SetUp failed: ${message}`);
+      // Upstream's two wordings: volumes not processable yet (a claim not bound) vs a failed SetUp.
+      this.events.event(
+        pod,
+        "Warning",
+        "FailedMount",
+        err instanceof PodVolumesError
+          ? `Unable to attach or mount volumes: ${message}`
+          : `MountVolume.SetUp failed: ${message}`,
+      );
       return false;
     }
   }
@@ -453,6 +488,7 @@ export class Kubelet {
 
   private forget(uid: string): void {
     this.seen.delete(uid);
+    this.volumeRetry.delete(uid);
     this.probes.removePod(uid);
     this.runtimeManager.forgetPod(uid);
     this.status.forget(uid);

@@ -64,7 +64,7 @@ export interface RuntimeManagerOptions {
   maxParallelStarts: number;
   envSources: EnvSources;
   /** The host paths of the pod's mounted volumes. */
-  volumes: Pick<VolumeManager, "mounted" | "podDir">;
+  volumes: Pick<VolumeManager, "mounted" | "podDir" | "readOnly">;
   /** A fresh runtime list of one pod's containers (the PLEG's). */
   podContainers: (uid: string) => Promise<ContainerInfo[]>;
 }
@@ -250,6 +250,7 @@ export class RuntimeManager {
   private async binds(pod: Pod, c: Container): Promise<string[]> {
     const uid = pod.metadata.uid ?? "";
     const vols = this.o.volumes.mounted(uid);
+    const readOnly = this.o.volumes.readOnly(uid);
     const out: string[] = [];
     const resolvConf = join(this.o.volumes.podDir(uid), RESOLV_CONF);
     if (!pod.spec?.hostNetwork && existsSync(resolvConf)) out.push(`${resolvConf}:/etc/resolv.conf`);
@@ -262,7 +263,7 @@ export class RuntimeManager {
         if (!src.startsWith(host)) throw new Error(`subPath "${m.subPath}" escapes volume "${m.name}"`);
         if (!existsSync(src)) await mkdir(src, { recursive: true });
       }
-      out.push(`${src}:${m.mountPath}${m.readOnly ? ":ro" : ""}`);
+      out.push(`${src}:${m.mountPath}${m.readOnly || readOnly.has(m.name) ? ":ro" : ""}`);
     }
     return out;
   }

@@ -1,5 +1,8 @@
 // VolumeManager: a pod's volumes as host directories under <root-dir>/pods/<uid>/volumes/<name>,
 // bind-mounted into its containers. emptyDir is a directory; hostPath is the host path itself;
+// a persistentVolumeClaim is its bound PV's hostPath or local path (the claim and the PV are
+// read with GETs, which the Node authorizer allows for the claims of the node's pods and their
+// PVs, as upstream's desired-state populator does), read-only when the pod's volume says so;
 // configMap, secret, downwardAPI and projected volumes (bound ServiceAccount tokens from the
 // TokenManager included) are written with upstream's atomic-writer
 // layout (a timestamped data dir, a "..data" symlink swapped with rename, and per-key symlinks
@@ -14,7 +17,16 @@ import { existsSync } from "node:fs";
 import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import { podServiceAccountName } from "#pkg/api/pod-references.js";
-import type { ConfigMap, Pod, Secret, Volume } from "#pkg/api/types/index.js";
+import {
+  CLAIM_BOUND,
+  type ConfigMap,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
+  type Pod,
+  PVC_PROTECTION_FINALIZER,
+  type Secret,
+  type Volume,
+} from "#pkg/api/types/index.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { fieldRefValue } from "./spec.js";
@@ -29,12 +41,32 @@ interface Projected {
 
 export class VolumeError extends Error {}
 
+/**
+ * PodVolumesError: volumes that could not be processed (a claim not bound, its PV not there),
+ * worded as upstream's WaitForAttachAndMount error; the kubelet's FailedMount event is
+ * "Unable to attach or mount volumes: " + message.
+ */
+export class PodVolumesError extends VolumeError {
+  constructor(
+    readonly volumes: readonly string[],
+    readonly causes: readonly string[],
+  ) {
+    const names = `[${[...volumes].sort().join(" ")}]`;
+    super(
+      `unmounted volumes=${names}, unattached volumes=[], failed to process volumes=${names}: ${causes.join("; ")}`,
+    );
+  }
+}
+
 export interface VolumeManagerOptions {
   rootDir: string;
   log: Logger;
   /** ConfigMaps and Secrets of a namespace by name; undefined when they do not exist. */
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** A PersistentVolumeClaim and a PersistentVolume by name (GETs); undefined when they do not exist. */
+  claim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  persistentVolume(name: string): Promise<PersistentVolume | undefined>;
   /** Bound ServiceAccount tokens for serviceAccountToken projections. */
   tokens: TokenManager;
   clock?: Clock;
@@ -43,6 +75,8 @@ export interface VolumeManagerOptions {
 export class VolumeManager {
   /** uid → volume name → host path, from the last setup (upstream: GetMountedVolumesForPod). */
   private readonly mountedByPod = new Map<string, Map<string, string>>();
+  /** uid → the volumes every container mounts read-only (a persistentVolumeClaim's readOnly). */
+  private readonly readOnlyByPod = new Map<string, Set<string>>();
   /** uid/volume → hash of what was last written, so unchanged volumes are not rewritten. */
   private readonly written = new Map<string, string>();
 
@@ -60,10 +94,19 @@ export class VolumeManager {
   async setup(pod: Pod, podIP: string, hostIP: string): Promise<Map<string, string>> {
     const uid = pod.metadata.uid ?? "";
     const out = new Map<string, string>();
+    // Claims first: until each is bound to a PV there is nothing to mount, and the pod waits.
+    const claims = await this.claimVolumes(pod);
+    const readOnly = new Set<string>();
     for (const v of pod.spec?.volumes ?? []) {
       const dir = join(this.podDir(uid), "volumes", v.name);
       if (v.hostPath) {
-        out.set(v.name, await this.hostPath(v));
+        out.set(v.name, await this.hostPath(v.hostPath));
+        continue;
+      }
+      const claimed = claims.get(v.name);
+      if (claimed) {
+        out.set(v.name, await this.persistentVolumePath(v.name, claimed));
+        if (v.persistentVolumeClaim?.readOnly) readOnly.add(v.name);
         continue;
       }
       if (v.emptyDir) {
@@ -74,8 +117,6 @@ export class VolumeManager {
       }
       const files = await this.filesFor(pod, v, podIP, hostIP);
       if (files === undefined) {
-        if (v.persistentVolumeClaim)
-          throw new VolumeError(`volume "${v.name}": persistentVolumeClaim volumes are not supported by this kubelet`);
         // An unknown or unsupported type: an empty directory keeps the pod running.
         await mkdir(dir, { recursive: true });
         out.set(v.name, dir);
@@ -85,7 +126,92 @@ export class VolumeManager {
       out.set(v.name, dir);
     }
     this.mountedByPod.set(uid, out);
+    this.readOnlyByPod.set(uid, readOnly);
     return out;
+  }
+
+  /** readOnly: the pod's volumes that are mounted read-only into every container, from the last setup. */
+  readOnly(uid: string): ReadonlySet<string> {
+    return this.readOnlyByPod.get(uid) ?? new Set();
+  }
+
+  /**
+   * claimVolumes resolves each persistentVolumeClaim volume to its claim's bound PV (upstream
+   * desired_state_of_world_populator getPVCExtractPV / getPVSpec, with its messages); throws
+   * PodVolumesError naming every volume that cannot be processed yet.
+   */
+  private async claimVolumes(pod: Pod): Promise<Map<string, PersistentVolume>> {
+    const ns = pod.metadata.namespace ?? "default";
+    const out = new Map<string, PersistentVolume>();
+    const failed: string[] = [];
+    const causes: string[] = [];
+    for (const v of pod.spec?.volumes ?? []) {
+      const claimName = v.persistentVolumeClaim?.claimName;
+      if (!claimName) continue;
+      try {
+        out.set(v.name, await this.boundVolume(ns, claimName));
+      } catch (err) {
+        if (!(err instanceof VolumeError)) throw err;
+        failed.push(v.name);
+        causes.push(err.message);
+      }
+    }
+    if (failed.length > 0) throw new PodVolumesError(failed, causes);
+    return out;
+  }
+
+  private async boundVolume(ns: string, claimName: string): Promise<PersistentVolume> {
+    const fail = (why: string) => new VolumeError(`error processing PVC ${ns}/${claimName}: ${why}`);
+    let pvc: PersistentVolumeClaim | undefined;
+    try {
+      pvc = await this.o.claim(ns, claimName);
+    } catch (err) {
+      throw fail(`failed to fetch PVC from API server: ${(err as Error).message}`);
+    }
+    if (!pvc) throw fail(`failed to fetch PVC from API server: persistentvolumeclaims "${claimName}" not found`);
+    // A claim being deleted without its protection finalizer must not be used by a new pod.
+    if (pvc.metadata.deletionTimestamp && !pvc.metadata.finalizers?.includes(PVC_PROTECTION_FINALIZER))
+      throw fail("PVC is being deleted");
+    if (pvc.status?.phase !== CLAIM_BOUND) throw fail("PVC is not bound");
+    const pvName = pvc.spec?.volumeName;
+    if (!pvName) throw fail("PVC has empty pvc.Spec.VolumeName");
+    let pv: PersistentVolume | undefined;
+    try {
+      pv = await this.o.persistentVolume(pvName);
+    } catch (err) {
+      throw fail(`failed to fetch PV ${pvName} from API server: ${(err as Error).message}`);
+    }
+    if (!pv) throw fail(`failed to fetch PV ${pvName} from API server: persistentvolumes "${pvName}" not found`);
+    const ref = pv.spec?.claimRef;
+    if (!ref) {
+      throw fail(
+        `found PV object ${pvName} but it has a nil pv.Spec.ClaimRef indicating it is not yet bound to the claim`,
+      );
+    }
+    if (ref.uid !== pvc.metadata.uid) {
+      throw fail(
+        `found PV object ${pvName} but its pv.Spec.ClaimRef.UID ${ref.uid ?? ""} does not point to claim.UID ${pvc.metadata.uid ?? ""}`,
+      );
+    }
+    return pv;
+  }
+
+  /** The host path of a bound PV: hostPath (with its type's checks and creation), or local (must exist). */
+  private async persistentVolumePath(volumeName: string, pv: PersistentVolume): Promise<string> {
+    const name = pv.metadata.name ?? "";
+    if (pv.spec?.hostPath) return this.hostPath(pv.spec.hostPath);
+    if (pv.spec?.local) {
+      const path = normalize(pv.spec.local.path);
+      const st = await lstat(path).catch(() => undefined);
+      if (!st)
+        throw new VolumeError(
+          `MountVolume.NewMounter initialization failed for volume "${name}" : path "${path}" does not exist`,
+        );
+      return path;
+    }
+    throw new VolumeError(
+      `volume "${volumeName}": PersistentVolume "${name}" has a source this kubelet cannot mount (hostPath and local only)`,
+    );
   }
 
   /** mounted: the host path of each of the pod's volumes, by name, from the last setup. */
@@ -98,6 +224,7 @@ export class VolumeManager {
     for (const k of this.written.keys()) if (k.startsWith(`${uid}/`)) this.written.delete(k);
     this.o.tokens.forgetPod(uid);
     this.mountedByPod.delete(uid);
+    this.readOnlyByPod.delete(uid);
     await rm(this.podDir(uid), { recursive: true, force: true });
   }
 
@@ -110,9 +237,7 @@ export class VolumeManager {
     }
   }
 
-  private async hostPath(v: Volume): Promise<string> {
-    const hp = v.hostPath;
-    if (!hp) throw new Error("not a hostPath volume");
+  private async hostPath(hp: { path: string; type?: string }): Promise<string> {
     const path = normalize(hp.path);
     const type = hp.type ?? "";
     if (type === "DirectoryOrCreate") await mkdir(path, { recursive: true, mode: 0o755 });

@@ -1,12 +1,14 @@
 // SchedulerApp wires a Scheduler to the cluster: pod and node informers feeding its handlers,
-// the ApiBinder, an EventRecorder, and (optionally) leader election on the Lease
+// claim, PV and StorageClass informers for VolumeBinding (ApiVolumeBinder) and the queue's
+// storage events, the ApiBinder, an EventRecorder, and (optionally) leader election on the Lease
 // kube-system/kube-scheduler, so that of several running schedulers only the leader
 // schedules. Informers run from the start on every replica, so a new leader is ready at once.
 
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { NODES } from "#pkg/api/resources.js";
-import type { Node, Pod } from "#pkg/api/types/index.js";
+import type { ResourceType } from "#pkg/api/resources.js";
+import { NODES, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, STORAGECLASSES } from "#pkg/api/resources.js";
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "#pkg/api/types/index.js";
 import { Informer, objectOf } from "#pkg/cache/informer.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { EventRecorder } from "#pkg/controller/events.js";
@@ -14,7 +16,8 @@ import type { LeaderElector } from "#pkg/controller/leader.js";
 import { type LeaderElectionConfig, newLeaderElector } from "#pkg/controller/leader-config.js";
 import { type Logger, silentLogger } from "#pkg/runtime/log.js";
 import { counterFunc, gaugeFunc, newRegistry, type Registry } from "#pkg/runtime/metrics.js";
-import { ApiBinder, PODS } from "./api.js";
+import { ApiBinder, ApiVolumeBinder, PODS } from "./api.js";
+import type { VolumeBindingArgs } from "./plugins/volume-binding.js";
 import type { SchedulingQueueOptions } from "./queue.js";
 import { DEFAULT_SCHEDULER_NAME, Scheduler } from "./scheduler.js";
 
@@ -27,6 +30,8 @@ export interface SchedulerAppOptions extends LeaderElectionConfig {
   log?: Logger;
   queue?: SchedulingQueueOptions;
   bindConcurrency?: number;
+  /** VolumeBinding's arguments (its bind timeout). */
+  volumeBindingArgs?: VolumeBindingArgs;
   /** The process's metrics registry (default: a registry of its own, without process metrics). */
   registry?: Registry;
 }
@@ -37,6 +42,9 @@ export class SchedulerApp {
   readonly scheduler: Scheduler;
   readonly pods: Informer<Pod>;
   readonly nodes: Informer<Node>;
+  readonly claims: Informer<PersistentVolumeClaim>;
+  readonly volumes: Informer<PersistentVolume>;
+  readonly storageClasses: Informer<StorageClass>;
   readonly events: EventRecorder;
   readonly identity: string;
   /** The scheduler's metrics, served on /metrics by the HealthServer. */
@@ -52,16 +60,31 @@ export class SchedulerApp {
     const schedulerName = o.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     this.identity = o.identity ?? `${hostname()}_${randomUUID()}`;
     this.events = new EventRecorder(o.client, { component: schedulerName, log: this.#log });
+    const informer = <T extends Pod | Node | PersistentVolumeClaim | PersistentVolume | StorageClass>(
+      r: ResourceType<T>,
+      module: string,
+    ) => new Informer<T>(o.client, r, { log: this.#log.child({ module }) });
+    this.pods = informer(PODS, "pod-informer");
+    this.nodes = informer(NODES, "node-informer");
+    this.claims = informer(PERSISTENTVOLUMECLAIMS, "pvc-informer");
+    this.volumes = informer(PERSISTENTVOLUMES, "pv-informer");
+    this.storageClasses = informer(STORAGECLASSES, "storageclass-informer");
     this.scheduler = new Scheduler({
       api: new ApiBinder(o.client),
       events: this.events,
       schedulerName,
       log: this.#log,
+      volumes: new ApiVolumeBinder(o.client, {
+        claims: this.claims,
+        volumes: this.volumes,
+        storageClasses: this.storageClasses,
+        nodes: this.nodes,
+        pods: this.pods,
+      }),
+      ...(o.volumeBindingArgs ? { volumeBindingArgs: o.volumeBindingArgs } : {}),
       ...(o.queue ? { queue: o.queue } : {}),
       ...(o.bindConcurrency ? { bindConcurrency: o.bindConcurrency } : {}),
     });
-    this.pods = new Informer<Pod>(o.client, PODS, { log: this.#log.child({ module: "pod-informer" }) });
-    this.nodes = new Informer<Node>(o.client, NODES, { log: this.#log.child({ module: "node-informer" }) });
     const s = this.scheduler;
     this.nodes.on("add", (n) => s.onNodeAdd(n));
     this.nodes.on("update", (old, cur) => s.onNodeUpdate(old, cur));
@@ -69,6 +92,12 @@ export class SchedulerApp {
     this.pods.on("add", (p) => s.onPodAdd(p));
     this.pods.on("update", (old, cur) => s.onPodUpdate(old, cur));
     this.pods.on("delete", (p) => s.onPodDelete(objectOf(p)));
+    this.claims.on("add", (c) => s.onClaimAddOrUpdate(c));
+    this.claims.on("update", (_old, c) => s.onClaimAddOrUpdate(c));
+    this.volumes.on("add", (v) => s.onVolumeAddOrUpdate(v));
+    this.volumes.on("update", (_old, v) => s.onVolumeAddOrUpdate(v));
+    this.storageClasses.on("add", (c) => s.onStorageClassAdd(c));
+    this.storageClasses.on("update", (old, c) => s.onStorageClassUpdate(old, c));
     this.registry = o.registry ?? newRegistry({ processMetrics: false });
     this.#registerMetrics();
   }
@@ -79,7 +108,13 @@ export class SchedulerApp {
   }
 
   hasSynced(): boolean {
-    return this.pods.hasSynced() && this.nodes.hasSynced();
+    return this.#informers().every((i) => i.hasSynced());
+  }
+
+  #informers(): Informer<Pod | Node | PersistentVolumeClaim | PersistentVolume | StorageClass>[] {
+    return [this.pods, this.nodes, this.claims, this.volumes, this.storageClasses] as Informer<
+      Pod | Node | PersistentVolumeClaim | PersistentVolume | StorageClass
+    >[];
   }
 
   /**
@@ -91,14 +126,17 @@ export class SchedulerApp {
     const informers = new AbortController();
     const stopInformers = () => informers.abort();
     signal.addEventListener("abort", stopInformers, { once: true });
-    const running = Promise.all([
-      this.pods.run(informers.signal).catch((err: unknown) => this.#log.error({ err }, "pod informer failed")),
-      this.nodes.run(informers.signal).catch((err: unknown) => this.#log.error({ err }, "node informer failed")),
-    ]);
+    const running = Promise.all(
+      this.#informers().map((i) =>
+        i
+          .run(informers.signal)
+          .catch((err: unknown) => this.#log.error({ err, resource: i.resource.resource }, "informer failed")),
+      ),
+    );
     let result: RunResult = "stopped";
     try {
       // A shutdown before the first lists (even before run was called) ends the run, not an error.
-      await Promise.all([this.pods.waitForSync(signal), this.nodes.waitForSync(signal)]).catch((err: unknown) => {
+      await Promise.all(this.#informers().map((i) => i.waitForSync(signal))).catch((err: unknown) => {
         if (!signal.aborted) throw err;
       });
       if (signal.aborted) return result;

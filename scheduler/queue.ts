@@ -3,7 +3,8 @@
 //  - backoffQ: pods that failed recently, a heap by backoff expiry (1 s doubling per attempt,
 //    capped at 10 s); a timer moves them to activeQ when their backoff ends;
 //  - unschedulable: pods no node fits. Nothing retries them until a cluster event that could
-//    help (node added/changed, a pod's resources freed) moves them back, or 5 minutes pass.
+//    help (node added/changed, a pod's resources freed, a claim or PV changed: those move only
+//    the pods a queueing hint picks) moves them back, or 5 minutes pass.
 // A pod event that arrives while a pod is being scheduled is remembered (moveRequestCycle), so
 // a failure that raced with the event goes to backoffQ instead of waiting for the next event.
 
@@ -239,10 +240,12 @@ export class SchedulingQueue {
   /**
    * moveAllToActiveOrBackoff: a cluster event that may make unschedulable pods fit (node
    * added or changed, pod deleted). Pods still in backoff wait out the rest in backoffQ.
+   * hint, when given, is the event's queueing hint (upstream QueueingHintFn): only the pods it
+   * says the event may help are moved (a claim's change helps the pods that use it).
    */
-  moveAllToActiveOrBackoff(_event: string): void {
-    const pods = [...this.#unschedulable.values()];
-    this.#unschedulable.clear();
+  moveAllToActiveOrBackoff(_event: string, hint?: (pod: Pod) => boolean): void {
+    const pods = [...this.#unschedulable.values()].filter((q) => !hint || hint(q.pod));
+    for (const q of pods) this.#unschedulable.delete(q.key);
     for (const q of pods) this.#moveToActiveOrBackoff(q);
     this.#moveRequestCycle = this.#schedulingCycle;
     this.#armUnschedulableTimer();

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { conflict } from "#pkg/api/errors.js";
 import type { Pod, PodCondition } from "#pkg/api/types/index.js";
+import { FakeClock } from "#pkg/runtime/clock.js";
 import { type EventSink, Scheduler, type SchedulerApi, type SchedulerOptions } from "./scheduler.js";
-import { makeNode, makePod } from "./testing.js";
+import { FakeVolumes, makeClaim, makeNode, makePod, makeStorageClass, makeVolume, podWithClaims } from "./testing.js";
 
 class FakeApi implements SchedulerApi {
   bound = new Map<string, string>();
@@ -153,5 +154,63 @@ describe("Scheduler", () => {
     labeled.metadata.labels = { ...labeled.metadata.labels, disk: "ssd" };
     s.onNodeUpdate(beat, labeled);
     assert.notEqual(s.queue.where("default/p"), "unschedulable");
+  });
+
+  test("volumes: the binding waits for the claim to be bound; a failed PreBind unreserves and retries with an event", async () => {
+    const api = new FakeApi();
+    const events = new FakeEvents();
+    const volumes = new FakeVolumes();
+    const clock = new FakeClock();
+    const s = newScheduler({ api, events, volumes, clock, volumeBindingArgs: { bindTimeoutMs: 60_000 } });
+    for (const n of [makeNode("a"), makeNode("b")]) {
+      volumes.addNode(n);
+      s.onNodeAdd(n);
+    }
+    volumes.classes.set("standard", makeStorageClass("standard", { wffc: true }));
+    volumes.putClaim(makeClaim("data", { class: "standard" }));
+    s.onPodAdd(podWithClaims("web", "data"));
+    await drain(s);
+    await new Promise((r) => setImmediate(r));
+    const selected = volumes.claims.get("default/data")?.metadata.annotations?.["volume.kubernetes.io/selected-node"];
+    assert.ok(selected === "a" || selected === "b");
+    assert.equal(api.bound.size, 0, "the pod waits for its claim");
+    assert.equal(s.cache.isAssumed("default/web"), true);
+    // The provisioner makes the PV and the binder binds the claim.
+    volumes.putVolume(makeVolume("pvc-data", { node: selected, class: "standard" }));
+    volumes.bind("data", "pvc-data");
+    await s.waitForBindings();
+    assert.equal(api.bound.get("web"), selected);
+
+    // A second claim whose provisioner never answers: the wait times out, the assumption goes.
+    volumes.putClaim(makeClaim("slow", { class: "standard" }));
+    s.onPodAdd(podWithClaims("slow-pod", "slow"));
+    await drain(s);
+    await new Promise((r) => setImmediate(r));
+    clock.step(60_000);
+    await s.waitForBindings();
+    assert.equal(api.bound.has("slow-pod"), false);
+    assert.equal(s.cache.isAssumed("default/slow-pod"), false);
+    assert.equal(s.queue.where("default/slow-pod"), "backoff");
+    assert.deepEqual(events.events.at(-1), {
+      name: "slow-pod",
+      reason: "FailedScheduling",
+      message: 'running PreBind plugin "VolumeBinding": binding volumes: timed out waiting for the condition',
+    });
+  });
+
+  test("volumes: a claim's event moves only the pods that use it; a PV's, the pods with claims", async () => {
+    const s = newScheduler({ api: new FakeApi(), volumes: new FakeVolumes() });
+    s.onNodeAdd(makeNode("a"));
+    s.onPodAdd(podWithClaims("uses-data", "data"));
+    s.onPodAdd(podWithClaims("uses-logs", "logs"));
+    s.onPodAdd(makePod("big", { cpu: "64" }));
+    await drain(s);
+    for (const p of ["uses-data", "uses-logs", "big"]) assert.equal(s.queue.where(`default/${p}`), "unschedulable");
+    s.onClaimAddOrUpdate(makeClaim("data"));
+    assert.notEqual(s.queue.where("default/uses-data"), "unschedulable");
+    assert.equal(s.queue.where("default/uses-logs"), "unschedulable");
+    s.onVolumeAddOrUpdate(makeVolume("pv"));
+    assert.notEqual(s.queue.where("default/uses-logs"), "unschedulable");
+    assert.equal(s.queue.where("default/big"), "unschedulable");
   });
 });

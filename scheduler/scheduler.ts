@@ -1,22 +1,32 @@
 // The scheduler: informer event handlers feed the SchedulerCache (bound pods, nodes) and the
 // SchedulingQueue (pods to place); scheduleOne pops one pod, runs the framework over a view
-// of all nodes, assumes the pod on the chosen node and binds it in the background while the
-// next pod is scheduled (upstream schedule_one.go). Failures become a FailedScheduling Event
-// plus PodScheduled=False on the pod, and the pod waits in the queue for a cluster change.
+// of all nodes, assumes the pod on the chosen node, runs the Reserve plugins and binds it in
+// the background (PreBind plugins, then the Binding) while the next pod is scheduled (upstream
+// schedule_one.go). Failures become a FailedScheduling Event plus PodScheduled=False on the
+// pod, the Reserve plugins are undone, and the pod waits in the queue for a cluster change.
 
 import { DEFAULT_SCHEDULER_NAME } from "#pkg/api/defaults.js";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { keyOf } from "#pkg/api/keys.js";
+import { podClaimNames } from "#pkg/api/pod-references.js";
 import { metaTime } from "#pkg/api/time.js";
-import type { Node, Pod, PodCondition } from "#pkg/api/types/index.js";
+import type {
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  PodCondition,
+  StorageClass,
+} from "#pkg/api/types/index.js";
 import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import { type Logger, silentLogger } from "#pkg/runtime/log.js";
 import { Semaphore } from "#pkg/runtime/semaphore.js";
 import { until } from "#pkg/runtime/wait.js";
 import { SchedulerCache } from "./cache.js";
 import { FitError, Framework } from "./framework/runtime.js";
-import { CycleState } from "./framework/types.js";
+import { CycleState, type Status, statusMessage } from "./framework/types.js";
 import { buildProfile } from "./plugins/registry.js";
+import type { VolumeBindingArgs, VolumeBindingHandle } from "./plugins/volume-binding.js";
 import { type QueuedPodInfo, SchedulingQueue, type SchedulingQueueOptions } from "./queue.js";
 
 export { DEFAULT_SCHEDULER_NAME };
@@ -41,6 +51,9 @@ export interface SchedulerOptions {
   clock?: Clock;
   log?: Logger;
   framework?: Framework;
+  /** What the VolumeBinding plugin reads and writes (default: no claims are known). */
+  volumes?: VolumeBindingHandle;
+  volumeBindingArgs?: VolumeBindingArgs;
   queue?: SchedulingQueueOptions;
   /** Bindings in flight at once (each is one POST). */
   bindConcurrency?: number;
@@ -59,6 +72,10 @@ function isTerminal(pod: Pod): boolean {
 
 function isAssigned(pod: Pod): boolean {
   return !!pod.spec?.nodeName;
+}
+
+function hasClaims(pod: Pod): boolean {
+  return (pod.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim);
 }
 
 /** nodeSchedulingPropertiesChanged: allocatable, labels, taints or unschedulable changed (upstream). */
@@ -90,6 +107,8 @@ export class Scheduler {
   readonly #log: Logger;
   readonly #bindSlots: Semaphore;
   readonly #bindings = new Set<Promise<void>>();
+  /** Aborted when run() stops: PreBind waits end with it. */
+  readonly #stopping = new AbortController();
 
   constructor(o: SchedulerOptions) {
     this.#api = o.api;
@@ -97,7 +116,14 @@ export class Scheduler {
     this.#clock = o.clock ?? realClock;
     this.#log = o.log ?? silentLogger;
     this.schedulerName = o.schedulerName ?? DEFAULT_SCHEDULER_NAME;
-    this.framework = o.framework ?? new Framework(buildProfile());
+    this.framework =
+      o.framework ??
+      new Framework(
+        buildProfile(undefined, undefined, {
+          ...(o.volumes ? { volumes: o.volumes } : {}),
+          volumeBindingArgs: { clock: this.#clock, ...o.volumeBindingArgs },
+        }),
+      );
     this.queue = new SchedulingQueue({ clock: this.#clock, ...o.queue });
     this.#bindSlots = new Semaphore(o.bindConcurrency ?? 64);
   }
@@ -172,6 +198,32 @@ export class Scheduler {
     this.cache.removeNode(node.metadata.name ?? "");
   }
 
+  // Storage events, with VolumeBinding's queueing hints (upstream EventsToRegister): a claim's
+  // add or update may help the pods that use it; a PV's, or a new StorageClass or a change of a
+  // class's allowedTopologies, the pods with claims.
+
+  onClaimAddOrUpdate(pvc: PersistentVolumeClaim): void {
+    const ns = pvc.metadata.namespace ?? "";
+    const name = pvc.metadata.name ?? "";
+    this.queue.moveAllToActiveOrBackoff(
+      "PersistentVolumeClaimChange",
+      (pod) => (pod.metadata.namespace ?? "") === ns && podClaimNames(pod).has(name),
+    );
+  }
+
+  onVolumeAddOrUpdate(_pv: PersistentVolume): void {
+    this.queue.moveAllToActiveOrBackoff("PersistentVolumeChange", hasClaims);
+  }
+
+  onStorageClassAdd(_sc: StorageClass): void {
+    this.queue.moveAllToActiveOrBackoff("StorageClassAdd", hasClaims);
+  }
+
+  onStorageClassUpdate(old: StorageClass, sc: StorageClass): void {
+    if (JSON.stringify(old.allowedTopologies ?? null) !== JSON.stringify(sc.allowedTopologies ?? null))
+      this.queue.moveAllToActiveOrBackoff("StorageClassUpdate", hasClaims);
+  }
+
   // ------------------------------------------------------------ scheduling
 
   /**
@@ -190,9 +242,10 @@ export class Scheduler {
     }
     const log = this.#log.child({ pod: key });
     const start = performance.now();
+    const state = new CycleState();
     let nodeName: string;
     try {
-      nodeName = this.framework.schedule(new CycleState(), pod, this.cache.nodeInfos()).nodeName;
+      nodeName = this.framework.schedule(state, pod, this.cache.nodeInfos()).nodeName;
     } catch (err) {
       this.metrics.schedulingSecondsSum += (performance.now() - start) / 1000;
       const message = err instanceof Error ? err.message : String(err);
@@ -212,15 +265,57 @@ export class Scheduler {
     this.metrics.attempts.scheduled++;
     const assumed: Pod = { ...pod, spec: { ...(pod.spec ?? { containers: [] }), nodeName } };
     this.cache.assumePod(assumed);
+    const reserved = this.framework.runReserve(state, assumed, nodeName);
+    if (reserved.code !== "Success") {
+      this.framework.runUnreserve(state, assumed, nodeName);
+      this.cache.forgetPod(assumed);
+      this.#requeueAfterFailure(q, reserved, cycle, log);
+      this.#recordFailure(pod, statusMessage(reserved), log);
+      return true;
+    }
     // The pod stays "in flight" in the queue until its binding returns, so a delete or an
     // update that races with the bind is not lost.
-    const p = this.#bind(q, assumed, nodeName, log);
+    const p = this.#bind(q, state, assumed, nodeName, cycle, log);
     this.#bindings.add(p);
     void p.finally(() => this.#bindings.delete(p));
     return true;
   }
 
-  async #bind(q: QueuedPodInfo, assumed: Pod, nodeName: string, log: Logger): Promise<void> {
+  /** A rejecting status waits for a cluster event; an Error is retried after backoff. */
+  #requeueAfterFailure(q: QueuedPodInfo, status: Status, cycle: number, log: Logger): void {
+    if (status.code === "Error") {
+      this.metrics.attempts.error++;
+      log.error({ reason: statusMessage(status) }, "error scheduling pod; retrying");
+      this.queue.addBackoff(q);
+    } else {
+      this.metrics.attempts.unschedulable++;
+      log.info({ reason: statusMessage(status) }, "unable to schedule pod; waiting");
+      this.queue.addUnschedulable(q, cycle);
+    }
+  }
+
+  async #bind(
+    q: QueuedPodInfo,
+    state: CycleState,
+    assumed: Pod,
+    nodeName: string,
+    cycle: number,
+    log: Logger,
+  ): Promise<void> {
+    // PreBind (VolumeBinding may wait here for the claims to be bound), outside the bind slots:
+    // pods waiting on volumes must not hold up the others' bindings.
+    const pre = await this.framework.runPreBind(state, assumed, nodeName, this.#stopping.signal);
+    if (pre.code !== "Success") {
+      this.metrics.bindings.failed++;
+      this.framework.runUnreserve(state, assumed, nodeName);
+      this.cache.forgetPod(assumed);
+      this.#requeueAfterFailure(q, pre, cycle, log);
+      // The assumed pod's room is free again for the others.
+      this.queue.moveAllToActiveOrBackoff("AssignedPodDelete");
+      // A wait cut short by shutdown is no failure of the pod's: the next leader retries it.
+      if (!this.#stopping.signal.aborted) this.#recordFailure(assumed, statusMessage(pre), log);
+      return;
+    }
     const release = await this.#bindSlots.acquire();
     try {
       await this.#api.bind(assumed, nodeName);
@@ -236,6 +331,7 @@ export class Scheduler {
       );
     } catch (err) {
       this.metrics.bindings.failed++;
+      this.framework.runUnreserve(state, assumed, nodeName);
       this.cache.forgetPod(assumed);
       if (isConflict(err) || isNotFound(err)) {
         // Already bound (by another scheduler) or deleted: nothing to retry; the informer
@@ -286,7 +382,10 @@ export class Scheduler {
    * a long burst), then closes the queue and waits for in-flight bindings.
    */
   async run(signal: AbortSignal): Promise<void> {
-    const onAbort = () => this.queue.close();
+    const onAbort = () => {
+      this.queue.close();
+      this.#stopping.abort();
+    };
     if (signal.aborted) onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     // The loop also ends when the queue is closed under it.

@@ -1,12 +1,16 @@
 // The scheduler framework's vocabulary, after upstream pkg/scheduler/framework/interface.go:
-// a Status per plugin call (Success, Unschedulable, UnschedulableAndUnresolvable, Error),
-// a CycleState scratchpad per scheduling cycle, and the Filter and Score plugin interfaces.
-// Plugins are pure functions of (state, pod, nodeInfo): all I/O stays in the scheduler.
+// a Status per plugin call (Success, Unschedulable, UnschedulableAndUnresolvable, Error, Skip),
+// a CycleState scratchpad per scheduling cycle, and the plugin interfaces of the extension points
+// kubeling runs: PreFilter, Filter and Score in the scheduling cycle, Reserve/Unreserve once a
+// node is chosen, PreBind in the binding cycle before the pod's Binding is posted. PreFilter,
+// Filter and Score plugins are pure functions of what they are given; a plugin that must write
+// to the API server (VolumeBinding) does it only at PreBind, which runs in the background.
 
 import type { Pod } from "#pkg/api/types/index.js";
 import type { NodeInfo } from "./node-info.js";
 
-export type Code = "Success" | "Unschedulable" | "UnschedulableAndUnresolvable" | "Error";
+/** Skip (PreFilter only): the plugin has nothing to check for this pod, so its Filter is not run. */
+export type Code = "Success" | "Unschedulable" | "UnschedulableAndUnresolvable" | "Error" | "Skip";
 
 /** Status is a plugin's verdict; reasons are the user-facing strings counted in FailedScheduling. */
 export interface Status {
@@ -26,6 +30,18 @@ export function unresolvable(...reasons: string[]): Status {
   return { code: "UnschedulableAndUnresolvable", reasons };
 }
 
+/** An Error status: something went wrong (not a verdict on the node); the pod is retried after backoff. */
+export function errorStatus(message: string): Status {
+  return { code: "Error", reasons: [message] };
+}
+
+export const SKIP: Status = Object.freeze({ code: "Skip", reasons: [] }) as Status;
+
+/** statusMessage: the reasons joined as upstream's Status.Message(). */
+export function statusMessage(s: Status): string {
+  return s.reasons.join(", ");
+}
+
 export function isSuccess(s: Status): boolean {
   return s.code === "Success";
 }
@@ -36,6 +52,8 @@ export function isSuccess(s: Status): boolean {
  */
 export class CycleState {
   readonly #data = new Map<string, unknown>();
+  /** Filter plugins whose PreFilter returned Skip for this pod (upstream SkipFilterPlugins). */
+  readonly skipFilterPlugins = new Set<string>();
 
   read<T>(key: string): T | undefined {
     return this.#data.get(key) as T | undefined;
@@ -59,6 +77,15 @@ export interface Plugin {
   readonly name: string;
 }
 
+/**
+ * PreFilterPlugin: runs once per pod before any Filter. Unschedulable or
+ * UnschedulableAndUnresolvable rejects the pod on every node (the FailedScheduling message is
+ * its reasons); Skip leaves out the plugin's Filter for this pod.
+ */
+export interface PreFilterPlugin extends Plugin {
+  preFilter(state: CycleState, pod: Pod): Status;
+}
+
 /** FilterPlugin: anything other than Success excludes the node for this pod. */
 export interface FilterPlugin extends Plugin {
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status;
@@ -80,6 +107,25 @@ export interface ScorePlugin extends Plugin {
 }
 
 export const MAX_NODE_SCORE = 100;
+
+/**
+ * ReservePlugin: reserve runs once a node is chosen, before the binding cycle, to claim what the
+ * plugin decided (e.g. assume volume bindings in its cache) so the next pods see it taken.
+ * unreserve undoes it when reserve, PreBind or the bind fails; it must be idempotent.
+ */
+export interface ReservePlugin extends Plugin {
+  reserve(state: CycleState, pod: Pod, nodeName: string): Status;
+  unreserve(state: CycleState, pod: Pod, nodeName: string): void;
+}
+
+/**
+ * PreBindPlugin: runs in the binding cycle (in the background, while other pods are scheduled)
+ * before the Binding is posted, and may wait (VolumeBinding waits for claims to be bound).
+ * signal aborts when the scheduler stops.
+ */
+export interface PreBindPlugin extends Plugin {
+  preBind(state: CycleState, pod: Pod, nodeName: string, signal: AbortSignal): Promise<Status>;
+}
 
 /**
  * defaultNormalizeScore scales scores so the highest becomes MAX_NODE_SCORE (upstream

@@ -25,7 +25,14 @@ const pods: Pod[] = [
     spec: { nodeName: "n2", containers: [], volumes: [{ name: "s", secret: { secretName: "db-secret" } }] },
   },
 ];
-const authz = new NodeAuthorizer({ podsOnNode: (n) => pods.filter((p) => p.spec?.nodeName === n) }, nodeRules());
+const claimVolumes: Record<string, string> = { "app/web-data": "pv-web" };
+const authz = new NodeAuthorizer(
+  {
+    podsOnNode: (n) => pods.filter((p) => p.spec?.nodeName === n),
+    claimVolumeName: (ns, name) => claimVolumes[`${ns}/${name}`],
+  },
+  nodeRules(),
+);
 const kubelet = (node: string) => ({
   name: `system:node:${node}`,
   uid: "",
@@ -49,6 +56,17 @@ test("a kubelet reads the secrets, configmaps and claims of its own pods only", 
     "can only read resources of this type",
   );
   assert.equal(ask("n1", "get", "secrets", { namespace: "other", name: "env-secret" }).decision, "NoOpinion");
+});
+
+test("a kubelet gets the PVs its pods' claims are bound to, nothing more", () => {
+  assert.equal(ask("n1", "get", "persistentvolumes", { name: "pv-web" }).decision, "Allow");
+  assert.equal(ask("n2", "get", "persistentvolumes", { name: "pv-web" }).decision, "NoOpinion");
+  assert.equal(ask("n1", "get", "persistentvolumes", { name: "pv-other" }).decision, "NoOpinion");
+  assert.equal(ask("n1", "list", "persistentvolumes").reason, "can only get individual resources of this type");
+  assert.equal(
+    ask("n1", "update", "persistentvolumeclaims", { namespace: "app", name: "web-data" }).decision,
+    "NoOpinion",
+  );
 });
 
 test("tokens only for its pods' service accounts; its own lease only", () => {

@@ -1,6 +1,7 @@
 // The Node authorizer (upstream plugin/pkg/auth/authorizer/node/node_authorizer.go): a kubelet,
 // user system:node:<name> in group system:nodes, reads only the Secrets, ConfigMaps and
-// PersistentVolumeClaims of pods bound to its node, creates tokens only for their
+// PersistentVolumeClaims of pods bound to its node and the PersistentVolumes those claims are
+// bound to (spec.volumeName), creates tokens only for their
 // ServiceAccounts, touches only its own Lease in kube-node-lease, and otherwise holds the
 // static system:node rules. Which objects it may modify (its own Node, its pods' status) is
 // NodeRestriction admission's to narrow, as upstream.
@@ -25,9 +26,11 @@ import { nodeIdentity, type UserInfo } from "../user.js";
 
 export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 
-/** What the authorizer knows of the cluster: the pods bound to a node. */
+/** What the authorizer knows of the cluster: the pods bound to a node, and claims by name. */
 export interface NodeGraphSource {
   podsOnNode(nodeName: string): readonly Pod[];
+  /** The claim's spec.volumeName (upstream's graph edge pv -> pvc); undefined when unknown. */
+  claimVolumeName?(namespace: string, name: string): string | undefined;
 }
 
 type Related = (pod: Pod) => Set<string>;
@@ -53,8 +56,7 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
           if (a.subresource === "status") return this.statusUpdate(nodeName, a, podClaimNames);
           return this.get(nodeName, a, podClaimNames);
         case "/persistentvolumes":
-          // No PersistentVolumes are served: nothing relates one to a node.
-          return this.get(nodeName, a, () => new Set());
+          return this.getVolume(nodeName, a);
         case "/serviceaccounts":
           return this.createToken(nodeName, a);
         case "coordination.k8s.io/leases":
@@ -88,6 +90,22 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
     if (a.verb !== "get") return noOpinion("can only get individual resources of this type");
     if (a.subresource) return noOpinion("cannot get subresource");
     return this.related(node, a, related);
+  }
+
+  /** A PV is related through a claim of a pod on the node that is bound to it (pv -> pvc -> pod -> node). */
+  private getVolume(node: string, a: Attributes): AuthorizationResult {
+    if (a.verb !== "get") return noOpinion("can only get individual resources of this type");
+    if (a.subresource) return noOpinion("cannot get subresource");
+    if (!a.name) return noOpinion("No Object name found");
+    const volumeName = this.source.claimVolumeName?.bind(this.source);
+    const found =
+      !!volumeName &&
+      this.source.podsOnNode(node).some((p) => {
+        const ns = p.metadata.namespace ?? "";
+        for (const claim of podClaimNames(p)) if (volumeName(ns, claim) === a.name) return true;
+        return false;
+      });
+    return found ? allow() : noOpinion(`no relationship found between node ${JSON.stringify(node)} and this object`);
   }
 
   private statusUpdate(node: string, a: Attributes, related: Related): AuthorizationResult {

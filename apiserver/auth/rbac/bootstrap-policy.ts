@@ -549,6 +549,12 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     ]),
     clusterRole("system:kube-controller-manager", kubeControllerManagerRules()),
     clusterRole("system:kube-scheduler", kubeSchedulerRules()),
+    // The scheduler's VolumeBinding: pre-binds PVs, sets a claim's selected node (upstream).
+    clusterRole("system:volume-scheduler", [
+      res([...READ, "update", "patch"], [CORE], ["persistentvolumes"]),
+      res(READ, [STORAGE], ["storageclasses"]),
+      res([...READ, "update", "patch"], [CORE], ["persistentvolumeclaims"]),
+    ]),
     clusterRole("system:kube-dns", [res(["list", "watch"], [CORE], ["endpoints", "services"])]),
     // kubeling-dns keeps the kube-dns Service and Endpoints itself (kubeadm creates them once).
     // create cannot be narrowed to a name; reads and writes are.
@@ -582,6 +588,7 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterBinding("system:kube-dns", [serviceAccount("kube-system", "kube-dns"), user(KUBE_DNS)]),
     clusterBinding(KUBE_DNS_PUBLISHER_ROLE, [user(KUBE_DNS)]),
     clusterBinding("system:kube-scheduler", [user(KUBE_SCHEDULER)]),
+    clusterBinding("system:volume-scheduler", [user(KUBE_SCHEDULER)]),
     // Deprecated since the Node authorizer (1.7): kept without subjects, as upstream, so that
     // kubelets get their permissions from the Node authorizer only.
     clusterBinding("system:node", []),

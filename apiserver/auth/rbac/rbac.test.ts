@@ -142,6 +142,15 @@ describe("the RBAC authorizer", () => {
     const scheduler: UserInfo = { name: "system:kube-scheduler", uid: "", groups: ["system:authenticated"] };
     const bind = res("create", "pods", { subresource: "binding", namespace: "default", name: "p" });
     assert.equal(policy.authorize({ ...bind, user: scheduler }).decision, "Allow");
+    // system:volume-scheduler: VolumeBinding sets a claim's selected node and pre-binds PVs.
+    const claimUpdate = res("update", "persistentvolumeclaims", { namespace: "default", name: "c" });
+    assert.equal(policy.authorize({ ...claimUpdate, user: scheduler }).decision, "Allow");
+    assert.equal(
+      policy.authorize({ ...res("update", "persistentvolumes", { name: "pv" }), user: scheduler }).decision,
+      "Allow",
+    );
+    const classes = res("watch", "storageclasses", { apiGroup: "storage.k8s.io" });
+    assert.equal(policy.authorize({ ...classes, user: scheduler }).decision, "Allow");
     // Kubelets get nothing from RBAC: the system:node binding has no subjects (the Node authorizer serves them).
     const kubelet: UserInfo = { name: "system:node:n1", uid: "", groups: ["system:nodes", "system:authenticated"] };
     assert.equal(policy.authorize({ ...res("get", "nodes", { name: "n1" }), user: kubelet }).decision, "NoOpinion");
