@@ -21,6 +21,8 @@ import { newRootCACertPublisher } from "./rootcacertpublisher/publisher.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 import { newTTLAfterFinishedController } from "./ttlafterfinished/ttl-after-finished-controller.js";
+import { newPVCProtectionController } from "./volume/pvcprotection/pvc-protection-controller.js";
+import { newPVProtectionController } from "./volume/pvprotection/pv-protection-controller.js";
 
 export const CONTROLLERS: Record<string, ControllerInit> = {
   "clusterrole-aggregation": newClusterRoleAggregationController,
@@ -34,6 +36,8 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   "job-controller": newJobController,
   namespace: newNamespaceController,
   nodelifecycle: newNodeLifecycleController,
+  "persistentvolume-protection-controller": newPVProtectionController,
+  "persistentvolumeclaim-protection-controller": newPVCProtectionController,
   podgc: newPodGCController,
   replicaset: newReplicaSetController,
   replicationcontroller: newReplicationController,
@@ -74,6 +78,8 @@ export const CONTROLLER_ALIASES: Record<string, string> = {
   endpoint: "endpoints-controller",
   endpointslice: "endpointslice-controller",
   endpointslicemirroring: "endpointslice-mirroring-controller",
+  "pv-protection": "persistentvolume-protection-controller",
+  "pvc-protection": "persistentvolumeclaim-protection-controller",
 };
 
 /** Controllers `*` leaves off (upstream: bootstrapsigner, tokencleaner); none here yet. */

@@ -416,6 +416,18 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
       ],
     },
     {
+      name: "pv-protection-controller",
+      rules: [res(["get", "list", "watch", "update"], [CORE], ["persistentvolumes"]), eventsRule()],
+    },
+    {
+      name: "pvc-protection-controller",
+      rules: [
+        res(["get", "list", "watch", "update"], [CORE], ["persistentvolumeclaims"]),
+        res(["list", "watch", "get"], [CORE], ["pods"]),
+        eventsRule(),
+      ],
+    },
+    {
       name: "replicaset-controller",
       rules: [
         res(["get", "list", "watch", "update"], [APPS, EXTENSIONS], ["replicasets"]),
