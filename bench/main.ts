@@ -18,6 +18,7 @@ import { benchApi } from "./api.js";
 import { runAuthzBench } from "./authz.js";
 import { runDeploymentBench } from "./deployments.js";
 import { runDnsBench } from "./dns.js";
+import { runEncryptionBench } from "./encryption.js";
 import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
 import { runPodStartupBench } from "./pods.js";
@@ -69,6 +70,9 @@ const SUITES: Record<string, Suite> = {
   // Two API servers of their own on the shared etcd: AlwaysAllow and Node,RBAC, side by side.
   authz: async (ctx) =>
     runAuthzBench({ etcd: (await ctx.etcd()).endpoint, durationMs: ctx.opts.durationMs, log: ctx.log }),
+  // Four API servers of their own on the shared etcd: no encryption, aescbc, aesgcm, secretbox.
+  encryption: async (ctx) =>
+    runEncryptionBench({ etcd: (await ctx.etcd()).endpoint, durationMs: ctx.opts.durationMs, log: ctx.log }),
   // kubeling-dns on loopback against the shared API server, beside a fixed-answer floor.
   dns: async (ctx) => runDnsBench({ api: await ctx.apiserver(), durationMs: ctx.opts.durationMs, log: ctx.log }),
   scheduler: async (ctx) => (await runSchedulerBench({ target: await ctx.apiserver(), log: ctx.log })).rows,
