@@ -4,6 +4,7 @@
 import { newClusterRoleAggregationController } from "./clusterroleaggregation/clusterrole-aggregation-controller.js";
 import type { ControllerInit } from "./controller.js";
 import { newCronJobController } from "./cronjob/cronjob-controller.js";
+import { newDaemonSetController } from "./daemon/daemon-controller.js";
 import { newDeploymentController } from "./deployment/deployment-controller.js";
 import { newDisruptionController } from "./disruption/disruption.js";
 import { newEndpointsController } from "./endpoint/endpoints-controller.js";
@@ -27,6 +28,7 @@ import { newPVProtectionController } from "./volume/pvprotection/pv-protection-c
 export const CONTROLLERS: Record<string, ControllerInit> = {
   "clusterrole-aggregation": newClusterRoleAggregationController,
   "cronjob-controller": newCronJobController,
+  daemonset: newDaemonSetController,
   deployment: newDeploymentController,
   disruption: newDisruptionController,
   "endpoints-controller": newEndpointsController,
@@ -54,6 +56,7 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
  */
 export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }> = {
   "cronjob-controller": { flag: "concurrent-cron-job-syncs", default: 5 },
+  daemonset: { flag: "concurrent-daemonset-syncs", default: 2 },
   deployment: { flag: "concurrent-deployment-syncs", default: 5 },
   "endpoints-controller": { flag: "concurrent-endpoint-syncs", default: 5 },
   "endpointslice-controller": { flag: "concurrent-service-endpoint-syncs", default: 5 },

@@ -6,6 +6,7 @@ import type { KubeObject } from "#pkg/api/meta.js";
 import { apiVersionOf, BUILTIN_RESOURCES, type ResourceInfo } from "#pkg/api/resources.js";
 import { unknownFieldsBySchema } from "#pkg/api/schema/unknown.js";
 import { schemaForKind } from "#pkg/api/types/schemas.js";
+import { controllerRevisionStrategy } from "./apps/controllerrevision/strategy.js";
 import { daemonSetStrategy } from "./apps/daemonset/strategy.js";
 import { deploymentStrategy } from "./apps/deployment/strategy.js";
 import { replicaSetStrategy } from "./apps/replicaset/strategy.js";
@@ -62,6 +63,7 @@ const APPS_STRATEGIES: Record<string, Factory> = {
   replicasets: replicaSetStrategy as Factory,
   statefulsets: statefulSetStrategy as Factory,
   daemonsets: daemonSetStrategy as Factory,
+  controllerrevisions: controllerRevisionStrategy as Factory,
 };
 
 const BATCH_STRATEGIES: Record<string, Factory> = {

@@ -7,6 +7,7 @@ import type { KubeObject } from "#pkg/api/meta.js";
 import { ENDPOINTS, ENDPOINTSLICES, LEASES, PODS, REPLICASETS, type ResourceInfo } from "#pkg/api/resources.js";
 import type {
   ConfigMap,
+  DaemonSet,
   Deployment,
   Lease,
   Namespace,
@@ -17,6 +18,7 @@ import type {
   ReplicationController,
   Secret,
   Service,
+  StatefulSet,
 } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { describeEvents, eventsFor } from "../describe/events.js";
@@ -25,6 +27,7 @@ import { describeConfigMap, describeNamespace, describeSecret, describeService }
 import { describeNode } from "../describe/node.js";
 import { describePod } from "../describe/pod.js";
 import { describePodDisruptionBudget } from "../describe/policy.js";
+import { describeDaemonSet, describeStatefulSet } from "../describe/sets.js";
 import {
   describeDeployment,
   describeReplicaSet,
@@ -92,6 +95,16 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
         rss = [];
       }
       describeDeployment(w, d, rss);
+      break;
+    }
+    case "apps/daemonsets": {
+      const ds = obj as DaemonSet;
+      describeDaemonSet(w, ds, await controlledPods(ctx, ds, formatSelector(ds.spec?.selector)));
+      break;
+    }
+    case "apps/statefulsets": {
+      const sts = obj as StatefulSet;
+      describeStatefulSet(w, sts, await controlledPods(ctx, sts, formatSelector(sts.spec?.selector)));
       break;
     }
     case "apps/replicasets": {

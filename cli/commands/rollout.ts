@@ -2,9 +2,18 @@
 // and their polymorphic helpers (objectpauser, objectresumer, objectrestarter, history,
 // rollback, rollout_status): the same patches, the same lookups, the same words.
 
-import { PODS, REPLICASETS, type ResourceInfo } from "#pkg/api/resources.js";
+import { CONTROLLERREVISIONS, PODS, REPLICASETS, type ResourceInfo } from "#pkg/api/resources.js";
+import { sameData, templatePatch } from "#pkg/api/template-patch.js";
 import { metaTime } from "#pkg/api/time.js";
-import type { DaemonSet, Deployment, Pod, PodTemplateSpec, ReplicaSet, StatefulSet } from "#pkg/api/types/index.js";
+import type {
+  ControllerRevision,
+  DaemonSet,
+  Deployment,
+  Pod,
+  PodTemplateSpec,
+  ReplicaSet,
+  StatefulSet,
+} from "#pkg/api/types/index.js";
 import { parseDuration } from "#pkg/runtime/duration.js";
 import { deepEqual } from "../applypatch.js";
 import type { CliContext } from "../context.js";
@@ -329,13 +338,6 @@ export async function ownedReplicaSets(ctx: CliContext, d: Deployment): Promise<
   return list.items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.controller && o.uid === d.metadata.uid));
 }
 
-function deploymentArg(args: string[], what: string, noun: string): TypeRequest & { name: string } {
-  const t = one(args, what);
-  if (!isDeployment(t.r))
-    throw new CliError(`error: no ${noun} has been implemented for ${JSON.stringify(groupKind(t.r))}`);
-  return t;
-}
-
 /**
  * kubectl's DeploymentHistoryViewer: "REVISION  CHANGE-CAUSE" rows, or with revision the pod
  * template of that revision (its change-cause copied into the template's annotations).
@@ -369,14 +371,127 @@ export function deploymentHistory(rss: readonly ReplicaSet[], revision: number):
 }
 
 export async function runRolloutHistory(ctx: CliContext, args: string[], o: { revision?: string }): Promise<number> {
-  const t = deploymentArg(args, "rollout history", "history viewer");
+  const t = historyArg(args, "rollout history", "history viewer");
   const revision = o.revision === undefined ? 0 : Number(o.revision);
   if (!Number.isInteger(revision) || revision < 0)
     throw new CliError(`error: revision must be a positive integer: ${o.revision}`);
-  const d = await ctx.client.get<Deployment>(t.r, ctx.namespace, t.name);
-  const text = deploymentHistory(await ownedReplicaSets(ctx, d), revision);
+  let text: string;
+  if (isDeployment(t.r)) {
+    const d = await ctx.client.get<Deployment>(t.r, ctx.namespace, t.name);
+    text = deploymentHistory(await ownedReplicaSets(ctx, d), revision);
+  } else {
+    const { revisions } = await controlledRevisions(ctx, t.r, t.name);
+    text = revisionHistory(revisions, revision);
+  }
   const withRevision = revision > 0 ? `with revision #${revision}` : "";
   ctx.print(`${kindPrefix(t.r)}/${t.name} ${withRevision}\n${text}\n`);
+  return 0;
+}
+
+// ---------------------------------------------------------------- daemon sets and stateful sets
+
+const hasRevisions = (r: ResourceInfo) => r.group === "apps" && ["daemonsets", "statefulsets"].includes(r.resource);
+
+/** deployments, daemon sets and stateful sets have history; anything else is kubectl's error. */
+function historyArg(args: string[], what: string, noun: string): TypeRequest & { name: string } {
+  const t = one(args, what);
+  if (!isDeployment(t.r) && !hasRevisions(t.r))
+    throw new CliError(`error: no ${noun} has been implemented for ${JSON.stringify(groupKind(t.r))}`);
+  return t;
+}
+
+type WithTemplate = DaemonSet | StatefulSet;
+
+/** daemonSetHistory / statefulSetHistory: the object and the ControllerRevisions it controls. */
+export async function controlledRevisions(
+  ctx: CliContext,
+  r: ResourceInfo,
+  name: string,
+): Promise<{ obj: WithTemplate; revisions: ControllerRevision[] }> {
+  const obj = await ctx.client.get<WithTemplate>(r, ctx.namespace, name);
+  const sel = formatSelector(obj.spec?.selector);
+  if (sel === "<none>") return { obj, revisions: [] };
+  const list = await ctx.client.list(CONTROLLERREVISIONS, obj.metadata.namespace, { labelSelector: sel });
+  const revisions = list.items.filter((cr) =>
+    cr.metadata.ownerReferences?.some((o) => o.controller && o.uid === obj.metadata.uid),
+  );
+  return { obj, revisions };
+}
+
+/** applyDaemonSetHistory / applyRevision: the pod template a revision's patch puts back. */
+export function revisionTemplate(cr: ControllerRevision): PodTemplateSpec {
+  const data = cr.data as { spec?: { template?: Record<string, unknown> } } | undefined;
+  const { $patch: _, ...template } = structuredClone(data?.spec?.template ?? {});
+  return template as PodTemplateSpec;
+}
+
+/** kubectl's printHistory: "REVISION  CHANGE-CAUSE" rows, or the template of one revision. */
+export function revisionHistory(revisions: readonly ControllerRevision[], revision: number): string {
+  const byRevision = new Map<number, ControllerRevision>();
+  for (const cr of revisions) byRevision.set(cr.revision ?? 0, cr);
+  if (byRevision.size === 0) return "No rollout history found.";
+  if (revision > 0) {
+    const cr = byRevision.get(revision);
+    if (!cr) throw new CliError("error: unable to find the specified revision");
+    const w = new PrefixWriter({ raw: true });
+    describePodTemplate(w, revisionTemplate(cr));
+    return w.toString();
+  }
+  const w = new TabWriter({ ...GET_TABWRITER, minWidth: 0, padding: 2, rememberWidths: false });
+  w.write("REVISION\tCHANGE-CAUSE\n");
+  for (const r of [...byRevision.keys()].sort((a, b) => a - b)) {
+    w.write(`${r}\t${byRevision.get(r)?.metadata.annotations?.[CHANGE_CAUSE_ANNOTATION] || "<none>"}\n`);
+  }
+  return w.flush();
+}
+
+/** findHistory: the revision numbered toRevision, or for 0 the one before the newest. */
+export function findRevision(
+  revisions: readonly ControllerRevision[],
+  toRevision: number,
+): ControllerRevision | undefined {
+  if (toRevision === 0) {
+    const sorted = [...revisions].sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
+    return sorted[sorted.length - 2];
+  }
+  return revisions.find((cr) => cr.revision === toRevision);
+}
+
+/** DaemonSetRollbacker / StatefulSetRollbacker: the revision's own data sent as a strategic merge patch. */
+async function undoWithRevisions(
+  ctx: CliContext,
+  t: TypeRequest & { name: string },
+  toRevision: number,
+  dryRun: "none" | "client" | "server",
+): Promise<number> {
+  const { obj, revisions } = await controlledRevisions(ctx, t.r, t.name);
+  if (toRevision === 0 && revisions.length <= 1) throw new CliError("error: no last revision to roll back to");
+  const target = findRevision(revisions, toRevision);
+  if (!target) throw new CliError(`error: unable to find specified revision ${toRevision} in history`);
+  const id = `${kindPrefix(t.r)}/${t.name}`;
+  if (dryRun === "client") {
+    const w = new PrefixWriter({ raw: true });
+    describePodTemplate(w, revisionTemplate(target));
+    ctx.print(`${id} ${w.toString()} (dry run)\n`);
+    return 0;
+  }
+  if (sameData(templatePatch(obj), target.data)) {
+    ctx.print(`${id} skipped rollback (current template already matches revision ${toRevision})\n`);
+    return 0;
+  }
+  try {
+    await ctx.client.patch(
+      t.r,
+      ctx.namespace,
+      t.name,
+      target.data,
+      "strategic",
+      dryRun === "server" ? { dryRun: true } : {},
+    );
+  } catch (err) {
+    throw new CliError(`error: failed restoring revision ${toRevision}: ${formatError(err).replace(/^error: /, "")}`);
+  }
+  ctx.print(`${id} rolled back${dryRun === "server" ? " (server dry run)" : ""}\n`);
   return 0;
 }
 
@@ -460,13 +575,14 @@ export async function runRolloutUndo(
   args: string[],
   o: { toRevision?: string; dryRun?: string | boolean },
 ): Promise<number> {
-  const t = deploymentArg(args, "rollout undo", "rollbacker");
+  const t = historyArg(args, "rollout undo", "rollbacker");
   const toRevision = Number(o.toRevision ?? "0");
   if (!Number.isInteger(toRevision))
     throw new CliError(`error: invalid argument "${o.toRevision}" for "--to-revision"`);
+  const dryRun = o.dryRun === true || o.dryRun === "client" ? "client" : o.dryRun === "server" ? "server" : "none";
+  if (!isDeployment(t.r)) return undoWithRevisions(ctx, t, toRevision, dryRun);
   const d = await ctx.client.get<Deployment>(t.r, ctx.namespace, t.name);
   const target = rollbackTarget(d, await ownedReplicaSets(ctx, d), toRevision);
-  const dryRun = o.dryRun === true || o.dryRun === "client" ? "client" : o.dryRun === "server" ? "server" : "none";
   const id = `${kindPrefix(t.r)}/${t.name}`;
   if (dryRun === "client") {
     const w = new PrefixWriter({ raw: true });

@@ -97,7 +97,7 @@ export function describeDeployment(w: PrefixWriter, d: Deployment, replicaSets: 
   w.write(0, `NewReplicaSet:\t${newest ? rsSummary(newest) : "<none>"}\n`);
 }
 
-function podStatusCounts(pods: Pod[]): string {
+export function podStatusCounts(pods: Pod[]): string {
   const count = (phase: string) => pods.filter((p) => p.status?.phase === phase).length;
   return `${count("Running")} Running / ${count("Pending")} Waiting / ${count("Succeeded")} Succeeded / ${count("Failed")} Failed`;
 }

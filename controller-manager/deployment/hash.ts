@@ -4,7 +4,10 @@
 // (32 bit); kubeling hashes the template's canonical JSON (keys sorted) instead, then encodes the
 // decimal digits of the hash with upstream's alphabet, so names look like upstream's.
 
+import { canonicalJSON } from "#pkg/api/template-patch.js";
 import type { PodTemplateSpec } from "#pkg/api/types/core.js";
+
+export { canonicalJSON };
 
 /** Upstream rand's alphanums: no vowels (no words) and no look-alike characters. */
 export const SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -27,16 +30,6 @@ export function safeEncodeString(s: string): string {
   let out = "";
   for (let i = 0; i < s.length; i++) out += SAFE_ALPHABET[s.charCodeAt(i) % SAFE_ALPHABET.length];
   return out;
-}
-
-/** canonicalJSON: JSON with object keys sorted at every level, undefined members dropped. */
-export function canonicalJSON(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? "null" : canonicalJSON(x))).join(",")}]`;
-  const entries = Object.entries(v as Record<string, unknown>)
-    .filter(([, x]) => x !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJSON(x)}`).join(",")}}`;
 }
 
 /**

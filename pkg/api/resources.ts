@@ -8,6 +8,7 @@ import type {
   ClusterRole,
   ClusterRoleBinding,
   ConfigMap,
+  ControllerRevision,
   CronJob,
   DaemonSet,
   Deployment,
@@ -211,6 +212,9 @@ export const DAEMONSETS = typed<DaemonSet>(
     subresources: [statusSub("apps", "v1", "DaemonSet")],
   }),
 );
+export const CONTROLLERREVISIONS = typed<ControllerRevision>(
+  resource("apps", "v1", "ControllerRevision", "controllerrevisions"),
+);
 export const JOBS = typed<Job>(
   resource("batch", "v1", "Job", "jobs", {
     categories: ["all"],
@@ -302,6 +306,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   REPLICASETS,
   STATEFULSETS,
   DAEMONSETS,
+  CONTROLLERREVISIONS,
   SELFSUBJECTREVIEWS,
   TOKENREVIEWS,
   LOCALSUBJECTACCESSREVIEWS,

@@ -39,6 +39,14 @@ export class ControllerExpectations {
     this.#records.set(key, { add: 0, del, deleting, at: this.#clock.now() });
   }
 
+  /**
+   * The controller is about to create `add` objects and delete `del` in the same sync (upstream
+   * SetExpectations, as the DaemonSet controller uses it). Replaces earlier expectations.
+   */
+  setExpectations(key: string, add: number, del: number): void {
+    this.#records.set(key, { add, del, deleting: new Set(), at: this.#clock.now() });
+  }
+
   /** An informer saw one of the expected creations (or a create call failed: it will never be seen). */
   creationObserved(key: string): void {
     const r = this.#records.get(key);

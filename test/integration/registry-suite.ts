@@ -115,6 +115,8 @@ function sampleShared(r: ResourceInfo, name: string): KubeObject {
       };
     case "leases":
       return { ...base, spec: { holderIdentity: "me", leaseDurationSeconds: 15 } };
+    case "controllerrevisions":
+      return { ...base, data: { spec: { template: { $patch: "replace" } } }, revision: 1 };
     case "endpointslices":
       return {
         ...base,

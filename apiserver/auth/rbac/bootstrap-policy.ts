@@ -322,6 +322,19 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
       ],
     },
     {
+      name: "daemon-set-controller",
+      rules: [
+        res(["get", "list", "watch"], [EXTENSIONS, APPS], ["daemonsets"]),
+        res(["update"], [EXTENSIONS, APPS], ["daemonsets/status"]),
+        res(["update"], [EXTENSIONS, APPS], ["daemonsets/finalizers"]),
+        res(["list", "watch"], [CORE], ["nodes"]),
+        res(["list", "watch", "create", "delete", "patch"], [CORE], ["pods"]),
+        res(["create"], [CORE], ["pods/binding"]),
+        res(["get", "list", "watch", "create", "delete", "update", "patch"], [APPS], ["controllerrevisions"]),
+        eventsRule(),
+      ],
+    },
+    {
       name: "deployment-controller",
       rules: [
         res(["get", "list", "watch", "update"], [EXTENSIONS, APPS], ["deployments"]),

@@ -37,6 +37,7 @@ export function validateSelectorAndTemplate(
     selectorRequired?: boolean;
     specPath?: string;
     extraVolumes?: readonly string[];
+    controllerKind?: string;
   },
 ): FieldError[] {
   const sp = o.specPath ?? "spec";

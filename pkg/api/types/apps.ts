@@ -208,3 +208,16 @@ export const DaemonSetSchema = KindSchema("DaemonSet", {
   status: Opt(DaemonSetStatusSchema),
 });
 export interface DaemonSet extends KubeObject, KindBody<typeof DaemonSetSchema> {}
+
+// ---------------------------------------------------------------- controllerrevision
+
+/**
+ * ControllerRevision: an immutable snapshot of a controller's state (DaemonSet and StatefulSet
+ * history). data is the snapshot as the controller wrote it (for DaemonSets and StatefulSets, a
+ * strategic merge patch replacing spec.template); revision orders the snapshots.
+ */
+export const ControllerRevisionSchema = KindSchema("ControllerRevision", {
+  data: Opt(AnyJson()),
+  revision: Int(),
+});
+export interface ControllerRevision extends KubeObject, KindBody<typeof ControllerRevisionSchema> {}

@@ -2,7 +2,13 @@
 // Used for unknown-field detection and OpenAPI v3.
 
 import type { TSchema } from "../schema/helpers.js";
-import { DaemonSetSchema, DeploymentSchema, ReplicaSetSchema, StatefulSetSchema } from "./apps.js";
+import {
+  ControllerRevisionSchema,
+  DaemonSetSchema,
+  DeploymentSchema,
+  ReplicaSetSchema,
+  StatefulSetSchema,
+} from "./apps.js";
 import { SelfSubjectReviewSchema, TokenRequestSchema, TokenReviewSchema } from "./authentication.js";
 import {
   LocalSubjectAccessReviewSchema,
@@ -52,6 +58,7 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "apps/v1/ReplicaSet": ReplicaSetSchema,
   "apps/v1/StatefulSet": StatefulSetSchema,
   "apps/v1/DaemonSet": DaemonSetSchema,
+  "apps/v1/ControllerRevision": ControllerRevisionSchema,
   "batch/v1/Job": JobSchema,
   "batch/v1/CronJob": CronJobSchema,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudgetSchema,

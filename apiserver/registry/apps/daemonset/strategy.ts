@@ -9,6 +9,7 @@ import {
   col,
   containerCells,
   containersCol,
+  deepEqual,
   formatLabels,
   imagesCol,
   makeStrategy,
@@ -24,6 +25,16 @@ import {
   selectorImmutable,
   validateSelectorAndTemplate,
 } from "../template.js";
+
+/** Upstream v1's carrier of the internal spec.templateGeneration; pods get it as pod-template-generation. */
+export const TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation";
+
+function setTemplateGeneration(ds: DaemonSet, generation: number): void {
+  ds.metadata.annotations = {
+    ...(ds.metadata.annotations ?? {}),
+    [TEMPLATE_GENERATION_ANNOTATION]: String(generation),
+  };
+}
 
 function defaultDaemonSet(ds: DaemonSet): void {
   const spec = ds.spec;
@@ -44,6 +55,7 @@ function validateDaemonSet(ds: DaemonSet): FieldError[] {
   if (!spec) return [fieldRequired("spec")];
   const errs = validateSelectorAndTemplate(spec.selector, spec.template, {
     kindName: "daemonset",
+    controllerKind: "DaemonSet",
     restartPolicies: ["Always"],
   });
   errs.push(...nonNegative(spec.minReadySeconds, "spec.minReadySeconds"));
@@ -75,6 +87,14 @@ export function daemonSetStrategy(r: ResourceInfo): Strategy<DaemonSet> {
       applyDefaults: defaultDaemonSet,
       prepareForCreate(ds) {
         ds.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
+        const generation = Number(ds.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION] ?? 0);
+        if (!(generation >= 1)) setTemplateGeneration(ds, 1);
+      },
+      prepareForUpdate(ds, old) {
+        // Upstream's spec.templateGeneration (kept in v1 as this annotation): +1 on every template change.
+        const prev = Number(old.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION] ?? 0);
+        const base = Number.isInteger(prev) && prev > 0 ? prev : 1;
+        setTemplateGeneration(ds, deepEqual(ds.spec?.template, old.spec?.template) ? base : base + 1);
       },
       validate: validateDaemonSet,
       validateUpdate: (ds, old) => [
