@@ -5,6 +5,7 @@
 import { isNotFound } from "#pkg/api/errors.js";
 import type { KubeObject } from "#pkg/api/meta.js";
 import { ENDPOINTS, ENDPOINTSLICES, LEASES, PODS, REPLICASETS, type ResourceInfo } from "#pkg/api/resources.js";
+import type { CronJob, Job } from "#pkg/api/types/batch.js";
 import type {
   ConfigMap,
   DaemonSet,
@@ -21,6 +22,7 @@ import type {
   StatefulSet,
 } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
+import { describeCronJob, describeJob } from "../describe/batch.js";
 import { describeEvents, eventsFor } from "../describe/events.js";
 import { describeGeneric } from "../describe/generic.js";
 import { describeConfigMap, describeNamespace, describeSecret, describeService } from "../describe/misc.js";
@@ -117,6 +119,12 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
       describeReplicationController(w, rc, await controlledPods(ctx, rc, labelsString(rc.spec?.selector)));
       break;
     }
+    case "batch/jobs":
+      describeJob(w, obj as Job);
+      break;
+    case "batch/cronjobs":
+      describeCronJob(w, obj as CronJob);
+      break;
     case "/configmaps":
       describeConfigMap(w, obj as ConfigMap);
       break;

@@ -7,6 +7,7 @@ import type { CliContext } from "../context.js";
 import { SilentExit } from "../errors.js";
 import { runApiResources } from "./apiresources.js";
 import { runApply, runCreate } from "./apply.js";
+import { type CreateCronJobOptions, type CreateJobOptions, runCreateCronJob, runCreateJob } from "./batch.js";
 import { runConfig } from "./config.js";
 import {
   type ConfigSources,
@@ -145,6 +146,30 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--dry-run [strategy]", DRY_RUN_HELP)
     .action(async (name: string, command: string[], o: CreateDeploymentOptions) =>
       done(await runCreateDeployment(ctx(), name, o, command)),
+    );
+  create
+    .command("job")
+    .description("Create a job with the specified name")
+    .argument("<name>")
+    .argument("[command...]", "the command of its container, after --")
+    .option("--image <image>", "image name to run")
+    .option("--from <resource>", "the name of the resource to create a Job from (only cronjob is supported)")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, command: string[], o: CreateJobOptions) =>
+      done(await runCreateJob(ctx(), name, o, command)),
+    );
+  create
+    .command("cronjob")
+    .alias("cj")
+    .description("Create a cronjob with the specified name")
+    .argument("<name>")
+    .argument("[command...]", "the command of its container, after --")
+    .option("--image <image>", "image name to run")
+    .option("--schedule <schedule>", "a schedule in the Cron format the job should be run with")
+    .option("--restart <policy>", "job's restart policy: OnFailure or Never", "OnFailure")
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, command: string[], o: CreateCronJobOptions) =>
+      done(await runCreateCronJob(ctx(), name, o, command)),
     );
   create
     .command("namespace")

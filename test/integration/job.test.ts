@@ -6,15 +6,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
-import { EVENTS, JOBS, PODS } from "#pkg/api/resources.js";
+import { CRONJOBS, EVENTS, JOBS, PODS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
-import type { Job } from "#pkg/api/types/batch.js";
+import type { CronJob, Job } from "#pkg/api/types/batch.js";
 import type { Event, Pod } from "#pkg/api/types/core.js";
 import { Informer } from "#pkg/cache/informer.js";
 import type { ApiClient } from "#pkg/client/client.js";
 import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
+import { runCli } from "../e2e/cli-helpers.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
+import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
 import { waitFor } from "../harness/wait.js";
 
 const NS = "default";
@@ -144,6 +146,7 @@ function job(name: string, spec: Partial<NonNullable<Job["spec"]>> & { image?: s
 let srv: TestApiServer;
 let cm: TestControllerManager;
 let kubelet: PlayKubelet;
+let kc: Kubectl;
 const signal = new AbortController();
 
 const getJob = (name: string) => srv.client.get(JOBS, NS, name);
@@ -177,9 +180,11 @@ before(async () => {
   void kubelet.informer.run(signal.signal).catch(() => undefined);
   await kubelet.informer.waitForSync();
   cm = await startCM();
+  kc = kubectlFor(srv.kubeconfigPath);
 });
 
 after(async () => {
+  kc?.close();
   signal.abort();
   await cm?.stop();
   await srv?.stop();
@@ -287,5 +292,110 @@ describe("the Job controller in kubeling-controller-manager", () => {
       "2",
     ]);
     assert.deepEqual(pods.map((p) => p.spec?.hostname).sort(), ["idx-0", "idx-1", "idx-2"]);
+  });
+});
+
+const normalizeAges = (out: string) => out.replace(/(?<=\s)\d+[smhd](\d+[smh])?(?=\s|$)/g, "AGE");
+
+describe("the CLI and the real kubectl", () => {
+  const kubeling = async (args: string[]) => {
+    const r = await runCli(["--kubeconfig", srv.kubeconfigPath, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  /** What kubectl and kubeling must agree on in a Job (names aside). */
+  const jobShape = (j: Job) => ({
+    labels: Object.keys(j.metadata.labels ?? {}).sort(),
+    annotations: j.metadata.annotations,
+    owners: j.metadata.ownerReferences?.map((o) => [o.kind, o.name, o.controller, o.blockOwnerDeletion]),
+    containers: j.spec?.template.spec?.containers.map((c) => [c.image, c.command]),
+    restartPolicy: j.spec?.template.spec?.restartPolicy,
+    completions: j.spec?.completions,
+    backoffLimit: j.spec?.backoffLimit,
+  });
+
+  test("create job NAME --image -- CMD: kubectl's and kubeling's Jobs agree, and run", async () => {
+    assert.equal(
+      await kc.ok(["create", "job", "kjob", "--image=exit/0", "--", "echo", "hi"]),
+      "job.batch/kjob created\n",
+    );
+    assert.equal(
+      await kubeling(["create", "job", "ljob", "--image=exit/0", "--", "echo", "hi"]),
+      "job.batch/ljob created\n",
+    );
+    const k = await getJob("kjob");
+    const l = await getJob("ljob");
+    assert.deepEqual(jobShape(l), jobShape(k));
+    assert.deepEqual(
+      k.spec?.template.spec?.containers.map((c) => [c.name, c.image, c.command]),
+      [["kjob", "exit/0", ["echo", "hi"]]],
+    );
+    assert.equal(k.spec?.template.spec?.restartPolicy, "Never");
+    await waitJobCondition("kjob", "Complete");
+    await waitJobCondition("ljob", "Complete");
+  });
+
+  test("create cronjob; create job --from=cronjob/NAME; an invalid schedule refused with upstream's message", async () => {
+    const args = ["--image=exit/0", "--schedule=*/1 * * * *", "--", "echo", "tick"];
+    assert.equal(await kc.ok(["create", "cronjob", "kcj", ...args]), "cronjob.batch/kcj created\n");
+    assert.equal(await kubeling(["create", "cronjob", "lcj", ...args]), "cronjob.batch/lcj created\n");
+    const k = await srv.client.get<CronJob>(CRONJOBS, NS, "kcj");
+    const l = await srv.client.get<CronJob>(CRONJOBS, NS, "lcj");
+    const shape = (c: CronJob) => ({
+      schedule: c.spec?.schedule,
+      policy: c.spec?.concurrencyPolicy,
+      template: c.spec?.jobTemplate.spec?.template.spec?.containers.map((x) => [x.image, x.command]),
+      restartPolicy: c.spec?.jobTemplate.spec?.template.spec?.restartPolicy,
+    });
+    assert.deepEqual(shape(l), shape(k));
+    assert.equal(k.spec?.jobTemplate.spec?.template.spec?.restartPolicy, "OnFailure");
+
+    assert.equal(await kc.ok(["create", "job", "kmanual", "--from=cronjob/kcj"]), "job.batch/kmanual created\n");
+    assert.equal(await kubeling(["create", "job", "lmanual", "--from=cronjob/kcj"]), "job.batch/lmanual created\n");
+    const km = await getJob("kmanual");
+    const lm = await getJob("lmanual");
+    assert.deepEqual(jobShape(lm), jobShape(km));
+    assert.equal(km.metadata.annotations?.["cronjob.kubernetes.io/instantiate"], "manual");
+    assert.equal(km.metadata.ownerReferences?.[0]?.name, "kcj");
+
+    const bad = await kc.run(["create", "cronjob", "bad", "--image=exit/0", "--schedule=61 * * * *"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(
+      bad.stderr,
+      /spec\.schedule: Invalid value: "61 \* \* \* \*": end of range \(61\) above maximum \(59\): 61/,
+    );
+    const tz = await kc.run(["create", "cronjob", "bad", "--image=exit/0", "--schedule=TZ=UTC 0 * * * *"]);
+    assert.match(tz.stderr, /cannot use TZ or CRON_TZ in schedule, use timeZone field instead/);
+  });
+
+  test("get jobs and cronjobs: upstream's columns, the same tables from kubectl and kubeling", async () => {
+    await waitJobCondition("kmanual", "Complete");
+    await waitJobCondition("lmanual", "Complete");
+    const k = await kc.ok(["get", "jobs"]);
+    assert.match(k, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE$/m);
+    assert.match(k, /^five\s+Complete\s+5\/5\s+\S+\s+\S+$/m);
+    assert.match(k, /^fails\s+Failed\s+0\/1\s/m);
+    assert.equal(normalizeAges(await kubeling(["get", "jobs"])), normalizeAges(k));
+    const kw = await kc.ok(["get", "jobs", "-o", "wide"]);
+    assert.match(kw, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/m);
+    const c = await kc.ok(["get", "cronjobs"]);
+    assert.match(c, /^NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE$/m);
+    assert.match(c, /^kcj\s+\*\/1 \* \* \* \*\s+<none>\s+False\s+\d+\s/m);
+    assert.equal(normalizeAges(await kubeling(["get", "cronjobs"])), normalizeAges(c));
+  });
+
+  test("describe job and cronjob: kubectl's and kubeling's agree", async () => {
+    for (const args of [
+      ["describe", "job", "five"],
+      ["describe", "job", "idx"],
+      ["describe", "cronjob", "kcj"],
+    ]) {
+      const k = await kc.ok(args);
+      // The events' ages may tick between the two runs.
+      assert.equal(normalizeAges(await kubeling(args)), normalizeAges(k), args.join(" "));
+    }
+    const k = await kc.ok(["describe", "job", "five"]);
+    assert.match(k, /^Pods Statuses:\s+0 Active \(0 Ready\) \/ 5 Succeeded \/ 0 Failed$/m);
+    assert.match(await kc.ok(["describe", "job", "idx"]), /^Completed Indexes:\s+0-2$/m);
   });
 });
