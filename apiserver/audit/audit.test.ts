@@ -124,7 +124,7 @@ describe("audit events", () => {
       status: "Failure",
       message: 'secrets "nope" not found',
       reason: "NotFound",
-      details: { name: "nope", group: "", kind: "secrets" },
+      details: { name: "nope", kind: "secrets" },
       code: 404,
     });
     assert.equal(done?.responseObject, undefined);

@@ -3,7 +3,9 @@
 // type) are mapped to their upstream reasons; anything else is a bug and becomes a 500
 // InternalError that is logged at error level.
 
-import { reasonForCode, type Status, StatusError } from "#pkg/api/errors.js";
+import { omitEmptyDetails, reasonForCode, type Status, StatusError } from "#pkg/api/errors.js";
+import type { KubeObject } from "#pkg/api/meta.js";
+import type { ResourceInfo } from "#pkg/api/resources.js";
 
 export const JSON_TYPE = "application/json";
 
@@ -48,4 +50,23 @@ export function toStatusError(err: unknown): { error: StatusError; bug: boolean 
 /** successStatus is the Status upstream answers for verbs without an object (binding, eviction). */
 export function successStatus(code = 201): Status {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code };
+}
+
+/**
+ * deletedStatus: what a delete that removed the object at once answers (upstream finalizeDelete):
+ * Success, with the name, group, resource (as `kind`, as upstream) and uid of what went.
+ */
+export function deletedStatus(r: ResourceInfo, obj: KubeObject): Omit<Status, "code"> {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Success",
+    details: omitEmptyDetails({
+      name: obj.metadata.name ?? "",
+      group: r.group,
+      kind: r.resource,
+      uid: obj.metadata.uid ?? "",
+    }),
+  };
 }

@@ -87,6 +87,7 @@ type StrategyHooks<T extends KubeObject> = Pick<
   Strategy<T>,
   | "nameValidator"
   | "allowCreateOnUpdate"
+  | "returnDeletedObject"
   | "prepareForFinalizeUpdate"
   | "gracePeriodSeconds"
   | "defaultGarbageCollectionPolicy"

@@ -65,6 +65,12 @@ export interface Strategy<T extends KubeObject = KubeObject> {
    */
   readonly defaultGarbageCollectionPolicy?: GarbageCollectionPolicy | undefined;
 
+  /**
+   * upstream Store.ReturnDeletedObject: a delete that removes the object at once answers with the
+   * object (pods, services, serviceaccounts, storageclasses) instead of a Status Success naming it.
+   */
+  readonly returnDeletedObject?: boolean | undefined;
+
   /** Refuses a delete before anything is read (throws), e.g. the immortal namespaces. */
   beforeDelete?(name: string): void;
 

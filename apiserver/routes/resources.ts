@@ -20,7 +20,7 @@ import {
   type WriteParams,
   writeParams,
 } from "../http/query.js";
-import { JSON_TYPE, successStatus } from "../http/status.js";
+import { deletedStatus, JSON_TYPE, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
 import type { Reviews } from "../registry/authorization/reviews.js";
 import { type Eviction, EvictionREST } from "../registry/core/pod/eviction.js";
@@ -341,9 +341,13 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       return send(reply, 200, list);
     }
     requireVerb(r, "delete");
-    const { object } = await store.delete(t.namespace, t.name, opts, ctxOf(req, wp));
-    req.log.debug({ namespace: t.namespace, object: t.name, resource: r.resource }, "deleted");
-    return send(reply, 200, object);
+    const { object, deleted } = await store.delete(t.namespace, t.name, opts, ctxOf(req, wp));
+    req.log.debug({ namespace: t.namespace, object: t.name, resource: r.resource, deleted }, "deleted");
+    // As upstream's delete handler: 202 when a cascading delete is left to the garbage collector.
+    const code = !deleted && opts.orphanDependents === false ? 202 : 200;
+    // Deferred (grace period, finalizers): the object as it is now; gone: a Status naming it.
+    if (!deleted || store.strategy.returnDeletedObject) return send(reply, code, object);
+    return send(reply, code, deletedStatus(r, object));
   }
 
   /** A create-only kind: POST to the collection answers the review; nothing else exists. */

@@ -114,8 +114,9 @@ export async function runDelete(ctx: CliContext, args: string[], o: DeleteCmdOpt
   for (const t of list) {
     try {
       const res = await ctx.client.delete(t.r, t.ns, t.name, opts);
-      const uid =
-        (res as KubeObject | undefined)?.kind !== "Status" ? (res as KubeObject | undefined)?.metadata?.uid : undefined;
+      // The object (deferred, or a kind that answers with it) or a Status naming what went (kubectl reads either).
+      const answer = res as (KubeObject & { details?: { uid?: string } }) | undefined;
+      const uid = answer?.kind === "Status" ? answer.details?.uid : answer?.metadata?.uid;
       deleted.push({ ...t, ...(uid ? { uid } : {}) });
       ctx.print(`${kindPrefix(t.r)} "${t.name}" deleted\n`);
     } catch (err) {

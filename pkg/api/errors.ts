@@ -61,6 +61,18 @@ export function isStatusError(err: unknown): err is StatusError {
   );
 }
 
+/** The details as upstream serializes them: every field is omitempty (no `"group": ""` for core kinds). */
+export function omitEmptyDetails(d: StatusDetails): StatusDetails {
+  const out: StatusDetails = {};
+  if (d.name) out.name = d.name;
+  if (d.group) out.group = d.group;
+  if (d.kind) out.kind = d.kind;
+  if (d.uid) out.uid = d.uid;
+  if (d.causes?.length) out.causes = d.causes;
+  if (d.retryAfterSeconds) out.retryAfterSeconds = d.retryAfterSeconds;
+  return out;
+}
+
 export class StatusError extends Error {
   readonly [STATUS_ERROR_BRAND] = true;
   readonly code: number;
@@ -90,7 +102,7 @@ export class StatusError extends Error {
       reason: this.reason,
       code: this.code,
     };
-    if (this.details) status.details = this.details;
+    if (this.details) status.details = omitEmptyDetails(this.details);
     return status;
   }
 

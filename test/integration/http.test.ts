@@ -284,6 +284,76 @@ describe("good input", () => {
     assertStatus(await raw(srv, "GET", `${CM}/from-yaml`), 404, "NotFound");
   });
 
+  test("DELETE answers as upstream: a Status naming what went, the object when deletion waits, the object for pods and services", async () => {
+    const created = await raw(srv, "POST", CM, { body: JSON.stringify(cm("gone")), headers: JSON_CT });
+    assert.equal(created.status, 201, created.text);
+    const gone = await raw(srv, "DELETE", `${CM}/gone`);
+    assert.equal(gone.status, 200, gone.text);
+    // No code and no empty group, as upstream serializes it.
+    assert.deepEqual(gone.json, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Success",
+      details: { name: "gone", kind: "configmaps", uid: created.json.metadata.uid },
+    });
+    const d = await raw(srv, "POST", DEPLOY, { body: JSON.stringify(deployment("gone-apps")), headers: JSON_CT });
+    assert.equal(d.status, 201, d.text);
+    const dgone = await raw(srv, "DELETE", `${DEPLOY}/gone-apps`);
+    assert.deepEqual(dgone.json.details, {
+      name: "gone-apps",
+      group: "apps",
+      kind: "deployments",
+      uid: d.json.metadata.uid,
+    });
+    // A finalizer keeps it: the object, now with its deletionTimestamp.
+    await raw(srv, "POST", CM, {
+      body: JSON.stringify(cm("kept", { metadata: { name: "kept", finalizers: ["example.com/hold"] } })),
+      headers: JSON_CT,
+    });
+    const kept = await raw(srv, "DELETE", `${CM}/kept`);
+    assert.equal(kept.status, 200, kept.text);
+    assert.equal(kept.json.kind, "ConfigMap");
+    assert.ok(kept.json.metadata.deletionTimestamp, kept.text);
+    // orphanDependents=false (background) on an object a finalizer keeps: 202 Accepted, as upstream.
+    const held = deployment("held");
+    const fg = await raw(srv, "POST", DEPLOY, {
+      body: JSON.stringify({ ...held, metadata: { ...held.metadata, finalizers: ["example.com/hold"] } }),
+      headers: JSON_CT,
+    });
+    assert.equal(fg.status, 201, fg.text);
+    const accepted = await raw(srv, "DELETE", `${DEPLOY}/held`, {
+      body: JSON.stringify({ orphanDependents: false }),
+      headers: JSON_CT,
+    });
+    assert.equal(accepted.status, 202, accepted.text);
+    assert.equal(accepted.json.kind, "Deployment");
+    const patch = { metadata: { finalizers: null } };
+    for (const path of [`${CM}/kept`, `${DEPLOY}/held`]) {
+      const r = await raw(srv, "PATCH", path, {
+        body: JSON.stringify(patch),
+        headers: { "content-type": "application/merge-patch+json" },
+      });
+      assert.equal(r.status, 200, r.text);
+    }
+    // Services (ReturnDeletedObject upstream): the object itself.
+    const svc = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "gone-svc" },
+      spec: { ports: [{ port: 80 }] },
+    };
+    assert.equal(
+      (await raw(srv, "POST", `/api/v1/namespaces/${NS}/services`, { body: JSON.stringify(svc), headers: JSON_CT }))
+        .status,
+      201,
+    );
+    const svcGone = await raw(srv, "DELETE", `/api/v1/namespaces/${NS}/services/gone-svc`);
+    assert.equal(svcGone.status, 200, svcGone.text);
+    assert.equal(svcGone.json.kind, "Service");
+    assertStatus(await raw(srv, "GET", `${CM}/kept`), 404, "NotFound");
+  });
+
   test("PUT /scale without a Content-Type (kubectl scale --current-replicas)", async () => {
     const created = await raw(srv, "POST", DEPLOY, { body: JSON.stringify(deployment("scaled", 2)), headers: JSON_CT });
     assert.equal(created.status, 201, created.text);

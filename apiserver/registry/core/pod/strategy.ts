@@ -291,6 +291,7 @@ export function podStrategy(r: ResourceInfo): Strategy<Pod> {
   return makeStrategy<Pod>(
     r,
     {
+      returnDeletedObject: true,
       applyDefaults(pod) {
         defaultPodSpecAndCanonicalize(pod.spec);
       },

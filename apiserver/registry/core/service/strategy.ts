@@ -409,6 +409,7 @@ function serviceExternalIP(svc: Service): string {
 
 export function serviceStrategy(r: ResourceInfo): Strategy<Service> {
   return makeStrategy<Service>(r, {
+    returnDeletedObject: true,
     nameValidator: nameIsDNS1035Label,
     applyDefaults: defaultService,
     prepareForCreate(svc) {

@@ -7,6 +7,7 @@ export function serviceAccountStrategy(r: ResourceInfo): Strategy<ServiceAccount
   return makeStrategy<ServiceAccount>(
     r,
     {
+      returnDeletedObject: true,
       columns: [
         nameCol(),
         col(
