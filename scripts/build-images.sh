@@ -6,7 +6,7 @@
 #   kubeling.local/node:20         the host's node binary and the shared libraries it links (+ busybox),
 #                                  and, when the host has them, Debian's iptables (nft), iproute2's ip and
 #                                  conntrack, so that kubeling-proxy in this image runs in iptables mode
-#   kubeling.local/etcd:3.4        Debian's etcd (etcd-server) and its libraries
+#   kubeling.local/etcd:3.4        Debian's etcd (etcd-server) and etcdctl (etcd-client), with their libraries
 #   kubeling.local/kubectl:1.31    busybox plus one static kubectl (the host's versioned client, the
 #                                  minor the API server reports) at /usr/local/bin/kubectl, CMD kubectl;
 #                                  in a pod it runs in-cluster with no kubeconfig (mounted token,
@@ -28,6 +28,8 @@ FORCE=0
 BUSYBOX_BIN=${BUSYBOX_BIN:-/usr/bin/busybox}
 NODE_BIN=${NODE_BIN:-$(command -v node || true)}
 ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
+# etcdctl (Debian: etcd-client) goes in too when present, as in the official image (tests read etcd with it).
+ETCDCTL_BIN=${ETCDCTL_BIN:-/usr/bin/etcdctl}
 # kubectl's minor follows the API server's /version (v1.31), within the supported skew.
 KUBECTL_VERSION=${KUBECTL_VERSION:-1.31}
 KUBECTL_BIN=${KUBECTL_BIN:-/usr/lib/google-cloud-sdk/bin/kubectl.$KUBECTL_VERSION}
@@ -174,11 +176,14 @@ build_node() {
 build_etcd() {
   local image=kubeling.local/etcd:3.4 hash root=$WORK/etcd
   [[ -x "$ETCD_BIN" ]] || { log "no $ETCD_BIN (apt-get install etcd-server): skipping $image"; return; }
-  hash=$(hash_of "$ETCD_BIN")
+  local inputs=("$ETCD_BIN")
+  [[ -x "$ETCDCTL_BIN" ]] && inputs+=("$ETCDCTL_BIN")
+  hash=$(hash_of "${inputs[@]}")
   if up_to_date "$image" "$hash"; then log "$image is up to date"; else
     base_rootfs "$root"
     # The official image keeps etcd at /usr/local/bin/etcd; compose runs that path for either image.
     copy_with_libs "$ETCD_BIN" "$root" /usr/local/bin/etcd
+    [[ -x "$ETCDCTL_BIN" ]] && copy_with_libs "$ETCDCTL_BIN" "$root" /usr/local/bin/etcdctl
     mkdir -p "$root/var/lib/etcd" "$root/var/etcd"
     import "$image" "$hash" "$root" -c 'WORKDIR /var/lib/etcd' -c 'EXPOSE 2379 2380' -c 'CMD ["/usr/local/bin/etcd"]'
   fi
