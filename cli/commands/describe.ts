@@ -13,6 +13,8 @@ import type {
   Lease,
   Namespace,
   Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
   Pod,
   PodDisruptionBudget,
   ReplicaSet,
@@ -20,6 +22,7 @@ import type {
   Secret,
   Service,
   StatefulSet,
+  StorageClass,
 } from "#pkg/api/types/index.js";
 import type { CliContext } from "../context.js";
 import { describeCronJob, describeJob } from "../describe/batch.js";
@@ -30,6 +33,12 @@ import { describeNode } from "../describe/node.js";
 import { describePod } from "../describe/pod.js";
 import { describePodDisruptionBudget } from "../describe/policy.js";
 import { describeDaemonSet, describeStatefulSet } from "../describe/sets.js";
+import {
+  describePersistentVolume,
+  describePersistentVolumeClaim,
+  describeStorageClass,
+  podsForClaim,
+} from "../describe/storage.js";
 import {
   describeDeployment,
   describeReplicaSet,
@@ -136,6 +145,18 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
       break;
     case "/namespaces":
       describeNamespace(w, obj as Namespace);
+      break;
+    case "/persistentvolumes":
+      describePersistentVolume(w, obj as PersistentVolume);
+      break;
+    case "/persistentvolumeclaims": {
+      // kubectl's getPodsForPVC lists the namespace's pods; a failed list fails the describe.
+      const pods = (await client.list(PODS, ns)).items;
+      describePersistentVolumeClaim(w, obj as PersistentVolumeClaim, podsForClaim(pods, obj as PersistentVolumeClaim));
+      break;
+    }
+    case "storage.k8s.io/storageclasses":
+      describeStorageClass(w, obj as StorageClass);
       break;
     case "/services": {
       // kubectl 1.3x reads the Service's EndpointSlices, and Endpoints where slices are not served.

@@ -1,11 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Deployment, Event, Node, Pod, ReplicaSet, ReplicationController } from "#pkg/api/types/index.js";
+import type {
+  Deployment,
+  Event,
+  Node,
+  PersistentVolumeClaim,
+  Pod,
+  ReplicaSet,
+  ReplicationController,
+  StorageClass,
+} from "#pkg/api/types/index.js";
 import { describeEvents } from "./events.js";
 import { describeService, formatEndpointSlices } from "./misc.js";
 import { describeNode } from "./node.js";
 import { describePod } from "./pod.js";
 import { describePodDisruptionBudget } from "./policy.js";
+import { describePersistentVolumeClaim, describeStorageClass } from "./storage.js";
 import { describeDeployment, describeReplicaSet, describeReplicationController } from "./workloads.js";
 import { PrefixWriter } from "./writer.js";
 
@@ -260,5 +270,48 @@ describe("describeService", () => {
       } as unknown as import("#pkg/api/types/index.js").Endpoints,
     });
     assert.match(w.toString(), /Endpoints:\s+10\.244\.0\.9:8080\n/);
+  });
+});
+
+describe("describe storage", () => {
+  test("pvc: Used By sorted, conditions with Go's zero time for unset times", () => {
+    const w = new PrefixWriter();
+    describePersistentVolumeClaim(
+      w,
+      {
+        metadata: { name: "data", namespace: "ns", finalizers: ["kubernetes.io/pvc-protection"] },
+        spec: { accessModes: ["ReadWriteOnce"], volumeMode: "Filesystem", storageClassName: "" },
+        status: {
+          phase: "Pending",
+          conditions: [{ type: "Resizing", status: "True", lastTransitionTime: "2026-11-22T00:30:21Z" }],
+        },
+      } as unknown as PersistentVolumeClaim,
+      [{ metadata: { name: "b" } }, { metadata: { name: "a" } }] as unknown as Pod[],
+    );
+    const out = w.toString();
+    assert.match(out, /^Name:\s+data\nNamespace:\s+ns\nStorageClass:\s+\nStatus:\s+Pending\nVolume:\s+\n/);
+    assert.match(
+      out,
+      /\nFinalizers:\s+\[kubernetes\.io\/pvc-protection\]\nCapacity:\s+\nAccess Modes:\s+\nVolumeMode:\s+Filesystem\n/,
+    );
+    assert.match(out, /\nUsed By:\s+a\n\s+b\n/);
+    assert.match(
+      out,
+      /\n {2}Resizing\s+True\s+Mon, 01 Jan 0001 00:00:00 \+0000\s+Sun, 22 Nov 2026 00:30:21 \+0000\s+\n$/,
+    );
+  });
+
+  test("storageclass: unset expansion, no mount options, default marker", () => {
+    const w = new PrefixWriter();
+    describeStorageClass(w, {
+      metadata: { name: "std", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      provisioner: "rancher.io/local-path",
+      reclaimPolicy: "Delete",
+      volumeBindingMode: "WaitForFirstConsumer",
+    } as StorageClass);
+    assert.equal(
+      w.toString(),
+      "Name:                  std\nIsDefaultClass:        Yes\nAnnotations:           storageclass.kubernetes.io/is-default-class=true\nProvisioner:           rancher.io/local-path\nParameters:            <none>\nAllowVolumeExpansion:  <unset>\nMountOptions:          <none>\nReclaimPolicy:         Delete\nVolumeBindingMode:     WaitForFirstConsumer\n",
+    );
   });
 });

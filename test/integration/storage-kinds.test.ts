@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { isNotFound, StatusError } from "#pkg/api/errors.js";
-import { PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, STORAGECLASSES } from "#pkg/api/resources.js";
+import { EVENTS, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, STORAGECLASSES } from "#pkg/api/resources.js";
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "#pkg/api/types/storage.js";
+import { runCli } from "../e2e/cli-helpers.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
 
@@ -291,5 +292,168 @@ ${SC.replace("sc-kinds", "standard").replace("example.com/kinds", "example.com/s
     await assert.rejects(srv.client.get(PERSISTENTVOLUMES, undefined, "pv-kinds"), isNotFound);
     await assert.rejects(srv.client.get(PERSISTENTVOLUMECLAIMS, "default", "claim-kinds"), isNotFound);
     await kc.ok(["delete", "sc", "sc-kinds", "fast", "standard"]);
+  });
+});
+
+/** Ages ("5s", "2m10s") vary between two runs: they compare as AGE. */
+const normalizeAges = (out: string) => out.replace(/(?<=[\s(])\d+[smhd](\d+[smh])?(?=[\s)]|$)/g, "AGE");
+
+describe("the kubeling CLI and the real kubectl", () => {
+  const kubeling = async (args: string[]) => {
+    const r = await runCli(["--kubeconfig", srv.kubeconfigPath, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const event = (kind: string, name: string, namespace: string, uid: string | undefined) => ({
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: { name: `${name}.test`, namespace: namespace || "default" },
+    involvedObject: { kind, name, namespace, uid, apiVersion: kind === "StorageClass" ? "storage.k8s.io/v1" : "v1" },
+    reason: "Testing",
+    message: `an event about ${name}`,
+    type: "Normal",
+    source: { component: "storage-test" },
+    firstTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    count: 1,
+  });
+
+  before(async () => {
+    await kc.ok(["apply", "-f", "-"], {
+      input: `apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: local-cli
+  labels: {tier: disk, zone: a}
+  annotations: {note: local disk}
+spec:
+  capacity: {storage: 5Gi}
+  accessModes: [ReadWriteOnce, ReadOnlyMany]
+  persistentVolumeReclaimPolicy: Delete
+  storageClassName: local
+  claimRef: {namespace: default, name: claim-cli}
+  local: {path: /mnt/disks/one}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+        - matchExpressions:
+            - {key: kubernetes.io/hostname, operator: In, values: [node-1, node-2]}
+            - {key: disk, operator: Exists}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: host-cli
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOncePod]
+  hostPath: {path: /tmp/host-cli, type: DirectoryOrCreate}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: claim-cli
+  labels: {app: db}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: local
+  volumeName: local-cli
+  resources: {requests: {storage: 5Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: db-0
+spec:
+  nodeName: node-1
+  containers: [{name: db, image: kubeling.local/busybox:latest}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: claim-cli}}]
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: kubernetes.io/no-provisioner
+parameters: {type: ssd, fs: ext4}
+volumeBindingMode: WaitForFirstConsumer
+allowVolumeExpansion: true
+mountOptions: [noatime]
+allowedTopologies:
+  - matchLabelExpressions:
+      - {key: topology.kubernetes.io/zone, values: [a, b]}
+`,
+    });
+    await kc.ok([
+      "patch",
+      "pvc",
+      "claim-cli",
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      '{"status":{"phase":"Bound","accessModes":["ReadWriteOnce"],"capacity":{"storage":"5Gi"}}}',
+    ]);
+    await kc.ok([
+      "patch",
+      "pv",
+      "local-cli",
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      '{"status":{"phase":"Bound"}}',
+    ]);
+    const pv = await srv.client.get(PERSISTENTVOLUMES, undefined, "local-cli");
+    const pvc = await srv.client.get(PERSISTENTVOLUMECLAIMS, "default", "claim-cli");
+    const sc = await srv.client.get(STORAGECLASSES, undefined, "local");
+    await srv.client.create(EVENTS, "default", event("PersistentVolume", "local-cli", "", pv.metadata.uid));
+    await srv.client.create(
+      EVENTS,
+      "default",
+      event("PersistentVolumeClaim", "claim-cli", "default", pvc.metadata.uid),
+    );
+    await srv.client.create(EVENTS, "default", event("StorageClass", "local", "", sc.metadata.uid));
+  });
+
+  test("get pv,pvc,sc prints kubectl's tables", async () => {
+    for (const args of [
+      ["get", "pv,pvc,sc"],
+      ["get", "pv", "-o", "wide"],
+      ["get", "pvc", "-o", "wide"],
+      ["get", "sc"],
+    ]) {
+      const k = await kc.ok(args);
+      assert.equal(normalizeAges(await kubeling(args)), normalizeAges(k), args.join(" "));
+    }
+    const pvc = rows(await kc.ok(["get", "pvc", "claim-cli"]));
+    assert.deepEqual(pvc[1]?.slice(0, 7), ["claim-cli", "Bound", "local-cli", "5Gi", "RWO", "local", "<unset>"]);
+    const sc = rows(await kc.ok(["get", "sc", "local"]));
+    assert.deepEqual(sc[1]?.slice(0, 5), [
+      "local (default)",
+      "kubernetes.io/no-provisioner",
+      "Delete",
+      "WaitForFirstConsumer",
+      "true",
+    ]);
+  });
+
+  test("describe pv, pvc and sc: kubeling's text is kubectl's, events included", async () => {
+    for (const args of [
+      ["describe", "pv", "local-cli"],
+      ["describe", "pv", "host-cli"],
+      ["describe", "pvc", "claim-cli"],
+      ["describe", "sc", "local"],
+    ]) {
+      const k = await kc.ok(args);
+      assert.equal(normalizeAges(await kubeling(args)), normalizeAges(k), args.join(" "));
+    }
+    const pv = await kc.ok(["describe", "pv", "local-cli"]);
+    assert.match(
+      pv,
+      /\nNode Affinity:\s*\n {2}Required Terms:\s*\n {4}Term 0:\s+kubernetes\.io\/hostname in \[node-1, node-2\]\n\s+disk exists\n/,
+    );
+    assert.match(pv, /\nEvents:\n.*\n.*\n {2}Normal\s+Testing\s+\S+\s+storage-test\s+an event about local-cli\n$/);
+    const pvc = await kc.ok(["describe", "pvc", "claim-cli"]);
+    assert.match(pvc, /\nUsed By:\s+db-0\n/);
+    assert.match(pvc, /an event about claim-cli\n$/);
   });
 });

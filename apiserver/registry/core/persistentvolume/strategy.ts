@@ -6,17 +6,13 @@
 
 import { posix } from "node:path";
 import { type FieldError, fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired } from "#pkg/api/errors.js";
-import { formatQuantity, isValidQuantity, parseQuantityExact } from "#pkg/api/quantity.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
+import { accessModesString, storageString } from "#pkg/api/storage.js";
 import { metaTime } from "#pkg/api/time.js";
 import {
   PERSISTENT_VOLUME_SOURCE_FIELDS,
   type PersistentVolume,
   type PersistentVolumeSpec,
-  READ_ONLY_MANY,
-  READ_WRITE_MANY,
-  READ_WRITE_ONCE,
-  READ_WRITE_ONCE_POD,
   RECLAIM_DELETE,
   RECLAIM_RECYCLE,
   RECLAIM_RETAIN,
@@ -49,24 +45,6 @@ const HOST_PATH_TYPES = [
   "FileOrCreate",
   "Socket",
 ];
-
-/** upstream helper.GetAccessModesAsString: RWO,ROX,RWX,RWOP in that order, duplicates dropped. */
-export function accessModesString(modes: readonly string[] | undefined): string {
-  const have = new Set(modes ?? []);
-  const out: string[] = [];
-  if (have.has(READ_WRITE_ONCE)) out.push("RWO");
-  if (have.has(READ_ONLY_MANY)) out.push("ROX");
-  if (have.has(READ_WRITE_MANY)) out.push("RWX");
-  if (have.has(READ_WRITE_ONCE_POD)) out.push("RWOP");
-  return out.join(",");
-}
-
-/** Quantity.String() of a resource map's storage ("0" when absent, as a zero Quantity prints). */
-export function storageString(m: Record<string, string | number> | undefined): string {
-  const v = m?.storage;
-  if (v === undefined || !isValidQuantity(v)) return "0";
-  return formatQuantity(parseQuantityExact(v));
-}
 
 /** The nodeAffinity part of ValidatePersistentVolumeSpec (validateVolumeNodeAffinity + ValidateNodeSelector). */
 function validateVolumeNodeAffinity(na: PersistentVolumeSpec["nodeAffinity"], path: string): FieldError[] {

@@ -6,6 +6,7 @@
 
 import { type FieldError, fieldForbidden, fieldInvalid, fieldRequired } from "#pkg/api/errors.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
+import { accessModesString, storageString } from "#pkg/api/storage.js";
 import {
   CLAIM_BOUND,
   CLAIM_PENDING,
@@ -19,7 +20,6 @@ import {
 import { dns1123LabelErrors, dns1123SubdomainErrors } from "#pkg/api/validation.js";
 import { age, ageCol, type Cell, clone, col, deepEqual, makeStrategy, nameCol } from "../../common.js";
 import type { Strategy } from "../../strategy.js";
-import { accessModesString, storageString } from "../persistentvolume/strategy.js";
 import {
   canonicalizeQuantities,
   storageOf,
