@@ -21,6 +21,7 @@ import { runDnsBench } from "./dns.js";
 import { runEncryptionBench } from "./encryption.js";
 import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
+import { runJobBench } from "./jobs.js";
 import { runPodStartupBench } from "./pods.js";
 import { runProxyBench } from "./proxy.js";
 import { runSchedulerBench } from "./scheduler.js";
@@ -80,6 +81,8 @@ const SUITES: Record<string, Suite> = {
   pods: async (ctx) => (await runPodStartupBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log })).rows,
   // Its own cluster again, plus kubeling-controller-manager.
   deployments: async (ctx) => runDeploymentBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log }),
+  // Its own cluster plus kubeling-controller-manager: a 20-completion Job next to its Docker floor.
+  jobs: async (ctx) => runJobBench({ etcd: (await ctx.etcd()).endpoint, log: ctx.log }),
   // Its own cluster with a service slot; kubeling-proxy in each mode (root: it programs the host).
   proxy: async (ctx) =>
     runProxyBench({ etcd: (await ctx.etcd()).endpoint, durationMs: ctx.opts.durationMs, log: ctx.log }),
