@@ -20,6 +20,7 @@ import { newReplicationController } from "./replication/replication-controller.j
 import { newResourceQuotaController } from "./resourcequota/resource-quota-controller.js";
 import { newRootCACertPublisher } from "./rootcacertpublisher/publisher.js";
 import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-controller.js";
+import { newStatefulSetController } from "./statefulset/statefulset-controller.js";
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 import { newTTLAfterFinishedController } from "./ttlafterfinished/ttl-after-finished-controller.js";
 import { newPVCProtectionController } from "./volume/pvcprotection/pvc-protection-controller.js";
@@ -46,6 +47,7 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   resourcequota: newResourceQuotaController,
   "root-ca-certificate-publisher-controller": newRootCACertPublisher,
   serviceaccount: newServiceAccountsController,
+  statefulset: newStatefulSetController,
   "taint-eviction-controller": newTaintEvictionController,
   "ttl-after-finished-controller": newTTLAfterFinishedController,
 };
@@ -67,6 +69,7 @@ export const CONCURRENCY_FLAGS: Record<string, { flag: string; default: number }
   replicaset: { flag: "concurrent-replicaset-syncs", default: 5 },
   replicationcontroller: { flag: "concurrent-rc-syncs", default: 5 },
   resourcequota: { flag: "concurrent-resource-quota-syncs", default: 5 },
+  statefulset: { flag: "concurrent-statefulset-syncs", default: 5 },
   "ttl-after-finished-controller": { flag: "concurrent-ttl-after-finished-syncs", default: 5 },
 };
 

@@ -3,7 +3,7 @@
 // controller's metadata.name node affinity) is bound there, made Running and Ready (unless its
 // first container's image starts with "stuck/", or ready() says no), and a bound pod being
 // deleted is removed at once, as a kubelet does once its containers have stopped. Pods of no
-// node stay Pending. Every pod event is offered to the samplers first, so a test sees each state.
+// node stay Pending unless a default node is given. Every pod event is offered to the samplers first, so a test sees each state.
 
 import { isConflict, isNotFound } from "#pkg/api/errors.js";
 import { PODS } from "#pkg/api/resources.js";
@@ -33,10 +33,13 @@ export class FakeNodes {
   readonly #abort = new AbortController();
   /** Whether a bound pod should become Ready (default: unless its image starts with "stuck/"). */
   ready: (pod: Pod) => boolean = (p) => !(p.spec?.containers[0]?.image ?? "").startsWith("stuck/");
+  readonly #defaultNode: string | undefined;
 
-  constructor(client: ApiClient, namespace = "default") {
+  /** o.defaultNode: where pods pinned to no node are bound (default: nowhere, they stay Pending). */
+  constructor(client: ApiClient, namespace = "default", o: { defaultNode?: string } = {}) {
     this.#client = client;
     this.#ns = namespace;
+    this.#defaultNode = o.defaultNode;
     this.informer = new Informer<Pod>(client, PODS, { namespace });
     this.informer.on("add", (p) => this.#onEvent(p));
     this.informer.on("update", (_o, p) => this.#onEvent(p));
@@ -95,7 +98,7 @@ export class FakeNodes {
       return this.#client.delete(PODS, this.#ns, name, { gracePeriodSeconds: 0 });
     }
     if (!pod.spec?.nodeName) {
-      const node = pinnedNode(pod);
+      const node = pinnedNode(pod) ?? this.#defaultNode;
       if (!node) return undefined;
       return this.#client.create(
         PODS,

@@ -470,6 +470,21 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
       ],
     },
     {
+      name: "statefulset-controller",
+      rules: [
+        res(["list", "watch"], [CORE], ["pods"]),
+        res(["get", "list", "watch"], [APPS], ["statefulsets"]),
+        res(["update"], [APPS], ["statefulsets/status"]),
+        res(["update"], [APPS], ["statefulsets/finalizers"]),
+        res(["get", "create", "delete", "update", "patch"], [CORE], ["pods"]),
+        res(["get", "create", "delete", "update", "patch", "list", "watch"], [APPS], ["controllerrevisions"]),
+        res(["get", "create"], [CORE], ["persistentvolumeclaims"]),
+        // StatefulSetAutoDeletePVC (GA): the retention policy's owner references and deletions.
+        res(["update", "delete"], [CORE], ["persistentvolumeclaims"]),
+        eventsRule(),
+      ],
+    },
+    {
       name: "root-ca-cert-publisher",
       rules: [res(["create", "update"], [CORE], ["configmaps"]), eventsRule()],
     },
