@@ -393,6 +393,15 @@ export function buildServer(deps: ServerDeps): ApiServer {
       req.log.warn({ ...ctx, reason: error.reason, message: error.message }, "request rejected");
     } else req.log.debug({ ...ctx, reason: error.reason }, "request failed");
     if (reply.sent || reply.raw.headersSent) return;
+    if (error.code === 413 && !req.raw.complete) {
+      // Clients that send the whole body before reading (the Python client) would see the
+      // connection torn down mid-upload instead of this Status: read the rest first, bounded.
+      void drainBody(req.raw).then((drained) => {
+        if (!drained) reply.header("connection", "close");
+        sendStatus(reply, error);
+      });
+      return reply;
+    }
     sendStatus(reply, error);
   });
 
@@ -485,4 +494,32 @@ export function buildServer(deps: ServerDeps): ApiServer {
       watches.closeAll();
     },
   };
+}
+
+/** How much of a refused body is read and discarded so that its sender sees the 413. */
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+const DRAIN_MAX_MS = 30_000;
+
+/** drainBody reads and drops the rest of a request's body: true once it ended, false past the bounds. */
+function drainBody(req: FastifyRequest["raw"]): Promise<boolean> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = (ended: boolean) => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onEnd);
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DRAIN_MAX_BYTES) finish(false);
+    };
+    const onEnd = () => finish(req.complete);
+    const timer = setTimeout(() => finish(false), DRAIN_MAX_MS);
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", onEnd);
+    req.resume();
+  });
 }

@@ -1,6 +1,7 @@
 // The official Python client (Debian's python3-kubernetes, run with /usr/bin/python3) works
 // against kubeling unchanged (issue 12): CRUD, upstream's error reasons as ApiExceptions, and a
-// watch, which that client asks for with `watch=True` (strconv.ParseBool's spelling, once a 400).
+// watch, which that client asks for with `watch=True` (strconv.ParseBool's spelling, once a 400);
+// a body over the size limit gets the 413 Status although the client sends it whole before reading.
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -26,7 +27,7 @@ after(async () => {
   await api?.stop();
 });
 
-test("the Python client: create, read, patch, replace, list, errors, watch and delete", async () => {
+test("the Python client: create, read, patch, replace, list, errors (413 too), watch and delete", async () => {
   const { stdout } = await run("/usr/bin/python3", [join(SCRIPTS, "python-crud-watch.py"), api.kubeconfigPath, NS], {
     timeout: 60_000,
   });
@@ -38,6 +39,7 @@ test("the Python client: create, read, patch, replace, list, errors, watch and d
     listed: ["py"],
     missing: [404, "NotFound"],
     invalid: [422, "Invalid"],
+    too_large: [413, "RequestEntityTooLarge"],
     events: [
       ["MODIFIED", "py", ["a", "b"]],
       ["MODIFIED", "py", ["a", "b", "c"]],

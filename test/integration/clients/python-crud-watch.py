@@ -1,5 +1,5 @@
-# The official Python client (Debian's python3-kubernetes) against kubeling: CRUD, a 404 and a 422
-# as ApiExceptions, and a watch (the client sends watch=True). Prints one JSON line of what it saw.
+# The official Python client (Debian's python3-kubernetes) against kubeling: CRUD, a 404, a 422 and
+# a 413 as ApiExceptions, and a watch (the client sends watch=True). Prints one JSON line of what it saw.
 import json
 import sys
 
@@ -29,6 +29,15 @@ try:
     v1.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="Bad_Name")))
 except ApiException as e:
     out["invalid"] = [e.status, json.loads(e.body)["reason"]]
+
+# A body over the API server's limit (3 MiB), which this client sends whole before reading: the
+# 413 Status, not a connection torn down mid-upload.
+try:
+    v1.create_namespaced_config_map(
+        ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="big"), data={"a": "x" * (20 * 1024 * 1024)})
+    )
+except ApiException as e:
+    out["too_large"] = [e.status, json.loads(e.body)["reason"]]
 
 # From the create's resourceVersion: the patch and the replace, in order.
 events = []
