@@ -2,8 +2,8 @@
 // kubectl's generators build (staging/src/k8s.io/kubectl/pkg/cmd/create), with their flags,
 // checks and messages: --from-literal, --from-file (a file, [key=]path, or every regular file of
 // a directory), --from-env-file (KEY=VALUE lines; a bare KEY takes the caller's environment),
-// --append-hash (kubectl's ConfigMapHash/SecretHash suffix), --type, and --dry-run/-o as the
-// other generators (dryrun.ts).
+// --append-hash (kubectl's ConfigMapHash/SecretHash suffix), --type, --save-config,
+// --field-manager, and --dry-run/-o as the other generators (dryrun.ts).
 
 import { isUtf8 } from "node:buffer";
 import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
@@ -13,6 +13,7 @@ import { StatusError } from "#pkg/api/errors.js";
 import { CONFIGMAPS, type ResourceInfo, SECRETS } from "#pkg/api/resources.js";
 import type { ConfigMap, Secret } from "#pkg/api/types/index.js";
 import { chDirPrefixErrors, configMapKeyErrors, envVarNameErrors } from "#pkg/api/validation.js";
+import { withLastApplied } from "../applypatch.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
 import { createAndReport, parseDryRun } from "./dryrun.js";
@@ -320,6 +321,9 @@ export function secretHash(s: Secret): string {
 export interface CreateConfigOptions {
   appendHash?: boolean;
   dryRun?: string | boolean;
+  /** --save-config: the object as sent, in kubectl.kubernetes.io/last-applied-configuration. */
+  saveConfig?: boolean;
+  fieldManager?: string;
 }
 
 async function send(
@@ -333,9 +337,10 @@ async function send(
     const hash = what === "configmap" ? configMapHash(obj as ConfigMap) : secretHash(obj as Secret);
     obj.metadata.name = `${obj.metadata.name}-${hash}`;
   }
+  const body = (o.saveConfig ? withLastApplied(obj as unknown as Record<string, unknown>) : obj) as ConfigMap | Secret;
   try {
-    await createAndReport(ctx, r, ctx.namespace, obj, {
-      fieldManager: "kubectl-create",
+    await createAndReport(ctx, r, ctx.namespace, body, {
+      fieldManager: o.fieldManager ?? "kubectl-create",
       dryRun: parseDryRun(o.dryRun),
     });
   } catch (err) {

@@ -59,6 +59,14 @@ const DRY_RUN_HELP = "none, client (print the object without sending it) or serv
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/**
+ * --save-config is also a flag of `create` itself, and commander gives it to the parent when both
+ * define it: a generator under `create` reads it from there too.
+ */
+function withSaveConfig<T extends CreateConfigOptions>(o: T, cmd: Command): T {
+  return cmd.optsWithGlobals<{ saveConfig?: boolean }>().saveConfig ? { ...o, saveConfig: true } : o;
+}
+
 export function registerCommands(program: Command, ctx: GetContext): void {
   program
     .command("get")
@@ -193,9 +201,11 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--from-literal <key=value>", "a key and literal value to insert (repeatable)", collect, [])
     .option("--from-env-file <file>", "a file of key=val lines (i.e. a Docker .env file)", collect, [])
     .option("--append-hash", "append a hash of the configmap to its name")
+    .option("--save-config", "store the object in its last-applied-configuration annotation")
+    .option("--field-manager <name>", "name of the manager used to track field ownership", "kubectl-create")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
-    .action(async (name: string, o: ConfigSources & CreateConfigOptions) =>
-      done(await runCreateConfigMap(ctx(), name, o)),
+    .action(async (name: string, o: ConfigSources & CreateConfigOptions, cmd: Command) =>
+      done(await runCreateConfigMap(ctx(), name, withSaveConfig(o, cmd))),
     );
   const secret = create.command("secret").description("Create a secret (generic, tls or docker-registry)");
   secret
@@ -212,9 +222,11 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--from-env-file <file>", "a file of key=val lines", collect, [])
     .option("--type <type>", "the type of secret to create")
     .option("--append-hash", "append a hash of the secret to its name")
+    .option("--save-config", "store the object in its last-applied-configuration annotation")
+    .option("--field-manager <name>", "name of the manager used to track field ownership", "kubectl-create")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
-    .action(async (name: string, o: ConfigSources & CreateConfigOptions & { type?: string }) =>
-      done(await runCreateSecretGeneric(ctx(), name, o)),
+    .action(async (name: string, o: ConfigSources & CreateConfigOptions & { type?: string }, cmd: Command) =>
+      done(await runCreateSecretGeneric(ctx(), name, withSaveConfig(o, cmd))),
     );
   secret
     .command("tls")
@@ -223,9 +235,11 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--cert <path>", "path to PEM encoded public key certificate")
     .option("--key <path>", "path to private key associated with given certificate")
     .option("--append-hash", "append a hash of the secret to its name")
+    .option("--save-config", "store the object in its last-applied-configuration annotation")
+    .option("--field-manager <name>", "name of the manager used to track field ownership", "kubectl-create")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
-    .action(async (name: string, o: { cert?: string; key?: string } & CreateConfigOptions) =>
-      done(await runCreateSecretTLS(ctx(), name, o)),
+    .action(async (name: string, o: { cert?: string; key?: string } & CreateConfigOptions, cmd: Command) =>
+      done(await runCreateSecretTLS(ctx(), name, withSaveConfig(o, cmd))),
     );
   secret
     .command("docker-registry")
@@ -237,9 +251,11 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .option("--docker-email <email>", "email for Docker registry")
     .option("--from-file <[key=]source>", "key files (e.g. .dockerconfigjson=path/to/config.json)", collect, [])
     .option("--append-hash", "append a hash of the secret to its name")
+    .option("--save-config", "store the object in its last-applied-configuration annotation")
+    .option("--field-manager <name>", "name of the manager used to track field ownership", "kubectl-create")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
-    .action(async (name: string, o: DockerRegistryOptions & CreateConfigOptions) =>
-      done(await runCreateSecretDockerRegistry(ctx(), name, o)),
+    .action(async (name: string, o: DockerRegistryOptions & CreateConfigOptions, cmd: Command) =>
+      done(await runCreateSecretDockerRegistry(ctx(), name, withSaveConfig(o, cmd))),
     );
 
   program

@@ -204,3 +204,19 @@ test("immutable ConfigMaps and Secrets refuse data changes with 422, as upstream
   );
   assert.equal((await api.client.get<Secret>(SECRETS, "default", "frozen")).data?.k, b64("v1"));
 });
+
+test("kubeling create configmap --save-config: kubectl apply then finds the last-applied annotation", async () => {
+  const r = await kubeling(["create", "configmap", "saved", "--from-literal=mode=a", "--save-config"]);
+  assert.equal(r.stdout, "configmap/saved created\n", r.stderr);
+  const manifest = JSON.stringify({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "saved" },
+    data: { mode: "b" },
+  });
+  const applied = await kubectl.run(["apply", "-f", "-"], { input: manifest });
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.equal(applied.stdout, "configmap/saved configured\n");
+  assert.doesNotMatch(applied.stderr, /missing the kubectl.kubernetes.io\/last-applied-configuration annotation/);
+  assert.deepEqual((await api.client.get<ConfigMap>(CONFIGMAPS, "default", "saved")).data, { mode: "b" });
+});
