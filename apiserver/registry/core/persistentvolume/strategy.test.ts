@@ -80,6 +80,19 @@ describe("PersistentVolume strategy", () => {
     assert.deepEqual(s.validate(local), []);
   });
 
+  test("csi: driver name, volume handle and secret references", () => {
+    const csi = pv({
+      capacity: { storage: "1Gi" },
+      accessModes: ["ReadWriteOnce"],
+      csi: { driver: "Bad_Driver", volumeHandle: "", nodePublishSecretRef: { name: "s" } },
+    });
+    assert.deepEqual(messages(s.validate(csi)), [
+      `spec.csi.driver: Invalid value: "Bad_Driver": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+      "spec.csi.volumeHandle: Required value",
+      "spec.csi.nodePublishSecretRef.namespace: Required value",
+    ]);
+  });
+
   test("the volume source and volumeMode are immutable; claimRef, class, capacity may change", () => {
     const old = pv(basic());
     s.applyDefaults(old);

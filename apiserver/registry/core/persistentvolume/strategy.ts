@@ -20,6 +20,7 @@ import {
   VOLUME_PENDING,
   volumeClass,
 } from "#pkg/api/types/storage.js";
+import { dns1123LabelErrors, dns1123SubdomainErrors, fieldTooLong } from "#pkg/api/validation.js";
 import { age, ageCol, type Cell, col, deepEqual, makeStrategy, nameCol } from "../../common.js";
 import type { Strategy } from "../../strategy.js";
 import { validateNodeSelectorTerm } from "../pod/podspec.js";
@@ -56,6 +57,35 @@ function validateVolumeNodeAffinity(na: PersistentVolumeSpec["nodeAffinity"], pa
   return terms.flatMap((t, i) => validateNodeSelectorTerm(t, `${tp}[${i}]`));
 }
 
+const CSI_SECRET_REFS = [
+  "controllerPublishSecretRef",
+  "nodeStageSecretRef",
+  "nodePublishSecretRef",
+  "controllerExpandSecretRef",
+  "nodeExpandSecretRef",
+] as const;
+
+/** validateCSIPersistentVolumeSource with ValidateCSIDriverName. */
+function validateCSISource(csi: NonNullable<PersistentVolumeSpec["csi"]>, p: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const driver = csi.driver ?? "";
+  if (!driver) errs.push(fieldRequired(`${p}.driver`));
+  if (driver.length > 63) errs.push(fieldTooLong(`${p}.driver`, 63));
+  if (driver)
+    for (const m of dns1123SubdomainErrors(driver.toLowerCase())) errs.push(fieldInvalid(`${p}.driver`, driver, m));
+  if (!csi.volumeHandle) errs.push(fieldRequired(`${p}.volumeHandle`));
+  for (const ref of CSI_SECRET_REFS) {
+    const r = csi[ref];
+    if (!r) continue;
+    const rp = `${p}.${ref}`;
+    if (!r.name) errs.push(fieldRequired(`${rp}.name`));
+    else for (const m of dns1123SubdomainErrors(r.name)) errs.push(fieldInvalid(`${rp}.name`, r.name, m));
+    if (!r.namespace) errs.push(fieldRequired(`${rp}.namespace`));
+    else for (const m of dns1123LabelErrors(r.namespace)) errs.push(fieldInvalid(`${rp}.namespace`, r.namespace, m));
+  }
+  return errs;
+}
+
 /** The volume sources of the spec: exactly one, each checked as upstream checks it. */
 function validateSources(spec: PersistentVolumeSpec, nodeAffinity: boolean): FieldError[] {
   const errs: FieldError[] = [];
@@ -88,8 +118,7 @@ function validateSources(spec: PersistentVolumeSpec, nodeAffinity: boolean): Fie
       else if (!spec.nfs.path.startsWith("/"))
         errs.push(fieldInvalid(`${p}.path`, spec.nfs.path, "must be an absolute path"));
     } else if (f === "csi" && spec.csi) {
-      if (!spec.csi.driver) errs.push(fieldRequired(`${p}.driver`));
-      if (!spec.csi.volumeHandle) errs.push(fieldRequired(`${p}.volumeHandle`));
+      errs.push(...validateCSISource(spec.csi, p));
     }
   }
   if (n === 0) errs.push(fieldRequired("spec", "must specify a volume type"));

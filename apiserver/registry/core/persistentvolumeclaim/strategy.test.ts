@@ -98,6 +98,17 @@ describe("PersistentVolumeClaim strategy", () => {
     ]);
   });
 
+  test("a status update's capacity must be a valid quantity", () => {
+    const old = pvc(basic(), { status: { phase: "Pending" } });
+    s.applyDefaults(old);
+    const next = structuredClone(old);
+    next.status = { phase: "Bound", capacity: { storage: "-1Gi" } };
+    s.prepareForStatusUpdate(next, old);
+    assert.deepEqual(messages(s.validateUpdate(next, old)), [
+      'status.capacity[storage]: Invalid value: "-1Gi": must be a valid resource quantity',
+    ]);
+  });
+
   test("row: capacity and access modes only once a volume is named", () => {
     const obj = pvc({ ...basic(), storageClassName: "standard" }, { status: { phase: "Pending" } });
     s.applyDefaults(obj);

@@ -5,6 +5,7 @@
 // volumeName set once; the PV controller writes status through the status subresource.
 
 import { type FieldError, fieldForbidden, fieldInvalid, fieldRequired } from "#pkg/api/errors.js";
+import { isValidQuantity, parseQuantityExact, QUANTITY_FORMAT_MESSAGE } from "#pkg/api/quantity.js";
 import type { ResourceInfo } from "#pkg/api/resources.js";
 import { accessModesString, storageString } from "#pkg/api/storage.js";
 import {
@@ -136,7 +137,7 @@ export function validatePersistentVolumeClaimUpdate(
     delete newSpec.storageClassName;
   } else {
     if ((newBeta ?? "") !== (oldBeta ?? ""))
-      errs.push(fieldForbidden(`metadata.annotations[${ANN_BETA_STORAGE_CLASS}]`, "field is immutable"));
+      errs.push(fieldForbidden(`metadata.annotations.${ANN_BETA_STORAGE_CLASS}`, "field is immutable"));
     // A claim without a class may get one later (the retroactive default class).
     if (oldBeta === undefined && old.spec?.storageClassName === undefined && pvc.spec?.storageClassName)
       delete newSpec.storageClassName;
@@ -162,6 +163,18 @@ export function validatePersistentVolumeClaimUpdate(
   // Upstream's path is "volumeMode", without "spec.".
   if (pvc.spec?.volumeMode !== old.spec?.volumeMode)
     errs.push(fieldInvalid("volumeMode", pvc.spec?.volumeMode ?? null, "field is immutable"));
+  errs.push(...validateStatusCapacity(pvc));
+  return errs;
+}
+
+/** ValidatePersistentVolumeClaimStatusUpdate's capacity check (validateBasicResource). */
+function validateStatusCapacity(pvc: PersistentVolumeClaim): FieldError[] {
+  const errs: FieldError[] = [];
+  for (const [k, v] of Object.entries(pvc.status?.capacity ?? {})) {
+    const path = `status.capacity[${k}]`;
+    if (!isValidQuantity(v)) errs.push(fieldInvalid(path, v, QUANTITY_FORMAT_MESSAGE));
+    else if (parseQuantityExact(v).nanos < 0n) errs.push(fieldInvalid(path, v, "must be a valid resource quantity"));
+  }
   return errs;
 }
 
