@@ -312,3 +312,47 @@ describe("job helpers", () => {
     assert.deepEqual(matchPodFailurePolicy(undefined, pod), { countFailed: true });
   });
 });
+
+describe("successPolicy", () => {
+  test("an Indexed Job meeting a rule is Complete (reason SuccessPolicy) and its other pods go", async () => {
+    const r = rig();
+    r.client.seed(
+      JOBS,
+      job({
+        completions: 3,
+        parallelism: 3,
+        completionMode: "Indexed",
+        successPolicy: { rules: [{ succeededIndexes: "0" }] },
+      }),
+    );
+    await r.ctx.start();
+    await settle(r);
+    const pods = await podsOf(r.client);
+    const zero = pods.find((p) => p.metadata.annotations?.["batch.kubernetes.io/job-completion-index"] === "0");
+    await finish(r.client, zero as Pod, 0, r.clock.now());
+    await settle(r);
+    const st = jobOf(r.client)?.status;
+    assert.deepEqual(
+      st?.conditions?.map((c) => [c.type, c.reason, c.message]),
+      [
+        ["SuccessCriteriaMet", "SuccessPolicy", "Matched rules at index 0"],
+        ["Complete", "SuccessPolicy", "Matched rules at index 0"],
+      ],
+    );
+    assert.equal(st?.failed, undefined, "the pods removed are not failures");
+    assert.equal((await podsOf(r.client)).length, 1, "the two others deleted");
+  });
+
+  test("rules: all listed indexes, succeededCount of them, or overall", async () => {
+    const { matchSuccessPolicy } = await import("./job-controller.js");
+    assert.equal(matchSuccessPolicy({ rules: [{ succeededIndexes: "0-2" }] }, 5, [0, 1]), undefined);
+    assert.equal(
+      matchSuccessPolicy({ rules: [{ succeededIndexes: "0-2", succeededCount: 2 }] }, 5, [0, 1]),
+      "Matched rules at index 0",
+    );
+    assert.equal(
+      matchSuccessPolicy({ rules: [{ succeededIndexes: "4" }, { succeededCount: 2 }] }, 5, [0, 3]),
+      "Matched rules at index 1",
+    );
+  });
+});

@@ -64,6 +64,7 @@ import {
   generateNameWithIndex,
   hasTrackingFinalizer,
   isIndexedJob,
+  parseIndexes,
   succeededIndexes,
   UNKNOWN_COMPLETION_INDEX,
 } from "./indexes.js";
@@ -466,6 +467,15 @@ export class JobController implements Controller {
       ctx.prevSucceededIndexes = idx.prev;
       ctx.succeededIndexes = idx.all;
       ctx.succeeded = idx.all.length;
+      if (!ctx.finished) {
+        const msg = matchSuccessPolicy(
+          job.spec?.successPolicy as SuccessPolicy | undefined,
+          job.spec?.completions ?? 0,
+          idx.all,
+        );
+        if (msg !== undefined)
+          ctx.finished = { type: "SuccessCriteriaMet", status: "True", reason: "SuccessPolicy", message: msg };
+      }
     }
 
     let manageErr: unknown;
@@ -1050,6 +1060,37 @@ function activePodsForRemoval(job: Job, pods: readonly Pod[], rmAtLeast: number)
     rm = [...rm, ...left.slice(0, rmAtLeast - rm.length)];
   }
   return rm;
+}
+
+/** spec.successPolicy of an Indexed Job (k8s.io/api/batch/v1 SuccessPolicy), kept as JSON by the schema. */
+export interface SuccessPolicy {
+  rules?: Array<{ succeededIndexes?: string; succeededCount?: number }>;
+}
+
+/**
+ * upstream matchSuccessPolicy: the first rule met by the succeeded indexes (all of its
+ * succeededIndexes, or succeededCount of them, or succeededCount overall), as "Matched rules at
+ * index <i>"; undefined when none is.
+ */
+export function matchSuccessPolicy(
+  policy: SuccessPolicy | undefined,
+  completions: number,
+  succeeded: readonly number[],
+): string | undefined {
+  if (!policy || succeeded.length === 0) return undefined;
+  const done = new Set(succeeded);
+  for (const [index, rule] of (policy.rules ?? []).entries()) {
+    if (rule.succeededIndexes !== undefined) {
+      const required = parseIndexes(rule.succeededIndexes, completions);
+      if (required.length === 0) continue;
+      const matched = required.filter((i) => done.has(i)).length;
+      const met = rule.succeededCount === undefined ? matched === required.length : matched >= rule.succeededCount;
+      if (matched > 0 && met) return `Matched rules at index ${index}`;
+    } else if (rule.succeededCount !== undefined && succeeded.length >= rule.succeededCount) {
+      return `Matched rules at index ${index}`;
+    }
+  }
+  return undefined;
 }
 
 export function newJobControllerWith(o: JobControllerOptions): ControllerInit {

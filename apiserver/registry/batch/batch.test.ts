@@ -95,6 +95,17 @@ describe("Job validation", () => {
     ]);
   });
 
+  test("successPolicy only for Indexed Jobs", () => {
+    const policy = { rules: [{ succeededIndexes: "0" }] };
+    assert.deepEqual(create("jobs", job({ successPolicy: policy })).errors, [
+      'spec.completionMode: Invalid value: "NonIndexed": requires indexed completion mode',
+    ]);
+    assert.deepEqual(
+      create("jobs", job({ successPolicy: policy, completionMode: "Indexed", completions: 2 })).errors,
+      [],
+    );
+  });
+
   test("podFailurePolicy rules; only with restartPolicy Never", () => {
     const policy = {
       rules: [

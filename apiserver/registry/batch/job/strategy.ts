@@ -216,6 +216,9 @@ export function validateJobSpec(spec: JobSpec | undefined, path: string): FieldE
   if (spec.completionMode === "Indexed" && spec.completions === undefined) {
     errs.push(fieldRequired(`${path}.completions`, "when completion mode is Indexed"));
   }
+  if (spec.successPolicy !== undefined && spec.successPolicy !== null && spec.completionMode !== "Indexed") {
+    errs.push(fieldInvalid(`${path}.completionMode`, spec.completionMode ?? null, "requires indexed completion mode"));
+  }
   if (spec.podFailurePolicy !== undefined && spec.podFailurePolicy !== null) {
     errs.push(...validatePodFailurePolicy(spec, `${path}.podFailurePolicy`));
     const rp = spec.template?.spec?.restartPolicy;
