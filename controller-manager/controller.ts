@@ -17,6 +17,8 @@ import type { JobControllerOptions } from "./job/job-controller.js";
 import type { NodeLifecycleOptions } from "./nodelifecycle/node-lifecycle-controller.js";
 import type { PodGCOptions } from "./podgc/gc-controller.js";
 import type { ResourceQuotaOptions } from "./resourcequota/resource-quota-controller.js";
+import type { LocalPathProvisionerOptions } from "./volume/localpath/provisioner.js";
+import type { PersistentVolumeControllerOptions } from "./volume/persistentvolume/pv-controller.js";
 
 export interface ControllerContext {
   client: ApiClient;
@@ -51,6 +53,10 @@ export interface ControllerOptions {
   podGC?: PodGCOptions;
   /** --resource-quota-sync-period. */
   resourceQuota?: ResourceQuotaOptions;
+  /** --pvclaimbinder-sync-period. */
+  persistentVolume?: PersistentVolumeControllerOptions;
+  /** --local-path-helper-image, --local-path-storage-class. */
+  localPath?: LocalPathProvisionerOptions;
   /** --root-ca-file's contents: the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA). */
   rootCA?: string;
 }

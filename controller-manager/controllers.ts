@@ -23,6 +23,8 @@ import { newServiceAccountsController } from "./serviceaccount/serviceaccounts-c
 import { newStatefulSetController } from "./statefulset/statefulset-controller.js";
 import { newTaintEvictionController } from "./tainteviction/taint-eviction.js";
 import { newTTLAfterFinishedController } from "./ttlafterfinished/ttl-after-finished-controller.js";
+import { newLocalPathProvisioner } from "./volume/localpath/provisioner.js";
+import { newPersistentVolumeController } from "./volume/persistentvolume/pv-controller.js";
 import { newPVCProtectionController } from "./volume/pvcprotection/pvc-protection-controller.js";
 import { newPVProtectionController } from "./volume/pvprotection/pv-protection-controller.js";
 
@@ -37,8 +39,10 @@ export const CONTROLLERS: Record<string, ControllerInit> = {
   "endpointslice-mirroring-controller": newEndpointSliceMirroringController,
   garbagecollector: newGarbageCollector,
   "job-controller": newJobController,
+  "local-path-provisioner": newLocalPathProvisioner,
   namespace: newNamespaceController,
   nodelifecycle: newNodeLifecycleController,
+  "persistentvolume-binder-controller": newPersistentVolumeController,
   "persistentvolume-protection-controller": newPVProtectionController,
   "persistentvolumeclaim-protection-controller": newPVCProtectionController,
   podgc: newPodGCController,
@@ -86,6 +90,7 @@ export const CONTROLLER_ALIASES: Record<string, string> = {
   endpointslicemirroring: "endpointslice-mirroring-controller",
   "pv-protection": "persistentvolume-protection-controller",
   "pvc-protection": "persistentvolumeclaim-protection-controller",
+  "persistentvolume-binder": "persistentvolume-binder-controller",
 };
 
 /** Controllers `*` leaves off (upstream: bootstrapsigner, tokencleaner); none here yet. */

@@ -42,6 +42,8 @@ import {
 } from "./nodelifecycle/node-lifecycle-controller.js";
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from "./podgc/gc-controller.js";
 import { DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD_MS } from "./resourcequota/resource-quota-controller.js";
+import { DEFAULT_HELPER_IMAGE, DEFAULT_STORAGE_CLASS } from "./volume/localpath/provisioner.js";
+import { DEFAULT_SYNC_PERIOD_MS as DEFAULT_PV_SYNC_PERIOD_MS } from "./volume/persistentvolume/pv-controller.js";
 
 interface Flags extends LeaderElectionFlags, DelegatedServingFlags {
   kubeconfig?: string;
@@ -62,6 +64,9 @@ interface Flags extends LeaderElectionFlags, DelegatedServingFlags {
   mirroringMaxEndpointsPerSubset: number;
   jobPodFailureBackoff: number;
   rootCaFile?: string;
+  pvclaimbinderSyncPeriod: number;
+  localPathHelperImage: string;
+  localPathStorageClass: string;
   logLevel: string;
 }
 
@@ -199,6 +204,27 @@ function program() {
     )
     .addOption(
       flag(
+        "--pvclaimbinder-sync-period <dur>",
+        "how often the PV binder syncs every PersistentVolume and PersistentVolumeClaim again",
+        duration(DEFAULT_PV_SYNC_PERIOD_MS, "15s"),
+      ),
+    )
+    .addOption(
+      flag(
+        "--local-path-helper-image <image>",
+        "image of the local-path provisioner's helper pods, which make and remove volume directories on a node (a busybox)",
+        { default: DEFAULT_HELPER_IMAGE },
+      ),
+    )
+    .addOption(
+      flag(
+        "--local-path-storage-class <name>",
+        "the default StorageClass of the local-path provisioner, created at start when absent ('' creates none)",
+        { default: DEFAULT_STORAGE_CLASS },
+      ),
+    )
+    .addOption(
+      flag(
         "--root-ca-file <path>",
         "the CA bundle published to every namespace as the ConfigMap kube-root-ca.crt (default: the kubeconfig's certificate-authority)",
       ),
@@ -249,6 +275,8 @@ function controllerOptions(f: Flags): ControllerOptions {
     endpointSlice: { batchPeriodMs: f.endpointsliceUpdatesBatchPeriod, maxEndpointsPerSlice: f.maxEndpointsPerSlice },
     endpointSliceMirroring: { maxEndpointsPerSubset: f.mirroringMaxEndpointsPerSubset },
     job: { podFailureBackoffMs: f.jobPodFailureBackoff },
+    persistentVolume: { syncPeriodMs: f.pvclaimbinderSyncPeriod },
+    localPath: { helperImage: f.localPathHelperImage, storageClass: f.localPathStorageClass },
     ...(f.rootCaFile ? { rootCA: readFileSync(f.rootCaFile, "utf8") } : {}),
   };
 }

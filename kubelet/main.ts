@@ -4,7 +4,8 @@
 // (pkg/runtime/flags.ts): flags → logger → client → informers → run until the shutdown signal →
 // drain.
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { ANN_KUBELET_ROOT_DIR } from "#pkg/api/node-annotations.js";
 import { PODS, SERVICES } from "#pkg/api/resources.js";
 import { InformerFactory } from "#pkg/cache/factory.js";
 import { ApiClient } from "#pkg/client/client.js";
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
     nodeIP,
     port,
     labels: parseNodeLabels(f.nodeLabels),
+    // Where this node keeps pod and local-path volumes (the local-path provisioner reads it).
+    annotations: { [ANN_KUBELET_ROOT_DIR]: resolve(rootDir) },
     taints: parseTaints(f.registerWithTaints),
     capacityCpu: f.capacityCpu,
     capacityMemory: f.capacityMemory,

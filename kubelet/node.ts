@@ -24,6 +24,8 @@ export interface NodeOptions {
   nodeIP: string;
   port: number;
   labels: Record<string, string>;
+  /** Annotations kept on the Node (set at registration, restored when adopting it). */
+  annotations?: Record<string, string>;
   taints: Taint[];
   capacityCpu?: string;
   capacityMemory?: string;
@@ -177,7 +179,7 @@ export class NodeManager {
     const node: Node = {
       apiVersion: "v1",
       kind: "Node",
-      metadata: { name: this.o.nodeName, labels },
+      metadata: { name: this.o.nodeName, labels, ...(this.o.annotations ? { annotations: this.o.annotations } : {}) },
       spec: this.o.taints.length > 0 ? { taints: this.o.taints } : {},
     };
     try {
@@ -194,7 +196,16 @@ export class NodeManager {
     // refuses a kubelet's change of its own taints).
     for (let i = 0; ; i++) {
       const cur = await this.o.client.get(NODES, undefined, this.o.nodeName);
-      const merged = { ...cur, metadata: { ...cur.metadata, labels: { ...(cur.metadata.labels ?? {}), ...labels } } };
+      const merged = {
+        ...cur,
+        metadata: {
+          ...cur.metadata,
+          labels: { ...(cur.metadata.labels ?? {}), ...labels },
+          ...(this.o.annotations
+            ? { annotations: { ...(cur.metadata.annotations ?? {}), ...this.o.annotations } }
+            : {}),
+        },
+      };
       try {
         await this.o.client.update(NODES, undefined, merged);
         break;

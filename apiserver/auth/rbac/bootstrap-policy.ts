@@ -421,6 +421,32 @@ function controllerRoles(): Array<{ name: string; rules: PolicyRule[] }> {
       ],
     },
     {
+      name: "persistent-volume-binder",
+      rules: [
+        res(["get", "list", "watch", "update", "create", "delete"], [CORE], ["persistentvolumes"]),
+        res(["update"], [CORE], ["persistentvolumes/status"]),
+        res(["get", "list", "watch", "update"], [CORE], ["persistentvolumeclaims"]),
+        res(["update"], [CORE], ["persistentvolumeclaims/status"]),
+        res(["list", "watch", "get", "create", "delete"], [CORE], ["pods"]),
+        res(["get", "list", "watch"], [STORAGE], ["storageclasses"]),
+        res(["get", "list"], [CORE], ["nodes"]),
+        res(["watch"], [CORE], ["events"]),
+        eventsRule(),
+      ],
+    },
+    {
+      // kubeling's local-path provisioner (rancher's local-path-provisioner-role, narrowed to
+      // what it does): claims and volumes, its default class, nodes' root dirs, helper pods.
+      name: "local-path-provisioner",
+      rules: [
+        res(["get", "list", "watch"], [CORE], ["nodes", "persistentvolumeclaims"]),
+        res(["get", "list", "watch", "create", "delete"], [CORE], ["persistentvolumes"]),
+        res(["get", "list", "watch", "create"], [STORAGE], ["storageclasses"]),
+        res(["get", "list", "watch", "create", "delete"], [CORE], ["pods"]),
+        eventsRule(),
+      ],
+    },
+    {
       name: "pod-garbage-collector",
       rules: [
         res(["list", "watch", "delete"], [CORE], ["pods"]),
