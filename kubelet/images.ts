@@ -4,10 +4,11 @@
 // the caller which waiting reason the container shows; it never touches the pod's status itself.
 
 import type { PullPolicy } from "#pkg/api/defaults.js";
-import type { Pod } from "#pkg/api/types/index.js";
+import type { Pod, Secret } from "#pkg/api/types/index.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Clock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
+import { credentialsFor, type RegistryAuth } from "./credentials.js";
 import type { Waiting } from "./pod-status.js";
 import type { Runtime } from "./runtime/runtime.js";
 import type { EventSink } from "./sources.js";
@@ -26,6 +27,8 @@ export interface ImageManagerOptions {
   backoffBaseMs: number;
   backoffMaxMs: number;
   signal: AbortSignal;
+  /** The pod's imagePullSecrets that exist (upstream: missing ones are skipped). */
+  pullSecrets?: (pod: Pod) => Promise<Secret[]>;
 }
 
 export class ImageManager {
@@ -81,7 +84,8 @@ export class ImageManager {
     if (container) events.event(pod, "Normal", "Pulling", `Pulling image "${image}"`);
     const t0 = clock.now();
     try {
-      await this.pull(image);
+      const secrets = pod.spec?.imagePullSecrets?.length ? ((await this.o.pullSecrets?.(pod)) ?? []) : [];
+      await this.pull(image, credentialsFor(image, secrets));
       this.pullFailedAt.delete(image);
       this.backoff.reset(key);
       if (container)
@@ -108,13 +112,30 @@ export class ImageManager {
     this.backoff.resetPrefix(`${uid}/`);
   }
 
-  /** pull: one pull per image at a time; concurrent starts of the same image share it. */
-  private pull(image: string): Promise<void> {
-    let p = this.pulls.get(image);
+  /**
+   * pull: one pull per image (and credentials) at a time; concurrent starts share it. With
+   * credentials, each is tried in turn until one pulls (upstream's PullImage over the keyring).
+   */
+  private pull(image: string, creds: RegistryAuth[]): Promise<void> {
+    const key = `${image}\0${creds.map((c) => `${c.serveraddress}/${c.username}`).join(",")}`;
+    let p = this.pulls.get(key);
     if (!p) {
-      p = this.o.runtime.pullImage(image, this.o.signal).finally(() => this.pulls.delete(image));
-      this.pulls.set(image, p);
+      p = this.pullWith(image, creds).finally(() => this.pulls.delete(key));
+      this.pulls.set(key, p);
     }
     return p;
+  }
+
+  private async pullWith(image: string, creds: RegistryAuth[]): Promise<void> {
+    if (creds.length === 0) return this.o.runtime.pullImage(image, this.o.signal);
+    let last: unknown;
+    for (const auth of creds) {
+      try {
+        return await this.o.runtime.pullImage(image, this.o.signal, auth);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
   }
 }

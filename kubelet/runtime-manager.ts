@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "#pkg/api/defaults.js";
-import type { Container, Pod, PodSpec } from "#pkg/api/types/index.js";
+import type { Container, Pod, PodSpec, Secret } from "#pkg/api/types/index.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Clock } from "#pkg/runtime/clock.js";
 import { formatDuration } from "#pkg/runtime/duration.js";
@@ -88,6 +88,14 @@ export class RuntimeManager {
       backoffBaseMs: o.imagePullBackoffBaseMs,
       backoffMaxMs: o.imagePullBackoffMaxMs,
       signal: o.signal,
+      // From the kubelet's watch-based Secret manager, as volumes and env read them.
+      pullSecrets: async (pod) => {
+        const ns = pod.metadata.namespace ?? "default";
+        const found = await Promise.all(
+          (pod.spec?.imagePullSecrets ?? []).map((s) => o.envSources.secret(ns, s.name ?? "").catch(() => undefined)),
+        );
+        return found.filter((s): s is Secret => s !== undefined);
+      },
     });
     this.lifecycle = new Lifecycle({ runtime: o.runtime, events: o.events, clock: o.clock, signal: o.signal });
     this.starts = new Semaphore(o.maxParallelStarts);

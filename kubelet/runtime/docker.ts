@@ -10,6 +10,7 @@ import Docker from "dockerode";
 import { metaTime } from "#pkg/api/time.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { sleep } from "#pkg/runtime/wait.js";
+import type { RegistryAuth } from "../credentials.js";
 import {
   type ContainerConfig,
   type ContainerInfo,
@@ -218,13 +219,17 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async pullImage(image: string, signal?: AbortSignal): Promise<void> {
+  async pullImage(image: string, signal?: AbortSignal, auth?: RegistryAuth): Promise<void> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.pullTimeoutMs);
     const onAbort = () => abort.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const stream = (await this.docker.pull(image, { abortSignal: abort.signal })) as NodeJS.ReadableStream;
+      // authconfig becomes Docker's X-Registry-Auth header.
+      const stream = (await this.docker.pull(image, {
+        abortSignal: abort.signal,
+        ...(auth ? { authconfig: auth } : {}),
+      })) as NodeJS.ReadableStream;
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(stream, (err: Error | null, output: unknown[]) => {
           if (err) return reject(err);

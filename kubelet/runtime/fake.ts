@@ -4,6 +4,7 @@
 
 import { PassThrough, type Readable } from "node:stream";
 import { metaTime } from "#pkg/api/time.js";
+import type { RegistryAuth } from "../credentials.js";
 import type {
   ContainerConfig,
   ContainerInfo,
@@ -25,6 +26,8 @@ export class FakeRuntime implements Runtime {
   readonly images = new Set<string>();
   /** Images a pull would succeed for. */
   readonly pullable = new Set<string>();
+  /** Registry users whose credentials a pull refuses (tests of trying each credential). */
+  readonly refusedAuth = new Set<string>();
   /** Every call, in order, e.g. "create app web/c", "stop <id>". */
   readonly calls: string[] = [];
   /** The config each container was created with, by id. */
@@ -45,8 +48,9 @@ export class FakeRuntime implements Runtime {
     return this.images.has(image) ? { id: `sha256:${image}`, repoDigests: [] } : undefined;
   }
 
-  async pullImage(image: string): Promise<void> {
-    this.calls.push(`pull ${image}`);
+  async pullImage(image: string, _signal?: AbortSignal, auth?: RegistryAuth): Promise<void> {
+    this.calls.push(auth ? `pull ${image} as ${auth.username}@${auth.serveraddress}` : `pull ${image}`);
+    if (auth && this.refusedAuth.has(auth.username)) throw new Error(`pulling image "${image}": unauthorized`);
     if (!this.pullable.has(image)) throw new Error(`pulling image "${image}": not found`);
     this.images.add(image);
   }

@@ -4,6 +4,7 @@
 // restarted kubelet can rebuild its whole state from a single list().
 
 import type { Duplex, Readable } from "node:stream";
+import type { RegistryAuth } from "../credentials.js";
 
 /** Labels on every Docker object kubeling makes (dockershim's keys plus ours). */
 export const LABEL_CLUSTER = "kubeling.io/cluster";
@@ -149,8 +150,8 @@ export interface Runtime {
   list(): Promise<ContainerInfo[]>;
   /** Local image lookup; undefined when not present. */
   imageStatus(image: string): Promise<ImageInfo | undefined>;
-  /** Pull an image; throws with the registry's message on failure. */
-  pullImage(image: string, signal?: AbortSignal): Promise<void>;
+  /** Pull an image (with the registry's credentials, when given); throws with the registry's message on failure. */
+  pullImage(image: string, signal?: AbortSignal, auth?: RegistryAuth): Promise<void>;
   /** Create and start a sandbox; returns its id and IP. */
   runSandbox(cfg: SandboxConfig): Promise<{ id: string; ip: string }>;
   createContainer(cfg: ContainerConfig): Promise<string>;
