@@ -1,5 +1,6 @@
 // Jobs and CronJobs on a real cluster: API server, scheduler, two kubelets on Docker and
-// kubeling-controller-manager (every controller, its pod-failure backoff shortened to 1 s),
+// kubeling-controller-manager (every controller, under its own identity, its pod-failure backoff
+// shortened to 1 s),
 // driven by the real kubectl and the kubeling CLI. Running pods are sampled from a watch.
 
 import assert from "node:assert/strict";
@@ -7,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { CRONJOBS, EVENTS, JOBS, PODS } from "#pkg/api/resources.js";
 import type { CronJob, Job } from "#pkg/api/types/batch.js";
 import type { Event, Pod } from "#pkg/api/types/core.js";
+import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
 import { startCluster, type TestCluster } from "../harness/cluster.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { BUSYBOX_IMAGE } from "../harness/images.js";
@@ -88,9 +90,10 @@ describe("Jobs and CronJobs on two kubelets", () => {
       },
       { timeoutMs, intervalMs: 250, message: `job ${name} ${type}` },
     );
-  const startCM = () =>
+  // Under its own identity: the bootstrap roles of the job, cronjob and ttl-after-finished controllers are what it has.
+  const startCM = async () =>
     startControllerManager({
-      kubeconfigPath: c.kubeconfigPath,
+      kubeconfigPath: await c.api.kubeconfigFor({ name: CONTROLLER_MANAGER_USER }),
       credentials: { token: c.api.token },
       extraArgs: CM_ARGS,
     });
