@@ -284,7 +284,7 @@ describe("good input", () => {
     assertStatus(await raw(srv, "GET", `${CM}/from-yaml`), 404, "NotFound");
   });
 
-  test("DELETE answers as upstream: a Status naming what went, the object when deletion waits, the object for pods and services", async () => {
+  test("DELETE answers as upstream: a Status naming what went, the object when deletion waits, the object for pods, services and storage classes", async () => {
     const created = await raw(srv, "POST", CM, { body: JSON.stringify(cm("gone")), headers: JSON_CT });
     assert.equal(created.status, 201, created.text);
     const gone = await raw(srv, "DELETE", `${CM}/gone`);
@@ -351,6 +351,17 @@ describe("good input", () => {
     const svcGone = await raw(srv, "DELETE", `/api/v1/namespaces/${NS}/services/gone-svc`);
     assert.equal(svcGone.status, 200, svcGone.text);
     assert.equal(svcGone.json.kind, "Service");
+    const sc = {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "gone-sc" },
+      provisioner: "example.com/x",
+    };
+    const scPath = "/apis/storage.k8s.io/v1/storageclasses";
+    assert.equal((await raw(srv, "POST", scPath, { body: JSON.stringify(sc), headers: JSON_CT })).status, 201);
+    const scGone = await raw(srv, "DELETE", `${scPath}/gone-sc`);
+    assert.equal(scGone.status, 200, scGone.text);
+    assert.equal(scGone.json.kind, "StorageClass");
     assertStatus(await raw(srv, "GET", `${CM}/kept`), 404, "NotFound");
   });
 

@@ -115,6 +115,8 @@ export function storageClassStrategy(r: ResourceInfo): Strategy<StorageClass> {
   return makeStrategy<StorageClass>(
     r,
     {
+      // upstream's storageclass store: ReturnDeletedObject.
+      returnDeletedObject: true,
       applyDefaults: applyStorageClassDefaults,
       validate: validateStorageClass,
       validateUpdate: validateStorageClassUpdate,
