@@ -8,13 +8,15 @@
 // PV binder (a hostPath PV per claim, on the host both kubelets share), so the data a pod wrote
 // is there again when web-1 is deleted and comes back with the same claim; scale down removes
 // web-2 first; a partitioned rolling update changes only ordinals >= partition; kubectl rollout
-// status sts.
+// status sts; each pod resolves as <pod>.<serviceName> through kubeling-dns (also the new web-1).
 
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import * as dns from "dns-packet";
 import { PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, PODS, STATEFULSETS } from "#pkg/api/resources.js";
 import type { StatefulSet } from "#pkg/api/types/apps.js";
 import {
@@ -23,18 +25,38 @@ import {
   type PersistentVolumeClaim,
   type Pod,
 } from "#pkg/api/types/index.js";
-import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
+import { CONTROLLER_MANAGER_USER, KUBE_DNS_USER } from "#pkg/pki/cluster.js";
 import { startCluster, type TestCluster } from "../harness/cluster.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
+import { startDns, type TestDns } from "../harness/dns.js";
 import { BUSYBOX_IMAGE } from "../harness/images.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
 import { containerStatus, docker, execIn } from "../harness/kubelet.js";
+import { freePort } from "../harness/ports.js";
 import { waitFor } from "../harness/wait.js";
 import { watchUntil } from "../harness/watch.js";
 
 const NS = "default";
 /** A second tag of the local busybox, so an image change needs no pull. */
 const BUSYBOX_V2 = "kubeling.local/busybox:e2e-sets-v2";
+
+/** The A records kubeling-dns on 127.0.0.1:port answers for name. */
+async function resolveA(port: number, name: string): Promise<string[]> {
+  const sock = createSocket("udp4");
+  try {
+    const answer = await new Promise<dns.Packet>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no DNS answer for ${name}`)), 3000);
+      sock.once("message", (m) => {
+        clearTimeout(timer);
+        resolve(dns.decode(m));
+      });
+      sock.send(dns.encode({ type: "query", id: 7, questions: [{ type: "A", name }] }), port, "127.0.0.1");
+    });
+    return (answer.answers ?? []).flatMap((a) => (a.type === "A" ? [String(a.data)] : []));
+  } finally {
+    sock.close();
+  }
+}
 
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 const isLive = (p: Pod) => !p.metadata.deletionTimestamp;
@@ -105,6 +127,7 @@ spec:
 describe("DaemonSets and StatefulSets on two kubelets", () => {
   let c: TestCluster;
   let cm: TestControllerManager;
+  let dnsServer: TestDns;
   let kubectl: Kubectl;
   let dir: string;
   const binder = new AbortController();
@@ -190,8 +213,14 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
       kubeconfigPath: await c.api.kubeconfigFor({ name: CONTROLLER_MANAGER_USER }),
       extraArgs: [
         "--leader-elect=false",
-        "--controllers=daemonset,statefulset,garbagecollector,persistentvolumeclaim-protection-controller",
+        "--controllers=daemonset,statefulset,garbagecollector,persistentvolumeclaim-protection-controller,endpoints-controller",
       ],
+    });
+    // kubeling-dns on loopback: the StatefulSet's pods by name through the headless Service.
+    dnsServer = await startDns({
+      kubeconfigPath: await c.api.kubeconfigFor({ name: KUBE_DNS_USER }),
+      address: "127.0.0.1",
+      port: await freePort(),
     });
     kubectl = kubectlFor(c.kubeconfigPath);
     binding = bindClaims(binder.signal);
@@ -201,6 +230,7 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
     binder.abort();
     await binding?.catch(() => undefined);
     kubectl?.close();
+    await dnsServer?.stop();
     await cm?.stop();
     await c?.stop();
     await docker
@@ -333,6 +363,18 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
       return (await execIn(id, ["cat", "/data/log"])).out;
     };
     assert.equal(await log("web-1"), "web-1\n");
+    // Each pod is <pod>.<serviceName> in the cluster's DNS.
+    const ipOf = async (pod: string) => (await c.client.get<Pod>(PODS, NS, pod)).status?.podIP;
+    const resolves = (pod: string) =>
+      waitFor(
+        async () => {
+          const ip = await ipOf(pod);
+          const got = await resolveA(dnsServer.port, `${pod}.web.default.svc.cluster.local`);
+          return ip !== undefined && got.join() === ip;
+        },
+        { timeoutMs: 20_000, message: `${pod}.web.default.svc.cluster.local resolves to its IP` },
+      );
+    for (const p of ["web-0", "web-1", "web-2"]) await resolves(p);
 
     // web-1 deleted: back under its name, with the same claim and what the first web-1 wrote.
     const first = await c.client.get<Pod>(PODS, NS, "web-1");
@@ -346,6 +388,7 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
     );
     assert.equal(await claimUid("www-web-1"), uids.get("www-web-1"));
     assert.equal(await log("web-1"), "web-1\nweb-1\n", "the second web-1 sees the first one's line");
+    await resolves("web-1");
 
     // Scale down: web-2 goes, web-0 and web-1 stay; its claim is retained.
     await kubectl.ok(["scale", "sts/web", "--replicas=2"]);
