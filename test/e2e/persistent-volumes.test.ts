@@ -1,28 +1,24 @@
 // persistentVolumeClaim volumes on real Docker (issue 10): two kubelets, the scheduler with its
-// VolumeBinding plugin, each component under its own identity (the kubelets read claims and PVs
-// through the Node authorizer). A static hostPath PV with node affinity to node-2, applied with
-// the real kubectl and bound to its claim, steers its pod to node-2, which writes into it
-// (the file is on the host, under the PV's path; a subPath mount writes into a subdirectory);
-// a pod mounting the claim readOnly reads the file and cannot write. A pod whose claim is not
-// bound waits with upstream's FailedMount event and starts once a matching PV appears and the
-// claim is bound. No PV binder runs here: the test does the binder's part (the PV's and the
-// claim's binding), the dynamic-provisioning e2e with the controller-manager's binder is
-// separate.
+// VolumeBinding plugin and kubeling-controller-manager's PV binder, each component under its own
+// identity (the kubelets read claims and PVs through the Node authorizer). A static hostPath PV
+// with node affinity to node-2, applied with the real kubectl with its claim and bound by the
+// binder, steers its pod to node-2, which writes into it (the file is on the host, under the
+// PV's path; a subPath mount writes into a subdirectory); a pod mounting the claim readOnly reads
+// the file and cannot write. A claim with no matching PV stays Pending: a pod given a node waits
+// with upstream's FailedMount event, a pod left to the scheduler with FailedScheduling; once a
+// matching PV appears the binder binds the claim and both start on the PV's node. Dynamic
+// provisioning (the local-path provisioner) has its own e2e.
 
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EVENTS, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, PODS } from "#pkg/api/resources.js";
-import {
-  ANN_BIND_COMPLETED,
-  type Event,
-  type PersistentVolume,
-  type PersistentVolumeClaim,
-  type Pod,
-} from "#pkg/api/types/index.js";
+import { EVENTS, PODS } from "#pkg/api/resources.js";
+import type { Event, Pod } from "#pkg/api/types/index.js";
+import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
 import { startCluster, type TestCluster } from "../harness/cluster.js";
+import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { BUSYBOX_IMAGE } from "../harness/images.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
 import { containerStatus, execIn, waitPod } from "../harness/kubelet.js";
@@ -63,16 +59,24 @@ function podUsing(
 
 describe("persistentVolumeClaim volumes (real Docker, two kubelets, the scheduler's VolumeBinding)", () => {
   let c: TestCluster;
+  let cm: TestControllerManager | undefined;
   let kubectl: Kubectl;
   let dir: string;
 
   before(async () => {
     c = await startCluster();
+    // Only the PV binder: the claims here are of no class (static PVs).
+    cm = await startControllerManager({
+      kubeconfigPath: await c.api.kubeconfigFor({ name: CONTROLLER_MANAGER_USER }),
+      clientCAFile: c.api.pki.caCert,
+      extraArgs: ["--leader-elect=false", "--controllers=persistentvolume-binder-controller"],
+    });
     kubectl = kubectlFor(c.kubeconfigPath);
     dir = mkdtempSync(join(tmpdir(), "kubeling-pv-"));
   });
 
   after(async () => {
+    await cm?.stop();
     await c?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -84,34 +88,6 @@ describe("persistentVolumeClaim volumes (real Docker, two kubelets, the schedule
     });
 
   const containerOf = (p: Pod) => (containerStatus(p, "c")?.containerID ?? "").replace("docker://", "");
-
-  /** The PV binder's part: both sides of the binding and their phases. */
-  async function bindClaim(claimName: string, pvName: string): Promise<void> {
-    const pvc = await c.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, NS, claimName);
-    let pv = await c.client.get<PersistentVolume>(PERSISTENTVOLUMES, undefined, pvName);
-    if (!pv.spec?.claimRef?.uid) {
-      pv.spec = {
-        ...pv.spec,
-        claimRef: { kind: "PersistentVolumeClaim", namespace: NS, name: claimName, uid: pvc.metadata.uid ?? "" },
-      };
-      pv = await c.client.update(PERSISTENTVOLUMES, undefined, pv);
-    }
-    await c.client.update(
-      PERSISTENTVOLUMES,
-      undefined,
-      { ...pv, status: { phase: "Bound" } },
-      { subresource: "status" },
-    );
-    pvc.spec = { ...pvc.spec, volumeName: pvName };
-    pvc.metadata.annotations = { ...pvc.metadata.annotations, [ANN_BIND_COMPLETED]: "yes" };
-    const updated = await c.client.update(PERSISTENTVOLUMECLAIMS, NS, pvc);
-    await c.client.update(
-      PERSISTENTVOLUMECLAIMS,
-      NS,
-      { ...updated, status: { phase: "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: "1Gi" } } },
-      { subresource: "status" },
-    );
-  }
 
   const pvYaml = (name: string, node: string, claim?: string) => `apiVersion: v1
 kind: PersistentVolume
@@ -153,7 +129,6 @@ ${volumeName ? `  volumeName: ${volumeName}\n` : ""}`;
       }),
       /persistentvolume\/pv-data created\npersistentvolumeclaim\/data created/,
     );
-    await bindClaim("data", "pv-data");
     await c.client.create(
       PODS,
       NS,
@@ -181,21 +156,26 @@ ${volumeName ? `  volumeName: ${volumeName}\n` : ""}`;
     assert.equal((await execIn(containerOf(writer), ["touch", "/data/yes"])).code, 0);
   });
 
-  test("a pod whose claim is not bound waits with FailedMount, then starts once a matching PV appears and the claim is bound", async () => {
+  const eventFor = (name: string, reason: string) =>
+    waitFor(
+      async () =>
+        (await c.client.list<Event>(EVENTS, NS)).items.find(
+          (e) => e.involvedObject?.name === name && e.reason === reason,
+        ),
+      { timeoutMs: 60_000, message: `a ${reason} event for ${name}` },
+    );
+
+  test("a claim with no matching PV: its pods wait (FailedMount on the node, FailedScheduling in the scheduler), then start once a matching PV appears", async () => {
     await kubectl.ok(["apply", "-f", "-"], { input: claimYaml("later") });
-    // Given a node directly: the scheduler would hold a pod with an unbound claim.
+    // Given a node directly, the pod reaches the kubelet, which waits for the claim.
     await c.client.create(
       PODS,
       NS,
       podUsing("patient", "later", { nodeName: "node-1", script: "echo late > /data/f" }),
     );
-    const ev = await waitFor(
-      async () =>
-        (await c.client.list<Event>(EVENTS, NS)).items.find(
-          (e) => e.involvedObject?.name === "patient" && e.reason === "FailedMount",
-        ),
-      { timeoutMs: 60_000, message: "a FailedMount event for patient" },
-    );
+    // Left to the scheduler, the pod is not bound while its claim is not.
+    await c.client.create(PODS, NS, podUsing("held", "later", { readOnly: true }));
+    const ev = await eventFor("patient", "FailedMount");
     assert.equal(ev.type, "Warning");
     assert.equal(
       ev.message,
@@ -205,12 +185,20 @@ ${volumeName ? `  volumeName: ${volumeName}\n` : ""}`;
     assert.equal(waiting.status?.phase, "Pending");
     assert.equal(containerStatus(waiting, "c")?.state?.running, undefined);
 
-    await kubectl.ok(["apply", "-f", "-"], { input: pvYaml("pv-later", "node-1") });
-    await bindClaim("later", "pv-later");
+    assert.equal(
+      (await eventFor("held", "FailedScheduling")).message,
+      "0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+    );
+    assert.equal((await c.client.get<Pod>(PODS, NS, "held")).spec?.nodeName, undefined);
+
+    // A matching PV appears; the binder binds the claim to it.
     const started = Date.now();
+    await kubectl.ok(["apply", "-f", "-"], { input: pvYaml("pv-later", "node-1") });
     await running("patient");
-    // The kubelet's retry backoff is capped at 8 s.
-    assert.ok(Date.now() - started < 30_000);
+    // The binder syncs on the PV's event; the kubelet's retry backoff is capped at 8 s.
+    assert.ok(Date.now() - started < 30_000, `patient started ${Date.now() - started} ms after the PV`);
+    const held = await running("held");
+    assert.equal(held.spec?.nodeName, "node-1", "the bound claim's PV steers the pod");
     await waitFor(() => existsSync(join(dir, "pv-later", "f")), { message: "the pod's file in pv-later" });
     assert.equal(readFileSync(join(dir, "pv-later", "f"), "utf8"), "late\n");
   });
