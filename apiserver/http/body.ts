@@ -4,17 +4,17 @@
 //
 // Accepted: application/json, application/yaml, the four patch types, and NO Content-Type at
 // all (kubectl's `scale --current-replicas` PUTs /scale without one: treated as JSON).
-// Protobuf (application/vnd.kubernetes.protobuf) is refused with 415, but for the RBAC kinds
-// (protobuf.ts): kubeling's /version makes the kubectl dispatcher pick 1.31, which writes JSON,
-// and only 1.32+ `create <generator>` sends protobuf (KUBECTL_WIRE 1.3); the dispatcher falls
-// back to 1.32 for `create rolebinding --user=x`.
+// Protobuf (application/vnd.kubernetes.protobuf, what client-go's typed clients send: kubectl
+// 1.32+ `create <generator>`, KUBECTL_WIRE 1.3) is decoded for every kind with a protobuf
+// definition (pkg/api/protobuf), into the JSON object a JSON client would have sent; a kind
+// without one is refused with 415.
 
 import { parse as parseYaml } from "yaml";
 import { badRequest, type StatusError, unsupportedMediaType } from "#pkg/api/errors.js";
-import { decodeProtobuf } from "./protobuf.js";
+import { decodeProtobuf, PROTOBUF } from "./protobuf.js";
 import type { PatchKind } from "./types.js";
 
-export const PROTOBUF = "application/vnd.kubernetes.protobuf";
+export { PROTOBUF };
 
 const PATCH_TYPES: Readonly<Record<string, PatchKind>> = {
   "application/merge-patch+json": "merge",
@@ -33,11 +33,18 @@ export function mediaType(contentType: string | undefined): string {
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
-function protobufRefused(): StatusError {
+function protobufRefused(what = "this kind"): StatusError {
   return unsupportedMediaType(
-    `the body of the request was in an unsupported format (${PROTOBUF}): kubeling accepts ${WRITE_MEDIA}; ` +
-      "kubectl 1.32+ `create <generator>` sends protobuf, use `--dry-run=client -o yaml | kubectl apply -f -` or kubectl <= 1.31",
+    `the body of the request was in an unsupported format (${PROTOBUF}) for ${what}: accepted media types include: ${WRITE_MEDIA}`,
   );
+}
+
+function decodeProtobufBody(raw: Buffer | string | undefined, what: string): Record<string, unknown> | undefined {
+  try {
+    return decodeProtobuf(typeof raw === "string" ? Buffer.from(raw, "binary") : (raw ?? Buffer.alloc(0)));
+  } catch (err) {
+    throw badRequest(`${what}: protobuf decode error: ${(err as Error).message}`);
+  }
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -82,13 +89,8 @@ export function decodeObject(raw: Buffer | string | undefined, contentType: stri
   if (mt === "" || mt === "application/json") return parseJson(body, what);
   if (mt === "application/yaml" || mt === "application/x-yaml" || mt === "text/yaml") return parseYamlText(body, what);
   if (mt === PROTOBUF) {
-    let obj: unknown;
-    try {
-      obj = decodeProtobuf(typeof raw === "string" ? Buffer.from(raw, "binary") : (raw ?? Buffer.alloc(0)));
-    } catch (err) {
-      throw badRequest(`${what}: protobuf decode error: ${(err as Error).message}`);
-    }
-    if (obj === undefined) throw protobufRefused();
+    const obj = decodeProtobufBody(raw, what);
+    if (obj === undefined) throw protobufRefused(kind);
     return obj;
   }
   throw unsupportedMediaType(
@@ -104,7 +106,7 @@ export function decodePatch(
   const mt = mediaType(contentType);
   const kind = PATCH_TYPES[mt];
   if (!kind) {
-    if (mt === PROTOBUF) throw protobufRefused();
+    if (mt === PROTOBUF) throw protobufRefused("patches");
     throw unsupportedMediaType(
       `the body of the request was in an unknown format (${mt || "no Content-Type"}) - accepted media types include: ${PATCH_MEDIA}`,
     );
@@ -124,10 +126,15 @@ export function decodePatch(
 
 /** decodeOptional decodes an optional JSON body (DeleteOptions on DELETE); undefined when empty. */
 export function decodeOptional(raw: Buffer | string | undefined, contentType: string | undefined): unknown {
+  const mt = mediaType(contentType);
+  if (mt === PROTOBUF) {
+    if (raw === undefined || raw.length === 0) return undefined;
+    const obj = decodeProtobufBody(raw, "couldn't decode DeleteOptions");
+    if (obj === undefined) throw protobufRefused("DeleteOptions");
+    return obj;
+  }
   const body = text(raw);
   if (body.trim() === "") return undefined;
-  const mt = mediaType(contentType);
-  if (mt === PROTOBUF) throw protobufRefused();
   if (mt === "application/yaml") return parseYamlText(body, "couldn't decode DeleteOptions");
   return parseJson(body, "couldn't decode DeleteOptions");
 }

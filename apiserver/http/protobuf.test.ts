@@ -30,7 +30,7 @@ test("a ClusterRoleBinding from kubectl 1.32's create clusterrolebinding", () =>
   assert.deepEqual(decodeProtobuf(envelope("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", body)), {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRoleBinding",
-    metadata: { name: "jane-view", labels: { a: "b" } },
+    metadata: { name: "jane-view", creationTimestamp: null, labels: { a: "b" } },
     subjects: [
       { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "jane" },
       { kind: "ServiceAccount", name: "robot", namespace: "team" },
@@ -39,12 +39,17 @@ test("a ClusterRoleBinding from kubectl 1.32's create clusterrolebinding", () =>
   });
 });
 
-test("a Role keeps the core group's empty apiGroups entry; other kinds are not decoded", () => {
+test("a Role keeps the core group's empty apiGroups entry; kinds without a definition are not decoded", () => {
   const rule = msg(s(1, "get"), s(1, "list"), s(2, ""), s(3, "pods"));
   const role = decodeProtobuf(
     envelope("rbac.authorization.k8s.io/v1", "Role", msg(field(1, s(1, "r")), field(2, rule))),
   );
   assert.deepEqual(role?.rules, [{ verbs: ["get", "list"], apiGroups: [""], resources: ["pods"] }]);
-  assert.equal(decodeProtobuf(envelope("v1", "Namespace", field(1, s(1, "x")))), undefined);
+  assert.deepEqual(decodeProtobuf(envelope("v1", "Namespace", field(1, s(1, "x")))), {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "x" },
+  });
+  assert.equal(decodeProtobuf(envelope("example.com/v1", "Widget", field(1, s(1, "x")))), undefined);
   assert.throws(() => decodeProtobuf(Buffer.from("{}")), /envelope/);
 });

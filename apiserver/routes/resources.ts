@@ -11,6 +11,7 @@ import { apiVersionOf, isCreateOnly, PODDISRUPTIONBUDGETS, type ResourceInfo } f
 import { decodeObject, decodeOptional, decodePatch } from "../http/body.js";
 import { negotiate, tableContentType } from "../http/negotiate.js";
 import type { ApiTarget } from "../http/path.js";
+import { protobufUnknownFields } from "../http/protobuf.js";
 import {
   deleteOptions,
   isWatch,
@@ -72,7 +73,7 @@ function requireVerb(r: ResourceInfo, verb: string, sub?: string): void {
  */
 function checkFields(r: ResourceInfo, obj: unknown, wp: WriteParams, req: FastifyRequest): void {
   if (wp.fieldValidation === "Ignore") return;
-  const unknown = unknownFields(r, obj).filter((f) => !f.includes("$"));
+  const unknown = [...unknownFields(r, obj), ...protobufUnknownFields(obj)].filter((f) => !f.includes("$"));
   if (unknown.length === 0) return;
   if (wp.fieldValidation === "Strict") {
     throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);

@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const KUBECTL = "/usr/bin/kubectl";
+/** Where the versioned binaries (kubectl.1.27 ... kubectl.1.33) sit beside the dispatcher. */
+export const KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin";
 
 export interface KubectlResult {
   code: number | null;
@@ -27,13 +29,15 @@ export interface Kubectl {
   close(): void;
 }
 
-export function kubectlFor(kubeconfigPath: string): Kubectl {
+/** kubectlFor; `binary` runs a versioned kubectl (e.g. `${KUBECTL_DIR}/kubectl.1.33`) instead of the dispatcher. */
+export function kubectlFor(kubeconfigPath: string, o: { binary?: string } = {}): Kubectl {
+  const binary = o.binary ?? KUBECTL;
   const home = mkdtempSync(join(tmpdir(), "kubeling-kubectl-"));
   const children = new Set<ChildProcess>();
   const env = { ...process.env, KUBECONFIG: kubeconfigPath, HOME: home };
 
   const start = (args: string[]) => {
-    const child = spawn(KUBECTL, [`--cache-dir=${join(home, "cache")}`, ...args], {
+    const child = spawn(binary, [`--cache-dir=${join(home, "cache")}`, ...args], {
       env,
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -8,6 +8,8 @@ export interface RawAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The body as bytes (protobuf answers). */
+  bytes: Buffer;
   // biome-ignore lint/suspicious/noExplicitAny: tests poke into arbitrary JSON answers
   json: any;
 }
@@ -42,14 +44,15 @@ export async function raw(
     body: o.body,
     dispatcher: agentFor(srv),
   });
-  const text = await res.body.text();
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const text = bytes.toString("utf8");
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
   }
-  return { status: res.statusCode, headers: res.headers, text, json };
+  return { status: res.statusCode, headers: res.headers, text, bytes, json };
 }
 
 /** closeRawAgents closes the connection pools (call in after()). */
