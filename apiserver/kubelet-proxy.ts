@@ -3,7 +3,7 @@
 // API server authenticates the request, finds the node's kubelet (its preferred address +
 // daemonEndpoints.kubeletEndpoint.Port, HTTPS with the API server's kubelet-client certificate:
 // kubelet-client.ts) and pipes bytes: a chunked HTTP stream for logs, WebSocket frames both ways
-// for exec and port-forward.
+// for exec and port-forward (plain SPDY/3.1 from older clients is bridged: spdy-upgrade.ts).
 // Mount: buildServer({ ..., registerKubeletProxy }) — its dependency on the server is the small
 // KubeletProxyContext (a registry view, a logger, addUpgradeHandler).
 
@@ -16,9 +16,17 @@ import { badRequest, isStatusError, StatusError, statusErrorFromBody } from "#pk
 import { NODES, PODS, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import type { Logger } from "#pkg/runtime/log.js";
-import { EXEC_PROTOCOLS, PORT_FORWARD_WEBSOCKET_PROTOCOL } from "#pkg/streaming/protocols.js";
+import { EXEC_PROTOCOLS, PORT_FORWARD_WEBSOCKET_PROTOCOL, STREAM_PROTOCOL_V5 } from "#pkg/streaming/protocols.js";
 import { dialWebSocket, rejectUpgrade, WebSocketUpgrader } from "#pkg/streaming/websocket.js";
 import type { KubeletClient } from "./kubelet-client.js";
+import {
+  bridgeSpdyExec,
+  bridgeSpdyPortForward,
+  isSpdyUpgrade,
+  negotiateSpdy,
+  SPDY_EXEC_PROTOCOL,
+  SPDY_PORT_FORWARD_PROTOCOL,
+} from "./spdy-upgrade.js";
 
 /** The one thing the proxy needs from the API server besides routes and upgrades. */
 export interface KubeletProxyLookup {
@@ -163,6 +171,21 @@ export function registerKubeletProxy(
         target = `${base}/exec/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${qs}`;
       } else {
         target = `${base}/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
+      }
+      if (isSpdyUpgrade(req)) {
+        // kubectl 1.27–1.29: plain SPDY/3.1, bridged onto the kubelet's WebSocket endpoint.
+        negotiateSpdy(req, sub === "exec" ? SPDY_EXEC_PROTOCOL : SPDY_PORT_FORWARD_PROTOCOL);
+        let kubelet: WebSocket;
+        try {
+          kubelet = (await dialWebSocket(target, sub === "exec" ? [STREAM_PROTOCOL_V5] : [], kubelets.tls)).ws;
+        } catch (err) {
+          throw dialError(err);
+        }
+        log.debug({ pod: `${ns}/${name}`, sub, protocol: "SPDY/3.1" }, "proxying to kubelet");
+        const bridgeLog = log.child({ pod: `${ns}/${name}`, sub });
+        if (sub === "exec") bridgeSpdyExec(socket, head, kubelet, bridgeLog);
+        else bridgeSpdyPortForward(socket, head, kubelet, bridgeLog);
+        return;
       }
       const supported = sub === "exec" ? EXEC_PROTOCOLS : [PORT_FORWARD_WEBSOCKET_PROTOCOL];
       const protocol = upgrader.negotiate(req, supported, { required: true }) ?? "";

@@ -1,5 +1,6 @@
 // Real kubectl → kubeling API server → kubelet proxy → kubelet → Docker: kubectl logs (plain,
-// --tail, -f), exec (exit codes, stdin) and port-forward (SPDY/3.1 over WebSocket).
+// --tail, -f), exec (exit codes, stdin) and port-forward (SPDY/3.1 over WebSocket); and kubectl
+// 1.27 and 1.29, which speak plain SPDY/3.1 for exec and port-forward (issue 12).
 
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -23,10 +24,12 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
   let kubelet: TestKubelet;
   const children: ChildProcess[] = [];
 
-  const kubectl = (args: string[], input?: string) =>
+  /** The versioned clients beside /usr/bin/kubectl (the dispatcher picks by the server's /version). */
+  const versioned = (minor: string) => `/usr/lib/google-cloud-sdk/bin/kubectl.${minor}`;
+  const kubectl = (args: string[], input?: string, bin = "kubectl") =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(
-        "kubectl",
+        bin,
         [`--kubeconfig=${api.kubeconfigPath}`, `--cache-dir=${cacheDir}`, ...args],
         { timeout: 30_000 },
         (err, stdout, stderr) => {
@@ -181,9 +184,10 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
     assert.equal(r.code, 4);
   });
 
-  test("kubectl port-forward forwards a local port to the pod", async () => {
+  /** portForward: runs `kubectl port-forward pod/web <free>:8080` until ready; the local port. */
+  const portForward = async (bin = "kubectl"): Promise<number> => {
     const port = await freePort();
-    const child = spawn("kubectl", [
+    const child = spawn(bin, [
       `--kubeconfig=${api.kubeconfigPath}`,
       `--cache-dir=${cacheDir}`,
       "port-forward",
@@ -202,13 +206,58 @@ describe("kubectl logs/exec/port-forward through the API server to the kubelet",
       timeoutMs: 15_000,
       message: `port-forward ready: ${out}`,
     });
+    return port;
+  };
+
+  test("kubectl port-forward forwards a local port to the pod", async () => {
+    const port = await portForward();
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/index.html`);
       assert.equal(res.status, 200);
       assert.equal(await res.text(), "hello-pf\n");
     }
-    child.kill();
   });
+
+  for (const minor of ["1.27", "1.29"]) {
+    test(`kubectl ${minor} (plain SPDY/3.1): exec output, stderr, exit code, stdin, a terminal; port-forward`, async () => {
+      const bin = versioned(minor);
+      const ok = await kubectl(
+        ["exec", "web", "-c", "web", "--", "sh", "-c", "echo out; echo err >&2"],
+        undefined,
+        bin,
+      );
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, "out\n");
+      assert.equal(ok.stderr, "err\n");
+      const bad = await kubectl(["exec", "web", "-c", "web", "--", "sh", "-c", "exit 3"], undefined, bin);
+      assert.equal(bad.code, 3, bad.stderr);
+      assert.match(bad.stderr, /command terminated with exit code 3/);
+      const cat = await kubectl(["exec", "-i", "web", "-c", "side", "--", "cat"], "from-stdin\n", bin);
+      assert.equal(cat.code, 0, cat.stderr);
+      assert.equal(cat.stdout, "from-stdin\n");
+      const tty = await new Promise<{ code: number; out: string }>((resolve) => {
+        execFile(
+          "script",
+          [
+            "-qec",
+            `${bin} --kubeconfig=${api.kubeconfigPath} --cache-dir=${cacheDir} exec -it web -c side -- sh -c 'tty; stty size; exit 4'`,
+            "/dev/null",
+          ],
+          { timeout: 30_000 },
+          (err, stdout) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout }),
+        );
+      });
+      assert.match(tty.out, /\/dev\/pts\/\d+/);
+      assert.match(tty.out, /command terminated with exit code 4/);
+      assert.equal(tty.code, 4);
+      const port = await portForward(bin);
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/index.html`);
+        assert.equal(res.status, 200);
+        assert.equal(await res.text(), "hello-pf\n");
+      }
+    });
+  }
 
   test("kubectl logs --previous shows the last terminated container", async () => {
     await api.client.create(PODS, "default", {

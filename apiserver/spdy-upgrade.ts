@@ -1,0 +1,164 @@
+// exec and port-forward over plain SPDY/3.1 (POST with `Upgrade: SPDY/3.1`), which kubectl 1.27–
+// 1.29 speak, and later ones when a WebSocket upgrade fails (KUBECTL_WIRE 3): the API server
+// answers the upgrade itself and bridges the session onto the kubelet's WebSocket endpoints.
+// - exec (remotecommand v4.channel.k8s.io): the client opens one SPDY stream per stream type
+//   (error, stdin, stdout, stderr, resize); they map onto the kubelet's v5 channels, the client's
+//   half-close of stdin onto v5's CLOSE frame, and the kubelet's final Status onto the error stream.
+// - port-forward: the kubelet already speaks SPDY/3.1 tunnelled in a WebSocket, so the client's
+//   bytes are piped through as they are.
+
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
+import { StatusError } from "#pkg/api/errors.js";
+import type { Logger } from "#pkg/runtime/log.js";
+import {
+  Channel,
+  frame,
+  parseFrame,
+  SPDY_31,
+  STREAM_TYPE_ERROR,
+  STREAM_TYPE_HEADER,
+} from "#pkg/streaming/protocols.js";
+import { type SpdyStream, spdyConnection } from "#pkg/streaming/spdy.js";
+import { asBuffer, wsDuplex } from "#pkg/streaming/websocket.js";
+
+/** The remotecommand protocol served over SPDY (v4's error stream carries a metav1.Status). */
+export const SPDY_EXEC_PROTOCOL = "v4.channel.k8s.io";
+/** Port-forward's protocol over SPDY. */
+export const SPDY_PORT_FORWARD_PROTOCOL = "portforward.k8s.io";
+
+/** isSpdyUpgrade: a request asking to switch to SPDY/3.1 (not a WebSocket). */
+export function isSpdyUpgrade(req: IncomingMessage): boolean {
+  return (req.headers.upgrade ?? "").toLowerCase() === SPDY_31.toLowerCase();
+}
+
+/**
+ * negotiateSpdy: the one protocol of X-Stream-Protocol-Version (repeated, or comma-joined by
+ * Node) that the server speaks; a 403 with upstream's httpstream handshake message otherwise.
+ */
+export function negotiateSpdy(req: IncomingMessage, supported: string): string {
+  const raw = req.headers["x-stream-protocol-version"];
+  const offered = (Array.isArray(raw) ? raw : [raw ?? ""])
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (offered.includes(supported)) return supported;
+  throw new StatusError(
+    403,
+    "Forbidden",
+    `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(" ")}], server accepts [${supported}]`,
+  );
+}
+
+/** switchToSpdy answers 101 and starts the server side of a SPDY/3.1 session on the socket. */
+function switchToSpdy(socket: Duplex, head: Buffer, protocol: string): ReturnType<typeof spdyConnection> {
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${SPDY_31}\r\n` +
+      `X-Stream-Protocol-Version: ${protocol}\r\n\r\n`,
+  );
+  if (head.length > 0) socket.unshift(head);
+  return spdyConnection(socket, { isServer: true });
+}
+
+/** The streams an exec's client opens, by the SPDY streamtype header. */
+type ExecStreamType = "error" | "stdin" | "stdout" | "stderr" | "resize";
+
+const OUTPUT_CHANNELS: Partial<Record<number, ExecStreamType>> = {
+  [Channel.Stdout]: "stdout",
+  [Channel.Stderr]: "stderr",
+  [Channel.Error]: "error",
+};
+
+/**
+ * bridgeSpdyExec: the client's SPDY exec session on `socket`, carried by `upstream`, a WebSocket
+ * to the kubelet's exec speaking v5.channel.k8s.io. Output that arrives before the client has
+ * opened the stream it belongs to waits for it.
+ */
+export function bridgeSpdyExec(socket: Duplex, head: Buffer, upstream: WebSocket, log: Logger): void {
+  const conn = switchToSpdy(socket, head, SPDY_EXEC_PROTOCOL);
+  const streams = new Map<ExecStreamType, SpdyStream>();
+  const pending = new Map<ExecStreamType, Buffer[]>();
+  let done = false;
+  const toKubelet = (data: Buffer) => {
+    if (upstream.readyState === upstream.OPEN) upstream.send(data, { binary: true });
+  };
+  const finish = () => {
+    if (done) return;
+    done = true;
+    for (const s of streams.values()) if (!s.destroyed) s.end();
+    // Let the streams' FINs go out before the session does.
+    setImmediate(() => conn.end(() => socket.end()));
+  };
+
+  conn.on("error", (err) => log.debug({ err }, "SPDY exec session error"));
+  conn.on("close", () => upstream.close(1000));
+  conn.on("stream", (stream) => {
+    const type = stream.headers[STREAM_TYPE_HEADER] as ExecStreamType | undefined;
+    stream.respond(200, {});
+    stream.on("error", () => undefined);
+    if (!type) {
+      stream.end();
+      return;
+    }
+    streams.set(type, stream);
+    if (type === "stdin") {
+      stream.on("data", (d: Buffer) => toKubelet(frame(Channel.Stdin, d)));
+      stream.on("end", () => toKubelet(frame(Channel.Close, Buffer.from([Channel.Stdin]))));
+      return;
+    }
+    if (type === "resize") {
+      stream.on("data", (d: Buffer) => toKubelet(frame(Channel.Resize, d)));
+      return;
+    }
+    stream.resume();
+    for (const chunk of pending.get(type) ?? []) stream.write(chunk);
+    pending.delete(type);
+    if (done) stream.end();
+  });
+
+  upstream.on("message", (data) => {
+    const f = parseFrame(asBuffer(data as Buffer));
+    const type = f ? OUTPUT_CHANNELS[f.channel] : undefined;
+    if (!f || !type || f.payload.length === 0) return;
+    const s = streams.get(type);
+    if (s) s.write(f.payload);
+    else pending.set(type, [...(pending.get(type) ?? []), f.payload]);
+  });
+  upstream.on("close", finish);
+  upstream.on("error", (err) => {
+    log.debug({ err }, "kubelet side of a SPDY exec failed");
+    const es = streams.get(STREAM_TYPE_ERROR);
+    if (es && !es.destroyed) es.write(JSON.stringify(new StatusError(500, "InternalError", err.message).toStatus()));
+    finish();
+  });
+}
+
+/**
+ * bridgeSpdyPortForward: the client's SPDY port-forward session, byte for byte onto `upstream`,
+ * the kubelet's port-forward WebSocket, which speaks the same SPDY/3.1 inside its frames.
+ */
+export function bridgeSpdyPortForward(socket: Duplex, head: Buffer, upstream: WebSocket, log: Logger): void {
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${SPDY_31}\r\n` +
+      `X-Stream-Protocol-Version: ${SPDY_PORT_FORWARD_PROTOCOL}\r\n\r\n`,
+  );
+  const tunnel = wsDuplex(upstream);
+  if (head.length > 0) tunnel.write(head);
+  socket.pipe(tunnel);
+  tunnel.pipe(socket);
+  const close = () => {
+    socket.destroy();
+    tunnel.destroy();
+  };
+  socket.on("error", (err) => {
+    log.debug({ err }, "client side of a SPDY port-forward failed");
+    close();
+  });
+  tunnel.on("error", (err) => {
+    log.debug({ err }, "kubelet side of a SPDY port-forward failed");
+    close();
+  });
+  socket.on("close", () => upstream.close(1000));
+  upstream.on("close", () => socket.end());
+}
