@@ -1,7 +1,8 @@
 // What objects count against a ResourceQuota (upstream pkg/quota/v1/evaluator/core and
 // apiserver/pkg/quota/v1/generic): pods (object count, compute requests and limits, the
-// "pods" count of pods that are not finished), services (count, node ports, load balancers)
-// and, for every other resource, its object count `count/<resource>[.<group>]` (plus the legacy
+// "pods" count of pods that are not finished), services (count, node ports, load balancers),
+// persistent volume claims (count and requested storage, also per storage class) and, for
+// every other resource, its object count `count/<resource>[.<group>]` (plus the legacy
 // names configmaps, secrets, replicationcontrollers, resourcequotas, persistentvolumeclaims).
 // Shared by the ResourceQuota admission plugin (one object's usage, at write time) and the
 // resource quota controller (the namespace's usage, from its caches).
@@ -11,6 +12,7 @@ import type { KubeObject } from "../api/meta.js";
 import { isValidQuantity, type ParsedQuantity, parseQuantityExact } from "../api/quantity.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Container, Pod, ResourceQuota, ScopedResourceSelectorRequirement, Service } from "../api/types/core.js";
+import { claimClass, type PersistentVolumeClaim } from "../api/types/storage.js";
 import { add, count, mask, type ResourceList, zeros } from "./resources.js";
 
 export type QuotaOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
@@ -277,6 +279,51 @@ export const serviceEvaluator: QuotaEvaluator = {
   },
 };
 
+// ---------------------------------------------------------------- persistent volume claims
+
+/** What a claim is charged for; each may also be scoped to the claim's class. */
+const PVC_RESOURCES = ["persistentvolumeclaims", "requests.storage"];
+/** `<class>.storageclass.storage.k8s.io/<resource>`: quota by storage class. */
+const STORAGE_CLASS_SUFFIX = ".storageclass.storage.k8s.io/";
+const NANO = 1_000_000_000n;
+
+/**
+ * upstream pvcEvaluator (evaluator/core/persistent_volume_claims.go): a claim counts once (also
+ * in its class) and its storage request, rounded up to whole bytes, counts as requests.storage
+ * (also in its class). Creates and updates (a resize) are charged.
+ */
+export const persistentVolumeClaimEvaluator: QuotaEvaluator = {
+  groupResource: { group: "", resource: "persistentvolumeclaims" },
+  handles: (op) => op === "CREATE" || op === "UPDATE",
+  matchingResources: (names) =>
+    names.filter(
+      (n) =>
+        n === "count/persistentvolumeclaims" ||
+        PVC_RESOURCES.includes(n) ||
+        PVC_RESOURCES.some((r) => n.endsWith(`${STORAGE_CLASS_SUFFIX}${r}`)),
+    ),
+  matchesScopes: (q) => quotaScopes(q).length === 0,
+  constraints: () => undefined,
+  usage(obj) {
+    const pvc = obj as PersistentVolumeClaim;
+    const cls = claimClass(pvc);
+    const result: ResourceList = new Map([
+      ["persistentvolumeclaims", count(1)],
+      ["count/persistentvolumeclaims", count(1)],
+    ]);
+    if (cls) result.set(`${cls}${STORAGE_CLASS_SUFFIX}persistentvolumeclaims`, count(1));
+    const req = pvc.spec?.resources?.requests?.storage;
+    if (req !== undefined && isValidQuantity(req)) {
+      const q = parseQuantityExact(req);
+      const rem = q.nanos % NANO;
+      const bytes: ParsedQuantity = rem > 0n ? { nanos: q.nanos - rem + NANO, format: q.format } : q;
+      result.set("requests.storage", bytes);
+      if (cls) result.set(`${cls}${STORAGE_CLASS_SUFFIX}requests.storage`, bytes);
+    }
+    return result;
+  },
+};
+
 // ---------------------------------------------------------------- object counts
 
 /** The core resources quota also counts under their bare name (upstream's legacy evaluators). */
@@ -310,6 +357,7 @@ export function evaluatorFor(gr: GroupResource): QuotaEvaluator | undefined {
   if (IGNORED.has(`${gr.group}/${gr.resource}`)) return undefined;
   if (gr.group === "" && gr.resource === "pods") return podEvaluator;
   if (gr.group === "" && gr.resource === "services") return serviceEvaluator;
+  if (gr.group === "" && gr.resource === "persistentvolumeclaims") return persistentVolumeClaimEvaluator;
   return objectCountEvaluator(gr);
 }
 

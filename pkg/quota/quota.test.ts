@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BUILTIN_RESOURCES } from "../api/resources.js";
 import type { Container, Pod, ResourceQuota, Service } from "../api/types/core.js";
+import type { PersistentVolumeClaim } from "../api/types/storage.js";
 import {
   evaluatorFor,
   evaluatorsForNames,
   objectCountName,
+  persistentVolumeClaimEvaluator,
   podEvaluator,
   podResources,
   quotaMatches,
@@ -156,6 +158,47 @@ describe("other kinds", () => {
       evaluatorsForNames(names, BUILTIN_RESOURCES).map((e) => e.groupResource.resource),
       ["pods", "services", "deployments"],
     );
+  });
+
+  test("claims count once and by their requested storage, also per storage class, rounded up to bytes", () => {
+    const e = evaluatorFor({ group: "", resource: "persistentvolumeclaims" });
+    assert.equal(e, persistentVolumeClaimEvaluator);
+    assert.ok(e.handles("UPDATE", ""), "a resize is charged");
+    assert.deepEqual(
+      e.matchingResources([
+        "persistentvolumeclaims",
+        "count/persistentvolumeclaims",
+        "requests.storage",
+        "gold.storageclass.storage.k8s.io/requests.storage",
+        "gold.storageclass.storage.k8s.io/persistentvolumeclaims",
+        "requests.cpu",
+      ]),
+      [
+        "persistentvolumeclaims",
+        "count/persistentvolumeclaims",
+        "requests.storage",
+        "gold.storageclass.storage.k8s.io/requests.storage",
+        "gold.storageclass.storage.k8s.io/persistentvolumeclaims",
+      ],
+    );
+    const claim = (cls: string | undefined, storage: string): PersistentVolumeClaim => ({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "c", namespace: "ns" },
+      spec: { ...(cls !== undefined ? { storageClassName: cls } : {}), resources: { requests: { storage } } },
+    });
+    assert.deepEqual(formatResourceList(e.usage(claim("gold", "1Gi"), 0)), {
+      "count/persistentvolumeclaims": "1",
+      "gold.storageclass.storage.k8s.io/persistentvolumeclaims": "1",
+      "gold.storageclass.storage.k8s.io/requests.storage": "1Gi",
+      persistentvolumeclaims: "1",
+      "requests.storage": "1Gi",
+    });
+    assert.deepEqual(formatResourceList(e.usage(claim(undefined, "1500m"), 0)), {
+      "count/persistentvolumeclaims": "1",
+      persistentvolumeclaims: "1",
+      "requests.storage": "2",
+    });
   });
 
   test("usageOf: a namespace's usage, zero for what nothing uses", () => {

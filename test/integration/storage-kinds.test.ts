@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { isNotFound, StatusError } from "#pkg/api/errors.js";
-import { EVENTS, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, STORAGECLASSES } from "#pkg/api/resources.js";
+import {
+  EVENTS,
+  PERSISTENTVOLUMECLAIMS,
+  PERSISTENTVOLUMES,
+  RESOURCEQUOTAS,
+  STORAGECLASSES,
+} from "#pkg/api/resources.js";
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "#pkg/api/types/storage.js";
 import { runCli } from "../e2e/cli-helpers.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
@@ -292,6 +298,61 @@ ${SC.replace("sc-kinds", "standard").replace("example.com/kinds", "example.com/s
     await assert.rejects(srv.client.get(PERSISTENTVOLUMES, undefined, "pv-kinds"), isNotFound);
     await assert.rejects(srv.client.get(PERSISTENTVOLUMECLAIMS, "default", "claim-kinds"), isNotFound);
     await kc.ok(["delete", "sc", "sc-kinds", "fast", "standard"]);
+  });
+});
+
+describe("quota on claims", () => {
+  test("requests.storage and per-class claim counts are charged when claims are created", async () => {
+    await kc.ok(["create", "namespace", "quota-claims"]);
+    await kc.ok(["apply", "-n", "quota-claims", "-f", "-"], {
+      input: `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: storage}
+spec:
+  hard: {requests.storage: 3Gi, gold.storageclass.storage.k8s.io/persistentvolumeclaims: "1"}
+`,
+    });
+    // No resource quota controller runs here: the status it would write, by hand.
+    await kc.ok([
+      "patch",
+      "resourcequota",
+      "storage",
+      "-n",
+      "quota-claims",
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({
+        status: {
+          hard: { "requests.storage": "3Gi", "gold.storageclass.storage.k8s.io/persistentvolumeclaims": "1" },
+          used: { "requests.storage": "0", "gold.storageclass.storage.k8s.io/persistentvolumeclaims": "0" },
+        },
+      }),
+    ]);
+    const claim = (name: string, cls: string, size: string) =>
+      PVC.replace("claim-kinds", name)
+        .replace("storageClassName: manual", `storageClassName: ${cls}`)
+        .replace("1Gi", size);
+    await kc.ok(["create", "-n", "quota-claims", "-f", "-"], { input: claim("a", "gold", "2Gi") });
+    const more = await kc.run(["create", "-n", "quota-claims", "-f", "-"], { input: claim("b", "gold", "1Gi") });
+    assert.notEqual(more.code, 0);
+    assert.match(
+      more.stderr,
+      /persistentvolumeclaims "b" is forbidden: exceeded quota: storage, requested: gold\.storageclass\.storage\.k8s\.io\/persistentvolumeclaims=1, used: gold\.storageclass\.storage\.k8s\.io\/persistentvolumeclaims=1, limited: gold\.storageclass\.storage\.k8s\.io\/persistentvolumeclaims=1/,
+    );
+    const big = await kc.run(["create", "-n", "quota-claims", "-f", "-"], { input: claim("c", "silver", "2Gi") });
+    assert.notEqual(big.code, 0);
+    assert.match(
+      big.stderr,
+      /exceeded quota: storage, requested: requests\.storage=2Gi, used: requests\.storage=2147483648, limited: requests\.storage=3Gi/,
+    );
+    const q = await srv.client.get(RESOURCEQUOTAS, "quota-claims", "storage");
+    // A sum keeps the format of what it adds to (the hand-written "0"), as upstream's Quantity.Add.
+    assert.equal(
+      (q as { status?: { used?: Record<string, string> } }).status?.used?.["requests.storage"],
+      "2147483648",
+    );
+    await kc.ok(["delete", "namespace", "quota-claims", "--wait=false"]);
   });
 });
 
