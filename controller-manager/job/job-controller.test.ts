@@ -51,7 +51,7 @@ const jobOf = (client: FakeClient) => client.object<Job>(JOBS, "default", "pi");
 
 /** Syncs until a sync with met expectations changes nothing, letting the informers catch up. */
 async function settle(r: ReturnType<typeof rig>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 500; i++) {
     await new Promise((res) => setTimeout(res, 5));
     const before = r.client.actions.filter((a) => a.verb !== "get" && a.verb !== "list" && a.verb !== "watch").length;
     const satisfied = r.controller.expectations.satisfied("default/pi");
