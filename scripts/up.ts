@@ -57,6 +57,7 @@ interface Options {
   etcdBin: string;
   etcdImage: string;
   pauseImage: string;
+  busyboxImage: string;
   logLevel: string;
 }
 
@@ -324,6 +325,11 @@ async function main(): Promise<void> {
       "kubelets' --pod-infra-container-image",
       process.env.PAUSE_IMAGE ?? "kubeling.local/pause:latest",
     )
+    .option(
+      "--busybox-image <image>",
+      "the local-path provisioner's helper pods (controller-manager --local-path-helper-image)",
+      process.env.BUSYBOX_IMAGE ?? "kubeling.local/busybox:latest",
+    )
     .option("--log-level <level>", "components' log level", "info")
     .parse(process.argv);
   const o = cmd.opts<Options>();
@@ -566,6 +572,9 @@ async function main(): Promise<void> {
         "--bind-address=127.0.0.1",
         `--secure-port=${p.controllerManager}`,
         `--client-ca-file=${pki.caCert}`,
+        // The local-path provisioner's helper pods make and remove volume directories under each
+        // kubelet's --root-dir (.kubeling/kubelet/<node>/local-path).
+        `--local-path-helper-image=${o.busyboxImage}`,
         `--log-level=${o.logLevel}`,
       ]);
     } else say("controller-manager/main.ts not in the tree yet: not started");

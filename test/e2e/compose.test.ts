@@ -12,12 +12,13 @@
 // tag, API port, state dir, and a service slot: cluster IPs and node ports), so the test runs beside
 // a user's cluster, and `compose.sh down -v` (kube-proxy's --cleanup included) plus `docker rmi`
 // remove what it made. Secrets are encrypted at rest by default: etcdctl in etcd's container reads
-// upstream's aescbc prefix, not the plaintext.
+// upstream's aescbc prefix, not the plaintext. A pod's claim of the default class `standard` is
+// provisioned as a directory under its kubelet's --root-dir, which the host sees at the same path.
 
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,12 +30,14 @@ import {
   ENDPOINTS,
   ENDPOINTSLICES,
   NODES,
+  PERSISTENTVOLUMECLAIMS,
+  PERSISTENTVOLUMES,
   PODS,
   SECRETS,
   SERVICEACCOUNTS,
   SERVICES,
 } from "#pkg/api/resources.js";
-import type { Node, Pod, Secret, Service } from "#pkg/api/types/index.js";
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service } from "#pkg/api/types/index.js";
 import { ApiClient } from "#pkg/client/client.js";
 import { loadKubeconfig, parseKubeconfig } from "#pkg/client/kubeconfig.js";
 import { certInfo } from "#pkg/pki/certs.js";
@@ -288,6 +291,51 @@ test("the scheduler places a pod without nodeName, and its kubelet runs it", asy
     { timeoutMs: 90_000, intervalMs: 500, message: "pod placed scheduled and Running" },
   );
   assert.ok(["node-1", "node-2"].includes(running.spec?.nodeName ?? ""), `bound to ${running.spec?.nodeName}`);
+});
+
+test("storage: a pod's claim of the default class standard is a directory under its kubelet's --root-dir", async () => {
+  const c = client!;
+  await c.create(PERSISTENTVOLUMECLAIMS, "default", {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: "data" },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "16Mi" } } },
+  });
+  await c.create(PODS, "default", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "writer", namespace: "default" },
+    spec: {
+      restartPolicy: "Never",
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: "main",
+          image: process.env.BUSYBOX_IMAGE ?? "kubeling.local/busybox:latest",
+          imagePullPolicy: "IfNotPresent",
+          command: ["sh", "-c", "echo stored > /data/proof"],
+          volumeMounts: [{ name: "data", mountPath: "/data" }],
+        },
+      ],
+      volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data" } }],
+    },
+  });
+  const done = await waitFor(
+    async () => {
+      const p = await c.get<Pod>(PODS, "default", "writer");
+      return p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? p : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 500, message: "pod writer finished" },
+  );
+  assert.equal(done.status?.phase, "Succeeded", JSON.stringify(done.status));
+  const claim = await c.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, "default", "data");
+  assert.equal(claim.status?.phase, "Bound");
+  assert.equal(claim.spec?.storageClassName, "standard");
+  const pv = await c.get<PersistentVolume>(PERSISTENTVOLUMES, undefined, claim.spec?.volumeName ?? "");
+  // The kubelet's --root-dir is the same path on the host and in its container.
+  const dir = `/var/lib/kubeling-kubelet/${name}/${done.spec?.nodeName}/local-path/pvc-${claim.metadata.uid}_default_data`;
+  assert.equal(pv.spec?.hostPath?.path, dir);
+  assert.equal(readFileSync(join(dir, "proof"), "utf8").trim(), "stored");
 });
 
 test("kubectl exec reaches the pod's kubelet over TLS, by its name (the kubelet-client certificate)", async () => {

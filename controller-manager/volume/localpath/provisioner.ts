@@ -249,8 +249,10 @@ export class LocalPathProvisioner implements Controller {
       );
     const nodeName = a[ANN_SELECTED_NODE];
     if (!nodeName) {
-      // WaitForFirstConsumer: the scheduler names the node. Immediate: no node can be chosen for
-      // a node-local directory, as rancher's.
+      // WaitForFirstConsumer: the scheduler names the node (and may take its choice back: a
+      // helper started for it is not needed). Immediate: no node can be chosen for a node-local
+      // directory, as rancher's.
+      await this.#removeHelper("create", key, pvName);
       if (cls.volumeBindingMode !== BINDING_WAIT_FOR_FIRST_CONSUMER) fail("configuration error, no node was specified");
       return;
     }
