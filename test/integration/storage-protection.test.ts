@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, type ResourceType } from "#pkg/api/resources.js";
 import type { PersistentVolumeClaim } from "#pkg/api/types/storage.js";
 import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
+import { runCli } from "../e2e/cli-helpers.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { type Kubectl, kubectlFor } from "../harness/kubectl.js";
@@ -94,6 +95,14 @@ describe("storage object in-use protection", () => {
     assert.deepEqual(still?.metadata.finalizers, ["kubernetes.io/pvc-protection"]);
     const table = (await kc.ok(["get", "pvc", "data"])).trim().split("\n");
     assert.match(table[1] ?? "", /^data\s+Terminating\s/);
+    // kubectl and kubeling describe it alike: how long it has been Terminating, and who uses it.
+    const described = await kc.ok(["describe", "pvc", "data"]);
+    assert.match(described, /\nStatus:\s+Terminating \(lasts \d+s\)\n/);
+    assert.match(described, /\nUsed By:\s+user\n/);
+    const ours = await runCli(["--kubeconfig", srv.kubeconfigPath, "describe", "pvc", "data"]);
+    assert.equal(ours.code, 0, ours.stderr);
+    const ages = (out: string) => out.replace(/\d+s\)/, "AGE)").replace(/ {2,}/g, "  ");
+    assert.equal(ages(ours.stdout), ages(described));
 
     // No kubelet runs here: the pod goes at once when forced.
     await kc.ok(["delete", "pod", "user", "--grace-period=0", "--force"]);
