@@ -356,3 +356,53 @@ describe("successPolicy", () => {
     );
   });
 });
+
+describe("backoffLimitPerIndex", () => {
+  test("an index past its limit fails alone; the Job fails with FailedIndexes once every index is done", async () => {
+    const r = rig();
+    r.client.seed(
+      JOBS,
+      job({
+        completions: 2,
+        parallelism: 2,
+        completionMode: "Indexed",
+        backoffLimitPerIndex: 1,
+        backoffLimit: 2147483647,
+      }),
+    );
+    await r.ctx.start();
+    await settle(r);
+    const ofIndex = async (ix: string) =>
+      (await podsOf(r.client)).filter(
+        (p) => p.metadata.annotations?.["batch.kubernetes.io/job-completion-index"] === ix,
+      );
+    const [zero] = await ofIndex("0");
+    const [one] = await ofIndex("1");
+    assert.equal(zero?.metadata.annotations?.["batch.kubernetes.io/job-index-failure-count"], "0");
+    await finish(r.client, one as Pod, 0, r.clock.now());
+    await finish(r.client, zero as Pod, 1, r.clock.now());
+    await settle(r);
+    assert.equal(active(await ofIndex("0")).length, 0, "index 0 waits its own backoff");
+    const held = (await ofIndex("0"))[0];
+    assert.deepEqual(held?.metadata.finalizers, ["batch.kubernetes.io/job-tracking"], "kept until replaced");
+    r.clock.step(10_001);
+    await settle(r);
+    const retry = active(await ofIndex("0"));
+    assert.equal(retry.length, 1);
+    assert.equal(retry[0]?.metadata.annotations?.["batch.kubernetes.io/job-index-failure-count"], "1");
+    await finish(r.client, retry[0] as Pod, 1, r.clock.now());
+    await settle(r);
+    const st = jobOf(r.client)?.status;
+    assert.equal(st?.failedIndexes, "0");
+    assert.equal(st?.completedIndexes, "1");
+    assert.equal(st?.failed, 2);
+    assert.deepEqual(
+      st?.conditions?.map((c) => [c.type, c.reason]),
+      [
+        ["FailureTarget", "FailedIndexes"],
+        ["Failed", "FailedIndexes"],
+      ],
+    );
+    assert.equal(active(await podsOf(r.client)).length, 0);
+  });
+});

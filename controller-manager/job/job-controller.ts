@@ -52,6 +52,7 @@ import {
   type BackoffRecord,
   BackoffStore,
   DEFAULT_POD_FAILURE_BACKOFF_MS,
+  finishedTime,
   MAX_POD_FAILURE_BACKOFF_MS,
   remainingBackoff,
 } from "./backoff.js";
@@ -68,6 +69,15 @@ import {
   succeededIndexes,
   UNKNOWN_COMPLETION_INDEX,
 } from "./indexes.js";
+import {
+  failedIndexes,
+  hasBackoffLimitPerIndex,
+  INDEX_FAILURE_COUNT_ANNOTATION,
+  INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
+  indexAbsoluteFailureCount,
+  newIndexFailureCounts,
+  podsWithDelayedDeletion,
+} from "./per-index.js";
 import { matchPodFailurePolicy, podFailurePolicyOf } from "./pod-failure-policy.js";
 
 /** upstream syncJobBatchPeriod: pod events for a Job are folded into one sync this long after. */
@@ -137,6 +147,9 @@ interface SyncCtx {
   finished?: Cond | undefined;
   prevSucceededIndexes: number[];
   succeededIndexes: number[];
+  /** With backoffLimitPerIndex: the failed indexes, and the failed pod per index awaiting its replacement. */
+  failedIndexes?: number[];
+  delayedDeletion?: Map<number, Pod>;
 }
 
 export class JobController implements Controller {
@@ -467,6 +480,31 @@ export class JobController implements Controller {
       ctx.prevSucceededIndexes = idx.prev;
       ctx.succeededIndexes = idx.all;
       ctx.succeeded = idx.all.length;
+      if (hasBackoffLimitPerIndex(job)) {
+        const failedPod = (p: Pod) => isPodFailed(p, job);
+        const failed = failedIndexes(job, pods, failedPod);
+        ctx.failedIndexes = failed;
+        const maxFailed = job.spec?.maxFailedIndexes;
+        if (!ctx.finished) {
+          if (maxFailed !== undefined && failed.length > maxFailed) {
+            ctx.finished = failureTarget(
+              "MaxFailedIndexesExceeded",
+              "Job has exceeded the specified maximal number of failed indexes",
+            );
+          } else if (failed.length > 0 && failed.length + idx.all.length >= (job.spec?.completions ?? 0)) {
+            ctx.finished = failureTarget("FailedIndexes", "Job has failed indexes");
+          }
+        }
+        ctx.delayedDeletion = podsWithDelayedDeletion(
+          job,
+          pods,
+          activePods,
+          idx.all,
+          failed,
+          ctx.expectedRmFinalizers,
+          failedPod,
+        );
+      }
       if (!ctx.finished) {
         const msg = matchSuccessPolicy(
           job.spec?.successPolicy as SuccessPolicy | undefined,
@@ -631,7 +669,11 @@ export class JobController implements Controller {
     const terminating = onlyReplaceFailedPods(job) ? ctx.terminating : 0;
     let diff = wantActive - terminating - active;
     if (diff <= 0) return { active };
-    const remaining = remainingBackoff(ctx.newBackoffRecord, this.#clock, this.#backoffBaseMs, this.#backoffMaxMs);
+    const perIndex = hasBackoffLimitPerIndex(job);
+    // With backoffLimitPerIndex each index backs off on its own (below).
+    const remaining = perIndex
+      ? 0
+      : remainingBackoff(ctx.newBackoffRecord, this.#clock, this.#backoffBaseMs, this.#backoffMaxMs);
     if (remaining > 0) {
       this.queue.addAfter(key, Math.max(remaining, this.#batchMs));
       return { active };
@@ -639,7 +681,26 @@ export class JobController implements Controller {
     diff = Math.min(diff, MAX_POD_CREATE_DELETE_PER_SYNC);
     let indexes: number[] = [];
     if (isIndexedJob(job)) {
-      indexes = firstPendingIndexes(ctx.activePods, ctx.succeededIndexes, diff, completions ?? 0);
+      indexes = firstPendingIndexes(
+        ctx.activePods,
+        [...ctx.succeededIndexes, ...(ctx.failedIndexes ?? [])],
+        diff,
+        completions ?? 0,
+      );
+      if (perIndex) {
+        // upstream getPodCreationInfoForIndependentIndexes: the indexes out of their backoff now,
+        // else come back when the first one is.
+        let soonest: number | undefined;
+        indexes = indexes.filter((ix) => {
+          const left = this.#indexBackoff(ctx.delayedDeletion?.get(ix));
+          if (left > 0) soonest = Math.min(soonest ?? left, left);
+          return left === 0;
+        });
+        if (indexes.length === 0 && soonest !== undefined) {
+          this.queue.addAfter(key, Math.max(soonest, this.#batchMs));
+          return { active };
+        }
+      }
       diff = indexes.length;
       if (diff === 0) return { active };
     }
@@ -663,7 +724,7 @@ export class JobController implements Controller {
       const results = await Promise.allSettled(
         Array.from({ length: batch }, () => {
           const ix = indexes.length > 0 ? (indexes.shift() as number) : UNKNOWN_COMPLETION_INDEX;
-          return this.#createPod(job, template, ix);
+          return this.#createPod(job, template, ix, ctx.delayedDeletion?.get(ix));
         }),
       );
       let batchFailed = false;
@@ -686,7 +747,22 @@ export class JobController implements Controller {
     return { active, ...(error !== undefined ? { error } : {}) };
   }
 
-  async #createPod(job: Job, template: PodTemplateSpec, index: number): Promise<void> {
+  /** The remaining per-index backoff before replacing `lastFailed` (0: now). */
+  #indexBackoff(lastFailed: Pod | undefined): number {
+    if (!lastFailed) return 0;
+    return remainingBackoff(
+      {
+        key: "",
+        failuresAfterLastSuccess: indexAbsoluteFailureCount(lastFailed) + 1,
+        lastFailureTime: finishedTime(lastFailed),
+      },
+      this.#clock,
+      this.#backoffBaseMs,
+      this.#backoffMaxMs,
+    );
+  }
+
+  async #createPod(job: Job, template: PodTemplateSpec, index: number, replaced?: Pod): Promise<void> {
     const t = index === UNKNOWN_COMPLETION_INDEX ? template : structuredClone(template);
     const spec = structuredClone(t.spec ?? { containers: [] });
     let generateName = `${job.metadata.name}-`;
@@ -697,6 +773,11 @@ export class JobController implements Controller {
       labels[JOB_COMPLETION_INDEX_ANNOTATION] = String(index);
       spec.hostname = `${job.metadata.name}-${index}`;
       generateName = generateNameWithIndex(job.metadata.name ?? "", index);
+      if (hasBackoffLimitPerIndex(job)) {
+        const counts = newIndexFailureCounts(job, replaced);
+        annotations[INDEX_FAILURE_COUNT_ANNOTATION] = String(counts.failed);
+        if (counts.ignored > 0) annotations[INDEX_IGNORED_FAILURE_COUNT_ANNOTATION] = String(counts.ignored);
+      }
     }
     const pod = {
       apiVersion: "v1",
@@ -805,6 +886,13 @@ export class JobController implements Controller {
       const failed = isPodFailed(pod, job);
       // upstream canRemoveFinalizer (without backoffLimitPerIndex).
       if (!(job.metadata.deletionTimestamp || ctx.finished || pod.status?.phase === "Succeeded" || failed)) continue;
+      // A failed pod awaiting its replacement keeps the finalizer, so its failure count reaches it.
+      if (
+        !(job.metadata.deletionTimestamp || ctx.finished) &&
+        pod.status?.phase !== "Succeeded" &&
+        ctx.delayedDeletion?.get(completionIndex(pod))?.metadata.uid === uid
+      )
+        continue;
       toRemove.push(pod);
       if (pod.status?.phase === "Succeeded" && !ctx.uncountedFailed.has(uid)) {
         if (isIndexed) {
@@ -840,6 +928,11 @@ export class JobController implements Controller {
       if (s !== (status.completedIndexes ?? "")) needsFlush = true;
       setCount(status, "succeeded", all.length);
       status.completedIndexes = s;
+      if (ctx.failedIndexes !== undefined) {
+        const f = formatIndexes(ctx.failedIndexes);
+        if (f !== (status.failedIndexes ?? undefined)) needsFlush = true;
+        status.failedIndexes = f;
+      }
     }
     if (ctx.finished?.type === "FailureTarget") {
       // The interim condition first, before finalizers go (so the reason survives a restart).

@@ -95,6 +95,18 @@ describe("Job validation", () => {
     ]);
   });
 
+  test("backoffLimitPerIndex only for Indexed Jobs; maxFailedIndexes only with it", () => {
+    assert.deepEqual(create("jobs", job({ backoffLimitPerIndex: 1 })).errors, [
+      "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode",
+    ]);
+    assert.deepEqual(create("jobs", job({ completionMode: "Indexed", completions: 2, maxFailedIndexes: 1 })).errors, [
+      "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified",
+    ]);
+    const ok = create("jobs", job({ completionMode: "Indexed", completions: 2, backoffLimitPerIndex: 1 }));
+    assert.deepEqual(ok.errors, []);
+    assert.equal(ok.obj.spec?.backoffLimit, 2147483647, "the global limit defaults to unlimited");
+  });
+
   test("successPolicy only for Indexed Jobs", () => {
     const policy = { rules: [{ succeededIndexes: "0" }] };
     assert.deepEqual(create("jobs", job({ successPolicy: policy })).errors, [

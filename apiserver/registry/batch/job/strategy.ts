@@ -216,6 +216,16 @@ export function validateJobSpec(spec: JobSpec | undefined, path: string): FieldE
   if (spec.completionMode === "Indexed" && spec.completions === undefined) {
     errs.push(fieldRequired(`${path}.completions`, "when completion mode is Indexed"));
   }
+  errs.push(...nonNegative(spec.backoffLimitPerIndex, `${path}.backoffLimitPerIndex`));
+  errs.push(...nonNegative(spec.maxFailedIndexes, `${path}.maxFailedIndexes`));
+  if (spec.backoffLimitPerIndex !== undefined && spec.completionMode !== "Indexed") {
+    errs.push(
+      fieldInvalid(`${path}.backoffLimitPerIndex`, spec.backoffLimitPerIndex, "requires indexed completion mode"),
+    );
+  }
+  if (spec.maxFailedIndexes !== undefined && spec.backoffLimitPerIndex === undefined) {
+    errs.push(fieldRequired(`${path}.backoffLimitPerIndex`, "when maxFailedIndexes is specified"));
+  }
   if (spec.successPolicy !== undefined && spec.successPolicy !== null && spec.completionMode !== "Indexed") {
     errs.push(fieldInvalid(`${path}.completionMode`, spec.completionMode ?? null, "requires indexed completion mode"));
   }
