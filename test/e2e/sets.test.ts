@@ -8,7 +8,8 @@
 // PV binder (a hostPath PV per claim, on the host both kubelets share), so the data a pod wrote
 // is there again when web-1 is deleted and comes back with the same claim; scale down removes
 // web-2 first; a partitioned rolling update changes only ordinals >= partition; kubectl rollout
-// status sts; each pod resolves as <pod>.<serviceName> through kubeling-dns (also the new web-1).
+// status sts; a StatefulSet of the default class `standard` gets its claims provisioned by the
+// local-path provisioner and keeps its data across a pod's deletion; each pod resolves as <pod>.<serviceName> through kubeling-dns (also the new web-1).
 
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
@@ -19,12 +20,7 @@ import { after, before, describe, test } from "node:test";
 import * as dns from "dns-packet";
 import { PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, PODS, STATEFULSETS } from "#pkg/api/resources.js";
 import type { StatefulSet } from "#pkg/api/types/apps.js";
-import {
-  ANN_BIND_COMPLETED,
-  type PersistentVolume,
-  type PersistentVolumeClaim,
-  type Pod,
-} from "#pkg/api/types/index.js";
+import type { PersistentVolume, PersistentVolumeClaim, Pod } from "#pkg/api/types/index.js";
 import { CONTROLLER_MANAGER_USER, KUBE_DNS_USER } from "#pkg/pki/cluster.js";
 import { startCluster, type TestCluster } from "../harness/cluster.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
@@ -83,28 +79,28 @@ ${tolerate ? "      tolerations:\n      - {key: e2e, operator: Exists, effect: N
         command: [sleep, "3600"]
 `;
 
-const statefulSetYaml = `apiVersion: v1
+const statefulSetYaml = (name = "web", claim = "www", storageClass: string | null = "") => `apiVersion: v1
 kind: Service
 metadata:
-  name: web
+  name: ${name}
 spec:
   clusterIP: None
-  selector: {app: web}
+  selector: {app: ${name}}
   ports:
   - {port: 80}
 ---
 apiVersion: apps/v1
 kind: StatefulSet
 metadata:
-  name: web
+  name: ${name}
 spec:
-  replicas: 3
-  serviceName: web
+  replicas: ${name === "web" ? 3 : 2}
+  serviceName: ${name}
   selector:
-    matchLabels: {app: web}
+    matchLabels: {app: ${name}}
   template:
     metadata:
-      labels: {app: web}
+      labels: {app: ${name}}
     spec:
       terminationGracePeriodSeconds: 1
       containers:
@@ -113,14 +109,13 @@ spec:
         imagePullPolicy: IfNotPresent
         command: [sh, -c, 'hostname >> /data/log; exec sleep 3600']
         volumeMounts:
-        - {name: www, mountPath: /data}
+        - {name: ${claim}, mountPath: /data}
   volumeClaimTemplates:
   - metadata:
-      name: www
+      name: ${claim}
     spec:
       accessModes: [ReadWriteOnce]
-      storageClassName: ""
-      resources:
+${storageClass === null ? "" : `      storageClassName: "${storageClass}"\n`}      resources:
         requests: {storage: 1Gi}
 `;
 
@@ -132,6 +127,13 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
   let dir: string;
   const binder = new AbortController();
   let binding: Promise<void> | undefined;
+
+  /** What a StatefulSet pod's container has appended to /data/log (one hostname per start). */
+  const log = async (pod: string) => {
+    const p = await c.client.get<Pod>(PODS, NS, pod);
+    const id = (containerStatus(p, "c")?.containerID ?? "").replace("docker://", "");
+    return (await execIn(id, ["cat", "/data/log"])).out;
+  };
 
   /** The live pods of app=<name>. */
   const podsOf = async (name: string) =>
@@ -161,7 +163,9 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
         for await (const ev of c.client.watch<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, NS, {}, signal)) {
           const pvc = ev.object;
           const name = pvc.metadata.name ?? "";
-          if (ev.type !== "ADDED" || done.has(name) || pvc.spec?.volumeName) continue;
+          // Only claims of no class: the default class's are the PV binder's and the provisioner's.
+          if (ev.type !== "ADDED" || done.has(name) || pvc.spec?.volumeName || pvc.spec?.storageClassName !== "")
+            continue;
           done.add(name);
           await bind(pvc);
         }
@@ -171,13 +175,13 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
     }
   }
 
+  /** A hostPath PV pre-bound to the claim (claimRef with its uid): the PV binder completes the binding. */
   async function bind(pvc: PersistentVolumeClaim): Promise<void> {
     const claim = pvc.metadata.name ?? "";
-    const pvName = `pv-${claim}`;
-    const pv = await c.client.create<PersistentVolume>(PERSISTENTVOLUMES, undefined, {
+    await c.client.create<PersistentVolume>(PERSISTENTVOLUMES, undefined, {
       apiVersion: "v1",
       kind: "PersistentVolume",
-      metadata: { name: pvName },
+      metadata: { name: `pv-${claim}` },
       spec: {
         capacity: { storage: "1Gi" },
         accessModes: ["ReadWriteOnce"],
@@ -186,22 +190,6 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
         claimRef: { kind: "PersistentVolumeClaim", namespace: NS, name: claim, uid: pvc.metadata.uid ?? "" },
       },
     });
-    await c.client.update(
-      PERSISTENTVOLUMES,
-      undefined,
-      { ...pv, status: { phase: "Bound" } },
-      { subresource: "status" },
-    );
-    const fresh = await c.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, NS, claim);
-    fresh.spec = { ...fresh.spec, volumeName: pvName };
-    fresh.metadata.annotations = { ...fresh.metadata.annotations, [ANN_BIND_COMPLETED]: "yes" };
-    const updated = await c.client.update(PERSISTENTVOLUMECLAIMS, NS, fresh);
-    await c.client.update(
-      PERSISTENTVOLUMECLAIMS,
-      NS,
-      { ...updated, status: { phase: "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: "1Gi" } } },
-      { subresource: "status" },
-    );
   }
 
   before(async () => {
@@ -213,7 +201,7 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
       kubeconfigPath: await c.api.kubeconfigFor({ name: CONTROLLER_MANAGER_USER }),
       extraArgs: [
         "--leader-elect=false",
-        "--controllers=daemonset,statefulset,garbagecollector,persistentvolumeclaim-protection-controller,endpoints-controller",
+        "--controllers=daemonset,statefulset,garbagecollector,endpoints-controller,persistentvolume-binder,local-path-provisioner,serviceaccount,pvc-protection,pv-protection",
       ],
     });
     // kubeling-dns on loopback: the StatefulSet's pods by name through the headless Service.
@@ -341,8 +329,8 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
         if (!abort.signal.aborted) throw err;
       }
     })();
-    await kubectl.ok(["apply", "-f", "-"], { input: statefulSetYaml });
-    const rolled = await kubectl.ok(["rollout", "status", "sts/web", "--timeout=180s"]);
+    await kubectl.ok(["apply", "-f", "-"], { input: statefulSetYaml() });
+    const rolled = await kubectl.ok(["rollout", "status", "sts/web", "--timeout=180s"], { timeoutMs: 190_000 });
     assert.match(rolled, /partitioned roll out complete: 3 new pods have been updated/);
     abort.abort();
     await watching;
@@ -357,11 +345,6 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
       (await c.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, NS, n)).metadata.uid;
     const uids = new Map<string, string | undefined>();
     for (let i = 0; i < 3; i++) uids.set(`www-web-${i}`, await claimUid(`www-web-${i}`));
-    const log = async (pod: string) => {
-      const p = await c.client.get<Pod>(PODS, NS, pod);
-      const id = (containerStatus(p, "c")?.containerID ?? "").replace("docker://", "");
-      return (await execIn(id, ["cat", "/data/log"])).out;
-    };
     assert.equal(await log("web-1"), "web-1\n");
     // Each pod is <pod>.<serviceName> in the cluster's DNS.
     const ipOf = async (pod: string) => (await c.client.get<Pod>(PODS, NS, pod)).status?.podIP;
@@ -419,5 +402,39 @@ describe("DaemonSets and StatefulSets on two kubelets", () => {
     assert.equal(sts.status?.updatedReplicas, 1);
     assert.match(await kubectl.ok(["get", "sts", "web"]), /^NAME\s+READY\s+AGE\nweb\s+3\/3\s+/);
     await waitFor(async () => (await log("web-2")).split("\n").length === 4, { timeoutMs: 10_000 });
+  });
+  test("a StatefulSet on the default class: each claim provisioned by local-path, the data kept when the pod is deleted", async () => {
+    await kubectl.ok(["apply", "-f", "-"], { input: statefulSetYaml("db", "data", null) });
+    const rolled = await kubectl.run(["rollout", "status", "sts/db", "--timeout=180s"], { timeoutMs: 190_000 });
+    if (rolled.code !== 0) {
+      const events = await kubectl.run(["get", "events", "-A", "-o", "wide"]);
+      const pods = await kubectl.run(["get", "pods,pvc,pv", "-A", "-o", "wide"]);
+      assert.fail(`${rolled.stdout}${rolled.stderr}\n${pods.stdout}\n${events.stdout}\n${c.logs()}`);
+    }
+    assert.match(rolled.stdout, /partitioned roll out complete: 2 new pods have been updated/);
+    const claims = new Map<string, PersistentVolumeClaim>();
+    for (const n of ["data-db-0", "data-db-1"]) {
+      const pvc = await c.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, NS, n);
+      assert.equal(pvc.spec?.storageClassName, "standard");
+      assert.equal(pvc.status?.phase, "Bound");
+      const pv = await c.client.get<PersistentVolume>(PERSISTENTVOLUMES, undefined, pvc.spec?.volumeName ?? "");
+      assert.equal(pv.metadata.annotations?.["pv.kubernetes.io/provisioned-by"], "kubeling.io/local-path");
+      claims.set(n, pvc);
+    }
+    assert.equal(await log("db-1"), "db-1\n");
+    const first = await c.client.get<Pod>(PODS, NS, "db-1");
+    await kubectl.ok(["delete", "pod", "db-1", "--wait=false"]);
+    const [again] = await watchUntil(
+      c.client,
+      PODS,
+      NS,
+      ([p]) => p !== undefined && p.metadata.uid !== first.metadata.uid && isReady(p),
+      { name: "db-1", timeoutMs: 120_000, message: "db-1 back and ready" },
+    );
+    const pvc = await c.client.get<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, NS, "data-db-1");
+    assert.equal(pvc.metadata.uid, claims.get("data-db-1")?.metadata.uid, "the same claim");
+    assert.equal(pvc.spec?.volumeName, claims.get("data-db-1")?.spec?.volumeName, "on the same volume");
+    assert.equal(again?.spec?.nodeName, first.spec?.nodeName, "back on the node its local volume is on");
+    assert.equal(await log("db-1"), "db-1\ndb-1\n", "what the first db-1 wrote is there");
   });
 });
