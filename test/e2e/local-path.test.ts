@@ -15,6 +15,7 @@ import { existsSync, statSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { KubeObject } from "#pkg/api/meta.js";
 import {
+  NODES,
   PERSISTENTVOLUMECLAIMS,
   PERSISTENTVOLUMES,
   PODS,
@@ -158,6 +159,9 @@ describe("the local-path provisioner on real Docker", () => {
     const dir = dirOf(node, c);
     assert.equal(pv.spec?.hostPath?.path, dir);
     assert.ok(existsSync(`${dir}/greeting`), `the file is in ${dir} on ${node}`);
+    // Where the provisioner learnt the node's root dir.
+    const n = await cluster.client.get(NODES, undefined, node);
+    assert.equal(n.metadata.annotations?.["kubeling.io/kubelet-root-dir"], rootDirOf(cluster.clusterName, node));
 
     await cluster.client.delete(PODS, NS, "writer");
     await gone(PODS, "writer");
