@@ -167,3 +167,32 @@ test("two electors: one leads, the other follows; a partitioned leader steps dow
   assert.equal(lease?.spec?.holderIdentity, "");
   assert.deepEqual(log, ["a started", "a stopped", "b started", "b stopped"]);
 });
+
+test("shutdown releases the lease even when a renewal it never saw answered moved it on (a conflict)", async () => {
+  lease = undefined;
+  const clock = new FakeClock();
+  const c = new LeaderElector(client, {
+    namespace: "kube-system",
+    name: "kube-scheduler",
+    identity: "c",
+    leaseDurationSeconds: 3,
+    renewDeadlineSeconds: 2,
+    retryPeriodSeconds: 0.5,
+    clock,
+  });
+  const ac = new AbortController();
+  const run = c.run(ac.signal, { onStartedLeading: () => progress() });
+  await drive(
+    clock,
+    () => 1,
+    () => c.isLeader(),
+    "c to lead",
+  );
+  // A renewal written by the server whose answer the elector lost: what it observed is stale now.
+  const held = lease as Lease | undefined;
+  assert.ok(held);
+  lease = { ...held, metadata: { ...held.metadata, resourceVersion: String(++rv) } };
+  ac.abort();
+  await run;
+  assert.equal(lease?.spec?.holderIdentity, "", "released after reading the Lease again");
+});

@@ -239,28 +239,44 @@ export class LeaderElector {
     return byRenewTime && byObservation;
   }
 
-  /** Gives the lease up so a successor need not wait for it to expire (upstream ReleaseOnCancel). */
+  /**
+   * Gives the lease up so a successor need not wait for it to expire (upstream ReleaseOnCancel).
+   * A renewal cut short by the shutdown may still have been written, leaving what we observed a
+   * version behind: on a conflict the Lease is read again and released if it is still ours.
+   */
   async #release(): Promise<void> {
-    const lease = this.#observed;
-    if (!lease || lease.spec?.holderIdentity !== this.#o.identity) return;
-    const now = this.#clock.now();
-    const released: Lease = {
-      ...lease,
-      spec: {
-        ...lease.spec,
-        holderIdentity: "",
-        leaseDurationSeconds: 1,
-        acquireTime: microTime(now),
-        renewTime: microTime(now),
-      },
-    };
-    try {
-      await this.#client.update(LEASES, this.#o.namespace, released, {
-        signal: AbortSignal.timeout(this.#o.renewDeadlineSeconds * 1000),
-      });
-      this.#log.info("released lease");
-    } catch (err) {
-      this.#log.warn({ err }, "cannot release lease");
+    let lease = this.#observed;
+    const signal = AbortSignal.timeout(this.#o.renewDeadlineSeconds * 1000);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (!lease || lease.spec?.holderIdentity !== this.#o.identity) return;
+      const now = this.#clock.now();
+      const released: Lease = {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: "",
+          leaseDurationSeconds: 1,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+        },
+      };
+      try {
+        await this.#client.update(LEASES, this.#o.namespace, released, { signal });
+        this.#log.info("released lease");
+        return;
+      } catch (err) {
+        if (!isConflict(err)) {
+          this.#log.warn({ err }, "cannot release lease");
+          return;
+        }
+        try {
+          lease = await this.#client.get<Lease>(LEASES, this.#o.namespace, this.#o.name, { signal });
+        } catch (getErr) {
+          this.#log.warn({ err: getErr }, "cannot release lease");
+          return;
+        }
+      }
     }
+    this.#log.warn("cannot release lease: it kept changing");
   }
 }
