@@ -30,8 +30,9 @@ import type { TokenAuthenticator } from "./auth/bearer.js";
 import { distinctHeaders, hasImpersonation, impersonate } from "./auth/impersonation.js";
 import type { OpenIDMetadata } from "./auth/serviceaccount/openid.js";
 import { PathResolver } from "./http/path.js";
+import { serialize } from "./http/protobuf.js";
 import { isWatch, lenientBool, listOptions, type Query } from "./http/query.js";
-import { JSON_TYPE, MAX_BODY_BYTES, toStatusError } from "./http/status.js";
+import { MAX_BODY_BYTES, toStatusError } from "./http/status.js";
 import type { KubeRequestInfo, RegistryView } from "./http/types.js";
 import { addWarningHeaders } from "./http/warnings.js";
 import { ApiMetrics } from "./metrics.js";
@@ -140,10 +141,9 @@ function sendStatus(reply: FastifyReply, err: StatusError): FastifyReply {
   const delay = err.details?.retryAfterSeconds ?? 0;
   if (delay > 0 && [429, 500, 503, 504].includes(err.code)) reply.header("retry-after", String(delay));
   // A Buffer keeps the Content-Type exactly as set (Fastify rewrites it for string payloads).
-  return reply
-    .code(err.code)
-    .header("content-type", JSON_TYPE)
-    .send(Buffer.from(JSON.stringify(err.toStatus())));
+  // Protobuf clients get the Status in protobuf, as upstream answers them.
+  const { contentType, payload } = serialize(reply.request?.headers.accept, err.toStatus(), { status: true });
+  return reply.code(err.code).header("content-type", contentType).send(payload);
 }
 
 /** isLongRunning: watches (and streaming subresources) do not count against in-flight limits. */

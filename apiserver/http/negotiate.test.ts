@@ -11,7 +11,19 @@ test("negotiate: kubectl's Accept headers", () => {
     type: "table",
     version: "v1beta1",
   });
-  assert.deepEqual(negotiate("application/vnd.kubernetes.protobuf,application/json"), { type: "json" });
+  assert.deepEqual(negotiate("application/vnd.kubernetes.protobuf,application/json"), {
+    type: "protobuf",
+    acceptsJson: true,
+  });
+  assert.deepEqual(negotiate("application/vnd.kubernetes.protobuf"), { type: "protobuf", acceptsJson: false });
+  assert.deepEqual(negotiate("application/json, application/vnd.kubernetes.protobuf"), { type: "json" });
+  // A protobuf Table is not served: the JSON Table that follows is.
+  assert.deepEqual(
+    negotiate(
+      "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1;g=meta.k8s.io",
+    ),
+    { type: "table", version: "v1" },
+  );
   assert.deepEqual(
     negotiate(
       "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json",

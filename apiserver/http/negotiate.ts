@@ -1,9 +1,12 @@
-// Content negotiation on the Accept header: plain JSON, a meta.k8s.io Table (kubectl's human
-// output), or aggregated discovery (apidiscovery.k8s.io v2 / v2beta1). Clients send a handful
-// of distinct Accept strings, so results are memoised per string.
+// Content negotiation on the Accept header: plain JSON, protobuf (client-go's typed clients
+// send `application/vnd.kubernetes.protobuf,application/json`), a meta.k8s.io Table (kubectl's
+// human output), or aggregated discovery (apidiscovery.k8s.io v2 / v2beta1). Clients send a
+// handful of distinct Accept strings, so results are memoised per string.
 
 export type Negotiated =
   | { type: "json" }
+  /** acceptsJson: the client listed JSON too, so a kind without protobuf form may answer JSON. */
+  | { type: "protobuf"; acceptsJson: boolean }
   | { type: "table"; version: "v1" | "v1beta1" }
   | { type: "discovery"; version: "v2" | "v2beta1" };
 
@@ -35,9 +38,18 @@ function parseAccept(accept: string): MediaRange[] {
   return out;
 }
 
+const PROTOBUF_MEDIA = "application/vnd.kubernetes.protobuf";
+
 function compute(accept: string): Negotiated {
   // First match in the client's order wins: kubectl lists its preference first.
-  for (const m of parseAccept(accept)) {
+  const ranges = parseAccept(accept);
+  for (const m of ranges) {
+    if (m.type === PROTOBUF_MEDIA && !m.params.has("as")) {
+      const acceptsJson = ranges.some(
+        (r) => (r.type === "application/json" || r.type === "*/*" || r.type === "application/*") && !r.params.has("as"),
+      );
+      return { type: "protobuf", acceptsJson };
+    }
     if (m.type !== "application/json" && m.type !== "*/*" && m.type !== "application/*") continue;
     const as = m.params.get("as");
     if (as === undefined) return JSON_RESULT;

@@ -11,7 +11,7 @@ import { apiVersionOf, isCreateOnly, PODDISRUPTIONBUDGETS, type ResourceInfo } f
 import { decodeObject, decodeOptional, decodePatch } from "../http/body.js";
 import { negotiate, tableContentType } from "../http/negotiate.js";
 import type { ApiTarget } from "../http/path.js";
-import { protobufUnknownFields } from "../http/protobuf.js";
+import { protobufUnknownFields, serialize } from "../http/protobuf.js";
 import {
   deleteOptions,
   isWatch,
@@ -21,7 +21,7 @@ import {
   type WriteParams,
   writeParams,
 } from "../http/query.js";
-import { deletedStatus, JSON_TYPE, successStatus } from "../http/status.js";
+import { deletedStatus, successStatus } from "../http/status.js";
 import type { RegistryView, RequestContext, StoreView, WriteSubresource } from "../http/types.js";
 import type { Reviews } from "../registry/authorization/reviews.js";
 import { type Eviction, EvictionREST } from "../registry/core/pod/eviction.js";
@@ -45,12 +45,26 @@ export interface ResourceHandlerDeps {
   tokenRequest?: TokenREST | undefined;
 }
 
-/** send answers JSON; a Buffer keeps the Content-Type exactly as given (Fastify rewrites it for strings). */
-function send(reply: FastifyReply, code: number, body: unknown, contentType = JSON_TYPE): FastifyReply {
-  return reply
-    .code(code)
-    .header("content-type", contentType)
-    .send(Buffer.from(JSON.stringify(body)));
+/**
+ * send answers in what the client's Accept prefers (protobuf or JSON, http/protobuf.ts); a given
+ * contentType (Tables) is JSON as is. A Buffer keeps the Content-Type exactly as given (Fastify
+ * rewrites it for strings).
+ */
+function send(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  code: number,
+  body: unknown,
+  contentType?: string,
+): FastifyReply {
+  if (contentType !== undefined) {
+    return reply
+      .code(code)
+      .header("content-type", contentType)
+      .send(Buffer.from(JSON.stringify(body)));
+  }
+  const { contentType: ct, payload } = serialize(req.headers.accept, body);
+  return reply.code(code).header("content-type", ct).send(payload);
 }
 
 function pathNotFound(): StatusError {
@@ -113,26 +127,28 @@ function sendObjectOrTable(
     const meta: ListMeta = {};
     if (obj.metadata.resourceVersion) meta.resourceVersion = obj.metadata.resourceVersion;
     return send(
+      req,
       reply,
       code,
       toTable(store.strategy, [obj], meta, new Date(), tableOptions(req, n.version)),
       tableContentType(n.version),
     );
   }
-  return send(reply, code, obj);
+  return send(req, reply, code, obj);
 }
 
 function sendListOrTable(req: FastifyRequest, reply: FastifyReply, store: StoreView, list: KubeList): FastifyReply {
   const n = negotiate(req.headers.accept);
   if (n.type === "table") {
     return send(
+      req,
       reply,
       200,
       toTable(store.strategy, list.items, list.metadata, new Date(), tableOptions(req, n.version)),
       tableContentType(n.version),
     );
   }
-  return send(reply, 200, list);
+  return send(req, reply, 200, list);
 }
 
 /** makeResourceHandler returns the handler for one resolved resource target. */
@@ -170,7 +186,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
         return sendObjectOrTable(req, reply, store, 200, obj);
       }
       case "scale":
-        return send(reply, 200, await store.getScale(t.namespace as string, t.name));
+        return send(req, reply, 200, await store.getScale(t.namespace as string, t.name));
       case "log":
       case "exec":
       case "portforward":
@@ -198,7 +214,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       checkFields(r, obj, wp, req);
       const created = await store.create(t.namespace, obj, ctxOf(req, wp));
       req.log.debug({ namespace: t.namespace, object: created.metadata.name, resource: r.resource }, "created");
-      return send(reply, 201, created);
+      return send(req, reply, 201, created);
     }
     const ns = t.namespace as string;
     switch (t.subresource) {
@@ -216,7 +232,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
         }
         binding.metadata.name = t.name;
         const result = await store.bind(ns, t.name, binding, ctxOf(req, wp));
-        return send(reply, 201, result.kind === "Status" ? result : successStatus(201));
+        return send(req, reply, 201, result.kind === "Status" ? result : successStatus(201));
       }
       case "eviction": {
         const ev = checkObject(
@@ -229,7 +245,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
         const ctx = ctxOf(req, wp);
         await store.admitSubresourceCreate(ns, t.name, "eviction", EVICTION_KIND, ev, ctx);
         const result = await evictions(store).create(ns, t.name, ev, options, ctx);
-        return send(reply, result.code, result);
+        return send(req, reply, result.code, result);
       }
       case "token": {
         if (!tokenRequest) throw pathNotFound();
@@ -243,7 +259,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
           sink: req.sink,
           admit: (tr) => store.admitSubresourceCreate(ns, t.name as string, "token", TOKEN_REQUEST_KIND, tr, ctx),
         });
-        return send(reply, 201, created);
+        return send(req, reply, 201, created);
       }
       default:
         throw methodNotAllowed(
@@ -266,7 +282,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
         t.namespace,
         t.name,
       );
-      return send(reply, 200, await store.updateScale(t.namespace as string, t.name, scale, ctxOf(req, wp)));
+      return send(req, reply, 200, await store.updateScale(t.namespace as string, t.name, scale, ctxOf(req, wp)));
     }
     if (t.subresource !== undefined && t.subresource !== "status" && t.subresource !== "finalize") {
       throw methodNotAllowed(
@@ -279,7 +295,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     const ctx: RequestContext & { subresource?: WriteSubresource } = ctxOf(req, wp);
     if (t.subresource === "status" || t.subresource === "finalize") ctx.subresource = t.subresource;
     const { object, created } = await store.update(t.namespace, t.name, obj, ctx);
-    return send(reply, created ? 201 : 200, object);
+    return send(req, reply, created ? 201 : 200, object);
   }
 
   async function patch(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget, store: StoreView) {
@@ -305,7 +321,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     const ctx = ctxOf(req, wp);
     if (t.subresource === "scale") {
       requireVerb(r, "patch", "scale");
-      return send(reply, 200, await store.patchScale(t.namespace as string, t.name, kind, body, ctx));
+      return send(req, reply, 200, await store.patchScale(t.namespace as string, t.name, kind, body, ctx));
     }
     if (t.subresource !== undefined && t.subresource !== "status") {
       throw methodNotAllowed(
@@ -318,7 +334,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     if (t.subresource === "status") pctx.subresource = "status";
     if (wp.force) pctx.force = true;
     const { object, created } = await store.patch(t.namespace, t.name, kind, body, pctx);
-    return send(reply, created ? 201 : 200, object);
+    return send(req, reply, created ? 201 : 200, object);
   }
 
   async function del(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget, store: StoreView) {
@@ -339,7 +355,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
         throw methodNotAllowed("the server does not allow this method on the requested resource");
       }
       const list = await store.deleteCollection(t.namespace, listOptions(q), opts, ctxOf(req, wp));
-      return send(reply, 200, list);
+      return send(req, reply, 200, list);
     }
     requireVerb(r, "delete");
     const { object, deleted } = await store.delete(t.namespace, t.name, opts, ctxOf(req, wp));
@@ -347,8 +363,8 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     // As upstream's delete handler: 202 when a cascading delete is left to the garbage collector.
     const code = !deleted && opts.orphanDependents === false ? 202 : 200;
     // Deferred (grace period, finalizers): the object as it is now; gone: a Status naming it.
-    if (!deleted || store.strategy.returnDeletedObject) return send(reply, code, object);
-    return send(reply, code, deletedStatus(r, object));
+    if (!deleted || store.strategy.returnDeletedObject) return send(req, reply, code, object);
+    return send(req, reply, code, deletedStatus(r, object));
   }
 
   /** A create-only kind: POST to the collection answers the review; nothing else exists. */
@@ -367,7 +383,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     );
     checkFields(r, obj, wp, req);
     if (!req.user) throw badRequest("no user present on request");
-    return send(reply, 201, await reviews.create(r.kind, obj, req.user, t.namespace));
+    return send(req, reply, 201, await reviews.create(r.kind, obj, req.user, t.namespace));
   }
 
   /** handle serves a request whose path resolved to a resource. */

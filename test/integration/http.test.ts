@@ -202,12 +202,12 @@ describe("bad input answers a Status and stores nothing", () => {
   });
 
   test("protobuf body of a kind not decoded -> 415 with a clear message; a malformed envelope -> 400", async () => {
-    // k8s\0 + runtime.Unknown{typeMeta: {apiVersion: "v1", kind: "ConfigMap"}}: only the RBAC kinds are decoded.
+    // k8s\0 + runtime.Unknown{typeMeta: {apiVersion: "v1", kind: "Widget"}}: no such kind has a protobuf definition.
     const typeMeta = Buffer.concat([
       Buffer.from([0x0a, 0x02]),
       Buffer.from("v1"),
-      Buffer.from([0x12, 0x09]),
-      Buffer.from("ConfigMap"),
+      Buffer.from([0x12, 0x06]),
+      Buffer.from("Widget"),
     ]);
     const a = await raw(srv, "POST", CM, {
       body: Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, typeMeta.length]), typeMeta]),

@@ -157,7 +157,7 @@ const examples: Record<string, unknown>[] = [
     spec: {
       replicas: 0,
       selector: { matchLabels: { app: "web" }, matchExpressions: [{ key: "tier", operator: "Exists" }] },
-      template: { metadata: { labels: { app: "web" } }, spec: podSpec },
+      template: { metadata: { creationTimestamp: null, labels: { app: "web" } }, spec: podSpec },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } },
       revisionHistoryLimit: 10,
       progressDeadlineSeconds: 600,

@@ -486,7 +486,7 @@ function writeTime(w: Writer, s: string, micro: boolean): void {
   w.ldelim();
 }
 
-function writeValue(w: Writer, f: Field, v: unknown, path: string): void {
+function writeValue(w: Writer, f: Field, v: unknown, path: string, lenient: boolean): void {
   switch (f.kind) {
     case "string":
       if (typeof v !== "string") throw new NotEncodable(`${path}: not a string`);
@@ -512,6 +512,10 @@ function writeValue(w: Writer, f: Field, v: unknown, path: string): void {
       return;
     case "Time":
     case "MicroTime":
+      if (v === null) {
+        w.uint32((f.num << 3) | 2).uint32(0);
+        return;
+      }
       if (typeof v !== "string") throw new NotEncodable(`${path}: not a time`);
       w.uint32((f.num << 3) | 2);
       writeTime(w, v, f.kind === "MicroTime");
@@ -546,19 +550,24 @@ function writeValue(w: Writer, f: Field, v: unknown, path: string): void {
     case "message":
       if (typeof v !== "object" || v === null || Array.isArray(v)) throw new NotEncodable(`${path}: not an object`);
       w.uint32((f.num << 3) | 2).fork();
-      writeMessage(w, v as Json, f.msg as Message, path);
+      writeMessage(w, v as Json, f.msg as Message, path, lenient);
       w.ldelim();
       return;
   }
 }
 
-function writeMessage(w: Writer, obj: Json, m: Message, path: string): void {
+function writeMessage(w: Writer, obj: Json, m: Message, path: string, lenient: boolean): void {
   const present: [Field, unknown][] = [];
   let inlined: Json | undefined;
   for (const key of Object.keys(obj)) {
     const v = obj[key];
-    if (v === undefined || v === null) continue;
+    if (v === undefined) continue;
     const f = m.byName.get(key);
+    if (v === null) {
+      // JSON's null Time is Go's zero time, which the marshaller writes as an empty message.
+      if (f && (f.kind === "Time" || f.kind === "MicroTime") && !f.repeated && !f.map) present.push([f, null]);
+      continue;
+    }
     if (f) present.push([f, v]);
     else if (m.inline?.msg.byName.has(key)) {
       inlined ??= {};
@@ -581,24 +590,24 @@ function writeMessage(w: Writer, obj: Json, m: Message, path: string): void {
         const val = (v as Json)[k];
         w.uint32((f.num << 3) | 2).fork();
         w.uint32(10).string(k);
-        if (val !== undefined && val !== null) writeValue(w, entry, val, `${fp}[${k}]`);
+        if (val !== undefined && val !== null) writeValue(w, entry, val, `${fp}[${k}]`, lenient);
         w.ldelim();
       }
     } else if (f.repeated) {
       if (!Array.isArray(v)) throw new NotEncodable(`${fp}: not a list`);
       v.forEach((item, i) => {
-        writeValue(w, f, item, `${fp}[${i}]`);
+        writeValue(w, f, item, `${fp}[${i}]`, lenient);
       });
     } else {
-      writeValue(w, f, v, fp);
+      writeValue(w, f, v, fp, lenient);
     }
   }
 }
 
 /** encodeMessage writes obj as m; throws NotEncodable when obj has a field m cannot carry. */
-export function encodeMessage(obj: Json, m: Message): Uint8Array {
+export function encodeMessage(obj: Json, m: Message, lenient = false): Uint8Array {
   const w = Writer.create();
-  writeMessage(w, obj, m, "");
+  writeMessage(w, obj, m, "", lenient);
   return w.finish();
 }
 
@@ -672,14 +681,14 @@ export function decode(body: Uint8Array): { object: Json; unknown: string[] } | 
  * encode: the protobuf body of a JSON object (its apiVersion and kind name the message), or
  * undefined when it cannot be: no definition for the kind, or a field without a number.
  */
-export function encode(obj: Json): Buffer | undefined {
+export function encode(obj: Json, o: { lenient?: boolean } = {}): Buffer | undefined {
   const apiVersion = obj.apiVersion;
   const kind = obj.kind;
   if (typeof apiVersion !== "string" || typeof kind !== "string") return undefined;
   const m = messageFor(apiVersion, kind);
   if (!m) return undefined;
   try {
-    return wrap(apiVersion, kind, encodeMessage(obj, m));
+    return wrap(apiVersion, kind, encodeMessage(obj, m, o.lenient));
   } catch (err) {
     if (err instanceof NotEncodable) return undefined;
     throw err;
