@@ -408,6 +408,21 @@ describe("the DaemonSet controller", () => {
     for (const [, [p]] of podsByNode("roll")) assert.equal(p?.spec?.containers[0]?.image, "busybox:v2");
     const status = await kl(["rollout", "status", "ds/roll"]);
     assert.equal(status.stdout, 'daemon set "roll" successfully rolled out\n');
+    const restart = await kl(["rollout", "restart", "ds/roll"]);
+    assert.equal(restart.stdout, "daemonset.apps/roll restarted\n", restart.stderr);
+    await rolledOut("roll", 3);
+    await watchUntil(
+      srv.client,
+      PODS,
+      NS,
+      (ps) =>
+        ps.filter((p) => !p.metadata.deletionTimestamp).length === 3 &&
+        ps.every((p) => p.metadata.annotations?.["kubectl.kubernetes.io/restartedAt"] !== undefined && isPodReady(p)),
+      { labelSelector: "app=roll", timeoutMs: 20_000, message: "every pod of roll restarted" },
+    );
+    const described = await kl(["describe", "ds", "roll"]);
+    const kubectlDescribed = await kc.ok(["describe", "ds", "roll", "-n", NS]);
+    assert.equal(described.stdout.split("Events:")[0], kubectlDescribed.split("Events:")[0]);
     const missing = await kl(["rollout", "undo", "ds/roll", "--to-revision=9"]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /unable to find specified revision 9 in history/);

@@ -337,6 +337,8 @@ describe("the StatefulSet controller", () => {
     assert.match(desc.stdout, /Replicas:\s+3 desired \| 3 total\n/);
     assert.match(desc.stdout, /Update Strategy:\s+RollingUpdate\n\s+Partition:\s+0\n/);
     assert.match(desc.stdout, /Volume Claims:\n\s+Name:\s+www\n/);
+    const kubectlDesc = await kc.ok(["describe", "sts", "web", "-n", NS]);
+    assert.equal(desc.stdout.split("Events:")[0], kubectlDesc.split("Events:")[0]);
   });
 
   test("Parallel creates every pod at once, not waiting for readiness", async () => {
