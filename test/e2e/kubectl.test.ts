@@ -284,22 +284,26 @@ test("kubectl wait returns at once on a condition already met (watch headers are
   assert.match(await ok(["delete", "configmap", "ready"]), /^configmap "ready" deleted$/m);
 });
 
-test("kubectl 1.33 `create <generator>` (protobuf body) gets a clear 415 and stores nothing", async () => {
+test("kubectl 1.33 `create namespace` (a protobuf body) creates it", async () => {
   const k133 = join(dirname(realpathSync(KUBECTL)), "kubectl.1.33");
   assert.ok(existsSync(k133), `kubectl 1.33 not found at ${k133}`);
   const child = spawn(k133, [`--cache-dir=${join(home, "cache133")}`, "create", "namespace", "proto-ns"], {
     env: env(),
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let stdout = "";
   let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
-  assert.equal(code, 1);
-  assert.match(stderr, /Error from server \(UnsupportedMediaType\): .*protobuf.*kubectl <= 1\.31/);
-  const r = await kubectl(["get", "ns", "proto-ns"]);
-  assert.equal(r.code, 1, "nothing was stored");
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^namespace\/proto-ns created$/m);
+  assert.match(await ok(["get", "ns", "proto-ns", "-o", "name"]), /^namespace\/proto-ns$/m);
+  assert.match(await ok(["delete", "ns", "proto-ns", "--wait=false"]), /namespace "proto-ns" deleted/);
 });
 
 test("kubectl delete", async () => {
