@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { afterEach, describe, test } from "node:test";
+import { after, afterEach, describe, test } from "node:test";
 import { parseCronSchedule } from "#pkg/api/cron.js";
 import { CRONJOBS, JOBS } from "#pkg/api/resources.js";
 import { metaTime } from "#pkg/api/time.js";
@@ -200,6 +200,97 @@ describe("CronJobController", () => {
     assert.equal(r.events.reasons().filter((x) => x === "SuccessfulDelete").length, 3);
     // lastSuccessfulTime comes from the finished Jobs not in the active list.
     assert.equal(st?.lastSuccessfulTime, metaTime(T0 + 4 * 1000 + 1000));
+  });
+
+  test("suspend: a due schedule creates no Job and nothing is queued; resuming runs the most recent missed time once", async () => {
+    const r = await rig(cronJob({ suspend: true }), T0 + MIN + 30_000);
+    assert.equal(await r.controller.sync("default/tick"), undefined, "a suspended CronJob is not requeued (upstream)");
+    assert.equal((await jobsOf(r.client)).length, 0, "00:01 is due, but suspended");
+    assert.deepEqual(r.events.reasons(), []);
+
+    // Run the controller: three more minutes pass while suspended.
+    const stop = new AbortController();
+    after(() => stop.abort());
+    void r.controller.run(stop.signal, 1);
+    await waitFor(() => r.controller.queue.length === 0 && r.controller.queue.processingCount === 0, {
+      timeoutMs: 5000,
+      message: "initial sync done",
+    });
+    await r.clock.advance(3 * MIN);
+    assert.equal((await jobsOf(r.client)).length, 0, "still no Job at 00:04:30");
+    assert.equal(r.controller.queue.delayedCount, 0, "no wake-up armed while suspended");
+
+    // Resuming: one Job, for the most recent missed time (00:04), not one per missed minute.
+    const cur = cjOf(r.client) as CronJob;
+    await r.client.update(CRONJOBS, "default", { ...cur, spec: { ...cur.spec, suspend: false } } as CronJob);
+    await waitFor(async () => (await jobsOf(r.client)).length > 0, { timeoutMs: 5000, message: "a Job after resume" });
+    await waitFor(() => cjOf(r.client)?.status?.lastScheduleTime !== undefined, {
+      timeoutMs: 5000,
+      message: "status written",
+    });
+    assert.deepEqual(
+      (await jobsOf(r.client)).map((j) => j.metadata.name),
+      [`tick-${(T0 + 4 * MIN) / MIN}`],
+    );
+    assert.equal(cjOf(r.client)?.status?.lastScheduleTime, "2026-01-01T00:04:00Z");
+    assert.deepEqual(r.events.reasons(), ["SuccessfulCreate"]);
+
+    // And the schedule goes on: the 00:05 Job on time.
+    await waitFor(() => r.controller.queue.delayedCount === 1, { timeoutMs: 5000, message: "next wake-up armed" });
+    await r.clock.advance(30_100);
+    await waitFor(async () => (await jobsOf(r.client)).length === 2, { timeoutMs: 5000, message: "the 00:05 Job" });
+    assert.ok((await jobsOf(r.client)).some((j) => j.metadata.name === `tick-${(T0 + 5 * MIN) / MIN}`));
+  });
+
+  test("suspend: resuming past startingDeadlineSeconds skips the missed times and waits for the next", async () => {
+    const r = await rig(
+      cronJob({ suspend: true, startingDeadlineSeconds: 20 }, { lastScheduleTime: metaTime(T0) }),
+      T0 + 3 * MIN + 30_000,
+    );
+    assert.equal(await r.controller.sync("default/tick"), undefined);
+    const cur = cjOf(r.client) as CronJob;
+    await r.client.update(CRONJOBS, "default", { ...cur, spec: { ...cur.spec, suspend: false } } as CronJob);
+    await waitFor(() => r.ctx.informers.informer(CRONJOBS).list()[0]?.spec?.suspend === false, {
+      timeoutMs: 5000,
+      message: "resumed CronJob cached",
+    });
+    assert.equal(await r.controller.sync("default/tick"), 30_100, "wakes at 00:04:00.1");
+    assert.equal((await jobsOf(r.client)).length, 0, "00:03 is 30 s past, beyond the 20 s deadline");
+    // As upstream, the deadline moves the earliest time considered, so the missed times are not even seen.
+    assert.deepEqual(r.events.reasons(), []);
+    r.clock.step(30_100);
+    await r.controller.sync("default/tick");
+    assert.deepEqual(
+      (await jobsOf(r.client)).map((j) => j.metadata.name),
+      [`tick-${(T0 + 4 * MIN) / MIN}`],
+    );
+  });
+
+  test("suspend: an active Job keeps running and stays in status.active", async () => {
+    const running = ownedJob(`tick-${(T0 + MIN) / MIN}`, { start: T0 + MIN });
+    const status = {
+      lastScheduleTime: metaTime(T0 + MIN),
+      active: [
+        {
+          kind: "Job",
+          namespace: "default",
+          name: running.metadata.name,
+          uid: running.metadata.uid,
+          apiVersion: "batch/v1",
+        },
+      ],
+    };
+    const r = await rig(cronJob({ suspend: true }, status), T0 + 5 * MIN + 100, [running]);
+    await r.controller.sync("default/tick");
+    assert.deepEqual(
+      (await jobsOf(r.client)).map((j) => j.metadata.name),
+      [running.metadata.name],
+    );
+    assert.equal(r.client.actionsOf("delete", JOBS).length, 0);
+    assert.deepEqual(
+      cjOf(r.client)?.status?.active?.map((a) => a.name),
+      [running.metadata.name],
+    );
   });
 
   test("timeZone: the schedule is read in the zone, the annotation carries its offset", async () => {

@@ -219,6 +219,145 @@ describe("JobController", () => {
     );
   });
 
+  test("the backoff doubles per failure since the last success: 10 s, 20 s, 40 s … capped at 6 min", async () => {
+    const r = rig();
+    r.client.seed(JOBS, job({ backoffLimit: 100 }));
+    await r.ctx.start();
+    await settle(r);
+    const delays = [10, 20, 40, 80, 160, 320, 360, 360].map((s) => s * 1000);
+    for (const [i, delay] of delays.entries()) {
+      const [running] = active(await podsOf(r.client));
+      assert.ok(running, `a pod runs before failure ${i + 1}`);
+      // Finish on a whole second: finishedAt has second resolution.
+      r.clock.step(1000 - (r.clock.now() % 1000));
+      await finish(r.client, running, 1, r.clock.now());
+      await settle(r);
+      assert.equal(jobOf(r.client)?.status?.failed, i + 1);
+      r.clock.step(delay - 1);
+      await settle(r);
+      assert.equal(active(await podsOf(r.client)).length, 0, `failure ${i + 1}: no replacement before ${delay} ms`);
+      r.clock.step(1);
+      await settle(r);
+      assert.equal(active(await podsOf(r.client)).length, 1, `failure ${i + 1}: replaced at ${delay} ms`);
+    }
+    assert.equal(
+      jobOf(r.client)?.status?.conditions?.find((c) => c.type === "Failed"),
+      undefined,
+      "still under backoffLimit",
+    );
+  });
+
+  test("a success resets the backoff to 10 s", async () => {
+    const r = rig();
+    r.client.seed(JOBS, job({ completions: 3, parallelism: 1, backoffLimit: 100 }));
+    await r.ctx.start();
+    await settle(r);
+    const failThenWait = async (delay: number) => {
+      const [p] = active(await podsOf(r.client));
+      await finish(r.client, p as Pod, 1, r.clock.now());
+      await settle(r);
+      r.clock.step(delay - 1);
+      await settle(r);
+      assert.equal(active(await podsOf(r.client)).length, 0, `no replacement before ${delay} ms`);
+      r.clock.step(1);
+      await settle(r);
+      assert.equal(active(await podsOf(r.client)).length, 1, `replaced at ${delay} ms`);
+    };
+    await failThenWait(10_000);
+    await failThenWait(20_000);
+    const [p] = active(await podsOf(r.client));
+    r.clock.step(1000);
+    await finish(r.client, p as Pod, 0, r.clock.now());
+    await settle(r);
+    assert.equal(active(await podsOf(r.client)).length, 1, "a success is replaced at once");
+    r.clock.step(1000);
+    await failThenWait(10_000);
+  });
+
+  test("status.ready counts the active pods whose Ready condition is True", async () => {
+    const r = rig();
+    r.client.seed(JOBS, job({ completions: 3, parallelism: 3 }));
+    await r.ctx.start();
+    await settle(r);
+    assert.equal(jobOf(r.client)?.status?.ready, 0, "created, none ready");
+    const setRunning = async (pod: Pod, ready: boolean) => {
+      const cur = await r.client.get(PODS, "default", pod.metadata.name ?? "");
+      cur.status = {
+        phase: "Running",
+        conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: metaTime(r.clock.now()) }],
+        containerStatuses: [
+          {
+            name: "c",
+            image: "busybox",
+            imageID: "",
+            ready,
+            restartCount: 0,
+            state: { running: { startedAt: metaTime(r.clock.now()) } },
+          },
+        ],
+      };
+      await r.client.update(PODS, "default", cur, { subresource: "status" });
+    };
+    const [a, b, c] = await podsOf(r.client);
+    await setRunning(a as Pod, true);
+    await setRunning(b as Pod, true);
+    await setRunning(c as Pod, false);
+    await settle(r);
+    assert.equal(jobOf(r.client)?.status?.ready, 2, "two Running and Ready, one Running not Ready");
+    assert.equal(jobOf(r.client)?.status?.active, 3);
+    await setRunning(c as Pod, true);
+    await settle(r);
+    assert.equal(jobOf(r.client)?.status?.ready, 3);
+    await setRunning(a as Pod, false);
+    await settle(r);
+    assert.equal(jobOf(r.client)?.status?.ready, 2, "a pod that turns unready leaves the count");
+    // A finished pod is no longer active, so no longer ready.
+    await finish(r.client, b as Pod, 0, r.clock.now());
+    await settle(r);
+    assert.equal(jobOf(r.client)?.status?.ready, 1);
+    assert.equal(jobOf(r.client)?.status?.succeeded, 1);
+  });
+
+  test("podFailurePolicy Count: a matching failure counts towards backoffLimit as usual; Ignore does not", async () => {
+    const r = rig();
+    const policy = {
+      rules: [
+        { action: "Ignore", onExitCodes: { operator: "In", values: [3] } },
+        { action: "Count", onExitCodes: { containerName: "c", operator: "In", values: [5] } },
+      ],
+    };
+    r.client.seed(JOBS, job({ podFailurePolicy: policy, podReplacementPolicy: "Failed", backoffLimit: 1 }));
+    await r.ctx.start();
+    await settle(r);
+    const failNext = async (exitCode: number, wait: number) => {
+      const [p] = active(await podsOf(r.client));
+      assert.ok(p, "a pod runs");
+      await finish(r.client, p, exitCode, r.clock.now());
+      await settle(r);
+      r.clock.step(wait);
+      await settle(r);
+    };
+    await failNext(3, 10_000);
+    assert.equal(jobOf(r.client)?.status?.failed, undefined, "Ignore: not counted");
+    await failNext(3, 20_000);
+    assert.equal(jobOf(r.client)?.status?.failed, undefined, "Ignore twice: still not counted");
+    await failNext(5, 40_000);
+    assert.equal(jobOf(r.client)?.status?.failed, 1, "Count: counted");
+    assert.equal(jobOf(r.client)?.status?.conditions, undefined, "one counted failure is within backoffLimit 1");
+    assert.equal(active(await podsOf(r.client)).length, 1, "replaced");
+    await failNext(5, 0);
+    const st = jobOf(r.client)?.status;
+    assert.equal(st?.failed, 2);
+    assert.deepEqual(
+      st?.conditions?.map((c) => [c.type, c.reason]),
+      [
+        ["FailureTarget", "BackoffLimitExceeded"],
+        ["Failed", "BackoffLimitExceeded"],
+      ],
+      "the second Count failure passes backoffLimit 1, as a failure with no rule would",
+    );
+  });
+
   test("activeDeadlineSeconds: the Job fails with DeadlineExceeded and its pods are deleted", async () => {
     const r = rig();
     r.client.seed(JOBS, job({ activeDeadlineSeconds: 30, parallelism: 2, completions: 2 }));
