@@ -461,7 +461,8 @@ export class StatefulSetController implements Controller {
     // partition, at most maxUnavailable unhealthy at a time.
     const ru = set.spec?.updateStrategy?.rollingUpdate;
     const partition = ru?.partition ?? 0;
-    const maxUnavailable = Math.max(1, scaledValueFromIntOrPercent(ru?.maxUnavailable ?? 1, count, true));
+    // A percentage rounds down, to at least 1 (upstream getStatefulSetMaxUnavailable).
+    const maxUnavailable = Math.max(1, scaledValueFromIntOrPercent(ru?.maxUnavailable ?? 1, count, false));
     const unavailable = (replicas as Pod[]).filter((p) => !isHealthy(p)).length;
     if (unavailable >= maxUnavailable) return status;
     let budget = maxUnavailable - unavailable;
