@@ -2,7 +2,8 @@
 // VolumeBinding sets volume.kubernetes.io/selected-node) and kubeling-controller-manager (the PV
 // binder, the provisioner, the protection controllers, the ServiceAccount controller that gives
 // kube-system its default account for the helper pods). A pod writes a file into a claim of the
-// default class `standard` (Pending until then); the directory is
+// default class `standard` (Pending, unbound and unprovisioned until then, checked after the binder
+// has reported WaitForFirstConsumer about it, before and after a change to it); the directory is
 // <root-dir>/local-path/pvc-<uid>_<ns>_<claim> on the pod's node, made by a helper pod there; a
 // new pod on the same claim goes to that node (the PV's node affinity) and reads the file;
 // deleting the claim removes the directory and the PV (Delete). The directory lifecycle is also
@@ -15,6 +16,7 @@ import { existsSync, statSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { KubeObject } from "#pkg/api/meta.js";
 import {
+  EVENTS,
   NODES,
   PERSISTENTVOLUMECLAIMS,
   PERSISTENTVOLUMES,
@@ -22,7 +24,7 @@ import {
   type ResourceType,
   STORAGECLASSES,
 } from "#pkg/api/resources.js";
-import type { Pod } from "#pkg/api/types/core.js";
+import type { Event, Pod } from "#pkg/api/types/core.js";
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "#pkg/api/types/storage.js";
 import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
 import { startCluster, type TestCluster } from "../harness/cluster.js";
@@ -57,6 +59,50 @@ async function selectNode(name: string, node: string): Promise<void> {
     name,
     { metadata: { annotations: { "volume.kubernetes.io/selected-node": node } } },
     "merge",
+  );
+}
+
+/** The binder's WaitForFirstConsumer event about the claim, once it has been reported `count` times. */
+async function waitingForConsumer(name: string, count: number): Promise<Event> {
+  return waitFor(
+    async () =>
+      (
+        await cluster.client.list<Event>(EVENTS, NS, {
+          fieldSelector: `involvedObject.name=${name},reason=WaitForFirstConsumer`,
+        })
+      ).items.find((e) => (e.count ?? 1) >= count),
+    { timeoutMs: 30_000, message: `WaitForFirstConsumer about ${name} reported ${count} times` },
+  );
+}
+
+/**
+ * A WaitForFirstConsumer claim with no pod: the binder has demonstrably looked at it (its
+ * event), and again after the claim changed (the event's count went up), and left it Pending, unbound,
+ * with no node chosen, nothing asked of a provisioner and no volume made for it.
+ */
+async function stillWaitingForConsumer(name: string): Promise<void> {
+  const first = await waitingForConsumer(name, 1);
+  assert.equal(first.message, "waiting for first consumer to be created before binding");
+  assert.equal(first.source?.component, "persistentvolume-controller");
+  // A change to the claim makes the binder sync it again: one more report.
+  await cluster.client.patch(PERSISTENTVOLUMECLAIMS, NS, name, { metadata: { labels: { poked: "yes" } } }, "merge");
+  await waitingForConsumer(name, (first.count ?? 1) + 1);
+  const c = await cluster.client.get(PERSISTENTVOLUMECLAIMS, NS, name);
+  assert.equal(c.metadata.labels?.poked, "yes", "the binder saw the changed claim");
+  assert.equal(c.status?.phase, "Pending");
+  assert.equal(c.spec?.volumeName, undefined, "no volume bound");
+  for (const a of [
+    "volume.kubernetes.io/selected-node",
+    "volume.kubernetes.io/storage-provisioner",
+    "volume.beta.kubernetes.io/storage-provisioner",
+    "pv.kubernetes.io/bind-completed",
+  ])
+    assert.equal(c.metadata.annotations?.[a], undefined, `${name} has no ${a}`);
+  const pvs = (await cluster.client.list(PERSISTENTVOLUMES, undefined)).items;
+  assert.deepEqual(
+    pvs.filter((v) => v.spec?.claimRef?.uid === c.metadata.uid).map((v) => v.metadata.name),
+    [],
+    "no volume made for it",
   );
 }
 
@@ -145,8 +191,8 @@ describe("the local-path provisioner on real Docker", () => {
     await watchUntil(cluster.client, STORAGECLASSES, undefined, ([c]) => c !== undefined, { name: "standard" });
     await cluster.client.create(PERSISTENTVOLUMECLAIMS, NS, claim("web-data"));
     // WaitForFirstConsumer: Pending, no volume, until a pod uses it.
+    await stillWaitingForConsumer("web-data");
     const waiting = await cluster.client.get(PERSISTENTVOLUMECLAIMS, NS, "web-data");
-    assert.equal(waiting.status?.phase, "Pending");
     assert.equal(waiting.spec?.storageClassName, "standard");
 
     await cluster.client.create(PODS, NS, podWith("writer", "web-data", "echo hello-from-writer > /data/greeting"));
@@ -192,8 +238,7 @@ describe("the local-path provisioner on real Docker", () => {
     await watchUntil(cluster.client, STORAGECLASSES, undefined, ([c]) => c !== undefined, { name: "standard" });
     await cluster.client.create(PERSISTENTVOLUMECLAIMS, NS, claim("data"));
     // WaitForFirstConsumer: nothing happens before a node is chosen.
-    const pending = await cluster.client.get(PERSISTENTVOLUMECLAIMS, NS, "data");
-    assert.equal(pending.status?.phase, "Pending");
+    await stillWaitingForConsumer("data");
     await selectNode("data", "node-2");
     const { claim: c, pv } = await bound("data");
     const dir = dirOf("node-2", c);

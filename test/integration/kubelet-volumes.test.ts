@@ -1,17 +1,21 @@
 // Kubelet pod volumes (emptyDir shared between containers, configMap with live updates, secret,
-// downwardAPI, a missing ConfigMap holding the pod in ContainerCreating), cluster DNS settings
+// kubernetes.io/tls Secrets from kubectl's and kubeling's `create secret tls`, downwardAPI, a
+// missing ConfigMap holding the pod in ContainerCreating), cluster DNS settings
 // and activeDeadlineSeconds, against a real API server and Docker.
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CONFIGMAPS, EVENTS, PODS, SECRETS, SERVICES } from "#pkg/api/resources.js";
-import type { Pod } from "#pkg/api/types/index.js";
+import type { Pod, Secret } from "#pkg/api/types/index.js";
+import { newSelfSigned } from "#pkg/pki/certs.js";
+import { runCli } from "../e2e/cli-helpers.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
+import { kubectlFor } from "../harness/kubectl.js";
 import {
   cleanupCluster,
   containerStatus as cs,
@@ -124,6 +128,73 @@ describe("kubelet volumes, DNS and deadlines (real API server, real Docker)", ()
     });
     // A key removed from the ConfigMap disappears from the volume.
     assert.match(await output(reader, ["sh", "-c", "cat /etc/cfg/other 2>&1 || echo gone"]), /gone|No such file/);
+  });
+
+  test("kubernetes.io/tls Secrets from kubectl's and kubeling's create secret tls mount as tls.crt and tls.key", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kubeling-tls-volume-"));
+    const kubectl = kubectlFor(api.kubeconfigPath);
+    try {
+      const pair = await newSelfSigned({ commonName: "tls.example" });
+      writeFileSync(join(dir, "tls.crt"), pair.cert);
+      writeFileSync(join(dir, "tls.key"), pair.key);
+      const args = (name: string) => [
+        "create",
+        "secret",
+        "tls",
+        name,
+        `--cert=${join(dir, "tls.crt")}`,
+        `--key=${join(dir, "tls.key")}`,
+      ];
+      assert.equal(await kubectl.ok(args("tls-kubectl")), "secret/tls-kubectl created\n");
+      const ours = await runCli(["--kubeconfig", api.kubeconfigPath, ...args("tls-kubeling")]);
+      assert.equal(ours.stdout, "secret/tls-kubeling created\n", ours.stderr);
+      for (const n of ["tls-kubectl", "tls-kubeling"])
+        assert.equal((await api.client.get<Secret>(SECRETS, "default", n)).type, "kubernetes.io/tls", n);
+
+      await api.client.create(PODS, "default", {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "tls", namespace: "default" },
+        spec: {
+          nodeName: "node-1",
+          terminationGracePeriodSeconds: 1,
+          volumes: [
+            { name: "a", secret: { secretName: "tls-kubectl" } },
+            { name: "b", secret: { secretName: "tls-kubeling", items: [{ key: "tls.key", path: "private/key.pem" }] } },
+          ],
+          containers: [
+            {
+              name: "c",
+              image: BUSYBOX_IMAGE,
+              command: ["sleep", "3600"],
+              volumeMounts: [
+                { name: "a", mountPath: "/etc/tls", readOnly: true },
+                { name: "b", mountPath: "/etc/tls-b", readOnly: true },
+              ],
+            },
+          ],
+        },
+      });
+      const p = await waitPod("tls", (x) => x.status?.phase === "Running");
+      const c = idOf(p, "c");
+      assert.equal(await output(c, ["cat", "/etc/tls/tls.crt"]), pair.cert, "the certificate, byte for byte");
+      assert.equal(await output(c, ["cat", "/etc/tls/tls.key"]), pair.key, "the key, byte for byte");
+      assert.equal(
+        (await output(c, ["ls", "/etc/tls"])).split(/\s+/).filter(Boolean).sort().join(","),
+        "tls.crt,tls.key",
+      );
+      // Secret volumes default to mode 0644 (defaultMode), as upstream.
+      assert.match(await output(c, ["stat", "-L", "-c", "%a", "/etc/tls/tls.key"]), /^644/);
+      assert.equal(await output(c, ["cat", "/etc/tls-b/private/key.pem"]), pair.key, "items: a key at its path");
+      assert.match(
+        await output(c, ["sh", "-c", "cat /etc/tls-b/tls.crt 2>&1 || echo absent"]),
+        /absent|No such file/,
+        "items: only the listed keys",
+      );
+    } finally {
+      kubectl.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a missing ConfigMap holds the pod in ContainerCreating until it exists", async () => {
