@@ -91,6 +91,7 @@ describe("aggregated discovery", () => {
       "coordination.k8s.io",
       "discovery.k8s.io",
       "storage.k8s.io",
+      "scheduling.k8s.io",
     ]);
     const deploy = doc.items[0]!.versions[0]!.resources.find((r) => r.resource === "deployments")!;
     assert.deepEqual(deploy.responseKind, { group: "apps", version: "v1", kind: "Deployment" });
@@ -184,6 +185,7 @@ describe("legacy discovery", () => {
       "coordination.k8s.io/v1",
       "discovery.k8s.io/v1",
       "storage.k8s.io/v1",
+      "scheduling.k8s.io/v1",
     ]
       .map((gv) => (gv.includes("/") ? apiResourceList(gv.split("/")[0]!, "v1") : apiResourceList("", gv)))
       .reduce((n, l) => n + (l?.resources.filter((r) => !r.name.includes("/")).length ?? 0), 0);

@@ -18,6 +18,7 @@ describe("OpenAPI v3", () => {
       "apis/discovery.k8s.io/v1",
       "apis/policy/v1",
       "apis/rbac.authorization.k8s.io/v1",
+      "apis/scheduling.k8s.io/v1",
       "apis/storage.k8s.io/v1",
     ]);
     assert.match(index.paths["apis/apps/v1"]!.serverRelativeURL, /^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);

@@ -10,12 +10,8 @@ import { LIMIT_RANGER, newLimitRanger } from "./limitranger/admission.js";
 import { NODE_RESTRICTION, newNodeRestriction } from "./noderestriction/admission.js";
 import { ALWAYS_ADMIT, ALWAYS_DENY, newAlwaysAdmit, newAlwaysDeny } from "./plugins/always.js";
 import { NAMESPACE_LIFECYCLE, newNamespaceLifecycle } from "./plugins/namespace-lifecycle.js";
-import {
-  DEFAULT_TOLERATION_SECONDS,
-  newDefaultTolerationSeconds,
-  newPriorityAdmission,
-  PRIORITY,
-} from "./plugins/pod-defaults.js";
+import { DEFAULT_TOLERATION_SECONDS, newDefaultTolerationSeconds } from "./plugins/pod-defaults.js";
+import { newPriorityAdmission, PRIORITY } from "./plugins/priority.js";
 import { newServiceAccountAdmission, SERVICE_ACCOUNT } from "./plugins/service-account.js";
 import { newPodSecurity, POD_SECURITY } from "./podsecurity/admission.js";
 import { newResourceQuotaAdmission, RESOURCE_QUOTA } from "./resourcequota/admission.js";
@@ -47,7 +43,7 @@ const ORDERED: readonly PluginEntry[] = [
   // (--enable-admission-plugins=NodeRestriction), and kubeling's default is Node,RBAC.
   { name: NODE_RESTRICTION, factory: newNodeRestriction, defaultOn: true },
   { name: POD_SECURITY, factory: (ctx) => newPodSecurity(ctx), defaultOn: true },
-  { name: PRIORITY, factory: newPriorityAdmission, defaultOn: true },
+  { name: PRIORITY, factory: (ctx) => newPriorityAdmission(ctx), defaultOn: true },
   { name: DEFAULT_TOLERATION_SECONDS, factory: newDefaultTolerationSeconds, defaultOn: true },
   { name: DEFAULT_STORAGE_CLASS, factory: (ctx) => newDefaultStorageClass(ctx), defaultOn: true },
   { name: STORAGE_OBJECT_IN_USE_PROTECTION, factory: newStorageObjectInUseProtection, defaultOn: true },

@@ -10,11 +10,13 @@ import {
   CLUSTERROLES,
   ENDPOINTSLICES,
   isCreateOnly,
+  PRIORITYCLASSES,
   type ResourceInfo,
   ROLES,
 } from "#pkg/api/resources.js";
 import { type EndpointSlice, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR } from "#pkg/api/types/discovery.js";
 import type { PolicyRule, Role } from "#pkg/api/types/rbac.js";
+import { systemPriorityClasses } from "#pkg/api/types/scheduling.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { exponentialBackoff } from "#pkg/runtime/wait.js";
@@ -171,6 +173,7 @@ export class Registry {
         );
       }
       await reg.ensureDefaultNamespaces();
+      await reg.ensureSystemPriorityClasses();
       await reg.repairAllocations();
       const repairEvery = o.allocationRepairIntervalMs ?? 3 * 60_000;
       if (repairEvery > 0) {
@@ -338,6 +341,30 @@ export class Registry {
       if (changed > 0) this.log.info(r, "repaired service IP/port allocations");
     } catch (err) {
       this.log.warn({ err }, "service allocation repair failed");
+    }
+  }
+
+  /**
+   * upstream's scheduling/bootstrap-system-priority-classes post-start hook: system-node-critical
+   * and system-cluster-critical exist (created when missing, left as they are otherwise).
+   */
+  private async ensureSystemPriorityClasses(): Promise<void> {
+    const classes = this.stores.get(storeKey(PRIORITYCLASSES));
+    if (!classes) return;
+    for (const pc of systemPriorityClasses()) {
+      const name = pc.metadata.name ?? "";
+      try {
+        await classes.get(undefined, name);
+        continue;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      try {
+        await classes.create(undefined, pc, {});
+        this.log.info({ name, value: pc.value }, "created PriorityClass");
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
     }
   }
 

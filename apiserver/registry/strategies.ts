@@ -35,6 +35,7 @@ import { clusterRoleStrategy } from "./rbac/clusterrole/strategy.js";
 import { clusterRoleBindingStrategy } from "./rbac/clusterrolebinding/strategy.js";
 import { roleStrategy } from "./rbac/role/strategy.js";
 import { roleBindingStrategy } from "./rbac/rolebinding/strategy.js";
+import { priorityClassStrategy } from "./scheduling/priorityclass/strategy.js";
 import { storageClassStrategy } from "./storage/storageclass/strategy.js";
 import type { Strategy } from "./strategy.js";
 
@@ -95,6 +96,7 @@ const byGroup: Record<string, Record<string, Factory>> = {
   "discovery.k8s.io": { endpointslices: endpointSliceStrategy as Factory },
   "rbac.authorization.k8s.io": RBAC_STRATEGIES,
   "storage.k8s.io": { storageclasses: storageClassStrategy as Factory },
+  "scheduling.k8s.io": { priorityclasses: priorityClassStrategy as Factory },
 };
 
 /** The fallback: metadata-only semantics with Name/Age columns. */

@@ -28,6 +28,7 @@ import { type LogsOptions, runLogs } from "./logs.js";
 import { type DrainOptions, runCordon, runDrain } from "./node.js";
 import { type PkiInitOptions, runPkiInit } from "./pki.js";
 import { runPortForward } from "./portforward.js";
+import { type CreatePriorityClassOptions, runCreatePriorityClass } from "./priorityclass.js";
 import {
   runRolloutHistory,
   runRolloutPause,
@@ -186,6 +187,27 @@ export function registerCommands(program: Command, ctx: GetContext): void {
     .argument("<name>")
     .option("--dry-run [strategy]", DRY_RUN_HELP)
     .action(async (name: string, o: { dryRun?: string | boolean }) => done(await runCreateNamespace(ctx(), name, o)));
+  create
+    .command("priorityclass")
+    .alias("pc")
+    .description("Create a priority class with the specified name")
+    .argument("<name>")
+    .option("--value <n>", "the value of this priority class", "0")
+    .option(
+      "--global-default",
+      "global-default specifies whether this PriorityClass should be considered as the default priority",
+    )
+    .option(
+      "--description <text>",
+      "description is an arbitrary string that usually provides guidelines on when this priority class should be used",
+    )
+    .option(
+      "--preemption-policy <policy>",
+      "the policy for preempting pods with lower priority",
+      "PreemptLowerPriority",
+    )
+    .option("--dry-run [strategy]", DRY_RUN_HELP)
+    .action(async (name: string, o: CreatePriorityClassOptions) => done(await runCreatePriorityClass(ctx(), name, o)));
 
   create
     .command("configmap")

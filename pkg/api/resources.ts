@@ -25,6 +25,7 @@ import type {
   PersistentVolumeClaim,
   Pod,
   PodDisruptionBudget,
+  PriorityClass,
   ReplicaSet,
   ReplicationController,
   ResourceQuota,
@@ -243,6 +244,10 @@ export const STORAGECLASSES = typed<StorageClass>(
   resource("storage.k8s.io", "v1", "StorageClass", "storageclasses", { namespaced: false, shortNames: ["sc"] }),
 );
 
+export const PRIORITYCLASSES = typed<PriorityClass>(
+  resource("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", { namespaced: false, shortNames: ["pc"] }),
+);
+
 const RBAC = "rbac.authorization.k8s.io";
 export const CLUSTERROLEBINDINGS = typed<ClusterRoleBinding>(
   resource(RBAC, "v1", "ClusterRoleBinding", "clusterrolebindings", { namespaced: false }),
@@ -323,6 +328,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   LEASES,
   ENDPOINTSLICES,
   STORAGECLASSES,
+  PRIORITYCLASSES,
 ];
 
 /**

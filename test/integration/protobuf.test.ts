@@ -153,7 +153,7 @@ for (const g of GENERATORS) {
   });
 }
 
-test("kubectl 1.33 create namespace, clusterrole, clusterrolebinding (cluster-scoped) match 1.31's", {
+test("kubectl 1.33 create namespace, clusterrole, clusterrolebinding, priorityclass (cluster-scoped) match 1.31's", {
   skip: !have,
 }, async () => {
   const pairs: [string[], string[], string][] = [
@@ -167,6 +167,16 @@ test("kubectl 1.33 create namespace, clusterrole, clusterrolebinding (cluster-sc
       ["clusterrolebinding", "crb-a", "--clusterrole=view", "--user=jane"],
       ["clusterrolebinding", "crb-b", "--clusterrole=view", "--user=jane"],
       "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/",
+    ],
+    [
+      ["priorityclass", "pc-a", "--value=1000", "--description=x"],
+      ["priorityclass", "pc-b", "--value=1000", "--description=x"],
+      "/apis/scheduling.k8s.io/v1/priorityclasses/",
+    ],
+    [
+      ["priorityclass", "pc-zero-a", "--preemption-policy=Never"],
+      ["priorityclass", "pc-zero-b", "--preemption-policy=Never"],
+      "/apis/scheduling.k8s.io/v1/priorityclasses/",
     ],
   ];
   for (const [a, b, path] of pairs) {

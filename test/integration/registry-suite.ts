@@ -150,6 +150,8 @@ function sampleShared(r: ResourceInfo, name: string): KubeObject {
       return { ...base, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } };
     case "storageclasses":
       return { ...base, provisioner: "example.com/sc" };
+    case "priorityclasses":
+      return { ...base, value: 1000, description: "a sample class" };
     default:
       throw new Error(`no sample for ${r.resource}`);
   }

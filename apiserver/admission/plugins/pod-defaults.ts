@@ -1,14 +1,11 @@
-// The mutating plugins that fill in a new pod (upstream plugin/pkg/admission/priority and
-// defaulttolerationseconds), in the subset kubeling needs; ServiceAccount is service-account.ts:
-// - Priority: a pod without priorityClassName gets priority 0 and PreemptLowerPriority (no
-//   PriorityClass objects are served, so there is no global default class to look up);
-// - DefaultTolerationSeconds: pods tolerate a not-ready or unreachable node for 300 s.
+// DefaultTolerationSeconds (upstream plugin/pkg/admission/defaulttolerationseconds): pods
+// tolerate a not-ready or unreachable node for 300 s. Also createdPod, which the plugins that
+// fill in a new pod share (Priority is priority.ts, ServiceAccount service-account.ts).
 
 import type { Pod, Toleration } from "#pkg/api/types/core.js";
 import type { Attributes, Operation } from "../attributes.js";
 import type { AdmissionPlugin } from "../chain.js";
 
-export const PRIORITY = "Priority";
 export const DEFAULT_TOLERATION_SECONDS = "DefaultTolerationSeconds";
 
 /** The pod of a pod create (main resource only), or undefined. */
@@ -20,19 +17,6 @@ export function createdPod(a: Attributes): Pod | undefined {
 }
 
 const createOnly = (op: Operation) => op === "CREATE";
-
-export function newPriorityAdmission(): AdmissionPlugin {
-  return {
-    name: PRIORITY,
-    handles: createOnly,
-    async admit(a) {
-      const spec = createdPod(a)?.spec;
-      if (!spec || spec.priorityClassName) return;
-      spec.priority ??= 0;
-      spec.preemptionPolicy ??= "PreemptLowerPriority";
-    },
-  };
-}
 
 /** Upstream's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds. */
 const DEFAULT_TOLERATIONS: readonly Toleration[] = [

@@ -288,6 +288,17 @@ const examples: Record<string, unknown>[] = [
     reportingInstance: "node-1",
   },
   {
+    apiVersion: "scheduling.k8s.io/v1",
+    kind: "PriorityClass",
+    metadata: { name: "high" },
+    value: 1000,
+    globalDefault: true,
+    description: "for the important ones",
+    preemptionPolicy: "Never",
+  },
+  // value has no omitempty: a class of value 0 keeps it.
+  { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "zero" }, value: 0 },
+  {
     apiVersion: "authorization.k8s.io/v1",
     kind: "SubjectAccessReview",
     metadata: {},

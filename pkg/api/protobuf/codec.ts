@@ -23,7 +23,8 @@ export const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 /**
  * Fields whose zero value JSON carries, kept on decode where other zeros are dropped: mostly
  * pointer scalars (Go `*int32`, `*bool`...) where zero means something (`replicas: 0`,
- * `automountServiceAccountToken: false`, `--now`'s gracePeriodSeconds 0).
+ * `automountServiceAccountToken: false`, `--now`'s gracePeriodSeconds 0); "message.field" names one
+ * field of one message.
  */
 const PRESENCE: ReadonlySet<string> = new Set([
   "replicas",
@@ -70,6 +71,8 @@ const PRESENCE: ReadonlySet<string> = new Set([
   "restartCount",
   "ready",
   "containerPort",
+  // By message: a field whose name elsewhere is an omitempty string (EnvVar's value).
+  "scheduling.v1.PriorityClass.value",
 ]);
 
 type Kind =
@@ -173,7 +176,14 @@ export function compile(name: string, schema: SchemaNode): Message {
       map = true;
       node = node.additionalProperties;
     }
-    const f: Field = { name: prop, num, repeated, map, kind: "string", keepZero: PRESENCE.has(prop) };
+    const f: Field = {
+      name: prop,
+      num,
+      repeated,
+      map,
+      kind: "string",
+      keepZero: PRESENCE.has(prop) || PRESENCE.has(`${name}.${prop}`),
+    };
     if (hint === undefined) f.kind = scalarKind(node);
     else if (SPECIAL.has(hint)) f.kind = hint as Kind;
     else if (node.type === "array" && FIELDS[hint]?.items !== undefined) f.kind = "strings";

@@ -1215,6 +1215,14 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
   "rbac.v1.RoleList": { metadata: [1, "meta.v1.ListMeta"], items: [2, "rbac.v1.Role"] },
   "rbac.v1.RoleRef": { apiGroup: 1, kind: 2, name: 3 },
   "rbac.v1.Subject": { kind: 1, apiGroup: 2, name: 3, namespace: 4 },
+  "scheduling.v1.PriorityClass": {
+    metadata: [1, "meta.v1.ObjectMeta"],
+    value: 2,
+    globalDefault: 3,
+    description: 4,
+    preemptionPolicy: 5,
+  },
+  "scheduling.v1.PriorityClassList": { metadata: [1, "meta.v1.ListMeta"], items: [2, "scheduling.v1.PriorityClass"] },
   "storage.v1.StorageClass": {
     metadata: [1, "meta.v1.ObjectMeta"],
     provisioner: 2,

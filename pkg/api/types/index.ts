@@ -10,5 +10,6 @@ export * from "./discovery.js";
 export * from "./meta.js";
 export * from "./policy.js";
 export * from "./rbac.js";
+export * from "./scheduling.js";
 export * from "./schemas.js";
 export * from "./storage.js";

@@ -36,6 +36,7 @@ import {
 import { EndpointSliceSchema } from "./discovery.js";
 import { PodDisruptionBudgetSchema } from "./policy.js";
 import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
+import { PriorityClassSchema } from "./scheduling.js";
 import { PersistentVolumeClaimSchema, PersistentVolumeSchema, StorageClassSchema } from "./storage.js";
 
 export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
@@ -65,6 +66,7 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "coordination.k8s.io/v1/Lease": LeaseSchema,
   "discovery.k8s.io/v1/EndpointSlice": EndpointSliceSchema,
   "storage.k8s.io/v1/StorageClass": StorageClassSchema,
+  "scheduling.k8s.io/v1/PriorityClass": PriorityClassSchema,
   "rbac.authorization.k8s.io/v1/Role": RoleSchema,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRoleSchema,
   "rbac.authorization.k8s.io/v1/RoleBinding": RoleBindingSchema,
