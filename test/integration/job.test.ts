@@ -229,6 +229,31 @@ describe("the Job controller in kubeling-controller-manager", () => {
     assert.ok((await eventsOf("fails")).includes("BackoffLimitExceeded"));
   });
 
+  test("status.ready counts the pods while they run Ready, and drops to 0 once they finish", async () => {
+    kubelet.hold = true;
+    await srv.client.create(JOBS, NS, job("readies", { completions: 3, parallelism: 3 }));
+    const running = await waitFor(
+      async () => {
+        const j = await getJob("readies");
+        return j.status?.ready === 3 ? j : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, message: "job readies: ready 3" },
+    );
+    assert.equal(running.status?.active, 3);
+    const pods = kubelet.podsOf("readies");
+    assert.equal(pods.length, 3);
+    // What the controller counted is what the pods say: Running, Ready True.
+    for (const p of await Promise.all(pods.map((x) => srv.client.get(PODS, NS, x.metadata.name ?? "")))) {
+      assert.equal(p.status?.phase, "Running");
+      assert.equal(p.status?.conditions?.find((c) => c.type === "Ready")?.status, "True");
+    }
+    kubelet.release();
+    const done = await waitJobCondition("readies", "Complete");
+    assert.equal(done.status?.succeeded, 3);
+    assert.equal(done.status?.ready, 0);
+    assert.equal(done.status?.active, undefined);
+  });
+
   test("ttlSecondsAfterFinished: the finished Job and its pods are deleted", async () => {
     await srv.client.create(JOBS, NS, job("short", { ttlSecondsAfterFinished: 1 }));
     await waitJobCondition("short", "Complete");

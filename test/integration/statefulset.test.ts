@@ -4,7 +4,8 @@
 // bound to node-1 and made Running and Ready (pods of images starting "stuck/" stay unready).
 // Claims are created and kept by the controller; nothing binds them to volumes here, so this
 // checks the claims by name and uid (the data kept across pods is the e2e test's). Orders are
-// read from one watch of the pods, never from polling.
+// read from one watch of the pods, never from polling. A rolling update with maxUnavailable 2
+// takes two pods down at once.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -40,6 +41,7 @@ function statefulSet(
     image?: string;
     policy?: "OrderedReady" | "Parallel";
     partition?: number;
+    maxUnavailable?: number | string;
     claims?: boolean;
     retention?: { whenDeleted?: string; whenScaled?: string };
     onDelete?: boolean;
@@ -60,8 +62,16 @@ function statefulSet(
       ...(o.policy ? { podManagementPolicy: o.policy } : {}),
       ...(o.onDelete
         ? { updateStrategy: { type: "OnDelete" } }
-        : o.partition !== undefined
-          ? { updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: o.partition } } }
+        : o.partition !== undefined || o.maxUnavailable !== undefined
+          ? {
+              updateStrategy: {
+                type: "RollingUpdate",
+                rollingUpdate: {
+                  ...(o.partition !== undefined ? { partition: o.partition } : {}),
+                  ...(o.maxUnavailable !== undefined ? { maxUnavailable: o.maxUnavailable } : {}),
+                },
+              },
+            }
           : {}),
       ...(o.retention ? { persistentVolumeClaimRetentionPolicy: o.retention } : {}),
       ...(o.claims === false
@@ -455,6 +465,26 @@ describe("the StatefulSet controller", () => {
     const created = events.filter((e) => e.what === "created").map((e) => e.pod);
     assert.deepEqual(created.sort(), ["kill-0", "kill-1", "kill-2"], "one replacement per ordinal");
     for (const p of livePods("kill").values()) assert.equal(p.spec?.containers[0]?.image, "busybox:v2");
+  });
+
+  test("RollingUpdate maxUnavailable 2: the two highest ordinals go down together, never a third", async () => {
+    await srv.client.create(STATEFULSETS, NS, statefulSet("mu", 4, { claims: false, maxUnavailable: 2 }));
+    await rolledOut("mu", 4);
+    const events = await recordPods("mu", async () => {
+      await setImage("mu", "busybox:v2");
+      await rolledOut("mu", 4);
+    });
+    const deleting = events.filter((e) => e.what === "deleting").map((e) => e.pod);
+    assert.deepEqual(deleting, ["mu-3", "mu-2", "mu-1", "mu-0"]);
+    const secondDeleting = events.findIndex((e) => e.what === "deleting" && e.pod === "mu-2");
+    const firstCreated = events.findIndex((e) => e.what === "created");
+    assert.ok(
+      secondDeleting >= 0 && secondDeleting < firstCreated,
+      `mu-2 went down before mu-3 came back: ${JSON.stringify(events.map((e) => [e.pod, e.what]))}`,
+    );
+    const ready = events.map((e) => e.ready.length);
+    assert.equal(Math.min(...ready), 2, `two pods down at once, never three: ${JSON.stringify(ready)}`);
+    for (const p of livePods("mu").values()) assert.equal(p.spec?.containers[0]?.image, "busybox:v2");
   });
 
   test("refused: a selector not matching the template, volumeClaimTemplates changed", async () => {
