@@ -16,7 +16,12 @@ import { badRequest, isStatusError, StatusError, statusErrorFromBody } from "#pk
 import { NODES, PODS, type ResourceInfo } from "#pkg/api/resources.js";
 import type { Node, Pod } from "#pkg/api/types/index.js";
 import type { Logger } from "#pkg/runtime/log.js";
-import { EXEC_PROTOCOLS, PORT_FORWARD_WEBSOCKET_PROTOCOL, STREAM_PROTOCOL_V5 } from "#pkg/streaming/protocols.js";
+import {
+  EXEC_PROTOCOLS,
+  PORT_FORWARD_PROTOCOLS,
+  PORT_FORWARD_WEBSOCKET_PROTOCOL,
+  STREAM_PROTOCOL_V5,
+} from "#pkg/streaming/protocols.js";
 import { dialWebSocket, rejectUpgrade, WebSocketUpgrader } from "#pkg/streaming/websocket.js";
 import type { KubeletClient } from "./kubelet-client.js";
 import {
@@ -82,6 +87,24 @@ function backendError(code: number, body: string): StatusError {
 function dialError(err: unknown): StatusError {
   if (isStatusError(err)) return err.code >= 400 ? err : new StatusError(502, "InternalError", err.message);
   return new StatusError(500, "InternalError", `error dialing backend: ${(err as Error).message}`);
+}
+
+/**
+ * portForwardPorts: PodPortForwardOptions.ports from the query, as upstream's
+ * Convert_Slice_string_To_Slice_int32: repeated or comma-separated, each a uint16.
+ */
+export function portForwardPorts(q: URLSearchParams): number[] {
+  const ports: number[] = [];
+  for (const v of q.getAll("ports"))
+    for (const p of v.split(",")) {
+      const n = /^\d+$/.test(p) ? Number(p) : Number.NaN;
+      if (!(n <= 65535)) {
+        const why = Number.isNaN(n) ? "invalid syntax" : "value out of range";
+        throw badRequest(`cannot convert to []int32: strconv.ParseUint: parsing "${p}": ${why}`);
+      }
+      ports.push(n);
+    }
+  return ports;
 }
 
 const LOG_PARAMS = ["follow", "previous", "tailLines", "timestamps", "sinceSeconds", "limitBytes"];
@@ -170,14 +193,23 @@ export function registerKubeletProxy(
         qs.delete("container");
         target = `${base}/exec/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${qs}`;
       } else {
-        target = `${base}/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
+        // upstream's PortForwardLocation: the ports travel to the kubelet as one `port` parameter.
+        const ports = portForwardPorts(url.searchParams);
+        const qs = ports.length > 0 ? `?${new URLSearchParams({ port: ports.join(",") })}` : "";
+        target = `${base}/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${qs}`;
       }
       if (isSpdyUpgrade(req)) {
         // kubectl 1.27–1.29: plain SPDY/3.1, bridged onto the kubelet's WebSocket endpoint.
         negotiateSpdy(req, sub === "exec" ? SPDY_EXEC_PROTOCOL : SPDY_PORT_FORWARD_PROTOCOL);
         let kubelet: WebSocket;
         try {
-          kubelet = (await dialWebSocket(target, sub === "exec" ? [STREAM_PROTOCOL_V5] : [], kubelets.tls)).ws;
+          kubelet = (
+            await dialWebSocket(
+              target,
+              [sub === "exec" ? STREAM_PROTOCOL_V5 : PORT_FORWARD_WEBSOCKET_PROTOCOL],
+              kubelets.tls,
+            )
+          ).ws;
         } catch (err) {
           throw dialError(err);
         }
@@ -187,13 +219,15 @@ export function registerKubeletProxy(
         else bridgeSpdyPortForward(socket, head, kubelet, bridgeLog);
         return;
       }
-      const supported = sub === "exec" ? EXEC_PROTOCOLS : [PORT_FORWARD_WEBSOCKET_PROTOCOL];
-      const protocol = upgrader.negotiate(req, supported, { required: true }) ?? "";
-      // exec's protocols are valid tokens and tell the kubelet the framing version; port-forward
-      // goes without one (the kubelet's portForward endpoint always speaks SPDY/3.1).
+      // Port-forward without a subprotocol is the binary channel protocol, as upstream's kubelet
+      // serves it; the kubelet gets the protocol the client chose, and so the same framing.
+      const protocol =
+        sub === "exec"
+          ? (upgrader.negotiate(req, EXEC_PROTOCOLS, { required: true }) ?? "")
+          : (upgrader.negotiate(req, PORT_FORWARD_PROTOCOLS, { required: false }) ?? "");
       let upstream: WebSocket;
       try {
-        upstream = (await dialWebSocket(target, sub === "exec" ? [protocol] : [], kubelets.tls)).ws;
+        upstream = (await dialWebSocket(target, protocol ? [protocol] : [], kubelets.tls)).ws;
       } catch (err) {
         throw dialError(err);
       }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import net, { type AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { Agent, request } from "undici";
+import type { WebSocket } from "ws";
 import { isNotFound, StatusError } from "#pkg/api/errors.js";
 import type { Pod } from "#pkg/api/types/index.js";
 import { type CertKey, newCA, newCert } from "#pkg/pki/certs.js";
@@ -10,7 +12,14 @@ import { Counter, newRegistry } from "#pkg/runtime/metrics.js";
 import { DelegatingAuthenticator, type RequestAuthenticator, type UserInfo } from "#pkg/server/authentication.js";
 import type { Attributes, RequestAuthorizer } from "#pkg/server/authorization.js";
 import { X509Authenticator } from "#pkg/server/x509.js";
-import { Channel, frame, parseFrame, STREAM_PROTOCOL_V5 } from "#pkg/streaming/protocols.js";
+import {
+  Channel,
+  frame,
+  parseFrame,
+  STREAM_PROTOCOL_V4,
+  STREAM_PROTOCOL_V4_BASE64,
+  STREAM_PROTOCOL_V5,
+} from "#pkg/streaming/protocols.js";
 import { dialWebSocket } from "#pkg/streaming/websocket.js";
 import { FakeRuntime } from "./runtime/fake.js";
 import type { ContainerInfo, ExecOptions, ExecSession } from "./runtime/runtime.js";
@@ -58,7 +67,8 @@ class EchoRuntime extends FakeRuntime {
 const view: KubeletView = {
   getPod: (ns, name) => (ns === "default" && name === "web" ? POD : undefined),
   containerFor: async (_pod, name) => (name === "c" ? RUNNING : undefined),
-  podIP: async () => "10.0.0.1",
+  // The pod's "network" is the loopback: port-forward tests dial a local server.
+  podIP: async () => "127.0.0.1",
   summary: async () => ({}),
 };
 
@@ -278,5 +288,105 @@ describe("KubeletServer errors and exec", () => {
     assert.equal(status.status, "Failure");
     assert.equal(status.reason, "NonZeroExitCode");
     assert.deepEqual(status.details, { causes: [{ reason: "ExitCode", message: "3" }] });
+  });
+
+  describe("port-forward over the channel protocol", () => {
+    let echo: net.Server;
+    let echoPort: number;
+    /** A port nothing listens on. */
+    let closedPort: number;
+    before(async () => {
+      // Answers each connection's first chunk with "pong:<chunk>", then closes it.
+      echo = net.createServer((c) => c.once("data", (d: Buffer) => c.end(`pong:${d}`)));
+      await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+      echoPort = (echo.address() as AddressInfo).port;
+      const probe = net.createServer();
+      await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+      closedPort = (probe.address() as AddressInfo).port;
+      await new Promise((r) => probe.close(r));
+    });
+    after(async () => {
+      await new Promise((r) => echo.close(r));
+    });
+
+    /** Every message of a session until the server closes it, as [channel, payload]. */
+    const session = async (path: string, protocols: string[], send: (ws: WebSocket) => void) => {
+      const { ws, protocol } = await dial(path, protocols);
+      const got: Array<[number, Buffer, boolean]> = [];
+      const closed = new Promise<void>((resolve) => ws.on("close", () => resolve()));
+      ws.on("message", (m: Buffer, isBinary: boolean) => {
+        const f = parseFrame(m);
+        if (f) got.push([f.channel, f.payload, isBinary]);
+      });
+      send(ws);
+      await closed;
+      return { protocol, got };
+    };
+    const le = (port: number) => [port & 0xff, port >> 8];
+
+    it("v4.channel.k8s.io: each channel's first message is the port, little-endian; data both ways; closed when the pod closes", async () => {
+      const { protocol, got } = await session(`/portForward/default/web?port=${echoPort}`, [STREAM_PROTOCOL_V4], (ws) =>
+        ws.send(frame(0, "ping")),
+      );
+      assert.equal(protocol, STREAM_PROTOCOL_V4);
+      assert.deepEqual(
+        got.filter(([, , bin]) => !bin),
+        [],
+      );
+      assert.deepEqual([...(got.find(([c]) => c === 0)?.[1] ?? [])], le(echoPort));
+      assert.deepEqual([...(got.find(([c]) => c === 1)?.[1] ?? [])], le(echoPort));
+      const data = Buffer.concat(got.filter(([c]) => c === 0).map(([, p]) => p)).subarray(2);
+      assert.equal(data.toString(), "pong:ping");
+      assert.equal(got.filter(([c]) => c === 1).length, 1, "nothing on the error channel but the port");
+    });
+
+    it("v4.base64.channel.k8s.io: text messages, '0'+channel then base64", async () => {
+      const { got } = await session(`/portForward/default/web?port=${echoPort}`, [STREAM_PROTOCOL_V4_BASE64], (ws) =>
+        ws.send(`0${Buffer.from("b64").toString("base64")}`),
+      );
+      assert.ok(got.every(([, , bin]) => !bin));
+      const dataChannel = got.filter(([c]) => c === 48).map(([, p]) => Buffer.from(p.toString(), "base64"));
+      assert.deepEqual([...(dataChannel[0] ?? [])], le(echoPort));
+      assert.equal(Buffer.concat(dataChannel.slice(1)).toString(), "pong:b64");
+    });
+
+    it("no subprotocol, two ports: channels 0-3 in order of ?port=; a refused port's error on its error channel", async () => {
+      const { protocol, got } = await session(`/portForward/default/web?port=${closedPort},${echoPort}`, [], (ws) =>
+        ws.send(frame(2, "second")),
+      );
+      assert.equal(protocol, "");
+      assert.deepEqual([...(got.find(([c]) => c === 2)?.[1] ?? [])], le(echoPort));
+      assert.equal(
+        Buffer.concat(got.filter(([c]) => c === 2).map(([, p]) => p))
+          .subarray(2)
+          .toString(),
+        "pong:second",
+      );
+      const errors = got.filter(([c]) => c === 1).map(([, p]) => p);
+      assert.deepEqual([...(errors[0] ?? [])], le(closedPort));
+      assert.match(
+        errors[1]?.toString() ?? "",
+        new RegExp(`^error forwarding port ${closedPort} to pod default/web, uid u1: .*ECONNREFUSED`),
+      );
+    });
+
+    it("refuses a channel session without ports, or with a bad one, as upstream's NewV4Options", async () => {
+      await assert.rejects(
+        dial("/portForward/default/web", [STREAM_PROTOCOL_V4]),
+        (err: unknown) =>
+          err instanceof StatusError && err.code === 400 && err.message === 'query parameter "port" is required',
+      );
+      await assert.rejects(
+        dial("/portForward/default/web?port=0", [STREAM_PROTOCOL_V4]),
+        (err: unknown) => err instanceof StatusError && err.code === 400 && err.message === 'port "0" must be > 0',
+      );
+      await assert.rejects(
+        dial("/portForward/default/web?port=80,x", []),
+        (err: unknown) =>
+          err instanceof StatusError &&
+          err.code === 400 &&
+          err.message === 'unable to parse "80,x" as a port: strconv.ParseUint: parsing "x": invalid syntax',
+      );
+    });
   });
 });

@@ -7,7 +7,8 @@
 //   GET /stats/summary   CPU/memory per pod and container (upstream Summary API shape)
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&previous&timestamps&sinceSeconds
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   WebSocket v5/v4.channel.k8s.io
-//   GET /portForward/{ns}/{pod}                                         WebSocket SPDY/3.1+portforward.k8s.io
+//   GET /portForward/{ns}/{pod}   WebSocket SPDY/3.1+portforward.k8s.io, or ?port=..
+//       with v4.channel.k8s.io, v4.base64.channel.k8s.io or no subprotocol (channels per port)
 // Refusals are upstream's plain-text answers: 401 "Unauthorized", 403 "Forbidden (user=...,
 // verb=..., resource=nodes, subresource(s)=[proxy])".
 
@@ -26,13 +27,15 @@ import {
   Channel,
   EXEC_PROTOCOLS,
   frame,
+  PORT_FORWARD_PROTOCOLS,
   PORT_FORWARD_WEBSOCKET_PROTOCOL,
   parseFrame,
+  STREAM_PROTOCOL_V4_BASE64,
   STREAM_PROTOCOL_V5,
 } from "#pkg/streaming/protocols.js";
 import { asBuffer, rejectUpgrade, WebSocketUpgrader } from "#pkg/streaming/websocket.js";
 import { authorizationErrorText, forbiddenText, nodeRequestAttributes } from "./auth.js";
-import { servePortForward } from "./portforward.js";
+import { portForwardPorts, serveChannelPortForward, servePortForward } from "./portforward.js";
 import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
 
 /** What the server needs from the kubelet. */
@@ -255,12 +258,21 @@ export class KubeletServer {
       const pod = this.pod(ns, name);
       const ip = await this.o.kubelet.podIP(pod);
       if (!ip) throw badRequest(`pod ${name} has no running sandbox`);
-      // Without a subprotocol (our API server's proxy) the stream is SPDY/3.1 all the same.
-      this.upgrader.negotiate(req, [PORT_FORWARD_WEBSOCKET_PROTOCOL], { required: false });
+      const protocol = this.upgrader.negotiate(req, PORT_FORWARD_PROTOCOLS, { required: false }) ?? "";
+      // The channel protocols (and no protocol, as upstream) name their ports in the request.
+      const ports = protocol === PORT_FORWARD_WEBSOCKET_PROTOCOL ? [] : portForwardPorts(url.searchParams);
       this.upgrader.accept(req, socket, head, (ws) => {
-        this.log.debug({ pod: `${ns}/${name}` }, "port-forward session");
+        this.log.debug({ pod: `${ns}/${name}`, protocol, ports }, "port-forward session");
         try {
-          servePortForward(ws, ip, this.log);
+          if (protocol === PORT_FORWARD_WEBSOCKET_PROTOCOL) servePortForward(ws, ip, this.log);
+          else
+            serveChannelPortForward(
+              ws,
+              ip,
+              ports,
+              { base64: protocol === STREAM_PROTOCOL_V4_BASE64, pod: `${ns}/${name}`, uid: pod.metadata.uid ?? "" },
+              this.log,
+            );
         } catch (err) {
           // The 101 is out: report by closing the WebSocket, never with an HTTP answer.
           this.log.error({ err }, "port-forward session failed");
