@@ -1,0 +1,176 @@
+// The client libraries' streaming calls, unchanged, against kubeling's API server and a kubelet on
+// real Docker (issue 12): the Python client (Debian's python3-kubernetes, /usr/bin/python3) and
+// @kubernetes/client-node each run exec (output, stderr, the exit code from the status channel:
+// upstream's NonZeroExitCode Status), port-forward over the WebSocket channel protocol
+// (v4.channel.k8s.io: a byte round trip through an echo server in the pod) and logs (followed: a
+// line written after the stream started arrives on it); Python also resumes an informer's watch
+// from the last resourceVersion it saw (client-node's informer is in client-node.test.ts).
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Exec, KubeConfig, Log, PortForward, type V1Status } from "@kubernetes/client-node";
+import { NAMESPACES, PODS } from "#pkg/api/resources.js";
+import type { Pod } from "#pkg/api/types/index.js";
+import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
+import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
+import { cleanupCluster, docker, startKubelet, type TestKubelet, waitPod } from "../harness/kubelet.js";
+import { waitFor } from "../harness/wait.js";
+
+const run = promisify(execFile);
+const SCRIPTS = fileURLToPath(new URL("./clients", import.meta.url));
+const NS = "streams";
+const POD = "srv";
+
+describe("client libraries: exec, port-forward, logs through the API server to a kubelet on Docker", () => {
+  const cluster = `kl-streams-${randomUUID().slice(0, 8)}`;
+  let api: TestApiServer;
+  let kubelet: TestKubelet;
+  let kc: KubeConfig;
+
+  before(async () => {
+    await docker.ping();
+    ensureLocalImages();
+    api = await startApiServer();
+    kubelet = await startKubelet({
+      kubeconfigPath: api.kubeconfigPath,
+      pki: api.pki,
+      nodeName: "node-1",
+      clusterName: cluster,
+    });
+    await api.client.create(NAMESPACES, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+    const pod: Pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: POD, namespace: NS },
+      spec: {
+        nodeName: "node-1",
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: "srv",
+            image: BUSYBOX_IMAGE,
+            // An echo server on 7000; whatever is written to the fifo /tmp/log goes to the log.
+            command: [
+              "sh",
+              "-c",
+              "nc -ll -p 7000 -e cat & mkfifo /tmp/log && echo start && while true; do cat /tmp/log; done",
+            ],
+            readinessProbe: { tcpSocket: { port: 7000 }, periodSeconds: 1 },
+          },
+        ],
+      },
+    };
+    await api.client.create(PODS, NS, pod);
+    await waitPod(
+      api.client,
+      NS,
+      POD,
+      (p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
+      { timeoutMs: 60_000, message: `pod ${POD} Ready` },
+    );
+    kc = new KubeConfig();
+    kc.loadFromFile(api.kubeconfigPath);
+  });
+
+  after(async () => {
+    await kubelet?.stop();
+    await cleanupCluster(cluster);
+    await api?.stop();
+  });
+
+  test("the Python client: exec, port-forward, logs (followed), a resumed informer watch", async () => {
+    const { stdout } = await run(
+      "/usr/bin/python3",
+      [join(SCRIPTS, "python-streams.py"), api.kubeconfigPath, NS, POD],
+      { timeout: 90_000 },
+    );
+    const out = JSON.parse(stdout) as Record<string, unknown>;
+    assert.deepEqual(out, {
+      exec: "out-py\n",
+      exec_streams: ["out\n", "err\n", 3],
+      exec_ok: 0,
+      portforward: ["ping-py\n", null],
+      logs: "start",
+      followed: ["start", "later-py"],
+      informer: [
+        [["ADDED", "inf-a"]],
+        [
+          ["MODIFIED", "inf-a", "2"],
+          ["ADDED", "inf-b", "1"],
+          ["DELETED", "inf-a", "2"],
+        ],
+      ],
+    });
+  });
+
+  /** Text written to a PassThrough, as it accumulates. */
+  const collect = (s: PassThrough) => {
+    const c = { text: "" };
+    s.on("data", (d: Buffer) => {
+      c.text += d.toString();
+    });
+    return c;
+  };
+
+  /** client-node's Exec until its status arrives: stdout, stderr and the V1Status. */
+  const nodeExec = async (command: string[]) => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out = collect(stdout);
+    const err = collect(stderr);
+    let status: V1Status | undefined;
+    const ws = await new Exec(kc).exec(NS, POD, "srv", command, stdout, stderr, null, false, (s) => {
+      status = s;
+    });
+    const got = await waitFor(() => status, { timeoutMs: 20_000, message: `exec ${command.join(" ")}` });
+    ws.close();
+    return { stdout: out.text, stderr: err.text, status: got };
+  };
+
+  test("client-node Exec: stdout, stderr, and the exit code as upstream's NonZeroExitCode Status", async () => {
+    const failed = await nodeExec(["sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert.equal(failed.stdout, "out\n");
+    assert.equal(failed.stderr, "err\n");
+    assert.equal(failed.status.status, "Failure");
+    assert.equal(failed.status.reason, "NonZeroExitCode");
+    assert.deepEqual(failed.status.details?.causes, [{ reason: "ExitCode", message: "3" }]);
+    const ok = await nodeExec(["true"]);
+    assert.equal(ok.status.status, "Success");
+  });
+
+  test("client-node PortForward: bytes round-trip through the pod's echo server", async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const errors = new PassThrough();
+    const got = collect(output);
+    const errText = collect(errors);
+    const ws = await new PortForward(kc).portForward(NS, POD, [7000], output, errors, input);
+    try {
+      input.write("ping-node\n");
+      await waitFor(() => got.text === "ping-node\n", { timeoutMs: 20_000, message: `the echo: ${got.text}` });
+      assert.equal(errText.text, "");
+    } finally {
+      (ws as { close(): void }).close();
+    }
+  });
+
+  test("client-node Log: follow streams a line written after the stream started", async () => {
+    const out = new PassThrough();
+    const got = collect(out);
+    const abort = await new Log(kc).log(NS, POD, "srv", out, { follow: true });
+    try {
+      await waitFor(() => got.text.startsWith("start\n"), { timeoutMs: 20_000, message: `start: ${got.text}` });
+      const wrote = await nodeExec(["sh", "-c", "echo later-node > /tmp/log"]);
+      assert.equal(wrote.status.status, "Success");
+      await waitFor(() => got.text.includes("later-node\n"), { timeoutMs: 20_000, message: `followed: ${got.text}` });
+    } finally {
+      abort.abort();
+    }
+  });
+});
