@@ -9,8 +9,8 @@ import type { Strategy } from "../registry/strategy.js";
 
 export type PatchKind = "merge" | "json" | "strategic" | "apply";
 
-/** Subresources written through update/patch: status, and a namespace's finalize. */
-export type WriteSubresource = "status" | "finalize";
+/** Subresources written through update/patch: status, a namespace's finalize, a pod's ephemeralcontainers. */
+export type WriteSubresource = "status" | "finalize" | "ephemeralcontainers";
 
 export interface RequestContext {
   user?: string;

@@ -89,6 +89,7 @@ type StrategyHooks<T extends KubeObject> = Pick<
   | "allowCreateOnUpdate"
   | "returnDeletedObject"
   | "prepareForFinalizeUpdate"
+  | "ephemeralContainersUpdate"
   | "gracePeriodSeconds"
   | "defaultGarbageCollectionPolicy"
   | "beforeDelete"

@@ -79,7 +79,7 @@ export interface RequestContext {
 export type PatchKind = "merge" | "json" | "strategic" | "apply";
 
 /** Subresources that write through update/patch: status, and a namespace's finalize. */
-export type WriteSubresource = "status" | "finalize";
+export type WriteSubresource = "status" | "finalize" | "ephemeralcontainers";
 
 export interface StoreDeps {
   resource: ResourceInfo;
@@ -802,6 +802,10 @@ export class Store {
       if (!this.strategy.prepareForFinalizeUpdate)
         throw badRequest(`${this.resource.resource} have no finalize subresource`);
       next = this.strategy.prepareForFinalizeUpdate(next, old);
+    } else if (ctx.subresource === "ephemeralcontainers") {
+      if (!this.strategy.ephemeralContainersUpdate)
+        throw badRequest(`${this.resource.resource} have no ephemeralcontainers subresource`);
+      next = this.strategy.ephemeralContainersUpdate.prepare(next, old);
     } else {
       this.strategy.prepareForUpdate(next, old);
       await txn?.beforeUpdate?.(namespace, next, old);
@@ -811,7 +815,9 @@ export class Store {
     const errs: FieldError[] = [
       ...validateObjectMetaUpdate(next.metadata, oldMeta),
       ...validateObjectMeta(next.metadata, this.resource.namespaced, "metadata", this.nameFn),
-      ...this.strategy.validateUpdate(next, old),
+      ...(ctx.subresource === "ephemeralcontainers" && this.strategy.ephemeralContainersUpdate
+        ? this.strategy.ephemeralContainersUpdate.validate(next, old)
+        : this.strategy.validateUpdate(next, old)),
     ];
     if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, name, errs);
     await this.admission("validate", "UPDATE", namespace, requestName, next, old, adm.ctx, adm.subresource);

@@ -52,6 +52,15 @@ export interface Strategy<T extends KubeObject = KubeObject> {
   prepareForFinalizeUpdate?(obj: T, old: T): T;
 
   /**
+   * pods/{name}/ephemeralcontainers (upstream podEphemeralContainersStrategy): `prepare` gives
+   * what is stored (the old object with only what the subresource may change taken from the
+   * request), `validate` replaces validateUpdate. Kinds without it have no such subresource.
+   */
+  readonly ephemeralContainersUpdate?:
+    | { prepare(obj: T, old: T): T; validate(obj: T, old: T): FieldError[] }
+    | undefined;
+
+  /**
    * upstream CheckGracefulDelete: how many seconds a delete of obj waits for whoever runs it (a
    * kubelet) before the object goes; 0 or absent: at once.
    */

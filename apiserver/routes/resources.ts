@@ -67,6 +67,11 @@ function send(
   return reply.code(code).header("content-type", ct).send(payload);
 }
 
+/** The main resource, or a subresource written with the resource's own kind through update/patch. */
+function isWriteSubresource(sub: string | undefined): sub is WriteSubresource | undefined {
+  return sub === undefined || sub === "status" || sub === "finalize" || sub === "ephemeralcontainers";
+}
+
 function pathNotFound(): StatusError {
   return new StatusError(404, "NotFound", "the server could not find the requested resource");
 }
@@ -187,8 +192,13 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       }
       case "scale":
         return send(req, reply, 200, await store.getScale(t.namespace as string, t.name));
+      case "ephemeralcontainers":
+        // upstream EphemeralContainersREST: the pod itself.
+        requireVerb(r, "get", t.subresource);
+        return send(req, reply, 200, await store.get(t.namespace, t.name));
       case "log":
       case "exec":
+      case "attach":
       case "portforward":
         throw new StatusError(
           503,
@@ -284,7 +294,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       );
       return send(req, reply, 200, await store.updateScale(t.namespace as string, t.name, scale, ctxOf(req, wp)));
     }
-    if (t.subresource !== undefined && t.subresource !== "status" && t.subresource !== "finalize") {
+    if (!isWriteSubresource(t.subresource)) {
       throw methodNotAllowed(
         `the server does not allow this method on the requested resource (update ${t.subresource})`,
       );
@@ -293,7 +303,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     const obj = objectOf(decodeObject(raw, ct, r.kind), r.kind);
     checkFields(r, obj, wp, req);
     const ctx: RequestContext & { subresource?: WriteSubresource } = ctxOf(req, wp);
-    if (t.subresource === "status" || t.subresource === "finalize") ctx.subresource = t.subresource;
+    if (t.subresource !== undefined) ctx.subresource = t.subresource;
     const { object, created } = await store.update(t.namespace, t.name, obj, ctx);
     return send(req, reply, created ? 201 : 200, object);
   }
@@ -323,7 +333,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
       requireVerb(r, "patch", "scale");
       return send(req, reply, 200, await store.patchScale(t.namespace as string, t.name, kind, body, ctx));
     }
-    if (t.subresource !== undefined && t.subresource !== "status") {
+    if (t.subresource === "finalize" || !isWriteSubresource(t.subresource)) {
       throw methodNotAllowed(
         `the server does not allow this method on the requested resource (patch ${t.subresource})`,
       );
@@ -331,7 +341,7 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
     requireVerb(r, "patch", t.subresource);
     if (kind !== "json") checkFields(r, body, wp, req);
     const pctx: RequestContext & { subresource?: WriteSubresource; force?: boolean } = ctx;
-    if (t.subresource === "status") pctx.subresource = "status";
+    if (t.subresource !== undefined) pctx.subresource = t.subresource;
     if (wp.force) pctx.force = true;
     const { object, created } = await store.patch(t.namespace, t.name, kind, body, pctx);
     return send(req, reply, created ? 201 : 200, object);

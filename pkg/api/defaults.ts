@@ -93,6 +93,8 @@ export function defaultPodSpec(spec: PodSpec): void {
   if (!Array.isArray(spec.containers)) return; // validation reports it
   for (const c of spec.containers) if (c && typeof c === "object") defaultContainer(c, hostNetwork);
   for (const c of spec.initContainers ?? []) if (c && typeof c === "object") defaultContainer(c, hostNetwork);
+  // Ephemeral containers get a Container's defaults too (upstream SetObjectDefaults_Pod).
+  for (const c of spec.ephemeralContainers ?? []) if (c && typeof c === "object") defaultContainer(c, hostNetwork);
   for (const v of spec.volumes ?? []) if (v && typeof v === "object") defaultVolume(v);
 }
 

@@ -119,6 +119,8 @@ export const PODS = typed<Pod>(
       sub("eviction", "policy", "v1", "Eviction", ["create"]),
       sub("log", "", "v1", "Pod", ["get"]),
       sub("exec", "", "v1", "PodExecOptions", ["create", "get"]),
+      sub("attach", "", "v1", "PodAttachOptions", ["create", "get"]),
+      sub("ephemeralcontainers", "", "v1", "Pod", ["get", "patch", "update"]),
       sub("portforward", "", "v1", "PodPortForwardOptions", ["create", "get"]),
     ],
   }),

@@ -133,7 +133,22 @@ const examples: Record<string, unknown>[] = [
     apiVersion: "v1",
     kind: "Pod",
     metadata: meta("web-0", "team"),
-    spec: podSpec,
+    spec: {
+      ...podSpec,
+      ephemeralContainers: [
+        {
+          name: "debugger-x7k2p",
+          image: "busybox:1.36",
+          command: ["sh"],
+          stdin: true,
+          tty: true,
+          targetContainerName: "web",
+          terminationMessagePolicy: "File",
+          imagePullPolicy: "IfNotPresent",
+          securityContext: { capabilities: { add: ["SYS_PTRACE"] } },
+        },
+      ],
+    },
     status: {
       phase: "Running",
       podIP: "10.244.0.5",
@@ -146,6 +161,15 @@ const examples: Record<string, unknown>[] = [
           restartCount: 0,
           image: "nginx:1.27",
           state: { running: { startedAt: "2026-12-04T10:11:14Z" } },
+        },
+      ],
+      ephemeralContainerStatuses: [
+        {
+          name: "debugger-x7k2p",
+          ready: false,
+          restartCount: 0,
+          image: "busybox:1.36",
+          state: { terminated: { exitCode: 2, reason: "Error", finishedAt: "2026-12-04T10:12:14Z" } },
         },
       ],
     },

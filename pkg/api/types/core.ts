@@ -297,6 +297,18 @@ export const ContainerSchema = Obj({
 });
 export type Container = Static<typeof ContainerSchema>;
 
+/**
+ * An ephemeral container (kubectl debug): a Container's fields (upstream's embedded
+ * EphemeralContainerCommon, inline in JSON) and the container whose PID namespace it joins.
+ * Added through pods/{name}/ephemeralcontainers only; validation forbids the fields an
+ * ephemeral container may not have (ports, probes, resources, lifecycle...).
+ */
+export const EphemeralContainerSchema = Obj({
+  ...ContainerSchema.properties,
+  targetContainerName: Opt(Str()),
+});
+export type EphemeralContainer = Static<typeof EphemeralContainerSchema>;
+
 // ---------------------------------------------------------------- scheduling
 
 export const NodeSelectorRequirementSchema = Obj({
@@ -411,7 +423,7 @@ export const PodSpecSchema = Obj({
   readinessGates: Opt(List(Obj({ conditionType: Str() }))),
   runtimeClassName: Opt(Str()),
   enableServiceLinks: Opt(Bool()),
-  ephemeralContainers: Opt(AnyJson("not supported by kubeling; accepted and stored")),
+  ephemeralContainers: Opt(MapList(EphemeralContainerSchema, ["name"])),
   overhead: Opt(MapOf(Quantity())),
   setHostnameAsFQDN: Opt(Bool()),
   os: Opt(Obj({ name: Str() })),

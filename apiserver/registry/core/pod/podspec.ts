@@ -130,7 +130,7 @@ function validateContainer(
   c: Container,
   path: string,
   volumes: Set<string>,
-  o: { init: boolean; hostNetwork: boolean },
+  o: { init: boolean; hostNetwork: boolean; ephemeral?: boolean },
 ): FieldError[] {
   const errs: FieldError[] = [];
   if (!c.name) errs.push(fieldRequired(`${path}.name`));
@@ -153,7 +153,7 @@ function validateContainer(
       ]),
     );
   }
-  if (c.restartPolicy !== undefined) {
+  if (c.restartPolicy !== undefined && !o.ephemeral) {
     if (!o.init) errs.push(fieldForbidden(`${path}.restartPolicy`, "may not be set for non-init containers"));
     else if (c.restartPolicy !== "Always")
       errs.push(fieldNotSupported(`${path}.restartPolicy`, c.restartPolicy, ["Always"]));
@@ -229,7 +229,7 @@ function validateContainer(
         if (c[probe]) errs.push(fieldForbidden(`${path}.${probe}`, "may not be set for init containers"));
       }
     }
-  } else {
+  } else if (!o.ephemeral) {
     errs.push(...validateProbe(c.livenessProbe, `${path}.livenessProbe`, "liveness"));
     errs.push(...validateProbe(c.readinessProbe, `${path}.readinessProbe`, "readiness"));
     errs.push(...validateProbe(c.startupProbe, `${path}.startupProbe`, "startup"));
@@ -381,6 +381,66 @@ function validateAffinity(spec: PodSpec, path: string): FieldError[] {
   return errs;
 }
 
+/**
+ * What an ephemeral container may set (upstream allowedEphemeralContainerFields): the rest of a
+ * Container's fields, in Go's field order, are forbidden, since an ephemeral container must
+ * not be relied upon for the pod's own service.
+ */
+const EPHEMERAL_FORBIDDEN = [
+  "ports",
+  "resources",
+  "resizePolicy",
+  "restartPolicy",
+  "restartPolicyRules",
+  "livenessProbe",
+  "readinessProbe",
+  "startupProbe",
+  "lifecycle",
+] as const;
+const EPHEMERAL_FORBIDDEN_MESSAGE = "cannot be set for an Ephemeral Container";
+
+/** Whether a JSON field holds what Go would decode to a non-zero value (a struct value with a set field). */
+function isSet(v: unknown, struct: boolean): boolean {
+  if (v === undefined || v === null) return false;
+  if (struct && isObject(v)) return Object.values(v).some((x) => x !== undefined && x !== null);
+  return true;
+}
+
+/** upstream validateEphemeralContainers: the common container checks plus the ephemeral rules. */
+function validateEphemeralContainers(spec: PodSpec, path: string, volumes: Set<string>): FieldError[] {
+  const list = spec.ephemeralContainers;
+  if (!Array.isArray(list) || list.length === 0) return [];
+  const errs: FieldError[] = [];
+  const others = new Set([...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c?.name));
+  const all = new Set(others);
+  list.forEach((ec, i) => {
+    const p = `${path}.ephemeralContainers[${i}]`;
+    if (!isObject(ec)) {
+      errs.push(fieldInvalid(p, ec, "must be an object"));
+      return;
+    }
+    errs.push(
+      ...validateContainer(ec, p, volumes, { init: false, hostNetwork: spec.hostNetwork === true, ephemeral: true }),
+    );
+    if (ec.name) {
+      if (all.has(ec.name)) errs.push(fieldDuplicate(`${p}.name`, ec.name));
+      all.add(ec.name);
+    }
+    if (ec.targetContainerName && !others.has(ec.targetContainerName)) {
+      errs.push(fieldNotFound(`${p}.targetContainerName`, ec.targetContainerName));
+    }
+    for (const f of EPHEMERAL_FORBIDDEN) {
+      if (isSet(ec[f], f === "resources")) errs.push(fieldForbidden(`${p}.${f}`, EPHEMERAL_FORBIDDEN_MESSAGE));
+    }
+    (ec.volumeMounts ?? []).forEach((vm, j) => {
+      for (const f of ["subPath", "subPathExpr"] as const) {
+        if (vm?.[f]) errs.push(fieldForbidden(`${p}.volumeMounts[${j}].${f}`, EPHEMERAL_FORBIDDEN_MESSAGE));
+      }
+    });
+  });
+  return errs;
+}
+
 /** ValidatePodSpec: path is "spec" for pods, "spec.template.spec" for templates. */
 export function validatePodSpec(
   spec: PodSpec | undefined,
@@ -422,6 +482,11 @@ export function validatePodSpec(
       checkName(c, p);
     });
   }
+
+  if (path.endsWith("template.spec") && (spec.ephemeralContainers ?? []).length > 0) {
+    // upstream ValidatePodTemplateSpec
+    errs.push(fieldForbidden(`${path}.ephemeralContainers`, "ephemeral containers not allowed in pod template"));
+  } else errs.push(...validateEphemeralContainers(spec, path, volumes));
 
   // Host ports must be unique within the pod (upstream AccumulateUniqueHostPorts).
   const hostPorts = new Set<string>();

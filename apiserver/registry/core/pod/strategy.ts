@@ -79,6 +79,62 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
   return errs;
 }
 
+/** upstream ValidatePodCreate: ephemeral containers come only through pods/{name}/ephemeralcontainers. */
+export function validatePodCreate(pod: Pod): FieldError[] {
+  const errs = validatePodSpec(pod.spec, "spec");
+  if ((pod.spec?.ephemeralContainers ?? []).length > 0) {
+    errs.push(fieldForbidden("spec.ephemeralContainers", "cannot have ephemeral containers on create"));
+  }
+  return errs;
+}
+
+const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
+
+/**
+ * pods/{name}/ephemeralcontainers stores the old pod with only spec.ephemeralContainers taken
+ * from the request (upstream dropNonEphemeralContainerUpdates): metadata, the rest of the spec
+ * and the status stay as they are. The generation counts the change, as a spec change.
+ */
+export function prepareEphemeralContainersUpdate(pod: Pod, old: Pod): Pod {
+  const next = clone(old);
+  next.metadata.resourceVersion = pod.metadata.resourceVersion;
+  const ecs = pod.spec?.ephemeralContainers;
+  if (next.spec) {
+    if (ecs === undefined) delete next.spec.ephemeralContainers;
+    else next.spec.ephemeralContainers = clone(ecs);
+  }
+  if (!deepEqual(next.spec?.ephemeralContainers, old.spec?.ephemeralContainers)) {
+    next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+  }
+  return next;
+}
+
+/**
+ * upstream ValidatePodEphemeralContainersUpdate: the new spec is valid, a static pod has none,
+ * and existing ephemeral containers are neither removed nor changed (matched by name, since a
+ * patch does not keep their order).
+ */
+export function validateEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
+  const errs = validatePodSpec(pod.spec, "spec");
+  if (old.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
+    return [fieldForbidden("", "static pods do not support ephemeral containers")];
+  }
+  const byName = new Map((pod.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const o of old.spec?.ephemeralContainers ?? []) {
+    const n = byName.get(o.name);
+    if (!n) {
+      errs.push(
+        fieldForbidden("spec.ephemeralContainers", `existing ephemeral containers "${o.name}" may not be removed\n`),
+      );
+    } else if (!deepEqual(n, o)) {
+      errs.push(
+        fieldForbidden("spec.ephemeralContainers", `existing ephemeral containers "${o.name}" may not be changed\n`),
+      );
+    }
+  }
+  return errs;
+}
+
 const PHASES = ["Pending", "Running", "Succeeded", "Failed", "Unknown"] as const;
 const IP_RE = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:.]*)$/;
 
@@ -307,7 +363,11 @@ export function podStrategy(r: ResourceInfo): Strategy<Pod> {
         if (old.status?.qosClass && pod.status && !pod.status.qosClass) pod.status.qosClass = old.status.qosClass;
       },
       gracePeriodSeconds: podGracePeriodSeconds,
-      validate: (pod) => validatePodSpec(pod.spec, "spec"),
+      validate: validatePodCreate,
+      ephemeralContainersUpdate: {
+        prepare: prepareEphemeralContainersUpdate,
+        validate: validateEphemeralContainersUpdate,
+      },
       validateUpdate: (pod, old) => [...validatePodUpdate(pod, old), ...validatePodStatus(pod)],
       selectableFields: podSelectableFields,
       columns: POD_COLUMNS,
