@@ -91,11 +91,19 @@ describe("client libraries: exec, port-forward, logs through the API server to a
       { timeout: 90_000 },
     );
     const out = JSON.parse(stdout) as Record<string, unknown>;
+    const [echoed, echoError, refusedClosed, refusedError] = out.portforward as [string, null, boolean, string];
+    assert.deepEqual([echoed, echoError, refusedClosed], ["ping-py\n", null, true]);
+    const uid = (await api.client.get<Pod>(PODS, NS, POD)).metadata.uid;
+    assert.match(
+      refusedError,
+      new RegExp(`^error forwarding port 7001 to pod ${NS}/${POD}, uid ${uid}: .*ECONNREFUSED`),
+    );
     assert.deepEqual(out, {
       exec: "out-py\n",
       exec_streams: ["out\n", "err\n", 3],
       exec_ok: 0,
-      portforward: ["ping-py\n", null],
+      exec_stdin: ["from-py\n", 0],
+      portforward: out.portforward,
       logs: "start",
       followed: ["start", "later-py"],
       informer: [
@@ -119,13 +127,13 @@ describe("client libraries: exec, port-forward, logs through the API server to a
   };
 
   /** client-node's Exec until its status arrives: stdout, stderr and the V1Status. */
-  const nodeExec = async (command: string[]) => {
+  const nodeExec = async (command: string[], stdin: PassThrough | null = null) => {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const out = collect(stdout);
     const err = collect(stderr);
     let status: V1Status | undefined;
-    const ws = await new Exec(kc).exec(NS, POD, "srv", command, stdout, stderr, null, false, (s) => {
+    const ws = await new Exec(kc).exec(NS, POD, "srv", command, stdout, stderr, stdin, false, (s) => {
       status = s;
     });
     const got = await waitFor(() => status, { timeoutMs: 20_000, message: `exec ${command.join(" ")}` });
@@ -142,6 +150,14 @@ describe("client libraries: exec, port-forward, logs through the API server to a
     assert.deepEqual(failed.status.details?.causes, [{ reason: "ExitCode", message: "3" }]);
     const ok = await nodeExec(["true"]);
     assert.equal(ok.status.status, "Success");
+  });
+
+  test("client-node Exec with stdin: its end is v5.channel.k8s.io's CLOSE, so cat sees EOF and exits", async () => {
+    const stdin = new PassThrough();
+    stdin.end("from-node\n");
+    const cat = await nodeExec(["cat"], stdin);
+    assert.equal(cat.stdout, "from-node\n");
+    assert.equal(cat.status.status, "Success");
   });
 
   test("client-node PortForward: bytes round-trip through the pod's echo server", async () => {

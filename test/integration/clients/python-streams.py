@@ -38,9 +38,25 @@ out["exec_streams"] = [ws.read_stdout(), ws.read_stderr(), ws.returncode]
 ok = run(["true"], _preload_content=False)
 ok.run_forever(timeout=20)
 out["exec_ok"] = ok.returncode
+# exec with stdin: a line written to the command, which echoes it and exits.
+sh = stream(
+    v1.connect_get_namespaced_pod_exec,
+    pod,
+    ns,
+    command=["head", "-n1"],
+    stdin=True,
+    stdout=True,
+    stderr=True,
+    tty=False,
+    _preload_content=False,
+)
+sh.write_stdin("from-py\n")
+sh.run_forever(timeout=20)
+out["exec_stdin"] = [sh.read_stdout(), sh.returncode]
 
-# port-forward: a round trip through the pod's echo server.
-pf = portforward(v1.connect_get_namespaced_pod_portforward, pod, ns, ports="7000")
+# port-forward of two ports: a round trip through the pod's echo server on 7000; nothing listens on
+# 7001, so its error channel says so and the client closes that port's socket.
+pf = portforward(v1.connect_get_namespaced_pod_portforward, pod, ns, ports="7000,7001")
 s = pf.socket(7000)
 s.settimeout(20)
 s.sendall(b"ping-py\n")
@@ -50,8 +66,11 @@ while not got.endswith(b"\n"):
     if not chunk:
         break
     got += chunk
+refused = pf.socket(7001)
+refused.settimeout(20)
+closed = refused.recv(1) == b""
 s.close()
-out["portforward"] = [got.decode(), pf.error(7000)]
+out["portforward"] = [got.decode(), pf.error(7000), closed, pf.error(7001)]
 
 # logs: what is there, then followed (watch.stream sets follow=True) until a line written
 # after the stream started comes through.
