@@ -18,6 +18,9 @@ export interface OpenApiIndex {
 
 type Json = Record<string, unknown>;
 
+/** The info of both OpenAPI documents (v2 and v3). */
+export const OPENAPI_INFO = { title: "Kubernetes", version: "v1.31.0" } as const;
+
 /** "api/v1" or "apis/apps/v1": the key of a group-version in the index. */
 export function openApiPathOf(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
@@ -123,7 +126,7 @@ function buildDocument(group: string, version: string, resources: readonly Resou
   }
   return {
     openapi: "3.0.0",
-    info: { title: "Kubernetes", version: "v1.31.0" },
+    info: { ...OPENAPI_INFO },
     paths,
     components: { schemas, securitySchemes: { BearerToken: { type: "apiKey", in: "header", name: "authorization" } } },
     security: [{ BearerToken: [] }],
@@ -174,22 +177,3 @@ export function openApiV3Document(
  * dotted form of the "...spec.v2@v1.0+protobuf" that kubectl asks for.
  */
 export const OPENAPI_V2_PROTOBUF_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
-
-const OPENAPI_V2_INFO = { title: "Kubernetes", version: "v1.31.0" };
-
-/**
- * GET /openapi/v2: a document with no definitions. kubectl validates a v1 List (e.g. `kubectl
- * get secrets -A -o json | kubectl replace -f -`) only against v2, which its client-side
- * validator and apply's patch lookup treat as "no schema for this kind": items are checked by
- * the server (fieldValidation) and patches come from kubectl's compiled-in types, as before.
- */
-export function openApiV2Document(format: "protobuf" | "json"): Buffer {
-  if (format === "json") return Buffer.from(JSON.stringify({ swagger: "2.0", info: OPENAPI_V2_INFO, paths: {} }));
-  // Document{swagger: 1, info: 2 = Info{title: 1, version: 2}}, protobuf wire format by hand.
-  const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
-  const info = Buffer.concat([
-    field(1, Buffer.from(OPENAPI_V2_INFO.title)),
-    field(2, Buffer.from(OPENAPI_V2_INFO.version)),
-  ]);
-  return Buffer.concat([field(1, Buffer.from("2.0")), field(2, info)]);
-}

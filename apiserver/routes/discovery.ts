@@ -17,7 +17,8 @@ import {
   negotiateDiscovery,
 } from "../discovery.js";
 import { JSON_TYPE } from "../http/status.js";
-import { OPENAPI_V2_PROTOBUF_TYPE, openApiV2Document, openApiV3Document, openApiV3Index } from "../openapi.js";
+import { OPENAPI_V2_PROTOBUF_TYPE, openApiV3Document, openApiV3Index } from "../openapi.js";
+import { openApiV2 } from "../openapi-v2.js";
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
@@ -85,13 +86,17 @@ export function registerDiscoveryRoutes(app: FastifyInstance, deps: { resources:
     if ((req.query as { hash?: string }).hash === d.hash) reply.header("cache-control", "public, immutable");
     return sendJson(reply, d.body);
   });
-  // v2 without definitions (openApiV2Document): what kubectl needs to validate a v1 List.
-  const v2 = { protobuf: openApiV2Document("protobuf"), json: openApiV2Document("json") };
-  // upstream's handler: protobuf for a protobuf Accept without JSON, typed with the dotted form
-  // of the media type (Go's mime parser, in kubectl, refuses the "@" of the requested one).
+  // v2 (kubectl 1.27/1.28's explain, client-side apply and validation; openapi-v2.ts), built on
+  // first request and then served from memory. As upstream's handler: protobuf for a protobuf
+  // Accept without JSON, typed with the dotted form of the media type (Go's mime parser, in
+  // kubectl, refuses the "@" of the requested one); one ETag for both forms, a 304 for a client
+  // that already has it (client-go's disk cache revalidates with If-None-Match).
   const wantsProtobuf = (accept = "") => accept.includes("protobuf") && !accept.includes("application/json");
   app.get("/openapi/v2", (req, reply) => {
-    reply.header("vary", "Accept");
+    const v2 = openApiV2(resources);
+    reply.header("vary", "Accept").header("etag", v2.etag);
+    const inm = req.headers["if-none-match"];
+    if (inm?.split(",").some((t) => t.trim().replace(/^W\//, "") === v2.etag)) return reply.code(304).send();
     if (wantsProtobuf(req.headers.accept)) return sendJson(reply, v2.protobuf, OPENAPI_V2_PROTOBUF_TYPE);
     return sendJson(reply, v2.json);
   });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { decode } from "#pkg/api/protobuf/codec.js";
 import { TABLE_ACCEPT } from "#pkg/api/table.js";
+import { decodeDocument } from "../../apiserver/openapi-v2-proto.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { closeRawAgents, raw } from "../harness/raw-http.js";
 
@@ -99,7 +100,7 @@ describe("legacy discovery", () => {
 });
 
 describe("openapi", () => {
-  test("/openapi/v3 index and a group-version document with a patch operation; /openapi/v2 without definitions", async () => {
+  test("/openapi/v3 index and a group-version document with a patch operation", async () => {
     const index = await raw(srv, "GET", "/openapi/v3?timeout=32s");
     assert.equal(index.status, 200);
     assert.ok(index.json.paths["api/v1"], "api/v1 in the index");
@@ -113,15 +114,32 @@ describe("openapi", () => {
       version: "v1",
       kind: "Deployment",
     });
-    const v2 = await raw(srv, "GET", "/openapi/v2?timeout=32s", {
+  });
+
+  test("/openapi/v2 in protobuf (client-go's Accept) and JSON: one document, one ETag, 304 on If-None-Match", async () => {
+    const pb = await raw(srv, "GET", "/openapi/v2?timeout=32s", {
       headers: { accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" },
     });
-    // gnostic's Document{swagger: "2.0", info: {title, version}} in protobuf, nothing else.
-    assert.equal(v2.status, 200);
-    assert.equal(v2.headers["content-type"], "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
-    assert.equal(v2.text.slice(0, 5), "\n\u00032.0");
-    const v2json = await raw(srv, "GET", "/openapi/v2", { headers: { accept: "application/json" } });
-    assert.deepEqual(v2json.json, { swagger: "2.0", info: { title: "Kubernetes", version: "v1.31.0" }, paths: {} });
+    assert.equal(pb.status, 200);
+    assert.equal(pb.headers["content-type"], "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+    const json = await raw(srv, "GET", "/openapi/v2", { headers: { accept: "application/json" } });
+    assert.equal(json.status, 200);
+    assert.equal(json.headers["content-type"], "application/json");
+    assert.equal(json.json.swagger, "2.0");
+    assert.deepEqual(json.json.definitions["io.k8s.api.apps.v1.Deployment"]["x-kubernetes-group-version-kind"], [
+      { group: "apps", kind: "Deployment", version: "v1" },
+    ]);
+    assert.deepStrictEqual(decodeDocument(pb.bytes), json.json);
+    const etag = String(json.headers.etag);
+    assert.match(etag, /^"[0-9A-F]{128}"$/);
+    assert.equal(pb.headers.etag, etag);
+    const again = await raw(srv, "GET", "/openapi/v2", {
+      headers: { accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf", "if-none-match": etag },
+    });
+    assert.equal(again.status, 304);
+    assert.equal(again.bytes.length, 0);
+    const stale = await raw(srv, "GET", "/openapi/v2", { headers: { "if-none-match": '"0"' } });
+    assert.equal(stale.status, 200);
   });
 });
 

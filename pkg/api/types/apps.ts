@@ -57,7 +57,9 @@ export const DeploymentSpecSchema = Obj({
   replicas: Opt(Int()),
   selector: LabelSelectorSchema,
   template: PodTemplateSpecSchema,
-  strategy: Opt(DeploymentStrategySchema),
+  // upstream's patchStrategy=retainKeys: kubectl's apply (reading OpenAPI v2) sends $retainKeys,
+  // so switching to Recreate drops the old rollingUpdate.
+  strategy: Opt({ ...DeploymentStrategySchema, "x-kubernetes-patch-strategy": "retainKeys" }),
   minReadySeconds: Opt(Int()),
   revisionHistoryLimit: Opt(Int()),
   paused: Opt(Bool()),
