@@ -15,8 +15,11 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Exec, KubeConfig, Log, PortForward, type V1Status } from "@kubernetes/client-node";
+import { StatusError } from "#pkg/api/errors.js";
 import { NAMESPACES, PODS } from "#pkg/api/resources.js";
 import type { Pod } from "#pkg/api/types/index.js";
+import { STREAM_PROTOCOL_V4, STREAM_PROTOCOL_V4_BASE64 } from "#pkg/streaming/protocols.js";
+import { dialWebSocket } from "#pkg/streaming/websocket.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
 import { cleanupCluster, docker, startKubelet, type TestKubelet, waitPod } from "../harness/kubelet.js";
@@ -188,5 +191,44 @@ describe("client libraries: exec, port-forward, logs through the API server to a
     } finally {
       abort.abort();
     }
+  });
+
+  test("the channel protocol as sent through the API server: v4.base64 text messages pass both ways; a bad ?ports= is upstream's 400", async () => {
+    const url = `${api.url.replace(/^http/, "ws")}/api/v1/namespaces/${NS}/pods/${POD}/portforward`;
+    const o = { ca: api.caPem, headers: { authorization: `Bearer ${api.token}` } };
+    const { ws, protocol } = await dialWebSocket(`${url}?ports=7000`, [STREAM_PROTOCOL_V4_BASE64], o);
+    assert.equal(protocol, STREAM_PROTOCOL_V4_BASE64);
+    const got: Array<[string, boolean]> = [];
+    ws.on("message", (m: Buffer, isBinary: boolean) => got.push([m.toString(), isBinary]));
+    try {
+      ws.send(`0${Buffer.from("b64\n").toString("base64")}`);
+      const data = () =>
+        got
+          .filter(([m]) => m[0] === "0")
+          .map(([m]) => Buffer.from(m.slice(1), "base64"))
+          .slice(1);
+      await waitFor(() => Buffer.concat(data()).toString() === "b64\n", { timeoutMs: 20_000, message: "the echo" });
+      // The port (7000 = 0x1b58, little-endian) opens both channels.
+      assert.deepEqual(
+        got.slice(0, 2).map(([m]) => [m[0], [...Buffer.from(m.slice(1), "base64")]]),
+        [
+          ["0", [0x58, 0x1b]],
+          ["1", [0x58, 0x1b]],
+        ],
+      );
+      assert.ok(
+        got.every(([, isBinary]) => !isBinary),
+        "text messages only",
+      );
+    } finally {
+      ws.close();
+    }
+    await assert.rejects(
+      dialWebSocket(`${url}?ports=x`, [STREAM_PROTOCOL_V4], o),
+      (err: unknown) =>
+        err instanceof StatusError &&
+        err.code === 400 &&
+        err.message === 'cannot convert to []int32: strconv.ParseUint: parsing "x": invalid syntax',
+    );
   });
 });
