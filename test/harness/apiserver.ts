@@ -30,7 +30,7 @@ import {
   writeUserKubeconfig,
 } from "#pkg/pki/cluster.js";
 import { startEtcd, type TestEtcd } from "./etcd.js";
-import { waitFor } from "./wait.js";
+import { WaitAborted, waitFor } from "./wait.js";
 
 export interface TestApiServer {
   url: string;
@@ -197,6 +197,12 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     });
   });
   const exitPromise = exitInfo.then(() => undefined);
+  // The exit can come before the last of its output: the failure names what the server printed.
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const exitedError = async (): Promise<WaitAborted> => {
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    return new WaitAborted(`kubeling-apiserver exited (${exited}): ${output.trim()}`);
+  };
 
   let client: ApiClient | undefined;
   let stopped = false;
@@ -216,8 +222,8 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
 
   try {
     const { server } = await waitFor(
-      () => {
-        if (exited !== undefined) throw new Error(`kubeling-apiserver exited (${exited}): ${output.trim()}`);
+      async () => {
+        if (exited !== undefined) throw await exitedError();
         if (!existsSync(tokenKubeconfig)) return undefined;
         return loadKubeconfig({ path: tokenKubeconfig });
       },
@@ -240,7 +246,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     const c = client;
     await waitFor(
       async () => {
-        if (exited !== undefined) throw new Error(`kubeling-apiserver exited (${exited}): ${output.trim()}`);
+        if (exited !== undefined) throw await exitedError();
         const res = await c.request("GET", "/readyz");
         const body = await text(res.body);
         return res.statusCode === 200 && body === "ok";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Agent, request } from "undici";
 import type { ClusterPki } from "#pkg/pki/cluster.js";
 import { freePort } from "./ports.js";
-import { waitFor } from "./wait.js";
+import { WaitAborted, waitFor } from "./wait.js";
 
 export interface TestEtcd {
   endpoint: string;
@@ -152,7 +152,7 @@ async function spawnEtcd(
   try {
     await waitFor(
       async () => {
-        if (exited) throw new Error(`etcd exited (${exited.code ?? exited.signal}): ${stderr.trim()}`);
+        if (exited) throw new WaitAborted(`etcd exited (${exited.code ?? exited.signal}): ${stderr.trim()}`);
         return healthy(endpoint, agent);
       },
       { timeoutMs: 15_000, intervalMs: 50, message: `etcd at ${endpoint} to be healthy` },

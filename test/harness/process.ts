@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { httpsGet } from "./https.js";
-import { waitFor } from "./wait.js";
+import { WaitAborted, waitFor } from "./wait.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -63,7 +63,7 @@ export function startComponent(name: string, main: string, args: string[]): Comp
   ): Promise<void> => {
     await waitFor(
       async () => {
-        if (exited !== undefined) throw new Error(`${name} exited (${exited}): ${out.trim()}`);
+        if (exited !== undefined) throw new WaitAborted(`${name} exited (${exited}): ${out.trim()}`);
         const url = `${scheme}://${host}:${port}${path}`;
         if (scheme === "https") {
           const res = await httpsGet(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);

@@ -7,8 +7,14 @@ export interface WaitOptions {
 }
 
 /**
+ * Thrown by a waited-for fn when waiting longer cannot help (the process being waited on has
+ * exited): waitFor rethrows it at once instead of polling on to its deadline.
+ */
+export class WaitAborted extends Error {}
+
+/**
  * Calls fn until it returns a truthy value (returned) or the deadline passes (throws, with the
- * last error fn threw, if any). Errors thrown by fn count as "not yet".
+ * last error fn threw, if any). Errors thrown by fn count as "not yet", except WaitAborted.
  */
 export async function waitFor<T>(
   fn: () => Promise<T | undefined | false> | T | undefined | false,
@@ -23,6 +29,7 @@ export async function waitFor<T>(
       const v = await fn();
       if (v !== undefined && v !== false && v !== null) return v as T;
     } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       lastError = err;
     }
     if (Date.now() >= deadline) {
