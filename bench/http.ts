@@ -49,6 +49,18 @@ export class BenchHttp {
     return { status: res.statusCode, text: await res.body.text() };
   }
 
+  /**
+   * getBytes GETs path with the given Accept header and reads the body as bytes (no decoding:
+   * JSON and protobuf answers cost the client the same here); throws unless the status is 200.
+   */
+  async getBytes(path: string, accept: string): Promise<{ contentType: string; body: Buffer }> {
+    const res = await this.pool.request({ method: "GET", path, headers: { ...this.headers, accept } });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    if (res.statusCode !== 200)
+      throw new Error(`GET ${path}: HTTP ${res.statusCode}: ${body.toString().slice(0, 300)}`);
+    return { contentType: String(res.headers["content-type"] ?? ""), body };
+  }
+
   /** expect sends a request and throws unless the status is one of `ok`. */
   async expect(method: string, path: string, ok: readonly number[], body?: unknown): Promise<string> {
     const r = await this.request(method, path, body);

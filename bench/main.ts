@@ -23,6 +23,7 @@ import { benchEtcd } from "./etcd.js";
 import { BenchHttp } from "./http.js";
 import { runJobBench } from "./jobs.js";
 import { runPodStartupBench } from "./pods.js";
+import { benchProtobuf } from "./protobuf.js";
 import { runProxyBench } from "./proxy.js";
 import { runSchedulerBench } from "./scheduler.js";
 import { type BenchRow, formatTable } from "./stats.js";
@@ -57,6 +58,15 @@ const SUITES: Record<string, Suite> = {
         listObjects: ctx.opts.listObjects,
         listSamples: ctx.opts.listSamples,
       });
+    } finally {
+      await http.close();
+    }
+  },
+  // Gets and lists of 1,000 pods (--list-objects) in protobuf next to JSON, with their ratio.
+  protobuf: async (ctx) => {
+    const http = new BenchHttp(await ctx.apiserver(), 16);
+    try {
+      return await benchProtobuf({ http, durationMs: ctx.opts.durationMs, pods: ctx.opts.listObjects });
     } finally {
       await http.close();
     }

@@ -30,6 +30,15 @@ test("negotiate: kubectl's Accept headers", () => {
     ),
     { type: "discovery", version: "v2" },
   );
+  // A Table only in protobuf does not exist (406), nor does protobuf PartialObjectMetadata, which
+  // falls through to the plain JSON after it.
+  assert.deepEqual(negotiate("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io"), {
+    type: "unacceptable",
+  });
+  assert.deepEqual(
+    negotiate("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"),
+    { type: "json" },
+  );
   // An "as=" we don't serve falls through to the next range.
   assert.deepEqual(negotiate("application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"), {
     type: "json",

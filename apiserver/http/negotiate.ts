@@ -8,9 +8,15 @@ export type Negotiated =
   /** acceptsJson: the client listed JSON too, so a kind without protobuf form may answer JSON. */
   | { type: "protobuf"; acceptsJson: boolean }
   | { type: "table"; version: "v1" | "v1beta1" }
-  | { type: "discovery"; version: "v2" | "v2beta1" };
+  | { type: "discovery"; version: "v2" | "v2beta1" }
+  /**
+   * Only forms that do not exist were asked for: a meta.k8s.io Table in protobuf (upstream's
+   * AllowsMediaTypeTransform gives Tables in JSON and YAML only). The answer is 406.
+   */
+  | { type: "unacceptable" };
 
 const JSON_RESULT: Negotiated = { type: "json" };
+const UNACCEPTABLE: Negotiated = { type: "unacceptable" };
 
 interface MediaRange {
   type: string;
@@ -43,7 +49,9 @@ const PROTOBUF_MEDIA = "application/vnd.kubernetes.protobuf";
 function compute(accept: string): Negotiated {
   // First match in the client's order wins: kubectl lists its preference first.
   const ranges = parseAccept(accept);
+  let protobufTable = false;
   for (const m of ranges) {
+    if (m.type === PROTOBUF_MEDIA && m.params.get("as") === "Table") protobufTable = true;
     if (m.type === PROTOBUF_MEDIA && !m.params.has("as")) {
       const acceptsJson = ranges.some(
         (r) => (r.type === "application/json" || r.type === "*/*" || r.type === "application/*") && !r.params.has("as"),
@@ -61,7 +69,8 @@ function compute(accept: string): Negotiated {
     }
     // Another "as=" we don't serve (e.g. PartialObjectMetadata): try the next range.
   }
-  return JSON_RESULT;
+  // Nothing matched: a client that asked for a Table only in protobuf cannot have it.
+  return protobufTable ? UNACCEPTABLE : JSON_RESULT;
 }
 
 const cache = new Map<string, Negotiated>();

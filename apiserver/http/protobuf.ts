@@ -59,6 +59,7 @@ export function serialize(
   o: { status?: boolean } = {},
 ): { contentType: string; payload: Buffer } {
   const n = negotiate(accept);
+  if (n.type === "unacceptable" && !o.status) throw notAcceptable();
   if (n.type === "protobuf") {
     const pb = encodeProtobuf(body);
     if (pb) return { contentType: PROTOBUF, payload: pb };

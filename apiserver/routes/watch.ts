@@ -90,6 +90,7 @@ function protobufEncoding(store: StoreView): Encoding {
  */
 function encoderFor(accept: string | undefined, store: StoreView, o: { websocket?: boolean } = {}): Encoding {
   const n = negotiate(accept);
+  if (n.type === "unacceptable") throw notAcceptable();
   if (n.type === "protobuf" && !o.websocket) {
     if (messageFor(apiVersionOf(store.resource), store.resource.kind)) return protobufEncoding(store);
     if (!n.acceptsJson) throw notAcceptable();

@@ -242,28 +242,80 @@ test("Accept: protobuf gets a protobuf get and list that decode to the JSON answ
   }
 });
 
-test("Accept: protobuf gets Status errors in protobuf; kinds without a definition answer JSON or 406", {
+test("Accept: protobuf gets Status errors in protobuf; a Table, which has no protobuf form, is JSON or 406", {
   skip: !have,
 }, async () => {
   const missing = await raw(api, "GET", "/api/v1/namespaces/pb-proto/configmaps/nope", { headers: ACCEPT_PB });
   assert.equal(missing.status, 404);
   assert.equal(missing.headers["content-type"], PB);
   assert.deepEqual(decoded(missing.bytes), (await raw(api, "GET", "/api/v1/namespaces/pb-proto/configmaps/nope")).json);
-  // autoscaling/v1 Scale has no definition in kubeling: JSON for a client that takes it.
-  const scale = await raw(api, "GET", "/apis/apps/v1/namespaces/pb-proto/deployments/web/scale", {
-    headers: ACCEPT_PB,
-  });
-  assert.equal(scale.status, 200);
-  assert.equal(scale.headers["content-type"], "application/json");
-  const only = await raw(api, "GET", "/apis/apps/v1/namespaces/pb-proto/deployments/web/scale", {
-    headers: { accept: PB },
-  });
-  assert.equal(only.status, 406);
-  // Tables stay JSON.
+  // Tables are JSON only (upstream's too): the JSON Table for a client that also takes it, 406 else.
+  const PB_TABLE = `${PB};as=Table;v=v1;g=meta.k8s.io`;
   const table = await raw(api, "GET", "/api/v1/namespaces/pb-proto/configmaps", {
-    headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" },
+    headers: { accept: `${PB_TABLE},application/json;as=Table;v=v1;g=meta.k8s.io` },
   });
+  assert.equal(table.status, 200);
+  assert.equal(table.headers["content-type"], "application/json;as=Table;v=v1;g=meta.k8s.io");
   assert.equal(table.json.kind, "Table");
+  const only = await raw(api, "GET", "/api/v1/namespaces/pb-proto/configmaps", { headers: { accept: PB_TABLE } });
+  assert.equal(only.status, 406, only.text);
+  assert.equal(only.json.reason, "NotAcceptable");
+  const watch = await raw(api, "GET", "/api/v1/namespaces/pb-proto/configmaps?watch=true&timeoutSeconds=1", {
+    headers: { accept: PB_TABLE },
+  });
+  assert.equal(watch.status, 406, watch.text);
+});
+
+test("autoscaling/v1 Scale in protobuf: a get answers it, an update reads it", { skip: !have }, async () => {
+  const path = "/apis/apps/v1/namespaces/pb-proto/deployments/web/scale";
+  const json = await raw(api, "GET", path);
+  const pb = await raw(api, "GET", path, { headers: { accept: PB } });
+  assert.equal(pb.status, 200, pb.text);
+  assert.equal(pb.headers["content-type"], PB);
+  assert.deepEqual(decoded(pb.bytes), json.json);
+  // Scale{metadata{name "web", namespace "pb-proto"}, spec{replicas 3}}
+  const name = Buffer.from("web");
+  const ns = Buffer.from("pb-proto");
+  const meta = Buffer.concat([Buffer.from([0x0a, name.length]), name, Buffer.from([0x1a, ns.length]), ns]);
+  const body = wrap(
+    "autoscaling/v1",
+    "Scale",
+    Buffer.concat([Buffer.from([0x0a, meta.length]), meta, Buffer.from([0x12, 0x02, 0x08, 0x03])]),
+  );
+  const put = await raw(api, "PUT", path, { body, headers: { "content-type": PB, accept: PB } });
+  assert.equal(put.status, 200, put.text);
+  assert.equal((decoded(put.bytes).spec as { replicas: number }).replicas, 3);
+  const dep = await raw(api, "GET", "/apis/apps/v1/namespaces/pb-proto/deployments/web");
+  assert.equal(dep.json.spec.replicas, 3);
+});
+
+test("policy/v1 Eviction as a protobuf body (client-go's drain) evicts the pod", { skip: !have }, async () => {
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "evicted", namespace: "pb-proto" },
+    spec: { containers: [{ name: "c", image: "busybox" }] },
+  };
+  const created = await raw(api, "POST", "/api/v1/namespaces/pb-proto/pods", {
+    body: JSON.stringify(pod),
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal(created.status, 201, created.text);
+  // Eviction{metadata{name "evicted", namespace "pb-proto"}, deleteOptions{gracePeriodSeconds 0, preconditions{uid}}}
+  const str = (num: number, v: string) =>
+    Buffer.concat([Buffer.from([(num << 3) | 2, Buffer.byteLength(v)]), Buffer.from(v)]);
+  const msg = (num: number, b: Buffer) => Buffer.concat([Buffer.from([(num << 3) | 2, b.length]), b]);
+  const meta = Buffer.concat([str(1, "evicted"), str(3, "pb-proto")]);
+  const opts = Buffer.concat([Buffer.from([0x08, 0x00]), msg(2, str(1, created.json.metadata.uid))]);
+  const body = wrap("policy/v1", "Eviction", Buffer.concat([msg(1, meta), msg(2, opts)]));
+  const ev = await raw(api, "POST", "/api/v1/namespaces/pb-proto/pods/evicted/eviction", {
+    body,
+    headers: { "content-type": PB, accept: `${PB},application/json` },
+  });
+  assert.equal(ev.status, 201, ev.text);
+  assert.equal(ev.headers["content-type"], PB);
+  assert.equal(decoded(ev.bytes).status, "Success");
+  assert.equal((await raw(api, "GET", "/api/v1/namespaces/pb-proto/pods/evicted")).status, 404);
 });
 
 /** readFrames splits a protobuf watch body into its length-prefixed events. */

@@ -9,9 +9,13 @@
 //   - `_inline`: a Go embedded struct (Volume's VolumeSource, Probe's ProbeHandler...), a message
 //     of its own on the wire whose fields sit in the parent's JSON.
 // Maps are repeated {key=1, value=2} entries; the hint then names the value's type. The numbers
-// were read off the descriptors upstream's kubectl 1.33 registers; fields newer than 1.33
-// (restartPolicyRules, hostnameOverride, podCertificate, declaredFeatures) have none yet, and an
-// object using one is answered in JSON (codec.ts).
+// were read off the descriptors upstream's kubectl 1.33 registers (gogo's gzipped
+// FileDescriptorProtos in the binary: scan it for gzip streams, gunzip each, decode it as a
+// google.protobuf.FileDescriptorProto, e.g. with protobufjs/ext/descriptor); the pod fields newer
+// than 1.33 (Container/EphemeralContainerCommon restartPolicyRules = 25, PodSpec hostnameOverride
+// = 41, VolumeProjection podCertificate = 6 and its PodCertificateProjection) from upstream's
+// k8s.io/api core/v1 generated.proto of 1.34. NodeStatus.declaredFeatures has none yet: a Node
+// using it is answered in JSON (codec.ts).
 
 export type Hint = string;
 export type FieldEntry = number | readonly [number, Hint];
@@ -227,6 +231,13 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     incomplete: 3,
     evaluationError: 4,
   },
+  "autoscaling.v1.Scale": {
+    metadata: [1, "meta.v1.ObjectMeta"],
+    spec: [2, "autoscaling.v1.ScaleSpec"],
+    status: [3, "autoscaling.v1.ScaleStatus"],
+  },
+  "autoscaling.v1.ScaleSpec": { replicas: 1 },
+  "autoscaling.v1.ScaleStatus": { replicas: 1, selector: 2 },
   "batch.v1.CronJob": {
     metadata: [1, "meta.v1.ObjectMeta"],
     spec: [2, "batch.v1.CronJobSpec"],
@@ -353,6 +364,7 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     env: [7, "core.v1.EnvVar"],
     resources: [8, "core.v1.ResourceRequirements"],
     restartPolicy: 24,
+    restartPolicyRules: [25, "core.v1.ContainerRestartRule"],
     volumeMounts: [9, "core.v1.VolumeMount"],
     livenessProbe: [10, "core.v1.Probe"],
     readinessProbe: [11, "core.v1.Probe"],
@@ -371,6 +383,8 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
   "core.v1.ContainerImage": { names: 1, sizeBytes: 2 },
   "core.v1.ContainerPort": { name: 1, containerPort: 3, hostPort: 2, hostIP: 5, protocol: 4 },
   "core.v1.ContainerResizePolicy": { resourceName: 1, restartPolicy: 2 },
+  "core.v1.ContainerRestartRule": { action: 1, exitCodes: [2, "core.v1.ContainerRestartRuleOnExitCodes"] },
+  "core.v1.ContainerRestartRuleOnExitCodes": { operator: 1, values: 2 },
   "core.v1.ContainerState": {
     waiting: [1, "core.v1.ContainerStateWaiting"],
     running: [2, "core.v1.ContainerStateRunning"],
@@ -468,6 +482,7 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     env: [7, "core.v1.EnvVar"],
     resources: [8, "core.v1.ResourceRequirements"],
     restartPolicy: 24,
+    restartPolicyRules: [25, "core.v1.ContainerRestartRule"],
     volumeMounts: [9, "core.v1.VolumeMount"],
     livenessProbe: [10, "core.v1.Probe"],
     readinessProbe: [11, "core.v1.Probe"],
@@ -773,6 +788,15 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     requiredDuringSchedulingIgnoredDuringExecution: [1, "core.v1.PodAffinityTerm"],
     preferredDuringSchedulingIgnoredDuringExecution: [2, "core.v1.WeightedPodAffinityTerm"],
   },
+  "core.v1.PodCertificateProjection": {
+    signerName: 1,
+    keyType: 2,
+    maxExpirationSeconds: 3,
+    credentialBundlePath: 4,
+    keyPath: 5,
+    certificateChainPath: 6,
+    userAnnotations: 7,
+  },
   "core.v1.PodCondition": {
     type: 1,
     status: 2,
@@ -846,6 +870,7 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     schedulingGates: [38, "core.v1.PodSchedulingGate"],
     resourceClaims: [39, "core.v1.PodResourceClaim"],
     resources: [40, "core.v1.ResourceRequirements"],
+    hostnameOverride: 41,
     topologySpreadConstraints: [33, "core.v1.TopologySpreadConstraint"],
   },
   "core.v1.PodStatus": {
@@ -1092,6 +1117,7 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     downwardAPI: [2, "core.v1.DownwardAPIProjection"],
     serviceAccountToken: [4, "core.v1.ServiceAccountTokenProjection"],
     clusterTrustBundle: [5, "core.v1.ClusterTrustBundleProjection"],
+    podCertificate: [6, "core.v1.PodCertificateProjection"],
   },
   "core.v1.VolumeResourceRequirements": { limits: [1, "Quantity"], requests: [2, "Quantity"] },
   "core.v1.VolumeSource": {
@@ -1194,6 +1220,7 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
   },
   "meta.v1.OwnerReference": { apiVersion: 5, kind: 1, name: 3, uid: 4, controller: 6, blockOwnerDeletion: 7 },
   "meta.v1.Time": { seconds: 1, nanos: 2 },
+  "policy.v1.Eviction": { metadata: [1, "meta.v1.ObjectMeta"], deleteOptions: [2, "meta.v1.DeleteOptions"] },
   "policy.v1.PodDisruptionBudget": {
     metadata: [1, "meta.v1.ObjectMeta"],
     spec: [2, "policy.v1.PodDisruptionBudgetSpec"],

@@ -83,7 +83,17 @@ export const VolumeProjectionSchema = Obj({
   downwardAPI: Opt(Obj({ items: Opt(List(DownwardAPIVolumeFileSchema)) })),
   serviceAccountToken: Opt(Obj({ audience: Opt(Str()), expirationSeconds: Opt(Int()), path: Str() })),
   clusterTrustBundle: Opt(AnyJson()),
-  podCertificate: Opt(AnyJson()),
+  podCertificate: Opt(
+    Obj({
+      signerName: Str(),
+      keyType: Str("RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521 or ED25519"),
+      maxExpirationSeconds: Opt(Int()),
+      credentialBundlePath: Opt(Str()),
+      keyPath: Opt(Str()),
+      certificateChainPath: Opt(Str()),
+      userAnnotations: Opt(StrMap()),
+    }),
+  ),
 });
 export const ProjectedVolumeSourceSchema = Obj({
   sources: Opt(List(VolumeProjectionSchema)),
@@ -293,7 +303,14 @@ export const ContainerSchema = Obj({
   tty: Opt(Bool()),
   resizePolicy: Opt(List(Obj({ resourceName: Str(), restartPolicy: Str() }))),
   volumeDevices: Opt(MapList(Obj({ name: Str(), devicePath: Str() }), ["devicePath"])),
-  restartPolicyRules: Opt(AnyJson()),
+  restartPolicyRules: Opt(
+    List(
+      Obj({
+        action: Str("Restart"),
+        exitCodes: Opt(Obj({ operator: Str("In or NotIn"), values: Opt(List(Int())) })),
+      }),
+    ),
+  ),
 });
 export type Container = Static<typeof ContainerSchema>;
 

@@ -3,6 +3,7 @@
 export * from "./apps.js";
 export * from "./authentication.js";
 export * from "./authorization.js";
+export * from "./autoscaling.js";
 export * from "./batch.js";
 export * from "./coordination.js";
 export * from "./core.js";

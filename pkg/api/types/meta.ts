@@ -89,3 +89,15 @@ export function KindSchema<P extends Parameters<typeof Obj>[0]>(name: string, fi
 
 /** A kind's own fields (spec, status, data...), derived from its schema; metadata comes from KubeObject. */
 export type KindBody<T extends TSchema> = Omit<Static<T>, "metadata" | "apiVersion" | "kind">;
+
+/** meta/v1 DeleteOptions as a body embeds it (policy/v1 Eviction's deleteOptions). */
+export const DeleteOptionsSchema = Obj({
+  apiVersion: Opt(Str()),
+  kind: Opt(Str()),
+  gracePeriodSeconds: Opt(Int()),
+  preconditions: Opt(Obj({ uid: Opt(Str()), resourceVersion: Opt(Str()) })),
+  orphanDependents: Opt(Bool()),
+  propagationPolicy: Opt(Str("Orphan, Background or Foreground")),
+  dryRun: Opt(List(Str())),
+  ignoreStoreReadErrorWithClusterBreakingPotential: Opt(Bool()),
+});

@@ -3,7 +3,7 @@
 
 import type { KubeObject } from "../meta.js";
 import { Conditions, Int, IntOrString, MapOf, Obj, Opt, type Static, Str, Time } from "../schema/helpers.js";
-import { ConditionSchema, type KindBody, KindSchema, LabelSelectorSchema } from "./meta.js";
+import { ConditionSchema, DeleteOptionsSchema, type KindBody, KindSchema, LabelSelectorSchema } from "./meta.js";
 
 /** spec.unhealthyPodEvictionPolicy values; unset behaves as IfHealthyBudget. */
 export const UNHEALTHY_POD_EVICTION_POLICIES = ["AlwaysAllow", "IfHealthyBudget"] as const;
@@ -42,3 +42,6 @@ export const PodDisruptionBudgetSchema = KindSchema("PodDisruptionBudget", {
   status: Opt(PodDisruptionBudgetStatusSchema),
 });
 export interface PodDisruptionBudget extends KubeObject, KindBody<typeof PodDisruptionBudgetSchema> {}
+
+/** policy/v1 Eviction: the body of a pods/eviction create (deletes the pod if budgets allow). */
+export const EvictionSchema = KindSchema("Eviction", { deleteOptions: Opt(DeleteOptionsSchema) });

@@ -16,6 +16,7 @@ import {
   SelfSubjectRulesReviewSchema,
   SubjectAccessReviewSchema,
 } from "./authorization.js";
+import { ScaleSchema } from "./autoscaling.js";
 import { CronJobSchema, JobSchema } from "./batch.js";
 import { LeaseSchema } from "./coordination.js";
 import {
@@ -34,7 +35,7 @@ import {
   ServiceSchema,
 } from "./core.js";
 import { EndpointSliceSchema } from "./discovery.js";
-import { PodDisruptionBudgetSchema } from "./policy.js";
+import { EvictionSchema, PodDisruptionBudgetSchema } from "./policy.js";
 import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
 import { PriorityClassSchema } from "./scheduling.js";
 import { PersistentVolumeClaimSchema, PersistentVolumeSchema, StorageClassSchema } from "./storage.js";
@@ -63,6 +64,8 @@ export const KIND_SCHEMAS: Readonly<Record<string, TSchema>> = {
   "batch/v1/Job": JobSchema,
   "batch/v1/CronJob": CronJobSchema,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudgetSchema,
+  "policy/v1/Eviction": EvictionSchema,
+  "autoscaling/v1/Scale": ScaleSchema,
   "coordination.k8s.io/v1/Lease": LeaseSchema,
   "discovery.k8s.io/v1/EndpointSlice": EndpointSliceSchema,
   "storage.k8s.io/v1/StorageClass": StorageClassSchema,
