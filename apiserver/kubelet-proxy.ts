@@ -1,9 +1,9 @@
-// Kubelet proxy: pods/{name}/log, pods/{name}/exec and pods/{name}/portforward are served by the
+// Kubelet proxy: pods/{name}/log, pods/{name}/exec, pods/{name}/attach and pods/{name}/portforward are served by the
 // kubelet of the pod's node (upstream: pkg/registry/core/pod/rest/{log,subresources}.go). The
 // API server authenticates the request, finds the node's kubelet (its preferred address +
 // daemonEndpoints.kubeletEndpoint.Port, HTTPS with the API server's kubelet-client certificate:
 // kubelet-client.ts) and pipes bytes: a chunked HTTP stream for logs, WebSocket frames both ways
-// for exec and port-forward (plain SPDY/3.1 from older clients is bridged: spdy-upgrade.ts).
+// for exec, attach and port-forward (plain SPDY/3.1 from older clients is bridged: spdy-upgrade.ts).
 // Mount: buildServer({ ..., registerKubeletProxy }) — its dependency on the server is the small
 // KubeletProxyContext (a registry view, a logger, addUpgradeHandler).
 
@@ -183,15 +183,16 @@ export function registerKubeletProxy(
     const name = decodeURIComponent(m[2] ?? "");
     const sub = m[3];
     void (async () => {
-      if (sub === "attach") throw badRequest("attach is not supported by kubeling");
       const pod = await lookup.getPod(ns, name);
       const base = (await kubeletBase(lookup, kubelets, pod)).replace(/^https/, "wss");
+      // attach speaks exec's stream protocols (upstream: remotecommand serves both).
+      const streams = sub === "exec" || sub === "attach";
       let target: string;
-      if (sub === "exec") {
+      if (streams) {
         const container = containerName(pod, url.searchParams.get("container") ?? undefined);
         const qs = new URLSearchParams(url.searchParams);
         qs.delete("container");
-        target = `${base}/exec/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${qs}`;
+        target = `${base}/${sub}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${qs}`;
       } else {
         // upstream's PortForwardLocation: the ports travel to the kubelet as one `port` parameter.
         const ports = portForwardPorts(url.searchParams);
@@ -200,31 +201,26 @@ export function registerKubeletProxy(
       }
       if (isSpdyUpgrade(req)) {
         // kubectl 1.27–1.29: plain SPDY/3.1, bridged onto the kubelet's WebSocket endpoint.
-        negotiateSpdy(req, sub === "exec" ? SPDY_EXEC_PROTOCOL : SPDY_PORT_FORWARD_PROTOCOL);
+        negotiateSpdy(req, streams ? SPDY_EXEC_PROTOCOL : SPDY_PORT_FORWARD_PROTOCOL);
         let kubelet: WebSocket;
         try {
           kubelet = (
-            await dialWebSocket(
-              target,
-              [sub === "exec" ? STREAM_PROTOCOL_V5 : PORT_FORWARD_WEBSOCKET_PROTOCOL],
-              kubelets.tls,
-            )
+            await dialWebSocket(target, [streams ? STREAM_PROTOCOL_V5 : PORT_FORWARD_WEBSOCKET_PROTOCOL], kubelets.tls)
           ).ws;
         } catch (err) {
           throw dialError(err);
         }
         log.debug({ pod: `${ns}/${name}`, sub, protocol: "SPDY/3.1" }, "proxying to kubelet");
         const bridgeLog = log.child({ pod: `${ns}/${name}`, sub });
-        if (sub === "exec") bridgeSpdyExec(socket, head, kubelet, bridgeLog);
+        if (streams) bridgeSpdyExec(socket, head, kubelet, bridgeLog);
         else bridgeSpdyPortForward(socket, head, kubelet, bridgeLog);
         return;
       }
       // Port-forward without a subprotocol is the binary channel protocol, as upstream's kubelet
       // serves it; the kubelet gets the protocol the client chose, and so the same framing.
-      const protocol =
-        sub === "exec"
-          ? (upgrader.negotiate(req, EXEC_PROTOCOLS, { required: true }) ?? "")
-          : (upgrader.negotiate(req, PORT_FORWARD_PROTOCOLS, { required: false }) ?? "");
+      const protocol = streams
+        ? (upgrader.negotiate(req, EXEC_PROTOCOLS, { required: true }) ?? "")
+        : (upgrader.negotiate(req, PORT_FORWARD_PROTOCOLS, { required: false }) ?? "");
       let upstream: WebSocket;
       try {
         upstream = (await dialWebSocket(target, protocol ? [protocol] : [], kubelets.tls)).ws;

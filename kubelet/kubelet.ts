@@ -265,8 +265,12 @@ export class Kubelet {
   /** containerFor: the newest runtime container of a pod's container (for logs/exec). */
   async containerFor(pod: Pod, name: string, previous = false): Promise<ContainerInfo | undefined> {
     const list = await this.pleg.podContainers(pod.metadata.uid ?? "");
-    const isInit = pod.spec?.initContainers?.some((c) => c.name === name);
-    const inst = instancesOf(list, name, isInit ? "init" : "app");
+    const type = pod.spec?.initContainers?.some((c) => c.name === name)
+      ? "init"
+      : pod.spec?.ephemeralContainers?.some((c) => c.name === name)
+        ? "ephemeral"
+        : "app";
+    const inst = instancesOf(list, name, type);
     return previous ? inst[1] : inst[0];
   }
 
@@ -359,7 +363,10 @@ export class Kubelet {
     } else if (volumesOk) this.volumeRetry.delete(uid);
 
     if (sandbox && volumesOk) {
-      // 3. Init containers, in order, each to completion.
+      // 3. Ephemeral containers not started yet (kubectl debug), before init containers as upstream.
+      for (const ec of actions.ephemeral)
+        want(await this.runtimeManager.startEphemeralContainer(pod, ec, sandbox, containers, log));
+      // Init containers, in order, each to completion.
       const init = actions.init;
       if (init?.type === "start") want(await this.runtimeManager.startInitContainer(pod, init, sandbox, log));
       // 4. App containers, once every init container has succeeded.

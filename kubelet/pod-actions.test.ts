@@ -157,3 +157,32 @@ test("activeDeadlineLeftMs", () => {
   assert.equal(activeDeadlineLeftMs(p, Date.parse("2026-01-01T00:00:04Z")), 6000);
   assert.equal(activeDeadlineLeftMs(pod(), 0), undefined);
 });
+
+describe("computePodActions: ephemeral containers", () => {
+  const dbg = { name: "dbg", image: "busybox", targetContainerName: "c" };
+  test("started once, before init containers, and never again whatever became of them", () => {
+    const p = pod({ initContainers: [{ name: "i", image: "img:1" }], ephemeralContainers: [dbg] });
+    const sb = sandbox();
+    const a = computePodActions(p, [sb], ctx);
+    assert.deepEqual(
+      a.ephemeral.map((c) => c.name),
+      ["dbg"],
+    );
+    assert.equal(a.init?.type, "start");
+    for (const state of ["running", "exited"] as const) {
+      const b = computePodActions(p, [sb, ctr({ name: "dbg", type: "ephemeral", state, exitCode: 1 })], ctx);
+      assert.deepEqual(b.ephemeral, [], state);
+    }
+    // A leftover that was created but never started is started over.
+    const c = computePodActions(p, [sb, ctr({ name: "dbg", type: "ephemeral", state: "created" })], ctx);
+    assert.deepEqual(
+      c.ephemeral.map((x) => x.name),
+      ["dbg"],
+    );
+  });
+
+  test("nothing without a ready sandbox", () => {
+    const a = computePodActions(pod({ ephemeralContainers: [dbg] }), [], ctx);
+    assert.deepEqual(a.ephemeral, []);
+  });
+});

@@ -3,7 +3,7 @@
 // what still runs in the old one), which init container to work on, and for each app container
 // whether to start, restart or kill it. syncPod executes the plan; it never decides itself.
 
-import type { Container, Pod } from "#pkg/api/types/index.js";
+import type { Container, EphemeralContainer, Pod } from "#pkg/api/types/index.js";
 import { instancesOf } from "./pod-status.js";
 import type { ProbeKind } from "./prober.js";
 import type { ContainerInfo } from "./runtime/runtime.js";
@@ -37,6 +37,8 @@ export interface PodActions {
   killPod: ContainerInfo[];
   /** Undefined once every init container has succeeded. */
   init?: InitAction;
+  /** Ephemeral containers never started: each runs once, whatever becomes of it, never again. */
+  ephemeral: EphemeralContainer[];
   containers: ContainerAction[];
 }
 
@@ -74,9 +76,20 @@ export function computePodActions(pod: Pod, containers: ContainerInfo[], ctx: Po
       ...(current ? { oldSandbox: current } : {}),
       killPod: !allDone && current ? containers.filter((c) => c.state === "running") : [],
       containers: [],
+      ephemeral: [],
     };
   }
-  const actions: PodActions = { sandbox: current, createSandbox: false, attempt: 0, killPod: [], containers: [] };
+  const actions: PodActions = {
+    sandbox: current,
+    createSandbox: false,
+    attempt: 0,
+    killPod: [],
+    containers: [],
+    // Started before init containers, as upstream, so a pod stuck in one can be debugged.
+    ephemeral: (spec?.ephemeralContainers ?? []).filter((c) =>
+      instancesOf(containers, c.name, "ephemeral").every((i) => i.state === "created"),
+    ),
+  };
 
   for (const ic of spec?.initContainers ?? []) {
     const cur = instancesOf(containers, ic.name, "init")[0];

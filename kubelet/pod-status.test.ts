@@ -132,3 +132,32 @@ describe("generatePodStatus", () => {
     assert.deepEqual(again, first);
   });
 });
+
+describe("generatePodStatus: ephemeral containers", () => {
+  const withDebugger = (): Pod => {
+    const p = pod();
+    if (p.spec) p.spec.ephemeralContainers = [{ name: "dbg", image: "busybox" }];
+    return p;
+  };
+  test("ephemeralContainerStatuses: waiting, running, terminated; never ready, no say in phase or Ready", () => {
+    const apps = [c("a", "running"), c("b", "running")];
+    const none = generatePodStatus(withDebugger(), view(apps));
+    assert.equal(none.ephemeralContainerStatuses?.[0]?.state?.waiting?.reason, "ContainerCreating");
+    assert.equal(none.phase, "Running");
+    assert.equal(none.conditions?.find((x) => x.type === "Ready")?.status, "True");
+    const running = generatePodStatus(withDebugger(), view([...apps, { ...c("dbg", "running"), type: "ephemeral" }]));
+    const st = running.ephemeralContainerStatuses?.[0];
+    assert.ok(st?.state?.running);
+    assert.equal(st?.ready, false);
+    assert.equal(st?.containerID, "docker://dbg-0");
+    const done = generatePodStatus(withDebugger(), view([...apps, { ...c("dbg", "exited"), type: "ephemeral" }]));
+    assert.equal(done.ephemeralContainerStatuses?.[0]?.state?.terminated?.reason, "Completed");
+    assert.equal(done.phase, "Running");
+    // The app statuses do not include it.
+    assert.deepEqual(
+      done.containerStatuses?.map((x) => x.name),
+      ["a", "b"],
+    );
+    assert.equal(generatePodStatus(pod(), view(apps)).ephemeralContainerStatuses, undefined);
+  });
+});

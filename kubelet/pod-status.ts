@@ -3,7 +3,7 @@
 // what the API server has and writes only differences.
 
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from "#pkg/api/types/index.js";
-import type { ContainerInfo } from "./runtime/runtime.js";
+import type { ContainerInfo, PodContainerType } from "./runtime/runtime.js";
 
 export interface Waiting {
   reason: string;
@@ -31,7 +31,7 @@ export interface PodRuntimeView {
 }
 
 /** instancesOf: a container's runtime instances, newest first (by restart count, then creation). */
-export function instancesOf(containers: ContainerInfo[], name: string, type: "init" | "app"): ContainerInfo[] {
+export function instancesOf(containers: ContainerInfo[], name: string, type: PodContainerType): ContainerInfo[] {
   return containers
     .filter((c) => c.name === name && c.type === type)
     .sort((a, b) => b.restartCount - a.restartCount || (b.createdAt ?? "").localeCompare(a.createdAt ?? ""));
@@ -213,5 +213,13 @@ export function generatePodStatus(pod: Pod, view: PodRuntimeView): PodStatus {
   }
   if (initSpecs.length > 0) status.initContainerStatuses = initStatuses;
   else delete status.initContainerStatuses;
+  // Ephemeral containers are never ready and count for neither the phase nor the conditions.
+  const ephemeral = spec?.ephemeralContainers ?? [];
+  if (ephemeral.length > 0) {
+    status.ephemeralContainerStatuses = ephemeral.map((c) => ({
+      ...containerStatus(c, instancesOf(view.containers, c.name, "ephemeral"), view, "ContainerCreating"),
+      ready: false,
+    }));
+  } else delete status.ephemeralContainerStatuses;
   return status;
 }

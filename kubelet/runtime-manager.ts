@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "#pkg/api/defaults.js";
-import type { Container, Pod, PodSpec, Secret } from "#pkg/api/types/index.js";
+import type { Container, EphemeralContainer, Pod, PodSpec, Secret } from "#pkg/api/types/index.js";
 import { Backoff } from "#pkg/flowcontrol/backoff.js";
 import type { Clock } from "#pkg/runtime/clock.js";
 import { formatDuration } from "#pkg/runtime/duration.js";
@@ -20,7 +20,7 @@ import { Lifecycle } from "./lifecycle.js";
 import type { KubeletMetrics } from "./metrics.js";
 import { type ContainerAction, type InitAction, type PodActions, sandboxOf } from "./pod-actions.js";
 import { instancesOf, type Waiting } from "./pod-status.js";
-import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
+import type { ContainerInfo, PodContainerType, Runtime } from "./runtime/runtime.js";
 import type { EventSink } from "./sources.js";
 import { type DNSOptions, expandVars, hashContainer, limits, podDNS, pullPolicy } from "./spec.js";
 import type { VolumeManager } from "./volumes.js";
@@ -29,6 +29,8 @@ import type { VolumeManager } from "./volumes.js";
 const RESOLV_CONF = "resolv.conf";
 
 const CONFIG_ERROR_RETRY_MS = 10_000;
+/** How soon an ephemeral container whose target is not running yet looks again. */
+const TARGET_RETRY_MS = 1_000;
 
 /**
  * The restart count for a container the runtime no longer knows (removed behind the kubelet's
@@ -115,6 +117,40 @@ export class RuntimeManager {
   ): Promise<number | undefined> {
     if (init.remove) await this.o.runtime.removeContainer(init.remove.id);
     return this.startWithBackoff(pod, init.container, "init", init.prev, sandbox.id, sandbox.ip ?? "", log);
+  }
+
+  /**
+   * startEphemeralContainer runs an ephemeral container once (upstream: startContainer for an
+   * ephemeral one, never restarted): in the sandbox's network and IPC namespaces like every
+   * container, and in its target's PID namespace when it names one (Docker's pid container:<id>).
+   * A target that is not running yet is waited for. Returns ms until a retry, if any.
+   */
+  async startEphemeralContainer(
+    pod: Pod,
+    ec: EphemeralContainer,
+    sandbox: ContainerInfo,
+    containers: ContainerInfo[],
+    log: Logger,
+  ): Promise<number | undefined> {
+    for (const leftover of instancesOf(containers, ec.name, "ephemeral")) {
+      if (leftover.state === "created") await this.o.runtime.removeContainer(leftover.id);
+    }
+    let pidContainerId: string | undefined;
+    if (ec.targetContainerName) {
+      const target = [
+        ...instancesOf(containers, ec.targetContainerName, "app"),
+        ...instancesOf(containers, ec.targetContainerName, "init"),
+      ].find((c) => c.state === "running");
+      if (!target) {
+        this.setWaiting(pod.metadata.uid ?? "", ec.name, {
+          reason: "ContainerCreating",
+          message: `target container ${ec.targetContainerName} is not running`,
+        });
+        return TARGET_RETRY_MS;
+      }
+      pidContainerId = target.id;
+    }
+    return this.startContainer(pod, ec, "ephemeral", 0, sandbox.id, sandbox.ip ?? "", log, pidContainerId);
   }
 
   /**
@@ -326,11 +362,12 @@ export class RuntimeManager {
   private async startContainer(
     pod: Pod,
     c: Container,
-    type: "init" | "app",
+    type: PodContainerType,
     restartCount: number,
     sandboxId: string,
     podIP: string,
     log: Logger,
+    pidContainerId?: string,
   ): Promise<number | undefined> {
     const uid = pod.metadata.uid ?? "";
     const image = c.image ?? "";
@@ -371,6 +408,8 @@ export class RuntimeManager {
           workingDir: c.workingDir,
           tty: c.tty ?? false,
           stdin: c.stdin ?? false,
+          stdinOnce: c.stdinOnce ?? false,
+          ...(pidContainerId ? { pidContainerId } : {}),
           ...limits(c),
           binds,
           terminationGraceSeconds: pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,

@@ -7,6 +7,7 @@
 //   GET /stats/summary   CPU/memory per pod and container (upstream Summary API shape)
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&previous&timestamps&sinceSeconds
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   WebSocket v5/v4.channel.k8s.io
+//   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty            the same, to the main process
 //   GET /portForward/{ns}/{pod}   WebSocket SPDY/3.1+portforward.k8s.io, or ?port=..
 //       with v4.channel.k8s.io, v4.base64.channel.k8s.io or no subprotocol (channels per port)
 // Refusals are upstream's plain-text answers: 401 "Unauthorized", 403 "Forbidden (user=...,
@@ -36,7 +37,7 @@ import {
 import { asBuffer, rejectUpgrade, WebSocketUpgrader } from "#pkg/streaming/websocket.js";
 import { authorizationErrorText, forbiddenText, nodeRequestAttributes } from "./auth.js";
 import { portForwardPorts, serveChannelPortForward, servePortForward } from "./portforward.js";
-import type { ContainerInfo, Runtime } from "./runtime/runtime.js";
+import type { ContainerInfo, ExecSession, Runtime } from "./runtime/runtime.js";
 
 /** What the server needs from the kubelet. */
 export interface KubeletView {
@@ -45,6 +46,17 @@ export interface KubeletView {
   podIP(pod: Pod): Promise<string | undefined>;
   summary(): Promise<object>;
 }
+
+/** Which of a stream session's streams the client asked for (exec and attach). */
+interface StreamFlags {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+/** The streams an exec or an attach has in common. */
+type StreamSession = Pick<ExecSession, "stdin" | "stdout" | "stderr" | "resize" | "close">;
 
 /** The --authorization-mode=AlwaysAllow authorizer. */
 export const ALWAYS_ALLOW: RequestAuthorizer = { authorize: () => ({ decision: "Allow", reason: "" }) };
@@ -181,7 +193,11 @@ export class KubeletServer {
   }
 
   private async container(pod: Pod, name: string, previous: boolean): Promise<ContainerInfo> {
-    const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+    const all = [
+      ...(pod.spec?.containers ?? []),
+      ...(pod.spec?.initContainers ?? []),
+      ...(pod.spec?.ephemeralContainers ?? []),
+    ];
     if (!all.some((c) => c.name === name))
       throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
     const c = await this.o.kubelet.containerFor(pod, name, previous);
@@ -233,15 +249,15 @@ export class KubeletServer {
   private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? "/", "http://kubelet");
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    if (parts[0] === "exec" && parts.length === 4) {
-      const [, ns = "", name = "", cname = ""] = parts;
+    if ((parts[0] === "exec" || parts[0] === "attach") && parts.length === 4) {
+      const [kind, ns = "", name = "", cname = ""] = parts;
       const pod = this.pod(ns, name);
       const c = await this.container(pod, cname, false);
       if (c.state !== "running") throw badRequest(`container ${cname} is not running (state ${c.state})`);
       const q = url.searchParams;
       const cmd = q.getAll("command");
-      if (cmd.length === 0) throw badRequest("you must specify at least 1 command");
-      const streams = {
+      if (kind === "exec" && cmd.length === 0) throw badRequest("you must specify at least 1 command");
+      const streams: StreamFlags = {
         stdin: bool(q, "stdin", "input"),
         stdout: q.get("stdout") === null && q.get("output") === null ? true : bool(q, "stdout", "output"),
         stderr: bool(q, "stderr", "error"),
@@ -249,7 +265,9 @@ export class KubeletServer {
       };
       const protocol = this.upgrader.negotiate(req, EXEC_PROTOCOLS, { required: true });
       this.upgrader.accept(req, socket, head, (ws) => {
-        void this.exec(ws, protocol === STREAM_PROTOCOL_V5, c.id, cmd, streams);
+        const v5 = protocol === STREAM_PROTOCOL_V5;
+        if (kind === "exec") void this.exec(ws, v5, c.id, cmd, streams);
+        else void this.attach(ws, v5, c.id, streams);
       });
       return;
     }
@@ -285,12 +303,52 @@ export class KubeletServer {
   }
 
   /** exec runs a command and speaks the channel.k8s.io framing (KUBECTL_WIRE 3.2) on ws. */
-  private async exec(
+  private async exec(ws: WebSocket, v5: boolean, containerId: string, cmd: string[], o: StreamFlags): Promise<void> {
+    await this.serveStreams(
+      ws,
+      v5,
+      o,
+      () => this.o.runtime.exec(containerId, { cmd, stdin: o.stdin, tty: o.tty }),
+      async (s) => {
+        const code = await s.wait();
+        if (code === 0) return { status: "Success" };
+        return {
+          status: "Failure",
+          reason: "NonZeroExitCode",
+          message: `command terminated with non-zero exit code: error executing command [${cmd.join(" ")}], exit code ${code}`,
+          details: { causes: [{ reason: "ExitCode", message: String(code) }] },
+        };
+      },
+    );
+  }
+
+  /**
+   * attach joins the container's main process (upstream ServeAttach) with the same framing:
+   * the session ends, with a Success status, when the process exits or the client detaches.
+   */
+  private async attach(ws: WebSocket, v5: boolean, containerId: string, o: StreamFlags): Promise<void> {
+    await this.serveStreams(
+      ws,
+      v5,
+      o,
+      () => this.o.runtime.attach(containerId, { stdin: o.stdin, tty: o.tty }),
+      async (s) => {
+        await s.wait();
+        return { status: "Success" };
+      },
+    );
+  }
+
+  /**
+   * serveStreams carries a session's stdin, stdout, stderr and resizes over the channel framing,
+   * and ends with the Status `done` resolves to on the error channel.
+   */
+  private async serveStreams<S extends StreamSession>(
     ws: WebSocket,
     v5: boolean,
-    containerId: string,
-    cmd: string[],
-    o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
+    o: StreamFlags,
+    open: () => Promise<S>,
+    done: (s: S) => Promise<object>,
   ): Promise<void> {
     const send = (ch: Channel, data: Buffer | string) => {
       if (ws.readyState !== ws.OPEN) return;
@@ -300,7 +358,7 @@ export class KubeletServer {
       send(Channel.Error, JSON.stringify({ metadata: {}, ...status }));
       ws.close(1000);
     };
-    // kubectl sends stdin (and its close) right after the 101, before the exec exists: queue
+    // kubectl sends stdin (and its close) right after the 101, before the session exists: queue
     // messages until the session is ready.
     const early: Buffer[] = [];
     let onMessage: ((data: Buffer) => void) | undefined;
@@ -309,7 +367,7 @@ export class KubeletServer {
       else early.push(data);
     });
     try {
-      const s = await this.o.runtime.exec(containerId, { cmd, stdin: o.stdin, tty: o.tty });
+      const s = await open();
       if (o.stdout) s.stdout.on("data", (b: Buffer) => send(Channel.Stdout, b));
       else s.stdout.resume();
       if (o.stderr) s.stderr.on("data", (b: Buffer) => send(Channel.Stderr, b));
@@ -330,17 +388,10 @@ export class KubeletServer {
       };
       for (const m of early.splice(0)) onMessage(m);
       ws.on("close", () => s.close());
-      const code = await s.wait();
+      const status = await done(s);
       // Let the last output frames go out before the status frame.
       await new Promise((r) => setImmediate(r));
-      if (code === 0) finish({ status: "Success" });
-      else
-        finish({
-          status: "Failure",
-          reason: "NonZeroExitCode",
-          message: `command terminated with non-zero exit code: error executing command [${cmd.join(" ")}], exit code ${code}`,
-          details: { causes: [{ reason: "ExitCode", message: String(code) }] },
-        });
+      finish(status);
     } catch (err) {
       finish({ status: "Failure", reason: "InternalError", message: (err as Error).message });
     }

@@ -12,6 +12,8 @@ import type { Logger } from "#pkg/runtime/log.js";
 import { sleep } from "#pkg/runtime/wait.js";
 import type { RegistryAuth } from "../credentials.js";
 import {
+  type AttachOptions,
+  type AttachSession,
   type ContainerConfig,
   type ContainerInfo,
   type ContainerState,
@@ -316,7 +318,8 @@ export class DockerRuntime implements Runtime {
       WorkingDir: cfg.workingDir,
       Tty: cfg.tty,
       OpenStdin: cfg.stdin,
-      StdinOnce: false,
+      // stdinOnce: Docker closes stdin once the first attached client detaches.
+      StdinOnce: cfg.stdin && cfg.stdinOnce === true,
       Labels: {
         ...this.baseLabels(cfg.podUid, cfg.podName, cfg.podNamespace, cfg.name, cfg.type),
         [LABEL_RESTART_COUNT]: String(cfg.restartCount),
@@ -326,6 +329,7 @@ export class DockerRuntime implements Runtime {
       HostConfig: {
         NetworkMode: `container:${cfg.sandboxId}`,
         IpcMode: `container:${cfg.sandboxId}`,
+        ...(cfg.pidContainerId ? { PidMode: `container:${cfg.pidContainerId}` } : {}),
         // docker-init as PID 1 forwards SIGTERM, so graceful stops do not wait the full grace (PERF B2).
         Init: true,
         ...(cfg.binds?.length ? { Binds: cfg.binds } : {}),
@@ -446,6 +450,43 @@ export class DockerRuntime implements Runtime {
         }
         return (await exec.inspect()).ExitCode ?? 0;
       },
+      close: () => stream.destroy(),
+    };
+  }
+
+  async attach(id: string, o: AttachOptions): Promise<AttachSession> {
+    const c = this.docker.getContainer(id);
+    const tty = (await c.inspect()).Config.Tty === true;
+    const stream = (await c.attach({
+      stream: true,
+      stdin: o.stdin,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    })) as NodeJS.ReadWriteStream & { destroy(): void; end(): void };
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    // A TTY's output is one raw stream; otherwise Docker multiplexes stdout and stderr.
+    if (tty) stream.pipe(stdout);
+    else this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      const fin = () => {
+        stdout.end();
+        stderr.end();
+        resolve();
+      };
+      stream.once("end", fin);
+      stream.once("close", fin);
+      stream.once("error", fin);
+    });
+    return {
+      stdin: o.stdin ? stream : undefined,
+      stdout,
+      stderr,
+      resize: async (w, h) => {
+        await c.resize({ w, h }).catch(() => undefined);
+      },
+      wait: () => ended,
       close: () => stream.destroy(),
     };
   }

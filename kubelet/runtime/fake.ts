@@ -6,6 +6,8 @@ import { PassThrough, type Readable } from "node:stream";
 import { metaTime } from "#pkg/api/time.js";
 import type { RegistryAuth } from "../credentials.js";
 import type {
+  AttachOptions,
+  AttachSession,
   ContainerConfig,
   ContainerInfo,
   ContainerStats,
@@ -145,6 +147,14 @@ export class FakeRuntime implements Runtime {
     stdout.end();
     stderr.end();
     return { stdout, stderr, resize: async () => {}, wait: async () => 0, close: () => {} };
+  }
+
+  async attach(_id: string, _o: AttachOptions): Promise<AttachSession> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.end();
+    stderr.end();
+    return { stdout, stderr, resize: async () => {}, wait: async () => {}, close: () => {} };
   }
 
   async execSync(): Promise<{ exitCode: number; output: string }> {

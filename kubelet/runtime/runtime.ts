@@ -15,14 +15,16 @@ export const LABEL_POD_UID = "io.kubernetes.pod.uid";
 export const LABEL_CONTAINER_NAME = "io.kubernetes.container.name";
 export const LABEL_RESTART_COUNT = "io.kubernetes.container.restartCount";
 export const LABEL_CONTAINER_HASH = "io.kubernetes.container.hash";
-/** "sandbox", "init" or "app". */
+/** "sandbox", "init", "app" or "ephemeral". */
 export const LABEL_CONTAINER_TYPE = "kubeling.io/container-type";
 export const LABEL_TERMINATION_GRACE = "io.kubernetes.pod.terminationGracePeriod";
 export const SANDBOX_CONTAINER_NAME = "POD";
 /** On sandboxes of hostNetwork pods (their IP is the node's). */
 export const LABEL_HOST_NETWORK = "kubeling.io/host-network";
 
-export type ContainerType = "sandbox" | "init" | "app";
+export type ContainerType = "sandbox" | "init" | "app" | "ephemeral";
+/** The kinds of a pod's own containers (all but the sandbox). */
+export type PodContainerType = Exclude<ContainerType, "sandbox">;
 export type ContainerState = "created" | "running" | "exited" | "unknown";
 
 /** ContainerInfo is one runtime container as the kubelet sees it, rebuilt from Docker's labels and inspect data. */
@@ -75,7 +77,7 @@ export interface ContainerConfig {
   podName: string;
   podNamespace: string;
   name: string;
-  type: "init" | "app";
+  type: PodContainerType;
   restartCount: number;
   hash: string;
   sandboxId: string;
@@ -87,6 +89,10 @@ export interface ContainerConfig {
   workingDir?: string;
   tty: boolean;
   stdin: boolean;
+  /** Close the container's stdin once the first attached client detaches (Kubernetes stdinOnce). */
+  stdinOnce?: boolean;
+  /** Join this container's PID namespace (an ephemeral container's targetContainerName). */
+  pidContainerId?: string;
   nanoCpus?: number;
   memoryBytes?: number;
   terminationGraceSeconds: number;
@@ -122,6 +128,24 @@ export interface ExecSession {
   /** Resolves with the exit code once the process has ended and its output has been read. */
   wait(): Promise<number>;
   /** Tear down the connection to the process. */
+  close(): void;
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  tty: boolean;
+}
+
+/**
+ * AttachSession: the streams of a running container's main process (kubectl attach). wait()
+ * resolves when the stream ends: the process exited or the session was closed.
+ */
+export interface AttachSession {
+  stdin?: NodeJS.WritableStream;
+  stdout: Readable;
+  stderr: Readable;
+  resize(width: number, height: number): Promise<void>;
+  wait(): Promise<void>;
   close(): void;
 }
 
@@ -162,6 +186,8 @@ export interface Runtime {
   removeContainer(id: string): Promise<void>;
   logs(id: string, opts: LogOptions): Promise<Readable>;
   exec(id: string, opts: ExecOptions): Promise<ExecSession>;
+  /** Attach to the container's main process (its stdin only if it was created with one open). */
+  attach(id: string, opts: AttachOptions): Promise<AttachSession>;
   /** Run a command to completion (exec probes); output is truncated. */
   execSync(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
   /** Resource usage of running containers (missing ids had no readable stats). */
