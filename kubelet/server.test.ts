@@ -22,7 +22,7 @@ import {
 } from "#pkg/streaming/protocols.js";
 import { dialWebSocket } from "#pkg/streaming/websocket.js";
 import { FakeRuntime } from "./runtime/fake.js";
-import type { ContainerInfo, ExecOptions, ExecSession } from "./runtime/runtime.js";
+import type { AttachOptions, AttachSession, ContainerInfo, ExecOptions, ExecSession } from "./runtime/runtime.js";
 import { KubeletServer, type KubeletView } from "./server.js";
 
 const POD: Pod = {
@@ -59,6 +59,29 @@ class EchoRuntime extends FakeRuntime {
       stderr,
       resize: async () => {},
       wait: () => exited,
+      close: () => {},
+    };
+  }
+}
+
+/** attach: the main process echoes stdin, upper-cased, and its stream ends once stdin closes. */
+class AttachEchoRuntime extends EchoRuntime {
+  readonly attached: AttachOptions[] = [];
+  override async attach(_id: string, o: AttachOptions): Promise<AttachSession> {
+    this.attached.push(o);
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdin.on("data", (d: Buffer) => stdout.write(d.toString().toUpperCase()));
+    stdin.on("end", () => stdout.end());
+    stderr.end();
+    const ended = new Promise<void>((resolve) => stdout.on("end", () => resolve()));
+    return {
+      ...(o.stdin ? { stdin } : {}),
+      stdout,
+      stderr,
+      resize: async () => {},
+      wait: () => ended,
       close: () => {},
     };
   }
@@ -104,6 +127,7 @@ describe("KubeletServer errors and exec", () => {
   new Counter({ name: "kubelet_test_total", help: "Test.", registers: [registry] }).inc();
   let synced = false;
   let server: KubeletServer;
+  const runtime = new AttachEchoRuntime();
   let ca: CertKey;
   let base: string;
   let agent: Agent;
@@ -131,7 +155,7 @@ describe("KubeletServer errors and exec", () => {
     const x509 = new X509Authenticator(ca.cert);
     server = new KubeletServer({
       kubelet: view,
-      runtime: new EchoRuntime(),
+      runtime,
       log: silentLogger,
       nodeName: "node-1",
       tls: { cert: serving, clientCA: ca.cert },
@@ -267,6 +291,28 @@ describe("KubeletServer errors and exec", () => {
         err instanceof StatusError &&
         err.code === 400 &&
         err.message === 'invalid value for stdin: "yes" (must be true or false)',
+    );
+  });
+
+  it("attaches to the main process: no command needed, stdin in, stdout out, Success once it ends", async () => {
+    const { ws } = await dial("/attach/default/web/c?stdin=true&stdout=true&tty=true", [STREAM_PROTOCOL_V5]);
+    const got: Array<[number, string]> = [];
+    const closed = new Promise<void>((resolve) => ws.on("close", () => resolve()));
+    ws.on("message", (m: Buffer) => {
+      const f = parseFrame(m);
+      if (f) got.push([f.channel, f.payload.toString()]);
+    });
+    ws.send(frame(Channel.Stdin, "hello"));
+    ws.send(frame(Channel.Close, Buffer.from([Channel.Stdin])));
+    await closed;
+    assert.deepEqual(got[0], [Channel.Stdout, "HELLO"]);
+    assert.equal(got.at(-1)?.[0], Channel.Error);
+    assert.equal((JSON.parse(got.at(-1)?.[1] ?? "{}") as { status?: string }).status, "Success");
+    assert.deepEqual(runtime.attached.at(-1), { stdin: true, tty: true });
+    await assert.rejects(
+      dial("/attach/default/web/nope?stdin=true", [STREAM_PROTOCOL_V5]),
+      (err: unknown) =>
+        err instanceof StatusError && err.code === 400 && err.message === "container nope is not valid for pod web",
     );
   });
 

@@ -4,7 +4,7 @@
 // ephemeral rules (no ports, probes, resources or lifecycle, names unique across every
 // container, targetContainerName naming a container) with upstream's messages; a pod created
 // with ephemeral containers, or a regular update that changes them, is refused; templates may
-// not carry them. RBAC: system:aggregate-to-edit
+// not carry them; PodSecurity checks what it adds. RBAC: system:aggregate-to-edit
 // grants pods/attach but not pods/ephemeralcontainers, as upstream.
 
 import assert from "node:assert/strict";
@@ -270,6 +270,33 @@ describe("pods/ephemeralcontainers", () => {
       "{}",
     ]);
     assert.notEqual(r2.code, 0);
+  });
+
+  test("PodSecurity checks what the subresource adds", async () => {
+    await kc.ok(["create", "namespace", "locked"]);
+    await kc.ok(["label", "namespace", "locked", "pod-security.kubernetes.io/enforce=baseline"]);
+    const p = pod("p6");
+    p.metadata.namespace = "locked";
+    await srv.client.create(PODS, "locked", p);
+    const err = await refused(
+      srv.client.patch(
+        PODS,
+        "locked",
+        "p6",
+        { spec: { ephemeralContainers: [{ name: "root", image: "busybox", securityContext: { privileged: true } }] } },
+        "strategic",
+        { subresource: "ephemeralcontainers" },
+      ),
+    );
+    assert.equal(err.code, 403);
+    assert.match(
+      err.message,
+      /violates PodSecurity "baseline:latest": privileged \(container "root" must not set securityContext.privileged=true\)/,
+    );
+    // An unprivileged debugger is let in.
+    await srv.client.patch(PODS, "locked", "p6", { spec: { ephemeralContainers: [debugger1] } }, "strategic", {
+      subresource: "ephemeralcontainers",
+    });
   });
 
   test("pod templates may not carry ephemeral containers", async () => {
