@@ -132,7 +132,9 @@ describe("OpenAPI v2", () => {
     const ns = d.paths["/api/v1/namespaces/{name}"];
     assert.deepEqual(ns.patch["x-kubernetes-group-version-kind"], { group: "", kind: "Namespace", version: "v1" });
     assert.equal(d.paths["/api/v1/pods"].get.responses["200"].schema.$ref, "#/definitions/io.k8s.api.core.v1.PodList");
-    assert.ok(d.paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"].patch);
+    const scale = d.paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"].patch;
+    assert.deepEqual(scale["x-kubernetes-group-version-kind"], { group: "autoscaling", kind: "Scale", version: "v1" });
+    assert.equal(scale.responses["200"].schema.$ref, "#/definitions/io.k8s.api.autoscaling.v1.Scale");
     assert.ok(d.paths["/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"].post);
   });
 

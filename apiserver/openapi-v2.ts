@@ -19,19 +19,9 @@
 import { createHash } from "node:crypto";
 import { BUILTIN_RESOURCES, isCreateOnly, type ResourceInfo } from "#pkg/api/resources.js";
 import type { TSchema } from "#pkg/api/schema/helpers.js";
-import * as apps from "#pkg/api/types/apps.js";
-import * as authentication from "#pkg/api/types/authentication.js";
-import * as authorization from "#pkg/api/types/authorization.js";
-import * as batch from "#pkg/api/types/batch.js";
-import * as coordination from "#pkg/api/types/coordination.js";
-import * as core from "#pkg/api/types/core.js";
-import * as discovery from "#pkg/api/types/discovery.js";
+import * as types from "#pkg/api/types/index.js";
 import * as meta from "#pkg/api/types/meta.js";
-import * as policy from "#pkg/api/types/policy.js";
-import * as rbac from "#pkg/api/types/rbac.js";
-import * as scheduling from "#pkg/api/types/scheduling.js";
 import { KIND_SCHEMAS } from "#pkg/api/types/schemas.js";
-import * as storage from "#pkg/api/types/storage.js";
 import { componentName, OPENAPI_INFO } from "./openapi.js";
 import { encodeDocument } from "./openapi-v2-proto.js";
 
@@ -53,27 +43,13 @@ const UPSTREAM_NAMES: Readonly<Record<string, string>> = { AppsCondition: "Deplo
 /** Every exported object schema of pkg/api/types by its `properties` (kept by Opt()'s shallow copy). */
 function exportedObjectSchemas(): Map<object, { short: string; schema: Json }> {
   const out = new Map<object, { short: string; schema: Json }>();
-  const modules = [
-    meta,
-    core,
-    apps,
-    batch,
-    policy,
-    coordination,
-    discovery,
-    storage,
-    rbac,
-    scheduling,
-    authorization,
-    authentication,
-  ];
-  for (const mod of modules)
-    for (const [name, value] of Object.entries(mod)) {
-      if (!name.endsWith("Schema") || !isObj(value) || !isObj(value.properties)) continue;
-      const short = name.slice(0, -"Schema".length);
-      if (!out.has(value.properties))
-        out.set(value.properties, { short: UPSTREAM_NAMES[short] ?? short, schema: value });
-    }
+  // Through the index, so a new types module needs no change here (a name two modules both
+  // export is left out of the index by ES's export *, and its schema stays inline).
+  for (const [name, value] of Object.entries(types)) {
+    if (!name.endsWith("Schema") || !isObj(value) || !isObj(value.properties)) continue;
+    const short = name.slice(0, -"Schema".length);
+    if (!out.has(value.properties)) out.set(value.properties, { short: UPSTREAM_NAMES[short] ?? short, schema: value });
+  }
   return out;
 }
 
@@ -269,7 +245,13 @@ function operation(
   };
 }
 
-function addPaths(paths: Json, r: ResourceInfo, kindDef: string | undefined, listDef: string | undefined): void {
+function addPaths(
+  paths: Json,
+  r: ResourceInfo,
+  defOf: (gvk: { group: string; version: string; kind: string }) => string | undefined,
+  listDef: string | undefined,
+): void {
+  const kindDef = defOf(r);
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   const ns = param("namespace", "path", "object name and auth scope, such as for teams and projects");
   const name = param("name", "path", `name of the ${r.kind}`);
@@ -305,7 +287,7 @@ function addPaths(paths: Json, r: ResourceInfo, kindDef: string | undefined, lis
   for (const s of r.subresources) {
     if (!s.verbs.includes("patch") && !s.verbs.includes("update")) continue;
     const sub = s.kind;
-    const subDef = sub.kind === r.kind && sub.group === r.group ? kindDef : undefined;
+    const subDef = defOf(sub);
     paths[`${scope}/{name}/${s.name}`] = {
       ...(s.verbs.includes("get") ? { get: operation(sub, "get", "read", subDef) } : {}),
       ...(s.verbs.includes("patch")
@@ -378,7 +360,7 @@ export function buildOpenApiV2Document(resources: readonly ResourceInfo[] = BUIL
         "x-kubernetes-group-version-kind": [{ group: r.group, kind: r.listKind, version: r.version }],
       });
     }
-    addPaths(paths, r, kindDef, listDef);
+    addPaths(paths, r, (k) => kindDefs.get(`${k.group}/${k.version}/${k.kind}`), listDef);
   }
   const definitions = Object.fromEntries([...t.definitions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return {
