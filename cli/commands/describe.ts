@@ -17,6 +17,7 @@ import type {
   PersistentVolumeClaim,
   Pod,
   PodDisruptionBudget,
+  PriorityClass,
   ReplicaSet,
   ReplicationController,
   Secret,
@@ -32,6 +33,7 @@ import { describeConfigMap, describeNamespace, describeSecret, describeService }
 import { describeNode } from "../describe/node.js";
 import { describePod } from "../describe/pod.js";
 import { describePodDisruptionBudget } from "../describe/policy.js";
+import { describePriorityClass } from "../describe/scheduling.js";
 import { describeDaemonSet, describeStatefulSet } from "../describe/sets.js";
 import {
   describePersistentVolume,
@@ -157,6 +159,9 @@ export async function describeObject(ctx: CliContext, r: ResourceInfo, obj: Kube
     }
     case "storage.k8s.io/storageclasses":
       describeStorageClass(w, obj as StorageClass);
+      break;
+    case "scheduling.k8s.io/priorityclasses":
+      describePriorityClass(w, obj as PriorityClass);
       break;
     case "/services": {
       // kubectl 1.3x reads the Service's EndpointSlices, and Endpoints where slices are not served.

@@ -2,7 +2,8 @@
 // server creates at start (and refuses to delete), validation with upstream's messages, the
 // Priority admission plugin resolving a pod's class (the global default too), and kubectl 1.31
 // (JSON) and 1.33 (protobuf) creating classes and listing them with upstream's columns; the
-// kubeling CLI's `create priorityclass` sends what kubectl does.
+// kubeling CLI's `create priorityclass` sends what kubectl does, and its `get pc` and
+// `describe pc` print what kubectl prints.
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -231,6 +232,19 @@ describe("kubectl and the kubeling CLI", () => {
     const c = (await raw(srv, "GET", `${PCS}/high-cli`)).json;
     const keep = (o: Record<string, unknown>) => ({ ...o, metadata: undefined });
     assert.deepEqual(keep(c), keep(a));
+    // describe and get print what kubectl prints.
+    const kubeling = async (args: string[]) => {
+      const out = await runCli(["--kubeconfig", srv.kubeconfigPath, ...args]);
+      assert.equal(out.code, 0, out.stderr);
+      return out.stdout;
+    };
+    for (const k of [k31, k33]) {
+      for (const name of ["high", "zero33", "system-node-critical"])
+        assert.equal(await kubeling(["describe", "pc", name]), await k.ok(["describe", "pc", name]), name);
+    }
+    // Ages tick between the two calls, and their width moves the padding.
+    const ageless = (out: string) => out.replace(/\b\d+[smhd]\b/g, "<age>").replace(/ +/g, " ");
+    assert.equal(ageless(await kubeling(["get", "pc"])), ageless(await k33.ok(["get", "pc"])));
     const bad = await runCli(["--kubeconfig", srv.kubeconfigPath, "create", "pc", "x", "--value=lots"]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /invalid argument "lots" for "--value" flag/);
