@@ -169,7 +169,7 @@ const examples: Record<string, unknown>[] = [
           ready: false,
           restartCount: 0,
           image: "busybox:1.36",
-          state: { terminated: { exitCode: 2, reason: "Error", finishedAt: "2026-12-04T10:12:14Z" } },
+          state: { terminated: { exitCode: 0, reason: "Completed", finishedAt: "2026-12-04T10:12:14Z" } },
         },
       ],
     },

@@ -71,6 +71,8 @@ const PRESENCE: ReadonlySet<string> = new Set([
   "restartCount",
   "ready",
   "containerPort",
+  // A container that exited 0 (ContainerStateTerminated.exitCode, `json:"exitCode"`).
+  "exitCode",
   // By message: a field whose name elsewhere is an omitempty string (EnvVar's value).
   "scheduling.v1.PriorityClass.value",
 ]);
