@@ -228,6 +228,14 @@ export function describePod(w: PrefixWriter, pod: Pod): void {
   if (spec?.initContainers?.length)
     describeContainers(w, "Init Containers", spec.initContainers, status?.initContainerStatuses);
   describeContainers(w, "Containers", spec?.containers ?? [], status?.containerStatuses);
+  // kubectl describes ephemeral containers as the Containers they embed (EphemeralContainerCommon).
+  if (spec?.ephemeralContainers?.length)
+    describeContainers(
+      w,
+      "Ephemeral Containers",
+      spec.ephemeralContainers.map(({ targetContainerName: _t, ...c }) => c),
+      status?.ephemeralContainerStatuses,
+    );
   const conditions = status?.conditions ?? [];
   if (conditions.length > 0) {
     w.write(0, "Conditions:\n  Type\tStatus\n");

@@ -3,7 +3,8 @@
 // seen), attach -i to a stdinOnce container (closing stdin ends it), with kubectl 1.29 (plain
 // SPDY/3.1) and 1.33 (WebSocket); kubectl 1.31 and 1.33 debug add an ephemeral container that
 // runs in the target's PID namespace (ps shows the target's process), whose status goes
-// running then terminated and is never restarted, and whose logs kubectl logs -c reads.
+// running then terminated and is never restarted, and whose logs kubectl logs -c reads; the
+// kubeling CLI describes them as kubectl does.
 
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
@@ -19,6 +20,7 @@ import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
 import { KUBECTL_DIR } from "../harness/kubectl.js";
 import { cleanupCluster, docker, startKubelet, type TestKubelet } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
+import { runCli } from "./cli-helpers.js";
 
 const bin = (minor: string) => `${KUBECTL_DIR}/kubectl.${minor}`;
 /** The target's process, recognisable in another container's ps. */
@@ -274,4 +276,14 @@ describe("kubectl attach and kubectl debug through the API server to the kubelet
       assert.ok(again?.state?.terminated);
     });
   }
+
+  test("kubeling describe pod prints the Ephemeral Containers as kubectl 1.33 does", async () => {
+    const section = (out: string) => /\nEphemeral Containers:\n[\s\S]*?(?=\nConditions:)/.exec(out)?.[0] ?? "";
+    const theirs = await run("1.33", ["describe", "pod", "target"]);
+    assert.equal(theirs.code, 0, theirs.stderr);
+    const ours = await runCli([`--kubeconfig=${api.kubeconfigPath}`, "describe", "pod", "target"]);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.match(section(theirs.stdout), /debugger-1-31:/);
+    assert.equal(section(ours.stdout), section(theirs.stdout));
+  });
 });
