@@ -52,8 +52,8 @@ function pod(ns: string, i: number): object {
   };
 }
 
-function ratioNote(pb: LoadResult, json: LoadResult): string {
-  return `protobuf/JSON ops/s: ${(pb.opsPerSec / json.opsPerSec).toFixed(2)}x`;
+function ratioNote(pb: LoadResult, json: LoadResult, concurrency: number): string {
+  return `protobuf/JSON ops/s at concurrency ${concurrency}: ${(pb.opsPerSec / json.opsPerSec).toFixed(2)}x`;
 }
 
 export async function benchProtobuf(o: ProtobufBenchOptions): Promise<BenchRow[]> {
@@ -84,7 +84,7 @@ export async function benchProtobuf(o: ProtobufBenchOptions): Promise<BenchRow[]
     const json = await closedLoop({ concurrency, durationMs, warmupOps: 5 }, (i) => op(JSON_ACCEPT, i));
     const pb = await closedLoop({ concurrency, durationMs, warmupOps: 5 }, (i) => op(PB_ACCEPT, i));
     rows.push(row("protobuf", `${what} (JSON)`, json, { concurrency }));
-    rows.push(row("protobuf", `${what} (protobuf)`, pb, { concurrency, note: ratioNote(pb, json) }));
+    rows.push(row("protobuf", `${what} (protobuf)`, pb, { concurrency, note: ratioNote(pb, json, concurrency) }));
   };
 
   const get = (accept: string, i: number) =>

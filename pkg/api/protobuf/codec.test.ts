@@ -5,6 +5,7 @@ import {
   decode,
   decodeWatchEvent,
   encode,
+  encodeMessage,
   encodeWatchEvent,
   messageFor,
   missingFields,
@@ -424,6 +425,11 @@ test("a List: metadata and items", () => {
   const pb = encode(list);
   assert.ok(pb);
   assert.deepEqual(decode(pb)?.object, list);
+  // Items come from a per-object cache the second time; the bytes are the generic encoder's.
+  const m = messageFor("v1", "ConfigMapList");
+  assert.ok(m);
+  assert.deepEqual(encode(list), wrap("v1", "ConfigMapList", encodeMessage(list, m)));
+  assert.deepEqual(encode(list), pb);
 });
 
 test("the bytes of a simple ConfigMap, assembled by hand", () => {

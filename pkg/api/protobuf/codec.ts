@@ -12,10 +12,11 @@
 import protobuf from "protobufjs/minimal.js";
 import { KIND_SCHEMAS } from "../types/schemas.js";
 import { FIELDS, type FieldEntry } from "./fields.js";
+import { FastWriter } from "./writer.js";
 
-const { Reader, Writer } = protobuf;
+const { Reader } = protobuf;
 type Reader = protobuf.Reader;
-type Writer = protobuf.Writer;
+type Writer = FastWriter;
 
 /** The "k8s\0" magic that opens every protobuf body (not watch frames' inner events). */
 export const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -101,6 +102,8 @@ interface Field {
   msg?: Message;
   /** Keep zero scalars on decode (PRESENCE). */
   keepZero: boolean;
+  /** A map's value as a field of its entry message (number 2), made once when first encoded. */
+  entry?: Field;
 }
 
 export interface Message {
@@ -501,15 +504,15 @@ function writeTime(w: Writer, s: string, micro: boolean): void {
 function writeValue(w: Writer, f: Field, v: unknown, path: string, lenient: boolean): void {
   switch (f.kind) {
     case "string":
-      if (typeof v !== "string") throw new NotEncodable(`${path}: not a string`);
+      if (typeof v !== "string") throw new NotEncodable(`${path}.${f.name}: not a string`);
       w.uint32((f.num << 3) | 2).string(v);
       return;
     case "int":
-      if (typeof v !== "number" || !Number.isInteger(v)) throw new NotEncodable(`${path}: not an integer`);
+      if (typeof v !== "number" || !Number.isInteger(v)) throw new NotEncodable(`${path}.${f.name}: not an integer`);
       w.uint32(f.num << 3).int64(v);
       return;
     case "bool":
-      if (typeof v !== "boolean") throw new NotEncodable(`${path}: not a boolean`);
+      if (typeof v !== "boolean") throw new NotEncodable(`${path}.${f.name}: not a boolean`);
       w.uint32(f.num << 3).bool(v);
       return;
     case "double":
@@ -519,7 +522,7 @@ function writeValue(w: Writer, f: Field, v: unknown, path: string, lenient: bool
       w.uint32((f.num << 3) | 5).float(Number(v));
       return;
     case "bytes":
-      if (typeof v !== "string") throw new NotEncodable(`${path}: not base64`);
+      if (typeof v !== "string") throw new NotEncodable(`${path}.${f.name}: not base64`);
       w.uint32((f.num << 3) | 2).bytes(Buffer.from(v, "base64"));
       return;
     case "Time":
@@ -528,7 +531,7 @@ function writeValue(w: Writer, f: Field, v: unknown, path: string, lenient: bool
         w.uint32((f.num << 3) | 2).uint32(0);
         return;
       }
-      if (typeof v !== "string") throw new NotEncodable(`${path}: not a time`);
+      if (typeof v !== "string") throw new NotEncodable(`${path}.${f.name}: not a time`);
       w.uint32((f.num << 3) | 2);
       writeTime(w, v, f.kind === "MicroTime");
       return;
@@ -543,7 +546,7 @@ function writeValue(w: Writer, f: Field, v: unknown, path: string, lenient: bool
       w.uint32((f.num << 3) | 2).fork();
       if (typeof v === "string") w.uint32(8).int32(1).uint32(16).int32(0).uint32(26).string(v);
       else if (typeof v === "number") w.uint32(8).int32(0).uint32(16).int32(v).uint32(26).string("");
-      else throw new NotEncodable(`${path}: not an int or string`);
+      else throw new NotEncodable(`${path}.${f.name}: not an int or string`);
       w.ldelim();
       return;
     case "Raw":
@@ -554,71 +557,96 @@ function writeValue(w: Writer, f: Field, v: unknown, path: string, lenient: bool
         .ldelim();
       return;
     case "strings":
-      if (!Array.isArray(v)) throw new NotEncodable(`${path}: not a list`);
+      if (!Array.isArray(v)) throw new NotEncodable(`${path}.${f.name}: not a list`);
       w.uint32((f.num << 3) | 2).fork();
       for (const s of v) w.uint32(10).string(String(s));
       w.ldelim();
       return;
     case "message":
-      if (typeof v !== "object" || v === null || Array.isArray(v)) throw new NotEncodable(`${path}: not an object`);
+      if (typeof v !== "object" || v === null || Array.isArray(v))
+        throw new NotEncodable(`${path}.${f.name}: not an object`);
       w.uint32((f.num << 3) | 2).fork();
-      writeMessage(w, v as Json, f.msg as Message, path, lenient);
+      writeMessage(w, v as Json, f.msg as Message, path ? `${path}.${f.name}` : f.name, lenient);
       w.ldelim();
       return;
   }
 }
 
+/** The field that carries an inline (Go embedded) message, one per message. */
+const inlineFields = new WeakMap<Message, Field>();
+
+function inlineField(m: Message, inline: { num: number; msg: Message }): Field {
+  let f = inlineFields.get(m);
+  if (!f) {
+    f = { name: "", num: inline.num, repeated: false, map: false, kind: "message", msg: inline.msg, keepZero: false };
+    inlineFields.set(m, f);
+  }
+  return f;
+}
+
+const isTime = (f: Field) => (f.kind === "Time" || f.kind === "MicroTime") && !f.repeated && !f.map;
+
+// The hot path of every protobuf answer: no per-field allocation beyond the list of fields
+// present; paths are built only for the error that makes an object fall back to JSON.
 function writeMessage(w: Writer, obj: Json, m: Message, path: string, lenient: boolean): void {
-  const present: [Field, unknown][] = [];
+  const fields: Field[] = [];
+  let sorted = true;
+  let last = 0;
   let inlined: Json | undefined;
-  for (const key of Object.keys(obj)) {
+  for (const key in obj) {
     const v = obj[key];
     if (v === undefined) continue;
     const f = m.byName.get(key);
-    if (v === null) {
+    if (f) {
       // JSON's null Time is Go's zero time, which the marshaller writes as an empty message.
-      if (f && (f.kind === "Time" || f.kind === "MicroTime") && !f.repeated && !f.map) present.push([f, null]);
-      continue;
+      if (v === null && !isTime(f)) continue;
+      if (f.num < last) sorted = false;
+      last = f.num;
+      fields.push(f);
+    } else if (v !== null) {
+      if (m.inline?.msg.byName.has(key)) {
+        inlined ??= {};
+        inlined[key] = v;
+      } else if (key !== "apiVersion" && key !== "kind" && !lenient) {
+        throw new NotEncodable(`${path ? `${path}.` : ""}${key}: no field number`);
+      }
     }
-    if (f) present.push([f, v]);
-    else if (m.inline?.msg.byName.has(key)) {
-      inlined ??= {};
-      inlined[key] = v;
-    } else if (key !== "apiVersion" && key !== "kind")
-      throw new NotEncodable(`${path ? `${path}.` : ""}${key}: no field number`);
   }
-  if (m.inline)
-    present.push([
-      { name: "", num: m.inline.num, repeated: false, map: false, kind: "message", msg: m.inline.msg, keepZero: false },
-      inlined ?? {},
-    ]);
-  present.sort((a, b) => a[0].num - b[0].num);
-  for (const [f, v] of present) {
-    const fp = path ? `${path}.${f.name}` : f.name;
+  const inl = m.inline ? inlineField(m, m.inline) : undefined;
+  if (inl) {
+    if (inl.num < last) sorted = false;
+    fields.push(inl);
+  }
+  if (!sorted) fields.sort((a, b) => a.num - b.num);
+  for (const f of fields) {
+    const v = f === inl ? (inlined ?? {}) : obj[f.name];
     if (f.map) {
-      if (typeof v !== "object" || Array.isArray(v)) throw new NotEncodable(`${fp}: not a map`);
-      const entry: Field = { ...f, num: 2, map: false };
-      for (const k of Object.keys(v as Json).sort()) {
-        const val = (v as Json)[k];
-        w.uint32((f.num << 3) | 2).fork();
+      if (typeof v !== "object" || v === null || Array.isArray(v))
+        throw new NotEncodable(`${path}.${f.name}: not a map`);
+      f.entry ??= { ...f, num: 2, map: false };
+      const entries = v as Json;
+      const tag = (f.num << 3) | 2;
+      for (const k of Object.keys(entries).sort()) {
+        const val = entries[k];
+        w.uint32(tag).fork();
         w.uint32(10).string(k);
-        if (val !== undefined && val !== null) writeValue(w, entry, val, `${fp}[${k}]`, lenient);
+        if (val !== undefined && val !== null) writeValue(w, f.entry, val, path, lenient);
         w.ldelim();
       }
     } else if (f.repeated) {
-      if (!Array.isArray(v)) throw new NotEncodable(`${fp}: not a list`);
-      v.forEach((item, i) => {
-        writeValue(w, f, item, `${fp}[${i}]`, lenient);
-      });
+      if (!Array.isArray(v)) throw new NotEncodable(`${path}.${f.name}: not a list`);
+      for (const item of v) writeValue(w, f, item, path, lenient);
+    } else if (v === null) {
+      w.uint32((f.num << 3) | 2).uint32(0);
     } else {
-      writeValue(w, f, v, fp, lenient);
+      writeValue(w, f, v, path, lenient);
     }
   }
 }
 
 /** encodeMessage writes obj as m; throws NotEncodable when obj has a field m cannot carry. */
 export function encodeMessage(obj: Json, m: Message, lenient = false): Uint8Array {
-  const w = Writer.create();
+  const w = new FastWriter();
   writeMessage(w, obj, m, "", lenient);
   return w.finish();
 }
@@ -666,7 +694,7 @@ export function unwrap(body: Uint8Array): Unknown {
 
 /** wrap writes the envelope around an encoded object, as upstream's serializer does. */
 export function wrap(apiVersion: string, kind: string, raw: Uint8Array): Buffer {
-  const w = Writer.create();
+  const w = new FastWriter();
   w.uint32(10).fork().uint32(10).string(apiVersion).uint32(18).string(kind).ldelim();
   w.uint32(18).bytes(raw);
   w.uint32(26).string("");
@@ -690,6 +718,30 @@ export function decode(body: Uint8Array): { object: Json; unknown: string[] } | 
 }
 
 /**
+ * Each list item's encoding, by the item object: lists answered from the watch cache hand out
+ * the cache's own objects, which are never changed in place (a write stores a new object), so a
+ * second list of the same objects (informers, kubectl get) copies bytes instead of encoding.
+ */
+const itemBytes = new WeakMap<object, Uint8Array>();
+
+/** encodeList writes a List: its metadata (1), then each item (2), from itemBytes when it can. */
+function encodeList(list: Json, m: Message, item: Message): Uint8Array {
+  const w = new FastWriter();
+  const { items, ...rest } = list;
+  writeMessage(w, rest, m, "", false);
+  for (const it of items as unknown[]) {
+    if (typeof it !== "object" || it === null || Array.isArray(it)) throw new NotEncodable("items: not an object");
+    let b = itemBytes.get(it);
+    if (!b) {
+      b = encodeMessage(it as Json, item);
+      itemBytes.set(it, b);
+    }
+    w.uint32(18).bytes(b);
+  }
+  return w.finish();
+}
+
+/**
  * encode: the protobuf body of a JSON object (its apiVersion and kind name the message), or
  * undefined when it cannot be: no definition for the kind, or a field without a number.
  */
@@ -700,6 +752,9 @@ export function encode(obj: Json, o: { lenient?: boolean } = {}): Buffer | undef
   const m = messageFor(apiVersion, kind);
   if (!m) return undefined;
   try {
+    const items = m.byName.get("items");
+    if (kind.endsWith("List") && items?.msg && items.num === 2 && Array.isArray(obj.items) && !o.lenient)
+      return wrap(apiVersion, kind, encodeList(obj, m, items.msg));
     return wrap(apiVersion, kind, encodeMessage(obj, m, o.lenient));
   } catch (err) {
     if (err instanceof NotEncodable) return undefined;
@@ -709,7 +764,7 @@ export function encode(obj: Json, o: { lenient?: boolean } = {}): Buffer | undef
 
 /** encodeWatchEvent: one watch frame's payload, a metav1.WatchEvent {type, object: RawExtension{raw}}. */
 export function encodeWatchEvent(type: string, object: Uint8Array): Uint8Array {
-  const w = Writer.create();
+  const w = new FastWriter();
   w.uint32(10).string(type);
   w.uint32(18).fork().uint32(10).bytes(object).ldelim();
   return w.finish();
