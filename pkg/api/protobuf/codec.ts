@@ -731,12 +731,17 @@ function encodeList(list: Json, m: Message, item: Message): Uint8Array {
   writeMessage(w, rest, m, "", false);
   for (const it of items as unknown[]) {
     if (typeof it !== "object" || it === null || Array.isArray(it)) throw new NotEncodable("items: not an object");
-    let b = itemBytes.get(it);
-    if (!b) {
-      b = encodeMessage(it as Json, item);
-      itemBytes.set(it, b);
+    const b = itemBytes.get(it);
+    if (b) {
+      w.uint32(18).bytes(b);
+      continue;
     }
-    w.uint32(18).bytes(b);
+    // Written in place (no writer of its own), and copied out for the next list.
+    w.uint32(18).fork();
+    const start = w.length;
+    writeMessage(w, it as Json, item, "", false);
+    itemBytes.set(it, w.copy(start));
+    w.ldelim();
   }
   return w.finish();
 }

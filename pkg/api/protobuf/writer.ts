@@ -152,6 +152,16 @@ export class FastWriter {
     return this;
   }
 
+  /** How many bytes are written so far (a position for copy()). */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** A copy of the bytes written since position start. */
+  copy(start: number): Uint8Array {
+    return Buffer.from(this.buf.subarray(start, this.pos));
+  }
+
   /** The bytes written (a copy: the writer may be reused). */
   finish(): Uint8Array {
     if (this.forks.length > 0) throw new Error("finish inside a fork");
