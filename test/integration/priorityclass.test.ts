@@ -17,6 +17,7 @@ const PCS = "/apis/scheduling.k8s.io/v1/priorityclasses";
 const PODS = "/api/v1/namespaces/default/pods";
 const K31 = `${KUBECTL_DIR}/kubectl.1.31`;
 const K33 = `${KUBECTL_DIR}/kubectl.1.33`;
+const K27 = `${KUBECTL_DIR}/kubectl.1.27`;
 
 let srv: TestApiServer;
 let k31: Kubectl;
@@ -213,6 +214,21 @@ describe("kubectl and the kubeling CLI", () => {
         byName.get("zero33")?.filter((_, i) => i !== 3),
         ["zero33", "0", "false", "Never"],
       );
+    }
+  });
+
+  test("kubectl 1.27 applies and explains a PriorityClass (OpenAPI v2)", { skip: !existsSync(K27) }, async () => {
+    const k27 = kubectlFor(srv.kubeconfigPath, { binary: K27 });
+    try {
+      const yaml = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: applied27\nvalue: 42\n";
+      assert.match(
+        await k27.ok(["apply", "-f", "-"], { input: yaml }),
+        /priorityclass.scheduling.k8s.io\/applied27 created/,
+      );
+      assert.equal((await raw(srv, "GET", `${PCS}/applied27`)).json.value, 42);
+      assert.match(await k27.ok(["explain", "priorityclass.preemptionPolicy"]), /PreemptLowerPriority/);
+    } finally {
+      k27.close();
     }
   });
 
