@@ -22,8 +22,8 @@ describe("Accept negotiation", () => {
     assert.equal(negotiateDiscovery(KUBECTL_DISCOVERY_ACCEPT), "v2");
     assert.equal(
       negotiateDiscovery("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"),
-      "v2beta1",
-      "kubectl 1.27-1.29",
+      "legacy",
+      "kubectl 1.27-1.29: v2beta1 is off, as upstream's since 1.33",
     );
     assert.equal(negotiateDiscovery("application/json, */*"), "legacy");
     assert.equal(negotiateDiscovery(undefined), "legacy");

@@ -50,8 +50,12 @@ export function parseAccept(accept: string | undefined): MediaRange[] {
 
 const isJson = (t: string) => t === "application/json" || t === "application/*" || t === "*/*";
 
-/** Which discovery document /api and /apis should answer with for this Accept header. */
-export function negotiateDiscovery(accept: string | undefined): DiscoveryFlavour {
+/**
+ * Which discovery document /api and /apis should answer with for this Accept header. v2beta1
+ * is not served, as upstream since 1.33 (apidiscovery.k8s.io/v2beta1 off by default): clients
+ * that know only it (kubectl <= 1.29) fall back to the legacy documents, as they do there.
+ */
+export function negotiateDiscovery(accept: string | undefined): Exclude<DiscoveryFlavour, "v2beta1"> {
   for (const r of parseAccept(accept)) {
     if (r.type !== "application/json") {
       if (isJson(r.type)) return "legacy";
@@ -59,7 +63,6 @@ export function negotiateDiscovery(accept: string | undefined): DiscoveryFlavour
     }
     if (r.params.as === "APIGroupDiscoveryList" && r.params.g === "apidiscovery.k8s.io") {
       if (r.params.v === "v2") return "v2";
-      if (r.params.v === "v2beta1") return "v2beta1";
       continue;
     }
     if (r.params.as === undefined) return "legacy";

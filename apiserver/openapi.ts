@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { apiVersionOf, BUILTIN_RESOURCES, isCreateOnly, type ResourceInfo } from "#pkg/api/resources.js";
 import { schemaForKind } from "#pkg/api/types/schemas.js";
 import { groupVersions } from "./discovery.js";
+import { KUBERNETES_VERSION } from "./routes/system.js";
 
 export interface OpenApiIndex {
   paths: Record<string, { serverRelativeURL: string }>;
@@ -19,7 +20,7 @@ export interface OpenApiIndex {
 type Json = Record<string, unknown>;
 
 /** The info of both OpenAPI documents (v2 and v3). */
-export const OPENAPI_INFO = { title: "Kubernetes", version: "v1.31.0" } as const;
+export const OPENAPI_INFO = { title: "Kubernetes", version: KUBERNETES_VERSION } as const;
 
 /** "api/v1" or "apis/apps/v1": the key of a group-version in the index. */
 export function openApiPathOf(group: string, version: string): string {

@@ -24,7 +24,7 @@ export interface CliIO {
   in: Readable;
 }
 
-export const CLIENT_VERSION = { major: "1", minor: "31", gitVersion: "v1.31.0-kubeling.0.1.0" } as const;
+export const CLIENT_VERSION = { major: "1", minor: "33", gitVersion: "v1.33.0-kubeling.0.1.0" } as const;
 
 export class CliContext {
   #config: ClientConfig | undefined;

@@ -113,7 +113,7 @@ function program() {
       flag(
         "--node-monitor-grace-period <dur>",
         "a node not heard from for this long is marked Ready=Unknown (then tainted unreachable)",
-        duration(40_000, "40s"),
+        duration(50_000, "50s"),
       ),
     )
     .addOption(

@@ -129,7 +129,7 @@ describe("Kubelet.syncPod (fake runtime)", () => {
     );
     assert.deepEqual(
       events.events.filter((e) => e.reason === "Created").map((e) => e.message),
-      ["Created container c1", "Created container c2"],
+      ["Created container: c1", "Created container: c2"],
     );
     assert.ok(!reasons.includes("Failed"), reasons.join(","));
   });

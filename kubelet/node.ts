@@ -14,7 +14,7 @@ import { type Clock, realClock } from "#pkg/runtime/clock.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import { exponentialBackoff, until } from "#pkg/runtime/wait.js";
 
-export const KUBELET_VERSION = "v1.31.0-kubeling";
+export const KUBELET_VERSION = "v1.33.0-kubeling";
 export const LEASE_NAMESPACE = "kube-node-lease";
 
 export interface NodeOptions {

@@ -70,7 +70,7 @@ export async function runProbe(
       const host = g.host || podIP;
       const scheme = (g.scheme ?? "HTTP").toUpperCase();
       const path = g.path ?? "/";
-      const headers: Record<string, string> = { "User-Agent": "kube-probe/1.31" };
+      const headers: Record<string, string> = { "User-Agent": "kube-probe/1.33" };
       for (const h of g.httpHeaders ?? []) headers[h.name] = h.value;
       const code = await new Promise<number>((resolve, reject) => {
         const mod = scheme === "HTTPS" ? https : http;

@@ -414,7 +414,7 @@ export class RuntimeManager {
           binds,
           terminationGraceSeconds: pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
         });
-        this.o.events.event(pod, "Normal", "Created", `Created container ${c.name}`);
+        this.o.events.event(pod, "Normal", "Created", `Created container: ${c.name}`);
         await this.o.runtime.startContainer(id);
       });
     } catch (err) {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { silentLogger } from "#pkg/runtime/log.js";
 import { enabledAdmissionPlugins } from "../admission/plugins.js";
 import { parseTokenFile } from "../auth/tokens.js";
+import { encodeProtobuf, PROTOBUF } from "../http/protobuf.js";
 import { Registry } from "../registry/registry.js";
 import { buildServer } from "../server.js";
 import { MemoryStorage } from "../storage/memory.js";
@@ -112,6 +113,25 @@ describe("audit events", () => {
     assert.equal(out.metadata.managedFields, undefined, "omitManagedFields");
     assert.match(complete?.stageTimestamp ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     assert.equal(received?.requestObject, undefined, "objects only at ResponseComplete");
+  });
+
+  test("protobuf request and response bodies are logged as the objects they decode to", async () => {
+    const body = encodeProtobuf({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "pb" }, data: { k: "v" } });
+    assert.ok(body);
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/namespaces/default/configmaps",
+      headers: { ...auth, "content-type": PROTOBUF, accept: `${PROTOBUF}, application/json` },
+      payload: body,
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(res.headers["content-type"], PROTOBUF);
+    const [, complete] = eventsOf(String(res.headers["audit-id"]));
+    assert.deepEqual((complete?.requestObject as { data?: unknown } | undefined)?.data, { k: "v" });
+    const out = complete?.responseObject as { kind?: string; metadata?: { name?: string; uid?: string } };
+    assert.equal(out.kind, "ConfigMap");
+    assert.equal(out.metadata?.name, "pb");
+    assert.ok(out.metadata?.uid);
   });
 
   test("failures carry the Status; Metadata levels carry no objects; omitted stages are left out", async () => {

@@ -11,6 +11,7 @@ import { dirname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { RequestInfo } from "../auth/authorizer/request-info.js";
 import type { UserInfo } from "../auth/user.js";
+import { decodeProtobuf, PROTOBUF } from "../http/protobuf.js";
 import {
   evaluatePolicy,
   type Level,
@@ -124,10 +125,19 @@ function withoutManagedFields(obj: unknown): unknown {
 /** A body as an object, if it is JSON or YAML (protobuf and empty bodies are not recorded). */
 function decodeBody(body: unknown, contentType: string | undefined): unknown {
   if (body === undefined || body === null) return undefined;
+  const ct = (contentType ?? "").toLowerCase();
+  // Protobuf bodies (client-go's typed clients, kubectl 1.32+'s creates) are logged as the
+  // objects they decode to, in JSON, as upstream's audit logs the decoded object.
+  if (ct.startsWith(PROTOBUF) && !ct.includes("stream=watch") && Buffer.isBuffer(body)) {
+    try {
+      return decodeProtobuf(body);
+    } catch {
+      return undefined;
+    }
+  }
   const text = Buffer.isBuffer(body) ? body.toString("utf8") : typeof body === "string" ? body : undefined;
   if (text === undefined) return typeof body === "object" ? body : undefined;
   if (text.trim() === "") return undefined;
-  const ct = (contentType ?? "").toLowerCase();
   try {
     if (ct.includes("yaml")) return parseYaml(text);
     if (ct === "" || ct.includes("json")) return JSON.parse(text);

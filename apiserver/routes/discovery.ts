@@ -36,11 +36,9 @@ export function registerDiscoveryRoutes(app: FastifyInstance, deps: { resources:
   const aggregated = {
     core: {
       v2: json(aggregatedDiscovery("core", "v2", resources)),
-      v2beta1: json(aggregatedDiscovery("core", "v2beta1", resources)),
     },
     apis: {
       v2: json(aggregatedDiscovery("apis", "v2", resources)),
-      v2beta1: json(aggregatedDiscovery("apis", "v2beta1", resources)),
     },
   };
   const groupList = json(legacyApiGroupList(resources));

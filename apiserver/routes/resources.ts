@@ -156,6 +156,14 @@ function sendListOrTable(req: FastifyRequest, reply: FastifyReply, store: StoreV
   return send(req, reply, 200, list);
 }
 
+/**
+ * The warning every request to a deprecated (still served) resource gets, as upstream's: v1
+ * Endpoints since 1.33 (KEP-4974), whatever the verb.
+ */
+const DEPRECATED_RESOURCES: ReadonlyMap<string, string> = new Map([
+  ["/v1/endpoints", "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"],
+]);
+
 /** makeResourceHandler returns the handler for one resolved resource target. */
 export function makeResourceHandler(deps: ResourceHandlerDeps) {
   const { registry, watches, reviews, tokenRequest } = deps;
@@ -398,6 +406,8 @@ export function makeResourceHandler(deps: ResourceHandlerDeps) {
 
   /** handle serves a request whose path resolved to a resource. */
   return async function handle(req: FastifyRequest, reply: FastifyReply, t: ResourceTarget): Promise<FastifyReply> {
+    const deprecated = DEPRECATED_RESOURCES.get(`${t.resource.group}/${t.resource.version}/${t.resource.resource}`);
+    if (deprecated) req.sink.warnings.push(deprecated);
     if (isCreateOnly(t.resource)) return review(req, reply, t);
     const store = registry.store(t.resource);
     switch (req.method) {

@@ -7,14 +7,20 @@ import type { RegistryView } from "../http/types.js";
 import type { ApiMetrics } from "../metrics.js";
 
 /**
- * VERSION is what /version reports. The minor ("31") matters: the /usr/bin/kubectl dispatcher
- * runs the kubectl whose minor matches it, and kubectl 1.31 writes JSON bodies everywhere, while
- * 1.32+ POSTs protobuf from `kubectl create <generator>` (KUBECTL_WIRE 1.1, 1.3).
+ * KUBERNETES_VERSION: the newest upstream release whose API behaviour kubeling follows; /version
+ * and the OpenAPI documents' info report it, kubeling's own version as build metadata.
+ */
+export const KUBERNETES_VERSION = "v1.33.0";
+
+/**
+ * VERSION is what /version reports. The minor matters: the /usr/bin/kubectl dispatcher runs the
+ * kubectl whose minor matches it (1.33, which POSTs protobuf from `kubectl create <generator>`,
+ * KUBECTL_WIRE 1.1, 1.3; the API server decodes those).
  */
 export const VERSION_INFO = Object.freeze({
   major: "1",
-  minor: "31",
-  gitVersion: "v1.31.0+kubeling.0.1.0",
+  minor: "33",
+  gitVersion: `${KUBERNETES_VERSION}+kubeling.0.1.0`,
   gitCommit: "",
   gitTreeState: "clean",
   buildDate: metaTime(),

@@ -235,7 +235,7 @@ describe("describeService", () => {
       ports: [{ name: "http", port: 8080, protocol: "TCP" }],
     }) as unknown as import("#pkg/api/types/index.js").EndpointSlice;
 
-  test("kubectl's fields; the endpoints of the port's slices, three then '+ N more...'", () => {
+  test("kubectl's fields; the ready endpoints of the port's slices, three then '+ N more...'", () => {
     const w = new PrefixWriter();
     describeService(w, svc, {
       slices: [
@@ -255,13 +255,23 @@ describe("describeService", () => {
     assert.ok(lines.includes("Port:                     http  80/TCP"));
     assert.ok(lines.includes("TargetPort:               http/TCP"));
     assert.ok(lines.includes("NodePort:                 http  30080/TCP"));
-    assert.ok(lines.includes("Endpoints:                10.244.0.1:8080,10.244.0.2:8080,10.244.0.3:8080 + 2 more..."));
+    // kubectl 1.33 leaves the not-ready 10.244.0.2 out.
+    assert.ok(lines.includes("Endpoints:                10.244.0.1:8080,10.244.0.3:8080,10.244.0.4:8080 + 1 more..."));
     assert.ok(lines.includes("External Traffic Policy:  Cluster"));
     assert.ok(lines.includes("Internal Traffic Policy:  Cluster"));
   });
 
   test("no slices: <none>; from Endpoints where slices are not served", () => {
     assert.equal(formatEndpointSlices([], "http"), "<none>");
+    // As kubectl's loop: a fourth endpoint marks "more" before its readiness is looked at.
+    const fourth = slice([
+      ["10.244.0.1", true],
+      ["10.244.0.2", true],
+      ["10.244.0.3", true],
+      ["10.244.0.4", false],
+    ]);
+    assert.equal(formatEndpointSlices([fourth], "http"), "10.244.0.1:8080,10.244.0.2:8080,10.244.0.3:8080 + 0 more...");
+    assert.equal(formatEndpointSlices([slice([["10.244.0.7", false]])], "http"), "");
     const w = new PrefixWriter();
     describeService(w, svc, {
       endpoints: {

@@ -37,8 +37,9 @@ export function describeSecret(w: PrefixWriter, s: Secret): void {
 
 /**
  * kubectl's formatEndpointSlices for one service port (name): up to three "ip:port" (ip alone
- * for a port-less headless slice), then " + N more..."; "<none>" without slices. Every endpoint
- * counts, ready or not, as in kubectl 1.31/1.32 (later kubectls list only ready ones).
+ * for a port-less headless slice), then " + N more..."; "<none>" without slices. As kubectl
+ * 1.33 (since 1.32.x), only ready endpoints are listed (ready unset counts as ready); as its
+ * loop, reaching the third entry marks "more" before the next endpoint's readiness is looked at.
  */
 export function formatEndpointSlices(slices: readonly EndpointSlice[], portName: string | undefined): string {
   if (slices.length === 0) return "<none>";
@@ -46,22 +47,23 @@ export function formatEndpointSlices(slices: readonly EndpointSlice[], portName:
   const max = 3;
   let more = false;
   let count = 0;
-  const add = (entry: string) => {
+  const add = (ready: boolean | undefined, entry: () => string) => {
     if (list.length === max) more = true;
-    if (!more) list.push(entry);
+    if (ready === false) return;
+    if (!more) list.push(entry());
     count++;
   };
   for (const s of slices) {
-    const ready = (s.endpoints ?? []).filter((e) => e.addresses?.length);
+    const eps = (s.endpoints ?? []).filter((e) => e.addresses?.length);
     if (!s.ports?.length) {
-      for (const e of ready) add(e.addresses[0] as string);
+      for (const e of eps) add(e.conditions?.ready, () => e.addresses[0] as string);
       continue;
     }
     for (const port of s.ports)
       if (portName === undefined || (port.name ?? "") === portName)
-        for (const e of ready) {
+        for (const e of eps) {
           const ip = e.addresses[0] as string;
-          add(`${ip.includes(":") ? `[${ip}]` : ip}:${port.port}`);
+          add(e.conditions?.ready, () => `${ip.includes(":") ? `[${ip}]` : ip}:${port.port}`);
         }
   }
   const ret = list.join(",");

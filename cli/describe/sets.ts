@@ -1,4 +1,4 @@
-// describe daemonset / statefulset, after kubectl 1.31/1.32's describeDaemonSet and
+// describe daemonset / statefulset, after kubectl 1.33's describeDaemonSet and
 // describeStatefulSet (with describeVolumeClaimTemplates).
 
 import { intOrStringText } from "#pkg/api/intstr.js";
@@ -13,8 +13,9 @@ type Selector = Parameters<typeof formatSelector>[0];
 export function describeDaemonSet(w: PrefixWriter, ds: DaemonSet, pods: Pod[]): void {
   const m = ds.metadata;
   const st = ds.status;
-  // kubectl 1.31/1.32's describeDaemonSet has no Namespace line (later ones add it).
+  // The Namespace line is kubectl 1.33's (1.31/1.32 have none).
   w.write(0, `Name:\t${m.name ?? ""}\n`);
+  w.write(0, `Namespace:\t${m.namespace ?? ""}\n`);
   w.write(0, `Selector:\t${formatSelector(ds.spec?.selector as Selector)}\n`);
   w.write(0, `Node-Selector:\t${labelsString(ds.spec?.template?.spec?.nodeSelector)}\n`);
   labelsMultiline(w, 0, "Labels", m.labels);

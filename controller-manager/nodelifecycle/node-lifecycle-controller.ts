@@ -54,7 +54,8 @@ export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 
 /** Upstream defaults (cmd/kube-controller-manager options). */
 export const DEFAULT_NODE_MONITOR_PERIOD_MS = 5_000;
-export const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS = 40_000;
+// 50s since 1.32 (40s before).
+export const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS = 50_000;
 export const DEFAULT_NODE_STARTUP_GRACE_PERIOD_MS = 60_000;
 export const DEFAULT_NODE_EVICTION_RATE = 0.1;
 export const DEFAULT_SECONDARY_NODE_EVICTION_RATE = 0.01;

@@ -181,9 +181,10 @@ describe("ConfigMap and Secret volumes follow their objects in a running pod", (
     await kubectl.ok(["patch", "configmap", "frozen", "--type=merge", "-p", '{"immutable":true}']);
     const r = await kubectl.run(["patch", "configmap", "frozen", "--type=merge", "-p", '{"data":{"k":"v2"}}', "-v=6"]);
     assert.equal(r.code, 1);
+    // kubectl 1.33 logs requests as structured key=value pairs (1.31: "PATCH <url> 422 ...").
     assert.match(
       r.stderr,
-      /PATCH https:\/\/\S+\/api\/v1\/namespaces\/default\/configmaps\/frozen\S* 422 Unprocessable Entity/,
+      /verb="PATCH" url="https:\/\/\S+\/api\/v1\/namespaces\/default\/configmaps\/frozen\S*" status="422 Unprocessable Entity"/,
     );
     assert.match(
       r.stderr,

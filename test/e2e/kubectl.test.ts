@@ -1,5 +1,5 @@
-// The real kubectl (/usr/bin/kubectl, the gcloud dispatcher; kubeling reports 1.31, so
-// kubectl 1.31 runs) against a real kubeling-apiserver and etcd. Each test runs kubectl as a
+// The real kubectl (/usr/bin/kubectl, the gcloud dispatcher; kubeling reports 1.33, so
+// kubectl 1.33 runs) against a real kubeling-apiserver and etcd. Each test runs kubectl as a
 // child process with the harness's kubeconfig and a temporary HOME and --cache-dir, so
 // discovery caching never leaks between runs.
 
@@ -109,9 +109,9 @@ after(async () => {
 test("kubectl version reports the kubeling server", async () => {
   const out = await ok(["version", "-o", "json"]);
   const v = JSON.parse(out);
-  assert.equal(v.serverVersion.minor, "31");
-  assert.match(v.serverVersion.gitVersion, /kubeling/);
-  assert.equal(v.clientVersion.minor, "31", "the dispatcher picked kubectl 1.31");
+  assert.equal(v.serverVersion.minor, "33");
+  assert.equal(v.serverVersion.gitVersion, "v1.33.0+kubeling.0.1.0");
+  assert.equal(v.clientVersion.minor, "33", "the dispatcher picked kubectl 1.33");
 });
 
 test("kubectl get ns shows upstream columns", async () => {

@@ -43,21 +43,20 @@ describe("aggregated discovery", () => {
     assert.equal(ns.scope, "Cluster");
   });
 
-  test("/apis with a v2beta1-only Accept (kubectl <= 1.29) answers v2beta1", async () => {
+  test("/apis with a v2beta1-only Accept (kubectl <= 1.29) answers the legacy APIGroupList", async () => {
+    // apidiscovery.k8s.io/v2beta1 is off by default since upstream 1.33.
     const a = await raw(srv, "GET", "/apis", {
       headers: { accept: "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json" },
     });
     assert.equal(a.status, 200);
-    assert.equal(
-      a.headers["content-type"],
-      "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
-    );
-    assert.equal(a.json.apiVersion, "apidiscovery.k8s.io/v2beta1");
-    const apps = a.json.items.find((i: { metadata: { name: string } }) => i.metadata.name === "apps");
-    const deploy = apps.versions[0].resources.find((r: { resource: string }) => r.resource === "deployments");
-    assert.deepEqual(deploy.shortNames, ["deploy"]);
-    const scale = deploy.subresources.find((s: { subresource: string }) => s.subresource === "scale");
-    assert.deepEqual(scale.responseKind, { group: "autoscaling", version: "v1", kind: "Scale" });
+    assert.equal(a.headers["content-type"], "application/json");
+    assert.equal(a.json.kind, "APIGroupList");
+    const apps = a.json.groups.find((g: { name: string }) => g.name === "apps");
+    assert.deepEqual(apps.preferredVersion, { groupVersion: "apps/v1", version: "v1" });
+    const core = await raw(srv, "GET", "/api", {
+      headers: { accept: "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json" },
+    });
+    assert.equal(core.json.kind, "APIVersions");
   });
 });
 
@@ -126,6 +125,7 @@ describe("openapi", () => {
     assert.equal(json.status, 200);
     assert.equal(json.headers["content-type"], "application/json");
     assert.equal(json.json.swagger, "2.0");
+    assert.deepEqual(json.json.info, { title: "Kubernetes", version: "v1.33.0" });
     assert.deepEqual(json.json.definitions["io.k8s.api.apps.v1.Deployment"]["x-kubernetes-group-version-kind"], [
       { group: "apps", kind: "Deployment", version: "v1" },
     ]);

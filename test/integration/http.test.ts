@@ -91,8 +91,8 @@ describe("authentication", () => {
     const v = await raw(srv, "GET", "/version?timeout=5s", { token: null });
     assert.equal(v.status, 200);
     assert.equal(v.json.major, "1");
-    assert.equal(v.json.minor, "31");
-    assert.match(v.json.gitVersion, /^v1\.31\.0\+kubeling/);
+    assert.equal(v.json.minor, "33");
+    assert.match(v.json.gitVersion, /^v1\.33\.0\+kubeling/);
     const anon = await raw(srv, "GET", "/metrics", { token: null });
     assertStatus(anon, 403, "Forbidden");
     assert.equal(anon.json.message, 'forbidden: User "system:anonymous" cannot get path "/metrics"');

@@ -80,7 +80,7 @@ describe("kubelet (real API server, real Docker)", () => {
     assert.equal(n.status?.daemonEndpoints?.kubeletEndpoint?.Port, kubelet.port);
     assert.equal(n.status?.capacity?.pods, "110");
     assert.match(n.status?.nodeInfo?.containerRuntimeVersion ?? "", /^docker:\/\//);
-    assert.equal(n.status?.nodeInfo?.kubeletVersion, "v1.31.0-kubeling");
+    assert.equal(n.status?.nodeInfo?.kubeletVersion, "v1.33.0-kubeling");
     const lease = await waitFor(() =>
       api.client.get<import("#pkg/api/types/index.js").Lease>(LEASES, "kube-node-lease", "node-1"),
     );
