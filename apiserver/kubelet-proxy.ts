@@ -27,6 +27,7 @@ import type { KubeletClient } from "./kubelet-client.js";
 import {
   bridgeSpdyExec,
   bridgeSpdyPortForward,
+  expectedExecStreams,
   isSpdyUpgrade,
   negotiateSpdy,
   SPDY_EXEC_PROTOCOL,
@@ -212,7 +213,8 @@ export function registerKubeletProxy(
         }
         log.debug({ pod: `${ns}/${name}`, sub, protocol: "SPDY/3.1" }, "proxying to kubelet");
         const bridgeLog = log.child({ pod: `${ns}/${name}`, sub });
-        if (streams) bridgeSpdyExec(socket, head, kubelet, bridgeLog);
+        // exec and attach: the streams the client asked for in the query (stdin, stdout, stderr, tty).
+        if (streams) bridgeSpdyExec(socket, head, kubelet, bridgeLog, expectedExecStreams(url.searchParams));
         else bridgeSpdyPortForward(socket, head, kubelet, bridgeLog);
         return;
       }

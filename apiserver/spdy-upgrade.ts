@@ -11,6 +11,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { StatusError } from "#pkg/api/errors.js";
+import { parseBool } from "#pkg/api/strconv.js";
 import type { Logger } from "#pkg/runtime/log.js";
 import {
   Channel,
@@ -62,7 +63,7 @@ function switchToSpdy(socket: Duplex, head: Buffer, protocol: string): ReturnTyp
 }
 
 /** The streams an exec's client opens, by the SPDY streamtype header. */
-type ExecStreamType = "error" | "stdin" | "stdout" | "stderr" | "resize";
+export type ExecStreamType = "error" | "stdin" | "stdout" | "stderr" | "resize";
 
 const OUTPUT_CHANNELS: Partial<Record<number, ExecStreamType>> = {
   [Channel.Stdout]: "stdout",
@@ -70,29 +71,68 @@ const OUTPUT_CHANNELS: Partial<Record<number, ExecStreamType>> = {
   [Channel.Error]: "error",
 };
 
+/** How long a finished exec waits for the client to open the streams it asked for. */
+const STREAM_CREATION_TIMEOUT_MS = 30_000;
+
+/**
+ * expectedExecStreams: the streams client-go's remotecommand opens for an exec request's query
+ * (v4 protocol): error always, stdin/stdout as asked, stderr unless tty, resize with a tty.
+ */
+export function expectedExecStreams(query: URLSearchParams): ReadonlySet<ExecStreamType> {
+  const on = (k: string) => parseBool(query.get(k) ?? "") === true;
+  const want = new Set<ExecStreamType>(["error"]);
+  if (on("stdin")) want.add("stdin");
+  if (on("stdout")) want.add("stdout");
+  if (on("tty")) want.add("resize");
+  else if (on("stderr")) want.add("stderr");
+  return want;
+}
+
 /**
  * bridgeSpdyExec: the client's SPDY exec session on `socket`, carried by `upstream`, a WebSocket
  * to the kubelet's exec speaking v5.channel.k8s.io. Output that arrives before the client has
- * opened the stream it belongs to waits for it.
+ * opened the stream it belongs to waits for it; a command that ends before the client has
+ * opened every stream it asked for (`expected`; client-go opens them one after another) keeps
+ * the session until they are there (as upstream's server waits for them before it starts),
+ * else its output is lost and the client waits for a stream reply that never comes.
  */
-export function bridgeSpdyExec(socket: Duplex, head: Buffer, upstream: WebSocket, log: Logger): void {
+export function bridgeSpdyExec(
+  socket: Duplex,
+  head: Buffer,
+  upstream: WebSocket,
+  log: Logger,
+  expected: ReadonlySet<ExecStreamType> = new Set(["error"]),
+): void {
   const conn = switchToSpdy(socket, head, SPDY_EXEC_PROTOCOL);
   const streams = new Map<ExecStreamType, SpdyStream>();
   const pending = new Map<ExecStreamType, Buffer[]>();
   let done = false;
+  let upstreamDone = false;
+  let waitTimer: NodeJS.Timeout | undefined;
   const toKubelet = (data: Buffer) => {
     if (upstream.readyState === upstream.OPEN) upstream.send(data, { binary: true });
+  };
+  const allOpen = () => [...expected].every((t) => streams.has(t));
+  /** The kubelet's side is over: finish once the client's streams are all there (or time is up). */
+  const upstreamOver = () => {
+    upstreamDone = true;
+    if (allOpen()) return finish();
+    waitTimer ??= setTimeout(finish, STREAM_CREATION_TIMEOUT_MS);
   };
   const finish = () => {
     if (done) return;
     done = true;
+    if (waitTimer) clearTimeout(waitTimer);
     for (const s of streams.values()) if (!s.destroyed) s.end();
     // Let the streams' FINs go out before the session does.
     setImmediate(() => conn.end(() => socket.end()));
   };
 
   conn.on("error", (err) => log.debug({ err }, "SPDY exec session error"));
-  conn.on("close", () => upstream.close(1000));
+  conn.on("close", () => {
+    if (waitTimer) clearTimeout(waitTimer);
+    upstream.close(1000);
+  });
   conn.on("stream", (stream) => {
     const type = stream.headers[STREAM_TYPE_HEADER] as ExecStreamType | undefined;
     stream.respond(200, {});
@@ -105,16 +145,15 @@ export function bridgeSpdyExec(socket: Duplex, head: Buffer, upstream: WebSocket
     if (type === "stdin") {
       stream.on("data", (d: Buffer) => toKubelet(frame(Channel.Stdin, d)));
       stream.on("end", () => toKubelet(frame(Channel.Close, Buffer.from([Channel.Stdin]))));
-      return;
-    }
-    if (type === "resize") {
+    } else if (type === "resize") {
       stream.on("data", (d: Buffer) => toKubelet(frame(Channel.Resize, d)));
-      return;
+    } else {
+      stream.resume();
+      for (const chunk of pending.get(type) ?? []) stream.write(chunk);
+      pending.delete(type);
     }
-    stream.resume();
-    for (const chunk of pending.get(type) ?? []) stream.write(chunk);
-    pending.delete(type);
     if (done) stream.end();
+    else if (upstreamDone && allOpen()) finish();
   });
 
   upstream.on("message", (data) => {
@@ -125,12 +164,14 @@ export function bridgeSpdyExec(socket: Duplex, head: Buffer, upstream: WebSocket
     if (s) s.write(f.payload);
     else pending.set(type, [...(pending.get(type) ?? []), f.payload]);
   });
-  upstream.on("close", finish);
+  upstream.on("close", upstreamOver);
   upstream.on("error", (err) => {
     log.debug({ err }, "kubelet side of a SPDY exec failed");
+    const status = Buffer.from(JSON.stringify(new StatusError(500, "InternalError", err.message).toStatus()));
     const es = streams.get(STREAM_TYPE_ERROR);
-    if (es && !es.destroyed) es.write(JSON.stringify(new StatusError(500, "InternalError", err.message).toStatus()));
-    finish();
+    if (es && !es.destroyed) es.write(status);
+    else if (!es) pending.set(STREAM_TYPE_ERROR, [...(pending.get(STREAM_TYPE_ERROR) ?? []), status]);
+    upstreamOver();
   });
 }
 
