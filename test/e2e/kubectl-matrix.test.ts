@@ -2,10 +2,11 @@
 // installed beside /usr/bin/kubectl (kubectl.1.27 ... kubectl.1.33, found by globbing the
 // directory of its realpath; /usr/bin/kubectl itself when there is none), against one real
 // kubeling cluster: the API server on real etcd, a kubelet on real Docker (for logs, exec, cp,
-// port-forward, wait on a pod), and the controller-manager's garbage collector, deployment and
-// replicaset controllers (cascading deletes; no scheduler, so the Deployments' pods stay Pending
-// and cost nothing). The pods the streaming commands use are made once, in namespace `shared`;
-// each version gets its own namespace, HOME and --cache-dir (discovery is cached per version).
+// port-forward, attach, debug's ephemeral containers, wait on a pod), and the controller-manager's
+// garbage collector, deployment and replicaset controllers (cascading deletes; no scheduler, so
+// the Deployments' pods stay Pending and cost nothing). The pods the streaming commands use are
+// made once, in namespace `shared`; each version gets its own namespace, HOME and --cache-dir
+// (discovery is cached per version).
 //
 // CASES is the one list of commands: add a case there. Cases of a version run in order and may
 // use what earlier ones made (the comment on each case says so). Versions run two at a time.
@@ -661,6 +662,82 @@ const CASES: Case[] = [
       });
       assert.match(tty.out, /\/dev\/pts\/\d+/);
       assert.equal(tty.code, 4, tty.out);
+    },
+  },
+  {
+    // Pods of the version's own namespace: cat with stdin and stdinOnce (kubectl closing stdin
+    // ends it), and a shell with stdin and a TTY.
+    name: "attach -i (stdinOnce), attach -it",
+    async run(c) {
+      const pod = (name: string, container: NonNullable<Pod["spec"]>["containers"][number]): Pod => ({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: c.ns },
+        spec: {
+          nodeName: "node-1",
+          restartPolicy: "Never",
+          terminationGracePeriodSeconds: 1,
+          containers: [{ image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", ...container }],
+        },
+      });
+      await c.api.client.create(
+        PODS,
+        c.ns,
+        pod("attach-cat", { name: "cat", command: ["cat"], stdin: true, stdinOnce: true }),
+      );
+      await c.api.client.create(PODS, c.ns, pod("attach-sh", { name: "sh", command: ["sh"], stdin: true, tty: true }));
+      await c.ok(["wait", "--for=condition=Ready", "pod/attach-cat", "pod/attach-sh", "--timeout=30s"]);
+      const out = await c.ok(["attach", "-i", "attach-cat", "-c", "cat"], { input: "from-attach\n" });
+      assert.match(out, /from-attach\n/);
+      await c.ok(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/attach-cat", "--timeout=30s"]);
+      // script(1) gives kubectl a terminal; what is typed reaches the shell (typed again until
+      // the session is up), its answer comes back.
+      const p = spawn("script", ["-qfec", `${c.commandLine()} attach -it attach-sh -c sh`, "/dev/null"]);
+      let tty = "";
+      p.stdout.on("data", (d: Buffer) => {
+        tty += d.toString();
+      });
+      const type = () => p.stdin.write("echo attached-$((6*7))\r");
+      const timer = setInterval(type, 1000);
+      try {
+        type();
+        await waitFor(() => /attached-42/.test(tty), { timeoutMs: 20_000, message: `the shell's answer: ${tty}` });
+      } finally {
+        clearInterval(timer);
+        p.kill("SIGKILL");
+      }
+    },
+  },
+  {
+    // An ephemeral container in shared/web, in side's PID namespace: its ps shows side's sleep.
+    name: "debug --target, then logs -c",
+    async run(c) {
+      const name = `debugger-${c.version.replaceAll(".", "-")}`;
+      await c.ok([
+        "debug",
+        "web",
+        "-n",
+        SHARED,
+        `--image=${BUSYBOX_IMAGE}`,
+        "--image-pull-policy=IfNotPresent",
+        "--target=side",
+        "-c",
+        name,
+        "--",
+        "sh",
+        "-c",
+        "ps -o pid,args",
+      ]);
+      await waitFor(
+        async () =>
+          (await jsonpath(
+            c,
+            ["pod", "web", "-n", SHARED],
+            `{.status.ephemeralContainerStatuses[?(@.name=="${name}")].state.terminated.reason}`,
+          )) === "Completed",
+        { timeoutMs: 30_000, message: `${name} ran to completion` },
+      );
+      assert.match(await c.ok(["logs", "web", "-n", SHARED, "-c", name]), /\d+ +sleep 3600/);
     },
   },
   {
