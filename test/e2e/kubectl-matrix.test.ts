@@ -394,6 +394,62 @@ const CASES: Case[] = [
     },
   },
   {
+    // explain's default output reads OpenAPI v3, --output=plaintext-openapiv2 reads /openapi/v2.
+    name: "explain (v3 and --output=plaintext-openapiv2), --recursive",
+    async run(c) {
+      for (const output of ["plaintext", "plaintext-openapiv2"]) {
+        const pods = await c.ok(["explain", "pods", `--output=${output}`]);
+        assert.match(pods, /^KIND:\s+Pod$/m, output);
+        assert.match(pods, /^\s+spec\t<Object>$/m, output);
+        const spec = await c.ok(["explain", "deployment.spec", "--recursive", `--output=${output}`]);
+        for (const field of [
+          /^\s+selector\t<Object>/m,
+          /^\s+containers\t<\[\]Object>/m,
+          /^\s+containerPort\t<integer>/m,
+        ])
+          assert.match(spec, field, `${output}:\n${spec}`);
+      }
+      const containers = await c.ok(["explain", "pods.spec.containers", "--output=plaintext-openapiv2"]);
+      assert.match(containers, /^\s+name\t<string> -required-$/m);
+    },
+  },
+  {
+    // Client-side apply takes its strategic-merge-patch metadata from /openapi/v2 (every version
+    // reads it to patch an existing object): containers merged by name keep one added meanwhile,
+    // the strategy's retainKeys drops rollingUpdate (the server refuses it beside Recreate). A
+    // v1 List is validated by kubectl itself against v2's definitions.
+    name: "apply (client-side) with OpenAPI v2's patch metadata; a List's unknown field refused client-side",
+    async run(c) {
+      await c.ok(["apply", "-f", "-"], { input: deployment("apv2", BUSYBOX_IMAGE) });
+      const side = '[{"op":"add","path":"/spec/template/spec/containers/-","value":{"name":"side","image":"x"}}]';
+      await c.ok(["patch", "deployment", "apv2", "--type=json", "-p", side]);
+      const recreate = deployment("apv2", "kubeling.local/busybox:v2").replace(
+        "  replicas: 0\n",
+        "  replicas: 0\n  strategy: {type: Recreate}\n",
+      );
+      assert.equal(await c.ok(["apply", "-f", "-"], { input: recreate }), "deployment.apps/apv2 configured\n");
+      assert.equal(
+        await jsonpath(c, ["deploy", "apv2"], "{range .spec.template.spec.containers[*]}{.name}={.image} {end}"),
+        "main=kubeling.local/busybox:v2 side=x ",
+      );
+      assert.equal(await jsonpath(c, ["deploy", "apv2"], "{.spec.strategy}"), '{"type":"Recreate"}');
+      const list = `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: listed}
+  bogus: 2
+`;
+      const r = await c.fails(["create", "-f", "-"], { input: list });
+      assert.match(
+        r.stderr,
+        /error validating data: ValidationError\(ConfigMap\): unknown field "bogus" in io\.k8s\.api\.core\.v1\.ConfigMap/,
+      );
+      await c.fails(["get", "configmap", "listed"]);
+    },
+  },
+  {
     name: "apply --server-side: conflicts, --force-conflicts",
     async run(c) {
       const ssa = ["apply", "--server-side", "-f", "-"];
