@@ -322,6 +322,25 @@ const CASES: Case[] = [
     },
   },
   {
+    // Cluster-scoped, so named per version; no --global-default, which every later pod would get.
+    name: "create priorityclass, get pc",
+    async run(c) {
+      const pc = `matrix-${c.ns}`;
+      assert.equal(
+        await c.ok(["create", "priorityclass", pc, "--value=1000", "--description=x"]),
+        `priorityclass.scheduling.k8s.io/${pc} created\n`,
+      );
+      assert.equal(
+        await jsonpath(c, ["pc", pc], "{.value} {.description} {.preemptionPolicy}"),
+        "1000 x PreemptLowerPriority",
+      );
+      const rows = lines(await c.ok(["get", "pc"])).map(cells);
+      assert.deepEqual(rows[0], ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]);
+      const row = rows.find((r) => r[0] === pc);
+      assert.deepEqual([row?.[1], row?.[2], row?.[4]], ["1000", "false", "PreemptLowerPriority"]);
+    },
+  },
+  {
     name: "create serviceaccount, token",
     async run(c) {
       assert.equal(await c.ok(["create", "serviceaccount", "sa1"]), "serviceaccount/sa1 created\n");
