@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KIND_SCHEMAS } from "../types/schemas.js";
 import {
+  compile,
   decode,
   decodeWatchEvent,
   encode,
@@ -390,6 +391,53 @@ const examples: Record<string, unknown>[] = [
     revision: 3,
   },
 ];
+
+// First in this file, so that the process compiles the StatefulSet before the PVC: its claim
+// templates leave dataSource opaque, the PVC's schema declares its fields, and a message shared
+// by kinds must hold them whichever kind comes first.
+test("a StatefulSet first: its claim template's dataSource has the PVC schema's fields", () => {
+  const sts = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: "db" },
+    spec: {
+      selector: { matchLabels: { app: "db" } },
+      template: { metadata: { labels: { app: "db" } }, spec: { containers: [{ name: "db", image: "postgres" }] } },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: "data" },
+          spec: { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "snap" } },
+        },
+      ],
+    },
+  };
+  const pb = encode(sts);
+  assert.ok(pb, "encodable");
+  assert.deepEqual(decode(pb), { object: sts, unknown: [] });
+});
+
+test("compile merges a message's nested messages across schemas, an opaque one first", () => {
+  const opaque = { type: "object", properties: { typeMeta: { "x-kubernetes-preserve-unknown-fields": true } } };
+  const typed = {
+    type: "object",
+    properties: { typeMeta: { type: "object", properties: { apiVersion: { type: "string" } } } },
+  };
+  assert.deepEqual([...(compile("runtime.Unknown", opaque).byName.get("typeMeta")?.msg?.byName.keys() ?? [])], []);
+  const m = compile("runtime.Unknown", typed);
+  assert.deepEqual([...(m.byName.get("typeMeta")?.msg?.byName.keys() ?? [])], ["apiVersion"]);
+});
+
+test("an opaque field with content (a Pod's awsElasticBlockStore) is answered in JSON, not dropped", () => {
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "p" },
+    spec: { containers: [{ name: "c", image: "busybox" }], volumes: [{ name: "v", awsElasticBlockStore: {} }] },
+  };
+  assert.ok(encode(pod), "empty, it is encodable");
+  const volumes = [{ name: "v", awsElasticBlockStore: { volumeID: "vol-1" } }];
+  assert.equal(encode({ ...pod, spec: { ...pod.spec, volumes } }), undefined);
+});
 
 test("every kind's schema fields have field numbers (but NodeStatus.declaredFeatures, newer than 1.34)", () => {
   const newer = new Set(["core.v1.NodeStatus.declaredFeatures"]);

@@ -130,6 +130,8 @@ interface SchemaNode {
 export class NotEncodable extends Error {}
 
 const compiled = new Map<string, Message>();
+/** The schemas each message was compiled from: a pair is merged once (and recursion ends). */
+const compiledFrom = new Map<string, Set<SchemaNode>>();
 
 const SPECIAL = new Set(["Time", "MicroTime", "Quantity", "IntOrString", "Raw", "bytes", "double", "float"]);
 
@@ -145,9 +147,19 @@ function scalarKind(s: SchemaNode): Kind {
   return "string";
 }
 
+/** The schema node a field's value has: a list's item, a map's value, or the node itself. */
+function valueNode(node: SchemaNode): SchemaNode {
+  if (node.type === "array" && node.items) return node.items;
+  if (node.type === "object" && !node.properties && typeof node.additionalProperties === "object")
+    return node.additionalProperties;
+  return node;
+}
+
 /**
  * compile builds the definition of message `name` for the JSON shape `schema`. The same message
- * reached through different schemas (a PodSpec in a Pod and in a template) merges both.
+ * reached through different schemas (a PodSpec in a Pod and in a template) merges both, down to
+ * the nested messages: a field first met where a schema leaves it opaque (a StatefulSet's claim
+ * template's dataSource) still gets the fields another schema declares (the PVC's).
  */
 export function compile(name: string, schema: SchemaNode): Message {
   let m = compiled.get(name);
@@ -155,10 +167,21 @@ export function compile(name: string, schema: SchemaNode): Message {
     m = { name, byName: new Map(), byNum: new Map(), missing: [] };
     compiled.set(name, m);
   }
+  let from = compiledFrom.get(name);
+  if (!from) {
+    from = new Set();
+    compiledFrom.set(name, from);
+  }
+  if (from.has(schema)) return m;
+  from.add(schema);
   const table = FIELDS[name];
   const inline = entryOf(table, "_inline");
   for (const [prop, ps] of Object.entries(schema.properties ?? {})) {
-    if (m.byName.has(prop)) continue;
+    const known = m.byName.get(prop);
+    if (known) {
+      if (known.msg) compile(known.msg.name, valueNode(ps));
+      continue;
+    }
     const e = entryOf(table, prop);
     if (!e) {
       const inlineName = inline?.[1];
@@ -171,16 +194,9 @@ export function compile(name: string, schema: SchemaNode): Message {
       continue;
     }
     const [num, hint] = e;
-    let node = ps;
-    let repeated = false;
-    let map = false;
-    if (node.type === "array" && node.items) {
-      repeated = true;
-      node = node.items;
-    } else if (node.type === "object" && !node.properties && typeof node.additionalProperties === "object") {
-      map = true;
-      node = node.additionalProperties;
-    }
+    const node = valueNode(ps);
+    const repeated = node !== ps && ps.type === "array";
+    const map = node !== ps && !repeated;
     const f: Field = {
       name: prop,
       num,
@@ -267,8 +283,19 @@ function packageOf(apiVersion: string): string {
 
 const kinds = new Map<string, Message | null>();
 
+let allCompiled = false;
+
 /** messageFor: the definition of apiVersion/kind, or undefined when kubeling has none. */
 export function messageFor(apiVersion: string, kind: string): Message | undefined {
+  // Every kind first, so that a message shared by kinds holds the fields of all their schemas
+  // whichever kind a process is asked for first.
+  if (!allCompiled) {
+    allCompiled = true;
+    for (const key of Object.keys(KIND_SCHEMAS)) {
+      const slash = key.lastIndexOf("/");
+      messageFor(key.slice(0, slash), key.slice(slash + 1));
+    }
+  }
   const key = `${apiVersion}/${kind}`;
   let m = kinds.get(key);
   if (m === undefined) {
