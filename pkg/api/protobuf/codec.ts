@@ -93,7 +93,7 @@ type Kind =
   | "Raw"
   | "strings"; // a message {repeated string items = 1} (authorization ExtraValue) holding a JSON list
 
-interface Field {
+export interface Field {
   name: string;
   num: number;
   repeated: boolean;
