@@ -31,6 +31,7 @@ import {
   type Job,
   type JobCondition,
   type JobStatus,
+  type SuccessPolicy,
 } from "#pkg/api/types/batch.js";
 import type { Pod, PodTemplateSpec } from "#pkg/api/types/core.js";
 import type { Informer, Tombstone } from "#pkg/cache/informer.js";
@@ -506,11 +507,7 @@ export class JobController implements Controller {
         );
       }
       if (!ctx.finished) {
-        const msg = matchSuccessPolicy(
-          job.spec?.successPolicy as SuccessPolicy | undefined,
-          job.spec?.completions ?? 0,
-          idx.all,
-        );
+        const msg = matchSuccessPolicy(job.spec?.successPolicy, job.spec?.completions ?? 0, idx.all);
         if (msg !== undefined)
           ctx.finished = { type: "SuccessCriteriaMet", status: "True", reason: "SuccessPolicy", message: msg };
       }
@@ -1153,11 +1150,6 @@ function activePodsForRemoval(job: Job, pods: readonly Pod[], rmAtLeast: number)
     rm = [...rm, ...left.slice(0, rmAtLeast - rm.length)];
   }
   return rm;
-}
-
-/** spec.successPolicy of an Indexed Job (k8s.io/api/batch/v1 SuccessPolicy), kept as JSON by the schema. */
-export interface SuccessPolicy {
-  rules?: Array<{ succeededIndexes?: string; succeededCount?: number }>;
 }
 
 /**

@@ -73,5 +73,4 @@ export function matchPodFailurePolicy(policy: PodFailurePolicy | undefined, pod:
 }
 
 /** The Job's podFailurePolicy, if any. */
-export const podFailurePolicyOf = (job: Job): PodFailurePolicy | undefined =>
-  (job.spec?.podFailurePolicy as PodFailurePolicy | undefined) ?? undefined;
+export const podFailurePolicyOf = (job: Job): PodFailurePolicy | undefined => job.spec?.podFailurePolicy ?? undefined;

@@ -440,6 +440,30 @@ test("an opaque field with content (a Pod's awsElasticBlockStore) is answered in
   assert.equal(encode({ ...pod, spec: { ...pod.spec, volumes } }), undefined);
 });
 
+test("a Job's podFailurePolicy and successPolicy go through protobuf with nothing unknown", () => {
+  const job = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: "j" },
+    spec: {
+      completions: 3,
+      completionMode: "Indexed",
+      template: { spec: { restartPolicy: "Never", containers: [{ name: "main", image: "busybox" }] } },
+      podFailurePolicy: {
+        rules: [
+          { action: "FailJob", onExitCodes: { containerName: "main", operator: "In", values: [1, 42] } },
+          { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+          { action: "Count", onExitCodes: { operator: "NotIn", values: [0] } },
+        ],
+      },
+      successPolicy: { rules: [{ succeededIndexes: "0,2-3", succeededCount: 2 }, { succeededCount: 1 }] },
+    },
+  };
+  const pb = encode(job);
+  assert.ok(pb, "encodable");
+  assert.deepEqual(decode(pb), { object: job, unknown: [] });
+});
+
 test("every kind's schema fields have field numbers (but NodeStatus.declaredFeatures, newer than 1.34)", () => {
   const newer = new Set(["core.v1.NodeStatus.declaredFeatures"]);
   for (const key of Object.keys(KIND_SCHEMAS)) {

@@ -76,6 +76,7 @@ const PRESENCE: ReadonlySet<string> = new Set([
   "exitCode",
   // By message: a field whose name elsewhere is an omitempty string (EnvVar's value).
   "scheduling.v1.PriorityClass.value",
+  "batch.v1.SuccessPolicyRule.succeededCount",
 ]);
 
 type Kind =

@@ -1,9 +1,38 @@
 // batch/v1 kinds (k8s.io/api/batch/v1/types.go): Job, CronJob.
 
 import type { KubeObject, ObjectMeta } from "../meta.js";
-import { AnyJson, Bool, Conditions, Int, List, Obj, Opt, type Static, Str, Time } from "../schema/helpers.js";
+import { Bool, Conditions, Int, List, Obj, Opt, SetList, type Static, Str, Time } from "../schema/helpers.js";
 import { ObjectReferenceSchema, PodTemplateSpecSchema } from "./core.js";
 import { type KindBody, KindSchema, LabelSelectorSchema, ObjectMetaSchema } from "./meta.js";
+
+/** k8s.io/api/batch/v1 PodFailurePolicyOnExitCodesRequirement. */
+export const PodFailurePolicyOnExitCodesRequirementSchema = Obj({
+  containerName: Opt(Str()),
+  operator: Str("In or NotIn"),
+  values: SetList(Int()),
+});
+
+/** k8s.io/api/batch/v1 PodFailurePolicyOnPodConditionsPattern; status defaults to "True". */
+export const PodFailurePolicyOnPodConditionsPatternSchema = Obj({ type: Str(), status: Opt(Str()) });
+
+/** k8s.io/api/batch/v1 PodFailurePolicyRule: onExitCodes or onPodConditions, not both. */
+export const PodFailurePolicyRuleSchema = Obj({
+  action: Str("FailJob, FailIndex, Ignore or Count"),
+  onExitCodes: Opt(PodFailurePolicyOnExitCodesRequirementSchema),
+  onPodConditions: Opt(List(PodFailurePolicyOnPodConditionsPatternSchema)),
+});
+export type PodFailurePolicyRule = Static<typeof PodFailurePolicyRuleSchema>;
+
+/** spec.podFailurePolicy (k8s.io/api/batch/v1 PodFailurePolicy). */
+export const PodFailurePolicySchema = Obj({ rules: List(PodFailurePolicyRuleSchema) });
+export type PodFailurePolicy = Static<typeof PodFailurePolicySchema>;
+
+/** k8s.io/api/batch/v1 SuccessPolicyRule: succeededIndexes ("1,3-5"), succeededCount, or both. */
+export const SuccessPolicyRuleSchema = Obj({ succeededIndexes: Opt(Str()), succeededCount: Opt(Int()) });
+
+/** spec.successPolicy of an Indexed Job (k8s.io/api/batch/v1 SuccessPolicy). */
+export const SuccessPolicySchema = Obj({ rules: List(SuccessPolicyRuleSchema) });
+export type SuccessPolicy = Static<typeof SuccessPolicySchema>;
 
 export const JobSpecSchema = Obj({
   parallelism: Opt(Int()),
@@ -19,8 +48,8 @@ export const JobSpecSchema = Obj({
   completionMode: Opt(Str("NonIndexed or Indexed")),
   suspend: Opt(Bool()),
   podReplacementPolicy: Opt(Str("TerminatingOrFailed or Failed")),
-  podFailurePolicy: Opt(AnyJson()),
-  successPolicy: Opt(AnyJson()),
+  podFailurePolicy: Opt(PodFailurePolicySchema),
+  successPolicy: Opt(SuccessPolicySchema),
   managedBy: Opt(Str()),
 });
 export type JobSpec = Static<typeof JobSpecSchema>;
@@ -79,17 +108,6 @@ export type CronJobStatus = Static<typeof CronJobStatusSchema>;
 
 export const CronJobSchema = KindSchema("CronJob", { spec: Opt(CronJobSpecSchema), status: Opt(CronJobStatusSchema) });
 export interface CronJob extends KubeObject, KindBody<typeof CronJobSchema> {}
-
-/** spec.podFailurePolicy (k8s.io/api/batch/v1 PodFailurePolicy), kept as JSON by the schema. */
-export interface PodFailurePolicy {
-  rules: PodFailurePolicyRule[];
-}
-export interface PodFailurePolicyRule {
-  /** FailJob, FailIndex, Ignore or Count. */
-  action: string;
-  onExitCodes?: { containerName?: string; operator: string; values: number[] };
-  onPodConditions?: Array<{ type: string; status?: string }>;
-}
 
 /** Finalizer the Job controller keeps on its pods until their outcome is counted. */
 export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
