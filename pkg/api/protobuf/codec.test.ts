@@ -464,6 +464,45 @@ test("a Job's podFailurePolicy and successPolicy go through protobuf with nothin
   assert.deepEqual(decode(pb), { object: job, unknown: [] });
 });
 
+test("a Pod's resourceClaims, claim statuses and container status mounts, user and device health go through protobuf", () => {
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "p" },
+    spec: {
+      containers: [{ name: "c", image: "busybox", resources: { claims: [{ name: "gpu" }] } }],
+      resourceClaims: [
+        { name: "gpu", resourceClaimTemplateName: "gpu-template" },
+        { name: "shared", resourceClaimName: "shared-claim" },
+      ],
+    },
+    status: {
+      phase: "Running",
+      containerStatuses: [
+        {
+          name: "c",
+          ready: true,
+          restartCount: 0,
+          image: "busybox",
+          imageID: "docker-pullable://busybox@sha256:1",
+          volumeMounts: [
+            { name: "data", mountPath: "/data", readOnly: true, recursiveReadOnly: "Enabled" },
+            { name: "kube-api-access", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" },
+          ],
+          user: { linux: { uid: 0, gid: 0, supplementalGroups: [0, 10] } },
+          allocatedResourcesStatus: [
+            { name: "claim:gpu/gpu", resources: [{ resourceID: "gpu-0", health: "Healthy" }] },
+          ],
+        },
+      ],
+      resourceClaimStatuses: [{ name: "gpu", resourceClaimName: "p-gpu-x7k2q" }],
+    },
+  };
+  const pb = encode(pod);
+  assert.ok(pb, "encodable");
+  assert.deepEqual(decode(pb), { object: pod, unknown: [] });
+});
+
 test("every kind's schema fields have field numbers (but NodeStatus.declaredFeatures, newer than 1.34)", () => {
   const newer = new Set(["core.v1.NodeStatus.declaredFeatures"]);
   for (const key of Object.keys(KIND_SCHEMAS)) {

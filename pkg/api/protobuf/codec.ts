@@ -77,6 +77,9 @@ const PRESENCE: ReadonlySet<string> = new Set([
   // By message: a field whose name elsewhere is an omitempty string (EnvVar's value).
   "scheduling.v1.PriorityClass.value",
   "batch.v1.SuccessPolicyRule.succeededCount",
+  // Root's uid and gid 0 (LinuxContainerUser's `json:"uid"`, `json:"gid"`).
+  "core.v1.LinuxContainerUser.uid",
+  "core.v1.LinuxContainerUser.gid",
 ]);
 
 type Kind =

@@ -426,7 +426,7 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     allocatedResourcesStatus: [14, "core.v1.ResourceStatus"],
     stopSignal: 15,
   },
-  "core.v1.ContainerUser": { linux: 1 },
+  "core.v1.ContainerUser": { linux: [1, "core.v1.LinuxContainerUser"] },
   "core.v1.CSIPersistentVolumeSource": {
     driver: 1,
     volumeHandle: 2,
@@ -598,6 +598,7 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
   },
   "core.v1.LimitRangeList": { metadata: [1, "meta.v1.ListMeta"], items: [2, "core.v1.LimitRange"] },
   "core.v1.LimitRangeSpec": { limits: [1, "core.v1.LimitRangeItem"] },
+  "core.v1.LinuxContainerUser": { uid: 1, gid: 2, supplementalGroups: 3 },
   "core.v1.LoadBalancerIngress": { ip: 1, hostname: 2, ipMode: 3, ports: [4, "core.v1.PortStatus"] },
   "core.v1.LoadBalancerStatus": { ingress: [1, "core.v1.LoadBalancerIngress"] },
   "core.v1.LocalObjectReference": { name: 1 },
@@ -986,7 +987,8 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     requests: [2, "Quantity"],
     claims: [3, "core.v1.ResourceClaim"],
   },
-  "core.v1.ResourceStatus": { name: 1, resources: 2 },
+  "core.v1.ResourceHealth": { resourceID: 1, health: 2 },
+  "core.v1.ResourceStatus": { name: 1, resources: [2, "core.v1.ResourceHealth"] },
   "core.v1.ScaleIOPersistentVolumeSource": {
     gateway: 1,
     system: 2,

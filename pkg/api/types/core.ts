@@ -408,6 +408,13 @@ export const PodDNSConfigSchema = Obj({
 
 // ---------------------------------------------------------------- pod
 
+/** k8s.io/api/core/v1 PodResourceClaim: a DRA ResourceClaim of the pod, by name or from a template. */
+export const PodResourceClaimSchema = Obj({
+  name: Str(),
+  resourceClaimName: Opt(Str()),
+  resourceClaimTemplateName: Opt(Str()),
+});
+
 export const PodSpecSchema = Obj({
   volumes: Opt(MapList(VolumeSchema, ["name"], { retainKeys: true })),
   initContainers: Opt(MapList(ContainerSchema, ["name"])),
@@ -446,7 +453,7 @@ export const PodSpecSchema = Obj({
   os: Opt(Obj({ name: Str() })),
   hostUsers: Opt(Bool()),
   schedulingGates: Opt(MapList(Obj({ name: Str() }), ["name"])),
-  resourceClaims: Opt(AnyJson()),
+  resourceClaims: Opt(MapList(PodResourceClaimSchema, ["name"], { retainKeys: true })),
   resources: Opt(ResourceRequirementsSchema),
   hostnameOverride: Opt(Str()),
   topologySpreadConstraints: Opt(MapList(TopologySpreadConstraintSchema, ["topologyKey", "whenUnsatisfiable"])),
@@ -474,6 +481,29 @@ export type ContainerStateWaiting = Static<typeof ContainerStateWaitingSchema>;
 export type ContainerStateRunning = Static<typeof ContainerStateRunningSchema>;
 export type ContainerStateTerminated = Static<typeof ContainerStateTerminatedSchema>;
 
+/** k8s.io/api/core/v1 VolumeMountStatus. */
+export const VolumeMountStatusSchema = Obj({
+  name: Str(),
+  mountPath: Str(),
+  readOnly: Opt(Bool()),
+  recursiveReadOnly: Opt(Str()),
+});
+
+/** k8s.io/api/core/v1 ContainerUser: the identities the container's first process runs with. */
+export const ContainerUserSchema = Obj({
+  linux: Opt(Obj({ uid: Int(), gid: Int(), supplementalGroups: Opt(List(Int())) })),
+});
+
+/** k8s.io/api/core/v1 ResourceStatus: the health of the devices allocated for one resource. */
+export const ResourceStatusSchema = Obj({
+  name: Str(),
+  resources: Opt(
+    MapList(Obj({ resourceID: Str(), health: Opt(Str("Healthy, Unhealthy or Unknown")) }), ["resourceID"], {
+      patch: false,
+    }),
+  ),
+});
+
 export const ContainerStatusSchema = Obj({
   name: Str(),
   state: Opt(ContainerStateSchema),
@@ -486,9 +516,9 @@ export const ContainerStatusSchema = Obj({
   started: Opt(Bool()),
   resources: Opt(ResourceRequirementsSchema),
   allocatedResources: Opt(MapOf(Quantity())),
-  volumeMounts: Opt(AnyJson()),
-  user: Opt(AnyJson()),
-  allocatedResourcesStatus: Opt(AnyJson()),
+  volumeMounts: Opt(MapList(VolumeMountStatusSchema, ["mountPath"])),
+  user: Opt(ContainerUserSchema),
+  allocatedResourcesStatus: Opt(MapList(ResourceStatusSchema, ["name"])),
   stopSignal: Opt(Str()),
 });
 export type ContainerStatus = Static<typeof ContainerStatusSchema>;
@@ -524,7 +554,9 @@ export const PodStatusSchema = Obj({
   observedGeneration: Opt(Int()),
   ephemeralContainerStatuses: Opt(List(ContainerStatusSchema)),
   resize: Opt(Str()),
-  resourceClaimStatuses: Opt(AnyJson()),
+  resourceClaimStatuses: Opt(
+    MapList(Obj({ name: Str(), resourceClaimName: Opt(Str()) }), ["name"], { retainKeys: true }),
+  ),
 });
 export type PodStatus = Static<typeof PodStatusSchema>;
 
