@@ -503,6 +503,29 @@ test("a Pod's resourceClaims, claim statuses and container status mounts, user a
   assert.deepEqual(decode(pb), { object: pod, unknown: [] });
 });
 
+test("a Node's configSource, config, runtimeHandlers and features go through protobuf, zeros kept", () => {
+  const source = (name: string) => ({
+    configMap: { namespace: "kube-system", name, uid: "u-cm", resourceVersion: "9", kubeletConfigKey: "kubelet" },
+  });
+  const node = {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name: "n" },
+    spec: { configSource: source("cfg-2") },
+    status: {
+      config: { assigned: source("cfg-2"), active: source("cfg-1"), lastKnownGood: source("cfg-1"), error: "bad" },
+      runtimeHandlers: [
+        { name: "", features: { recursiveReadOnlyMounts: true, userNamespaces: false } },
+        { name: "runc", features: { recursiveReadOnlyMounts: false, userNamespaces: true } },
+      ],
+      features: { supplementalGroupsPolicy: false },
+    },
+  };
+  const pb = encode(node);
+  assert.ok(pb, "encodable");
+  assert.deepEqual(decode(pb), { object: node, unknown: [] });
+});
+
 test("every kind's schema fields have field numbers (but NodeStatus.declaredFeatures, newer than 1.34)", () => {
   const newer = new Set(["core.v1.NodeStatus.declaredFeatures"]);
   for (const key of Object.keys(KIND_SCHEMAS)) {

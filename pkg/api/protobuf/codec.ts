@@ -80,6 +80,11 @@ const PRESENCE: ReadonlySet<string> = new Set([
   // Root's uid and gid 0 (LinuxContainerUser's `json:"uid"`, `json:"gid"`).
   "core.v1.LinuxContainerUser.uid",
   "core.v1.LinuxContainerUser.gid",
+  // The default runtime handler's name "" (`json:"name"`), and Node features' *bool.
+  "core.v1.NodeRuntimeHandler.name",
+  "core.v1.NodeRuntimeHandlerFeatures.recursiveReadOnlyMounts",
+  "core.v1.NodeRuntimeHandlerFeatures.userNamespaces",
+  "core.v1.NodeFeatures.supplementalGroupsPolicy",
 ]);
 
 type Kind =

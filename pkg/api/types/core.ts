@@ -620,13 +620,26 @@ export const TaintSchema = Obj({
 });
 export type Taint = Static<typeof TaintSchema>;
 
+/** k8s.io/api/core/v1 NodeConfigSource (the retired DynamicKubeletConfig): a ConfigMap to read. */
+export const NodeConfigSourceSchema = Obj({
+  configMap: Opt(
+    Obj({
+      namespace: Str(),
+      name: Str(),
+      uid: Opt(Str()),
+      resourceVersion: Opt(Str()),
+      kubeletConfigKey: Str(),
+    }),
+  ),
+});
+
 export const NodeSpecSchema = Obj({
   podCIDR: Opt(Str()),
   podCIDRs: Opt(Type.Array(Str(), { "x-kubernetes-list-type": "set", "x-kubernetes-patch-strategy": "merge" })),
   providerID: Opt(Str()),
   unschedulable: Opt(Bool()),
   taints: Opt(List(TaintSchema)),
-  configSource: Opt(AnyJson()),
+  configSource: Opt(NodeConfigSourceSchema),
   externalID: Opt(Str()),
 });
 export type NodeSpec = Static<typeof NodeSpecSchema>;
@@ -670,9 +683,23 @@ export const NodeStatusSchema = Obj({
   images: Opt(List(Obj({ names: Opt(List(Str())), sizeBytes: Opt(Int()) }))),
   volumesInUse: Opt(List(Str())),
   volumesAttached: Opt(List(Obj({ name: Str(), devicePath: Str() }))),
-  config: Opt(AnyJson()),
-  runtimeHandlers: Opt(AnyJson()),
-  features: Opt(AnyJson()),
+  config: Opt(
+    Obj({
+      assigned: Opt(NodeConfigSourceSchema),
+      active: Opt(NodeConfigSourceSchema),
+      lastKnownGood: Opt(NodeConfigSourceSchema),
+      error: Opt(Str()),
+    }),
+  ),
+  runtimeHandlers: Opt(
+    List(
+      Obj({
+        name: Opt(Str("empty for the default runtime handler")),
+        features: Opt(Obj({ recursiveReadOnlyMounts: Opt(Bool()), userNamespaces: Opt(Bool()) })),
+      }),
+    ),
+  ),
+  features: Opt(Obj({ supplementalGroupsPolicy: Opt(Bool()) })),
   declaredFeatures: Opt(List(Str())),
 });
 export type NodeStatus = Static<typeof NodeStatusSchema>;
