@@ -118,7 +118,7 @@ describe("PodSecurity levels", () => {
       spec: {
         volumes: [
           { name: "n", nfs: { server: "s", path: "/" } },
-          { name: "g", gitRepo: {} },
+          { name: "g", gitRepo: { repository: "https://example.com/r.git" } },
         ],
         containers: [restrictedContainer()],
       },

@@ -428,16 +428,62 @@ test("compile merges a message's nested messages across schemas, an opaque one f
   assert.deepEqual([...(m.byName.get("typeMeta")?.msg?.byName.keys() ?? [])], ["apiVersion"]);
 });
 
-test("an opaque field with content (a Pod's awsElasticBlockStore) is answered in JSON, not dropped", () => {
+test("an opaque field with content (a Pod's ephemeral volumeClaimTemplate) is answered in JSON, not dropped", () => {
   const pod = {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "p" },
-    spec: { containers: [{ name: "c", image: "busybox" }], volumes: [{ name: "v", awsElasticBlockStore: {} }] },
+    spec: {
+      containers: [{ name: "c", image: "busybox" }],
+      volumes: [{ name: "v", ephemeral: { volumeClaimTemplate: {} } }],
+    },
   };
   assert.ok(encode(pod), "empty, it is encodable");
-  const volumes = [{ name: "v", awsElasticBlockStore: { volumeID: "vol-1" } }];
+  const volumes = [{ name: "v", ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"] } } } }];
   assert.equal(encode({ ...pod, spec: { ...pod.spec, volumes } }), undefined);
+});
+
+test("a Pod's and a PV's in-tree volume sources go through protobuf with nothing unknown, lun 0 kept", () => {
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "p" },
+    spec: {
+      containers: [{ name: "c", image: "busybox" }],
+      volumes: [
+        { name: "ebs", awsElasticBlockStore: { volumeID: "vol-1", fsType: "ext4", partition: 1, readOnly: true } },
+        { name: "iscsi", iscsi: { targetPortal: "10.0.0.1:3260", iqn: "iqn.x", lun: 0, secretRef: { name: "chap" } } },
+        { name: "rbd", rbd: { monitors: ["10.0.0.2:6789"], image: "img", secretRef: { name: "ceph" } } },
+        { name: "flex", flexVolume: { driver: "example/flex", options: { a: "b" }, secretRef: { name: "f" } } },
+        { name: "git", gitRepo: { repository: "https://example.com/r.git", revision: "main" } },
+        { name: "az", azureDisk: { diskName: "d", diskURI: "uri", readOnly: false, kind: "Managed" } },
+        { name: "fc", fc: { targetWWNs: ["500a0981891b8dc5"], lun: 0 } },
+        { name: "sio", scaleIO: { gateway: "https://gw", system: "sys", secretRef: { name: "sio" } } },
+        {
+          name: "ctb",
+          projected: {
+            sources: [{ clusterTrustBundle: { signerName: "example.com/s", labelSelector: {}, path: "ca.pem" } }],
+          },
+        },
+      ],
+    },
+  };
+  const pv = {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: "pv" },
+    spec: {
+      capacity: { storage: "1Gi" },
+      accessModes: ["ReadWriteOnce"],
+      iscsi: { targetPortal: "10.0.0.1:3260", iqn: "iqn.x", lun: 0, secretRef: { name: "chap", namespace: "ns" } },
+      storageos: { volumeName: "v", secretRef: { kind: "Secret", namespace: "ns", name: "s" } },
+    },
+  };
+  for (const obj of [pod, pv]) {
+    const pb = encode(obj);
+    assert.ok(pb, `${obj.kind} encodable`);
+    assert.deepEqual(decode(pb), { object: obj, unknown: [] });
+  }
 });
 
 test("a Job's podFailurePolicy and successPolicy go through protobuf with nothing unknown", () => {

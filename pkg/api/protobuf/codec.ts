@@ -85,6 +85,9 @@ const PRESENCE: ReadonlySet<string> = new Set([
   "core.v1.NodeRuntimeHandlerFeatures.recursiveReadOnlyMounts",
   "core.v1.NodeRuntimeHandlerFeatures.userNamespaces",
   "core.v1.NodeFeatures.supplementalGroupsPolicy",
+  // iSCSI's `json:"lun"`, FC's *int32 lun; AzureDisk's *bool readOnly.
+  "lun",
+  "core.v1.AzureDiskVolumeSource.readOnly",
 ]);
 
 type Kind =

@@ -38,6 +38,9 @@ export type ObjectReference = Static<typeof ObjectReferenceSchema>;
 export const LocalObjectReferenceSchema = Obj({ name: Opt(Str()) });
 export type LocalObjectReference = Static<typeof LocalObjectReferenceSchema>;
 
+/** A Secret by name and namespace (a PV's secretRefs). */
+export const SecretReferenceSchema = Obj({ name: Opt(Str()), namespace: Opt(Str()) });
+
 // ---------------------------------------------------------------- volumes
 
 export const KeyToPathSchema = Obj({ key: Str(), path: Str(), mode: Opt(Int()) });
@@ -82,7 +85,15 @@ export const VolumeProjectionSchema = Obj({
   secret: Opt(Obj({ name: Opt(Str()), items: Opt(List(KeyToPathSchema)), optional: Opt(Bool()) })),
   downwardAPI: Opt(Obj({ items: Opt(List(DownwardAPIVolumeFileSchema)) })),
   serviceAccountToken: Opt(Obj({ audience: Opt(Str()), expirationSeconds: Opt(Int()), path: Str() })),
-  clusterTrustBundle: Opt(AnyJson()),
+  clusterTrustBundle: Opt(
+    Obj({
+      name: Opt(Str()),
+      signerName: Opt(Str()),
+      labelSelector: Opt(LabelSelectorSchema),
+      optional: Opt(Bool()),
+      path: Str(),
+    }),
+  ),
   podCertificate: Opt(
     Obj({
       signerName: Str(),
@@ -99,6 +110,148 @@ export const ProjectedVolumeSourceSchema = Obj({
   sources: Opt(List(VolumeProjectionSchema)),
   defaultMode: Opt(Int()),
 });
+
+// ---------------------------------------------------------------- in-tree volume sources
+// Sources kubeling's kubelet cannot mount, declared with upstream's fields so that they are checked
+// for unknown fields and carried through protobuf. Those a PV shares with a pod come first; the PV
+// variants with a namespaced secretRef are in storage.ts.
+
+export const AWSElasticBlockStoreVolumeSourceSchema = Obj({
+  volumeID: Str(),
+  fsType: Opt(Str()),
+  partition: Opt(Int()),
+  readOnly: Opt(Bool()),
+});
+export const GCEPersistentDiskVolumeSourceSchema = Obj({
+  pdName: Str(),
+  fsType: Opt(Str()),
+  partition: Opt(Int()),
+  readOnly: Opt(Bool()),
+});
+export const FCVolumeSourceSchema = Obj({
+  targetWWNs: Opt(List(Str())),
+  lun: Opt(Int()),
+  fsType: Opt(Str()),
+  readOnly: Opt(Bool()),
+  wwids: Opt(List(Str())),
+});
+export const FlockerVolumeSourceSchema = Obj({ datasetName: Opt(Str()), datasetUUID: Opt(Str()) });
+export const VsphereVirtualDiskVolumeSourceSchema = Obj({
+  volumePath: Str(),
+  fsType: Opt(Str()),
+  storagePolicyName: Opt(Str()),
+  storagePolicyID: Opt(Str()),
+});
+export const QuobyteVolumeSourceSchema = Obj({
+  registry: Str(),
+  volume: Str(),
+  readOnly: Opt(Bool()),
+  user: Opt(Str()),
+  group: Opt(Str()),
+  tenant: Opt(Str()),
+});
+export const AzureDiskVolumeSourceSchema = Obj({
+  diskName: Str(),
+  diskURI: Str(),
+  cachingMode: Opt(Str("None, ReadOnly or ReadWrite")),
+  fsType: Opt(Str()),
+  readOnly: Opt(Bool()),
+  kind: Opt(Str("Shared, Dedicated or Managed")),
+});
+export const PhotonPersistentDiskVolumeSourceSchema = Obj({ pdID: Str(), fsType: Opt(Str()) });
+export const PortworxVolumeSourceSchema = Obj({ volumeID: Str(), fsType: Opt(Str()), readOnly: Opt(Bool()) });
+
+const ISCSICommon = {
+  targetPortal: Str(),
+  iqn: Str(),
+  lun: Int(),
+  iscsiInterface: Opt(Str()),
+  fsType: Opt(Str()),
+  readOnly: Opt(Bool()),
+  portals: Opt(List(Str())),
+  chapAuthDiscovery: Opt(Bool()),
+  chapAuthSession: Opt(Bool()),
+  initiatorName: Opt(Str()),
+};
+const RBDCommon = {
+  monitors: List(Str()),
+  image: Str(),
+  fsType: Opt(Str()),
+  pool: Opt(Str()),
+  user: Opt(Str()),
+  keyring: Opt(Str()),
+  readOnly: Opt(Bool()),
+};
+const CephFSCommon = {
+  monitors: List(Str()),
+  path: Opt(Str()),
+  user: Opt(Str()),
+  secretFile: Opt(Str()),
+  readOnly: Opt(Bool()),
+};
+const FlexCommon = { driver: Str(), fsType: Opt(Str()), readOnly: Opt(Bool()), options: Opt(StrMap()) };
+const ScaleIOCommon = {
+  gateway: Str(),
+  system: Str(),
+  sslEnabled: Opt(Bool()),
+  protectionDomain: Opt(Str()),
+  storagePool: Opt(Str()),
+  storageMode: Opt(Str("ThickProvisioned or ThinProvisioned")),
+  volumeName: Opt(Str()),
+  fsType: Opt(Str()),
+  readOnly: Opt(Bool()),
+};
+const StorageOSCommon = {
+  volumeName: Opt(Str()),
+  volumeNamespace: Opt(Str()),
+  fsType: Opt(Str()),
+  readOnly: Opt(Bool()),
+};
+/** The in-tree sources a PersistentVolume shares with a pod volume (same messages on the wire). */
+const SHARED_IN_TREE_SOURCES = {
+  awsElasticBlockStore: Opt(AWSElasticBlockStoreVolumeSourceSchema),
+  azureDisk: Opt(AzureDiskVolumeSourceSchema),
+  fc: Opt(FCVolumeSourceSchema),
+  flocker: Opt(FlockerVolumeSourceSchema),
+  gcePersistentDisk: Opt(GCEPersistentDiskVolumeSourceSchema),
+  photonPersistentDisk: Opt(PhotonPersistentDiskVolumeSourceSchema),
+  portworxVolume: Opt(PortworxVolumeSourceSchema),
+  quobyte: Opt(QuobyteVolumeSourceSchema),
+  vsphereVolume: Opt(VsphereVirtualDiskVolumeSourceSchema),
+};
+
+/** A PersistentVolume's in-tree sources (PersistentVolumeSource), their secretRef a SecretReference. */
+export const PersistentVolumeInTreeSources = Obj({
+  ...SHARED_IN_TREE_SOURCES,
+  azureFile: Opt(Obj({ secretName: Str(), shareName: Str(), readOnly: Opt(Bool()), secretNamespace: Opt(Str()) })),
+  cephfs: Opt(Obj({ ...CephFSCommon, secretRef: Opt(SecretReferenceSchema) })),
+  cinder: Opt(
+    Obj({ volumeID: Str(), fsType: Opt(Str()), readOnly: Opt(Bool()), secretRef: Opt(SecretReferenceSchema) }),
+  ),
+  flexVolume: Opt(Obj({ ...FlexCommon, secretRef: Opt(SecretReferenceSchema) })),
+  glusterfs: Opt(Obj({ endpoints: Str(), path: Str(), readOnly: Opt(Bool()), endpointsNamespace: Opt(Str()) })),
+  iscsi: Opt(Obj({ ...ISCSICommon, secretRef: Opt(SecretReferenceSchema) })),
+  rbd: Opt(Obj({ ...RBDCommon, secretRef: Opt(SecretReferenceSchema) })),
+  scaleIO: Opt(Obj({ ...ScaleIOCommon, secretRef: SecretReferenceSchema })),
+  storageos: Opt(Obj({ ...StorageOSCommon, secretRef: Opt(ObjectReferenceSchema) })),
+});
+
+/** A pod volume's in-tree sources (VolumeSource), their secretRef a LocalObjectReference. */
+const POD_IN_TREE_SOURCES = {
+  ...SHARED_IN_TREE_SOURCES,
+  azureFile: Opt(Obj({ secretName: Str(), shareName: Str(), readOnly: Opt(Bool()) })),
+  cephfs: Opt(Obj({ ...CephFSCommon, secretRef: Opt(LocalObjectReferenceSchema) })),
+  cinder: Opt(
+    Obj({ volumeID: Str(), fsType: Opt(Str()), readOnly: Opt(Bool()), secretRef: Opt(LocalObjectReferenceSchema) }),
+  ),
+  flexVolume: Opt(Obj({ ...FlexCommon, secretRef: Opt(LocalObjectReferenceSchema) })),
+  gitRepo: Opt(Obj({ repository: Str(), revision: Opt(Str()), directory: Opt(Str()) })),
+  glusterfs: Opt(Obj({ endpoints: Str(), path: Str(), readOnly: Opt(Bool()) })),
+  iscsi: Opt(Obj({ ...ISCSICommon, secretRef: Opt(LocalObjectReferenceSchema) })),
+  rbd: Opt(Obj({ ...RBDCommon, secretRef: Opt(LocalObjectReferenceSchema) })),
+  scaleIO: Opt(Obj({ ...ScaleIOCommon, secretRef: LocalObjectReferenceSchema })),
+  storageos: Opt(Obj({ ...StorageOSCommon, secretRef: Opt(LocalObjectReferenceSchema) })),
+};
 
 export const VolumeSchema = Obj({
   name: Str(),
@@ -121,26 +274,8 @@ export const VolumeSchema = Obj({
   ),
   ephemeral: Opt(Obj({ volumeClaimTemplate: Opt(AnyJson()) })),
   image: Opt(Obj({ reference: Opt(Str()), pullPolicy: Opt(Str()) })),
-  // In-tree/cloud sources kubeling cannot mount: accepted as upstream does, not looked into.
-  awsElasticBlockStore: Opt(AnyJson()),
-  azureDisk: Opt(AnyJson()),
-  azureFile: Opt(AnyJson()),
-  cephfs: Opt(AnyJson()),
-  cinder: Opt(AnyJson()),
-  fc: Opt(AnyJson()),
-  flexVolume: Opt(AnyJson()),
-  flocker: Opt(AnyJson()),
-  gcePersistentDisk: Opt(AnyJson()),
-  gitRepo: Opt(AnyJson()),
-  glusterfs: Opt(AnyJson()),
-  iscsi: Opt(AnyJson()),
-  photonPersistentDisk: Opt(AnyJson()),
-  portworxVolume: Opt(AnyJson()),
-  quobyte: Opt(AnyJson()),
-  rbd: Opt(AnyJson()),
-  scaleIO: Opt(AnyJson()),
-  storageos: Opt(AnyJson()),
-  vsphereVolume: Opt(AnyJson()),
+  // In-tree/cloud sources kubeling cannot mount: accepted as upstream does.
+  ...POD_IN_TREE_SOURCES,
 });
 export type Volume = Static<typeof VolumeSchema>;
 

@@ -4,7 +4,6 @@
 
 import type { KubeObject } from "../meta.js";
 import {
-  AnyJson,
   Bool,
   Conditions,
   List,
@@ -18,7 +17,13 @@ import {
   Time,
   Type,
 } from "../schema/helpers.js";
-import { HostPathVolumeSourceSchema, NodeSelectorSchema, ObjectReferenceSchema } from "./core.js";
+import {
+  HostPathVolumeSourceSchema,
+  NodeSelectorSchema,
+  ObjectReferenceSchema,
+  PersistentVolumeInTreeSources,
+  SecretReferenceSchema,
+} from "./core.js";
 import { type KindBody, KindSchema, LabelSelectorSchema } from "./meta.js";
 
 // ---------------------------------------------------------------- well-known names
@@ -76,8 +81,6 @@ export const ANN_DYNAMICALLY_PROVISIONED = "pv.kubernetes.io/provisioned-by";
 export const LocalVolumeSourceSchema = Obj({ path: Str(), fsType: Opt(Str()) });
 export type LocalVolumeSource = Static<typeof LocalVolumeSourceSchema>;
 
-export const SecretReferenceSchema = Obj({ name: Opt(Str()), namespace: Opt(Str()) });
-
 export const CSIPersistentVolumeSourceSchema = Obj({
   driver: Str(),
   volumeHandle: Str(),
@@ -110,25 +113,8 @@ export const PersistentVolumeSpecSchema = Obj({
   local: Opt(LocalVolumeSourceSchema),
   nfs: Opt(Obj({ server: Str(), path: Str(), readOnly: Opt(Bool()) })),
   csi: Opt(CSIPersistentVolumeSourceSchema),
-  // In-tree/cloud sources kubeling cannot mount: accepted as upstream does, not looked into.
-  awsElasticBlockStore: Opt(AnyJson()),
-  azureDisk: Opt(AnyJson()),
-  azureFile: Opt(AnyJson()),
-  cephfs: Opt(AnyJson()),
-  cinder: Opt(AnyJson()),
-  fc: Opt(AnyJson()),
-  flexVolume: Opt(AnyJson()),
-  flocker: Opt(AnyJson()),
-  gcePersistentDisk: Opt(AnyJson()),
-  glusterfs: Opt(AnyJson()),
-  iscsi: Opt(AnyJson()),
-  photonPersistentDisk: Opt(AnyJson()),
-  portworxVolume: Opt(AnyJson()),
-  quobyte: Opt(AnyJson()),
-  rbd: Opt(AnyJson()),
-  scaleIO: Opt(AnyJson()),
-  storageos: Opt(AnyJson()),
-  vsphereVolume: Opt(AnyJson()),
+  // In-tree/cloud sources kubeling cannot mount: accepted as upstream does.
+  ...PersistentVolumeInTreeSources.properties,
 });
 export type PersistentVolumeSpec = Static<typeof PersistentVolumeSpecSchema>;
 
