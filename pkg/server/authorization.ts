@@ -8,6 +8,7 @@
 // (/healthz, /readyz, /livez) and groups always allowed (system:masters, which the API server
 // allows everything anyway).
 
+import type { FieldRequirement } from "../api/fields.js";
 import { SUBJECTACCESSREVIEWS } from "../api/resources.js";
 import type { SubjectAccessReview, SubjectAccessReviewSpec } from "../api/types/authorization.js";
 import type { Clock } from "../runtime/clock.js";
@@ -28,6 +29,12 @@ export interface Attributes {
   resource: string;
   subresource: string;
   name: string;
+  /**
+   * The parsed fieldSelector of a list, watch or deletecollection (upstream
+   * GetFieldSelector, AuthorizeWithSelectors): absent when the request has none or it did not
+   * parse, so an authorizer treats it as unfiltered.
+   */
+  fieldSelector?: readonly FieldRequirement[];
 }
 
 export type Decision = "Allow" | "Deny" | "NoOpinion";

@@ -3,7 +3,9 @@
 // certificate (system:node:node-1 in system:nodes): a kubelet writes its own Node, Lease and pods'
 // status, and cannot modify another node, change its own taints or restricted labels, read a
 // Secret of a pod on another node, update the status of, delete or evict a pod on another node,
-// create pods, or take another node's Lease. Also: pods/binding and pods/eviction pass admission
+// create pods, or take another node's Lease; and, as AuthorizeNodeWithSelectors (on by default
+// since 1.32) has it, reads only its own Node and lists/watches pods only with
+// fieldSelector spec.nodeName=<itself>. Also: pods/binding and pods/eviction pass admission
 // (NamespaceLifecycle refuses both in a terminating namespace, as upstream).
 
 import assert from "node:assert/strict";
@@ -74,11 +76,17 @@ after(async () => {
 
 describe("a kubelet's certificate", () => {
   test("cannot modify another node; its own node only within the kubelet's labels, never its taints", async () => {
+    // kubectl label reads the node first, which is another node's (AuthorizeNodeWithSelectors);
+    // a patch straight away reaches NodeRestriction.
     const other = await k1.run(["label", "node", "node-2", "a=b"]);
     assert.equal(other.code, 1);
     assert.equal(
       other.stderr.trim(),
-      'Error from server (Forbidden): nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
+      `Error from server (Forbidden): nodes "node-2" is forbidden: User "system:node:node-1" cannot get resource "nodes" in API group "" at the cluster scope: node 'node-1' cannot read 'node-2', only its own Node object`,
+    );
+    await forbidden(
+      c1.patch(NODES, undefined, "node-2", { metadata: { labels: { a: "b" } } }, "merge"),
+      'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
     );
     await k1.ok(["label", "node", "node-1", "example.com/rack=r1", "topology.kubernetes.io/zone=z1"]);
     const taint = await k1.run(["taint", "node", "node-1", "k=v:NoSchedule"]);
@@ -100,6 +108,66 @@ describe("a kubelet's certificate", () => {
     await forbidden(
       c1.patch(NODES, undefined, "node-2", status, "merge", { subresource: "status" }),
       'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
+    );
+  });
+
+  test("reads its own Node only, and lists or watches only the pods bound to it", async () => {
+    assert.equal((await k1.ok(["get", "node", "node-1", "-o", "name"])).trim(), "node/node-1");
+    const byName = await c1.list<Node>(NODES, undefined, { fieldSelector: "metadata.name=node-1" });
+    assert.deepEqual(
+      byName.items.map((n) => n.metadata.name),
+      ["node-1"],
+    );
+    const all = await k1.run(["get", "nodes"]);
+    assert.equal(all.code, 1);
+    assert.equal(
+      all.stderr.trim(),
+      `Error from server (Forbidden): nodes is forbidden: User "system:node:node-1" cannot list resource "nodes" in API group "" at the cluster scope: node 'node-1' cannot read all nodes, only its own Node object`,
+    );
+    const other = await k1.run(["get", "node", "node-2"]);
+    assert.equal(
+      other.stderr.trim(),
+      `Error from server (Forbidden): nodes "node-2" is forbidden: User "system:node:node-1" cannot get resource "nodes" in API group "" at the cluster scope: node 'node-1' cannot read 'node-2', only its own Node object`,
+    );
+    await forbidden(
+      c1.list(NODES, undefined, { fieldSelector: "metadata.name=node-2" }),
+      `nodes "node-2" is forbidden: User "system:node:node-1" cannot list resource "nodes" in API group "" at the cluster scope: node 'node-1' cannot read 'node-2', only its own Node object`,
+    );
+
+    const own = await k1.ok(["get", "pods", "-A", "--field-selector", "spec.nodeName=node-1", "-o", "name"]);
+    assert.ok(own.split("\n").includes("pod/on-1"), own);
+    assert.ok(!own.includes("on-2"), own);
+    const podsDenied = "can only list/watch pods with spec.nodeName field selector";
+    const allPods = await k1.run(["get", "pods", "-A"]);
+    assert.equal(
+      allPods.stderr.trim(),
+      `Error from server (Forbidden): pods is forbidden: User "system:node:node-1" cannot list resource "pods" in API group "" at the cluster scope: ${podsDenied}`,
+    );
+    const nsPods = await k1.run(["get", "pods", "--field-selector", "spec.nodeName=node-2"]);
+    assert.equal(
+      nsPods.stderr.trim(),
+      `Error from server (Forbidden): pods is forbidden: User "system:node:node-1" cannot list resource "pods" in API group "" in the namespace "default": ${podsDenied}`,
+    );
+    await forbidden(
+      (async () => {
+        for await (const _ of c1.watch(PODS, undefined, {})) break;
+      })(),
+      `pods is forbidden: User "system:node:node-1" cannot watch resource "pods" in API group "" at the cluster scope: ${podsDenied}`,
+    );
+    // A watch scoped to the node sees its pods, and only those.
+    const seen: string[] = [];
+    const deadline = AbortSignal.timeout(10_000);
+    for await (const ev of c1.watch<Pod>(PODS, undefined, { fieldSelector: "spec.nodeName=node-1" }, deadline)) {
+      seen.push(ev.object.metadata.name ?? "");
+      if (seen.includes("on-1")) break;
+    }
+    assert.ok(seen.includes("on-1") && !seen.includes("on-2"), String(seen));
+    // A single pod: only one bound to the node.
+    assert.equal((await k1.ok(["get", "pod", "on-1", "-o", "name"])).trim(), "pod/on-1");
+    const otherPod = await k1.run(["get", "pod", "on-2"]);
+    assert.equal(
+      otherPod.stderr.trim(),
+      'Error from server (Forbidden): pods "on-2" is forbidden: User "system:node:node-1" cannot get resource "pods" in API group "" in the namespace "default": no relationship found between node "node-1" and this object',
     );
   });
 

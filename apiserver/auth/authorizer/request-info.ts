@@ -5,7 +5,7 @@
 // /api/{version}/... or /apis/{group}/{version}/... is a non-resource request whose verb is the
 // lower-case HTTP method.
 
-import { parseFieldSelector } from "#pkg/api/fields.js";
+import { type FieldRequirement, parseFieldSelector } from "#pkg/api/fields.js";
 import { pathSegmentNameErrors } from "#pkg/api/validation.js";
 import { decode } from "../../http/path.js";
 import type { UserInfo } from "../user.js";
@@ -24,6 +24,8 @@ export interface RequestInfo {
   name: string;
   /** The path parts from the resource on: resource/name/subresource/... */
   parts: string[];
+  /** The fieldSelector of a list, watch or deletecollection, parsed (undefined: none, or it did not parse). */
+  fieldSelector?: readonly FieldRequirement[];
 }
 
 /** Verbs that may come first in the path (the deprecated /watch/ and /proxy/ prefixes). */
@@ -39,14 +41,19 @@ function splitPath(path: string): string[] {
   return trimmed === "" ? [] : trimmed.split("/");
 }
 
-/** The value of metadata.name when the selector requires exactly that (upstream RequiresExactMatch). */
-function exactName(fieldSelector: string | undefined): string | undefined {
+/** The selector's requirements; undefined when there is none or it does not parse (the handler answers 400 then). */
+function fieldRequirements(fieldSelector: string | null): readonly FieldRequirement[] | undefined {
   if (!fieldSelector) return undefined;
   try {
-    return parseFieldSelector(fieldSelector).requiresExactMatch("metadata.name");
+    return parseFieldSelector(fieldSelector).requirements;
   } catch {
     return undefined;
   }
+}
+
+/** The value of metadata.name when the selector requires exactly that (upstream RequiresExactMatch). */
+function exactName(requirements: readonly FieldRequirement[] | undefined): string | undefined {
+  return requirements?.find((r) => r.field === "metadata.name" && r.operator === "=")?.value;
 }
 
 /**
@@ -111,10 +118,16 @@ export function requestInfo(method: string, path: string, query: URLSearchParams
     const watch = query.get("watch");
     info.verb = watch !== null && watch.toLowerCase() !== "false" && watch !== "0" ? "watch" : "list";
     // A list or watch of one object by name is authorized as that object (kubelets watch their Node).
-    const name = exactName(query.get("fieldSelector") ?? undefined);
+    const requirements = fieldRequirements(query.get("fieldSelector"));
+    const name = exactName(requirements);
     if (name !== undefined && pathSegmentNameErrors(name, false).length === 0) info.name = name;
+    if (requirements) info.fieldSelector = requirements;
   }
-  if (info.name === "" && info.verb === "delete") info.verb = "deletecollection";
+  if (info.name === "" && info.verb === "delete") {
+    info.verb = "deletecollection";
+    const requirements = fieldRequirements(query.get("fieldSelector"));
+    if (requirements) info.fieldSelector = requirements;
+  }
   return info;
 }
 
@@ -131,5 +144,6 @@ export function attributesOf(user: UserInfo, info: RequestInfo): Attributes {
     resource: info.resource,
     subresource: info.subresource,
     name: info.name,
+    ...(info.fieldSelector ? { fieldSelector: info.fieldSelector } : {}),
   };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Pod } from "#pkg/api/types/index.js";
 import { resourceAttributes } from "../authorizer/authorizer.js";
+import { attributesOf, requestInfo } from "../authorizer/request-info.js";
 import { nodeRules } from "../rbac/bootstrap-policy.js";
 import { NodeAuthorizer } from "./node-authorizer.js";
 
@@ -40,6 +41,12 @@ const kubelet = (node: string) => ({
 });
 const ask = (node: string, verb: string, resource: string, o: Record<string, string> = {}) =>
   authz.authorize(resourceAttributes(kubelet(node), { verb, resource, ...o }));
+/** A GET of url as node, its attributes built as the API server builds them (field selector included). */
+const askGet = (node: string, url: string) => {
+  const u = new URL(url, "https://api");
+  return authz.authorize(attributesOf(kubelet(node), requestInfo("GET", u.pathname, u.searchParams)));
+};
+const sel = (s: string) => encodeURIComponent(s);
 
 test("a kubelet reads the secrets, configmaps and claims of its own pods only", () => {
   assert.equal(ask("n1", "get", "secrets", { namespace: "app", name: "env-secret" }).decision, "Allow");
@@ -97,4 +104,89 @@ test("everything else from the static node rules; other users get no opinion", (
   const other = { name: "jane", uid: "", groups: ["system:nodes"] };
   assert.equal(authz.authorize(resourceAttributes(other, { verb: "get", resource: "nodes" })).decision, "NoOpinion");
   assert.equal(authz.rulesFor(kubelet("n1")).incomplete, true);
+});
+
+test("AuthorizeNodeWithSelectors: a kubelet reads only its own Node", () => {
+  assert.equal(askGet("n1", "/api/v1/nodes/n1").decision, "Allow");
+  assert.equal(askGet("n1", `/api/v1/nodes?fieldSelector=${sel("metadata.name=n1")}`).decision, "Allow");
+  assert.equal(askGet("n1", `/api/v1/nodes?watch=1&fieldSelector=${sel("metadata.name==n1")}`).decision, "Allow");
+  // Before it exists: the name is compared, not looked up.
+  assert.equal(askGet("unregistered", "/api/v1/nodes/unregistered").decision, "Allow");
+  assert.deepEqual(askGet("n1", "/api/v1/nodes/n2"), {
+    decision: "NoOpinion",
+    reason: "node 'n1' cannot read 'n2', only its own Node object",
+  });
+  assert.equal(
+    askGet("n1", `/api/v1/nodes?fieldSelector=${sel("metadata.name=n2")}`).reason,
+    "node 'n1' cannot read 'n2', only its own Node object",
+  );
+  for (const url of [
+    "/api/v1/nodes",
+    "/api/v1/nodes?watch=true",
+    `/api/v1/nodes?fieldSelector=${sel("metadata.name!=n1")}`,
+  ]) {
+    assert.deepEqual(askGet("n1", url), {
+      decision: "NoOpinion",
+      reason: "node 'n1' cannot read all nodes, only its own Node object",
+    });
+  }
+  // Writes stay NodeRestriction's to narrow; other subresources are not a kubelet's.
+  assert.equal(ask("n1", "create", "nodes").decision, "Allow");
+  assert.equal(ask("n1", "patch", "nodes", { name: "n2" }).decision, "Allow");
+  assert.equal(ask("n1", "update", "nodes", { subresource: "status", name: "n1" }).decision, "Allow");
+  assert.equal(ask("n1", "delete", "nodes", { name: "n1" }).decision, "NoOpinion");
+  assert.equal(ask("n1", "get", "nodes", { subresource: "proxy", name: "n1" }).decision, "NoOpinion");
+});
+
+test("AuthorizeNodeWithSelectors: pods listed and watched only with spec.nodeName=<self>", () => {
+  const own = sel("spec.nodeName=n1");
+  assert.equal(askGet("n1", `/api/v1/pods?fieldSelector=${own}`).decision, "Allow");
+  assert.equal(askGet("n1", `/api/v1/pods?watch=1&fieldSelector=${sel("spec.nodeName==n1")}`).decision, "Allow");
+  assert.equal(
+    askGet("n1", `/api/v1/namespaces/app/pods?fieldSelector=${sel("status.phase=Running,spec.nodeName=n1")}`).decision,
+    "Allow",
+  );
+  const denied = "can only list/watch pods with spec.nodeName field selector";
+  for (const url of [
+    "/api/v1/pods",
+    "/api/v1/pods?watch=1",
+    `/api/v1/pods?fieldSelector=${sel("spec.nodeName=n2")}`,
+    `/api/v1/pods?fieldSelector=${sel("spec.nodeName!=n1")}`,
+    `/api/v1/pods?fieldSelector=${sel("spec.nodeName=")}`,
+    `/api/v1/pods?labelSelector=${sel("spec.nodeName=n1")}`,
+    "/api/v1/namespaces/app/pods",
+  ]) {
+    assert.deepEqual(askGet("n1", url), { decision: "NoOpinion", reason: denied }, url);
+  }
+  // One pod by name, in a list or a get: only one bound to the node.
+  assert.equal(askGet("n1", `/api/v1/namespaces/app/pods?fieldSelector=${sel("metadata.name=web")}`).decision, "Allow");
+  assert.equal(askGet("n1", "/api/v1/namespaces/app/pods/web").decision, "Allow");
+  assert.deepEqual(askGet("n1", "/api/v1/namespaces/app/pods/db"), {
+    decision: "NoOpinion",
+    reason: 'no relationship found between node "n1" and this object',
+  });
+  assert.equal(askGet("n2", "/api/v1/namespaces/app/pods/db").decision, "Allow");
+  assert.equal(askGet("n1", "/api/v1/namespaces/app/pods/db/status").decision, "NoOpinion");
+  // Mirror pods, status and eviction: NodeRestriction narrows them.
+  assert.equal(ask("n1", "create", "pods", { namespace: "app" }).decision, "Allow");
+  assert.equal(ask("n1", "delete", "pods", { namespace: "app", name: "db" }).decision, "Allow");
+  assert.equal(ask("n1", "patch", "pods", { namespace: "app", name: "db", subresource: "status" }).decision, "Allow");
+  assert.equal(
+    ask("n1", "create", "pods", { namespace: "app", name: "db", subresource: "eviction" }).decision,
+    "Allow",
+  );
+  assert.equal(ask("n1", "update", "pods", { namespace: "app", name: "web" }).decision, "NoOpinion");
+  assert.equal(
+    ask("n1", "create", "pods", { namespace: "app", name: "web", subresource: "exec" }).decision,
+    "NoOpinion",
+  );
+});
+
+test("AuthorizeNodeWithSelectors leaves the rest: services, events, CSRs, its lease", () => {
+  assert.equal(askGet("n1", "/api/v1/services?watch=1").decision, "Allow");
+  assert.equal(ask("n1", "create", "events", { namespace: "app" }).decision, "Allow");
+  const csr = { apiGroup: "certificates.k8s.io" };
+  assert.equal(ask("n1", "create", "certificatesigningrequests", csr).decision, "Allow");
+  assert.equal(ask("n1", "watch", "certificatesigningrequests", csr).decision, "Allow");
+  assert.equal(askGet("n1", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1").decision, "Allow");
 });

@@ -6,6 +6,13 @@
 // static system:node rules. Which objects it may modify (its own Node, its pods' status) is
 // NodeRestriction admission's to narrow, as upstream.
 //
+// Nodes and pods are read as upstream's AuthorizeNodeWithSelectors (beta, on by default since
+// 1.32) has it: a kubelet reads only its own Node (get nodes/<self>, or list/watch with
+// fieldSelector metadata.name=<self>), gets only pods bound to it, and lists or watches pods
+// only with fieldSelector spec.nodeName=<self>. The static rules no longer answer for nodes or
+// pods; the system:node ClusterRole keeps its broad rules (upstream's too), which matter only
+// to whoever binds that role.
+//
 // Upstream keeps a graph fed by informers; here the relationships are read from the pods the
 // API server's watch cache holds for the node, which is the same information.
 
@@ -35,6 +42,9 @@ export interface NodeGraphSource {
 
 type Related = (pod: Pod) => Set<string>;
 
+/** A pod is related to itself (upstream's edge pod -> node). */
+const podName: Related = (pod) => new Set([pod.metadata.name ?? ""]);
+
 export class NodeAuthorizer implements Authorizer, RuleResolver {
   constructor(
     private readonly source: NodeGraphSource,
@@ -61,6 +71,10 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
           return this.createToken(nodeName, a);
         case "coordination.k8s.io/leases":
           return this.lease(nodeName, a);
+        case "/nodes":
+          return this.node(nodeName, a);
+        case "/pods":
+          return this.pod(nodeName, a);
       }
     }
     return rulesAllow(a, this.nodeRules) ? allow() : noOpinion();
@@ -131,6 +145,49 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
       return noOpinion("can only access node lease with the same name as the requesting node");
     }
     return allow();
+  }
+
+  /** upstream authorizeNode: writes are NodeRestriction's to narrow; reads only of its own Node. */
+  private node(node: string, a: Attributes): AuthorizationResult {
+    if (a.subresource === "") {
+      if (["create", "update", "patch"].includes(a.verb)) return allow();
+      if (["get", "list", "watch"].includes(a.verb)) {
+        // The name is compared, not looked up, so a kubelet may read its Node before creating it.
+        if (a.name === node) return allow();
+        if (a.name === "") return noOpinion(`node '${node}' cannot read all nodes, only its own Node object`);
+        return noOpinion(`node '${node}' cannot read '${a.name}', only its own Node object`);
+      }
+    } else if (a.subresource === "status" && (a.verb === "update" || a.verb === "patch")) {
+      return allow();
+    }
+    return noOpinion();
+  }
+
+  /** upstream authorizePod: reads scoped to the node, writes NodeRestriction's to narrow. */
+  private pod(node: string, a: Attributes): AuthorizationResult {
+    switch (a.subresource) {
+      case "":
+        if (a.verb === "get") return this.related(node, a, podName);
+        if (a.verb === "list" || a.verb === "watch") {
+          const scoped = a.fieldSelector?.some(
+            (r) => r.field === "spec.nodeName" && r.operator === "=" && r.value === node,
+          );
+          if (scoped) return allow();
+          // A list or watch of one pod by name (metadata.name=) is a read of that pod.
+          if (a.name !== "") return this.related(node, a, podName);
+          return noOpinion("can only list/watch pods with spec.nodeName field selector");
+        }
+        // Mirror pods: NodeRestriction admits only those bound to the node.
+        if (a.verb === "create" || a.verb === "delete") return allow();
+        break;
+      case "status":
+        if (a.verb === "update" || a.verb === "patch") return allow();
+        break;
+      case "eviction":
+        if (a.verb === "create") return allow();
+        break;
+    }
+    return noOpinion();
   }
 
   /** Some pod on the node, in the object's namespace, uses the object. */
