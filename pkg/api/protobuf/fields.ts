@@ -779,7 +779,10 @@ export const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldEntry>
     currentVolumeAttributesClassName: 8,
     modifyVolumeStatus: [9, "core.v1.ModifyVolumeStatus"],
   },
-  "core.v1.PersistentVolumeClaimTemplate": { metadata: 1, spec: 2 },
+  "core.v1.PersistentVolumeClaimTemplate": {
+    metadata: [1, "meta.v1.ObjectMeta"],
+    spec: [2, "core.v1.PersistentVolumeClaimSpec"],
+  },
   "core.v1.PersistentVolumeClaimVolumeSource": { claimName: 1, readOnly: 2 },
   "core.v1.PersistentVolumeList": { metadata: [1, "meta.v1.ListMeta"], items: [2, "core.v1.PersistentVolume"] },
   "core.v1.PersistentVolumeSource": {

@@ -272,7 +272,9 @@ export const VolumeSchema = Obj({
       nodePublishSecretRef: Opt(LocalObjectReferenceSchema),
     }),
   ),
-  ephemeral: Opt(Obj({ volumeClaimTemplate: Opt(AnyJson()) })),
+  // The claim template's spec is a PersistentVolumeClaimSpec (storage.ts, which imports this
+  // module): opaque here, its protobuf message gets the PVC schema's fields (codec.ts compile).
+  ephemeral: Opt(Obj({ volumeClaimTemplate: Opt(Obj({ metadata: Opt(ObjectMetaSchema), spec: AnyJson() })) })),
   image: Opt(Obj({ reference: Opt(Str()), pullPolicy: Opt(Str()) })),
   // In-tree/cloud sources kubeling cannot mount: accepted as upstream does.
   ...POD_IN_TREE_SOURCES,
