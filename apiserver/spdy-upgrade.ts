@@ -135,25 +135,29 @@ export function bridgeSpdyExec(
   });
   conn.on("stream", (stream) => {
     const type = stream.headers[STREAM_TYPE_HEADER] as ExecStreamType | undefined;
-    stream.respond(200, {});
     stream.on("error", () => undefined);
-    if (!type) {
-      stream.end();
-      return;
-    }
-    streams.set(type, stream);
     if (type === "stdin") {
       stream.on("data", (d: Buffer) => toKubelet(frame(Channel.Stdin, d)));
       stream.on("end", () => toKubelet(frame(Channel.Close, Buffer.from([Channel.Stdin]))));
     } else if (type === "resize") {
       stream.on("data", (d: Buffer) => toKubelet(frame(Channel.Resize, d)));
-    } else {
-      stream.resume();
+    } else stream.resume();
+    // A stream counts as open once its SYN_REPLY is out, not when respond() is called: the
+    // reply's headers are compressed asynchronously, while the GOAWAY of a session that ends
+    // meanwhile (the command was over before the client opened its last stream) goes out at
+    // once; client-go ignores a reply after GOAWAY and gives up on the stream after 30 s
+    // ("Timeout occurred"), having printed none of the output.
+    stream.respond(200, {}, (err) => {
+      if (err || !type) {
+        stream.end();
+        return;
+      }
+      streams.set(type, stream);
       for (const chunk of pending.get(type) ?? []) stream.write(chunk);
       pending.delete(type);
-    }
-    if (done) stream.end();
-    else if (upstreamDone && allOpen()) finish();
+      if (done) stream.end();
+      else if (upstreamDone && allOpen()) finish();
+    });
   });
 
   upstream.on("message", (data) => {

@@ -9,7 +9,8 @@ export interface SpdyStream extends Duplex {
   id: number;
   /** The SYN_STREAM's headers (streamtype, port, requestid for port-forward). */
   headers: Record<string, string>;
-  respond(status: number, headers: Record<string, string>, cb?: () => void): void;
+  /** cb runs once the SYN_REPLY is written (with an error if the stream had ended). */
+  respond(status: number, headers: Record<string, string>, cb?: (err?: Error | null) => void): void;
 }
 
 export interface SpdyRequest {
