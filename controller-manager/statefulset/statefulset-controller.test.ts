@@ -5,6 +5,7 @@ import { metaTime } from "#pkg/api/time.js";
 import type { StatefulSet } from "#pkg/api/types/apps.js";
 import { FakeClock } from "#pkg/runtime/clock.js";
 import { abortFakeContexts, type FakeClient, fakeControllerContext } from "#pkg/testing/index.js";
+import { waitFor } from "../../test/harness/wait.js";
 import { StatefulSetController } from "./statefulset-controller.js";
 
 afterEach(abortFakeContexts);
@@ -61,18 +62,20 @@ async function runPods(r: Rig): Promise<string[]> {
 async function syncCaught(r: Rig): Promise<void> {
   const pods = r.ctx.informers.informer(PODS);
   const sets = r.ctx.informers.informer(STATEFULSETS);
-  for (let i = 0; i < 400; i++) {
-    const stored = (await r.client.list(PODS, "default")).items;
-    const set = r.client.object<StatefulSet>(STATEFULSETS, "default", "web");
-    const same =
-      pods.list().length === stored.length &&
-      stored.every(
-        (p) => pods.get(`default/${p.metadata.name}`)?.metadata.resourceVersion === p.metadata.resourceVersion,
-      ) &&
-      sets.get("default/web")?.metadata.resourceVersion === set?.metadata.resourceVersion;
-    if (same) break;
-    await new Promise((res) => setTimeout(res, 5));
-  }
+  await waitFor(
+    async () => {
+      const stored = (await r.client.list(PODS, "default")).items;
+      const set = r.client.object<StatefulSet>(STATEFULSETS, "default", "web");
+      return (
+        pods.list().length === stored.length &&
+        stored.every(
+          (p) => pods.get(`default/${p.metadata.name}`)?.metadata.resourceVersion === p.metadata.resourceVersion,
+        ) &&
+        sets.get("default/web")?.metadata.resourceVersion === set?.metadata.resourceVersion
+      );
+    },
+    { intervalMs: 5, message: "the controller's caches to hold the fake API server's pods and set" },
+  );
   await r.controller.sync("default/web");
 }
 

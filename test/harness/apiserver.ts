@@ -197,10 +197,11 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     });
   });
   const exitPromise = exitInfo.then(() => undefined);
-  // The exit can come before the last of its output: the failure names what the server printed.
+  // The exit can come before the last of its output: the failure names what the server printed,
+  // once its pipes have closed (the server starts no processes that could hold them open).
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const exitedError = async (): Promise<WaitAborted> => {
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    await closed;
     return new WaitAborted(`kubeling-apiserver exited (${exited}): ${output.trim()}`);
   };
 

@@ -72,9 +72,12 @@ test("the default class is made at start, and a user's class of that name is lef
 
   const mine = new FakeClient();
   mine.seed(STORAGECLASSES, { ...sc, reclaimPolicy: "Retain", metadata: { name: "standard" } });
+  // Workers start only once the class is ensured: a claim's helper pod shows that step is past.
+  mine.seed(NODES, NODE);
+  mine.seed(PERSISTENTVOLUMECLAIMS, claim("data", "standard", "node-1"));
   const again = await start(mine);
   t.after(again.stop);
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => helper(mine, "helper-pod-create-pvc-u-data") !== undefined);
   assert.equal(mine.actions.filter((a) => a.verb === "create" && a.resource.startsWith("storageclasses")).length, 0);
 });
 
