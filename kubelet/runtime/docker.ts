@@ -403,6 +403,35 @@ export class DockerRuntime implements Runtime {
     return out;
   }
 
+  /**
+   * The output of a hijacked exec or attach stream: a TTY's is one raw stream, otherwise Docker
+   * multiplexes stdout and stderr; `ended` once the stream is over (ended, closed or failed).
+   */
+  #split(
+    stream: NodeJS.ReadableStream,
+    tty: boolean,
+  ): { stdout: PassThrough; stderr: PassThrough; ended: Promise<void> } {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (tty) stream.pipe(stdout);
+    else this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      let done = false;
+      const fin = () => {
+        if (done) return;
+        done = true;
+        stdout.end();
+        stderr.end();
+        resolve();
+      };
+      // `on`, not `once`: a second error must still find a listener.
+      stream.on("end", fin);
+      stream.on("close", fin);
+      stream.on("error", fin);
+    });
+    return { stdout, stderr, ended };
+  }
+
   async exec(id: string, o: ExecOptions): Promise<ExecSession> {
     const c = this.docker.getContainer(id);
     const exec = await c.exec({
@@ -416,23 +445,7 @@ export class DockerRuntime implements Runtime {
       destroy(): void;
       end(): void;
     };
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    if (o.tty) stream.pipe(stdout);
-    else this.docker.modem.demuxStream(stream, stdout, stderr);
-    const ended = new Promise<void>((resolve) => {
-      let done = false;
-      const fin = () => {
-        if (done) return;
-        done = true;
-        stdout.end();
-        stderr.end();
-        resolve();
-      };
-      stream.on("end", fin);
-      stream.on("close", fin);
-      stream.on("error", fin);
-    });
+    const { stdout, stderr, ended } = this.#split(stream, o.tty);
     return {
       stdin: o.stdin ? stream : undefined,
       stdout,
@@ -464,21 +477,7 @@ export class DockerRuntime implements Runtime {
       stderr: true,
       hijack: true,
     })) as NodeJS.ReadWriteStream & { destroy(): void; end(): void };
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    // A TTY's output is one raw stream; otherwise Docker multiplexes stdout and stderr.
-    if (tty) stream.pipe(stdout);
-    else this.docker.modem.demuxStream(stream, stdout, stderr);
-    const ended = new Promise<void>((resolve) => {
-      const fin = () => {
-        stdout.end();
-        stderr.end();
-        resolve();
-      };
-      stream.once("end", fin);
-      stream.once("close", fin);
-      stream.once("error", fin);
-    });
+    const { stdout, stderr, ended } = this.#split(stream, tty);
     return {
       stdin: o.stdin ? stream : undefined,
       stdout,
