@@ -22,7 +22,7 @@ import type { TSchema } from "#pkg/api/schema/helpers.js";
 import * as types from "#pkg/api/types/index.js";
 import * as meta from "#pkg/api/types/meta.js";
 import { KIND_SCHEMAS } from "#pkg/api/types/schemas.js";
-import { componentName, OPENAPI_INFO } from "./openapi.js";
+import { componentName, OPENAPI_INFO, WRITE_PARAMETERS } from "./openapi.js";
 import { encodeDocument } from "./openapi-v2-proto.js";
 
 type Json = Record<string, unknown>;
@@ -200,19 +200,7 @@ function param(name: string, where: "path" | "query", description: string): Json
   };
 }
 const body = (schemaRef: string): Json => ({ in: "body", name: "body", required: true, schema: ref(schemaRef) });
-const WRITE_PARAMS = [
-  param("dryRun", "query", "When present, indicates that modifications should not be persisted. Valid value: All."),
-  param(
-    "fieldManager",
-    "query",
-    "fieldManager is a name associated with the actor or entity that is making these changes.",
-  ),
-  param(
-    "fieldValidation",
-    "query",
-    "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values: Ignore, Warn, Strict.",
-  ),
-];
+const WRITE_PARAMS = WRITE_PARAMETERS.map(([name, description]) => param(name, "query", description));
 const PATCH_TYPES = [
   "application/json-patch+json",
   "application/merge-patch+json",

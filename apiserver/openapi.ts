@@ -46,11 +46,16 @@ function param(name: string, where: "path" | "query", description: string): Json
   };
 }
 
-const WRITE_PARAMS = [
-  param("dryRun", "query", "When present, modifications are not persisted. Valid value: All."),
-  param("fieldManager", "query", "A name for the actor making the change."),
-  param("fieldValidation", "query", "How unknown or duplicate fields are treated: Ignore, Warn or Strict."),
+/** The query parameters of every write, [name, description], for both OpenAPI documents. */
+export const WRITE_PARAMETERS: ReadonlyArray<readonly [string, string]> = [
+  ["dryRun", "When present, indicates that modifications should not be persisted. Valid value: All."],
+  ["fieldManager", "fieldManager is a name associated with the actor or entity that is making these changes."],
+  [
+    "fieldValidation",
+    "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values: Ignore, Warn, Strict.",
+  ],
 ];
+const WRITE_PARAMS = WRITE_PARAMETERS.map(([name, description]) => param(name, "query", description));
 
 function response(ref: string | undefined): Json {
   const content = ref ? { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } : undefined;
