@@ -9,15 +9,12 @@
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { PODS } from "#pkg/api/resources.js";
 import type { ContainerStatus, Pod } from "#pkg/api/types/index.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
-import { KUBECTL_DIR } from "../harness/kubectl.js";
+import { KUBECTL_DIR, type Kubectl, kubectlFor } from "../harness/kubectl.js";
 import { cleanupCluster, docker, startKubelet, type TestKubelet } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
 import { runCli } from "./cli-helpers.js";
@@ -28,45 +25,26 @@ const TARGET_CMD = "sleep 31415";
 
 describe("kubectl attach and kubectl debug through the API server to the kubelet", () => {
   const cluster = `kl-dbg-${randomUUID().slice(0, 8)}`;
-  const cacheDir = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
   let api: TestApiServer;
   let kubelet: TestKubelet;
   const children: ChildProcessWithoutNullStreams[] = [];
 
-  const args = (minor: string, rest: string[]) => [
-    bin(minor),
-    `--kubeconfig=${api.kubeconfigPath}`,
-    `--cache-dir=${cacheDir}`,
-    ...rest,
-  ];
-
+  /** One kubectl (its HOME and discovery cache) per version. */
+  const kubectls = new Map<string, Kubectl>();
+  const kubectl = (minor: string): Kubectl => {
+    let k = kubectls.get(minor);
+    if (!k) {
+      k = kubectlFor(api.kubeconfigPath, { binary: bin(minor) });
+      kubectls.set(minor, k);
+    }
+    return k;
+  };
   /** kubectl to completion, stdin given (or closed at once). */
-  const run = (minor: string, rest: string[], input = "") =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const [cmd = "", ...a] = args(minor, rest);
-      const child = spawn(cmd, a);
-      children.push(child);
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.once("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end(input);
-    });
+  const run = (minor: string, rest: string[], input = "") => kubectl(minor).run(rest, { input });
 
   /** kubectl under script(1): a pseudo-terminal, as an interactive shell gives it; output joined. */
   const interactive = (minor: string, rest: string[]) => {
-    const quoted = args(minor, rest)
-      .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
-      .join(" ");
+    const quoted = [kubectl(minor).commandLine(), ...rest.map((a) => `'${a.replaceAll("'", "'\\''")}'`)].join(" ");
     const child = spawn("script", ["-qfec", quoted, "/dev/null"]);
     children.push(child);
     let out = "";
@@ -131,10 +109,10 @@ describe("kubectl attach and kubectl debug through the API server to the kubelet
 
   after(async () => {
     for (const c of children) c.kill("SIGKILL");
+    for (const k of kubectls.values()) k.close();
     await kubelet?.stop();
     await cleanupCluster(cluster);
     await api?.stop();
-    rmSync(cacheDir, { recursive: true, force: true });
   });
 
   for (const minor of ["1.29", "1.33"]) {

@@ -12,10 +12,9 @@
 // use what earlier ones made (the comment on each case says so). Versions run two at a time.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEPLOYMENTS, NAMESPACES, PODS, SERVICES } from "#pkg/api/resources.js";
@@ -24,6 +23,7 @@ import { CONTROLLER_MANAGER_USER } from "#pkg/pki/cluster.js";
 import { startApiServer, type TestApiServer } from "../harness/apiserver.js";
 import { startControllerManager, type TestControllerManager } from "../harness/controller-manager.js";
 import { BUSYBOX_IMAGE, ensureLocalImages } from "../harness/images.js";
+import { kubectlFor, type StartedKubectl } from "../harness/kubectl.js";
 import { cleanupCluster, docker, startKubelet, type TestKubelet } from "../harness/kubelet.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -48,7 +48,7 @@ interface Run {
   stdout: string;
   stderr: string;
 }
-type Started = ChildProcess & { out(): string };
+type Started = StartedKubectl;
 
 /** What a case gets: one kubectl version, its namespace (-n is passed first to every command) and a scratch dir. */
 interface Ctx {
@@ -80,7 +80,8 @@ const cells = (l: string) => l.trim().split(/\s{2,}/);
 
 /** waitOut waits for a started kubectl to print something matching re; the match. */
 async function waitOut(p: Started, re: RegExp, what: string, timeoutMs = 20_000): Promise<RegExpExecArray> {
-  return waitFor(() => re.exec(p.out()) ?? undefined, { timeoutMs, message: `${what}; output so far:\n${p.out()}` });
+  const all = () => p.out() + p.err();
+  return waitFor(() => re.exec(all()) ?? undefined, { timeoutMs, message: `${what}; output so far:\n${all()}` });
 }
 
 async function httpGet(url: string): Promise<{ status: number; body: string }> {
@@ -1056,57 +1057,16 @@ describe("kubectl matrix: everyday commands with every installed kubectl", { con
   for (const k of kubectls()) {
     test(`kubectl ${k.name}`, async (t) => {
       const ns = `matrix-${k.name.replace(/\W/g, "-")}`;
-      const dir = mkdtempSync(join(tmpdir(), `kubectl-matrix-${k.name}-`));
-      const children = new Set<ChildProcess>();
-      const base = [`--kubeconfig=${api.kubeconfigPath}`, `--cache-dir=${join(dir, "cache")}`];
-      const env = { ...process.env, HOME: dir, KUBECONFIG: api.kubeconfigPath };
-      const start = (args: string[], extraEnv?: NodeJS.ProcessEnv): Started => {
-        const child = spawn(k.bin, [...base, "-n", ns, ...args], {
-          env: { ...env, ...extraEnv },
-          stdio: ["pipe", "pipe", "pipe"],
-        });
-        children.add(child);
-        child.once("exit", () => children.delete(child));
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => {
-          out += d.toString();
-        });
-        child.stderr.on("data", (d: Buffer) => {
-          out += d.toString();
-        });
-        return Object.assign(child, { out: () => out });
-      };
-      const run: Ctx["run"] = (args, o = {}) =>
-        new Promise((resolve) => {
-          const child = spawn(k.bin, [...base, "-n", ns, ...args], {
-            env: { ...env, ...o.env },
-            stdio: ["pipe", "pipe", "pipe"],
-          });
-          children.add(child);
-          let stdout = "";
-          let stderr = "";
-          child.stdout.on("data", (d: Buffer) => {
-            stdout += d.toString();
-          });
-          child.stderr.on("data", (d: Buffer) => {
-            stderr += d.toString();
-          });
-          const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 30_000);
-          child.once("close", (code) => {
-            clearTimeout(timer);
-            children.delete(child);
-            resolve({ code, stdout, stderr });
-          });
-          child.stdin.end(o.input ?? "");
-        });
+      const kc = kubectlFor(api.kubeconfigPath, { binary: k.bin, args: ["-n", ns] });
+      const run: Ctx["run"] = (args, o = {}) => kc.run(args, { timeoutMs: 30_000, ...o });
       const ctx: Ctx = {
         minor: k.minor,
         version: k.name,
         ns,
-        dir,
+        dir: kc.home,
         api,
         run,
-        start: (args) => start(args),
+        start: (args) => kc.start(args),
         async ok(args, o) {
           const r = await run(args, o);
           assert.equal(r.code, 0, `kubectl ${args.join(" ")} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
@@ -1117,7 +1077,7 @@ describe("kubectl matrix: everyday commands with every installed kubectl", { con
           assert.notEqual(r.code, 0, `kubectl ${args.join(" ")} should fail:\n${r.stdout}`);
           return r;
         },
-        commandLine: () => [k.bin, ...base, "-n", ns].join(" "),
+        commandLine: () => kc.commandLine(),
       };
       try {
         for (const c of CASES) {
@@ -1125,8 +1085,7 @@ describe("kubectl matrix: everyday commands with every installed kubectl", { con
           await t.test(c.name, () => c.run(ctx));
         }
       } finally {
-        for (const child of children) child.kill("SIGKILL");
-        rmSync(dir, { recursive: true, force: true });
+        kc.close();
       }
     });
   }
